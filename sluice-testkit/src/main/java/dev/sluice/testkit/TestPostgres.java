@@ -1,0 +1,127 @@
+package dev.sluice.testkit;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One embedded Postgres per test JVM, configured for logical replication. The major version comes
+ * from the binaries on the class path, chosen by the build with {@code -Dsluice.pg.major}.
+ *
+ * <p>Tests isolate themselves with {@link #createDatabase(String)} and unique slot and publication
+ * names rather than sharing tables. The server stops when the JVM exits.
+ */
+public final class TestPostgres {
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+    private static volatile TestPostgres shared;
+
+    private final EmbeddedPostgres pg;
+
+    private TestPostgres(EmbeddedPostgres pg) {
+        this.pg = pg;
+    }
+
+    /** The JVM's shared server, started on first use. */
+    public static TestPostgres shared() {
+        TestPostgres s = shared;
+        if (s == null) {
+            synchronized (TestPostgres.class) {
+                s = shared;
+                if (s == null) {
+                    s = new TestPostgres(start());
+                    TestPostgres started = s;
+                    Runtime.getRuntime().addShutdownHook(new Thread(started::close, "test-postgres-stop"));
+                    shared = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    /** Starts a new private server (for tests that stop or restart Postgres); the caller closes it. */
+    public static TestPostgres startPrivate() {
+        return new TestPostgres(start());
+    }
+
+    private static EmbeddedPostgres start() {
+        try {
+            return EmbeddedPostgres.builder()
+                    .setServerConfig("wal_level", "logical")
+                    .setServerConfig("max_wal_senders", "20")
+                    .setServerConfig("max_replication_slots", "40")
+                    .setServerConfig("max_connections", "200")
+                    .setServerConfig("fsync", "off")
+                    .setServerConfig("synchronous_commit", "off")
+                    .setServerConfig("full_page_writes", "off")
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start embedded Postgres", e);
+        }
+    }
+
+    public int port() {
+        return pg.getPort();
+    }
+
+    /** Server major version, e.g. 17. */
+    public int majorVersion() {
+        try (Connection c = connect("postgres");
+                var rs = c.createStatement().executeQuery("show server_version_num")) {
+            rs.next();
+            return Integer.parseInt(rs.getString(1)) / 10000;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Creates a fresh database named {@code prefix_N} and returns its name. */
+    public String createDatabase(String prefix) {
+        String name = (prefix + "_" + DATABASES.incrementAndGet() + "_"
+                        + ProcessHandle.current().pid())
+                .toLowerCase();
+        execute("postgres", "CREATE DATABASE " + name);
+        return name;
+    }
+
+    /** JDBC URL of {@code database} for the superuser {@code postgres} (no password). */
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://localhost:" + port() + "/" + database + "?user=postgres";
+    }
+
+    /** A {@code postgres://} URL as users write it in sluice.yaml. */
+    public String postgresUrl(String database) {
+        return "postgres://postgres@localhost:" + port() + "/" + database;
+    }
+
+    public Connection connect(String database) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        return DriverManager.getConnection("jdbc:postgresql://localhost:" + port() + "/" + database, p);
+    }
+
+    /** Runs each statement in its own transaction (autocommit). */
+    public void execute(String database, String... sql) {
+        try (Connection c = connect(database);
+                Statement s = c.createStatement()) {
+            for (String q : sql) {
+                s.execute(q);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL failed on " + database + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void close() {
+        try {
+            pg.close();
+        } catch (IOException e) {
+            // the JVM is going away; nothing to do
+        }
+    }
+}
