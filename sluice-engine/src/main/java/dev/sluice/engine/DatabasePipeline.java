@@ -1,0 +1,356 @@
+package dev.sluice.engine;
+
+import dev.sluice.core.Change;
+import dev.sluice.core.Position;
+import dev.sluice.core.TableId;
+import dev.sluice.core.sink.Sink;
+import dev.sluice.postgres.capture.ChangeAssembler;
+import dev.sluice.postgres.capture.JdbcKeyLookup;
+import dev.sluice.postgres.capture.RelationCache;
+import dev.sluice.postgres.pgoutput.PgOutputDecoder;
+import dev.sluice.postgres.pgoutput.PgOutputMessage;
+import dev.sluice.postgres.replication.ReplicationSession;
+import dev.sluice.postgres.replication.SourceException;
+import dev.sluice.postgres.replication.SourcePreflight;
+import dev.sluice.postgres.replication.SourceSettings;
+import dev.sluice.postgres.types.TypeRegistry;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads one database's slot and feeds its sinks.
+ *
+ * <p>State: one reader thread owns the replication session, the relation cache and the routing; each
+ * sink has its own {@link SinkPipeline}. {@code lastRoutedCommitLsn} is the commit LSN of the last
+ * transaction handed to the sinks: after a reconnect, Postgres replays from the slot's flush position
+ * and transactions at or before it are skipped, so no sink sees a change twice within one process.
+ *
+ * <p>Acknowledgement: the slot's flush LSN is the minimum over non-disabled sinks of the end LSN of
+ * the last transaction each has fully delivered. When every sink is caught up and no transaction is
+ * open, the position of the last keepalive is acknowledged too, so an idle or unrelated-write database
+ * does not pile up WAL behind the slot.
+ *
+ * <p>Failure: any source problem (unreachable, wrong password, wal_level, missing slot, dropped
+ * connection) is logged once per attempt with its fix and retried with back-off; the process never
+ * exits because of a source. The sinks keep their queues across reconnects.
+ */
+public final class DatabasePipeline implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DatabasePipeline.class);
+    private static final String ANNOTATIONS_SET = "sequin:transaction_annotations.set";
+    private static final String ANNOTATIONS_CLEAR = "sequin:transaction_annotations.clear";
+    private static final long FORCE_ACK_NANOS = Duration.ofMillis(500).toNanos();
+
+    /** Lifecycle of the reader, as shown in health. */
+    public enum State {
+        STARTING,
+        STREAMING,
+        RETRYING,
+        STOPPED
+    }
+
+    /** A snapshot for health and logs. */
+    public record Status(
+            String database, State state, @Nullable String lastError, long acknowledgedLsn, List<SinkStatus> sinks) {}
+
+    public record SinkStatus(
+            String name, SinkState state, long delivered, long discarded, int queued, @Nullable String lastError) {}
+
+    private final String name;
+    private final SourceSettings settings;
+    private final List<SinkPipeline> sinks = new ArrayList<>();
+    private final RetryPolicy reconnect;
+    private final LongConsumer onAcknowledged;
+
+    private volatile boolean running;
+    private volatile State state = State.STARTING;
+    private volatile @Nullable String lastError;
+    private volatile long acknowledgedLsn;
+    private @Nullable Thread reader;
+
+    // Reader-thread state.
+    private long lastRoutedCommitLsn;
+    private long lastRoutedEndLsn;
+    private long lastForcedAck;
+    private long lastSentAck;
+    private final Set<TableId> warnedKeyless = new HashSet<>();
+
+    /**
+     * @param onAcknowledged called (on the reader thread) with each new flush LSN sent to Postgres
+     */
+    public DatabasePipeline(String name, SourceSettings settings, RetryPolicy reconnect, LongConsumer onAcknowledged) {
+        this.name = name;
+        this.settings = settings;
+        this.reconnect = reconnect;
+        this.onAcknowledged = onAcknowledged;
+    }
+
+    /** Adds a sink; only before {@link #start()}. */
+    public DatabasePipeline addSink(SinkSpec spec, Sink sink) {
+        if (reader != null) {
+            throw new IllegalStateException("sinks are added before start");
+        }
+        sinks.add(new SinkPipeline(spec, sink, RetryPolicy.DELIVERY));
+        return this;
+    }
+
+    public synchronized void start() {
+        if (reader != null) {
+            throw new IllegalStateException("already started");
+        }
+        running = true;
+        for (SinkPipeline s : sinks) {
+            if (s.spec().state() != SinkState.DISABLED) {
+                s.start();
+            }
+        }
+        reader = Thread.ofPlatform().name("replication-" + name).start(this::run);
+    }
+
+    public Status status() {
+        List<SinkStatus> ss = new ArrayList<>();
+        for (SinkPipeline s : sinks) {
+            ss.add(new SinkStatus(
+                    s.spec().name(),
+                    s.spec().state(),
+                    s.deliveredCount(),
+                    s.discardedCount(),
+                    s.queuedMessages(),
+                    s.lastError()));
+        }
+        return new Status(name, state, lastError, acknowledgedLsn, ss);
+    }
+
+    /**
+     * Stops reading, lets sinks finish the batch in flight (up to a few seconds) and acknowledges what
+     * they delivered.
+     */
+    @Override
+    public void close() {
+        running = false;
+        Thread r = reader;
+        if (r != null) {
+            r.interrupt();
+            try {
+                r.join(Duration.ofSeconds(15));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        state = State.STOPPED;
+    }
+
+    private void run() {
+        int failures = 0;
+        while (running) {
+            try {
+                stream();
+            } catch (SourceException e) {
+                if (!running) {
+                    break;
+                }
+                failures++;
+                fail(e.getMessage(), e, failures);
+            } catch (RuntimeException e) {
+                if (!running) {
+                    break;
+                }
+                failures++;
+                fail("unexpected error: " + e, e, failures);
+            }
+            if (state == State.STREAMING) {
+                failures = 1; // a session that streamed resets the back-off
+            }
+            if (running) {
+                try {
+                    Thread.sleep(reconnect.delayAfter(Math.max(failures, 1)));
+                } catch (InterruptedException e) {
+                    break;
+                }
+            }
+        }
+        for (SinkPipeline s : sinks) {
+            s.stop(Duration.ofSeconds(5));
+        }
+        state = State.STOPPED;
+    }
+
+    private void fail(String message, Exception e, int attempt) {
+        state = State.RETRYING;
+        lastError = message;
+        log.warn("database {}: {} (attempt {}; retrying)", name, message, attempt);
+        log.debug("database {}: failure detail", name, e);
+    }
+
+    private void stream() {
+        try (Connection catalog = DriverManager.getConnection(settings.jdbcUrl(), settings.properties(false))) {
+            int major = SourcePreflight.serverMajor(catalog);
+            for (var keyless : SourcePreflight.run(catalog, settings)) {
+                if (warnedKeyless.add(keyless.table()) && coveredByAnySink(keyless.table())) {
+                    log.warn("database {}: {}", name, keyless.advice());
+                }
+            }
+            RelationCache relations = new RelationCache(new TypeRegistry(catalog), new JdbcKeyLookup(catalog));
+            ChangeAssembler assembler = new ChangeAssembler(relations);
+            try (ReplicationSession session = ReplicationSession.open(settings, major)) {
+                state = State.STREAMING;
+                lastError = null;
+                log.info("database {}: streaming from slot {} ({})", name, settings.slotName(), settings.describe());
+                readLoop(session, relations, assembler);
+                acknowledge(session, true);
+            }
+        } catch (SQLException e) {
+            throw SourceException.classify(e, settings, "connecting");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean coveredByAnySink(TableId t) {
+        for (SinkPipeline s : sinks) {
+            if (s.spec().state() != SinkState.DISABLED && s.spec().tables().test(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void readLoop(ReplicationSession session, RelationCache relations, ChangeAssembler assembler)
+            throws InterruptedException {
+        long commitLsn = 0;
+        Instant commitTs = null;
+        boolean skip = false;
+        boolean inTxn = false;
+        int idx = 0;
+        String annotations = null;
+        while (running) {
+            ByteBuffer buf = session.readPending();
+            if (buf == null) {
+                acknowledge(session, false, inTxn);
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                LockSupport.parkNanos(1_000_000);
+                continue;
+            }
+            PgOutputMessage msg = PgOutputDecoder.decode(buf);
+            switch (msg) {
+                case PgOutputMessage.Begin b -> {
+                    commitLsn = b.finalLsn();
+                    commitTs = b.commitTimestamp();
+                    skip = lastRoutedCommitLsn != 0 && Long.compareUnsigned(commitLsn, lastRoutedCommitLsn) <= 0;
+                    inTxn = true;
+                    idx = 0;
+                    annotations = null;
+                }
+                case PgOutputMessage.Relation r -> relations.apply(r);
+                case PgOutputMessage.Insert i -> {
+                    if (!skip) {
+                        route(assembler.insert(i, new Position(commitLsn, idx), commitTs, annotations));
+                    }
+                    idx++;
+                }
+                case PgOutputMessage.Update u -> {
+                    if (!skip) {
+                        route(assembler.update(u, new Position(commitLsn, idx), commitTs, annotations));
+                    }
+                    idx++;
+                }
+                case PgOutputMessage.Delete d -> {
+                    if (!skip) {
+                        route(assembler.delete(d, new Position(commitLsn, idx), commitTs, annotations));
+                    }
+                    idx++;
+                }
+                case PgOutputMessage.LogicalMessage m -> {
+                    if (m.transactional() && ANNOTATIONS_SET.equals(m.prefix())) {
+                        annotations = new String(m.content(), StandardCharsets.UTF_8);
+                    } else if (m.transactional() && ANNOTATIONS_CLEAR.equals(m.prefix())) {
+                        annotations = null;
+                    }
+                }
+                case PgOutputMessage.Commit c -> {
+                    if (!skip) {
+                        for (SinkPipeline s : sinks) {
+                            if (s.spec().state() != SinkState.DISABLED) {
+                                s.markCommit(c.endLsn());
+                            }
+                        }
+                        lastRoutedCommitLsn = c.commitLsn();
+                        lastRoutedEndLsn = c.endLsn();
+                    }
+                    inTxn = false;
+                }
+                case PgOutputMessage.Truncate t ->
+                    log.debug("database {}: TRUNCATE of {} relation(s) is not delivered", name, t.relationIds().length);
+                case PgOutputMessage.Type t -> {
+                    // Types are resolved from the catalog when a relation uses them.
+                }
+                case PgOutputMessage.Origin o -> {
+                    // Replication origins are not used yet.
+                }
+            }
+            acknowledge(session, false, inTxn);
+        }
+    }
+
+    private void route(Change change) throws InterruptedException {
+        for (SinkPipeline s : sinks) {
+            if (s.accepts(change.table(), change.action())) {
+                s.enqueue(change);
+            }
+        }
+    }
+
+    private void acknowledge(ReplicationSession session, boolean force) {
+        acknowledge(session, force, false);
+    }
+
+    private void acknowledge(ReplicationSession session, boolean force, boolean inTxn) {
+        long flush = lastRoutedEndLsn;
+        boolean caughtUp = true;
+        for (SinkPipeline s : sinks) {
+            if (s.spec().state() == SinkState.DISABLED) {
+                continue;
+            }
+            long acked = s.acknowledgedLsn();
+            if (Long.compareUnsigned(acked, flush) < 0) {
+                flush = acked;
+                caughtUp = false;
+            }
+        }
+        if (caughtUp && !inTxn) {
+            long received = session.lastReceiveLsn();
+            if (Long.compareUnsigned(received, flush) > 0) {
+                flush = received;
+            }
+        }
+        if (Long.compareUnsigned(flush, session.acknowledged()) > 0) {
+            session.acknowledge(flush, false);
+        }
+        long now = System.nanoTime();
+        long pending = session.acknowledged();
+        if (force || (pending != lastSentAck && now - lastForcedAck > FORCE_ACK_NANOS)) {
+            session.acknowledge(pending, true);
+            lastForcedAck = now;
+            if (pending != lastSentAck) {
+                lastSentAck = pending;
+                acknowledgedLsn = pending;
+                onAcknowledged.accept(pending);
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.sluice.engine;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.MessageContext;
+import dev.sluice.core.TableId;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the engine needs to know about one sink: which changes it takes and how they are delivered.
+ *
+ * @param tables which tables the sink captures
+ * @param actions which actions it captures
+ * @param groupColumns per table, the columns whose values form the group id (default: primary key)
+ * @param messageGrouping false: messages have no group id
+ * @param batchSize most messages per delivery
+ * @param batchTimeout how long a partial batch waits for more messages
+ * @param maxRetryCount failed deliveries of a message beyond the first after which it is discarded;
+ *     null retries forever
+ * @param maxQueueBytes bound on the messages buffered for this sink
+ */
+public record SinkSpec(
+        String id,
+        String name,
+        Predicate<TableId> tables,
+        Set<Action> actions,
+        Map<TableId, List<String>> groupColumns,
+        boolean messageGrouping,
+        int batchSize,
+        Duration batchTimeout,
+        @Nullable Integer maxRetryCount,
+        SinkState state,
+        MessageContext context,
+        long maxQueueBytes) {
+    public SinkSpec {
+        Objects.requireNonNull(id);
+        Objects.requireNonNull(name);
+        actions = Set.copyOf(actions);
+        groupColumns = Map.copyOf(groupColumns);
+        if (batchSize < 1 || batchSize > 1000) {
+            throw new IllegalArgumentException("batch_size must be between 1 and 1000, got " + batchSize);
+        }
+        if (maxRetryCount != null && maxRetryCount < 0) {
+            throw new IllegalArgumentException("max_retry_count must be >= 0, got " + maxRetryCount);
+        }
+        if (maxQueueBytes < 1024) {
+            throw new IllegalArgumentException("queue bound must be at least 1 KiB, got " + maxQueueBytes);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.sluice.postgres.replication;
+
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+
+/**
+ * One open pgoutput stream on a slot: protocol version 1, with logical messages on Postgres 14+.
+ * Postgres resumes from the slot's confirmed flush position, so a new session after a crash replays
+ * every transaction that was not acknowledged.
+ *
+ * <p>Concurrency: used by one thread (the database's reader).
+ *
+ * <p>Failure: every method throws {@link SourceException}; the session is then unusable and the
+ * caller opens a new one.
+ */
+public final class ReplicationSession implements AutoCloseable {
+    private final SourceSettings settings;
+    private final Connection connection;
+    private final PGReplicationStream stream;
+    private long acknowledged;
+
+    private ReplicationSession(SourceSettings settings, Connection connection, PGReplicationStream stream) {
+        this.settings = settings;
+        this.connection = connection;
+        this.stream = stream;
+    }
+
+    /** Opens a replication connection and starts streaming from the slot. */
+    public static ReplicationSession open(SourceSettings s, int serverMajor) {
+        Connection c;
+        try {
+            c = DriverManager.getConnection(s.jdbcUrl(), s.properties(true));
+        } catch (SQLException e) {
+            throw SourceException.classify(e, s, "opening the replication connection");
+        }
+        try {
+            var builder = c.unwrap(PGConnection.class)
+                    .getReplicationAPI()
+                    .replicationStream()
+                    .logical()
+                    .withSlotName(s.slotName())
+                    .withSlotOption("proto_version", "1")
+                    .withSlotOption("publication_names", quotePublication(s.publicationName()))
+                    .withStatusInterval(10, TimeUnit.SECONDS);
+            if (serverMajor >= 14) {
+                builder = builder.withSlotOption("messages", "true");
+            }
+            return new ReplicationSession(s, c, builder.start());
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw SourceException.classify(e, s, "starting replication from slot " + s.slotName());
+        }
+    }
+
+    // publication_names is parsed as an identifier list: quote to keep case and odd characters.
+    private static String quotePublication(String name) {
+        return "\"" + name.replace("\"", "\"\"") + "\"";
+    }
+
+    /** The next pgoutput frame if one has arrived, else null. Never blocks for long. */
+    public @Nullable ByteBuffer readPending() {
+        try {
+            return stream.readPending();
+        } catch (SQLException e) {
+            throw SourceException.classify(e, settings, "reading from slot " + settings.slotName());
+        }
+    }
+
+    /** The WAL position of the last frame or keepalive received. */
+    public long lastReceiveLsn() {
+        return stream.getLastReceiveLSN().asLong();
+    }
+
+    /**
+     * Tells Postgres that everything before {@code flushLsn} is safely delivered: the slot may release
+     * that WAL, and a later session starts after it. Sent at once when {@code force}, else with the
+     * next periodic status update.
+     */
+    public void acknowledge(long flushLsn, boolean force) {
+        if (Long.compareUnsigned(flushLsn, acknowledged) > 0) {
+            acknowledged = flushLsn;
+            LogSequenceNumber lsn = LogSequenceNumber.valueOf(flushLsn);
+            stream.setFlushedLSN(lsn);
+            stream.setAppliedLSN(lsn);
+        }
+        if (force) {
+            try {
+                stream.forceUpdateStatus();
+            } catch (SQLException e) {
+                throw SourceException.classify(e, settings, "acknowledging to slot " + settings.slotName());
+            }
+        }
+    }
+
+    public long acknowledged() {
+        return acknowledged;
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (!stream.isClosed()) {
+                stream.close();
+            }
+        } catch (SQLException e) {
+            // the connection is going away anyway
+        }
+        closeQuietly(connection);
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException e) {
+            // nothing to recover
+        }
+    }
+}

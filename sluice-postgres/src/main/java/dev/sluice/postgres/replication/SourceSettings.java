@@ -1,0 +1,73 @@
+package dev.sluice.postgres.replication;
+
+import java.util.Objects;
+import java.util.Properties;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGProperty;
+
+/**
+ * How to reach a source database and which slot and publication to read.
+ *
+ * @param ssl {@code sslmode=require} when true (encrypted, certificate not verified), else disabled
+ * @param ipv6 the host is reached over IPv6 (an IPv6 literal is bracketed in the URL)
+ */
+public record SourceSettings(
+        String host,
+        int port,
+        String database,
+        String user,
+        @Nullable String password,
+        boolean ssl,
+        boolean ipv6,
+        String slotName,
+        String publicationName,
+        boolean createSlot,
+        boolean createPublication) {
+
+    /**
+     * Session settings that make the text output of every type deterministic. pgjdbc sends its own
+     * DateStyle, TimeZone and extra_float_digits, which take precedence; the value codecs accept any
+     * zone offset.
+     */
+    static final String SESSION_OPTIONS =
+            "-c IntervalStyle=iso_8601 -c bytea_output=hex -c DateStyle=ISO -c extra_float_digits=3";
+
+    public SourceSettings {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(slotName, "slotName");
+        Objects.requireNonNull(publicationName, "publicationName");
+    }
+
+    public String jdbcUrl() {
+        String h = ipv6 && host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        return "jdbc:postgresql://" + h + ":" + port + "/" + database;
+    }
+
+    /** Where this source is, for logs and errors: never includes the password. */
+    public String describe() {
+        return user + "@" + host + ":" + port + "/" + database;
+    }
+
+    /** Connection properties for a normal (catalog) or a replication connection. */
+    public Properties properties(boolean replication) {
+        Properties p = new Properties();
+        PGProperty.USER.set(p, user);
+        if (password != null) {
+            PGProperty.PASSWORD.set(p, password);
+        }
+        PGProperty.SSL_MODE.set(p, ssl ? "require" : "disable");
+        PGProperty.CONNECT_TIMEOUT.set(p, 10);
+        PGProperty.SOCKET_TIMEOUT.set(p, replication ? 0 : 60);
+        PGProperty.TCP_KEEP_ALIVE.set(p, true);
+        PGProperty.APPLICATION_NAME.set(p, replication ? "sluice-replication" : "sluice");
+        PGProperty.OPTIONS.set(p, SESSION_OPTIONS);
+        if (replication) {
+            PGProperty.REPLICATION.set(p, "database");
+            PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
+            PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+        }
+        return p;
+    }
+}

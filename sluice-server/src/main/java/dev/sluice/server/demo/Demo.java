@@ -1,0 +1,150 @@
+package dev.sluice.server.demo;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.sluice.core.Action;
+import dev.sluice.core.TimestampFormat;
+import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.config.HttpEndpointConfig;
+import dev.sluice.server.config.PublicationConfig;
+import dev.sluice.server.config.SinkConfig;
+import dev.sluice.server.config.SinkStatus;
+import dev.sluice.server.config.SlotConfig;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.config.SourceFilter;
+import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.runtime.ServerOptions;
+import dev.sluice.server.runtime.SluiceServer;
+import dev.sluice.server.runtime.StartupException;
+import dev.sluice.server.store.EmbeddedMetadataPostgres;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+
+/**
+ * {@code sluice demo}: CDC in one command. An embedded Postgres holds both a demo source database
+ * (customers and orders, with a small workload) and Sluice's metadata; a webhook sink posts every
+ * change to a local receiver that prints it. Everything lives under {@code $SLUICE_HOME/demo} and is
+ * recreated on each run; Ctrl-C stops the workload, Sluice, the receiver and Postgres, in that order.
+ */
+public final class Demo {
+    private Demo() {}
+
+    public static int run(Path home, int port, double rate) throws StartupException {
+        PrintStream out = System.out;
+        Path dir = home.resolve("demo");
+        EmbeddedMetadataPostgres pg;
+        try {
+            deleteRecursively(dir);
+            out.println("Starting an embedded Postgres for the demo (first start unpacks it: a few seconds)...");
+            pg = EmbeddedMetadataPostgres.start(dir.resolve("pg"), true);
+            pg.ensureDatabase("demo");
+            pg.ensureDatabase("sluice");
+            DemoWorkload.createSchema(pg.jdbcUrl("demo"));
+        } catch (IOException | SQLException e) {
+            throw new StartupException("cannot start the demo Postgres: " + e.getMessage(), e);
+        }
+        HttpServer receiver;
+        try {
+            receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            pg.close();
+            throw new StartupException("cannot start the demo receiver: " + e.getMessage(), e);
+        }
+        MessagePrinter printer = new MessagePrinter(out);
+        receiver.createContext("/", printer);
+        receiver.start();
+        String receiverUrl = "http://127.0.0.1:" + receiver.getAddress().getPort();
+
+        SluiceConfig config = demoConfig(pg.port(), receiverUrl);
+        SluiceServer server;
+        try {
+            server = SluiceServer.start(
+                    new ServerOptions(dir, port, null, config, pg.jdbcUrl("sluice"), null));
+        } catch (StartupException e) {
+            receiver.stop(0);
+            pg.close();
+            throw e;
+        }
+        DemoWorkload workload = new DemoWorkload(pg.jdbcUrl("demo"), rate);
+        workload.start();
+
+        out.println();
+        out.println("Sluice demo is running.");
+        out.println("  source:  postgres://postgres@localhost:" + pg.port() + "/demo  (tables public.customers,"
+                + " public.orders; try your own INSERT/UPDATE/DELETE)");
+        out.println("  sink:    webhook -> " + receiverUrl + "/demo  (each delivered message is printed below)");
+        out.println("  health:  http://localhost:" + server.port() + "/health");
+        out.println("Press Ctrl-C to stop.");
+        out.println();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            workload.close();
+            server.close();
+            receiver.stop(0);
+            pg.close();
+            out.println("Demo stopped (" + printer.count() + " messages delivered).");
+            stopped.countDown();
+        }, "demo-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    static SluiceConfig demoConfig(int pgPort, String receiverUrl) {
+        DatabaseConfig db = new DatabaseConfig(
+                "demo",
+                "localhost",
+                pgPort,
+                "demo",
+                "postgres",
+                null,
+                false,
+                false,
+                new SlotConfig("sluice_demo_slot", true),
+                new PublicationConfig("sluice_demo_pub", true),
+                5);
+        HttpEndpointConfig endpoint =
+                new HttpEndpointConfig("demo-receiver", URI.create(receiverUrl), Map.of(), Map.of());
+        SinkConfig sink = new SinkConfig(
+                "demo-webhook",
+                "demo",
+                SourceFilter.ALL,
+                List.of(),
+                EnumSet.of(Action.INSERT, Action.UPDATE, Action.DELETE),
+                new WebhookDestination("demo-receiver", "/demo", false, Duration.ofSeconds(10)),
+                1,
+                SinkStatus.ACTIVE,
+                null,
+                true,
+                TimestampFormat.ISO8601,
+                "{}");
+        return new SluiceConfig(List.of(db), List.of(endpoint), List.of(sink));
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        EmbeddedMetadataPostgres.stopOrphanIn(dir.resolve("pg"));
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.sluice.server.runtime;
+
+import dev.sluice.core.Lsn;
+import dev.sluice.engine.DatabasePipeline;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The {@code GET /health} body: per database its reader state, per sink its delivery state. */
+record Health(boolean healthy, Map<String, Object> body) {
+    static Health of(List<DatabasePipeline> pipelines) {
+        boolean healthy = true;
+        List<Object> dbs = new ArrayList<>();
+        for (DatabasePipeline p : pipelines) {
+            DatabasePipeline.Status s = p.status();
+            boolean ok = s.state() == DatabasePipeline.State.STREAMING;
+            healthy &= ok;
+            List<Object> sinks = new ArrayList<>();
+            for (DatabasePipeline.SinkStatus ss : s.sinks()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", ss.name());
+                m.put("status", ss.state().name().toLowerCase(Locale.ROOT));
+                m.put("healthy", ss.lastError() == null);
+                m.put("delivered", ss.delivered());
+                m.put("discarded", ss.discarded());
+                m.put("pending", ss.queued());
+                m.put("last_error", ss.lastError());
+                healthy &= ss.lastError() == null;
+                sinks.add(m);
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", s.database());
+            m.put("state", s.state().name().toLowerCase(Locale.ROOT));
+            m.put("healthy", ok);
+            m.put("last_error", s.lastError());
+            m.put("acknowledged_lsn", new Lsn(s.acknowledgedLsn()).toString());
+            m.put("sinks", sinks);
+            dbs.add(m);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", healthy ? "healthy" : "degraded");
+        body.put("databases", dbs);
+        return new Health(healthy, body);
+    }
+}
