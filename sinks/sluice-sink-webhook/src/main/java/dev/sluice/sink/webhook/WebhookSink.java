@@ -50,7 +50,7 @@ public final class WebhookSink implements Sink {
     private static final int ERROR_BODY_BYTES = 1024;
     private static final int ERROR_BODY_CHARS = 200;
     private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
 
     private final WebhookConfig config;
     private final URI requestUri;
@@ -209,7 +209,13 @@ public final class WebhookSink implements Sink {
             return new SinkException("cannot resolve host '" + config.url().getHost() + "' of " + displayUrl, true, t);
         }
         if (t instanceof ConnectException) {
-            return new SinkException("cannot connect to " + displayUrl + ": " + reason(t), true, t);
+            // The JDK client reports a refused connection as a ConnectException without any message.
+            String reason = reason(t);
+            return new SinkException(
+                    "cannot connect to " + displayUrl + ": "
+                            + (reason.equals(t.getClass().getSimpleName()) ? "connection refused" : reason),
+                    true,
+                    t);
         }
         if (t instanceof CancellationException) {
             return new SinkException("request to " + displayUrl + " was cancelled", true, t);
@@ -293,7 +299,7 @@ public final class WebhookSink implements Sink {
     }
 
     /**
-     * Stops the client. Requests still in flight after a short grace period (at most 2 s) are
+     * Stops the client. Requests still in flight after a grace period of 1 s are
      * aborted and their batches fail with a retriable {@link SinkException}. Idempotent.
      */
     @Override
