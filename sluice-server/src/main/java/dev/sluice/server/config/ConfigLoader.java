@@ -1,0 +1,161 @@
+package dev.sluice.server.config;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads {@code sluice.yaml}, a subset of Sequin's {@code sequin.yaml}, into a validated {@link SluiceConfig}.
+ *
+ * <p>The whole file is checked before anything is returned, and every problem found is reported at once in one
+ * {@link ConfigException}, each with its line, column and key path. Scalar values may use {@code ${VAR}} and
+ * {@code ${VAR:-default}}; {@code $$} is a literal dollar. Keys are documented in {@code docs/configuration.md}.
+ *
+ * <p>Thread-safe and stateless.
+ */
+public final class ConfigLoader {
+    static final List<String> TOP_LEVEL_KEYS = List.of("databases", "http_endpoints", "sinks");
+    private static final Map<String, String> UNSUPPORTED = Map.of(
+            "account", "not supported yet: Sluice has no accounts; remove this section",
+            "users", "not supported yet: Sluice has no users; remove this section",
+            "api_tokens", "not supported yet: Sluice has no API tokens; remove this section",
+            "change_retentions", "not supported yet; remove this section",
+            "functions", "not supported yet; remove this section and the sinks' references to functions");
+
+    private ConfigLoader() {}
+
+    /**
+     * Reads and validates a file, substituting variables from the process environment.
+     *
+     * @throws ConfigException if the file cannot be read or is invalid; the message lists every problem
+     */
+    public static SluiceConfig load(Path path) {
+        String source = path.toString();
+        String yaml;
+        try {
+            yaml = Files.readString(path);
+        } catch (NoSuchFileException e) {
+            throw Problems.single(source, "file not found");
+        } catch (CharacterCodingException e) {
+            throw Problems.single(source, "file is not valid UTF-8");
+        } catch (IOException e) {
+            throw Problems.single(source, "cannot read file: " + e);
+        }
+        return parse(yaml, source, System::getenv);
+    }
+
+    /**
+     * Reads and validates YAML text.
+     *
+     * @param sourceName the file name to show in messages
+     * @param env looks up variables for {@code ${VAR}}; returns null when one is not set
+     * @throws ConfigException if the text is invalid; the message lists every problem
+     */
+    public static SluiceConfig parse(String yaml, String sourceName, Function<String, @Nullable String> env) {
+        Problems problems = new Problems(sourceName);
+        YamlNode root = YamlReader.read(yaml, sourceName, env, problems);
+        if (root == null) {
+            problems.throwIfAny();
+            return SluiceConfig.empty();
+        }
+        if (!(root instanceof YamlNode.Mapping top)) {
+            problems.add(
+                    root.mark(),
+                    "",
+                    "expected a mapping with databases, http_endpoints and sinks, got " + root.describe());
+            problems.throwIfAny();
+            throw new AssertionError();
+        }
+        for (YamlNode.Entry e : top.entries().values()) {
+            String reason = UNSUPPORTED.get(e.key());
+            if (reason != null) {
+                problems.add(e.keyMark(), e.key(), reason);
+            } else if (!TOP_LEVEL_KEYS.contains(e.key()) && !e.anchored()) {
+                // A top-level key holding an anchor is a template for '<<' merges, as in Sequin's examples.
+                problems.add(e.keyMark(), e.key(), Fields.unknownKey(e.key(), TOP_LEVEL_KEYS));
+            }
+        }
+        List<YamlNode> databaseNodes = section(top, "databases", problems);
+        List<YamlNode> endpointNodes = section(top, "http_endpoints", problems);
+        List<YamlNode> sinkNodes = section(top, "sinks", problems);
+        Set<String> databaseNames = uniqueNames(databaseNodes, "databases", "database", problems);
+        Set<String> endpointNames = uniqueNames(endpointNodes, "http_endpoints", "HTTP endpoint", problems);
+        uniqueNames(sinkNodes, "sinks", "sink", problems);
+
+        List<DatabaseConfig> databases = new ArrayList<>();
+        for (int i = 0; i < databaseNodes.size(); i++) {
+            DatabaseConfig db = DatabaseSection.read(databaseNodes.get(i), "databases[" + i + "]", problems);
+            if (db != null) {
+                databases.add(db);
+            }
+        }
+        List<HttpEndpointConfig> endpoints = new ArrayList<>();
+        for (int i = 0; i < endpointNodes.size(); i++) {
+            HttpEndpointConfig ep =
+                    HttpEndpointSection.read(endpointNodes.get(i), "http_endpoints[" + i + "]", problems);
+            if (ep != null) {
+                endpoints.add(ep);
+            }
+        }
+        List<SinkConfig> sinks = new ArrayList<>();
+        for (int i = 0; i < sinkNodes.size(); i++) {
+            SinkConfig sink =
+                    SinkSection.read(sinkNodes.get(i), "sinks[" + i + "]", problems, databaseNames, endpointNames);
+            if (sink != null) {
+                sinks.add(sink);
+            }
+        }
+        problems.throwIfAny();
+        return new SluiceConfig(databases, endpoints, sinks);
+    }
+
+    private static List<YamlNode> section(YamlNode.Mapping top, String key, Problems problems) {
+        YamlNode.Entry entry = top.entries().get(key);
+        if (entry == null || entry.value() instanceof YamlNode.Scalar s && s.value() == null) {
+            return List.of();
+        }
+        if (entry.value() instanceof YamlNode.Sequence seq) {
+            return seq.items();
+        }
+        problems.add(
+                entry.value().mark(),
+                key,
+                "expected a list (entries start with '- '), got "
+                        + entry.value().describe());
+        return List.of();
+    }
+
+    /** Collects the names given in a section, reporting repeats, before the entries themselves are read. */
+    private static Set<String> uniqueNames(List<YamlNode> nodes, String section, String kind, Problems problems) {
+        Map<String, Integer> firstLine = new HashMap<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (nodes.get(i) instanceof YamlNode.Mapping m
+                    && m.entries().get("name") instanceof YamlNode.Entry e
+                    && e.value() instanceof YamlNode.Scalar s
+                    && s.value() != null
+                    && !s.value().isBlank()) {
+                Integer first = firstLine.putIfAbsent(s.value(), s.mark().line());
+                if (first != null) {
+                    problems.add(
+                            s.mark(),
+                            section + "[" + i + "].name",
+                            "duplicate " + kind + " name '" + s.value() + "' (first defined at line " + first
+                                    + "); names must be unique");
+                }
+                names.add(s.value());
+            }
+        }
+        return names;
+    }
+}

@@ -1,0 +1,183 @@
+package dev.sluice.server.config;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/** Reads one entry of {@code databases}. */
+final class DatabaseSection {
+    static final List<String> KEYS = List.of(
+            "name",
+            "url",
+            "hostname",
+            "port",
+            "database",
+            "username",
+            "password",
+            "ssl",
+            "ipv6",
+            "slot",
+            "publication",
+            "slot_name",
+            "publication_name",
+            "pool_size");
+    /** Sequin tuning keys with no meaning for Sluice: accepted so that Sequin files load, and ignored. */
+    static final Set<String> IGNORED = Set.of("await_database", "queue_interval", "queue_target", "use_local_tunnel");
+
+    private static final Map<String, String> REJECTED = Map.of(
+            "primary",
+            "replica databases (a 'primary' block) are not supported yet; connect Sluice to the primary",
+            "tables",
+            "database-level 'tables' is an old Sequin form and is not supported; choose tables per sink with"
+                    + " 'source' and 'tables'");
+    private static final List<String> CONNECTION_KEYS = List.of("hostname", "port", "database", "username", "password");
+    private static final List<String> SLOT_KEYS = List.of("name", "create_if_not_exists");
+    private static final List<String> PUBLICATION_KEYS = List.of("name", "create_if_not_exists");
+    private static final Map<String, String> PUBLICATION_REJECTED = Map.of(
+            "init_sql", "not supported yet; create the publication yourself, or let Sluice create it",
+            "schemas", "not supported yet; create the publication yourself, or let Sluice create it");
+
+    private DatabaseSection() {}
+
+    /** Returns null if the entry has problems (all recorded). */
+    static @Nullable DatabaseConfig read(YamlNode node, String path, Problems problems) {
+        int before = problems.count();
+        Fields f = Fields.of(node, path, problems, KEYS, REJECTED, IGNORED);
+        if (f == null) {
+            return null;
+        }
+        String name = f.requiredString("name");
+
+        String hostname = null;
+        Integer port = null;
+        String database = null;
+        String username = null;
+        String password = null;
+        Boolean ssl = f.bool("ssl");
+        if (f.has("url")) {
+            for (String key : CONNECTION_KEYS) {
+                if (f.present(key)) {
+                    f.problem(key, "give either 'url' or hostname/port/database/username/password, not both");
+                }
+            }
+            String url = f.string("url");
+            if (url != null) {
+                try {
+                    PostgresUrl parsed = PostgresUrl.parse(url.strip());
+                    hostname = parsed.host();
+                    port = parsed.port();
+                    database = parsed.database();
+                    username = parsed.user();
+                    password = parsed.password();
+                    if (parsed.ssl() != null) {
+                        if (ssl != null) {
+                            f.problem("ssl", "TLS is already set by the url's sslmode; remove one of them");
+                        }
+                        ssl = parsed.ssl();
+                    }
+                } catch (IllegalArgumentException e) {
+                    f.problem("url", "invalid Postgres URL: " + e.getMessage());
+                }
+            }
+        } else if (!f.has("hostname")) {
+            problems.add(
+                    f.mark(),
+                    f.path("hostname"),
+                    "required key is missing: give either 'url' (postgres://user:password@host:5432/db) or"
+                            + " hostname, database, username and password");
+        } else {
+            hostname = f.requiredString("hostname");
+            port = f.integer("port", 1, 65535);
+            database = f.requiredString("database");
+            username = f.string("username");
+            if (username != null && username.isBlank()) {
+                f.problem("username", "must not be empty");
+            }
+            password = f.string("password");
+        }
+
+        boolean ipv6 = Objects.requireNonNullElse(f.bool("ipv6"), false);
+        int poolSize = Objects.requireNonNullElse(
+                f.integer("pool_size", 1, Integer.MAX_VALUE), DatabaseConfig.DEFAULT_POOL_SIZE);
+        SlotConfig slot = slot(f);
+        PublicationConfig publication = publication(f);
+
+        if (problems.count() > before || name == null || hostname == null || database == null) {
+            return null;
+        }
+        return new DatabaseConfig(
+                name,
+                hostname,
+                Objects.requireNonNullElse(port, DatabaseConfig.DEFAULT_PORT),
+                database,
+                Objects.requireNonNullElse(username, DatabaseConfig.DEFAULT_USERNAME),
+                password,
+                Objects.requireNonNullElse(ssl, DatabaseConfig.defaultSsl(hostname)),
+                ipv6,
+                Objects.requireNonNull(slot),
+                Objects.requireNonNull(publication),
+                poolSize);
+    }
+
+    private static @Nullable SlotConfig slot(Fields f) {
+        String name = SlotConfig.DEFAULT_NAME;
+        boolean create = false;
+        String nameKey = "slot_name";
+        YamlNode block = f.node("slot");
+        if (block != null) {
+            if (f.present("slot_name")) {
+                f.problem("slot_name", "the slot is already given in the 'slot' block; remove 'slot_name'");
+            }
+            Fields slot = Fields.of(block, f.path("slot"), f.problems(), SLOT_KEYS, Map.of(), Set.of());
+            if (slot == null) {
+                return null;
+            }
+            name = Objects.requireNonNullElse(slot.string("name"), name);
+            create = Objects.requireNonNullElse(slot.bool("create_if_not_exists"), false);
+            f = slot;
+            nameKey = "name";
+        } else {
+            name = Objects.requireNonNullElse(f.string("slot_name"), name);
+        }
+        if (!SlotConfig.VALID_NAME.matcher(name).matches()) {
+            f.problem(
+                    nameKey,
+                    "invalid replication slot name '" + name
+                            + "': Postgres allows only 1 to 63 lower-case letters, digits and underscores");
+            return null;
+        }
+        return new SlotConfig(name, create);
+    }
+
+    private static @Nullable PublicationConfig publication(Fields f) {
+        String name = PublicationConfig.DEFAULT_NAME;
+        boolean create = false;
+        String nameKey = "publication_name";
+        YamlNode block = f.node("publication");
+        if (block != null) {
+            if (f.present("publication_name")) {
+                f.problem(
+                        "publication_name",
+                        "the publication is already given in the 'publication' block; remove 'publication_name'");
+            }
+            Fields pub = Fields.of(
+                    block, f.path("publication"), f.problems(), PUBLICATION_KEYS, PUBLICATION_REJECTED, Set.of());
+            if (pub == null) {
+                return null;
+            }
+            name = Objects.requireNonNullElse(pub.string("name"), name);
+            create = Objects.requireNonNullElse(pub.bool("create_if_not_exists"), false);
+            f = pub;
+            nameKey = "name";
+        } else {
+            name = Objects.requireNonNullElse(f.string("publication_name"), name);
+        }
+        if (name.isBlank() || name.length() > PublicationConfig.MAX_NAME_LENGTH) {
+            f.problem(nameKey, "invalid publication name '" + name + "': use 1 to 63 characters");
+            return null;
+        }
+        return new PublicationConfig(name, create);
+    }
+}

@@ -1,0 +1,63 @@
+package dev.sluice.server.config;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.TimestampFormat;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A sink: changes of some tables of one database, delivered to one destination.
+ *
+ * @param name unique among sinks
+ * @param database the name of a {@link DatabaseConfig}
+ * @param source which tables are delivered
+ * @param tables per-table settings
+ * @param actions which row actions are delivered (backfill reads always are); not empty
+ * @param destination where messages go
+ * @param batchSize at most this many messages per delivery, 1 to 1000
+ * @param status whether the sink runs
+ * @param maxRetryCount deliveries of one message before it is given up, or null to retry forever
+ * @param messageGrouping whether messages are ordered per group (primary key or group columns)
+ * @param timestampFormat how date-time values are written
+ * @param annotationsJson a JSON object added to every message's metadata
+ */
+public record SinkConfig(
+        String name,
+        String database,
+        SourceFilter source,
+        List<TableConfig> tables,
+        Set<Action> actions,
+        DestinationConfig destination,
+        int batchSize,
+        SinkStatus status,
+        @Nullable Integer maxRetryCount,
+        boolean messageGrouping,
+        TimestampFormat timestampFormat,
+        String annotationsJson) {
+    static final int MAX_BATCH_SIZE = 1000;
+
+    public SinkConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(destination, "destination");
+        Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(timestampFormat, "timestampFormat");
+        Objects.requireNonNull(annotationsJson, "annotationsJson");
+        tables = List.copyOf(tables);
+        if (actions.isEmpty()) {
+            throw new IllegalArgumentException("actions must not be empty");
+        }
+        actions = Collections.unmodifiableSet(EnumSet.copyOf(actions));
+        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("batchSize must be between 1 and 1000, got " + batchSize);
+        }
+        if (maxRetryCount != null && maxRetryCount < 0) {
+            throw new IllegalArgumentException("maxRetryCount must be at least 0, got " + maxRetryCount);
+        }
+    }
+}

@@ -1,0 +1,396 @@
+package dev.sluice.server.config;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.TableId;
+import dev.sluice.core.TimestampFormat;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Reads one entry of {@code sinks}. */
+final class SinkSection {
+    static final List<String> KEYS = List.of(
+            "name",
+            "database",
+            "source",
+            "schema",
+            "table",
+            "tables",
+            "actions",
+            "destination",
+            "batch_size",
+            "status",
+            "max_retry_count",
+            "message_grouping",
+            "timestamp_format",
+            "annotations",
+            "load_shedding_policy",
+            "filter",
+            "transform",
+            "enrichment",
+            "routing");
+    private static final List<String> FUNCTION_KEYS = List.of("filter", "transform", "enrichment", "routing");
+    private static final Map<String, String> REJECTED =
+            Map.of("filters", "column filters are not supported yet; choose tables with 'source'");
+    private static final List<String> SOURCE_KEYS =
+            List.of("include_schemas", "exclude_schemas", "include_tables", "exclude_tables");
+    private static final List<String> TABLE_KEYS = List.of("name", "group_column_names");
+    private static final List<String> WEBHOOK_KEYS =
+            List.of("type", "http_endpoint", "http_endpoint_path", "batch", "request_timeout_ms");
+    private static final List<String> DESTINATION_TYPES = List.of("webhook");
+
+    private static final Map<String, Action> ACTIONS =
+            orderedMap("insert", Action.INSERT, "update", Action.UPDATE, "delete", Action.DELETE);
+    private static final Map<String, SinkStatus> STATUSES =
+            orderedMap("active", SinkStatus.ACTIVE, "paused", SinkStatus.PAUSED, "disabled", SinkStatus.DISABLED);
+    private static final Map<String, TimestampFormat> TIMESTAMP_FORMATS =
+            orderedMap("iso8601", TimestampFormat.ISO8601, "unix_microsecond", TimestampFormat.UNIX_MICROSECOND);
+    private static final Map<String, String> LOAD_SHEDDING =
+            orderedMap("pause_on_full", "pause_on_full", "discard_on_full", "discard_on_full");
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern YAML_INT = Pattern.compile("[-+]?[0-9]+");
+    private static final Pattern YAML_FLOAT = Pattern.compile("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+    private static final long DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+    private SinkSection() {}
+
+    /**
+     * Returns null if the entry has problems (all recorded). References to databases and endpoints are checked
+     * against the names given, which come from the raw file so that one broken database does not also fail its
+     * sinks.
+     */
+    static @Nullable SinkConfig read(
+            YamlNode node, String path, Problems problems, Set<String> databases, Set<String> endpoints) {
+        int before = problems.count();
+        Fields f = Fields.of(node, path, problems, KEYS, REJECTED, Set.of());
+        if (f == null) {
+            return null;
+        }
+        String name = f.requiredString("name");
+        String database = f.requiredString("database");
+        if (database != null && !databases.contains(database)) {
+            f.problem("database", "no database named '" + database + "'" + known("databases", databases));
+        }
+        SourceFilter source = source(f);
+        boolean grouping = Objects.requireNonNullElse(f.bool("message_grouping"), true);
+        List<TableConfig> tables = tables(f, grouping);
+        Set<Action> actions = actions(f);
+        DestinationConfig destination = destination(f, endpoints);
+        int batchSize = Objects.requireNonNullElse(f.integer("batch_size", 1, SinkConfig.MAX_BATCH_SIZE), 1);
+        SinkStatus status = Objects.requireNonNullElse(f.choice("status", STATUSES), SinkStatus.ACTIVE);
+        Integer maxRetryCount = f.integer("max_retry_count", 0, Integer.MAX_VALUE);
+        TimestampFormat timestampFormat =
+                Objects.requireNonNullElse(f.choice("timestamp_format", TIMESTAMP_FORMATS), TimestampFormat.ISO8601);
+        f.choice("load_shedding_policy", LOAD_SHEDDING);
+        String annotations = annotations(f);
+        for (String key : FUNCTION_KEYS) {
+            String value = f.has(key) ? f.string(key) : null;
+            if (value != null && !value.strip().equalsIgnoreCase("none")) {
+                f.problem(key, "functions are not supported yet; remove '" + key + "' or set it to \"none\"");
+            }
+        }
+        if (problems.count() > before
+                || name == null
+                || database == null
+                || source == null
+                || actions == null
+                || destination == null
+                || annotations == null) {
+            return null;
+        }
+        return new SinkConfig(
+                name,
+                database,
+                source,
+                tables,
+                actions,
+                destination,
+                batchSize,
+                status,
+                maxRetryCount,
+                grouping,
+                timestampFormat,
+                annotations);
+    }
+
+    static String known(String kind, Set<String> names) {
+        return names.isEmpty()
+                ? "; no " + kind + " are defined"
+                : "; defined " + kind + ": "
+                        + String.join(", ", names.stream().sorted().toList());
+    }
+
+    private static @Nullable SourceFilter source(Fields f) {
+        YamlNode node = f.node("source");
+        boolean shorthand = f.has("schema") || f.has("table");
+        if (node == null) {
+            // Sequin's older one-schema and one-table forms.
+            if (f.has("schema") && f.has("table")) {
+                f.problem("table", "give 'schema' or 'table', not both");
+                return null;
+            }
+            String schema = f.string("schema");
+            if (schema != null) {
+                return new SourceFilter(List.of(schema), null, null, null);
+            }
+            TableId table = tableId(f, "table", f.string("table"));
+            return table == null
+                    ? (shorthand ? null : SourceFilter.ALL)
+                    : new SourceFilter(null, null, List.of(table), null);
+        }
+        if (shorthand) {
+            f.problem(f.has("schema") ? "schema" : "table", "give either 'source' or this shorthand, not both");
+        }
+        Fields s = Fields.of(node, f.path("source"), f.problems(), SOURCE_KEYS, Map.of(), Set.of());
+        if (s == null) {
+            return null;
+        }
+        int before = f.problems().count();
+        List<String> includeSchemas = nonEmpty(s, "include_schemas", s.stringList("include_schemas"));
+        List<String> excludeSchemas = nonEmpty(s, "exclude_schemas", s.stringList("exclude_schemas"));
+        List<TableId> includeTables = tableIds(s, "include_tables");
+        List<TableId> excludeTables = tableIds(s, "exclude_tables");
+        if (s.has("include_schemas") && s.has("exclude_schemas")) {
+            s.problem("exclude_schemas", "give include_schemas or exclude_schemas, not both");
+        }
+        if (s.has("include_tables") && s.has("exclude_tables")) {
+            s.problem("exclude_tables", "give include_tables or exclude_tables, not both");
+        }
+        if (f.problems().count() > before) {
+            return null;
+        }
+        return new SourceFilter(includeSchemas, excludeSchemas, includeTables, excludeTables);
+    }
+
+    private static <T> @Nullable List<T> nonEmpty(Fields f, String key, @Nullable List<T> list) {
+        if (list != null && list.isEmpty()) {
+            f.problem(key, "must not be empty; omit the key to select every table");
+            return null;
+        }
+        return list;
+    }
+
+    private static @Nullable List<TableId> tableIds(Fields f, String key) {
+        List<String> names = nonEmpty(f, key, f.stringList(key));
+        if (names == null) {
+            return null;
+        }
+        List<TableId> out = new ArrayList<>();
+        YamlNode.Sequence seq = (YamlNode.Sequence) Objects.requireNonNull(f.node(key));
+        for (int i = 0; i < names.size(); i++) {
+            try {
+                out.add(TableId.parse(names.get(i)));
+            } catch (IllegalArgumentException e) {
+                f.problems().add(seq.items().get(i).mark(), f.path(key) + "[" + i + "]", tableError(e));
+            }
+        }
+        return out;
+    }
+
+    private static @Nullable TableId tableId(Fields f, String key, @Nullable String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return TableId.parse(text);
+        } catch (IllegalArgumentException e) {
+            f.problem(key, tableError(e));
+            return null;
+        }
+    }
+
+    private static String tableError(IllegalArgumentException e) {
+        return "invalid table name (" + e.getMessage() + "); write schema.table, e.g. public.orders";
+    }
+
+    private static List<TableConfig> tables(Fields f, boolean grouping) {
+        YamlNode node = f.node("tables");
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence seq)) {
+            f.problem("tables", "expected a list of {name, group_column_names}, got " + node.describe());
+            return List.of();
+        }
+        List<TableConfig> out = new ArrayList<>();
+        Map<TableId, Integer> seen = new HashMap<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            Fields t = Fields.of(
+                    seq.items().get(i), f.path("tables") + "[" + i + "]", f.problems(), TABLE_KEYS, Map.of(), Set.of());
+            if (t == null) {
+                continue;
+            }
+            TableId id = tableId(t, "name", t.requiredString("name"));
+            List<String> columns = nonEmpty(t, "group_column_names", t.stringList("group_column_names"));
+            if (columns != null && !grouping) {
+                t.problem("group_column_names", "cannot be used with message_grouping: false");
+            }
+            if (id != null) {
+                Integer first = seen.putIfAbsent(id, t.mark("name").line());
+                if (first != null) {
+                    t.problem("name", "table " + id + " is already configured at line " + first);
+                }
+                out.add(new TableConfig(id, columns == null ? List.of() : columns));
+            }
+        }
+        return out;
+    }
+
+    private static @Nullable Set<Action> actions(Fields f) {
+        YamlNode node = f.node("actions");
+        if (node == null) {
+            return EnumSet.of(Action.INSERT, Action.UPDATE, Action.DELETE);
+        }
+        List<String> names = f.stringList("actions");
+        if (names == null) {
+            return null;
+        }
+        if (names.isEmpty()) {
+            f.problem("actions", "must list at least one of insert, update, delete");
+            return null;
+        }
+        Set<Action> out = EnumSet.noneOf(Action.class);
+        boolean ok = true;
+        List<YamlNode> items = ((YamlNode.Sequence) node).items();
+        for (int i = 0; i < names.size(); i++) {
+            Action action = ACTIONS.get(names.get(i).strip().toLowerCase(java.util.Locale.ROOT));
+            if (action == null) {
+                String hint =
+                        names.get(i).strip().equalsIgnoreCase("read") ? "; backfill reads are always delivered" : "";
+                f.problems()
+                        .add(
+                                items.get(i).mark(),
+                                f.path("actions") + "[" + i + "]",
+                                "expected one of insert, update, delete, got '" + names.get(i) + "'" + hint);
+                ok = false;
+            } else {
+                out.add(action);
+            }
+        }
+        return ok ? out : null;
+    }
+
+    private static @Nullable DestinationConfig destination(Fields f, Set<String> endpoints) {
+        YamlNode node = f.node("destination");
+        if (node == null) {
+            f.problems()
+                    .add(
+                            f.mark(),
+                            f.path("destination"),
+                            "required key is missing (e.g. {type: webhook, http_endpoint: <name>})");
+            return null;
+        }
+        String path = f.path("destination");
+        if (node instanceof YamlNode.Mapping map) {
+            YamlNode.Entry type = map.entries().get("type");
+            String typeName = type != null && type.value() instanceof YamlNode.Scalar s ? s.value() : null;
+            if (typeName == null) {
+                f.problems()
+                        .add(
+                                type == null ? map.mark() : type.value().mark(),
+                                Fields.join(path, "type"),
+                                "required key is missing; supported types: " + String.join(", ", DESTINATION_TYPES));
+                return null;
+            }
+            if (!DESTINATION_TYPES.contains(typeName)) {
+                f.problems()
+                        .add(
+                                type.value().mark(),
+                                Fields.join(path, "type"),
+                                "unsupported destination type '" + typeName + "'; supported types: "
+                                        + String.join(", ", DESTINATION_TYPES));
+                return null;
+            }
+        }
+        Fields d = Fields.of(node, path, f.problems(), WEBHOOK_KEYS, Map.of(), Set.of());
+        if (d == null) {
+            return null;
+        }
+        String endpoint = d.requiredString("http_endpoint");
+        if (endpoint != null && !endpoints.contains(endpoint)) {
+            d.problem(
+                    "http_endpoint", "no HTTP endpoint named '" + endpoint + "'" + known("http_endpoints", endpoints));
+        }
+        String endpointPath = Objects.requireNonNullElse(d.string("http_endpoint_path"), "");
+        if (!endpointPath.isEmpty() && !endpointPath.startsWith("/")) {
+            d.problem("http_endpoint_path", "must start with '/', got '" + endpointPath + "'");
+        }
+        boolean batch = Objects.requireNonNullElse(d.bool("batch"), true);
+        Integer timeoutMs = d.integer("request_timeout_ms", 1, Integer.MAX_VALUE);
+        if (endpoint == null) {
+            return null;
+        }
+        return new WebhookDestination(
+                endpoint,
+                endpointPath.startsWith("/") ? endpointPath : "",
+                batch,
+                Duration.ofMillis(timeoutMs == null ? DEFAULT_REQUEST_TIMEOUT_MS : timeoutMs));
+    }
+
+    private static @Nullable String annotations(Fields f) {
+        YamlNode node = f.node("annotations");
+        if (node == null) {
+            return "{}";
+        }
+        if (!(node instanceof YamlNode.Mapping)) {
+            f.problem("annotations", "expected a mapping, got " + node.describe());
+            return null;
+        }
+        return JSON.writeValueAsString(toJson(node));
+    }
+
+    /** YAML to JSON; plain scalars are typed as YAML 1.2's core schema does, quoted ones stay strings. */
+    private static JsonNode toJson(YamlNode node) {
+        JsonNodeFactory nodes = JsonNodeFactory.instance;
+        return switch (node) {
+            case YamlNode.Mapping m -> {
+                ObjectNode o = nodes.objectNode();
+                m.entries().values().forEach(e -> o.set(e.key(), toJson(e.value())));
+                yield o;
+            }
+            case YamlNode.Sequence s -> {
+                ArrayNode a = nodes.arrayNode();
+                s.items().forEach(item -> a.add(toJson(item)));
+                yield a;
+            }
+            case YamlNode.Scalar s when s.value() == null -> nodes.nullNode();
+            case YamlNode.Scalar s when !s.plain() -> nodes.stringNode(s.value());
+            case YamlNode.Scalar s -> {
+                String v = Objects.requireNonNull(s.value());
+                if (v.equals("true") || v.equals("false")) {
+                    yield nodes.booleanNode(Boolean.parseBoolean(v));
+                } else if (YAML_INT.matcher(v).matches()) {
+                    yield nodes.numberNode(new BigInteger(v));
+                } else if (YAML_FLOAT.matcher(v).matches()) {
+                    yield nodes.numberNode(new BigDecimal(v));
+                }
+                yield nodes.stringNode(v);
+            }
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V> Map<String, V> orderedMap(Object... keysAndValues) {
+        Map<String, V> map = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put((String) keysAndValues[i], (V) keysAndValues[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(map);
+    }
+}
