@@ -5,7 +5,7 @@ import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.postgres.capture.ChangeAssembler;
-import dev.sluice.postgres.capture.JdbcKeyLookup;
+import dev.sluice.postgres.capture.JdbcPrimaryKeyLookup;
 import dev.sluice.postgres.capture.RelationCache;
 import dev.sluice.postgres.pgoutput.PgOutputDecoder;
 import dev.sluice.postgres.pgoutput.PgOutputMessage;
@@ -67,7 +67,12 @@ public final class DatabasePipeline implements AutoCloseable {
             String database, State state, @Nullable String lastError, long acknowledgedLsn, List<SinkStatus> sinks) {}
 
     public record SinkStatus(
-            String name, SinkState state, long delivered, long discarded, int queued, @Nullable String lastError) {}
+            String name,
+            SinkState state,
+            long delivered,
+            long discarded,
+            int queued,
+            @Nullable String lastError) {}
 
     private final String name;
     private final SourceSettings settings;
@@ -203,7 +208,7 @@ public final class DatabasePipeline implements AutoCloseable {
                     log.warn("database {}: {}", name, keyless.advice());
                 }
             }
-            RelationCache relations = new RelationCache(new TypeRegistry(catalog), new JdbcKeyLookup(catalog));
+            RelationCache relations = new RelationCache(new TypeRegistry(catalog), new JdbcPrimaryKeyLookup(catalog));
             ChangeAssembler assembler = new ChangeAssembler(relations);
             try (ReplicationSession session = ReplicationSession.open(settings, major)) {
                 state = State.STREAMING;
@@ -259,19 +264,19 @@ public final class DatabasePipeline implements AutoCloseable {
                 case PgOutputMessage.Relation r -> relations.apply(r);
                 case PgOutputMessage.Insert i -> {
                     if (!skip) {
-                        route(assembler.insert(i, new Position(commitLsn, idx), commitTs, annotations));
+                        route(assembler.assemble(i, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
                 }
                 case PgOutputMessage.Update u -> {
                     if (!skip) {
-                        route(assembler.update(u, new Position(commitLsn, idx), commitTs, annotations));
+                        route(assembler.assemble(u, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
                 }
                 case PgOutputMessage.Delete d -> {
                     if (!skip) {
-                        route(assembler.delete(d, new Position(commitLsn, idx), commitTs, annotations));
+                        route(assembler.assemble(d, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
                 }

@@ -159,7 +159,8 @@ final class SinkPipeline {
         }
     }
 
-    @Nullable String lastError() {
+    @Nullable
+    String lastError() {
         return lastError;
     }
 
@@ -260,7 +261,10 @@ final class SinkPipeline {
         List<SinkMessage> messages = new ArrayList<>(changes.size());
         for (Change c : changes) {
             messages.add(new SinkMessage(
-                    c, MessageEncoder.encode(c, spec.context()), groupId(c), c.position().idempotencyKey()));
+                    c,
+                    MessageEncoder.encode(c, spec.context()),
+                    groupId(c),
+                    c.position().idempotencyKey()));
         }
         Batch batch = new Batch(messages);
         int failures = 0;
@@ -342,7 +346,11 @@ final class SinkPipeline {
         for (int i = 0; i < out.length; i++) {
             out[i] = t.indexOf(cols.get(i));
             if (out[i] < 0) {
-                log.warn("sink {}: group column {} is not in {}; grouping by primary key", spec.name(), cols.get(i), t.id());
+                log.warn(
+                        "sink {}: group column {} is not in {}; grouping by primary key",
+                        spec.name(),
+                        cols.get(i),
+                        t.id());
                 return t.primaryKey();
             }
         }

@@ -155,8 +155,7 @@ public final class SourcePreflight {
 
     private static List<KeylessTable> keylessTables(Connection c, SourceSettings s) throws SQLException {
         List<KeylessTable> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                """
+        try (PreparedStatement ps = c.prepareStatement("""
                 SELECT pt.schemaname, pt.tablename, cl.relreplident
                 FROM pg_publication_tables pt
                 JOIN pg_namespace ns ON ns.nspname = pt.schemaname

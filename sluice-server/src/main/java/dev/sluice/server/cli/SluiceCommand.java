@@ -35,7 +35,9 @@ public final class SluiceCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new SluiceCommand()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        int code = new CommandLine(new SluiceCommand())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .execute(args);
         System.exit(code);
     }
 
@@ -82,10 +84,13 @@ public final class SluiceCommand implements Runnable {
                 return EXIT_STARTUP_FAILED;
             }
             CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
-                stopped.countDown();
-            }, "sluice-shutdown"));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> {
+                                server.close();
+                                stopped.countDown();
+                            },
+                            "sluice-shutdown"));
             try {
                 stopped.await();
             } catch (InterruptedException e) {

@@ -69,8 +69,7 @@ public final class Demo {
         SluiceConfig config = demoConfig(pg.port(), receiverUrl);
         SluiceServer server;
         try {
-            server = SluiceServer.start(
-                    new ServerOptions(dir, port, null, config, pg.jdbcUrl("sluice"), null));
+            server = SluiceServer.start(new ServerOptions(dir, port, null, config, pg.jdbcUrl("sluice"), null));
         } catch (StartupException e) {
             receiver.stop(0);
             pg.close();
@@ -89,14 +88,17 @@ public final class Demo {
         out.println();
 
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            workload.close();
-            server.close();
-            receiver.stop(0);
-            pg.close();
-            out.println("Demo stopped (" + printer.count() + " messages delivered).");
-            stopped.countDown();
-        }, "demo-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            workload.close();
+                            server.close();
+                            receiver.stop(0);
+                            pg.close();
+                            out.println("Demo stopped (" + printer.count() + " messages delivered).");
+                            stopped.countDown();
+                        },
+                        "demo-shutdown"));
         try {
             stopped.await();
         } catch (InterruptedException e) {

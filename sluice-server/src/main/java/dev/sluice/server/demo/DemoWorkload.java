@@ -32,8 +32,7 @@ final class DemoWorkload implements AutoCloseable {
     static void createSchema(String jdbcUrl) throws SQLException {
         try (Connection c = DriverManager.getConnection(jdbcUrl);
                 Statement s = c.createStatement()) {
-            s.execute(
-                    """
+            s.execute("""
                     CREATE TABLE customers (
                         id          bigserial PRIMARY KEY,
                         name        text NOT NULL,
@@ -51,6 +50,8 @@ final class DemoWorkload implements AutoCloseable {
                         tags         text[] NOT NULL DEFAULT '{}',
                         updated_at   timestamptz NOT NULL DEFAULT now()
                     );
+                    -- Old rows in full, so update messages carry "changes" (the previous values).
+                    ALTER TABLE orders REPLICA IDENTITY FULL;
                     INSERT INTO customers (name, email) VALUES ('Ada', 'ada@example.com'), ('Grace', 'grace@example.com');
                     """);
         }
@@ -81,8 +82,8 @@ final class DemoWorkload implements AutoCloseable {
         try (Statement s = c.createStatement()) {
             if (dice < 15) {
                 String name = NAMES.get(random.nextInt(NAMES.size()));
-                s.execute("INSERT INTO customers (name, email) VALUES ('" + name + "', '"
-                        + name.toLowerCase() + random.nextInt(1000) + "@example.com')");
+                s.execute("INSERT INTO customers (name, email) VALUES ('" + name + "', '" + name.toLowerCase()
+                        + random.nextInt(1000) + "@example.com')");
             } else if (dice < 50) {
                 String product = PRODUCTS.get(random.nextInt(PRODUCTS.size()));
                 int qty = 1 + random.nextInt(3);
@@ -96,13 +97,16 @@ final class DemoWorkload implements AutoCloseable {
             } else if (dice < 90) {
                 // Two statements in one transaction: both changes share a commit_lsn.
                 c.setAutoCommit(false);
-                s.execute("UPDATE customers SET tier = 'gold' WHERE id = (SELECT id FROM customers ORDER BY random() LIMIT 1)");
-                s.execute("INSERT INTO orders (customer_id, product, quantity, total)"
-                        + " SELECT id, 'gift card', 1, 25.00 FROM customers WHERE tier = 'gold' ORDER BY random() LIMIT 1");
+                s.execute(
+                        "UPDATE customers SET tier = 'gold' WHERE id = (SELECT id FROM customers ORDER BY random() LIMIT 1)");
+                s.execute(
+                        "INSERT INTO orders (customer_id, product, quantity, total)"
+                                + " SELECT id, 'gift card', 1, 25.00 FROM customers WHERE tier = 'gold' ORDER BY random() LIMIT 1");
                 c.commit();
                 c.setAutoCommit(true);
             } else {
-                s.execute("DELETE FROM orders WHERE id = (SELECT id FROM orders WHERE status = 'delivered' ORDER BY id LIMIT 1)");
+                s.execute(
+                        "DELETE FROM orders WHERE id = (SELECT id FROM orders WHERE status = 'delivered' ORDER BY id LIMIT 1)");
             }
         }
     }

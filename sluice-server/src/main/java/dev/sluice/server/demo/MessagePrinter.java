@@ -56,7 +56,8 @@ final class MessagePrinter implements HttpHandler {
                     "%s  %-6s %-17s %s%s%n",
                     LocalTime.now().format(TIME),
                     m.path("action").asString(),
-                    meta.path("table_schema").asString() + "." + meta.path("table_name").asString(),
+                    meta.path("table_schema").asString() + "."
+                            + meta.path("table_name").asString(),
                     m.path("record"),
                     changes);
         }

@@ -4,8 +4,8 @@ import dev.sluice.core.Lsn;
 import dev.sluice.server.store.MetadataStore;
 import java.sql.SQLException;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +50,8 @@ final class PositionRecorder implements LongConsumer {
         } catch (SQLException | RuntimeException e) {
             if (!warned) {
                 warned = true;
-                log.warn("could not record the slot position of {} in the metadata store: {}", slotName, e.getMessage());
+                log.warn(
+                        "could not record the slot position of {} in the metadata store: {}", slotName, e.getMessage());
             }
         } finally {
             writing.set(false);

@@ -62,8 +62,6 @@ public final class SluiceServer implements AutoCloseable {
                 fileConfig = ConfigLoader.load(o.configFile());
             } catch (ConfigException e) {
                 throw new StartupException(e.getMessage(), e);
-            } catch (IOException e) {
-                throw new StartupException("cannot read config file " + o.configFile() + ": " + e.getMessage(), e);
             }
         }
         MetadataStore store;
@@ -100,7 +98,8 @@ public final class SluiceServer implements AutoCloseable {
                 http.stop();
             }
             store.close();
-            throw new StartupException(e instanceof ConfigException ? e.getMessage() : "cannot start: " + e.getMessage(), e);
+            throw new StartupException(
+                    e instanceof ConfigException ? e.getMessage() : "cannot start: " + e.getMessage(), e);
         }
     }
 
@@ -124,7 +123,10 @@ public final class SluiceServer implements AutoCloseable {
                     d.slot().createIfNotExists(),
                     d.publication().createIfNotExists());
             DatabasePipeline p = new DatabasePipeline(
-                    d.name(), settings, RetryPolicy.RECONNECT, new PositionRecorder(store, dbId, d.slot().name()));
+                    d.name(),
+                    settings,
+                    RetryPolicy.RECONNECT,
+                    new PositionRecorder(store, dbId, d.slot().name()));
             for (SinkConfig s : cfg.sinks()) {
                 if (s.database().equals(d.name())) {
                     UUID sinkId = loaded.sinkIds().get(s.name());
@@ -199,8 +201,10 @@ public final class SluiceServer implements AutoCloseable {
         try {
             app.start("0.0.0.0", port);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot listen on port " + port + " (" + rootMessage(e)
-                    + "); choose another with --port or SLUICE_PORT", e);
+            throw new IllegalStateException(
+                    "cannot listen on port " + port + " (" + rootMessage(e)
+                            + "); choose another with --port or SLUICE_PORT",
+                    e);
         }
         log.info("Sluice listening on http://localhost:{} (health: /health)", app.port());
         return app;

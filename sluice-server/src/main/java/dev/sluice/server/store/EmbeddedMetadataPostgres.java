@@ -87,7 +87,10 @@ public final class EmbeddedMetadataPostgres implements AutoCloseable {
     }
 
     private static boolean isPostgres(ProcessHandle ph) {
-        return ph.info().command().map(c -> c.endsWith("postgres") || c.endsWith("postmaster")).orElse(true);
+        return ph.info()
+                .command()
+                .map(c -> c.endsWith("postgres") || c.endsWith("postmaster"))
+                .orElse(true);
     }
 
     public int port() {

@@ -32,7 +32,12 @@ public final class MetadataStore implements AutoCloseable {
     static final int SPEC_VERSION = 1;
 
     /** One stored resource: its id, name and yaml-shaped JSON spec (secrets removed). */
-    public record Stored(UUID id, String name, String specJson, @Nullable String sealed, @Nullable UUID parent) {}
+    public record Stored(
+            UUID id,
+            String name,
+            String specJson,
+            @Nullable String sealed,
+            @Nullable UUID parent) {}
 
     private final HikariDataSource dataSource;
     private final @Nullable EmbeddedMetadataPostgres embedded;
@@ -80,8 +85,10 @@ public final class MetadataStore implements AutoCloseable {
             while (root.getCause() != null) {
                 root = root.getCause();
             }
-            throw new SQLException("cannot open the metadata database"
-                    + (externalUrl != null ? " at SLUICE_DATABASE_URL" : "") + ": " + root.getMessage(), e);
+            throw new SQLException(
+                    "cannot open the metadata database" + (externalUrl != null ? " at SLUICE_DATABASE_URL" : "") + ": "
+                            + root.getMessage(),
+                    e);
         }
         log.info("Metadata store ready ({})", embedded != null ? "embedded Postgres in " + home : "external Postgres");
         return new MetadataStore(ds, embedded);
@@ -98,12 +105,13 @@ public final class MetadataStore implements AutoCloseable {
                     "SLUICE_DATABASE_URL must start with postgres://, postgresql:// or jdbc:postgresql://");
         }
         String query = u.getRawQuery() == null ? "" : "?" + u.getRawQuery();
-        hc.setJdbcUrl("jdbc:postgresql://" + u.getHost() + ":" + (u.getPort() < 0 ? 5432 : u.getPort())
-                + u.getRawPath() + query);
+        hc.setJdbcUrl("jdbc:postgresql://" + u.getHost() + ":" + (u.getPort() < 0 ? 5432 : u.getPort()) + u.getRawPath()
+                + query);
         String userInfo = u.getRawUserInfo();
         if (userInfo != null) {
             int colon = userInfo.indexOf(':');
-            hc.setUsername(URLDecoder.decode(colon < 0 ? userInfo : userInfo.substring(0, colon), StandardCharsets.UTF_8));
+            hc.setUsername(
+                    URLDecoder.decode(colon < 0 ? userInfo : userInfo.substring(0, colon), StandardCharsets.UTF_8));
             if (colon >= 0) {
                 hc.setPassword(URLDecoder.decode(userInfo.substring(colon + 1), StandardCharsets.UTF_8));
             }
@@ -128,7 +136,11 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     private UUID upsert(
-            String table, @Nullable String sealedColumn, String name, String spec, @Nullable String sealed,
+            String table,
+            @Nullable String sealedColumn,
+            String name,
+            String spec,
+            @Nullable String sealed,
             @Nullable UUID databaseId)
             throws SQLException {
         String cols = "id, name, spec_version, spec" + (sealedColumn != null ? ", " + sealedColumn : "")
@@ -191,8 +203,7 @@ public final class MetadataStore implements AutoCloseable {
     /** Records the flush position last acknowledged to a database's slot. */
     public void recordPosition(UUID databaseId, String slotName, String lsn) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        """
+                PreparedStatement ps = c.prepareStatement("""
                         INSERT INTO replication_positions (database_id, slot_name, flushed_lsn)
                         VALUES (?, ?, ?::pg_lsn)
                         ON CONFLICT (database_id) DO UPDATE

@@ -29,8 +29,8 @@ public final class SecretBox {
 
     SecretBox(byte[] key) {
         if (key.length != 32) {
-            throw new IllegalArgumentException("the secret key must be 32 bytes (base64 of 32 random bytes), got "
-                    + key.length + " bytes");
+            throw new IllegalArgumentException(
+                    "the secret key must be 32 bytes (base64 of 32 random bytes), got " + key.length + " bytes");
         }
         this.key = new SecretKeySpec(key, "AES");
     }

@@ -126,7 +126,9 @@ public final class StoredConfig {
         n.put("username", d.username());
         n.put("ssl", d.ssl());
         n.put("ipv6", d.ipv6());
-        n.putObject("slot").put("name", d.slot().name()).put("create_if_not_exists", d.slot().createIfNotExists());
+        n.putObject("slot")
+                .put("name", d.slot().name())
+                .put("create_if_not_exists", d.slot().createIfNotExists());
         n.putObject("publication")
                 .put("name", d.publication().name())
                 .put("create_if_not_exists", d.publication().createIfNotExists());
@@ -164,12 +166,13 @@ public final class StoredConfig {
             actions.add(a.wireName());
         }
         switch (s.destination()) {
-            case WebhookDestination w -> n.putObject("destination")
-                    .put("type", "webhook")
-                    .put("http_endpoint", w.httpEndpoint())
-                    .put("http_endpoint_path", w.httpEndpointPath())
-                    .put("batch", w.batch())
-                    .put("request_timeout_ms", w.requestTimeout().toMillis());
+            case WebhookDestination w ->
+                n.putObject("destination")
+                        .put("type", "webhook")
+                        .put("http_endpoint", w.httpEndpoint())
+                        .put("http_endpoint_path", w.httpEndpointPath())
+                        .put("batch", w.batch())
+                        .put("request_timeout_ms", w.requestTimeout().toMillis());
         }
         n.put("batch_size", s.batchSize());
         n.put("status", s.status().name().toLowerCase(Locale.ROOT));
