@@ -46,20 +46,30 @@ public final class TestPostgres {
 
     /** Starts a new private server (for tests that stop or restart Postgres); the caller closes it. */
     public static TestPostgres startPrivate() {
-        return new TestPostgres(start());
+        return new TestPostgres(start(java.util.Map.of()));
+    }
+
+    /** A private server with extra postgresql.conf settings, e.g. {@code wal_level=replica}. */
+    public static TestPostgres startPrivate(java.util.Map<String, String> serverConfig) {
+        return new TestPostgres(start(serverConfig));
     }
 
     private static EmbeddedPostgres start() {
+        return start(java.util.Map.of());
+    }
+
+    private static EmbeddedPostgres start(java.util.Map<String, String> overrides) {
         try {
-            return EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                     .setServerConfig("wal_level", "logical")
                     .setServerConfig("max_wal_senders", "20")
                     .setServerConfig("max_replication_slots", "40")
                     .setServerConfig("max_connections", "200")
                     .setServerConfig("fsync", "off")
                     .setServerConfig("synchronous_commit", "off")
-                    .setServerConfig("full_page_writes", "off")
-                    .start();
+                    .setServerConfig("full_page_writes", "off");
+            overrides.forEach(b::setServerConfig);
+            return b.start();
         } catch (IOException e) {
             throw new UncheckedIOException("could not start embedded Postgres", e);
         }

@@ -1,0 +1,75 @@
+package dev.sluice.server.runtime;
+
+import dev.sluice.testkit.TestPostgres;
+import dev.sluice.testkit.WebhookReceiver;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.nio.charset.StandardCharsets;
+import tools.jackson.databind.JsonNode;
+
+/** Shared pieces of the server's end-to-end tests: a source database, a metadata database, a yaml file. */
+final class E2e {
+    private E2e() {}
+
+    static final TestPostgres PG = TestPostgres.shared();
+
+    /** A sluice.yaml with one database and one webhook sink; {@code sinkExtra} is spliced into the sink. */
+    static String yaml(String db, String slot, WebhookReceiver receiver, String sinkExtra) {
+        return """
+                databases:
+                  - name: source
+                    hostname: localhost
+                    port: %d
+                    database: %s
+                    username: postgres
+                    slot:
+                      name: %s
+                      create_if_not_exists: true
+                    publication:
+                      name: %s
+                      create_if_not_exists: true
+                http_endpoints:
+                  - name: receiver
+                    url: %s
+                    headers:
+                      X-Test: yes
+                sinks:
+                  - name: hook
+                    database: source
+                    destination:
+                      type: webhook
+                      http_endpoint: receiver
+                      http_endpoint_path: /events
+                %s
+                """
+                .formatted(PG.port(), db, slot, slot + "_pub", receiver.url(), sinkExtra.indent(4).stripTrailing());
+    }
+
+    static Path write(Path dir, String yaml) throws IOException {
+        Path f = dir.resolve("sluice.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    static ServerOptions options(Path home, Path config, String metaDb) {
+        return new ServerOptions(home, 0, config, null, PG.jdbcUrl(metaDb), null);
+    }
+
+    static void dropSlot(String db, String slot) {
+        try {
+            PG.execute(db, "SELECT pg_drop_replication_slot('" + slot + "') FROM pg_replication_slots WHERE slot_name = '"
+                    + slot + "' AND NOT active");
+        } catch (IllegalStateException e) {
+            // best effort: the database is dropped with the JVM anyway
+        }
+    }
+
+    static String idempotencyKey(JsonNode message) {
+        JsonNode m = message.get("metadata");
+        return Base64.getEncoder()
+                .encodeToString((m.get("commit_lsn").asLong() + ":" + m.get("commit_idx").asInt())
+                        .getBytes(StandardCharsets.US_ASCII));
+    }
+}
