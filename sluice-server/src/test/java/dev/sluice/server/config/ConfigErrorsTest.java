@@ -335,6 +335,23 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void notOneMapping_isRejected() {
+        assertThat(problems("- a\n- b\n"))
+                .containsExactly("sluice.yaml:1:1: expected a mapping with databases, http_endpoints and sinks, got a"
+                        + " list");
+        assertThat(problems("databases: []\n---\nsinks: []\n"))
+                .hasSize(1)
+                .first()
+                .asString()
+                .contains("sluice.yaml:2:1: YAML syntax error");
+    }
+
+    @Test
+    void recursiveAlias_doesNotOverflow() {
+        assertThat(problems("databases: &a\n  - *a\n")).isNotEmpty();
+    }
+
+    @Test
     void duplicateYamlKey_isReported() {
         assertThat(problems("""
                         databases:

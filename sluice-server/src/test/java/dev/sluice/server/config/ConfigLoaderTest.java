@@ -284,6 +284,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void docsExample_loads() throws Exception {
+        String doc = Files.readString(Path.of("../docs/configuration.md"));
+        int start = doc.indexOf("```yaml\n") + "```yaml\n".length();
+        String yaml = doc.substring(start, doc.indexOf("```", start));
+        SluiceConfig config =
+                ConfigLoader.parse(yaml, "configuration.md", Map.of("APP_DB_PASSWORD", "pw", "ORDERS_TOKEN", "t")::get);
+        assertThat(config.databases().getFirst().ssl()).isTrue();
+        assertThat(config.httpEndpoints().getFirst().encryptedHeaders()).containsEntry("Authorization", "Bearer t");
+        assertThat(config.sinks().getFirst().batchSize()).isEqualTo(100);
+    }
+
+    @Test
     void sourceFilter_matchesIncludesThenExcludes() {
         TableId orders = new TableId("public", "orders");
         TableId jobs = new TableId("public", "jobs");
