@@ -94,14 +94,13 @@ final class Fields {
     @Nullable
     YamlNode node(String key) {
         YamlNode.Entry e = map.entries().get(key);
-        if (e == null || (e.value() instanceof YamlNode.Scalar s && s.value() == null)) {
-            return null;
-        }
-        return e.value();
+        return e != null && has(key) && !YamlNode.isBroken(e.value()) ? e.value() : null;
     }
 
+    /** Whether the key is given with a non-null value (which may be broken). */
     boolean has(String key) {
-        return node(key) != null;
+        YamlNode.Entry e = map.entries().get(key);
+        return e != null && !(e.value() instanceof YamlNode.Scalar s && s.value() == null);
     }
 
     /** Whether the key is written at all, even with a null value. */
@@ -216,7 +215,9 @@ final class Fields {
         boolean ok = true;
         for (int i = 0; i < seq.items().size(); i++) {
             YamlNode item = seq.items().get(i);
-            if (item instanceof YamlNode.Scalar s
+            if (YamlNode.isBroken(item)) {
+                ok = false;
+            } else if (item instanceof YamlNode.Scalar s
                     && s.value() != null
                     && !s.value().isBlank()) {
                 out.add(s.value());

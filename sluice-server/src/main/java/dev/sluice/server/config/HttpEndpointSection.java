@@ -126,6 +126,9 @@ final class HttpEndpointSection {
             problems.add(nameMark, path, "header '" + name + "' is already given at line " + first.line());
             return;
         }
+        if (YamlNode.isBroken(value)) {
+            return;
+        }
         if (!(value instanceof YamlNode.Scalar s) || s.value() == null) {
             problems.add(value.mark(), path, "expected a string header value, got " + value.describe());
             return;

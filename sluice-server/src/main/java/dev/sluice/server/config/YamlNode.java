@@ -14,6 +14,11 @@ sealed interface YamlNode {
     /** What the node is, for "expected X, got Y" messages. */
     String describe();
 
+    /** Whether the node is a scalar whose problem has already been reported. */
+    static boolean isBroken(YamlNode node) {
+        return node instanceof Scalar s && s.broken();
+    }
+
     /** A 1-based position in the file. */
     record Mark(int line, int column) {
         static final Mark NONE = new Mark(0, 0);
@@ -39,9 +44,14 @@ sealed interface YamlNode {
 
     /**
      * A scalar; {@code value} is null for YAML null ({@code ~}, {@code null} or nothing). {@code plain} is false for
-     * quoted and block scalars, which are always strings.
+     * quoted and block scalars, which are always strings. {@code broken}: substitution failed and was reported, so
+     * readers skip the value rather than report it again.
      */
-    record Scalar(Mark mark, @Nullable String value, boolean plain) implements YamlNode {
+    record Scalar(Mark mark, @Nullable String value, boolean plain, boolean broken) implements YamlNode {
+        Scalar(Mark mark, @Nullable String value, boolean plain) {
+            this(mark, value, plain, false);
+        }
+
         @Override
         public String describe() {
             return value == null ? "null" : "'" + value + "'";

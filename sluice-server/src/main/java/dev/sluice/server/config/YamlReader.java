@@ -84,8 +84,9 @@ final class YamlReader {
         if (s.isPlain() && NULLS.contains(s.getValue())) {
             return new YamlNode.Scalar(mark, null, true);
         }
+        int before = problems.count();
         String value = EnvSubstitution.apply(s.getValue(), env, message -> problems.add(mark, path, message));
-        return new YamlNode.Scalar(mark, value, s.isPlain());
+        return new YamlNode.Scalar(mark, value, s.isPlain(), problems.count() > before);
     }
 
     private YamlNode mapping(MappingNode m, YamlNode.Mark mark, String path, int depth) {

@@ -1,0 +1,318 @@
+package dev.sluice.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.TableId;
+import dev.sluice.core.TimestampFormat;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    static SluiceConfig parse(String yaml) {
+        return ConfigLoader.parse(yaml, "sluice.yaml", name -> null);
+    }
+
+    @Test
+    void fullExample_readsEveryKey() {
+        SluiceConfig config = parse("""
+                databases:
+                  - name: app
+                    hostname: db.example.com
+                    port: 6543
+                    database: app_production
+                    username: sluice
+                    password: s3cret
+                    ssl: false
+                    ipv6: true
+                    pool_size: 4
+                    slot:
+                      name: app_slot
+                      create_if_not_exists: true
+                    publication:
+                      name: app_pub
+                      create_if_not_exists: true
+                    await_database:
+                      timeout_ms: 30000
+                http_endpoints:
+                  - name: hooks
+                    url: https://hooks.example.com/in
+                    headers:
+                      Content-Type: application/json
+                    encrypted_headers:
+                      - key: Authorization
+                        value: Bearer abc
+                sinks:
+                  - name: orders-to-hooks
+                    database: app
+                    source:
+                      include_tables: [public.orders, "Billing.Invoices"]
+                    tables:
+                      - name: public.orders
+                        group_column_names: [account_id]
+                    actions: [insert, update]
+                    batch_size: 50
+                    status: paused
+                    max_retry_count: 5
+                    message_grouping: true
+                    timestamp_format: unix_microsecond
+                    load_shedding_policy: pause_on_full
+                    annotations:
+                      team: billing
+                      priority: 2
+                      tags: [a, "1"]
+                    transform: none
+                    filter: null
+                    destination:
+                      type: webhook
+                      http_endpoint: hooks
+                      http_endpoint_path: /orders
+                      batch: false
+                      request_timeout_ms: 5000
+                """);
+
+        DatabaseConfig db = config.databases().getFirst();
+        assertThat(db)
+                .isEqualTo(new DatabaseConfig(
+                        "app",
+                        "db.example.com",
+                        6543,
+                        "app_production",
+                        "sluice",
+                        "s3cret",
+                        false,
+                        true,
+                        new SlotConfig("app_slot", true),
+                        new PublicationConfig("app_pub", true),
+                        4));
+        assertThat(db.jdbcUrl()).isEqualTo("jdbc:postgresql://db.example.com:6543/app_production?sslmode=disable");
+        assertThat(db.displayUrl()).isEqualTo("postgres://sluice@db.example.com:6543/app_production?sslmode=disable");
+        assertThat(db.toString()).doesNotContain("s3cret");
+
+        HttpEndpointConfig ep = config.httpEndpoints().getFirst();
+        assertThat(ep.name()).isEqualTo("hooks");
+        assertThat(ep.url()).isEqualTo(URI.create("https://hooks.example.com/in"));
+        assertThat(ep.headers()).containsExactly(Map.entry("Content-Type", "application/json"));
+        assertThat(ep.encryptedHeaders()).containsExactly(Map.entry("Authorization", "Bearer abc"));
+        assertThat(ep.toString()).doesNotContain("Bearer abc");
+
+        SinkConfig sink = config.sinks().getFirst();
+        assertThat(sink.name()).isEqualTo("orders-to-hooks");
+        assertThat(sink.database()).isEqualTo("app");
+        assertThat(sink.source().includeTables())
+                .containsExactly(new TableId("public", "orders"), new TableId("Billing", "Invoices"));
+        assertThat(sink.tables())
+                .containsExactly(new TableConfig(new TableId("public", "orders"), List.of("account_id")));
+        assertThat(sink.actions()).containsExactly(Action.INSERT, Action.UPDATE);
+        assertThat(sink.batchSize()).isEqualTo(50);
+        assertThat(sink.status()).isEqualTo(SinkStatus.PAUSED);
+        assertThat(sink.maxRetryCount()).isEqualTo(5);
+        assertThat(sink.messageGrouping()).isTrue();
+        assertThat(sink.timestampFormat()).isEqualTo(TimestampFormat.UNIX_MICROSECOND);
+        assertThat(sink.annotationsJson()).isEqualTo("{\"team\":\"billing\",\"priority\":2,\"tags\":[\"a\",\"1\"]}");
+        assertThat(sink.destination())
+                .isEqualTo(new WebhookDestination("hooks", "/orders", false, Duration.ofMillis(5000)));
+    }
+
+    @Test
+    void minimalSink_getsDefaults() {
+        SluiceConfig config = parse("""
+                databases:
+                  - name: app
+                    hostname: localhost
+                    database: app
+                http_endpoints:
+                  - name: hooks
+                    url: http://localhost:8080/
+                sinks:
+                  - name: s
+                    database: app
+                    destination: {type: webhook, http_endpoint: hooks}
+                """);
+        DatabaseConfig db = config.databases().getFirst();
+        assertThat(db.port()).isEqualTo(5432);
+        assertThat(db.username()).isEqualTo("postgres");
+        assertThat(db.password()).isNull();
+        assertThat(db.ssl()).as("no TLS by default on localhost").isFalse();
+        assertThat(db.ipv6()).isFalse();
+        assertThat(db.slot()).isEqualTo(new SlotConfig("sluice_slot", false));
+        assertThat(db.publication()).isEqualTo(new PublicationConfig("sluice_pub", false));
+        assertThat(db.poolSize()).isEqualTo(10);
+
+        SinkConfig sink = config.sinks().getFirst();
+        assertThat(sink.source()).isEqualTo(SourceFilter.ALL);
+        assertThat(sink.tables()).isEmpty();
+        assertThat(sink.actions()).containsExactly(Action.INSERT, Action.UPDATE, Action.DELETE);
+        assertThat(sink.batchSize()).isEqualTo(1);
+        assertThat(sink.status()).isEqualTo(SinkStatus.ACTIVE);
+        assertThat(sink.maxRetryCount()).isNull();
+        assertThat(sink.messageGrouping()).isTrue();
+        assertThat(sink.timestampFormat()).isEqualTo(TimestampFormat.ISO8601);
+        assertThat(sink.annotationsJson()).isEqualTo("{}");
+        assertThat(sink.destination()).isEqualTo(new WebhookDestination("hooks", "", true, Duration.ofSeconds(30)));
+    }
+
+    @Test
+    void sequinDocsShape_loads() {
+        // The shape of the sequin.yaml reference: legacy flat slot/publication keys, quoted scalars, list-form
+        // headers, a sink with the 'schema' shorthand, ignored Sequin-only keys and an anchor template merged with <<.
+        SluiceConfig config = parse("""
+                databases:
+                  - name: "production-db"
+                    username: "postgres"
+                    password: "postgres"
+                    hostname: "prod.db.example.com"
+                    port: 5432
+                    database: "app_production"
+                    pool_size: 10
+                    slot_name: "sequin_slot"
+                    publication_name: "sequin_pub"
+                    use_local_tunnel: false
+                    queue_interval: 50
+                    queue_target: 100
+                    await_database:
+                      timeout_ms: 30000
+                      interval_ms: 3000
+
+                http_endpoints:
+                  - name: "webhook-endpoint"
+                    url: "https://api.example.com/webhook"
+                    headers:
+                      - key: "Content-Type"
+                        value: "application/json"
+                    encrypted_headers:
+                      - key: "Authorization"
+                        value: "Bearer token123"
+
+                base_sink_config: &base_sink_config
+                  database: "production-db"
+                  schema: "public"
+                  transform: "none"
+
+                sinks:
+                  - <<: *base_sink_config
+                    name: "user-changes"
+                    status: "active"
+                    actions:
+                      - insert
+                      - update
+                      - delete
+                    destination:
+                      type: "webhook"
+                      http_endpoint: "webhook-endpoint"
+                      http_endpoint_path: "/custom"
+                      batch: false
+                  - name: "other"
+                    database: "production-db"
+                    source:
+                      exclude_schemas: ["private"]
+                      exclude_tables: ["public.background_jobs"]
+                    destination:
+                      type: "webhook"
+                      http_endpoint: "webhook-endpoint"
+                """);
+        DatabaseConfig db = config.databases().getFirst();
+        assertThat(db.slot()).isEqualTo(new SlotConfig("sequin_slot", false));
+        assertThat(db.publication()).isEqualTo(new PublicationConfig("sequin_pub", false));
+        assertThat(db.ssl()).as("TLS by default for remote hosts").isTrue();
+        assertThat(db.jdbcUrl()).isEqualTo("jdbc:postgresql://prod.db.example.com:5432/app_production?sslmode=require");
+        assertThat(config.httpEndpoints().getFirst().headers()).containsEntry("Content-Type", "application/json");
+
+        SinkConfig first = config.sinks().get(0);
+        assertThat(first.database()).isEqualTo("production-db");
+        assertThat(first.source()).isEqualTo(new SourceFilter(List.of("public"), null, null, null));
+        assertThat(first.destination())
+                .isEqualTo(new WebhookDestination("webhook-endpoint", "/custom", false, Duration.ofSeconds(30)));
+        assertThat(config.sinks().get(1).source())
+                .isEqualTo(new SourceFilter(
+                        null, List.of("private"), null, List.of(new TableId("public", "background_jobs"))));
+    }
+
+    @Test
+    void url_replacesConnectionKeys() {
+        SluiceConfig config = parse("""
+                databases:
+                  - name: a
+                    url: postgresql://us%40er:p%3Ass%2Fw@db.internal:6000/shop?sslmode=require
+                  - name: b
+                    url: jdbc:postgresql://[::1]:5433/shop?user=me&password=pw
+                  - name: c
+                    url: postgres://me@127.0.0.1/shop
+                    ssl: true
+                """);
+        DatabaseConfig a = config.databases().get(0);
+        assertThat(List.of(a.hostname(), a.port(), a.database(), a.username(), a.password(), a.ssl()))
+                .containsExactly("db.internal", 6000, "shop", "us@er", "p:ss/w", true);
+        assertThat(a.displayUrl()).isEqualTo("postgres://us%40er@db.internal:6000/shop?sslmode=require");
+        DatabaseConfig b = config.databases().get(1);
+        assertThat(List.of(b.hostname(), b.port(), b.username(), b.password(), b.ssl()))
+                .containsExactly("::1", 5433, "me", "pw", false);
+        assertThat(b.jdbcUrl()).isEqualTo("jdbc:postgresql://[::1]:5433/shop?sslmode=disable");
+        DatabaseConfig c = config.databases().get(2);
+        assertThat(List.of(c.port(), c.username(), c.ssl())).containsExactly(5432, "me", true);
+        assertThat(c.password()).isNull();
+    }
+
+    @Test
+    void emptyFileOrMissingSections_giveEmptyLists() {
+        assertThat(parse("")).isEqualTo(SluiceConfig.empty());
+        assertThat(parse("# only a comment\n")).isEqualTo(SluiceConfig.empty());
+        assertThat(parse("databases:\nsinks: []\n")).isEqualTo(SluiceConfig.empty());
+    }
+
+    @Test
+    void load_readsFileAndNamesItInErrors(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("sluice.yaml");
+        Files.writeString(file, "databases:\n  - name: a\n    hostname: h\n    database: d\n");
+        assertThat(ConfigLoader.load(file).databases()).hasSize(1);
+
+        Files.writeString(file, "sinks: 3\n");
+        assertThatThrownBy(() -> ConfigLoader.load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(file + ":1:8: sinks: expected a list");
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.yaml")))
+                .hasMessageContaining("missing.yaml: file not found");
+    }
+
+    @Test
+    void docsExample_loads() throws Exception {
+        String doc = Files.readString(Path.of("../docs/configuration.md"));
+        int start = doc.indexOf("```yaml\n") + "```yaml\n".length();
+        String yaml = doc.substring(start, doc.indexOf("```", start));
+        SluiceConfig config =
+                ConfigLoader.parse(yaml, "configuration.md", Map.of("APP_DB_PASSWORD", "pw", "ORDERS_TOKEN", "t")::get);
+        assertThat(config.databases().getFirst().ssl()).isTrue();
+        assertThat(config.httpEndpoints().getFirst().encryptedHeaders()).containsEntry("Authorization", "Bearer t");
+        assertThat(config.sinks().getFirst().batchSize()).isEqualTo(100);
+    }
+
+    @Test
+    void sourceFilter_matchesIncludesThenExcludes() {
+        TableId orders = new TableId("public", "orders");
+        TableId jobs = new TableId("public", "jobs");
+        TableId audit = new TableId("audit", "log");
+        assertThat(SourceFilter.ALL.matches(audit)).isTrue();
+
+        SourceFilter schemaMinusTable = new SourceFilter(List.of("public"), null, null, List.of(jobs));
+        assertThat(Set.of(orders, jobs, audit).stream().filter(schemaMinusTable::matches))
+                .containsExactly(orders);
+
+        SourceFilter schemaOrTable = new SourceFilter(List.of("audit"), null, List.of(orders), null);
+        assertThat(schemaOrTable.matches(orders)).isTrue();
+        assertThat(schemaOrTable.matches(audit)).isTrue();
+        assertThat(schemaOrTable.matches(jobs)).isFalse();
+
+        SourceFilter excludeSchema = new SourceFilter(null, List.of("audit"), null, null);
+        assertThat(excludeSchema.matches(orders)).isTrue();
+        assertThat(excludeSchema.matches(audit)).isFalse();
+    }
+}
