@@ -2,6 +2,7 @@ package dev.sluice.postgres.types;
 
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonGenerator;
 
 /**
@@ -56,11 +57,11 @@ final class ArrayCodec implements ValueCodec {
     /** One pass over the literal; writes when {@code out} is set, else only checks the syntax. */
     private final class Reader {
         private final String s;
-        private final JsonGenerator out;
+        private final @Nullable JsonGenerator out;
         private final TimestampFormat format;
         private int pos;
 
-        Reader(String s, JsonGenerator out, TimestampFormat format) {
+        Reader(String s, @Nullable JsonGenerator out, TimestampFormat format) {
             this.s = s;
             this.out = out;
             this.format = format;

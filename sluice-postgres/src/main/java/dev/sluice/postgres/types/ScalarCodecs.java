@@ -3,6 +3,7 @@ package dev.sluice.postgres.types;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.Base64Variants;
 import tools.jackson.core.JsonGenerator;
 
@@ -117,7 +118,7 @@ final class ScalarCodecs {
     }
 
     /** The bytes of a bytea's hex or escape output, or null when the text is neither. */
-    static byte[] decodeBytea(String text) {
+    static byte @Nullable [] decodeBytea(String text) {
         int n = text.length();
         if (n >= 2 && text.charAt(0) == '\\' && text.charAt(1) == 'x') {
             if ((n & 1) != 0) {
@@ -180,7 +181,7 @@ final class ScalarCodecs {
      * thousands separator; a single occurrence is the mark unless it is ',' followed by exactly three
      * digits (a thousands separator in locales without minor units, such as {@code ￥1,234}).
      */
-    static String normalizeMoney(String text) {
+    static @Nullable String normalizeMoney(String text) {
         StringBuilder digits = new StringBuilder(text.length());
         boolean negative = false;
         int dots = 0;

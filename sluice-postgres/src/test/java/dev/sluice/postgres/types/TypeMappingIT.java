@@ -1,6 +1,7 @@
 package dev.sluice.postgres.types;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.testkit.TestPostgres;
@@ -263,6 +264,21 @@ class TypeMappingIT {
             }
         }
         assertThat(got).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void infiniteIntervalIsAString() throws SQLException {
+        assumeTrue(PG.majorVersion() >= 17, "infinite intervals arrived in Postgres 17");
+        try (Connection c = PG.connect(db);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT 'infinity'::interval, '-infinity'::interval")) {
+            rs.next();
+            TypeRegistry registry = new TypeRegistry(c);
+            assertThat(Render.json(registry.codecFor(BuiltinTypes.INTERVAL), rs.getString(1)))
+                    .isEqualTo("\"infinity\"");
+            assertThat(Render.json(registry.codecFor(BuiltinTypes.INTERVAL), rs.getString(2)))
+                    .isEqualTo("\"-infinity\"");
+        }
     }
 
     @Test
