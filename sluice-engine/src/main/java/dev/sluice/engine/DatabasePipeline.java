@@ -214,13 +214,22 @@ public final class DatabasePipeline implements AutoCloseable {
                 state = State.STREAMING;
                 lastError = null;
                 log.info("database {}: streaming from slot {} ({})", name, settings.slotName(), settings.describe());
-                readLoop(session, relations, assembler);
-                acknowledge(session, true);
+                try {
+                    readLoop(session, relations, assembler);
+                } catch (InterruptedException e) {
+                    // stopping: fall through to the final acknowledgement
+                }
+                if (!running) {
+                    // Graceful stop: let in-flight batches finish, then acknowledge them, so a restart
+                    // does not deliver them again.
+                    for (SinkPipeline s : sinks) {
+                        s.stop(Duration.ofSeconds(5));
+                    }
+                    acknowledge(session, true, true);
+                }
             }
         } catch (SQLException e) {
             throw SourceException.classify(e, settings, "connecting");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -318,10 +327,6 @@ public final class DatabasePipeline implements AutoCloseable {
                 s.enqueue(change);
             }
         }
-    }
-
-    private void acknowledge(ReplicationSession session, boolean force) {
-        acknowledge(session, force, false);
     }
 
     private void acknowledge(ReplicationSession session, boolean force, boolean inTxn) {

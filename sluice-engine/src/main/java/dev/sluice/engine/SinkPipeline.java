@@ -59,6 +59,7 @@ final class SinkPipeline {
     private long queuedBytes;
     private boolean inFlight;
     private volatile boolean running;
+    private boolean stopped;
     private volatile long acknowledgedLsn;
     private @Nullable Thread worker;
 
@@ -168,13 +169,26 @@ final class SinkPipeline {
      * Stops delivering. Waits up to {@code grace} for the batch in flight; undelivered messages stay
      * unacknowledged in the slot and are delivered after the next start.
      */
-    void stop(Duration grace) {
+    synchronized void stop(Duration grace) {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
         running = false;
+        lock.lock();
+        try {
+            notEmpty.signalAll();
+        } finally {
+            lock.unlock();
+        }
         Thread w = worker;
         if (w != null) {
-            w.interrupt();
             try {
-                w.join(grace);
+                // The batch in flight may finish and be acknowledged; a retry wait is cut short.
+                if (!w.join(grace)) {
+                    w.interrupt();
+                    w.join(Duration.ofSeconds(1));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -220,6 +234,9 @@ final class SinkPipeline {
         lock.lock();
         try {
             while (queue.isEmpty()) {
+                if (!running) {
+                    throw new InterruptedException("stopping");
+                }
                 notEmpty.await();
             }
             long deadline = System.nanoTime() + spec.batchTimeout().toNanos();
@@ -308,7 +325,10 @@ final class SinkPipeline {
                         reason,
                         wait.toMillis());
                 try {
-                    Thread.sleep(wait);
+                    long until = System.nanoTime() + wait.toNanos();
+                    while (running && System.nanoTime() < until) {
+                        Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+                    }
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return false;

@@ -3,10 +3,10 @@ package dev.sluice.server.runtime;
 import dev.sluice.testkit.TestPostgres;
 import dev.sluice.testkit.WebhookReceiver;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
-import java.nio.charset.StandardCharsets;
 import tools.jackson.databind.JsonNode;
 
 /** Shared pieces of the server's end-to-end tests: a source database, a metadata database, a yaml file. */
@@ -43,8 +43,13 @@ final class E2e {
                       http_endpoint: receiver
                       http_endpoint_path: /events
                 %s
-                """
-                .formatted(PG.port(), db, slot, slot + "_pub", receiver.url(), sinkExtra.indent(4).stripTrailing());
+                """.formatted(
+                        PG.port(),
+                        db,
+                        slot,
+                        slot + "_pub",
+                        receiver.url(),
+                        sinkExtra.indent(4).stripTrailing());
     }
 
     static Path write(Path dir, String yaml) throws IOException {
@@ -59,8 +64,10 @@ final class E2e {
 
     static void dropSlot(String db, String slot) {
         try {
-            PG.execute(db, "SELECT pg_drop_replication_slot('" + slot + "') FROM pg_replication_slots WHERE slot_name = '"
-                    + slot + "' AND NOT active");
+            PG.execute(
+                    db,
+                    "SELECT pg_drop_replication_slot('" + slot + "') FROM pg_replication_slots WHERE slot_name = '"
+                            + slot + "' AND NOT active");
         } catch (IllegalStateException e) {
             // best effort: the database is dropped with the JVM anyway
         }
@@ -69,7 +76,8 @@ final class E2e {
     static String idempotencyKey(JsonNode message) {
         JsonNode m = message.get("metadata");
         return Base64.getEncoder()
-                .encodeToString((m.get("commit_lsn").asLong() + ":" + m.get("commit_idx").asInt())
+                .encodeToString((m.get("commit_lsn").asLong() + ":"
+                                + m.get("commit_idx").asInt())
                         .getBytes(StandardCharsets.US_ASCII));
     }
 }

