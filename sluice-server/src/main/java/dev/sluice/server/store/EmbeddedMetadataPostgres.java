@@ -33,6 +33,9 @@ public final class EmbeddedMetadataPostgres implements AutoCloseable {
         EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
                 .setCleanDataDirectory(false)
+                // Stopped by our own shutdown path, after the pipelines that use it (zonky's hook would
+                // race it on SIGTERM).
+                .setRegisterShutdownHook(false)
                 .setPGStartupWait(Duration.ofSeconds(60))
                 .setServerConfig("max_connections", "50")
                 .setServerConfig("shared_buffers", "32MB");

@@ -1,0 +1,58 @@
+package dev.sluice.server.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sluice demo} from the packaged jar: changes flow within seconds and Ctrl-C leaves nothing behind. */
+class DemoIT {
+    @TempDir
+    Path home;
+
+    @Test
+    void demoPrintsDeliveredChangesAndStopsCleanly() throws Exception {
+        Path jar = Path.of("target", "sluice.jar").toAbsolutePath();
+        Path out = home.resolve("demo.out");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "-jar", jar.toString(), "demo", "--port", "0", "--rate", "20")
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile());
+        pb.environment().put("SLUICE_HOME", home.toString());
+        Process p = pb.start();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            String text = "";
+            while (System.nanoTime() < deadline && countLines(text, "  update ") < 3) {
+                Thread.sleep(200);
+                text = Files.readString(out);
+                assertThat(p.isAlive()).as("demo exited early:\n%s", text).isTrue();
+            }
+            assertThat(text).contains("Sluice demo is running.", "First message, in full", "\"action\" : \"insert\"");
+            assertThat(countLines(text, "  insert ")).isGreaterThanOrEqualTo(1);
+            assertThat(countLines(text, "  update ")).as(text).isGreaterThanOrEqualTo(3);
+            // REPLICA IDENTITY FULL on orders: updates show the previous values
+            assertThat(text).containsPattern("update public.orders .* changes \\{\"status\":");
+
+            p.destroy(); // SIGTERM, as Ctrl-C
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(Files.readString(out)).contains("Demo stopped").doesNotContain("Exception");
+            String dir = home.toString();
+            assertThat(ProcessHandle.allProcesses()
+                            .filter(ph -> ph.info().commandLine().orElse("").contains(dir))
+                            .toList())
+                    .as("no process left running on the demo's data directory")
+                    .isEmpty();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static long countLines(String text, String marker) {
+        return text.lines().filter(l -> l.contains(marker)).count();
+    }
+}
