@@ -88,7 +88,10 @@ final class SinkPipeline {
     void start() {
         sink.start(new SinkContext(spec.id(), spec.name()));
         running = true;
-        worker = Thread.ofVirtual().name("sink-" + spec.name()).start(this::deliverLoop);
+        if (spec.state() == SinkState.ACTIVE) {
+            worker = Thread.ofVirtual().name("sink-" + spec.name()).start(this::deliverLoop);
+        }
+        // PAUSED: messages accumulate (bounded) without delivery and hold the slot's position.
     }
 
     /** Adds a change; blocks while the queue is full. */

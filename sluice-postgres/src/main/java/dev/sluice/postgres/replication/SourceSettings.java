@@ -45,6 +45,13 @@ public record SourceSettings(
         return "jdbc:postgresql://" + h + ":" + port + "/" + database;
     }
 
+    /** Never shows the password: records print every component by default. */
+    @Override
+    public String toString() {
+        return "SourceSettings[" + describe() + ", ssl=" + ssl + ", ipv6=" + ipv6 + ", slot=" + slotName
+                + ", publication=" + publicationName + ", password=" + (password == null ? "none" : "***") + "]";
+    }
+
     /** Where this source is, for logs and errors: never includes the password. */
     public String describe() {
         return user + "@" + host + ":" + port + "/" + database;

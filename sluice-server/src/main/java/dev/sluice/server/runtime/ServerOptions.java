@@ -22,4 +22,12 @@ public record ServerOptions(
         @Nullable String databaseUrl,
         @Nullable String secretKey) {
     public static final int DEFAULT_PORT = 7376;
+
+    /** Never shows the secret key or the metadata database URL (it may hold a password). */
+    @Override
+    public String toString() {
+        return "ServerOptions[home=" + home + ", port=" + port + ", configFile=" + configFile + ", inlineConfig="
+                + (inlineConfig != null) + ", databaseUrl=" + (databaseUrl == null ? "embedded" : "***")
+                + ", secretKey=" + (secretKey == null ? "file" : "***") + "]";
+    }
 }
