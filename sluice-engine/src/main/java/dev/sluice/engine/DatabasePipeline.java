@@ -220,6 +220,8 @@ public final class DatabasePipeline implements AutoCloseable {
                     // stopping: fall through to the final acknowledgement
                 }
                 if (!running) {
+                    // The stop's interrupt must not cut the sinks' drain short (join would throw at once).
+                    Thread.interrupted();
                     // Graceful stop: let in-flight batches finish, then acknowledge them, so a restart
                     // does not deliver them again.
                     for (SinkPipeline s : sinks) {

@@ -32,7 +32,7 @@ class DemoIT {
                 text = Files.readString(out);
                 assertThat(p.isAlive()).as("demo exited early:\n%s", text).isTrue();
             }
-            assertThat(text).contains("Sluice demo is running.", "First message, in full", "\"action\" : \"insert\"");
+            assertThat(text).contains("Sluice demo is running.", "First message, in full", "\"action\" : \"");
             assertThat(countLines(text, "  insert ")).isGreaterThanOrEqualTo(1);
             assertThat(countLines(text, "  update ")).as(text).isGreaterThanOrEqualTo(3);
             // REPLICA IDENTITY FULL on orders: updates show the previous values

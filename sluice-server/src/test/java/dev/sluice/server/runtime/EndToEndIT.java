@@ -257,4 +257,27 @@ class EndToEndIT {
                 .extracting(WebhookReceiver.Request::status)
                 .startsWith(500, 503, 200);
     }
+
+    @Test
+    void transactionAnnotationsComeFromALogicalMessageInTheTransaction() throws Exception {
+        start("");
+        try (var c = PG.connect(db)) {
+            c.setAutoCommit(false);
+            var s = c.createStatement();
+            s.execute("INSERT INTO users (id, name) VALUES (1, 'before')");
+            s.execute("SELECT pg_logical_emit_message(true, 'sequin:transaction_annotations.set',"
+                    + " '{\"username\": \"ada\", \"request_id\": \"r-1\"}')");
+            s.execute("INSERT INTO users (id, name) VALUES (2, 'annotated')");
+            c.commit();
+            s.execute("INSERT INTO users (id, name) VALUES (3, 'next transaction')");
+            c.commit();
+        }
+        List<JsonNode> got = receiver.awaitMessages(3, WAIT);
+        assertThat(got.get(0).get("metadata").get("transaction_annotations").isNull())
+                .isTrue();
+        assertThat(got.get(1).get("metadata").get("transaction_annotations"))
+                .isEqualTo(JSON.readTree("{\"username\":\"ada\",\"request_id\":\"r-1\"}"));
+        assertThat(got.get(2).get("metadata").get("transaction_annotations").isNull())
+                .isTrue();
+    }
 }
