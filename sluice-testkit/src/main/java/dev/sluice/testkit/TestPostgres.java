@@ -54,11 +54,23 @@ public final class TestPostgres {
         return new TestPostgres(start(serverConfig));
     }
 
+    /**
+     * A private server listening on {@code port} (0 picks a free one), e.g. to let a server appear where
+     * a client has been failing to connect.
+     */
+    public static TestPostgres startPrivate(java.util.Map<String, String> serverConfig, int port) {
+        return new TestPostgres(start(serverConfig, port));
+    }
+
     private static EmbeddedPostgres start() {
         return start(java.util.Map.of());
     }
 
     private static EmbeddedPostgres start(java.util.Map<String, String> overrides) {
+        return start(overrides, 0);
+    }
+
+    private static EmbeddedPostgres start(java.util.Map<String, String> overrides, int port) {
         try {
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                     .setServerConfig("wal_level", "logical")
@@ -69,6 +81,9 @@ public final class TestPostgres {
                     .setServerConfig("synchronous_commit", "off")
                     .setServerConfig("full_page_writes", "off");
             overrides.forEach(b::setServerConfig);
+            if (port != 0) {
+                b.setPort(port);
+            }
             return b.start();
         } catch (IOException e) {
             throw new UncheckedIOException("could not start embedded Postgres", e);
@@ -125,6 +140,61 @@ public final class TestPostgres {
         } catch (SQLException e) {
             throw new IllegalStateException("SQL failed on " + database + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Creates a login role that may replicate and must authenticate with {@code password}
+     * (scram-sha-256) over TCP; the superuser {@code postgres} keeps logging in without one. Rewrites
+     * pg_hba.conf, so use it on a {@link #startPrivate() private} server.
+     */
+    public void requirePassword(String role, String password) {
+        String quoted = "\"" + role.replace("\"", "\"\"") + "\"";
+        execute(
+                "postgres",
+                "SET password_encryption = 'scram-sha-256'",
+                "CREATE ROLE " + quoted + " LOGIN REPLICATION PASSWORD '" + password.replace("'", "''") + "'");
+        try (Connection c = connect("postgres");
+                var rs = c.createStatement().executeQuery("SHOW hba_file")) {
+            rs.next();
+            java.nio.file.Path hba = java.nio.file.Path.of(rs.getString(1));
+            // First match wins: the superuser stays trusted, everyone else needs a password over TCP.
+            java.nio.file.Files.writeString(hba, """
+                    local all all trust
+                    host all postgres 127.0.0.1/32 trust
+                    host all postgres ::1/128 trust
+                    host replication postgres 127.0.0.1/32 trust
+                    host replication postgres ::1/128 trust
+                    host all all 127.0.0.1/32 scram-sha-256
+                    host all all ::1/128 scram-sha-256
+                    host replication all 127.0.0.1/32 scram-sha-256
+                    host replication all ::1/128 scram-sha-256
+                    """);
+            c.createStatement().execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot require a password: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite pg_hba.conf", e);
+        }
+        awaitPasswordRequired(role);
+    }
+
+    // The postmaster reloads pg_hba.conf asynchronously after the signal.
+    private void awaitPasswordRequired(String role) {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            Properties p = new Properties();
+            p.setProperty("user", role);
+            try (Connection ignored =
+                    DriverManager.getConnection("jdbc:postgresql://localhost:" + port() + "/postgres", p)) {
+                Thread.sleep(50);
+            } catch (SQLException e) {
+                return; // rejected without a password: the new rules are in force
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        throw new IllegalStateException("pg_hba.conf change did not take effect");
     }
 
     public void close() {

@@ -1,0 +1,347 @@
+package dev.sluice.server.runtime;
+
+import static dev.sluice.server.runtime.E2e.PG;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.testkit.FreePort;
+import dev.sluice.testkit.TestPostgres;
+import dev.sluice.testkit.WebhookReceiver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Bad source setups against real Postgres: the server keeps running, says what is wrong and how to fix
+ * it (in {@code status()} and {@code /health}), and recovers by itself once the operator fixes it.
+ */
+class SourceErrorsIT {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path home;
+
+    private String meta;
+    private WebhookReceiver receiver;
+    private SluiceServer server;
+    private final List<TestPostgres> privateServers = new ArrayList<>();
+    private final List<Runnable> cleanups = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        meta = PG.createDatabase("meta");
+        receiver = WebhookReceiver.start();
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (server != null) {
+            server.close();
+        }
+        receiver.close();
+        cleanups.forEach(Runnable::run);
+        privateServers.forEach(TestPostgres::close);
+    }
+
+    /** The settings of the one source database in the yaml. */
+    private record Source(
+            int port,
+            String database,
+            String username,
+            @Nullable String password,
+            String slot,
+            boolean createSlot,
+            boolean createPublication) {
+        String publication() {
+            return slot + "_pub";
+        }
+    }
+
+    private String yaml(Source s, String sinkExtra) {
+        return """
+                databases:
+                  - name: source
+                    hostname: localhost
+                    port: %d
+                    database: %s
+                    username: %s
+                %s
+                    slot:
+                      name: %s
+                      create_if_not_exists: %s
+                    publication:
+                      name: %s
+                      create_if_not_exists: %s
+                http_endpoints:
+                  - name: receiver
+                    url: %s
+                sinks:
+                  - name: hook
+                    database: source
+                    destination:
+                      type: webhook
+                      http_endpoint: receiver
+                %s
+                """.formatted(
+                        s.port(),
+                        s.database(),
+                        s.username(),
+                        s.password() == null ? "" : "    password: \"" + s.password() + "\"",
+                        s.slot(),
+                        s.createSlot(),
+                        s.publication(),
+                        s.createPublication(),
+                        receiver.url(),
+                        sinkExtra.indent(4).stripTrailing());
+    }
+
+    private void start(Source s) throws Exception {
+        Path cfg = E2e.write(home, yaml(s, ""));
+        server = SluiceServer.start(E2e.options(home, cfg, meta));
+    }
+
+    /** A fresh database on the shared server with one keyed table; its slot is dropped after the test. */
+    private Source sharedSource(boolean createSlot, boolean createPublication) {
+        String db = PG.createDatabase("src");
+        PG.execute(db, "CREATE TABLE items (id int PRIMARY KEY, name text)");
+        String slot = "slot_" + db;
+        cleanups.add(() -> E2e.dropSlot(db, slot));
+        return new Source(PG.port(), db, "postgres", null, slot, createSlot, createPublication);
+    }
+
+    private DatabasePipeline.Status awaitStatus(Predicate<DatabasePipeline.Status> p, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            DatabasePipeline.Status s = server.status().getFirst();
+            if (p.test(s)) {
+                return s;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("expected " + what + ", status is " + server.status());
+    }
+
+    private DatabasePipeline.Status awaitRetrying() throws InterruptedException {
+        return awaitStatus(
+                s -> s.state() == DatabasePipeline.State.RETRYING && s.lastError() != null,
+                "the pipeline to retry with an error");
+    }
+
+    private void awaitStreaming() throws InterruptedException {
+        awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline to stream");
+    }
+
+    private HttpResponse<String> health() throws Exception {
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/health"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A single-line, operator-readable message: no stack trace, no exception class dump. */
+    private static void assertNoStackTrace(String error) {
+        assertThat(error).doesNotContain("\n").doesNotContain("\tat ").doesNotContain("Exception:");
+    }
+
+    /** Inserts a row and waits until the receiver got it: the pipeline really delivers. */
+    private void assertDelivers(TestPostgres pg, String db, int id) {
+        pg.execute(db, "INSERT INTO items VALUES (" + id + ", 'after fix')");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (JsonNode m : receiver.acceptedMessages()) {
+                if (m.get("record").get("id").asInt() == id) {
+                    return;
+                }
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+        throw new AssertionError("row " + id + " was not delivered; got " + receiver.acceptedMessages());
+    }
+
+    @Test
+    void unreachableSourceIsRetriedWithAClearErrorAndPicksUpWhenPostgresAppears() throws Exception {
+        int port = FreePort.find();
+        start(new Source(port, "app", "postgres", null, "slot_unreachable", true, true));
+
+        DatabasePipeline.Status s = awaitRetrying();
+        assertThat(s.lastError())
+                .contains("cannot reach Postgres")
+                .contains("localhost:" + port)
+                .contains("Check the hostname and port");
+        assertNoStackTrace(s.lastError());
+        HttpResponse<String> h = health();
+        assertThat(h.statusCode()).isEqualTo(503);
+        assertThat(h.body()).contains("\"state\":\"retrying\"").contains("cannot reach Postgres");
+
+        // Still failing a moment later: retried, not crashed.
+        Thread.sleep(1500);
+        assertThat(server.status().getFirst().state()).isEqualTo(DatabasePipeline.State.RETRYING);
+
+        // Postgres appears on that port: the pipeline connects on its next attempt without a restart.
+        TestPostgres late = TestPostgres.startPrivate(Map.of(), port);
+        privateServers.add(late);
+        late.execute("postgres", "CREATE DATABASE app");
+        late.execute("app", "CREATE TABLE items (id int PRIMARY KEY, name text)");
+        awaitStreaming();
+        assertThat(server.status().getFirst().lastError()).isNull();
+        assertDelivers(late, "app", 1);
+        assertThat(health().statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void walLevelNotLogicalSaysToSetItAndRestart() throws Exception {
+        TestPostgres replica = TestPostgres.startPrivate(Map.of("wal_level", "replica"));
+        privateServers.add(replica);
+        start(new Source(replica.port(), "postgres", "postgres", null, "slot_wal", true, true));
+
+        DatabasePipeline.Status s = awaitRetrying();
+        assertThat(s.lastError())
+                .contains("wal_level is 'replica'")
+                .contains("wal_level = logical")
+                .contains("restart");
+        assertNoStackTrace(s.lastError());
+    }
+
+    @Test
+    void missingPublicationNamesTheStatementAndRecoversOnceItIsCreated() throws Exception {
+        Source src = sharedSource(true, false);
+        start(src);
+
+        String create = "CREATE PUBLICATION \"" + src.publication()
+                + "\" FOR ALL TABLES WITH (publish_via_partition_root = true)";
+        DatabasePipeline.Status s = awaitRetrying();
+        assertThat(s.lastError())
+                .contains("publication '" + src.publication() + "' does not exist")
+                .contains(create);
+        assertNoStackTrace(s.lastError());
+
+        PG.execute(src.database(), create); // the operator runs what the error said
+        awaitStreaming();
+        assertDelivers(PG, src.database(), 1);
+    }
+
+    @Test
+    void missingSlotNamesTheStatementAndRecoversOnceItIsCreated() throws Exception {
+        Source src = sharedSource(false, true);
+        start(src);
+
+        String create = "SELECT pg_create_logical_replication_slot('" + src.slot() + "', 'pgoutput')";
+        DatabasePipeline.Status s = awaitRetrying();
+        assertThat(s.lastError())
+                .contains("replication slot '" + src.slot() + "' does not exist")
+                .contains(create);
+        assertNoStackTrace(s.lastError());
+
+        PG.execute(src.database(), create);
+        awaitStreaming();
+        assertDelivers(PG, src.database(), 1);
+    }
+
+    @Test
+    void wrongPasswordSaysTheLoginWasRejectedWithoutShowingThePassword() throws Exception {
+        TestPostgres secured = TestPostgres.startPrivate(Map.of());
+        privateServers.add(secured);
+        secured.requirePassword("sluice_user", "the-right-one");
+        String wrong = "wr0ng-S3cret-pw";
+        start(new Source(secured.port(), "postgres", "sluice_user", wrong, "slot_pw", true, true));
+
+        DatabasePipeline.Status s = awaitRetrying();
+        assertThat(s.lastError())
+                .contains("Postgres rejected the login")
+                .contains("sluice_user")
+                .contains("Check the username and password")
+                .doesNotContain(wrong);
+        assertNoStackTrace(s.lastError());
+        assertThat(health().body()).contains("rejected the login").doesNotContain(wrong);
+    }
+
+    @Test
+    void keylessPublishedTableIsReportedWithReplicaIdentityAdvice() throws Exception {
+        Source src = sharedSource(true, true);
+        PG.execute(src.database(), "CREATE TABLE audit_log (at timestamptz, line text)");
+        Path cfg = E2e.write(home, yaml(src, ""));
+        try (ServerProcess p = ServerProcess.start(home, cfg, Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(meta)))) {
+            p.awaitHealthy(WAIT); // the check runs before streaming starts
+            String log = p.output();
+            List<String> advice =
+                    log.lines().filter(l -> l.contains("REPLICA IDENTITY FULL")).toList();
+            assertThat(advice)
+                    .as("one warning for the keyless table in:%n%s", log)
+                    .singleElement()
+                    .satisfies(l -> assertThat(l)
+                            .contains("WARN")
+                            .contains("public.audit_log has no primary key")
+                            .contains("ALTER TABLE \"public\".\"audit_log\" REPLICA IDENTITY FULL"));
+            assertThat(log).doesNotContain("public.items has no primary key");
+            // inserts into it are still delivered
+            PG.execute(src.database(), "INSERT INTO audit_log VALUES (now(), 'hello')");
+            receiver.awaitMessages(1, WAIT);
+            assertThat(receiver.messages().getFirst().get("record").get("line").asString())
+                    .isEqualTo("hello");
+            p.stop();
+        }
+    }
+
+    @Test
+    void webhookOutageLogsOneLinePerAttemptAndDeliversEverythingInOrder() throws Exception {
+        Source src = sharedSource(true, true);
+        Path cfg = E2e.write(home, yaml(src, ""));
+        int changes = 50;
+        try (ServerProcess p = ServerProcess.start(home, cfg, Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(meta)))) {
+            p.awaitHealthy(WAIT);
+            receiver.unavailable();
+            for (int i = 0; i < changes; i++) {
+                PG.execute(src.database(), "INSERT INTO items VALUES (" + i + ", 'row " + i + "')");
+            }
+            receiver.awaitRequests(2, WAIT); // at least one retry happened while down
+            Thread.sleep(2000);
+            receiver.available();
+
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (receiver.acceptedMessages().size() < changes && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            List<Integer> ids = receiver.acceptedMessages().stream()
+                    .map(m -> m.get("record").get("id").asInt())
+                    .toList();
+            assertThat(ids).hasSize(changes);
+            for (int i = 0; i < changes; i++) {
+                assertThat(ids.get(i)).as("message %d", i).isEqualTo(i);
+            }
+
+            String log = p.output();
+            long failedAttempts =
+                    receiver.requests().stream().filter(r -> !r.accepted()).count();
+            List<String> warnings = log.lines()
+                    .filter(l -> l.contains("delivery of") && l.contains("failed (attempt"))
+                    .toList();
+            // One line per failed attempt of the blocked batch, not one per queued message.
+            assertThat(warnings).hasSize((int) failedAttempts).hasSizeBetween(1, 9);
+            assertThat(warnings.getFirst())
+                    .contains("WARN")
+                    .contains("sink hook")
+                    .contains("503");
+            assertThat(log).contains("delivery recovered after " + failedAttempts + " failed attempts");
+            p.stop();
+        }
+    }
+}
