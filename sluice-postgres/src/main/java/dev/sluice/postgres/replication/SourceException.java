@@ -41,7 +41,12 @@ public final class SourceException extends RuntimeException {
     /** Classifies a driver failure by SQLSTATE (never by message text). */
     public static SourceException classify(SQLException e, SourceSettings where, String doing) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String detail = e.getMessage() == null
+                ? e.getClass().getSimpleName()
+                : e.getMessage().strip();
+        while (detail.endsWith(".")) {
+            detail = detail.substring(0, detail.length() - 1); // our advice follows after ". "
+        }
         String at = " (" + where.describe() + ")";
         if (state.startsWith("08") || state.isEmpty() && e.getCause() instanceof java.io.IOException) {
             return new SourceException(

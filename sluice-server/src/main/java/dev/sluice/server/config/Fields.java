@@ -60,7 +60,7 @@ final class Fields {
     static String unknownKey(String key, List<String> accepted) {
         String suggestion = suggest(key, accepted);
         return "unknown key"
-                + (suggestion == null ? "" : "; did you mean '" + suggestion + "'?")
+                + (suggestion == null ? "." : "; did you mean '" + suggestion + "'?")
                 + " Accepted keys: " + String.join(", ", accepted);
     }
 
