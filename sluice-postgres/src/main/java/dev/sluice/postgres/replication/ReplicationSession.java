@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
@@ -41,6 +42,11 @@ public final class ReplicationSession implements AutoCloseable {
             throw SourceException.classify(e, s, "opening the replication connection");
         }
         try {
+            // pgjdbc sends the JVM's default zone as TimeZone, which wins over the "options" startup
+            // parameter; text forms that keep an offset (tstzrange, composites) must not depend on it.
+            try (Statement st = c.createStatement()) {
+                st.execute("SET TimeZone = 'UTC'");
+            }
             var builder = c.unwrap(PGConnection.class)
                     .getReplicationAPI()
                     .replicationStream()

@@ -26,7 +26,8 @@ public record SourceSettings(
 
     /**
      * Session settings that make the text output of every type deterministic. pgjdbc sends its own
-     * DateStyle, TimeZone and extra_float_digits, which take precedence; the value codecs accept any
+     * DateStyle (ISO), TimeZone (the JVM's) and extra_float_digits (3), which take precedence, so
+     * {@link ReplicationSession} sets TimeZone to UTC after connecting; the value codecs accept any
      * zone offset.
      */
     static final String SESSION_OPTIONS =
