@@ -88,6 +88,9 @@ final class SinkPipeline {
     void start() {
         sink.start(new SinkContext(spec.id(), spec.name()));
         running = true;
+        if (spec.state() == SinkState.PAUSED) {
+            return; // buffers up to the queue bound and holds its acknowledgement; nothing is delivered
+        }
         worker = Thread.ofVirtual().name("sink-" + spec.name()).start(this::deliverLoop);
     }
 
@@ -215,6 +218,12 @@ final class SinkPipeline {
             lock.lock();
             try {
                 inFlight = false;
+                // Marks that arrived while the batch was in flight end transactions it completed. Taking
+                // them now acknowledges those transactions even if stop() ends this loop next.
+                while (queue.peekFirst() instanceof Mark m) {
+                    queue.pollFirst();
+                    mark = m.endLsn();
+                }
                 if (mark != 0) {
                     acknowledgedLsn = mark;
                 }
@@ -239,6 +248,9 @@ final class SinkPipeline {
                 }
                 notEmpty.await();
             }
+            // From here until deliverLoop records the outcome, changes taken off the queue are neither
+            // queued nor delivered: markCommit must queue its mark behind them, not acknowledge it.
+            inFlight = true;
             long deadline = System.nanoTime() + spec.batchTimeout().toNanos();
             while (true) {
                 Object head = queue.peekFirst();
@@ -265,7 +277,6 @@ final class SinkPipeline {
                     break;
                 }
             }
-            inFlight = !out.isEmpty();
             notFull.signalAll();
             return mark;
         } finally {
