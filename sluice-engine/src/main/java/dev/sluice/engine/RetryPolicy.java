@@ -22,7 +22,7 @@ public record RetryPolicy(Duration base, Duration cap, double jitter) {
         if (cap.compareTo(base) < 0) {
             throw new IllegalArgumentException("cap " + cap + " is below base " + base);
         }
-        if (jitter < 0 || jitter >= 1) {
+        if (!(jitter >= 0 && jitter < 1)) { // also rejects NaN
             throw new IllegalArgumentException("jitter must be in [0, 1), got " + jitter);
         }
     }

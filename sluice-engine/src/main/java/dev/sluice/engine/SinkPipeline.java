@@ -88,10 +88,10 @@ final class SinkPipeline {
     void start() {
         sink.start(new SinkContext(spec.id(), spec.name()));
         running = true;
-        if (spec.state() == SinkState.ACTIVE) {
-            worker = Thread.ofVirtual().name("sink-" + spec.name()).start(this::deliverLoop);
+        if (spec.state() == SinkState.PAUSED) {
+            return; // buffers up to the queue bound and holds its acknowledgement; nothing is delivered
         }
-        // PAUSED: messages accumulate (bounded) without delivery and hold the slot's position.
+        worker = Thread.ofVirtual().name("sink-" + spec.name()).start(this::deliverLoop);
     }
 
     /** Adds a change; blocks while the queue is full. */
@@ -218,6 +218,12 @@ final class SinkPipeline {
             lock.lock();
             try {
                 inFlight = false;
+                // Marks that arrived while the batch was in flight end transactions it completed. Taking
+                // them now acknowledges those transactions even if stop() ends this loop next.
+                while (queue.peekFirst() instanceof Mark m) {
+                    queue.pollFirst();
+                    mark = m.endLsn();
+                }
                 if (mark != 0) {
                     acknowledgedLsn = mark;
                 }
@@ -242,6 +248,9 @@ final class SinkPipeline {
                 }
                 notEmpty.await();
             }
+            // From here until deliverLoop records the outcome, changes taken off the queue are neither
+            // queued nor delivered: markCommit must queue its mark behind them, not acknowledge it.
+            inFlight = true;
             long deadline = System.nanoTime() + spec.batchTimeout().toNanos();
             while (true) {
                 Object head = queue.peekFirst();
@@ -268,7 +277,6 @@ final class SinkPipeline {
                     break;
                 }
             }
-            inFlight = !out.isEmpty();
             notFull.signalAll();
             return mark;
         } finally {

@@ -1,0 +1,122 @@
+package dev.sluice.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.core.Position;
+import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.Sink;
+import dev.sluice.core.sink.SinkContext;
+import dev.sluice.core.sink.SinkException;
+import dev.sluice.core.sink.SinkMessage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A sink that records every delivery attempt and follows a script: each call to {@link #deliver} takes the next
+ * scripted outcome (fail, or block until released); an empty script succeeds at once.
+ */
+final class FakeSink implements Sink {
+    private sealed interface Outcome {}
+
+    private record Fail(RuntimeException error) implements Outcome {}
+
+    private record Block(Gate gate) implements Outcome {}
+
+    /** A delivery held open until {@link #release()}. */
+    static final class Gate {
+        private final CountDownLatch entered = new CountDownLatch(1);
+        private final CompletableFuture<Void> released = new CompletableFuture<>();
+
+        /** Waits until the pipeline has handed the blocked batch to the sink. */
+        void awaitEntered() throws InterruptedException {
+            assertThat(entered.await(2, TimeUnit.SECONDS))
+                    .as("batch reached the sink")
+                    .isTrue();
+        }
+
+        boolean entered() {
+            return entered.getCount() == 0;
+        }
+
+        void release() {
+            released.complete(null);
+        }
+    }
+
+    final List<Batch> attempts = new CopyOnWriteArrayList<>();
+    final List<Batch> delivered = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedDeque<Outcome> script = new ConcurrentLinkedDeque<>();
+    volatile @Nullable SinkContext startedWith;
+    volatile boolean closed;
+
+    /** The next {@code n} deliveries fail with a retriable error. */
+    FakeSink failTimes(int n) {
+        for (int i = 0; i < n; i++) {
+            script.addLast(new Fail(new SinkException("peer said 503 (attempt scripted to fail)", true)));
+        }
+        return this;
+    }
+
+    /** The next delivery fails with an error that retrying cannot fix. */
+    FakeSink failPermanently() {
+        script.addLast(new Fail(new SinkException("message too large", false)));
+        return this;
+    }
+
+    /** The next delivery blocks until the returned gate is released. */
+    Gate block() {
+        Gate g = new Gate();
+        script.addLast(new Block(g));
+        return g;
+    }
+
+    @Override
+    public void start(SinkContext context) {
+        startedWith = context;
+    }
+
+    @Override
+    public CompletionStage<Void> deliver(Batch batch) {
+        attempts.add(batch);
+        Outcome next = script.pollFirst();
+        return switch (next) {
+            case null -> {
+                delivered.add(batch);
+                yield CompletableFuture.completedFuture(null);
+            }
+            case Fail f -> CompletableFuture.failedFuture(f.error());
+            case Block b -> {
+                b.gate.entered.countDown();
+                // Recorded before the returned stage completes, so an acknowledgement can never be seen first.
+                yield b.gate.released.thenRun(() -> delivered.add(batch));
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    /** Positions of the delivered messages, in delivery order. */
+    List<Position> deliveredPositions() {
+        List<Position> out = new ArrayList<>();
+        for (Batch b : delivered) {
+            for (SinkMessage m : b.messages()) {
+                out.add(m.change().position());
+            }
+        }
+        return out;
+    }
+
+    int deliveredMessages() {
+        return deliveredPositions().size();
+    }
+}

@@ -1,0 +1,628 @@
+package dev.sluice.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.Change;
+import dev.sluice.core.Column;
+import dev.sluice.core.MessageContext;
+import dev.sluice.core.Position;
+import dev.sluice.core.TableId;
+import dev.sluice.core.TableSchema;
+import dev.sluice.core.TimestampFormat;
+import dev.sluice.core.ValueCodec;
+import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.SinkContext;
+import dev.sluice.core.sink.SinkMessage;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class SinkPipelineTest {
+    private static final TableId ORDERS_ID = new TableId("public", "orders");
+    private static final TableSchema ORDERS =
+            new TableSchema(ORDERS_ID, List.of(column("id"), column("name")), new int[] {0});
+    private static final MessageContext CONTEXT = new MessageContext(
+            "c1", "orders-hook", "{}", "d1", "shop", "{}", "shop", "localhost", TimestampFormat.ISO8601);
+    private static final Instant COMMITTED = Instant.parse("2025-01-02T03:04:05.123456Z");
+    /** A few milliseconds, so retry tests take no noticeable time. */
+    private static final RetryPolicy FAST = new RetryPolicy(Duration.ofMillis(1), Duration.ofMillis(4), 0);
+
+    private final List<SinkPipeline> pipelines = new ArrayList<>();
+
+    @AfterEach
+    void stopPipelines() {
+        for (SinkPipeline p : pipelines) {
+            p.stop(Duration.ofMillis(100));
+        }
+    }
+
+    // ---- ordering and batching ----
+
+    @Test
+    void deliver_messagesInEnqueueOrder() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, s -> s.batchSize = 3);
+        List<Position> enqueued = new ArrayList<>();
+        for (int txn = 1; txn <= 4; txn++) {
+            for (int i = 0; i < txn + 1; i++) {
+                Change c = insert(commitLsn(txn), i, txn + "-" + i);
+                p.enqueue(c);
+                enqueued.add(c.position());
+            }
+            p.markCommit(endLsn(txn));
+        }
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(4));
+        assertThat(sink.deliveredPositions()).containsExactlyElementsOf(enqueued);
+        assertThat(p.deliveredCount()).isEqualTo(enqueued.size());
+    }
+
+    @Test
+    void batch_neverExceedsBatchSize() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate first = sink.block();
+        SinkPipeline p = started(sink, s -> s.batchSize = 3);
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        first.awaitEntered();
+        // Everything below queues up behind the blocked batch, so batches are as full as allowed.
+        for (int i = 0; i < 10; i++) {
+            p.enqueue(insert(commitLsn(2), i, "b" + i));
+        }
+        p.markCommit(endLsn(2));
+        first.release();
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(2));
+        assertThat(sink.delivered).allSatisfy(b -> assertThat(b.size()).isBetween(1, 3));
+        assertThat(sink.delivered).extracting(Batch::size).containsExactly(1, 3, 3, 3, 1);
+        assertThat(sink.deliveredMessages()).isEqualTo(11);
+    }
+
+    @Test
+    void partialBatch_deliveredAtOnceWhenTransactionEnds() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        // A minute-long batch timeout: only the commit mark can close this batch within the test.
+        SinkPipeline p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.enqueue(insert(commitLsn(1), 1, "b"));
+        p.markCommit(endLsn(1));
+
+        eventually().until(() -> sink.deliveredMessages() == 2);
+        assertThat(sink.delivered).extracting(Batch::size).containsExactly(2);
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+    }
+
+    @Test
+    void partialBatch_deliveredAfterBatchTimeoutWhileTransactionIsOpen() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        Duration timeout = Duration.ofMillis(150);
+        SinkPipeline p = started(sink, s -> s.batchTimeout = timeout);
+        long before = System.nanoTime();
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.enqueue(insert(commitLsn(1), 1, "b"));
+
+        eventually().until(() -> sink.deliveredMessages() == 2);
+        assertThat(Duration.ofNanos(System.nanoTime() - before)).isGreaterThanOrEqualTo(timeout);
+        assertThat(sink.delivered).extracting(Batch::size).containsExactly(2);
+        assertThat(p.acknowledgedLsn()).as("the transaction has not ended").isZero();
+
+        p.markCommit(endLsn(1));
+        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(1));
+    }
+
+    // ---- acknowledgement ----
+
+    @Test
+    void ack_reachesTransactionEndOnlyAfterEveryChangeOfItWasDelivered() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate b1 = sink.block();
+        FakeSink.Gate b2 = sink.block();
+        FakeSink.Gate b3 = sink.block();
+        SinkPipeline p = started(sink, s -> s.batchSize = 2);
+        // Transaction 1: a0 a1 a2; transaction 2: b0 b1.
+        p.enqueue(insert(commitLsn(1), 0, "a0"));
+        p.enqueue(insert(commitLsn(1), 1, "a1"));
+        b1.awaitEntered(); // [a0 a1]
+        p.enqueue(insert(commitLsn(1), 2, "a2"));
+        p.markCommit(endLsn(1));
+        p.enqueue(insert(commitLsn(2), 0, "b0"));
+        p.enqueue(insert(commitLsn(2), 1, "b1"));
+        p.markCommit(endLsn(2));
+        assertThat(p.acknowledgedLsn()).as("nothing delivered yet").isZero();
+
+        b1.release();
+        b2.awaitEntered(); // [a2 b0]
+        assertThat(p.acknowledgedLsn()).as("a2 is still in flight").isZero();
+
+        b2.release();
+        b3.awaitEntered(); // [b1]
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.deliveredPositions())
+                .contains(new Position(commitLsn(1), 2))
+                .doesNotContain(new Position(commitLsn(2), 1));
+        assertThat(p.acknowledgedLsn()).as("b1 is still in flight").isEqualTo(endLsn(1));
+
+        b3.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(2));
+        assertThat(sink.delivered).extracting(Batch::size).containsExactly(2, 2, 1);
+    }
+
+    /**
+     * Regression: the delivery thread had already taken the change off the queue and was waiting for more
+     * to fill the batch, so the queue looked empty and nothing looked in flight. The commit mark was then
+     * acknowledged on the spot, before its change was delivered (a crash at that point loses it), and the
+     * partial batch waited for the full batch timeout.
+     */
+    @Test
+    void ack_commitArrivingWhileBatchIsFillingWaitsForDelivery() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate gate = sink.block();
+        SinkPipeline p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        eventually().until(() -> p.queuedMessages() == 0); // taken into the batch being filled
+
+        p.markCommit(endLsn(1));
+        assertThat(p.acknowledgedLsn()).isZero();
+        gate.awaitEntered(); // the mark closed the batch without waiting a minute
+        assertThat(p.acknowledgedLsn()).isZero();
+
+        gate.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.deliveredMessages()).isEqualTo(1);
+    }
+
+    @Test
+    void ack_markWithoutChangesAcknowledgesAtOnceWhenIdle() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, s -> {});
+        p.markCommit(endLsn(1));
+        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(1));
+
+        p.enqueue(insert(commitLsn(2), 0, "a"));
+        p.markCommit(endLsn(2));
+        eventually().until(p::idle);
+        p.markCommit(endLsn(3));
+        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(3));
+    }
+
+    @Test
+    void ack_markWithoutChangesWaitsBehindBatchInFlight() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate gate = sink.block();
+        SinkPipeline p = started(sink, s -> {});
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        gate.awaitEntered();
+        p.markCommit(endLsn(2)); // a transaction with no change for this sink
+        assertThat(p.acknowledgedLsn()).isZero();
+
+        gate.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(2));
+    }
+
+    /**
+     * The commit mark of a batch's transaction arrives while that batch is in flight. Once the batch is
+     * delivered, the transaction is acknowledged without waiting for another pass of the delivery loop.
+     */
+    @Test
+    void ack_markArrivingDuringDeliveryIsRecordedWithThatBatch() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate gate = sink.block();
+        SinkPipeline p = started(sink, s -> s.batchSize = 1);
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        gate.awaitEntered();
+        p.markCommit(endLsn(1));
+        assertThat(p.acknowledgedLsn()).isZero();
+
+        gate.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(p.idle()).isTrue();
+    }
+
+    // ---- failures ----
+
+    @Test
+    void retry_redeliversTheSameBatchUnchanged() throws InterruptedException {
+        FakeSink sink = new FakeSink().failTimes(2);
+        SinkPipeline p = started(sink, s -> {});
+        for (int i = 0; i < 3; i++) {
+            p.enqueue(insert(commitLsn(1), i, "r" + i));
+        }
+        p.markCommit(endLsn(1));
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.attempts).hasSize(3);
+        Batch first = sink.attempts.getFirst();
+        assertThat(first.messages())
+                .extracting(SinkMessage::idempotencyKey)
+                .containsExactly(
+                        new Position(commitLsn(1), 0).idempotencyKey(),
+                        new Position(commitLsn(1), 1).idempotencyKey(),
+                        new Position(commitLsn(1), 2).idempotencyKey());
+        for (Batch again : sink.attempts) {
+            assertSameMessages(again, first);
+        }
+        assertThat(p.deliveredCount()).isEqualTo(3);
+        assertThat(p.discardedCount()).isZero();
+        assertThat(p.lastError()).as("cleared by the successful attempt").isNull();
+    }
+
+    @Test
+    void retry_maxRetryCountTwoDiscardsAfterThreeAttemptsAndMovesOn() throws InterruptedException {
+        FakeSink sink = new FakeSink().failTimes(3);
+        SinkPipeline p = started(sink, s -> s.maxRetryCount = 2);
+        p.enqueue(insert(commitLsn(1), 0, "x0"));
+        p.enqueue(insert(commitLsn(1), 1, "x1"));
+        p.markCommit(endLsn(1));
+
+        eventually().until(() -> p.discardedCount() == 2);
+        assertThat(sink.attempts).hasSize(3);
+        assertThat(sink.delivered).isEmpty();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(p.lastError()).contains("503");
+
+        p.enqueue(insert(commitLsn(2), 0, "y0"));
+        p.markCommit(endLsn(2));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(2));
+        assertThat(sink.deliveredPositions()).containsExactly(new Position(commitLsn(2), 0));
+        assertThat(sink.attempts).hasSize(4);
+        assertThat(p.deliveredCount()).isEqualTo(1);
+        assertThat(p.discardedCount()).isEqualTo(2);
+    }
+
+    @Test
+    void retry_maxRetryCountZeroDiscardsAfterOneAttempt() throws InterruptedException {
+        FakeSink sink = new FakeSink().failTimes(1);
+        SinkPipeline p = started(sink, s -> s.maxRetryCount = 0);
+        p.enqueue(insert(commitLsn(1), 0, "x"));
+        p.markCommit(endLsn(1));
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.attempts).hasSize(1);
+        assertThat(p.discardedCount()).isEqualTo(1);
+    }
+
+    @Test
+    void retry_nonRetriableSinkExceptionIsDiscardedAtOnce() throws InterruptedException {
+        FakeSink sink = new FakeSink().failPermanently();
+        SinkPipeline p = started(sink, s -> {}); // retries forever otherwise
+        p.enqueue(insert(commitLsn(1), 0, "x0"));
+        p.enqueue(insert(commitLsn(1), 1, "x1"));
+        p.markCommit(endLsn(1));
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.attempts).hasSize(1);
+        assertThat(p.discardedCount()).isEqualTo(2);
+        assertThat(p.lastError()).isEqualTo("message too large");
+
+        p.enqueue(insert(commitLsn(2), 0, "y0"));
+        p.markCommit(endLsn(2));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(2));
+        assertThat(sink.deliveredPositions()).containsExactly(new Position(commitLsn(2), 0));
+    }
+
+    // ---- backpressure and stop ----
+
+    @Test
+    void enqueue_blocksWhileQueueIsFullAndResumesWhenSinkDrains() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate gate = sink.block();
+        SinkPipeline p = started(sink, s -> {
+            s.batchSize = 1;
+            s.maxQueueBytes = 1024;
+        });
+        p.enqueue(insert(commitLsn(1), 0, "first"));
+        gate.awaitEntered();
+
+        int total = 50;
+        AtomicInteger enqueued = new AtomicInteger();
+        Thread reader = Thread.ofPlatform().name("test-reader").start(() -> {
+            try {
+                for (int i = 1; i <= total; i++) {
+                    p.enqueue(insert(commitLsn(1), i, "row-" + i));
+                    enqueued.incrementAndGet();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        // The sink is stuck, so nothing can leave the queue: the reader must stop short and wait.
+        eventually().until(() -> reader.getState() == Thread.State.TIMED_WAITING);
+        int accepted = enqueued.get();
+        assertThat(accepted).isPositive().isLessThan(total);
+        assertThat(p.queuedMessages()).isEqualTo(accepted);
+
+        gate.release();
+        reader.join(Duration.ofSeconds(2));
+        assertThat(reader.isAlive()).isFalse();
+        p.markCommit(endLsn(1));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        List<Position> expected = new ArrayList<>();
+        for (int i = 0; i <= total; i++) {
+            expected.add(new Position(commitLsn(1), i));
+        }
+        assertThat(sink.deliveredPositions()).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void stop_letsBatchInFlightFinishAndAcknowledgesIt() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate gate = sink.block();
+        SinkPipeline p = started(sink, s -> {});
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.enqueue(insert(commitLsn(1), 1, "b"));
+        p.markCommit(endLsn(1));
+        gate.awaitEntered();
+
+        Thread stopper = stopInBackground(p, Duration.ofSeconds(5));
+        gate.release();
+        stopper.join(Duration.ofSeconds(2));
+
+        assertThat(stopper.isAlive()).isFalse();
+        assertThat(sink.deliveredMessages()).isEqualTo(2);
+        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(1));
+        assertThat(sink.closed).isTrue();
+    }
+
+    /**
+     * The batch went out before its transaction's commit mark arrived (batch full, or batch timeout in a
+     * long transaction). Stopping must still acknowledge the transaction once that batch is delivered;
+     * otherwise a graceful restart delivers it again.
+     */
+    @Test
+    void stop_acknowledgesTransactionWhoseMarkArrivedWhileItsLastBatchWasInFlight() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate gate = sink.block();
+        SinkPipeline p = started(sink, s -> s.batchSize = 1);
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        gate.awaitEntered();
+        p.markCommit(endLsn(1));
+
+        Thread stopper = stopInBackground(p, Duration.ofSeconds(5));
+        gate.release();
+        stopper.join(Duration.ofSeconds(2));
+
+        assertThat(stopper.isAlive()).isFalse();
+        assertThat(sink.deliveredMessages()).isEqualTo(1);
+        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(1));
+    }
+
+    @Test
+    void stop_givesUpOnBatchThatOutlastsGraceAndLeavesItUnacknowledged() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate gate = sink.block();
+        SinkPipeline p = started(sink, s -> {});
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        gate.awaitEntered();
+
+        p.stop(Duration.ofMillis(50));
+
+        assertThat(p.acknowledgedLsn()).isZero();
+        assertThat(sink.closed).isTrue();
+        gate.release(); // a late completion must not acknowledge after stop
+        assertThat(p.acknowledgedLsn()).isZero();
+    }
+
+    @Test
+    void stop_cutsRetryWaitShortWithoutAcknowledging() throws InterruptedException {
+        FakeSink sink = new FakeSink().failTimes(1);
+        RetryPolicy slow = new RetryPolicy(Duration.ofMinutes(1), Duration.ofMinutes(1), 0);
+        SinkPipeline p = pipeline(sink, s -> {}, slow);
+        p.start();
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.attempts.size() == 1 && p.lastError() != null);
+
+        long before = System.nanoTime();
+        p.stop(Duration.ofSeconds(5));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(1));
+        assertThat(sink.attempts).hasSize(1);
+        assertThat(p.acknowledgedLsn()).isZero();
+    }
+
+    @Test
+    void start_passesSinkIdAndName() {
+        FakeSink sink = new FakeSink();
+        started(sink, s -> {});
+        assertThat(sink.startedWith).isEqualTo(new SinkContext("s1", "orders-hook"));
+    }
+
+    @Test
+    void paused_buffersWithoutDeliveringAndHoldsTheAcknowledgement() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, s -> {
+            s.state = SinkState.PAUSED;
+            s.batchTimeout = Duration.ofMillis(1);
+        });
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+
+        eventually()
+                .during(Duration.ofMillis(100))
+                .until(() -> sink.attempts.isEmpty() && p.acknowledgedLsn() == 0 && p.queuedMessages() == 1);
+    }
+
+    // ---- group ids ----
+
+    @Test
+    void groupId_isPrimaryKeyValuesJoinedByColon() throws InterruptedException {
+        TableSchema lines = new TableSchema(
+                new TableId("public", "order_lines"),
+                List.of(column("order_id"), column("note"), column("line_no")),
+                new int[] {0, 2});
+        assertThat(groupIdOf(s -> {}, change(lines, commitLsn(1), 0, "17", "gift", "3")))
+                .isEqualTo("17:3");
+        assertThat(groupIdOf(s -> {}, insert(commitLsn(1), 0, "42"))).isEqualTo("42");
+    }
+
+    @Test
+    void groupId_usesConfiguredGroupColumnsInTheirOrder() throws InterruptedException {
+        TableSchema t =
+                new TableSchema(ORDERS_ID, List.of(column("id"), column("name"), column("region")), new int[] {0});
+        assertThat(groupIdOf(
+                        s -> s.groupColumns = Map.of(ORDERS_ID, List.of("region", "name")),
+                        change(t, commitLsn(1), 0, "1", "alice", "eu")))
+                .isEqualTo("eu:alice");
+    }
+
+    @Test
+    void groupId_fallsBackToPrimaryKeyWhenGroupColumnIsMissing() throws InterruptedException {
+        assertThat(groupIdOf(
+                        s -> s.groupColumns = Map.of(ORDERS_ID, List.of("no_such_column")),
+                        insert(commitLsn(1), 0, "7")))
+                .isEqualTo("7");
+    }
+
+    @Test
+    void groupId_isNullWithoutMessageGroupingOrPrimaryKey() throws InterruptedException {
+        assertThat(groupIdOf(s -> s.messageGrouping = false, insert(commitLsn(1), 0, "7")))
+                .isNull();
+        TableSchema keyless = new TableSchema(new TableId("public", "events"), List.of(column("body")), new int[0]);
+        assertThat(groupIdOf(s -> {}, change(keyless, commitLsn(1), 0, "hello")))
+                .isNull();
+    }
+
+    // ---- routing ----
+
+    @Test
+    void accepts_honoursActionsTablesAndDisabledState() {
+        TableSchema other = new TableSchema(new TableId("audit", "log"), List.of(column("id")), new int[] {0});
+        SinkPipeline p = pipeline(new FakeSink(), s -> {
+            s.actions = EnumSet.of(Action.INSERT, Action.DELETE);
+            s.tables = t -> t.schema().equals("public");
+        });
+        assertThat(p.accepts(ORDERS, Action.INSERT)).isTrue();
+        assertThat(p.accepts(ORDERS, Action.DELETE)).isTrue();
+        assertThat(p.accepts(ORDERS, Action.UPDATE)).isFalse();
+        assertThat(p.accepts(other, Action.INSERT)).isFalse();
+
+        SinkPipeline disabled = pipeline(new FakeSink(), s -> s.state = SinkState.DISABLED);
+        for (Action a : Action.values()) {
+            assertThat(disabled.accepts(ORDERS, a)).isFalse();
+        }
+    }
+
+    // ---- helpers ----
+
+    /** Mutable defaults for a {@link SinkSpec}: batches close on a full batch or a commit mark only. */
+    private static final class SpecBuilder {
+        Predicate<TableId> tables = t -> true;
+        Set<Action> actions = EnumSet.allOf(Action.class);
+        Map<TableId, List<String>> groupColumns = Map.of();
+        boolean messageGrouping = true;
+        int batchSize = 10;
+        Duration batchTimeout = Duration.ofMinutes(1);
+
+        @Nullable
+        Integer maxRetryCount;
+
+        SinkState state = SinkState.ACTIVE;
+        long maxQueueBytes = 1 << 20;
+
+        SinkSpec build() {
+            return new SinkSpec(
+                    "s1",
+                    "orders-hook",
+                    tables,
+                    actions,
+                    groupColumns,
+                    messageGrouping,
+                    batchSize,
+                    batchTimeout,
+                    maxRetryCount,
+                    state,
+                    CONTEXT,
+                    maxQueueBytes);
+        }
+    }
+
+    private SinkPipeline pipeline(FakeSink sink, Consumer<SpecBuilder> customize, RetryPolicy retry) {
+        SpecBuilder b = new SpecBuilder();
+        customize.accept(b);
+        SinkPipeline p = new SinkPipeline(b.build(), sink, retry);
+        pipelines.add(p);
+        return p;
+    }
+
+    private SinkPipeline pipeline(FakeSink sink, Consumer<SpecBuilder> customize) {
+        return pipeline(sink, customize, FAST);
+    }
+
+    private SinkPipeline started(FakeSink sink, Consumer<SpecBuilder> customize) {
+        SinkPipeline p = pipeline(sink, customize);
+        p.start();
+        return p;
+    }
+
+    private @Nullable String groupIdOf(Consumer<SpecBuilder> customize, Change change) throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, customize);
+        p.enqueue(change);
+        p.markCommit(endLsn(9));
+        eventually().until(() -> sink.deliveredMessages() == 1);
+        return sink.delivered.getFirst().messages().getFirst().groupId();
+    }
+
+    private static Thread stopInBackground(SinkPipeline p, Duration grace) {
+        Thread stopper = Thread.ofPlatform().name("test-stop").start(() -> p.stop(grace));
+        // Timed waiting only in join(grace): stop has told the worker to finish by then.
+        eventually().until(() -> stopper.getState() == Thread.State.TIMED_WAITING);
+        return stopper;
+    }
+
+    private static void assertSameMessages(Batch actual, Batch expected) {
+        assertThat(actual.size()).isEqualTo(expected.size());
+        for (int i = 0; i < expected.size(); i++) {
+            SinkMessage a = actual.messages().get(i);
+            SinkMessage e = expected.messages().get(i);
+            assertThat(a.idempotencyKey()).isEqualTo(e.idempotencyKey());
+            assertThat(a.groupId()).isEqualTo(e.groupId());
+            assertThat(a.json()).isEqualTo(e.json());
+            assertThat(a.change()).isSameAs(e.change());
+        }
+    }
+
+    private static ConditionFactory eventually() {
+        return Awaitility.await()
+                .atMost(Duration.ofSeconds(2))
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(2));
+    }
+
+    private static Column column(String name) {
+        return new Column(name, "text", ValueCodec.STRING);
+    }
+
+    /** Commit LSN of test transaction {@code n}; its end LSN follows it. */
+    private static long commitLsn(int n) {
+        return 0x1000L * n;
+    }
+
+    private static long endLsn(int n) {
+        return commitLsn(n) + 0x38;
+    }
+
+    private static Change insert(long commitLsn, int idx, String id) {
+        return change(ORDERS, commitLsn, idx, id, "name of " + id);
+    }
+
+    private static Change change(TableSchema table, long commitLsn, int idx, String... values) {
+        return new Change(
+                table, Action.INSERT, values, null, null, null, new Position(commitLsn, idx), COMMITTED, null);
+    }
+}
