@@ -83,6 +83,9 @@ public final class SluiceServer implements AutoCloseable {
                 stored.apply(o.inlineConfig());
             }
             StoredConfig.Loaded loaded = stored.load();
+            if (fileConfig != null) {
+                warnAboutResourcesNotInFile(fileConfig, loaded.config(), o.configFile());
+            }
             pipelines.addAll(buildPipelines(loaded, store));
             http = startHttp(o.port(), pipelines);
             for (DatabasePipeline p : pipelines) {
@@ -100,6 +103,27 @@ public final class SluiceServer implements AutoCloseable {
             store.close();
             throw new StartupException(
                     e instanceof ConfigException ? e.getMessage() : "cannot start: " + e.getMessage(), e);
+        }
+    }
+
+    // The file is applied as upserts; what it no longer names keeps running, which surprises people.
+    private static void warnAboutResourcesNotInFile(SluiceConfig file, SluiceConfig all, java.nio.file.Path path) {
+        java.util.Set<String> named = new java.util.HashSet<>();
+        file.sinks().forEach(s -> named.add("sink " + s.name()));
+        file.databases().forEach(d -> named.add("database " + d.name()));
+        for (SinkConfig s : all.sinks()) {
+            if (!named.contains("sink " + s.name()) && s.status() != dev.sluice.server.config.SinkStatus.DISABLED) {
+                log.warn(
+                        "sink {} is in the metadata store but not in {}; it keeps running (set its status to"
+                                + " disabled in the file, or remove it with the API, to stop it)",
+                        s.name(),
+                        path);
+            }
+        }
+        for (DatabaseConfig d : all.databases()) {
+            if (!named.contains("database " + d.name())) {
+                log.warn("database {} is in the metadata store but not in {}; it keeps being read", d.name(), path);
+            }
         }
     }
 
