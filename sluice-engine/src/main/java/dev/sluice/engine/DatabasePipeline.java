@@ -91,6 +91,9 @@ public final class DatabasePipeline implements AutoCloseable {
     private long lastRoutedEndLsn;
     private long lastForcedAck;
     private long lastSentAck;
+    // A session that got to streaming resets the back-off: a dropped connection after hours of
+    // streaming is retried after the base delay, not after the delay of the previous outage.
+    private boolean sessionStreamed;
     private final Set<TableId> warnedKeyless = new HashSet<>();
 
     /**
@@ -161,23 +164,21 @@ public final class DatabasePipeline implements AutoCloseable {
     private void run() {
         int failures = 0;
         while (running) {
+            sessionStreamed = false;
             try {
                 stream();
             } catch (SourceException e) {
                 if (!running) {
                     break;
                 }
-                failures++;
+                failures = sessionStreamed ? 1 : failures + 1;
                 fail(e.getMessage(), e, failures);
             } catch (RuntimeException e) {
                 if (!running) {
                     break;
                 }
-                failures++;
+                failures = sessionStreamed ? 1 : failures + 1;
                 fail("unexpected error: " + e, e, failures);
-            }
-            if (state == State.STREAMING) {
-                failures = 1; // a session that streamed resets the back-off
             }
             if (running) {
                 try {
@@ -212,6 +213,7 @@ public final class DatabasePipeline implements AutoCloseable {
             ChangeAssembler assembler = new ChangeAssembler(relations);
             try (ReplicationSession session = ReplicationSession.open(settings, major)) {
                 state = State.STREAMING;
+                sessionStreamed = true;
                 lastError = null;
                 log.info("database {}: streaming from slot {} ({})", name, settings.slotName(), settings.describe());
                 try {

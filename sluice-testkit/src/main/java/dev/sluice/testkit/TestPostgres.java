@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One embedded Postgres per test JVM, configured for logical replication. The major version comes
@@ -62,6 +63,16 @@ public final class TestPostgres {
         return new TestPostgres(start(serverConfig, port));
     }
 
+    /**
+     * A private server on {@code port} whose cluster lives in {@code dataDirectory} and is kept when the
+     * server is closed: starting another one on the same directory and port restarts the same cluster,
+     * with its databases and replication slots, as a Postgres restart does.
+     */
+    public static TestPostgres startPrivate(
+            java.util.Map<String, String> serverConfig, int port, java.nio.file.Path dataDirectory) {
+        return new TestPostgres(start(serverConfig, port, dataDirectory));
+    }
+
     private static EmbeddedPostgres start() {
         return start(java.util.Map.of());
     }
@@ -71,6 +82,11 @@ public final class TestPostgres {
     }
 
     private static EmbeddedPostgres start(java.util.Map<String, String> overrides, int port) {
+        return start(overrides, port, null);
+    }
+
+    private static EmbeddedPostgres start(
+            java.util.Map<String, String> overrides, int port, java.nio.file.@Nullable Path dataDirectory) {
         try {
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                     .setServerConfig("wal_level", "logical")
@@ -83,6 +99,9 @@ public final class TestPostgres {
             overrides.forEach(b::setServerConfig);
             if (port != 0) {
                 b.setPort(port);
+            }
+            if (dataDirectory != null) {
+                b.setDataDirectory(dataDirectory).setCleanDataDirectory(false);
             }
             return b.start();
         } catch (IOException e) {

@@ -54,7 +54,10 @@ public final class ReplicationSession implements AutoCloseable {
                     .withSlotName(s.slotName())
                     .withSlotOption("proto_version", "1")
                     .withSlotOption("publication_names", quotePublication(s.publicationName()))
-                    .withStatusInterval(10, TimeUnit.SECONDS);
+                    // pgjdbc's non-blocking read takes a closed socket for "no data yet": only a write
+                    // notices that Postgres went away (restart, failover). A status update every second
+                    // is that write, so a dead session is replaced within seconds, not minutes.
+                    .withStatusInterval(1, TimeUnit.SECONDS);
             if (serverMajor >= 14) {
                 builder = builder.withSlotOption("messages", "true");
             }

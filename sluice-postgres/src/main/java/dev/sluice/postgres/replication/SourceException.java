@@ -48,6 +48,17 @@ public final class SourceException extends RuntimeException {
             detail = detail.substring(0, detail.length() - 1); // our advice follows after ". "
         }
         String at = " (" + where.describe() + ")";
+        if (state.equals("08004") && where.ssl()) {
+            // pgjdbc rejects with 08004 when the server answers the TLS request with "no" (and for a
+            // few other refusals): with ssl on, a server without TLS is the likely cause, and the
+            // network advice below would send the operator the wrong way.
+            return new SourceException(
+                    Kind.SETUP,
+                    "Postgres refused the connection while " + doing + at + ": " + detail
+                            + ". This database has ssl: true; if the server does not accept TLS connections,"
+                            + " set ssl: false (or sslmode=disable in the url), otherwise enable TLS on the server.",
+                    e);
+        }
         if (state.startsWith("08") || state.isEmpty() && e.getCause() instanceof java.io.IOException) {
             return new SourceException(
                     Kind.UNREACHABLE,

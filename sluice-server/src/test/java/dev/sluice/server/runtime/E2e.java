@@ -17,13 +17,32 @@ final class E2e {
 
     /** A sluice.yaml with one database and one webhook sink; {@code sinkExtra} is spliced into the sink. */
     static String yaml(String db, String slot, WebhookReceiver receiver, String sinkExtra) {
+        return yaml(hostConnection(PG.port(), db), slot, receiver, "", sinkExtra);
+    }
+
+    /** The connection keys of a database entry on localhost, as user postgres. */
+    static String hostConnection(int port, String db) {
+        return """
+                hostname: localhost
+                port: %d
+                database: %s
+                username: postgres
+                """.formatted(port, db);
+    }
+
+    /**
+     * A sluice.yaml with one database named {@code source} and one webhook sink named {@code hook}.
+     *
+     * @param connection the database entry's connection keys (hostname, port, ... or url), one per line
+     * @param destinationExtra keys spliced into the sink's destination, e.g. {@code request_timeout_ms}
+     * @param sinkExtra keys spliced into the sink, e.g. {@code batch_size} or {@code source}
+     */
+    static String yaml(
+            String connection, String slot, WebhookReceiver receiver, String destinationExtra, String sinkExtra) {
         return """
                 databases:
                   - name: source
-                    hostname: localhost
-                    port: %d
-                    database: %s
-                    username: postgres
+                %s
                     slot:
                       name: %s
                       create_if_not_exists: true
@@ -43,12 +62,13 @@ final class E2e {
                       http_endpoint: receiver
                       http_endpoint_path: /events
                 %s
+                %s
                 """.formatted(
-                        PG.port(),
-                        db,
+                        connection.indent(4).stripTrailing(),
                         slot,
                         slot + "_pub",
                         receiver.url(),
+                        destinationExtra.indent(6).stripTrailing(),
                         sinkExtra.indent(4).stripTrailing());
     }
 

@@ -1,0 +1,456 @@
+package dev.sluice.server.runtime;
+
+import static dev.sluice.server.runtime.E2e.PG;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.testkit.FreePort;
+import dev.sluice.testkit.TestPostgres;
+import dev.sluice.testkit.WebhookReceiver;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongPredicate;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Real faults while changes flow through an in-process server: the walsender is killed, the webhook
+ * hangs past its timeout, Postgres restarts, the webhook is down. Every change arrives, each row's
+ * changes in order, and the slot is acknowledged exactly as far as delivery got.
+ */
+class FaultsIT {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path home;
+
+    private String db;
+    private String meta;
+    private String slot;
+    private WebhookReceiver receiver;
+    private @Nullable SluiceServer server;
+    private @Nullable TestPostgres privatePg;
+
+    @BeforeEach
+    void setUp() {
+        db = PG.createDatabase("faults");
+        meta = PG.createDatabase("meta");
+        slot = "slot_" + db;
+        receiver = WebhookReceiver.start();
+        PG.execute(
+                db,
+                "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)",
+                "CREATE TABLE other (id serial PRIMARY KEY, note text)");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (server != null) {
+            server.close();
+        }
+        receiver.close();
+        if (privatePg != null) {
+            privatePg.close();
+        }
+        E2e.dropSlot(db, slot);
+    }
+
+    private void start(String connection, String destinationExtra, String sinkExtra) throws Exception {
+        Path cfg = E2e.write(home, E2e.yaml(connection, slot, receiver, destinationExtra, sinkExtra));
+        server = SluiceServer.start(E2e.options(home, cfg, meta));
+        awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline to stream");
+    }
+
+    private void start(String destinationExtra, String sinkExtra) throws Exception {
+        start(E2e.hostConnection(PG.port(), db), destinationExtra, sinkExtra);
+    }
+
+    private DatabasePipeline.Status awaitStatus(Predicate<DatabasePipeline.Status> p, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            DatabasePipeline.Status s = server.status().getFirst();
+            if (p.test(s)) {
+                return s;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("expected " + what + ", status is " + server.status());
+    }
+
+    private List<JsonNode> awaitAccepted(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            List<JsonNode> got = receiver.acceptedMessages();
+            if (got.size() >= n) {
+                return got;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("expected " + n + " accepted messages, got "
+                + receiver.acceptedMessages().size());
+    }
+
+    private static String change(JsonNode m) {
+        return m.get("record").get("id").asInt() + ":"
+                + m.get("record").get("seq").asInt();
+    }
+
+    private static long commitLsn(JsonNode m) {
+        return m.get("metadata").get("commit_lsn").asLong();
+    }
+
+    /** Every written change arrived exactly once, and each row's seq values arrived as 0, 1, 2, ... */
+    private static void assertExactlyOnceInRowOrder(List<JsonNode> got, List<String> written) {
+        Map<String, Integer> copies = new LinkedHashMap<>();
+        Map<Integer, Integer> lastSeq = new HashMap<>();
+        List<String> outOfOrder = new ArrayList<>();
+        for (JsonNode m : got) {
+            copies.merge(change(m), 1, Integer::sum);
+            int id = m.get("record").get("id").asInt();
+            int seq = m.get("record").get("seq").asInt();
+            Integer prev = lastSeq.put(id, seq);
+            if (seq != (prev == null ? 0 : prev + 1)) {
+                outOfOrder.add("row " + id + ": " + prev + " then " + seq);
+            }
+        }
+        assertThat(copies.entrySet().stream().filter(e -> e.getValue() > 1).toList())
+                .as("duplicates")
+                .isEmpty();
+        assertThat(outOfOrder).as("per-row order").isEmpty();
+        assertThat(copies.keySet()).containsExactlyInAnyOrderElementsOf(written);
+    }
+
+    /** Inserts and updates rows of {@code events} in small transactions until closed. */
+    private static final class Writer implements AutoCloseable {
+        final List<String> written = new CopyOnWriteArrayList<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final String database;
+        private final Thread thread;
+        private volatile @Nullable Throwable failure;
+
+        Writer(String database) {
+            this.database = database;
+            this.thread = Thread.ofPlatform().name("writer").start(this::run);
+        }
+
+        private void run() {
+            Map<Integer, Integer> seq = new HashMap<>();
+            int nextId = 0;
+            try (Connection c = PG.connect(database);
+                    Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                while (running.get()) {
+                    List<String> txn = new ArrayList<>();
+                    for (int i = 0; i < 4; i++) {
+                        if (nextId < 20 || i == 0) {
+                            int id = nextId++;
+                            s.execute("INSERT INTO events VALUES (" + id + ", 0)");
+                            seq.put(id, 0);
+                            txn.add(id + ":0");
+                        } else {
+                            int id = (nextId * 7 + i) % nextId;
+                            int next = seq.merge(id, 1, Integer::sum);
+                            s.execute("UPDATE events SET seq = " + next + " WHERE id = " + id);
+                            txn.add(id + ":" + next);
+                        }
+                    }
+                    c.commit();
+                    written.addAll(txn);
+                    Thread.sleep(3);
+                }
+            } catch (Throwable t) {
+                failure = t;
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            thread.join();
+            assertThat(failure).isNull();
+        }
+    }
+
+    private long slotLsn(String column) throws SQLException {
+        try (Connection c = PG.connect(db);
+                var ps = c.prepareStatement("SELECT (" + column + " - '0/0'::pg_lsn)::bigint FROM pg_replication_slots"
+                        + " WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private long confirmedFlush() throws SQLException {
+        return slotLsn("confirmed_flush_lsn");
+    }
+
+    private long awaitConfirmedFlush(LongPredicate p, Duration within, String what) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        long lsn = confirmedFlush();
+        while (!p.test(lsn)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("confirmed_flush_lsn " + lsn + " did not get " + what + " within " + within);
+            }
+            Thread.sleep(50);
+            lsn = confirmedFlush();
+        }
+        return lsn;
+    }
+
+    private static long walInsertLsn(String database) throws SQLException {
+        try (Connection c = PG.connect(database);
+                var rs = c.createStatement().executeQuery("SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The pid of the walsender serving the slot, waiting until one is active and is not {@code not}. */
+    private int awaitWalsender(int not) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Connection c = PG.connect(db);
+                    var ps = c.prepareStatement("SELECT active_pid FROM pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, slot);
+                try (var rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        int pid = rs.getInt(1);
+                        if (!rs.wasNull() && pid != not) {
+                            return pid;
+                        }
+                    }
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no new walsender for slot " + slot + "; status " + server.status());
+    }
+
+    @Test
+    void walsenderTerminatedMidStreamReconnectsAtOnceWithoutLossOrDuplicates() throws Exception {
+        start("", "batch_size: 25");
+        Writer writer = new Writer(db);
+        try (writer) {
+            int pid = awaitWalsender(0);
+            for (int kill = 1; kill <= 4; kill++) {
+                awaitAccepted(receiver.acceptedMessages().size() + 40); // changes are flowing
+                long t0 = System.nanoTime();
+                PG.execute(db, "SELECT pg_terminate_backend(" + pid + ")");
+                pid = awaitWalsender(pid);
+                long tookMs = (System.nanoTime() - t0) / 1_000_000;
+                // A session that streamed resets the back-off: every reconnect waits about the base
+                // delay (1 s), not 2, 4, 8 s after repeated disconnects.
+                assertThat(tookMs).as("reconnect %d took %d ms", kill, tookMs).isLessThan(4000);
+            }
+            awaitAccepted(receiver.acceptedMessages().size() + 40);
+        }
+        int written = writer.written.size();
+        awaitAccepted(written);
+        Thread.sleep(300); // a duplicate would arrive right behind
+        assertExactlyOnceInRowOrder(receiver.acceptedMessages(), writer.written);
+        assertThat(server.status().getFirst().lastError()).isNull();
+        assertThat(written).isGreaterThan(200);
+    }
+
+    @Test
+    void hungWebhookRequestsTimeOutAndAreRetriedUntilEveryChangeArrivedInOrder() throws Exception {
+        start("request_timeout_ms: 300", "batch_size: 10");
+        List<String> written = new ArrayList<>();
+        for (int id = 0; id < 5; id++) {
+            PG.execute(db, "INSERT INTO events VALUES (" + id + ", 0)");
+            written.add(id + ":0");
+        }
+        awaitAccepted(5);
+
+        receiver.hang(Duration.ofSeconds(2));
+        int before = receiver.requests().size();
+        for (int id = 5; id < 10; id++) {
+            PG.execute(db, "INSERT INTO events VALUES (" + id + ", 0)");
+            written.add(id + ":0");
+        }
+        for (int seq = 1; seq <= 3; seq++) {
+            PG.execute(db, "UPDATE events SET seq = " + seq + " WHERE id IN (0, 7)");
+            written.add("0:" + seq);
+            written.add("7:" + seq);
+        }
+        receiver.awaitRequests(before + 2, WAIT); // the first attempt timed out and was retried
+        assertThat(server.status().getFirst().sinks().getFirst().lastError())
+                .contains("no response from")
+                .contains("300");
+        receiver.hang(Duration.ZERO);
+        int hungRequests = receiver.requests().size() - before;
+
+        // The receiver recorded the hung requests as accepted; the client gave up on them.
+        List<JsonNode> all = awaitDistinct(written.size());
+        Map<String, JsonNode> firstByKey = new LinkedHashMap<>();
+        for (JsonNode m : all) {
+            JsonNode first = firstByKey.putIfAbsent(E2e.idempotencyKey(m), m);
+            if (first != null) {
+                assertThat(m).as("a retried message is the same message").isEqualTo(first);
+            }
+        }
+        assertExactlyOnceInRowOrder(List.copyOf(firstByKey.values()), written);
+
+        // After the hang, the answered attempts carried each change exactly once, in order.
+        List<JsonNode> answered = new ArrayList<>();
+        for (WebhookReceiver.Request r : receiver.requests()
+                .subList(before + hungRequests, receiver.requests().size())) {
+            answered.addAll(r.messages());
+        }
+        assertThat(answered).extracting(FaultsIT::change).containsExactlyElementsOf(written.subList(5, written.size()));
+        assertThat(hungRequests).isGreaterThanOrEqualTo(2);
+        assertThat(server.status().getFirst().sinks().getFirst().lastError()).isNull();
+    }
+
+    /** Waits until {@code n} distinct idempotency keys were accepted; returns every accepted message. */
+    private List<JsonNode> awaitDistinct(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            List<JsonNode> got = receiver.acceptedMessages();
+            if (got.stream().map(E2e::idempotencyKey).distinct().count() >= n) {
+                Thread.sleep(300); // anything extra would arrive right behind
+                return receiver.acceptedMessages();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("expected " + n + " distinct messages, got " + receiver.acceptedMessages());
+    }
+
+    @Test
+    void sourcePostgresRestartShowsRetryingWithTheReasonAndResumesWithoutLoss() throws Exception {
+        int port = FreePort.find();
+        Path data = home.resolve("pgdata");
+        privatePg = TestPostgres.startPrivate(Map.of(), port, data);
+        privatePg.execute("postgres", "CREATE DATABASE app");
+        privatePg.execute("app", "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)");
+        start(E2e.hostConnection(port, "app"), "", "");
+        List<String> written = new ArrayList<>();
+        for (int id = 0; id < 10; id++) {
+            privatePg.execute(
+                    "app", "INSERT INTO events VALUES (" + id + ", 0)", "UPDATE events SET seq = 1 WHERE id = " + id);
+            written.add(id + ":0");
+            written.add(id + ":1");
+        }
+        awaitAccepted(20);
+
+        long stoppedAt = System.nanoTime();
+        privatePg.close(); // a fast shutdown, as systemd or a failover does
+        privatePg = null;
+        DatabasePipeline.Status down = awaitStatus(
+                s -> s.state() == DatabasePipeline.State.RETRYING
+                        && s.lastError() != null
+                        && s.lastError().contains("cannot reach Postgres"),
+                "the pipeline to retry because Postgres is down");
+        assertThat(down.lastError()).contains("localhost:" + port).doesNotContain("\n");
+        // The closed connection is noticed by the next status update (every second), and a reconnect
+        // attempt follows after the base back-off.
+        assertThat(Duration.ofNanos(System.nanoTime() - stoppedAt)).isLessThan(Duration.ofSeconds(8));
+        Thread.sleep(1000); // still down for a while
+
+        privatePg = TestPostgres.startPrivate(Map.of(), port, data);
+        for (int id = 10; id < 20; id++) {
+            privatePg.execute("app", "INSERT INTO events VALUES (" + id + ", 0)");
+            written.add(id + ":0");
+        }
+        awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline to stream again");
+        awaitAccepted(written.size());
+        Thread.sleep(300);
+        assertExactlyOnceInRowOrder(receiver.acceptedMessages(), written);
+        assertThat(server.status().getFirst().lastError()).isNull();
+    }
+
+    @Test
+    void slotIsAcknowledgedAsFarAsDeliveryGotAndNoFurther() throws Exception {
+        start("", "batch_size: 10");
+        for (int id = 0; id < 20; id++) {
+            PG.execute(db, "INSERT INTO events VALUES (" + id + ", 0)");
+        }
+        List<JsonNode> burst = awaitAccepted(20);
+        long burstCommit = commitLsn(burst.getLast());
+        // The commit LSN is where the commit record starts; its end, which is acknowledged, lies beyond.
+        awaitConfirmedFlush(
+                lsn -> Long.compareUnsigned(lsn, burstCommit) > 0, Duration.ofSeconds(5), "past the burst's commit");
+
+        receiver.unavailable();
+        int before = receiver.requests().size();
+        for (int id = 20; id < 30; id++) {
+            PG.execute(db, "INSERT INTO events VALUES (" + id + ", 0)");
+        }
+        receiver.awaitRequests(before + 2, WAIT); // failed, and failed again on retry
+        long firstUndelivered =
+                commitLsn(receiver.requests().get(before).messages().getFirst());
+        long held = confirmedFlush();
+        assertThat(Long.compareUnsigned(held, firstUndelivered))
+                .as("confirmed_flush_lsn %d must not pass the first undelivered commit %d", held, firstUndelivered)
+                .isLessThanOrEqualTo(0);
+        Thread.sleep(1500);
+        assertThat(confirmedFlush()).as("held while the webhook fails").isEqualTo(held);
+
+        receiver.available();
+        List<JsonNode> all = awaitAccepted(30);
+        assertThat(all).extracting(m -> m.get("record").get("id").asInt()).containsExactlyElementsOf(range(0, 30));
+        long lastCommit = commitLsn(all.getLast());
+        awaitConfirmedFlush(
+                lsn -> Long.compareUnsigned(lsn, lastCommit) > 0, Duration.ofSeconds(5), "past the last commit");
+    }
+
+    @Test
+    void writesOnlyToTablesNoSinkCoversStillAdvanceTheSlot() throws Exception {
+        start("", """
+                source:
+                  include_tables: [public.events]
+                """);
+        PG.execute(db, "INSERT INTO events VALUES (1, 0)");
+        awaitAccepted(1);
+
+        // Published but filtered out by the sink: the transactions are acknowledged as they pass.
+        for (int i = 0; i < 5; i++) {
+            PG.execute(db, "INSERT INTO other (note) VALUES ('not for the sink')");
+        }
+        long afterOther = walInsertLsn(db);
+        awaitConfirmedFlush(
+                lsn -> Long.compareUnsigned(lsn, afterOther) >= 0,
+                Duration.ofSeconds(5),
+                "to the WAL end after writes to an uncovered table");
+
+        // Nothing at all for this database: only other databases write. Keepalives move the slot.
+        String noise = PG.createDatabase("noise");
+        PG.execute(noise, "CREATE TABLE t (id int)");
+        for (int i = 0; i < 5; i++) {
+            PG.execute(noise, "INSERT INTO t VALUES (" + i + ")");
+        }
+        long afterNoise = walInsertLsn(noise);
+        awaitConfirmedFlush(
+                lsn -> Long.compareUnsigned(lsn, afterNoise) >= 0,
+                Duration.ofSeconds(5),
+                "to the WAL end after writes in another database");
+        assertThat(receiver.acceptedMessages()).hasSize(1);
+    }
+
+    private static List<Integer> range(int from, int to) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            out.add(i);
+        }
+        return out;
+    }
+}
