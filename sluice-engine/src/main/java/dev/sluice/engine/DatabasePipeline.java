@@ -151,9 +151,14 @@ public final class DatabasePipeline implements AutoCloseable {
         running = false;
         Thread r = reader;
         if (r != null) {
-            r.interrupt();
             try {
-                r.join(Duration.ofSeconds(15));
+                // The reader stops at the next transaction boundary, so no transaction is left half
+                // delivered (which a restart would deliver again). A transaction that takes longer than
+                // this to arrive is cut short.
+                if (!r.join(Duration.ofSeconds(10))) {
+                    r.interrupt();
+                    r.join(Duration.ofSeconds(15));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -254,7 +259,7 @@ public final class DatabasePipeline implements AutoCloseable {
         boolean inTxn = false;
         int idx = 0;
         String annotations = null;
-        while (running) {
+        while (running || inTxn) {
             ByteBuffer buf = session.readPending();
             if (buf == null) {
                 acknowledge(session, false, inTxn);

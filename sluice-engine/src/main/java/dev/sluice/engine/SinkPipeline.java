@@ -59,6 +59,9 @@ final class SinkPipeline {
     private long queuedBytes;
     private boolean inFlight;
     private volatile boolean running;
+    // Delivery-thread state: whether the last entry taken was a commit mark / a transaction is open.
+    private boolean endedOnMark = true;
+    private boolean midTransaction;
     private boolean stopped;
     private volatile long acknowledgedLsn;
     private @Nullable Thread worker;
@@ -205,7 +208,9 @@ final class SinkPipeline {
 
     private void deliverLoop() {
         List<Change> changes = new ArrayList<>(spec.batchSize());
-        while (running) {
+        // On stop, a transaction whose first changes went out is finished (within the grace period):
+        // acknowledgement is per transaction, so a half-delivered one would be delivered again in full.
+        while (running || midTransaction) {
             long mark;
             try {
                 mark = take(changes);
@@ -223,7 +228,9 @@ final class SinkPipeline {
                 while (queue.peekFirst() instanceof Mark m) {
                     queue.pollFirst();
                     mark = m.endLsn();
+                    endedOnMark = true;
                 }
+                midTransaction = !endedOnMark && (midTransaction || !changes.isEmpty());
                 if (mark != 0) {
                     acknowledgedLsn = mark;
                 }
@@ -269,7 +276,9 @@ final class SinkPipeline {
                 if (head instanceof Mark m) {
                     queue.pollFirst();
                     mark = m.endLsn();
+                    endedOnMark = true;
                 } else if (out.size() < spec.batchSize()) {
+                    endedOnMark = false;
                     Change c = (Change) queue.pollFirst();
                     queuedBytes -= sizeOf(c);
                     out.add(c);
@@ -296,7 +305,7 @@ final class SinkPipeline {
         }
         Batch batch = new Batch(messages);
         int failures = 0;
-        while (running) {
+        while (true) {
             try {
                 sink.deliver(batch).toCompletableFuture().get();
                 delivered.addAndGet(batch.size());
@@ -327,6 +336,9 @@ final class SinkPipeline {
                             reason);
                     return true;
                 }
+                if (!running) {
+                    return false; // stopping: the batch stays unacknowledged and is delivered after restart
+                }
                 Duration wait = retry.delayAfter(failures);
                 log.warn(
                         "sink {}: delivery of {} message(s) failed (attempt {}): {}; retrying in {} ms",
@@ -340,13 +352,15 @@ final class SinkPipeline {
                     while (running && System.nanoTime() < until) {
                         Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
                     }
+                    if (!running) {
+                        return false;
+                    }
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return false;
                 }
             }
         }
-        return false;
     }
 
     private @Nullable String groupId(Change c) {

@@ -401,6 +401,30 @@ class SinkPipelineTest {
     }
 
     @Test
+    void stop_finishesTheTransactionWhoseFirstBatchIsInFlight() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate gate = sink.block();
+        SinkPipeline p = started(sink, s -> s.batchSize = 2);
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.enqueue(insert(commitLsn(1), 1, "b"));
+        gate.awaitEntered();
+        p.enqueue(insert(commitLsn(1), 2, "c"));
+        p.markCommit(endLsn(1));
+        p.enqueue(insert(commitLsn(2), 0, "d"));
+        p.markCommit(endLsn(2));
+
+        Thread stopper = stopInBackground(p, Duration.ofSeconds(5));
+        gate.release();
+        stopper.join(Duration.ofSeconds(2));
+
+        // The next batch [c, d] completes transaction 1 and opens transaction 2, which is then finished
+        // too: everything delivered is acknowledged, so a restart repeats nothing.
+        assertThat(stopper.isAlive()).isFalse();
+        assertThat(sink.deliveredMessages()).isEqualTo(4);
+        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(2));
+    }
+
+    @Test
     void stop_givesUpOnBatchThatOutlastsGraceAndLeavesItUnacknowledged() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
