@@ -34,6 +34,12 @@ final class LiveWriter implements AutoCloseable {
         try {
             for (int i = 0; i < connections; i++) {
                 Connection c = pg.connect(db);
+                try (var st = c.createStatement()) {
+                    // Postgres's default. The test servers turn it off, which leaves commits in the WAL buffer
+                    // until the WAL writer's next round (wal_writer_delay, 200 ms), and walsenders only send
+                    // flushed WAL: latency would measure that timer. With fsync off the flush costs nothing.
+                    st.execute("SET synchronous_commit = on");
+                }
                 c.setAutoCommit(false);
                 w.shares.add(new Share(c, i));
             }
