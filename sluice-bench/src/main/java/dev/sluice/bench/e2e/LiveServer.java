@@ -41,7 +41,8 @@ final class LiveServer implements AutoCloseable {
 
     /**
      * Starts {@code java -Xmx512m -jar sluice.jar start} with {@code config}, its home under {@code workDir}
-     * and its metadata in the Postgres at {@code metadataUrl}; the output goes to {@code workDir/sluice.log}.
+     * and its metadata in the Postgres at {@code metadataUrl}; the output goes to {@code workDir/sluice.log},
+     * the GC log to {@code workDir/gc.log}.
      */
     static LiveServer start(Path config, Path workDir, String metadataUrl) throws IOException {
         Path jar = locateJar();
@@ -51,6 +52,8 @@ final class LiveServer implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(
                         java,
                         "-Xmx512m",
+                        // GC pauses are the usual suspect for a latency spike: keep them next to the output
+                        "-Xlog:gc:file=" + workDir.resolve("gc.log"),
                         "-jar",
                         jar.toString(),
                         "start",
