@@ -185,18 +185,32 @@ public final class BenchMain {
         return List.copyOf(out);
     }
 
+    /** {@code sluice-bench/target/bench-<timestamp>}, wherever the command was started from. */
     private static Path defaultOut() {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path cwd = Path.of("").toAbsolutePath();
+        Path classes = classesDirectory();
         Path target;
-        if (Files.isDirectory(cwd.resolve("sluice-bench"))) {
-            target = cwd.resolve("sluice-bench").resolve("target");
-        } else if (cwd.getFileName() != null && cwd.getFileName().toString().equals("sluice-bench")) {
-            target = cwd.resolve("target");
+        if (classes != null) {
+            target = classes.getParent();
         } else {
-            target = cwd;
+            Path cwd = Path.of("").toAbsolutePath();
+            target = Files.isDirectory(cwd.resolve("sluice-bench")) ? cwd.resolve("sluice-bench/target") : cwd;
         }
         return target.resolve("bench-" + stamp);
+    }
+
+    /** {@code sluice-bench/target/classes} when this class was loaded from there (launcher, ITs), else null. */
+    static @Nullable Path classesDirectory() {
+        try {
+            Path p = Path.of(BenchMain.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
+            return p.endsWith(Path.of("target", "classes")) ? p : null;
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     /** Runs the whole benchmark; returns the output directory. */

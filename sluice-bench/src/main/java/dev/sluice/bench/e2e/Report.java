@@ -377,7 +377,13 @@ final class Report {
         cmd.add("git");
         cmd.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            // Ask the checkout the benchmark was built from, not the working directory.
+            Path classes = BenchMain.classesDirectory();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            if (classes != null) {
+                pb.directory(classes.toFile());
+            }
+            Process p = pb.start();
             byte[] bytes = p.getInputStream().readAllBytes();
             if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 p.destroyForcibly();
