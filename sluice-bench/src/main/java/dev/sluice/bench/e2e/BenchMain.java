@@ -1,0 +1,301 @@
+package dev.sluice.bench.e2e;
+
+import dev.sluice.testkit.TestPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The end-to-end benchmark: writes a backlog, drains it with every system from its own slot, runs the
+ * live-latency workload at each rate, and writes {@code results.json}, {@code results.md} and a chart.
+ * Run it with {@code sluice-bench/run}; {@code --help} lists the flags.
+ */
+public final class BenchMain {
+    private static final Logger log = LoggerFactory.getLogger("bench");
+
+    /** Live latency at one rate; implemented by {@code LiveLatency.run}. */
+    @FunctionalInterface
+    interface LiveRunner {
+        LiveResult run(TestPostgres pg, int rate, int seconds, Path workDir) throws Exception;
+    }
+
+    /** The PNG chart; implemented by {@code Chart.write}. */
+    @FunctionalInterface
+    interface ChartWriter {
+        void write(List<DrainResult> drains, List<LiveResult> live, Path png) throws Exception;
+    }
+
+    /** Parts written elsewhere; null when not there yet (live runs are skipped, no chart is drawn). */
+    record Extras(@Nullable LiveRunner live, @Nullable ChartWriter chart) {
+        static final Extras NONE = new Extras(null, null);
+    }
+
+    // LEAD: once LiveLatency and Chart are merged, replace Extras.NONE with
+    //       new Extras(LiveLatency::run, Chart::write)
+    static final Extras EXTRAS = Extras.NONE;
+
+    static final String USAGE = """
+            usage: sluice-bench/run [options]        end-to-end benchmark
+                   sluice-bench/run jmh [jmh args]  microbenchmarks
+              --changes N          backlog size for the drain comparison (default 1000000)
+              --rates R1,R2,...    live-latency rates in changes/s (default 1000,5000,10000)
+              --live-seconds S     duration of each live run (default 30)
+              --out DIR            output directory (default sluice-bench/target/bench-<timestamp>)
+              --quick              CI smoke size: 5000 changes, one 3 s live run at 500/s (also -Dquick)
+              --skip-live          drains only
+              --only a,b,c,d       drain only these: a=raw-pgjdbc b=sluice-null c=sluice-webhook
+                                   d=debezium-embedded
+              --in-process         run the drains in this JVM instead of one child JVM each
+              --drain-jvm-opts "…" JVM options of the drain child JVMs (default "-Xms1g -Xmx1g")
+              --debezium-format F  json (default: Debezium serialises events to JSON) or connect
+              --seed N             workload random seed (default 42)
+            """;
+
+    /** Everything a run needs, parsed from the command line. */
+    record Args(
+            BenchOptions options,
+            boolean skipLive,
+            List<DrainSystem> systems,
+            boolean inProcess,
+            List<String> drainJvmOptions,
+            String debeziumFormat,
+            long seed,
+            List<String> raw) {}
+
+    private BenchMain() {}
+
+    public static void main(String[] args) throws Exception {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            System.out.print(USAGE);
+            return;
+        }
+        Args parsed;
+        try {
+            parsed = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("sluice-bench: " + e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        Path out = run(parsed);
+        System.out.println(Files.readString(out.resolve("results.md")));
+        System.out.println("Results in " + out.toAbsolutePath());
+        // Embedded Postgres and the drains' libraries may leave non-daemon threads behind.
+        System.exit(0);
+    }
+
+    static Args parse(String[] args) {
+        boolean quick = System.getProperty("quick") != null && !"false".equals(System.getProperty("quick"));
+        Long changes = null;
+        List<Integer> rates = null;
+        Integer liveSeconds = null;
+        Path out = null;
+        boolean skipLive = false;
+        boolean inProcess = false;
+        List<DrainSystem> systems = List.of(DrainSystem.values());
+        List<String> jvm = List.of("-Xms1g", "-Xmx1g");
+        String debeziumFormat = "json";
+        long seed = 42;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String value = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                value = a.substring(eq + 1);
+                a = a.substring(0, eq);
+            }
+            switch (a) {
+                case "--quick" -> quick = true;
+                case "--skip-live" -> skipLive = true;
+                case "--in-process" -> inProcess = true;
+                case "--changes" -> changes = positiveLong(a, value != null ? value : next(args, ++i, a));
+                case "--rates" -> rates = rates(value != null ? value : next(args, ++i, a));
+                case "--live-seconds" ->
+                    liveSeconds = (int) positiveLong(a, value != null ? value : next(args, ++i, a));
+                case "--out" -> out = Path.of(value != null ? value : next(args, ++i, a));
+                case "--only" -> systems = DrainSystem.parseList(value != null ? value : next(args, ++i, a));
+                case "--drain-jvm-opts" -> {
+                    String v = (value != null ? value : next(args, ++i, a)).strip();
+                    jvm = v.isEmpty() ? List.of() : List.of(v.split("\\s+"));
+                }
+                case "--debezium-format" -> {
+                    debeziumFormat = value != null ? value : next(args, ++i, a);
+                    if (!debeziumFormat.equals("json") && !debeziumFormat.equals("connect")) {
+                        throw new IllegalArgumentException("--debezium-format must be json or connect");
+                    }
+                }
+                case "--seed" -> seed = Long.parseLong(value != null ? value : next(args, ++i, a));
+                default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+            }
+        }
+        if (out == null) {
+            out = defaultOut();
+        }
+        BenchOptions base = quick ? BenchOptions.quick(out) : BenchOptions.defaults(out);
+        BenchOptions options = new BenchOptions(
+                changes != null ? changes : base.changes(),
+                rates != null ? rates : base.rates(),
+                liveSeconds != null ? liveSeconds : base.liveSeconds(),
+                out,
+                quick);
+        return new Args(options, skipLive, systems, inProcess, jvm, debeziumFormat, seed, List.of(args));
+    }
+
+    private static String next(String[] args, int i, String flag) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(flag + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static long positiveLong(String flag, String v) {
+        long n;
+        try {
+            n = Long.parseLong(v.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " needs a number, got '" + v + "'");
+        }
+        if (n <= 0) {
+            throw new IllegalArgumentException(flag + " must be positive, got " + n);
+        }
+        return n;
+    }
+
+    private static List<Integer> rates(String v) {
+        List<Integer> out = new ArrayList<>();
+        for (String p : v.split(",")) {
+            if (!p.isBlank()) {
+                out.add((int) positiveLong("--rates", p.strip()));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("--rates needs at least one rate");
+        }
+        return List.copyOf(out);
+    }
+
+    /** {@code sluice-bench/target/bench-<timestamp>}, wherever the command was started from. */
+    private static Path defaultOut() {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path classes = classesDirectory();
+        Path target;
+        if (classes != null) {
+            target = classes.getParent();
+        } else {
+            Path cwd = Path.of("").toAbsolutePath();
+            target = Files.isDirectory(cwd.resolve("sluice-bench")) ? cwd.resolve("sluice-bench/target") : cwd;
+        }
+        return target.resolve("bench-" + stamp);
+    }
+
+    /** {@code sluice-bench/target/classes} when this class was loaded from there (launcher, ITs), else null. */
+    static @Nullable Path classesDirectory() {
+        try {
+            Path p = Path.of(BenchMain.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
+            return p.endsWith(Path.of("target", "classes")) ? p : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** Runs the whole benchmark; returns the output directory. */
+    static Path run(Args args) throws Exception {
+        BenchOptions o = args.options();
+        Path out = Files.createDirectories(o.out());
+        Report report = new Report(args);
+        log.info(
+                "benchmark: {} changes, systems {}, live {} at {} s each, output {}",
+                o.changes(),
+                args.systems().stream().map(DrainSystem::label).toList(),
+                args.skipLive() || EXTRAS.live() == null ? "skipped" : o.rates(),
+                o.liveSeconds(),
+                out.toAbsolutePath());
+        TestPostgres pg = TestPostgres.startPrivate(Map.of(
+                "shared_buffers", "256MB",
+                "max_wal_size", "4GB",
+                "checkpoint_timeout", "30min",
+                "wal_compression", "off"));
+        try {
+            report.postgresVersion(pg);
+            Backlog backlog = BacklogWorkload.write(pg, o.changes(), args.systems(), args.seed());
+            report.backlog(backlog);
+            log.info(
+                    "backlog: {} changes in {} transactions, {} MiB of WAL, written in {} s",
+                    backlog.changes(),
+                    backlog.transactions(),
+                    backlog.walBytes() / (1024 * 1024),
+                    String.format("%.1f", backlog.writeSeconds()));
+            DrainRunner drains = new DrainRunner(out, args.drainJvmOptions(), args.inProcess(), args.debeziumFormat());
+            for (DrainSystem s : args.systems()) {
+                log.info("drain {} ({}) ...", s.letter(), s.label());
+                try {
+                    DrainRun r = drains.run(s, backlog);
+                    report.drain(r);
+                    log.info(
+                            "drain {}: {} changes in {} s = {} changes/s (startup {} s)",
+                            s.label(),
+                            r.result().changes(),
+                            String.format("%.2f", r.result().seconds()),
+                            String.format("%.0f", r.result().changesPerSecond()),
+                            String.format("%.2f", r.startupSeconds()));
+                } catch (Exception e) {
+                    log.error("drain {} failed: {}", s.label(), e.toString());
+                    report.error("drain " + s.label() + ": " + e.getMessage());
+                }
+            }
+            dropSlots(pg, backlog);
+            LiveRunner live = EXTRAS.live();
+            if (!args.skipLive() && live != null) {
+                for (int rate : o.rates()) {
+                    log.info("live latency at {}/s for {} s ...", rate, o.liveSeconds());
+                    try {
+                        report.live(live.run(pg, rate, o.liveSeconds(), out.resolve("live-" + rate)));
+                    } catch (Exception e) {
+                        log.error("live run at {}/s failed: {}", rate, e.toString());
+                        report.error("live " + rate + "/s: " + e.getMessage());
+                    }
+                }
+            }
+        } finally {
+            pg.close();
+        }
+        report.write(out);
+        ChartWriter chart = EXTRAS.chart();
+        if (chart != null) {
+            try {
+                chart.write(report.drainResults(), report.liveResults(), out.resolve("results.png"));
+            } catch (Exception e) {
+                log.error("chart failed: {}", e.toString());
+            }
+        }
+        return out;
+    }
+
+    // The slots hold the backlog's WAL; the live runs should not write behind them.
+    private static void dropSlots(TestPostgres pg, Backlog backlog) {
+        try (Connection c = pg.connect(backlog.database());
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                                + " WHERE slot_name = ANY(?) AND NOT active")) {
+            ps.setArray(1, c.createArrayOf("text", backlog.slots().values().toArray()));
+            ps.execute();
+        } catch (Exception e) {
+            log.warn("could not drop the drain slots: {}", e.toString());
+        }
+    }
+}

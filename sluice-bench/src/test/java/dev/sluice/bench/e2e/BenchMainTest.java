@@ -1,0 +1,78 @@
+package dev.sluice.bench.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BenchMainTest {
+    @Test
+    void parse_defaultsToTheFullRun() {
+        BenchMain.Args a = BenchMain.parse(new String[] {"--out", "/tmp/x"});
+        assertThat(a.options()).isEqualTo(BenchOptions.defaults(Path.of("/tmp/x")));
+        assertThat(a.systems()).containsExactly(DrainSystem.values());
+        assertThat(a.skipLive()).isFalse();
+    }
+
+    @Test
+    void parse_quickThenOverrides() {
+        BenchMain.Args a = BenchMain.parse(new String[] {
+            "--quick", "--changes=20_000", "--rates", "100,200", "--live-seconds", "2", "--out", "o", "--skip-live"
+        });
+        assertThat(a.options().quick()).isTrue();
+        assertThat(a.options().changes()).isEqualTo(20_000);
+        assertThat(a.options().rates()).containsExactly(100, 200);
+        assertThat(a.options().liveSeconds()).isEqualTo(2);
+        assertThat(a.skipLive()).isTrue();
+    }
+
+    @Test
+    void parse_onlyKeepsRunOrder() {
+        BenchMain.Args a = BenchMain.parse(new String[] {"--only", "d,a", "--out", "o"});
+        assertThat(a.systems()).containsExactly(DrainSystem.RAW, DrainSystem.DEBEZIUM);
+    }
+
+    @Test
+    void parse_rejectsUnknownAndInvalidOptions() {
+        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--fast"})).hasMessageContaining("--fast");
+        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--changes", "0"}))
+                .hasMessageContaining("positive");
+        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--only", "e"})).hasMessageContaining("a, b, c or d");
+        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--rates"})).hasMessageContaining("needs a value");
+    }
+
+    @Test
+    void drainRun_roundTripsThroughItsResultLine() {
+        DrainRun r = new DrainRun(new DrainResult("sluice-null", 1234, 0.5), 0.25);
+        assertThat(DrainRun.parse(r.line())).isEqualTo(r);
+    }
+
+    @Test
+    void receiver_countsIdempotencyKeysWithoutParsing() {
+        byte[] body = ("{\"data\":[{\"record\":{\"k\":\"idempotency_key\"},\"metadata\":{\"idempotency_key\":\"a\"}},"
+                        + "{\"metadata\":{\"idempotency_key\":\"b\"}}]}")
+                .getBytes();
+        assertThat(CountingReceiver.occurrences(body)).isEqualTo(2);
+        assertThat(CountingReceiver.occurrences(new byte[0])).isZero();
+    }
+
+    @Test
+    void report_judgesTargetsOnlyOutsideQuickMode() {
+        Report full = new Report(BenchMain.parse(new String[] {"--out", "o", "--skip-live"}));
+        full.drain(new DrainRun(new DrainResult("raw-pgjdbc", 100, 1.0), 0));
+        full.drain(new DrainRun(new DrainResult("sluice-null", 100, 1.1), 0));
+        full.drain(new DrainRun(new DrainResult("debezium-embedded", 100, 4.0), 0));
+        List<Report.Target> t = full.targets();
+        assertThat(t.get(0).pass()).isTrue(); // 0.91 of raw
+        assertThat(t.get(1).pass()).isTrue(); // 3.6x Debezium
+        assertThat(t.get(2).pass()).isNull(); // no live run
+
+        Report quick = new Report(BenchMain.parse(new String[] {"--quick", "--out", "o"}));
+        quick.drain(new DrainRun(new DrainResult("raw-pgjdbc", 100, 1.0), 0));
+        quick.drain(new DrainRun(new DrainResult("sluice-null", 100, 5.0), 0));
+        assertThat(quick.targets().get(0).pass()).isNull();
+        assertThat(quick.markdown()).contains("not judged");
+    }
+}

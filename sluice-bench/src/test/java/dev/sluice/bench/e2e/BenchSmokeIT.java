@@ -1,0 +1,54 @@
+package dev.sluice.bench.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The benchmark in quick mode, as CI runs it: every system drains the whole backlog and the reports are
+ * written. No performance threshold is asserted.
+ */
+class BenchSmokeIT {
+    @Test
+    void quickRun_drainsEveryChangeWithEverySystem_andWritesReports(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("bench");
+        boolean live = BenchMain.EXTRAS.live() != null;
+        List<String> args = new ArrayList<>(List.of("--quick", "--out", out.toString()));
+        if (!live) {
+            args.add("--skip-live");
+        }
+
+        BenchMain.run(BenchMain.parse(args.toArray(String[]::new)));
+
+        assertThat(out.resolve("results.md")).exists();
+        assertThat(out.resolve("results.json")).exists();
+        JsonNode results = JsonMapper.builder()
+                .build()
+                .readTree(out.resolve("results.json").toFile());
+        long changes = results.get("backlog").get("changes").asLong();
+        assertThat(changes).isEqualTo(BenchOptions.quick(out).changes());
+        assertThat(results.get("errors")).isEmpty();
+        List<String> systems = new ArrayList<>();
+        for (JsonNode d : results.get("drains")) {
+            systems.add(d.get("system").asString());
+            assertThat(d.get("changes").asLong()).as(d.get("system").asString()).isEqualTo(changes);
+            assertThat(d.get("changesPerSecond").asDouble()).isPositive();
+        }
+        assertThat(systems).containsExactly("raw-pgjdbc", "sluice-null", "sluice-webhook", "debezium-embedded");
+        assertThat(results.get("ratios").propertyNames()).containsExactly("b/a", "c/a", "b/d");
+        if (live) {
+            assertThat(results.get("live")).hasSize(1);
+            assertThat(results.get("live").get(0).get("achievedRate").asDouble())
+                    .isPositive();
+        }
+        String md = Files.readString(out.resolve("results.md"));
+        assertThat(md).contains("| sluice-null | 5,000 |").contains("## Targets");
+    }
+}
