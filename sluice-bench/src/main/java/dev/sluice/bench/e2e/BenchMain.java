@@ -40,9 +40,7 @@ public final class BenchMain {
         static final Extras NONE = new Extras(null, null);
     }
 
-    // LEAD: once LiveLatency and Chart are merged, replace Extras.NONE with
-    //       new Extras(LiveLatency::run, Chart::write)
-    static final Extras EXTRAS = Extras.NONE;
+    static final Extras EXTRAS = new Extras(LiveLatency::run, Chart::write);
 
     static final String USAGE = """
             usage: sluice-bench/run [options]        end-to-end benchmark
@@ -75,6 +73,8 @@ public final class BenchMain {
     private BenchMain() {}
 
     public static void main(String[] args) throws Exception {
+        // Read once by the JDK when the first HttpServer starts: the receivers must not delay small responses.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
             System.out.print(USAGE);
             return;
