@@ -35,6 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code insert}: an Insert of the benchmark row.
  *   <li>{@code update}: an Update under the default replica identity (new row only, {@code "changes":
  *       {}}), the update the end-to-end workload produces.
+ *   <li>{@code assembleInsert}: the middle step alone, {@code ChangeAssembler.assemble} of an already
+ *       decoded Insert, so that {@code insert} splits into {@code DecodeBenchmark.insert}, this and
+ *       {@code EncodeBenchmark.insert}.
  * </ul>
  *
  * <p>Run (after {@code ./mvnw -pl sluice-bench -am package -DskipTests}):
@@ -51,6 +54,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class HotPathBenchmark {
     ByteBuffer insertFrame;
     ByteBuffer updateFrame;
+    RowChange decodedInsert;
     ChangeAssembler assembler;
     MessageContext context;
     int commitIdx;
@@ -61,6 +65,7 @@ public class HotPathBenchmark {
         updateFrame = BenchRow.asReceived(BenchRow.updateFrame());
         assembler = new ChangeAssembler(BenchRow.relationCache());
         context = BenchRow.context();
+        decodedInsert = (RowChange) PgOutputDecoder.decode(insertFrame);
     }
 
     @Benchmark
@@ -71,6 +76,13 @@ public class HotPathBenchmark {
     @Benchmark
     public byte[] update() {
         return toMessage(updateFrame);
+    }
+
+    @Benchmark
+    public Change assembleInsert() {
+        int idx = commitIdx++ & 0xFFF;
+        return assembler.assemble(
+                decodedInsert, new Position(BenchRow.COMMIT_LSN, idx), BenchRow.COMMIT_TIMESTAMP, null);
     }
 
     private byte[] toMessage(ByteBuffer frame) {

@@ -2,6 +2,8 @@ package dev.sluice.bench.jmh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.core.Action;
+import dev.sluice.core.Change;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Insert;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Update;
 import org.junit.jupiter.api.Test;
@@ -123,5 +125,10 @@ class BenchmarksTest {
         assertThat(update.get("action").asString()).isEqualTo("update");
         assertThat(update.get("changes").isEmpty()).isTrue();
         assertThat(update.get("metadata").get("commit_idx").asInt()).isEqualTo(1);
+
+        Change assembled = b.assembleInsert();
+        assertThat(assembled.action()).isEqualTo(Action.INSERT);
+        assertThat(assembled.record()).containsExactly(BenchRow.ROW);
+        assertThat(assembled.position().commitIdx()).isEqualTo(2);
     }
 }
