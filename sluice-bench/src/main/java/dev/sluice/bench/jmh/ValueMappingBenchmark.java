@@ -1,0 +1,137 @@
+package dev.sluice.bench.jmh;
+
+import dev.sluice.core.TimestampFormat;
+import dev.sluice.core.ValueCodec;
+import dev.sluice.postgres.types.TypeRegistry;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.ObjectWriteContext;
+import tools.jackson.core.json.JsonFactory;
+
+/**
+ * Value mapping: the codecs {@link TypeRegistry#codecFor} returns for the benchmark table's built-in
+ * OIDs, writing Postgres text output as JSON into one reused {@link JsonGenerator} over a reused byte
+ * buffer. This isolates the codecs from generator creation and the message envelope (see {@link
+ * EncodeBenchmark} for those).
+ *
+ * <ul>
+ *   <li>{@code row}: the seven values of one row as a JSON object with their column names, the
+ *       {@code "record"} part of a message.
+ *   <li>{@code int4}, {@code text}, {@code numeric}, {@code timestamptz}, {@code jsonb}: one value,
+ *       written as a root-level JSON value. {@code timestamptzUnixMicros} is {@code timestamptz} with
+ *       the {@code unix_microsecond} timestamp format.
+ * </ul>
+ *
+ * <p>Every invocation empties the buffer, writes, and flushes the generator into the buffer; each
+ * method returns the number of bytes written.
+ *
+ * <p>Run (after {@code ./mvnw -pl sluice-bench -am package -DskipTests}):
+ *
+ * <pre>java -cp "$(cat sluice-bench/target/classpath.txt):sluice-bench/target/classes" \
+ *     org.openjdk.jmh.Main ValueMappingBenchmark -prof gc</pre>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@State(Scope.Thread)
+@Fork(1)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class ValueMappingBenchmark {
+    // No separator between root-level values: each invocation's output stands alone in the buffer.
+    private static final JsonFactory JSON =
+            JsonFactory.builder().rootValueSeparator((String) null).build();
+
+    ByteArrayOutputStream out;
+    JsonGenerator generator;
+    ValueCodec[] codecs;
+    String[] columns;
+    String[] row;
+
+    @Setup
+    public void setUp() {
+        TypeRegistry types = BenchRow.builtinTypes();
+        codecs = new ValueCodec[BenchRow.TYPE_OIDS.length];
+        for (int i = 0; i < codecs.length; i++) {
+            codecs[i] = types.codecFor(BenchRow.TYPE_OIDS[i]);
+        }
+        columns = BenchRow.COLUMNS.clone();
+        row = BenchRow.ROW.clone();
+        out = new ByteArrayOutputStream(1024);
+        generator = JSON.createGenerator(ObjectWriteContext.empty(), out);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        generator.close();
+    }
+
+    @Benchmark
+    public int row() {
+        out.reset();
+        JsonGenerator g = generator;
+        g.writeStartObject();
+        for (int i = 0; i < codecs.length; i++) {
+            g.writeName(columns[i]);
+            codecs[i].write(g, row[i], TimestampFormat.ISO8601);
+        }
+        g.writeEndObject();
+        g.flush();
+        return out.size();
+    }
+
+    @Benchmark
+    public int int4() {
+        return writeOne(0, TimestampFormat.ISO8601);
+    }
+
+    @Benchmark
+    public int text() {
+        return writeOne(1, TimestampFormat.ISO8601);
+    }
+
+    @Benchmark
+    public int numeric() {
+        return writeOne(2, TimestampFormat.ISO8601);
+    }
+
+    @Benchmark
+    public int timestamptz() {
+        return writeOne(3, TimestampFormat.ISO8601);
+    }
+
+    @Benchmark
+    public int timestamptzUnixMicros() {
+        return writeOne(3, TimestampFormat.UNIX_MICROSECOND);
+    }
+
+    @Benchmark
+    public int jsonb() {
+        return writeOne(4, TimestampFormat.ISO8601);
+    }
+
+    private int writeOne(int column, TimestampFormat format) {
+        out.reset();
+        codecs[column].write(generator, row[column], format);
+        generator.flush();
+        return out.size();
+    }
+
+    /** What the last invocation wrote. */
+    String written() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}
