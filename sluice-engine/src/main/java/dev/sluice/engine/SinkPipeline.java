@@ -49,6 +49,8 @@ final class SinkPipeline {
     private final SinkSpec spec;
     private final Sink sink;
     private final RetryPolicy retry;
+    // Used by the delivery thread only.
+    private final MessageEncoder encoder;
     private final Map<TableSchema, Boolean> accepts = new IdentityHashMap<>();
     private final Map<TableSchema, int[]> groupIndexes = new IdentityHashMap<>();
 
@@ -74,6 +76,7 @@ final class SinkPipeline {
         this.spec = spec;
         this.sink = sink;
         this.retry = retry;
+        this.encoder = new MessageEncoder(spec.context());
     }
 
     SinkSpec spec() {
@@ -297,11 +300,8 @@ final class SinkPipeline {
     private boolean deliver(List<Change> changes) {
         List<SinkMessage> messages = new ArrayList<>(changes.size());
         for (Change c : changes) {
-            messages.add(new SinkMessage(
-                    c,
-                    MessageEncoder.encode(c, spec.context()),
-                    groupId(c),
-                    c.position().idempotencyKey()));
+            String key = c.position().idempotencyKey();
+            messages.add(new SinkMessage(c, encoder.encode(c, key), groupId(c), key));
         }
         Batch batch = new Batch(messages);
         int failures = 0;

@@ -105,7 +105,8 @@ class BenchmarksTest {
                 .containsExactlyInAnyOrder("string_field", "numeric_field", "updated_at");
         assertThat(update.get("changes").get("string_field").asString()).isEqualTo(BenchRow.ROW[1]);
 
-        int size = b.insertReusedGenerator();
+        int size = b.insertIntoCallersGenerator();
+        assertThat(b.insertOneOff()).isEqualTo(b.insert());
         assertThat(size).isEqualTo(b.insert().length);
         assertThat(b.idempotencyKey()).isEqualTo(BenchRow.POSITION.idempotencyKey());
         b.tearDown();
