@@ -116,7 +116,7 @@ public final class BenchMain {
                 a = a.substring(0, eq);
             }
             switch (a) {
-                case "--quick" -> quick = true;
+                case "--quick", "-Dquick" -> quick = true;
                 case "--skip-live" -> skipLive = true;
                 case "--in-process" -> inProcess = true;
                 case "--changes" -> changes = positiveLong(a, value != null ? value : next(args, ++i, a));
