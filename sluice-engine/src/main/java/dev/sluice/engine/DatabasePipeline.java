@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>State: one reader thread owns the replication session, the relation cache and the routing; each
  * sink has its own {@link SinkPipeline}. {@code lastRoutedCommitLsn} is the commit LSN of the last
- * transaction handed to the sinks: after a reconnect, Postgres replays from the slot's flush position
- * and transactions at or before it are skipped, so no sink sees a change twice within one process.
+ * transaction whose end was handed to the sinks, and {@code partialCommitLsn}/{@code partialIdx} the
+ * last change routed of a transaction that a dropped connection cut off: after a reconnect, Postgres
+ * replays from the slot's flush position, and transactions at or before the former, and the changes
+ * at or before the latter, are skipped, so no sink sees a change twice within one process.
  *
  * <p>Acknowledgement: the slot's flush LSN is the minimum over non-disabled sinks of the end LSN of
  * the last transaction each has fully delivered. When every sink is caught up and no transaction is
@@ -88,6 +90,8 @@ public final class DatabasePipeline implements AutoCloseable {
 
     // Reader-thread state.
     private long lastRoutedCommitLsn;
+    private long partialCommitLsn;
+    private int partialIdx = -1;
     private long lastRoutedEndLsn;
     private long lastForcedAck;
     private long lastSentAck;
@@ -281,19 +285,19 @@ public final class DatabasePipeline implements AutoCloseable {
                 }
                 case PgOutputMessage.Relation r -> relations.apply(r);
                 case PgOutputMessage.Insert i -> {
-                    if (!skip) {
+                    if (!skip && notYetRouted(commitLsn, idx)) {
                         route(assembler.assemble(i, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
                 }
                 case PgOutputMessage.Update u -> {
-                    if (!skip) {
+                    if (!skip && notYetRouted(commitLsn, idx)) {
                         route(assembler.assemble(u, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
                 }
                 case PgOutputMessage.Delete d -> {
-                    if (!skip) {
+                    if (!skip && notYetRouted(commitLsn, idx)) {
                         route(assembler.assemble(d, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
@@ -330,7 +334,14 @@ public final class DatabasePipeline implements AutoCloseable {
         }
     }
 
+    // Within a transaction cut off by a dropped connection, the changes already routed come again.
+    private boolean notYetRouted(long commitLsn, int idx) {
+        return commitLsn != partialCommitLsn || idx > partialIdx;
+    }
+
     private void route(Change change) throws InterruptedException {
+        partialCommitLsn = change.position().commitLsn();
+        partialIdx = change.position().commitIdx();
         for (SinkPipeline s : sinks) {
             if (s.accepts(change.table(), change.action())) {
                 s.enqueue(change);

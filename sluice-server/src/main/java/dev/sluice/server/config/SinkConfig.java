@@ -19,6 +19,8 @@ import org.jspecify.annotations.Nullable;
  * @param actions which row actions are delivered (backfill reads always are); not empty
  * @param destination where messages go
  * @param batchSize at most this many messages per delivery, 1 to 1000
+ * @param maxMemoryMb bound on the messages buffered for the sink, in MiB; when full, reading the slot
+ *     pauses until there is room
  * @param status whether the sink runs
  * @param maxRetryCount deliveries of one message before it is given up, or null to retry forever
  * @param messageGrouping whether messages are ordered per group (primary key or group columns)
@@ -33,12 +35,15 @@ public record SinkConfig(
         Set<Action> actions,
         DestinationConfig destination,
         int batchSize,
+        int maxMemoryMb,
         SinkStatus status,
         @Nullable Integer maxRetryCount,
         boolean messageGrouping,
         TimestampFormat timestampFormat,
         String annotationsJson) {
     static final int MAX_BATCH_SIZE = 1000;
+    static final int DEFAULT_MEMORY_MB = 128;
+    static final int MAX_MEMORY_MB = 65_536;
 
     public SinkConfig {
         Objects.requireNonNull(name, "name");
@@ -55,6 +60,9 @@ public record SinkConfig(
         actions = Collections.unmodifiableSet(EnumSet.copyOf(actions));
         if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
             throw new IllegalArgumentException("batchSize must be between 1 and 1000, got " + batchSize);
+        }
+        if (maxMemoryMb < 1 || maxMemoryMb > MAX_MEMORY_MB) {
+            throw new IllegalArgumentException("maxMemoryMb must be between 1 and 65536, got " + maxMemoryMb);
         }
         if (maxRetryCount != null && maxRetryCount < 0) {
             throw new IllegalArgumentException("maxRetryCount must be at least 0, got " + maxRetryCount);

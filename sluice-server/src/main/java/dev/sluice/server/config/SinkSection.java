@@ -34,6 +34,7 @@ final class SinkSection {
             "actions",
             "destination",
             "batch_size",
+            "max_memory_mb",
             "status",
             "max_retry_count",
             "message_grouping",
@@ -93,6 +94,8 @@ final class SinkSection {
         Set<Action> actions = actions(f);
         DestinationConfig destination = destination(f, endpoints);
         int batchSize = Objects.requireNonNullElse(f.integer("batch_size", 1, SinkConfig.MAX_BATCH_SIZE), 1);
+        int maxMemoryMb = Objects.requireNonNullElse(
+                f.integer("max_memory_mb", 1, SinkConfig.MAX_MEMORY_MB), SinkConfig.DEFAULT_MEMORY_MB);
         SinkStatus status = Objects.requireNonNullElse(f.choice("status", STATUSES), SinkStatus.ACTIVE);
         Integer maxRetryCount = f.integer("max_retry_count", 0, Integer.MAX_VALUE);
         TimestampFormat timestampFormat =
@@ -122,6 +125,7 @@ final class SinkSection {
                 actions,
                 destination,
                 batchSize,
+                maxMemoryMb,
                 status,
                 maxRetryCount,
                 grouping,

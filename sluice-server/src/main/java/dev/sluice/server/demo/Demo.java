@@ -130,6 +130,7 @@ public final class Demo {
                 EnumSet.of(Action.INSERT, Action.UPDATE, Action.DELETE),
                 new WebhookDestination("demo-receiver", "/demo", false, Duration.ofSeconds(10)),
                 1,
+                128,
                 SinkStatus.ACTIVE,
                 null,
                 true,

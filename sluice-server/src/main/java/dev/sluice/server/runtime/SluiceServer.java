@@ -41,7 +41,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class SluiceServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
-    private static final long SINK_QUEUE_BYTES = 128L * 1024 * 1024;
+    private static final long MIB = 1024L * 1024;
     private static final Duration BATCH_TIMEOUT = Duration.ofMillis(5);
 
     private final MetadataStore store;
@@ -195,7 +195,7 @@ public final class SluiceServer implements AutoCloseable {
                     case DISABLED -> SinkState.DISABLED;
                 },
                 ctx,
-                SINK_QUEUE_BYTES);
+                s.maxMemoryMb() * MIB);
     }
 
     private static dev.sluice.core.sink.Sink sinkFor(SinkConfig s, Map<String, HttpEndpointConfig> endpoints) {

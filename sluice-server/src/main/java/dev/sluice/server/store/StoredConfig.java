@@ -175,6 +175,7 @@ public final class StoredConfig {
                         .put("request_timeout_ms", w.requestTimeout().toMillis());
         }
         n.put("batch_size", s.batchSize());
+        n.put("max_memory_mb", s.maxMemoryMb());
         n.put("status", s.status().name().toLowerCase(Locale.ROOT));
         if (s.maxRetryCount() != null) {
             n.put("max_retry_count", s.maxRetryCount());

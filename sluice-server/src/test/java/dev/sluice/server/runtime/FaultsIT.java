@@ -10,15 +10,12 @@ import dev.sluice.testkit.WebhookReceiver;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongPredicate;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -136,57 +133,6 @@ class FaultsIT {
         assertThat(copies.keySet()).containsExactlyInAnyOrderElementsOf(written);
     }
 
-    /** Inserts and updates rows of {@code events} in small transactions until closed. */
-    private static final class Writer implements AutoCloseable {
-        final List<String> written = new CopyOnWriteArrayList<>();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final String database;
-        private final Thread thread;
-        private volatile @Nullable Throwable failure;
-
-        Writer(String database) {
-            this.database = database;
-            this.thread = Thread.ofPlatform().name("writer").start(this::run);
-        }
-
-        private void run() {
-            Map<Integer, Integer> seq = new HashMap<>();
-            int nextId = 0;
-            try (Connection c = PG.connect(database);
-                    Statement s = c.createStatement()) {
-                c.setAutoCommit(false);
-                while (running.get()) {
-                    List<String> txn = new ArrayList<>();
-                    for (int i = 0; i < 4; i++) {
-                        if (nextId < 20 || i == 0) {
-                            int id = nextId++;
-                            s.execute("INSERT INTO events VALUES (" + id + ", 0)");
-                            seq.put(id, 0);
-                            txn.add(id + ":0");
-                        } else {
-                            int id = (nextId * 7 + i) % nextId;
-                            int next = seq.merge(id, 1, Integer::sum);
-                            s.execute("UPDATE events SET seq = " + next + " WHERE id = " + id);
-                            txn.add(id + ":" + next);
-                        }
-                    }
-                    c.commit();
-                    written.addAll(txn);
-                    Thread.sleep(3);
-                }
-            } catch (Throwable t) {
-                failure = t;
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running.set(false);
-            thread.join();
-            assertThat(failure).isNull();
-        }
-    }
-
     private long slotLsn(String column) throws SQLException {
         try (Connection c = PG.connect(db);
                 var ps = c.prepareStatement("SELECT (" + column + " - '0/0'::pg_lsn)::bigint FROM pg_replication_slots"
@@ -248,7 +194,7 @@ class FaultsIT {
     @Test
     void walsenderTerminatedMidStreamReconnectsAtOnceWithoutLossOrDuplicates() throws Exception {
         start("", "batch_size: 25");
-        Writer writer = new Writer(db);
+        EventWriter writer = new EventWriter(db);
         try (writer) {
             int pid = awaitWalsender(0);
             for (int kill = 1; kill <= 4; kill++) {
@@ -269,6 +215,34 @@ class FaultsIT {
         assertExactlyOnceInRowOrder(receiver.acceptedMessages(), writer.written);
         assertThat(server.status().getFirst().lastError()).isNull();
         assertThat(written).isGreaterThan(200);
+    }
+
+    @Test
+    void walsenderTerminatedInsideALargeTransactionRoutesEachChangeOnce() throws Exception {
+        // A 1 MiB queue and a stalled receiver stop the reader in the middle of the transaction.
+        start("", "batch_size: 100\nmax_memory_mb: 1");
+        int pid = awaitWalsender(0);
+        receiver.hang(Duration.ofSeconds(3));
+        int rows = 30_000;
+        PG.execute(db, "INSERT INTO events SELECT g, 0 FROM generate_series(0, " + (rows - 1) + ") g");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (receiver.requests().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(300); // the reader fills the queue and blocks inside the transaction
+        // Cut the connection: Postgres replays the whole transaction, and the part already routed
+        // must not be routed again.
+        PG.execute(db, "SELECT pg_terminate_backend(" + pid + ")");
+        receiver.hang(Duration.ZERO);
+        awaitWalsender(pid);
+        awaitAccepted(rows);
+        Thread.sleep(300); // a duplicate would arrive right behind
+        List<JsonNode> got = receiver.acceptedMessages();
+        assertThat(got).hasSize(rows);
+        assertThat(got)
+                .extracting(m -> m.get("metadata").get("commit_idx").asInt())
+                .containsExactlyElementsOf(
+                        java.util.stream.IntStream.range(0, rows).boxed().toList());
     }
 
     @Test

@@ -5,16 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testkit.WebhookReceiver;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,53 +48,6 @@ class NoLossIT {
     void tearDown() {
         receiver.close();
         E2e.dropSlot(db, slot);
-    }
-
-    /** Writes inserts and updates in small transactions; remembers every (id, seq) written. */
-    private final class Writer implements AutoCloseable {
-        final Set<String> written = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        final AtomicInteger transactions = new AtomicInteger();
-        final AtomicBoolean running = new AtomicBoolean(true);
-        final Thread thread = Thread.ofPlatform().start(this::run);
-        volatile Throwable failure;
-
-        private void run() {
-            Map<Integer, Integer> seq = new HashMap<>();
-            int nextId = 0;
-            try (Connection c = PG.connect(db);
-                    Statement s = c.createStatement()) {
-                c.setAutoCommit(false);
-                while (running.get()) {
-                    Set<String> batch = new HashSet<>();
-                    for (int i = 0; i < 5; i++) {
-                        if (nextId < 50 || i % 2 == 0) {
-                            int id = nextId++;
-                            s.execute("INSERT INTO events VALUES (" + id + ", 0)");
-                            seq.put(id, 0);
-                            batch.add(id + ":0");
-                        } else {
-                            int id = (nextId * 7 + i) % nextId;
-                            int next = seq.merge(id, 1, Integer::sum);
-                            s.execute("UPDATE events SET seq = " + next + " WHERE id = " + id);
-                            batch.add(id + ":" + next);
-                        }
-                    }
-                    c.commit();
-                    written.addAll(batch);
-                    transactions.incrementAndGet();
-                    Thread.sleep(2);
-                }
-            } catch (Throwable t) {
-                failure = t;
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running.set(false);
-            thread.join();
-            assertThat(failure).isNull();
-        }
     }
 
     private Map<String, String> env() {
@@ -157,10 +106,10 @@ class NoLossIT {
 
     @Test
     void sigkillMidStreamThenRestartDeliversEveryChange() throws Exception {
-        Writer writer;
+        EventWriter writer;
         try (ServerProcess first = ServerProcess.start(home, config, env())) {
             first.awaitHealthy(WAIT); // the slot exists from here on: start writing
-            writer = new Writer();
+            writer = new EventWriter(db);
             awaitAccepted(500);
             first.kill();
         }
@@ -171,7 +120,7 @@ class NoLossIT {
             second.awaitHealthy(WAIT);
             awaitAccepted(atKill + 500);
             writer.close();
-            assertEverythingArrivedOnce(writer.written);
+            assertEverythingArrivedOnce(Set.copyOf(writer.written));
             assertThat(second.stop()).isIn(0, 143);
         }
         assertThat(writer.transactions.get()).isGreaterThan(100);
@@ -179,10 +128,10 @@ class NoLossIT {
 
     @Test
     void gracefulStopAcknowledgesWhatWasDelivered() throws Exception {
-        Writer writer;
+        EventWriter writer;
         try (ServerProcess first = ServerProcess.start(home, config, env())) {
             first.awaitHealthy(WAIT); // the slot exists from here on: start writing
-            writer = new Writer();
+            writer = new EventWriter(db);
             awaitAccepted(300);
             assertThat(first.stop()).isIn(0, 143);
             assertThat(first.output()).contains("Sluice stopped").doesNotContain("Exception");
@@ -192,7 +141,7 @@ class NoLossIT {
         try (ServerProcess second = ServerProcess.start(home, config, env())) {
             current = second;
             second.awaitHealthy(WAIT);
-            assertEverythingArrivedOnce(writer.written);
+            assertEverythingArrivedOnce(Set.copyOf(writer.written));
             second.stop();
         }
         // After a graceful stop nothing already delivered is delivered again.
