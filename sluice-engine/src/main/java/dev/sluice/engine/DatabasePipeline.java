@@ -55,6 +55,9 @@ public final class DatabasePipeline implements AutoCloseable {
     private static final String ANNOTATIONS_SET = "sequin:transaction_annotations.set";
     private static final String ANNOTATIONS_CLEAR = "sequin:transaction_annotations.clear";
     private static final long FORCE_ACK_NANOS = Duration.ofMillis(500).toNanos();
+    private static final long LAG_REFRESH_NANOS = Duration.ofSeconds(5).toNanos();
+    private static final String LAG_QUERY = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)"
+            + " FROM pg_replication_slots WHERE slot_name = ?";
 
     /** Lifecycle of the reader, as shown in health. */
     public enum State {
@@ -81,8 +84,11 @@ public final class DatabasePipeline implements AutoCloseable {
     private final List<SinkPipeline> sinks = new ArrayList<>();
     private final RetryPolicy reconnect;
     private final LongConsumer onAcknowledged;
+    private final PipelineMetrics metrics;
 
     private volatile boolean running;
+    // -1 until the reader has read it once.
+    private volatile long slotLagBytes = -1;
     private volatile State state = State.STARTING;
     private volatile @Nullable String lastError;
     private volatile long acknowledgedLsn;
@@ -95,6 +101,7 @@ public final class DatabasePipeline implements AutoCloseable {
     private long lastRoutedEndLsn;
     private long lastForcedAck;
     private long lastSentAck;
+    private long lastLagRefresh;
     // A session that got to streaming resets the back-off: a dropped connection after hours of
     // streaming is retried after the base delay, not after the delay of the previous outage.
     private boolean sessionStreamed;
@@ -104,10 +111,40 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param onAcknowledged called (on the reader thread) with each new flush LSN sent to Postgres
      */
     public DatabasePipeline(String name, SourceSettings settings, RetryPolicy reconnect, LongConsumer onAcknowledged) {
+        this(name, settings, reconnect, onAcknowledged, PipelineMetrics.NONE);
+    }
+
+    /**
+     * @param onAcknowledged called (on the reader thread) with each new flush LSN sent to Postgres
+     * @param metrics told about every message ingested, delivered, failed and discarded by the sinks
+     */
+    public DatabasePipeline(
+            String name,
+            SourceSettings settings,
+            RetryPolicy reconnect,
+            LongConsumer onAcknowledged,
+            PipelineMetrics metrics) {
         this.name = name;
         this.settings = settings;
         this.reconnect = reconnect;
         this.onAcknowledged = onAcknowledged;
+        this.metrics = metrics;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String slotName() {
+        return settings.slotName();
+    }
+
+    /**
+     * WAL bytes the slot holds back (current WAL position minus the slot's confirmed flush position), as
+     * last read by the reader, at most every 5 seconds while connected; -1 until first read.
+     */
+    public long slotLagBytes() {
+        return slotLagBytes;
     }
 
     /** Adds a sink; only before {@link #start()}. */
@@ -115,7 +152,7 @@ public final class DatabasePipeline implements AutoCloseable {
         if (reader != null) {
             throw new IllegalStateException("sinks are added before start");
         }
-        sinks.add(new SinkPipeline(spec, sink, RetryPolicy.DELIVERY));
+        sinks.add(new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics));
         return this;
     }
 
@@ -226,7 +263,7 @@ public final class DatabasePipeline implements AutoCloseable {
                 lastError = null;
                 log.info("database {}: streaming from slot {} ({})", name, settings.slotName(), settings.describe());
                 try {
-                    readLoop(session, relations, assembler);
+                    readLoop(session, relations, assembler, catalog);
                 } catch (InterruptedException e) {
                     // stopping: fall through to the final acknowledgement
                 }
@@ -255,8 +292,10 @@ public final class DatabasePipeline implements AutoCloseable {
         return false;
     }
 
-    private void readLoop(ReplicationSession session, RelationCache relations, ChangeAssembler assembler)
+    private void readLoop(
+            ReplicationSession session, RelationCache relations, ChangeAssembler assembler, Connection catalog)
             throws InterruptedException {
+        lastLagRefresh = System.nanoTime() - LAG_REFRESH_NANOS;
         long commitLsn = 0;
         Instant commitTs = null;
         boolean skip = false;
@@ -264,6 +303,7 @@ public final class DatabasePipeline implements AutoCloseable {
         int idx = 0;
         String annotations = null;
         while (running || inTxn) {
+            refreshSlotLag(catalog);
             ByteBuffer buf = session.readPending();
             if (buf == null) {
                 acknowledge(session, false, inTxn);
@@ -331,6 +371,27 @@ public final class DatabasePipeline implements AutoCloseable {
                 }
             }
             acknowledge(session, false, inTxn);
+        }
+    }
+
+    // One catalog query per 5 s at most, so a scrape costs the source nothing.
+    private void refreshSlotLag(Connection catalog) {
+        long now = System.nanoTime();
+        if (now - lastLagRefresh < LAG_REFRESH_NANOS) {
+            return;
+        }
+        lastLagRefresh = now;
+        try (var ps = catalog.prepareStatement(LAG_QUERY)) {
+            ps.setString(1, settings.slotName());
+            try (var rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    long lag = rs.getLong(1);
+                    slotLagBytes = rs.wasNull() ? -1 : Math.max(0, lag);
+                }
+            }
+        } catch (SQLException e) {
+            // Metrics only: the replication connection reports real trouble.
+            log.debug("database {}: cannot read slot lag: {}", name, e.toString());
         }
     }
 

@@ -10,6 +10,7 @@ import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -49,6 +50,7 @@ final class SinkPipeline {
     private final SinkSpec spec;
     private final Sink sink;
     private final RetryPolicy retry;
+    private final PipelineMetrics metrics;
     // Used by the delivery thread only.
     private final MessageEncoder encoder;
     private final Map<TableSchema, Boolean> accepts = new IdentityHashMap<>();
@@ -73,9 +75,14 @@ final class SinkPipeline {
     private volatile @Nullable String lastError;
 
     SinkPipeline(SinkSpec spec, Sink sink, RetryPolicy retry) {
+        this(spec, sink, retry, PipelineMetrics.NONE);
+    }
+
+    SinkPipeline(SinkSpec spec, Sink sink, RetryPolicy retry, PipelineMetrics metrics) {
         this.spec = spec;
         this.sink = sink;
         this.retry = retry;
+        this.metrics = metrics;
         this.encoder = new MessageEncoder(spec.context());
     }
 
@@ -115,6 +122,7 @@ final class SinkPipeline {
         } finally {
             lock.unlock();
         }
+        metrics.ingested(spec.name(), 1);
     }
 
     /** Records the end of a transaction routed to this sink (possibly with no change for it). */
@@ -309,6 +317,7 @@ final class SinkPipeline {
             try {
                 sink.deliver(batch).toCompletableFuture().get();
                 delivered.addAndGet(batch.size());
+                metrics.delivered(spec.name(), batch.size(), sinceCommit(changes.getFirst()));
                 if (failures > 0) {
                     log.info("sink {}: delivery recovered after {} failed attempts", spec.name(), failures);
                 }
@@ -319,6 +328,7 @@ final class SinkPipeline {
                 return false;
             } catch (ExecutionException | RuntimeException e) {
                 failures++;
+                metrics.failed(spec.name(), batch.size());
                 Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
                 String reason = cause instanceof SinkException ? cause.getMessage() : cause.toString();
                 lastError = reason;
@@ -326,6 +336,7 @@ final class SinkPipeline {
                 Integer max = spec.maxRetryCount();
                 if (permanent || (max != null && failures > max)) {
                     discarded.addAndGet(batch.size());
+                    metrics.discarded(spec.name(), batch.size());
                     log.warn(
                             "sink {}: discarding {} message(s) {}..{} after {} failed attempt(s): {}",
                             spec.name(),
@@ -361,6 +372,14 @@ final class SinkPipeline {
                 }
             }
         }
+    }
+
+    // Wall clock against the source's commit clock: skew between the hosts shows up as latency.
+    private static long sinceCommit(Change oldest) {
+        Instant committed = oldest.commitTimestamp();
+        return committed == null
+                ? 0
+                : Math.max(0, Duration.between(committed, Instant.now()).toNanos());
     }
 
     private @Nullable String groupId(Change c) {

@@ -15,6 +15,7 @@ import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.TableConfig;
 import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.SecretBox;
 import dev.sluice.server.store.StoredConfig;
@@ -37,7 +38,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The running server: metadata store, one {@link DatabasePipeline} per source database with its
- * sinks, and the HTTP endpoint ({@code /health}).
+ * sinks, and the HTTP endpoint ({@code /health}, {@code /metrics}).
  */
 public final class SluiceServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
@@ -73,6 +74,7 @@ public final class SluiceServer implements AutoCloseable {
             throw new StartupException(e.getMessage(), e);
         }
         List<DatabasePipeline> pipelines = new ArrayList<>();
+        SluiceMetrics metrics = new SluiceMetrics();
         Javalin http = null;
         try {
             StoredConfig stored = new StoredConfig(store, secrets);
@@ -86,8 +88,8 @@ public final class SluiceServer implements AutoCloseable {
             if (fileConfig != null) {
                 warnAboutResourcesNotInFile(fileConfig, loaded.config(), o.configFile());
             }
-            pipelines.addAll(buildPipelines(loaded, store));
-            http = startHttp(o.port(), pipelines);
+            pipelines.addAll(buildPipelines(loaded, store, metrics));
+            http = startHttp(o.port(), pipelines, metrics);
             for (DatabasePipeline p : pipelines) {
                 p.start();
             }
@@ -127,7 +129,8 @@ public final class SluiceServer implements AutoCloseable {
         }
     }
 
-    private static List<DatabasePipeline> buildPipelines(StoredConfig.Loaded loaded, MetadataStore store) {
+    private static List<DatabasePipeline> buildPipelines(
+            StoredConfig.Loaded loaded, MetadataStore store, SluiceMetrics metrics) {
         SluiceConfig cfg = loaded.config();
         Map<String, HttpEndpointConfig> endpoints = new HashMap<>();
         cfg.httpEndpoints().forEach(e -> endpoints.put(e.name(), e));
@@ -150,9 +153,12 @@ public final class SluiceServer implements AutoCloseable {
                     d.name(),
                     settings,
                     RetryPolicy.RECONNECT,
-                    new PositionRecorder(store, dbId, d.slot().name()));
+                    new PositionRecorder(store, dbId, d.slot().name()),
+                    metrics);
+            metrics.registerDatabase(p);
             for (SinkConfig s : cfg.sinks()) {
                 if (s.database().equals(d.name())) {
+                    metrics.registerSink(s.name());
                     UUID sinkId = loaded.sinkIds().get(s.name());
                     p.addSink(sinkSpec(s, sinkId, d, dbId), sinkFor(s, endpoints));
                 }
@@ -213,7 +219,7 @@ public final class SluiceServer implements AutoCloseable {
         };
     }
 
-    private static Javalin startHttp(int port, List<DatabasePipeline> pipelines) {
+    private static Javalin startHttp(int port, List<DatabasePipeline> pipelines, SluiceMetrics metrics) {
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.jsonMapper(new JavalinJackson3(JsonMapper.builder().build(), false));
@@ -221,6 +227,9 @@ public final class SluiceServer implements AutoCloseable {
                 Health h = Health.of(pipelines);
                 ctx.status(h.healthy() ? 200 : 503).json(h.body());
             });
+            c.routes.get(
+                    "/metrics",
+                    ctx -> ctx.contentType(SluiceMetrics.CONTENT_TYPE).result(metrics.scrape()));
         });
         try {
             app.start("0.0.0.0", port);
@@ -230,7 +239,7 @@ public final class SluiceServer implements AutoCloseable {
                             + "); choose another with --port or SLUICE_PORT",
                     e);
         }
-        log.info("Sluice listening on http://localhost:{} (health: /health)", app.port());
+        log.info("Sluice listening on http://localhost:{} (health: /health, metrics: /metrics)", app.port());
         return app;
     }
 

@@ -1,0 +1,111 @@
+package dev.sluice.server.metrics;
+
+import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.engine.PipelineMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine's {@link PipelineMetrics} on a Prometheus registry, scraped by {@code GET /metrics}.
+ *
+ * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded}_total} and the
+ * {@code sluice_delivery_latency_seconds} histogram (one observation per delivered batch, from the commit
+ * of its oldest change). Per database: {@code sluice_replication_slot_lag_bytes}. Plus JVM memory,
+ * threads, CPU and uptime.
+ */
+public final class SluiceMetrics implements PipelineMetrics {
+    /** What {@link #scrape()} produces: the Prometheus text exposition format. */
+    public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, SinkMeters> sinks = new ConcurrentHashMap<>();
+
+    private record SinkMeters(Counter ingested, Counter delivered, Counter failed, Counter discarded, Timer latency) {}
+
+    public SluiceMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    /** Registers a sink's meters at zero, so a scrape shows them before anything happened. */
+    public void registerSink(String sink) {
+        meters(sink);
+    }
+
+    /** Exposes the slot lag of {@code pipeline}'s database; NaN until the pipeline has read it. */
+    public void registerDatabase(DatabasePipeline pipeline) {
+        Gauge.builder("sluice.replication.slot.lag", pipeline, SluiceMetrics::lagOrNaN)
+                .description("WAL bytes the replication slot holds back (current WAL LSN - confirmed flush LSN)")
+                .baseUnit("bytes")
+                .tags("database", pipeline.name(), "slot", pipeline.slotName())
+                .strongReference(true)
+                .register(registry);
+    }
+
+    private static double lagOrNaN(DatabasePipeline p) {
+        long lag = p.slotLagBytes();
+        return lag < 0 ? Double.NaN : lag;
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void ingested(String sink, int n) {
+        meters(sink).ingested.increment(n);
+    }
+
+    @Override
+    public void delivered(String sink, int n, long latencyNanos) {
+        SinkMeters m = meters(sink);
+        m.delivered.increment(n);
+        m.latency.record(latencyNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void failed(String sink, int n) {
+        meters(sink).failed.increment(n);
+    }
+
+    @Override
+    public void discarded(String sink, int n) {
+        meters(sink).discarded.increment(n);
+    }
+
+    private SinkMeters meters(String sink) {
+        return sinks.computeIfAbsent(sink, this::create);
+    }
+
+    private SinkMeters create(String sink) {
+        return new SinkMeters(
+                counter("sluice.messages.ingested", "Changes queued for the sink", sink),
+                counter("sluice.messages.delivered", "Messages the sink acknowledged", sink),
+                counter("sluice.messages.failed", "Messages in failed delivery attempts (each retry counts)", sink),
+                counter("sluice.messages.discarded", "Messages given up on after max_retry_count", sink),
+                Timer.builder("sluice.delivery.latency")
+                        .description("Commit of a batch's oldest change to the sink's acknowledgement, per batch")
+                        .tag("sink", sink)
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofMillis(1))
+                        .maximumExpectedValue(Duration.ofMinutes(10))
+                        .register(registry));
+    }
+
+    private Counter counter(String name, String description, String sink) {
+        return Counter.builder(name).description(description).tag("sink", sink).register(registry);
+    }
+}

@@ -1,0 +1,131 @@
+package dev.sluice.server.runtime;
+
+import static dev.sluice.server.runtime.E2e.PG;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.testkit.WebhookReceiver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code GET /metrics} of a running server, scraped over HTTP while it moves real changes. */
+class MetricsIT {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path home;
+
+    private String db;
+    private String slot;
+    private WebhookReceiver receiver;
+    private SluiceServer server;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        db = PG.createDatabase("metrics");
+        String meta = PG.createDatabase("meta");
+        slot = "slot_" + db;
+        receiver = WebhookReceiver.start();
+        PG.execute(db, "CREATE TABLE users (id int PRIMARY KEY, name text)");
+        String yaml = E2e.yaml(E2e.hostConnection(PG.port(), db), slot, receiver, "batch: true", "");
+        server = SluiceServer.start(E2e.options(home, E2e.write(home, yaml), meta));
+        await().atMost(WAIT)
+                .until(() ->
+                        server.status().stream().allMatch(s -> s.state().name().equals("STREAMING")));
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (server != null) {
+            server.close();
+        }
+        receiver.close();
+        E2e.dropSlot(db, slot);
+    }
+
+    @Test
+    void countsIngestedDeliveredAndFailedMessagesPerSinkAndExposesLatencyAndSlotLag() throws Exception {
+        String hook = "{sink=\"hook\"}";
+        // Registered at zero before anything moved.
+        String before = scrape();
+        assertThat(value(before, "sluice_messages_ingested_total" + hook)).isEqualTo(0.0);
+        assertThat(value(before, "sluice_messages_failed_total" + hook)).isEqualTo(0.0);
+
+        for (int i = 1; i <= 5; i++) {
+            PG.execute(db, "INSERT INTO users VALUES (" + i + ", 'u" + i + "')");
+        }
+        receiver.awaitMessages(5, WAIT);
+        await().atMost(WAIT).until(() -> value(scrape(), "sluice_messages_delivered_total" + hook) == 5.0);
+        String afterFive = scrape();
+        assertThat(value(afterFive, "sluice_messages_ingested_total" + hook)).isEqualTo(5.0);
+        assertThat(value(afterFive, "sluice_messages_failed_total" + hook)).isEqualTo(0.0);
+        assertThat(value(afterFive, "sluice_messages_discarded_total" + hook)).isEqualTo(0.0);
+
+        receiver.respondNext(500);
+        PG.execute(db, "INSERT INTO users VALUES (6, 'u6')");
+        await().atMost(WAIT).until(() -> value(scrape(), "sluice_messages_delivered_total" + hook) == 6.0);
+        String afterRetry = scrape();
+        assertThat(value(afterRetry, "sluice_messages_ingested_total" + hook)).isEqualTo(6.0);
+        assertThat(value(afterRetry, "sluice_messages_failed_total" + hook)).isEqualTo(1.0);
+        assertThat(value(afterRetry, "sluice_messages_discarded_total" + hook)).isEqualTo(0.0);
+
+        // One latency observation per delivered batch; with batch: true each batch is one request, so
+        // the count is the number of requests answered 2xx.
+        long acceptedRequests = receiver.requests().stream()
+                .filter(WebhookReceiver.Request::accepted)
+                .count();
+        assertThat(value(afterRetry, "sluice_delivery_latency_seconds_count" + hook))
+                .isEqualTo((double) acceptedRequests);
+        assertThat(value(afterRetry, "sluice_delivery_latency_seconds_sum" + hook))
+                .isGreaterThan(0.0);
+        assertThat(afterRetry)
+                .contains("sluice_delivery_latency_seconds_bucket{sink=\"hook\",le=\"+Inf\"} " + acceptedRequests);
+
+        String lag = "sluice_replication_slot_lag_bytes{database=\"source\",slot=\"" + slot + "\"}";
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            Double v = value(scrape(), lag);
+            return v != null && v >= 0;
+        });
+        assertThat(afterRetry).contains("jvm_memory_used_bytes");
+    }
+
+    @Test
+    void servesThePrometheusTextFormat() throws Exception {
+        HttpResponse<String> r = get();
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type"))
+                .hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain; version=0.0.4"));
+        assertThat(r.body()).contains("# TYPE sluice_messages_delivered_total counter");
+    }
+
+    private HttpResponse<String> get() throws Exception {
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/metrics"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String scrape() throws Exception {
+        return get().body();
+    }
+
+    /** The sample value of the line naming exactly {@code series} (name and labels), or null. */
+    private static @Nullable Double value(String body, String series) {
+        for (String line : body.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        return null;
+    }
+}
