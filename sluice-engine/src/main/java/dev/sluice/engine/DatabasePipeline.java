@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 import org.jspecify.annotations.Nullable;
@@ -46,6 +47,15 @@ import org.slf4j.LoggerFactory;
  * open, the position of the last keepalive is acknowledged too, so an idle or unrelated-write database
  * does not pile up WAL behind the slot.
  *
+ * <p>Runtime changes: {@link #addSink}, {@link #updateSink} and {@link #removeSink} work before and
+ * after {@link #start()}, from any thread; they serialise on this object and return once the change is
+ * in effect. The sink list is copy-on-write, so the reader routes each change to the sinks present
+ * when it reaches that change. A sink added while streaming takes the changes routed after it joined
+ * (possibly the tail of a transaction in progress); the reader positions it at the end of the last
+ * transaction routed before it joined, the first time it sees it, so it never holds the slot back. An
+ * update keeps the sink's queue and position (see {@link SinkPipeline}); a removed sink is dropped
+ * from routing first, then stopped and closed, and no longer counts for the acknowledgement.
+ *
  * <p>Failure: any source problem (unreachable, wrong password, wal_level, missing slot, dropped
  * connection) is logged once per attempt with its fix and retried with back-off; the process never
  * exits because of a source. The sinks keep their queues across reconnects.
@@ -55,6 +65,8 @@ public final class DatabasePipeline implements AutoCloseable {
     private static final String ANNOTATIONS_SET = "sequin:transaction_annotations.set";
     private static final String ANNOTATIONS_CLEAR = "sequin:transaction_annotations.clear";
     private static final long FORCE_ACK_NANOS = Duration.ofMillis(500).toNanos();
+    // How long a runtime change waits for a delivery call in progress before abandoning it.
+    private static final Duration RECONFIGURE_GRACE = Duration.ofSeconds(5);
     private static final long LAG_REFRESH_NANOS = Duration.ofSeconds(5).toNanos();
     private static final String LAG_QUERY = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)"
             + " FROM pg_replication_slots WHERE slot_name = ?";
@@ -81,7 +93,8 @@ public final class DatabasePipeline implements AutoCloseable {
 
     private final String name;
     private final SourceSettings settings;
-    private final List<SinkPipeline> sinks = new ArrayList<>();
+    // Iterated by the reader while the API thread changes it.
+    private final List<SinkPipeline> sinks = new CopyOnWriteArrayList<>();
     private final RetryPolicy reconnect;
     private final LongConsumer onAcknowledged;
     private final PipelineMetrics metrics;
@@ -147,13 +160,90 @@ public final class DatabasePipeline implements AutoCloseable {
         return slotLagBytes;
     }
 
-    /** Adds a sink; only before {@link #start()}. */
-    public DatabasePipeline addSink(SinkSpec spec, Sink sink) {
-        if (reader != null) {
-            throw new IllegalStateException("sinks are added before start");
+    /**
+     * Adds a sink, before or after {@link #start()}. While running, it is started at once and receives
+     * the changes routed from now on. A DISABLED sink is listed in {@link #status()} but gets nothing.
+     *
+     * @throws IllegalArgumentException if a sink with this id is already present
+     * @throws IllegalStateException if the pipeline is closed
+     */
+    public synchronized DatabasePipeline addSink(SinkSpec spec, Sink sink) {
+        checkOpen();
+        if (find(spec.id()) != null) {
+            throw new IllegalArgumentException("sink " + spec.id() + " (" + spec.name() + ") is already present");
         }
-        sinks.add(new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics));
+        SinkPipeline p = new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics);
+        if (reader == null) {
+            p.positionAt(0); // takes the stream from its beginning
+        } else if (spec.state() != SinkState.DISABLED) {
+            p.start(); // before routing, so a sink that cannot start is not added
+        }
+        sinks.add(p);
+        if (reader != null) {
+            log.info("database {}: sink {} added ({})", name, spec.name(), spec.state());
+        }
         return this;
+    }
+
+    /**
+     * Replaces the spec and sink of the sink with {@code spec.id()} without losing its queued messages:
+     * delivery stops (a batch being retried is queued again at the head), the old sink is closed
+     * unless {@code sink} is the same instance, and delivery resumes with the new ones unless the new
+     * state is PAUSED. A sink closed here must not be passed again. DISABLED removes the sink (it stays
+     * listed as disabled); an absent or disabled sink is added.
+     */
+    public synchronized void updateSink(SinkSpec spec, Sink sink) {
+        checkOpen();
+        SinkPipeline current = find(spec.id());
+        if (current == null || current.spec().state() == SinkState.DISABLED) {
+            if (current != null) {
+                sinks.remove(current);
+                if (current.sink() != sink) {
+                    current.remove(Duration.ZERO); // never started: only closes its sink
+                }
+            }
+            addSink(spec, sink);
+            return;
+        }
+        if (spec.state() == SinkState.DISABLED) {
+            removeSink(spec.id());
+            sinks.add(new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics));
+            return;
+        }
+        current.reconfigure(spec, sink, RECONFIGURE_GRACE);
+    }
+
+    /**
+     * Stops routing to the sink, stops its delivery (the batch in flight finishes or is abandoned
+     * after a short grace; the rest of its queue is dropped), closes it, and stops counting it for the
+     * slot's acknowledgement.
+     *
+     * @return whether a sink with that id was present
+     */
+    public synchronized boolean removeSink(String sinkId) {
+        SinkPipeline p = find(sinkId);
+        if (p == null) {
+            return false;
+        }
+        sinks.remove(p);
+        p.remove(RECONFIGURE_GRACE);
+        log.info("database {}: sink {} removed", name, p.spec().name());
+        return true;
+    }
+
+    private @Nullable SinkPipeline find(String sinkId) {
+        for (SinkPipeline s : sinks) {
+            if (s.spec().id().equals(sinkId)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private void checkOpen() {
+        if (reader != null && !running) {
+            throw new IllegalStateException("database " + name + " is closed");
+        }
     }
 
     public synchronized void start() {
@@ -174,7 +264,7 @@ public final class DatabasePipeline implements AutoCloseable {
         for (SinkPipeline s : sinks) {
             ss.add(new SinkStatus(
                     s.spec().name(),
-                    s.spec().state(),
+                    s.state(),
                     s.deliveredCount(),
                     s.discardedCount(),
                     s.queuedMessages(),
@@ -202,6 +292,12 @@ public final class DatabasePipeline implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            // A sink added while the reader was stopping its sinks is stopped here.
+            synchronized (this) {
+                for (SinkPipeline s : sinks) {
+                    s.stop(Duration.ofSeconds(5));
+                }
             }
         }
         state = State.STOPPED;
@@ -353,6 +449,7 @@ public final class DatabasePipeline implements AutoCloseable {
                     if (!skip) {
                         for (SinkPipeline s : sinks) {
                             if (s.spec().state() != SinkState.DISABLED) {
+                                admit(s);
                                 s.markCommit(c.endLsn());
                             }
                         }
@@ -405,8 +502,20 @@ public final class DatabasePipeline implements AutoCloseable {
         partialIdx = change.position().commitIdx();
         for (SinkPipeline s : sinks) {
             if (s.accepts(change.table(), change.action())) {
+                admit(s);
                 s.enqueue(change);
             }
+        }
+    }
+
+    /**
+     * Positions a sink added while running, the first time the reader meets it and before handing it
+     * anything: every transaction routed so far was before its time, and every later one reaches it,
+     * as the reader sees it in the list from now on.
+     */
+    private void admit(SinkPipeline s) {
+        if (!s.positioned()) {
+            s.positionAt(lastRoutedEndLsn);
         }
     }
 
@@ -417,6 +526,7 @@ public final class DatabasePipeline implements AutoCloseable {
             if (s.spec().state() == SinkState.DISABLED) {
                 continue;
             }
+            admit(s);
             long acked = s.acknowledgedLsn();
             if (Long.compareUnsigned(acked, flush) < 0) {
                 flush = acked;

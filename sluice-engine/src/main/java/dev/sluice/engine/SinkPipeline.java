@@ -33,13 +33,25 @@ import org.slf4j.LoggerFactory;
  * {@code max_retry_count}), the sink has acknowledged that LSN. The database pipeline flushes the slot
  * to the minimum acknowledged LSN over its sinks.
  *
- * <p>Concurrency: the database's reader thread calls {@link #enqueue} and {@link #markCommit}; one
- * virtual thread delivers, one batch at a time, so every message (and so every row's changes) goes
- * out in commit order.
+ * <p>Concurrency: the database's reader thread calls {@link #accepts}, {@link #enqueue},
+ * {@link #markCommit} and {@link #positionAt}; one virtual thread (the worker) delivers, one batch at a
+ * time, so every message (and so every row's changes) goes out in commit order. The control methods
+ * ({@link #start}, {@link #pause}, {@link #resume}, {@link #reconfigure}, {@link #stop},
+ * {@link #remove}) are called from any thread and serialise on this object; the reader is never blocked
+ * by them except through the queue bound.
+ *
+ * <p>Reconfiguration: spec, sink, encoder and the per-spec caches live in one {@link Config} swapped as
+ * a whole, so no cache outlives the spec it was computed from. The worker is stopped first; the
+ * entries it had taken off the queue (the batch being filled, delivered or retried, with the commit
+ * marks taken along with it) go back to the head of the queue in their order, so the next worker
+ * delivers them first and nothing is lost. A batch that is in a delivery call when the worker is
+ * stopped is waited for up to a grace period, then abandoned and put back too; if the peer had in
+ * fact accepted it, it is delivered once more (at-least-once, same idempotency keys).
  *
  * <p>Failure: a failed batch is retried unchanged with {@link RetryPolicy} back-off, logging one line
  * per attempt. The queue is bounded in bytes: when full, {@link #enqueue} blocks the reader, which
- * stops reading the slot until there is room (no unbounded memory, no loss).
+ * stops reading the slot until there is room (no unbounded memory, no loss). That includes a paused
+ * sink's full queue.
  */
 final class SinkPipeline {
     private static final Logger log = LoggerFactory.getLogger(SinkPipeline.class);
@@ -47,28 +59,61 @@ final class SinkPipeline {
 
     private record Mark(long endLsn) {}
 
-    private final SinkSpec spec;
-    private final Sink sink;
+    /**
+     * Everything that a reconfiguration replaces. {@code accepts} is used by the reader only,
+     * {@code encoder} and {@code groupIndexes} by this config's worker only.
+     */
+    private record Config(
+            SinkSpec spec,
+            Sink sink,
+            MessageEncoder encoder,
+            Map<TableSchema, Boolean> accepts,
+            Map<TableSchema, int[]> groupIndexes) {
+        Config(SinkSpec spec, Sink sink) {
+            this(spec, sink, new MessageEncoder(spec.context()), new IdentityHashMap<>(), new IdentityHashMap<>());
+        }
+    }
+
+    /** One delivery thread's run; a stopped worker never touches the queue again. */
+    private static final class Worker {
+        final Config config;
+        volatile boolean go = true;
+        // Set by the final stop: the open transaction is finished first, within the grace period.
+        volatile boolean finish;
+
+        @Nullable
+        Thread thread;
+
+        Worker(Config config) {
+            this.config = config;
+        }
+    }
+
     private final RetryPolicy retry;
     private final PipelineMetrics metrics;
-    // Used by the delivery thread only.
-    private final MessageEncoder encoder;
-    private final Map<TableSchema, Boolean> accepts = new IdentityHashMap<>();
-    private final Map<TableSchema, int[]> groupIndexes = new IdentityHashMap<>();
+    private volatile Config config;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
+    // Guarded by lock.
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
     private long queuedBytes;
-    private boolean inFlight;
-    private volatile boolean running;
-    // Delivery-thread state: whether the last entry taken was a commit mark / a transaction is open.
+    // Entries of the batch being filled or delivered, in queue order; empty when nothing is in flight.
+    private final List<Object> taken = new ArrayList<>();
+    private @Nullable Worker worker;
+    // Whether the last entry taken was a commit mark / a transaction is partly delivered.
     private boolean endedOnMark = true;
+    private boolean endedOnMarkBeforeBatch = true;
     private boolean midTransaction;
-    private boolean stopped;
+
+    // Written holding this; paused and closed are read without it.
+    private boolean started;
+    private volatile boolean paused;
+    private volatile boolean closed;
+
     private volatile long acknowledgedLsn;
-    private @Nullable Thread worker;
+    private volatile boolean positioned;
 
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
@@ -79,42 +124,152 @@ final class SinkPipeline {
     }
 
     SinkPipeline(SinkSpec spec, Sink sink, RetryPolicy retry, PipelineMetrics metrics) {
-        this.spec = spec;
-        this.sink = sink;
         this.retry = retry;
         this.metrics = metrics;
-        this.encoder = new MessageEncoder(spec.context());
+        this.config = new Config(spec, sink);
     }
 
     SinkSpec spec() {
-        return spec;
+        return config.spec();
+    }
+
+    Sink sink() {
+        return config.sink();
+    }
+
+    /** The spec's state, or PAUSED while {@link #pause() paused}. */
+    SinkState state() {
+        SinkState s = config.spec().state();
+        return s == SinkState.ACTIVE && paused ? SinkState.PAUSED : s;
     }
 
     /** True when {@code change} belongs to this sink. Called by the reader only. */
     boolean accepts(TableSchema table, Action action) {
+        Config c = config;
+        SinkSpec spec = c.spec();
         if (spec.state() == SinkState.DISABLED || !spec.actions().contains(action)) {
             return false;
         }
-        return accepts.computeIfAbsent(table, t -> spec.tables().test(t.id()));
+        return c.accepts().computeIfAbsent(table, t -> spec.tables().test(t.id()));
     }
 
-    void start() {
-        sink.start(new SinkContext(spec.id(), spec.name()));
-        running = true;
-        if (spec.state() == SinkState.PAUSED) {
-            return; // buffers up to the queue bound and holds its acknowledgement; nothing is delivered
+    synchronized void start() {
+        if (started || closed) {
+            return;
         }
-        worker = Thread.ofVirtual().name("sink-" + spec.name()).start(this::deliverLoop);
+        Config c = config;
+        c.sink().start(new SinkContext(c.spec().id(), c.spec().name()));
+        started = true;
+        // A paused sink buffers up to the queue bound and holds its acknowledgement; nothing is delivered.
+        paused = c.spec().state() == SinkState.PAUSED;
+        if (!paused) {
+            startWorker(c);
+        }
+    }
+
+    /**
+     * Stops delivering and keeps the queue: a batch being retried goes back to its head. Waits up to
+     * {@code grace} for a delivery call in progress.
+     */
+    synchronized void pause(Duration grace) {
+        if (!started || closed) {
+            return;
+        }
+        paused = true;
+        stopWorker(grace, false);
+    }
+
+    /** Delivers again after {@link #pause}; no-op unless paused. */
+    synchronized void resume() {
+        if (!started || closed || !paused) {
+            return;
+        }
+        paused = false;
+        startWorker(config);
+    }
+
+    /**
+     * Replaces spec and sink, keeping the queue and the acknowledged position: stops the worker (see
+     * {@link #pause}), closes the old sink unless {@code sink} is the same instance, starts the new one
+     * and a new worker unless the new state is PAUSED. Before {@link #start} it only swaps them.
+     *
+     * @throws IllegalArgumentException if the id differs or the new state is DISABLED (remove instead)
+     */
+    synchronized void reconfigure(SinkSpec spec, Sink sink, Duration grace) {
+        Config old = config;
+        if (!spec.id().equals(old.spec().id())) {
+            throw new IllegalArgumentException(
+                    "sink id " + spec.id() + " does not match " + old.spec().id());
+        }
+        if (spec.state() == SinkState.DISABLED) {
+            throw new IllegalArgumentException("a disabled sink is removed, not reconfigured");
+        }
+        if (closed) {
+            throw new IllegalStateException("sink " + old.spec().name() + " is stopped");
+        }
+        Config next = new Config(spec, sink);
+        if (!started) {
+            config = next;
+            return;
+        }
+        stopWorker(grace, false);
+        paused = true;
+        config = next;
+        if (sink != old.sink()) {
+            closeQuietly(old);
+            sink.start(new SinkContext(spec.id(), spec.name()));
+        }
+        if (spec.state() == SinkState.ACTIVE) {
+            paused = false;
+            startWorker(next);
+        }
+        log.info("sink {}: reconfigured ({})", spec.name(), spec.state());
+    }
+
+    /**
+     * Final stop on shutdown. Waits up to {@code grace} for the batch in flight and for the rest of a
+     * transaction already partly delivered; undelivered messages stay unacknowledged in the slot and are
+     * delivered after the next start.
+     */
+    synchronized void stop(Duration grace) {
+        shutDown(grace, true);
+    }
+
+    /**
+     * Final stop when the sink is removed: delivers nothing more once the batch in flight is done (or
+     * abandoned after {@code grace}), then closes the sink.
+     */
+    synchronized void remove(Duration grace) {
+        shutDown(grace, false);
+    }
+
+    private void shutDown(Duration grace, boolean finishTransaction) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stopWorker(grace, finishTransaction);
+        lock.lock();
+        try {
+            notFull.signalAll(); // a reader waiting for room goes on
+        } finally {
+            lock.unlock();
+        }
+        closeQuietly(config);
     }
 
     /** Adds a change; blocks while the queue is full. */
     void enqueue(Change change) throws InterruptedException {
         long size = sizeOf(change);
+        long bound = config.spec().maxQueueBytes();
         lock.lock();
         try {
             // An oversized change is still accepted into an empty queue, so it can never wedge the reader.
-            while (running && queuedBytes > 0 && queuedBytes + size > spec.maxQueueBytes()) {
+            while (!closed && queuedBytes > 0 && queuedBytes + size > bound) {
                 notFull.await(100, TimeUnit.MILLISECONDS);
+            }
+            if (closed) {
+                return;
             }
             queue.addLast(change);
             queuedBytes += size;
@@ -122,14 +277,14 @@ final class SinkPipeline {
         } finally {
             lock.unlock();
         }
-        metrics.ingested(spec.name(), 1);
+        metrics.ingested(config.spec().name(), 1);
     }
 
     /** Records the end of a transaction routed to this sink (possibly with no change for it). */
     void markCommit(long endLsn) {
         lock.lock();
         try {
-            if (queue.isEmpty() && !inFlight) {
+            if (queue.isEmpty() && taken.isEmpty()) {
                 acknowledgedLsn = endLsn;
             } else {
                 queue.addLast(new Mark(endLsn));
@@ -140,6 +295,26 @@ final class SinkPipeline {
         }
     }
 
+    /**
+     * Sets where a sink added while streaming starts: transactions ending at or before {@code endLsn}
+     * were routed before it existed, so it has nothing to deliver for them. Called by the reader once.
+     */
+    void positionAt(long endLsn) {
+        lock.lock();
+        try {
+            if (Long.compareUnsigned(endLsn, acknowledgedLsn) > 0) {
+                acknowledgedLsn = endLsn;
+            }
+            positioned = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean positioned() {
+        return positioned;
+    }
+
     /** Every transaction ending at or before this LSN has been delivered by this sink. */
     long acknowledgedLsn() {
         return acknowledgedLsn;
@@ -148,7 +323,7 @@ final class SinkPipeline {
     boolean idle() {
         lock.lock();
         try {
-            return queue.isEmpty() && !inFlight;
+            return queue.isEmpty() && taken.isEmpty();
         } finally {
             lock.unlock();
         }
@@ -182,58 +357,96 @@ final class SinkPipeline {
         return lastError;
     }
 
-    /**
-     * Stops delivering. Waits up to {@code grace} for the batch in flight; undelivered messages stay
-     * unacknowledged in the slot and are delivered after the next start.
-     */
-    synchronized void stop(Duration grace) {
-        if (stopped) {
-            return;
-        }
-        stopped = true;
-        running = false;
+    // Called holding this.
+    private void startWorker(Config c) {
+        Worker w = new Worker(c);
         lock.lock();
         try {
+            worker = w;
+            w.thread = Thread.ofVirtual().name("sink-" + c.spec().name()).unstarted(() -> deliverLoop(w));
+        } finally {
+            lock.unlock();
+        }
+        w.thread.start();
+    }
+
+    /**
+     * Stops the current worker (called holding this) and puts the entries it had taken back at the head
+     * of the queue. The batch in a delivery call may finish and be acknowledged within {@code grace};
+     * a retry wait is cut short.
+     */
+    private void stopWorker(Duration grace, boolean finishTransaction) {
+        Worker w;
+        lock.lock();
+        try {
+            w = worker;
+            if (w == null) {
+                return;
+            }
+            w.finish = finishTransaction;
+            w.go = false;
             notEmpty.signalAll();
         } finally {
             lock.unlock();
         }
-        Thread w = worker;
-        if (w != null) {
+        Thread t = w.thread;
+        boolean exited = true;
+        if (t != null) {
             try {
-                // The batch in flight may finish and be acknowledged; a retry wait is cut short.
-                if (!w.join(grace)) {
-                    w.interrupt();
-                    w.join(Duration.ofSeconds(1));
+                if (!t.join(grace)) {
+                    t.interrupt();
+                    exited = t.join(Duration.ofSeconds(1));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                exited = !t.isAlive();
             }
         }
+        lock.lock();
         try {
-            sink.close();
-        } catch (RuntimeException e) {
-            log.warn("sink {}: error while closing: {}", spec.name(), e.toString());
+            // From here on the worker's outcome is ignored, even if it is stuck in the sink.
+            worker = null;
+            if (!taken.isEmpty()) {
+                for (int i = taken.size() - 1; i >= 0; i--) {
+                    Object o = taken.get(i);
+                    queue.addFirst(o);
+                    if (o instanceof Change c) {
+                        queuedBytes += sizeOf(c);
+                    }
+                }
+                taken.clear();
+                endedOnMark = endedOnMarkBeforeBatch;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (!exited) {
+            log.warn(
+                    "sink {}: delivery thread did not stop; its batch is queued again",
+                    w.config.spec().name());
         }
     }
 
-    private void deliverLoop() {
-        List<Change> changes = new ArrayList<>(spec.batchSize());
-        // On stop, a transaction whose first changes went out is finished (within the grace period):
-        // acknowledgement is per transaction, so a half-delivered one would be delivered again in full.
-        while (running || midTransaction) {
+    private void deliverLoop(Worker w) {
+        List<Change> changes = new ArrayList<>(w.config.spec().batchSize());
+        // On the final stop, a transaction whose first changes went out is finished (within the grace
+        // period): acknowledgement is per transaction, so a half-delivered one would be delivered again.
+        while (w.go || (w.finish && midTransaction())) {
             long mark;
             try {
-                mark = take(changes);
+                mark = take(w, changes);
             } catch (InterruptedException e) {
-                return;
+                return; // what was taken is put back by stopWorker
             }
-            if (!changes.isEmpty() && !deliver(changes)) {
-                return; // stopped while retrying: nothing acknowledged
+            if (!changes.isEmpty() && !deliver(w, changes)) {
+                return; // stopped while retrying: nothing acknowledged, the batch is put back
             }
             lock.lock();
             try {
-                inFlight = false;
+                if (worker != w) {
+                    return; // abandoned by stopWorker, which queued the batch again
+                }
+                taken.clear();
                 // Marks that arrived while the batch was in flight end transactions it completed. Taking
                 // them now acknowledges those transactions even if stop() ends this loop next.
                 while (queue.peekFirst() instanceof Mark m) {
@@ -252,23 +465,34 @@ final class SinkPipeline {
         }
     }
 
+    private boolean midTransaction() {
+        lock.lock();
+        try {
+            return midTransaction;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * Takes up to batch_size changes (waiting up to the batch timeout for a partial batch) and the
-     * commit marks behind them; returns the last mark taken, or 0.
+     * commit marks behind them; returns the last mark taken, or 0. Throws when the worker is stopped
+     * first (the final stop lets it fill a batch that finishes an open transaction).
      */
-    private long take(List<Change> out) throws InterruptedException {
+    private long take(Worker w, List<Change> out) throws InterruptedException {
+        SinkSpec spec = w.config.spec();
         long mark = 0;
         lock.lock();
         try {
             while (queue.isEmpty()) {
-                if (!running) {
+                if (!w.go) {
                     throw new InterruptedException("stopping");
                 }
                 notEmpty.await();
             }
-            // From here until deliverLoop records the outcome, changes taken off the queue are neither
+            // From here until deliverLoop records the outcome, entries taken off the queue are neither
             // queued nor delivered: markCommit must queue its mark behind them, not acknowledge it.
-            inFlight = true;
+            endedOnMarkBeforeBatch = endedOnMark;
             long deadline = System.nanoTime() + spec.batchTimeout().toNanos();
             while (true) {
                 Object head = queue.peekFirst();
@@ -281,16 +505,20 @@ final class SinkPipeline {
                         // A transaction just ended: deliver now rather than wait on the next one.
                         break;
                     }
+                    if (!w.go && !(w.finish && midTransaction)) {
+                        throw new InterruptedException("stopping"); // paused: the partial batch is put back
+                    }
                     notEmpty.awaitNanos(left);
                     continue;
                 }
                 if (head instanceof Mark m) {
-                    queue.pollFirst();
+                    taken.add(queue.pollFirst());
                     mark = m.endLsn();
                     endedOnMark = true;
                 } else if (out.size() < spec.batchSize()) {
                     endedOnMark = false;
                     Change c = (Change) queue.pollFirst();
+                    taken.add(c);
                     queuedBytes -= sizeOf(c);
                     out.add(c);
                 } else {
@@ -304,18 +532,20 @@ final class SinkPipeline {
         }
     }
 
-    /** Delivers until success or discard; false only when stopped first. */
-    private boolean deliver(List<Change> changes) {
+    /** Delivers until success or discard; false only when the worker is stopped first. */
+    private boolean deliver(Worker w, List<Change> changes) {
+        Config c = w.config;
+        SinkSpec spec = c.spec();
         List<SinkMessage> messages = new ArrayList<>(changes.size());
-        for (Change c : changes) {
-            String key = c.position().idempotencyKey();
-            messages.add(new SinkMessage(c, encoder.encode(c, key), groupId(c), key));
+        for (Change ch : changes) {
+            String key = ch.position().idempotencyKey();
+            messages.add(new SinkMessage(ch, c.encoder().encode(ch, key), groupId(c, ch), key));
         }
         Batch batch = new Batch(messages);
         int failures = 0;
         while (true) {
             try {
-                sink.deliver(batch).toCompletableFuture().get();
+                c.sink().deliver(batch).toCompletableFuture().get();
                 delivered.addAndGet(batch.size());
                 metrics.delivered(spec.name(), batch.size(), sinceCommit(changes.getFirst()));
                 if (failures > 0) {
@@ -347,8 +577,8 @@ final class SinkPipeline {
                             reason);
                     return true;
                 }
-                if (!running) {
-                    return false; // stopping: the batch stays unacknowledged and is delivered after restart
+                if (!w.go) {
+                    return false; // stopping: the batch stays unacknowledged
                 }
                 Duration wait = retry.delayAfter(failures);
                 log.warn(
@@ -360,10 +590,10 @@ final class SinkPipeline {
                         wait.toMillis());
                 try {
                     long until = System.nanoTime() + wait.toNanos();
-                    while (running && System.nanoTime() < until) {
+                    while (w.go && System.nanoTime() < until) {
                         Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
                     }
-                    if (!running) {
+                    if (!w.go) {
                         return false;
                     }
                 } catch (InterruptedException ie) {
@@ -371,6 +601,14 @@ final class SinkPipeline {
                     return false;
                 }
             }
+        }
+    }
+
+    private static void closeQuietly(Config c) {
+        try {
+            c.sink().close();
+        } catch (RuntimeException e) {
+            log.warn("sink {}: error while closing: {}", c.spec().name(), e.toString());
         }
     }
 
@@ -382,11 +620,11 @@ final class SinkPipeline {
                 : Math.max(0, Duration.between(committed, Instant.now()).toNanos());
     }
 
-    private @Nullable String groupId(Change c) {
-        if (!spec.messageGrouping()) {
+    private static @Nullable String groupId(Config config, Change c) {
+        if (!config.spec().messageGrouping()) {
             return null;
         }
-        int[] idx = groupIndexes.computeIfAbsent(c.table(), this::groupColumnIndexes);
+        int[] idx = config.groupIndexes().computeIfAbsent(c.table(), t -> groupColumnIndexes(config.spec(), t));
         if (idx.length == 0) {
             return null;
         }
@@ -401,7 +639,7 @@ final class SinkPipeline {
         return sb.toString();
     }
 
-    private int[] groupColumnIndexes(TableSchema t) {
+    private static int[] groupColumnIndexes(SinkSpec spec, TableSchema t) {
         List<String> cols = spec.groupColumns().get(t.id());
         if (cols == null || cols.isEmpty()) {
             return t.primaryKey();
