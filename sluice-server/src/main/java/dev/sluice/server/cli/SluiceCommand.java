@@ -75,7 +75,8 @@ public final class SluiceCommand implements Runnable {
                     config,
                     null,
                     System.getenv("SLUICE_DATABASE_URL"),
-                    System.getenv("SLUICE_SECRET_KEY"));
+                    System.getenv("SLUICE_SECRET_KEY"),
+                    System.getenv("SLUICE_API_TOKEN"));
             SluiceServer server;
             try {
                 server = SluiceServer.start(o);

@@ -63,7 +63,22 @@ public final class ConfigLoader {
      */
     public static SluiceConfig parse(String yaml, String sourceName, Function<String, @Nullable String> env) {
         Problems problems = new Problems(sourceName);
-        YamlNode root = YamlReader.read(yaml, sourceName, env, problems);
+        return read(YamlReader.read(yaml, sourceName, env, problems), problems);
+    }
+
+    /**
+     * Validates a configuration given as a JSON tree in the shape of the YAML file (how the metadata store and the
+     * API hold it). Values are taken literally: no {@code ${VAR}} substitution. Problems name key paths; their line
+     * and column are 0.
+     *
+     * @throws ConfigException if the document is invalid; the message lists every problem
+     */
+    public static SluiceConfig parseTree(tools.jackson.databind.JsonNode doc, String sourceName) {
+        Problems problems = new Problems(sourceName);
+        return read(JsonTree.toYaml(doc, problems), problems);
+    }
+
+    private static SluiceConfig read(@Nullable YamlNode root, Problems problems) {
         if (root == null) {
             problems.throwIfAny();
             return SluiceConfig.empty();

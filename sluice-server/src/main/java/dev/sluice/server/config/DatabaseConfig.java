@@ -70,6 +70,22 @@ public record DatabaseConfig(
         return "jdbc:postgresql://" + hostPort() + "/" + encode(database) + "?sslmode=" + (ssl ? "require" : "disable");
     }
 
+    /** How the replication engine reaches this database. */
+    public dev.sluice.postgres.replication.SourceSettings sourceSettings() {
+        return new dev.sluice.postgres.replication.SourceSettings(
+                hostname,
+                port,
+                database,
+                username,
+                password,
+                ssl,
+                ipv6,
+                slot.name(),
+                publication.name(),
+                slot.createIfNotExists(),
+                publication.createIfNotExists());
+    }
+
     /** A URL to show to people, with the user but never the password: {@code postgres://app@db:5432/app}. */
     public String displayUrl() {
         return "postgres://" + encode(username) + "@" + hostPort() + "/" + encode(database)

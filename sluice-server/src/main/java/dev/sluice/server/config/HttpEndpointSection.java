@@ -36,7 +36,7 @@ final class HttpEndpointSection {
         if (!f.present("webhook.site") && !f.present("local")) {
             String text = f.requiredString("url");
             if (text != null) {
-                url = url(f, text.strip());
+                url = url(f, "url", text.strip());
             }
         }
         Map<String, YamlNode.Mark> seen = new HashMap<>();
@@ -48,21 +48,21 @@ final class HttpEndpointSection {
         return new HttpEndpointConfig(name, url, headers, encrypted);
     }
 
-    private static @Nullable URI url(Fields f, String text) {
+    static @Nullable URI url(Fields f, String key, String text) {
         URI uri;
         try {
             uri = new URI(text);
         } catch (URISyntaxException e) {
-            f.problem("url", "invalid URL: " + e.getReason() + " at index " + e.getIndex());
+            f.problem(key, "invalid URL: " + e.getReason() + " at index " + e.getIndex());
             return null;
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            f.problem("url", "must be an http:// or https:// URL, got '" + text + "'");
+            f.problem(key, "must be an http:// or https:// URL, got '" + text + "'");
             return null;
         }
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            f.problem("url", "the URL has no host: '" + text + "'");
+            f.problem(key, "the URL has no host: '" + text + "'");
             return null;
         }
         return uri;

@@ -17,7 +17,9 @@ final class Problems {
         for (ConfigException.Problem p : list) {
             if (p.line() == mark.line()
                     && p.column() == mark.column()
-                    && p.message().equals(message)) {
+                    && p.message().equals(message)
+                    // Trees from JSON carry no positions: there the path tells problems apart.
+                    && (mark.line() > 0 || p.path().equals(path))) {
                 return;
             }
         }

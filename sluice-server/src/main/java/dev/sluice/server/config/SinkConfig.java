@@ -26,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param messageGrouping whether messages are ordered per group (primary key or group columns)
  * @param timestampFormat how date-time values are written
  * @param annotationsJson a JSON object added to every message's metadata
+ * @param loadSheddingPolicy {@code pause_on_full} or {@code discard_on_full}: what a full queue does
  */
 public record SinkConfig(
         String name,
@@ -40,7 +41,9 @@ public record SinkConfig(
         @Nullable Integer maxRetryCount,
         boolean messageGrouping,
         TimestampFormat timestampFormat,
-        String annotationsJson) {
+        String annotationsJson,
+        String loadSheddingPolicy) {
+    public static final String PAUSE_ON_FULL = "pause_on_full";
     static final int MAX_BATCH_SIZE = 1000;
     static final int DEFAULT_MEMORY_MB = 128;
     static final int MAX_MEMORY_MB = 65_536;

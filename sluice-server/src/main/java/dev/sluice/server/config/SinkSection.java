@@ -100,11 +100,12 @@ final class SinkSection {
         Integer maxRetryCount = f.integer("max_retry_count", 0, Integer.MAX_VALUE);
         TimestampFormat timestampFormat =
                 Objects.requireNonNullElse(f.choice("timestamp_format", TIMESTAMP_FORMATS), TimestampFormat.ISO8601);
-        f.choice("load_shedding_policy", LOAD_SHEDDING);
+        String loadShedding =
+                Objects.requireNonNullElse(f.choice("load_shedding_policy", LOAD_SHEDDING), SinkConfig.PAUSE_ON_FULL);
         String annotations = annotations(f);
         for (String key : FUNCTION_KEYS) {
             String value = f.has(key) ? f.string(key) : null;
-            if (value != null && !value.strip().equalsIgnoreCase("none")) {
+            if (value != null && !value.isBlank() && !value.strip().equalsIgnoreCase("none")) {
                 f.problem(key, "functions are not supported yet; remove '" + key + "' or set it to \"none\"");
             }
         }
@@ -130,7 +131,8 @@ final class SinkSection {
                 maxRetryCount,
                 grouping,
                 timestampFormat,
-                annotations);
+                annotations,
+                loadShedding);
     }
 
     static String known(String kind, Set<String> names) {
@@ -317,7 +319,7 @@ final class SinkSection {
                         .add(
                                 type.value().mark(),
                                 Fields.join(path, "type"),
-                                "unsupported destination type '" + typeName + "'; supported types: "
+                                "destination type '" + typeName + "' is not supported yet; supported types: "
                                         + String.join(", ", DESTINATION_TYPES));
                 return null;
             }
@@ -327,7 +329,11 @@ final class SinkSection {
             return null;
         }
         String endpoint = d.requiredString("http_endpoint");
-        if (endpoint != null && !endpoints.contains(endpoint)) {
+        if (endpoint != null && WebhookDestination.isUrl(endpoint)) {
+            // A base URL instead of an endpoint name, as the Terraform provider's examples write it.
+            java.net.URI url = HttpEndpointSection.url(d, "http_endpoint", endpoint.strip());
+            endpoint = url == null ? null : url.toString();
+        } else if (endpoint != null && !endpoints.contains(endpoint)) {
             d.problem(
                     "http_endpoint", "no HTTP endpoint named '" + endpoint + "'" + known("http_endpoints", endpoints));
         }

@@ -135,7 +135,8 @@ public final class Demo {
                 null,
                 true,
                 TimestampFormat.ISO8601,
-                "{}");
+                "{}",
+                SinkConfig.PAUSE_ON_FULL);
         return new SluiceConfig(List.of(db), List.of(endpoint), List.of(sink));
     }
 

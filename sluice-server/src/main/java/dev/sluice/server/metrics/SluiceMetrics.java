@@ -45,14 +45,40 @@ public final class SluiceMetrics implements PipelineMetrics {
         meters(sink);
     }
 
-    /** Exposes the slot lag of {@code pipeline}'s database; NaN until the pipeline has read it. */
+    /**
+     * Exposes the slot lag of {@code pipeline}'s database; NaN until the pipeline has read it. Replaces the gauge
+     * of a pipeline that was rebuilt (a changed connection) under the same database and slot.
+     */
     public void registerDatabase(DatabasePipeline pipeline) {
+        unregisterDatabase(pipeline);
         Gauge.builder("sluice.replication.slot.lag", pipeline, SluiceMetrics::lagOrNaN)
                 .description("WAL bytes the replication slot holds back (current WAL LSN - confirmed flush LSN)")
                 .baseUnit("bytes")
                 .tags("database", pipeline.name(), "slot", pipeline.slotName())
                 .strongReference(true)
                 .register(registry);
+    }
+
+    /** Removes the slot-lag gauge of a pipeline that stopped. */
+    public void unregisterDatabase(DatabasePipeline pipeline) {
+        Gauge g = registry.find("sluice.replication.slot.lag")
+                .tags("database", pipeline.name(), "slot", pipeline.slotName())
+                .gauge();
+        if (g != null) {
+            registry.remove(g);
+        }
+    }
+
+    /** Removes a deleted sink's meters, so scrapes stop showing it. */
+    public void unregisterSink(String sink) {
+        SinkMeters m = sinks.remove(sink);
+        if (m != null) {
+            registry.remove(m.ingested());
+            registry.remove(m.delivered());
+            registry.remove(m.failed());
+            registry.remove(m.discarded());
+            registry.remove(m.latency());
+        }
     }
 
     private static double lagOrNaN(DatabasePipeline p) {

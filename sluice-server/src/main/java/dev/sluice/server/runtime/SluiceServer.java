@@ -1,37 +1,23 @@
 package dev.sluice.server.runtime;
 
-import dev.sluice.core.MessageContext;
-import dev.sluice.core.TableId;
 import dev.sluice.engine.DatabasePipeline;
-import dev.sluice.engine.RetryPolicy;
-import dev.sluice.engine.SinkSpec;
-import dev.sluice.engine.SinkState;
-import dev.sluice.postgres.replication.SourceSettings;
+import dev.sluice.server.api.ApiTokens;
+import dev.sluice.server.api.ManagementApi;
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
-import dev.sluice.server.config.HttpEndpointConfig;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
-import dev.sluice.server.config.TableConfig;
-import dev.sluice.server.config.WebhookDestination;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.SecretBox;
 import dev.sluice.server.store.StoredConfig;
-import dev.sluice.sink.webhook.WebhookConfig;
-import dev.sluice.sink.webhook.WebhookSink;
 import io.javalin.Javalin;
 import io.javalin.json.JavalinJackson3;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -46,12 +32,12 @@ public final class SluiceServer implements AutoCloseable {
     private static final Duration BATCH_TIMEOUT = Duration.ofMillis(5);
 
     private final MetadataStore store;
-    private final List<DatabasePipeline> pipelines;
+    private final Supervisor supervisor;
     private final Javalin http;
 
-    private SluiceServer(MetadataStore store, List<DatabasePipeline> pipelines, Javalin http) {
+    private SluiceServer(MetadataStore store, Supervisor supervisor, Javalin http) {
         this.store = store;
-        this.pipelines = pipelines;
+        this.supervisor = supervisor;
         this.http = http;
     }
 
@@ -73,8 +59,8 @@ public final class SluiceServer implements AutoCloseable {
         } catch (IOException | SQLException | IllegalArgumentException e) {
             throw new StartupException(e.getMessage(), e);
         }
-        List<DatabasePipeline> pipelines = new ArrayList<>();
         SluiceMetrics metrics = new SluiceMetrics();
+        Supervisor supervisor = new Supervisor(store, metrics);
         Javalin http = null;
         try {
             StoredConfig stored = new StoredConfig(store, secrets);
@@ -88,17 +74,25 @@ public final class SluiceServer implements AutoCloseable {
             if (fileConfig != null) {
                 warnAboutResourcesNotInFile(fileConfig, loaded.config(), o.configFile());
             }
-            pipelines.addAll(buildPipelines(loaded, store, metrics));
-            http = startHttp(o.port(), pipelines, metrics);
-            for (DatabasePipeline p : pipelines) {
-                p.start();
+            ApiTokens tokens = new ApiTokens(store);
+            String bootstrap = tokens.bootstrap(o.apiToken());
+            supervisor.apply(loaded);
+            http = startHttp(o.port(), supervisor, metrics, new ManagementApi(stored, tokens, supervisor));
+            supervisor.start();
+            if (bootstrap != null) {
+                // Printed once, to the terminal rather than the log: only its hash is stored.
+                System.out.println();
+                System.out.println("  API token (shown once; store it now): " + bootstrap);
+                System.out.println("  Use it as 'Authorization: Bearer <token>'. Create more with POST /api/api_keys.");
+                System.out.println();
             }
-            if (pipelines.isEmpty()) {
-                log.info("No databases configured yet: pass a sluice.yaml with --config (see docs/configuration.md)");
+            if (loaded.config().databases().isEmpty()) {
+                log.info(
+                        "No databases configured yet: pass a sluice.yaml with --config, or use the API (see docs/api.md)");
             }
-            return new SluiceServer(store, pipelines, http);
+            return new SluiceServer(store, supervisor, http);
         } catch (SQLException | RuntimeException e) {
-            pipelines.forEach(DatabasePipeline::close);
+            supervisor.close();
             if (http != null) {
                 http.stop();
             }
@@ -129,102 +123,13 @@ public final class SluiceServer implements AutoCloseable {
         }
     }
 
-    private static List<DatabasePipeline> buildPipelines(
-            StoredConfig.Loaded loaded, MetadataStore store, SluiceMetrics metrics) {
-        SluiceConfig cfg = loaded.config();
-        Map<String, HttpEndpointConfig> endpoints = new HashMap<>();
-        cfg.httpEndpoints().forEach(e -> endpoints.put(e.name(), e));
-        List<DatabasePipeline> out = new ArrayList<>();
-        for (DatabaseConfig d : cfg.databases()) {
-            UUID dbId = loaded.databaseIds().get(d.name());
-            SourceSettings settings = new SourceSettings(
-                    d.hostname(),
-                    d.port(),
-                    d.database(),
-                    d.username(),
-                    d.password(),
-                    d.ssl(),
-                    d.ipv6(),
-                    d.slot().name(),
-                    d.publication().name(),
-                    d.slot().createIfNotExists(),
-                    d.publication().createIfNotExists());
-            DatabasePipeline p = new DatabasePipeline(
-                    d.name(),
-                    settings,
-                    RetryPolicy.RECONNECT,
-                    new PositionRecorder(store, dbId, d.slot().name()),
-                    metrics);
-            metrics.registerDatabase(p);
-            for (SinkConfig s : cfg.sinks()) {
-                if (s.database().equals(d.name())) {
-                    metrics.registerSink(s.name());
-                    UUID sinkId = loaded.sinkIds().get(s.name());
-                    p.addSink(sinkSpec(s, sinkId, d, dbId), sinkFor(s, endpoints));
-                }
-            }
-            out.add(p);
-        }
-        return out;
-    }
-
-    static SinkSpec sinkSpec(SinkConfig s, UUID sinkId, DatabaseConfig d, UUID dbId) {
-        Map<TableId, List<String>> groups = new HashMap<>();
-        for (TableConfig t : s.tables()) {
-            if (!t.groupColumnNames().isEmpty()) {
-                groups.put(t.name(), t.groupColumnNames());
-            }
-        }
-        MessageContext ctx = new MessageContext(
-                sinkId.toString(),
-                s.name(),
-                s.annotationsJson(),
-                dbId.toString(),
-                d.name(),
-                "{}",
-                d.database(),
-                d.hostname(),
-                s.timestampFormat());
-        return new SinkSpec(
-                sinkId.toString(),
-                s.name(),
-                s.source()::matches,
-                s.actions(),
-                groups,
-                s.messageGrouping(),
-                s.batchSize(),
-                BATCH_TIMEOUT,
-                s.maxRetryCount(),
-                switch (s.status()) {
-                    case ACTIVE -> SinkState.ACTIVE;
-                    case PAUSED -> SinkState.PAUSED;
-                    case DISABLED -> SinkState.DISABLED;
-                },
-                ctx,
-                s.maxMemoryMb() * MIB);
-    }
-
-    private static dev.sluice.core.sink.Sink sinkFor(SinkConfig s, Map<String, HttpEndpointConfig> endpoints) {
-        return switch (s.destination()) {
-            case WebhookDestination w -> {
-                HttpEndpointConfig e = endpoints.get(w.httpEndpoint());
-                Map<String, String> headers = new LinkedHashMap<>(e.headers());
-                headers.putAll(e.encryptedHeaders());
-                yield new WebhookSink(new WebhookConfig(
-                        WebhookConfig.join(e.url().toString(), w.httpEndpointPath()),
-                        headers,
-                        w.batch(),
-                        w.requestTimeout()));
-            }
-        };
-    }
-
-    private static Javalin startHttp(int port, List<DatabasePipeline> pipelines, SluiceMetrics metrics) {
+    private static Javalin startHttp(int port, Supervisor supervisor, SluiceMetrics metrics, ManagementApi api) {
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.jsonMapper(new JavalinJackson3(JsonMapper.builder().build(), false));
+            api.register(c.routes);
             c.routes.get("/health", ctx -> {
-                Health h = Health.of(pipelines);
+                Health h = Health.of(supervisor.pipelines());
                 ctx.status(h.healthy() ? 200 : 503).json(h.body());
             });
             c.routes.get(
@@ -239,7 +144,7 @@ public final class SluiceServer implements AutoCloseable {
                             + "); choose another with --port or SLUICE_PORT",
                     e);
         }
-        log.info("Sluice listening on http://localhost:{} (health: /health, metrics: /metrics)", app.port());
+        log.info("Sluice listening on http://localhost:{} (API: /api, health: /health, metrics: /metrics)", app.port());
         return app;
     }
 
@@ -255,13 +160,13 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     public List<DatabasePipeline.Status> status() {
-        return pipelines.stream().map(DatabasePipeline::status).toList();
+        return supervisor.pipelines().stream().map(DatabasePipeline::status).toList();
     }
 
     /** Stops reading, lets sinks finish what is in flight, acknowledges it, then stops the store. */
     @Override
     public void close() {
-        pipelines.forEach(DatabasePipeline::close);
+        supervisor.close();
         http.stop();
         store.close();
         log.info("Sluice stopped");

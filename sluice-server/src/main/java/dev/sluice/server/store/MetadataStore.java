@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -31,13 +32,42 @@ public final class MetadataStore implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MetadataStore.class);
     static final int SPEC_VERSION = 1;
 
-    /** One stored resource: its id, name and yaml-shaped JSON spec (secrets removed). */
+    /** The kinds of configuration resource, with their table and the column holding their sealed secret. */
+    public enum Kind {
+        DATABASE("postgres_databases", "sealed_password", "databases"),
+        HTTP_ENDPOINT("http_endpoints", "sealed_headers", "http_endpoints"),
+        SINK("sinks", "sealed_secrets", "sinks");
+
+        final String table;
+        final String sealedColumn;
+        /** The section of sluice.yaml that holds this kind. */
+        public final String section;
+
+        Kind(String table, String sealedColumn, String section) {
+            this.table = table;
+            this.sealedColumn = sealedColumn;
+            this.section = section;
+        }
+    }
+
+    /**
+     * One stored resource: its id, name, yaml-shaped JSON spec (secrets removed), sealed secrets, parent (a sink's
+     * database) and timestamps.
+     */
     public record Stored(
             UUID id,
             String name,
             String specJson,
             @Nullable String sealed,
-            @Nullable UUID parent) {}
+            @Nullable UUID parent,
+            Instant insertedAt,
+            Instant updatedAt) {}
+
+    /** A unit of work on one connection. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
 
     private final HikariDataSource dataSource;
     private final @Nullable EmbeddedMetadataPostgres embedded;
@@ -122,71 +152,36 @@ public final class MetadataStore implements AutoCloseable {
         return dataSource;
     }
 
-    /** Inserts or updates a database by name; returns its (stable) id. */
-    public UUID upsertDatabase(String name, String specJson, @Nullable String sealedPassword) throws SQLException {
-        return upsert("postgres_databases", "sealed_password", name, specJson, sealedPassword, null);
-    }
-
-    public UUID upsertHttpEndpoint(String name, String specJson, @Nullable String sealedHeaders) throws SQLException {
-        return upsert("http_endpoints", "sealed_headers", name, specJson, sealedHeaders, null);
-    }
-
-    public UUID upsertSink(String name, UUID databaseId, String specJson) throws SQLException {
-        return upsert("sinks", null, name, specJson, null, databaseId);
-    }
-
-    private UUID upsert(
-            String table,
-            @Nullable String sealedColumn,
-            String name,
-            String spec,
-            @Nullable String sealed,
-            @Nullable UUID databaseId)
-            throws SQLException {
-        String cols = "id, name, spec_version, spec" + (sealedColumn != null ? ", " + sealedColumn : "")
-                + (databaseId != null ? ", database_id" : "");
-        String vals = "?, ?, ?, ?::jsonb" + (sealedColumn != null ? ", ?" : "") + (databaseId != null ? ", ?" : "");
-        String sets = "spec_version = EXCLUDED.spec_version, spec = EXCLUDED.spec, updated_at = now()"
-                + (sealedColumn != null ? ", " + sealedColumn + " = EXCLUDED." + sealedColumn : "")
-                + (databaseId != null ? ", database_id = EXCLUDED.database_id" : "");
-        String sql = "INSERT INTO " + table + " (" + cols + ") VALUES (" + vals + ") ON CONFLICT (name) DO UPDATE SET "
-                + sets + " RETURNING id";
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            ps.setObject(i++, UUID.randomUUID());
-            ps.setString(i++, name);
-            ps.setInt(i++, SPEC_VERSION);
-            ps.setString(i++, spec);
-            if (sealedColumn != null) {
-                ps.setString(i++, sealed);
-            }
-            if (databaseId != null) {
-                ps.setObject(i, databaseId);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getObject(1, UUID.class);
+    /** Runs {@code work} in one transaction: it commits if work returns, and rolls back if it throws. */
+    public <T> T inTransaction(Work<T> work) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
             }
         }
     }
 
-    public List<Stored> databases() throws SQLException {
-        return list("SELECT id, name, spec::text, sealed_password, NULL::uuid FROM postgres_databases ORDER BY name");
+    /** Every resource of a kind, by name. */
+    public List<Stored> list(Kind kind) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return list(c, kind);
+        }
     }
 
-    public List<Stored> httpEndpoints() throws SQLException {
-        return list("SELECT id, name, spec::text, sealed_headers, NULL::uuid FROM http_endpoints ORDER BY name");
-    }
-
-    public List<Stored> sinks() throws SQLException {
-        return list("SELECT id, name, spec::text, NULL, database_id FROM sinks ORDER BY name");
-    }
-
-    private List<Stored> list(String sql) throws SQLException {
+    public List<Stored> list(Connection c, Kind kind) throws SQLException {
+        String parent = kind == Kind.SINK ? "database_id" : "NULL::uuid";
+        String sql = "SELECT id, name, spec::text, " + kind.sealedColumn + ", " + parent
+                + ", inserted_at, updated_at FROM " + kind.table + " ORDER BY inserted_at, id";
         List<Stored> out = new ArrayList<>();
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(sql);
+        try (PreparedStatement ps = c.prepareStatement(sql);
                 ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 out.add(new Stored(
@@ -194,10 +189,119 @@ public final class MetadataStore implements AutoCloseable {
                         rs.getString(2),
                         rs.getString(3),
                         rs.getString(4),
-                        rs.getObject(5, UUID.class)));
+                        rs.getObject(5, UUID.class),
+                        rs.getTimestamp(6).toInstant(),
+                        rs.getTimestamp(7).toInstant()));
             }
         }
         return out;
+    }
+
+    /** Inserts a resource; {@code parent} is a sink's database. */
+    public void insert(
+            Connection c, Kind kind, UUID id, String name, String spec, @Nullable String sealed, @Nullable UUID parent)
+            throws SQLException {
+        String sql = "INSERT INTO " + kind.table + " (id, name, spec_version, spec, " + kind.sealedColumn
+                + (kind == Kind.SINK ? ", database_id" : "") + ") VALUES (?, ?, ?, ?::jsonb, ?"
+                + (kind == Kind.SINK ? ", ?" : "") + ")";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, id);
+            ps.setString(2, name);
+            ps.setInt(3, SPEC_VERSION);
+            ps.setString(4, spec);
+            ps.setString(5, sealed);
+            if (kind == Kind.SINK) {
+                ps.setObject(6, parent);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Updates a resource by id; {@code updated_at} moves only when something changed. Sealed values are compared
+     * by plaintext by the caller: it passes the stored ciphertext back when the secret is unchanged.
+     */
+    public void update(
+            Connection c, Kind kind, UUID id, String name, String spec, @Nullable String sealed, @Nullable UUID parent)
+            throws SQLException {
+        String parentSet = kind == Kind.SINK ? ", database_id = ?" : "";
+        String parentCmp = kind == Kind.SINK ? ", database_id" : "";
+        String sql = "UPDATE " + kind.table + " SET name = ?, spec_version = ?, spec = ?::jsonb, " + kind.sealedColumn
+                + " = ?" + parentSet + ", updated_at = now() WHERE id = ? AND (name, spec, " + kind.sealedColumn
+                + parentCmp + ") IS DISTINCT FROM (?, ?::jsonb, ?" + (kind == Kind.SINK ? ", ?::uuid" : "") + ")";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, name);
+            ps.setInt(i++, SPEC_VERSION);
+            ps.setString(i++, spec);
+            ps.setString(i++, sealed);
+            if (kind == Kind.SINK) {
+                ps.setObject(i++, parent);
+            }
+            ps.setObject(i++, id);
+            ps.setString(i++, name);
+            ps.setString(i++, spec);
+            ps.setString(i++, sealed);
+            if (kind == Kind.SINK) {
+                ps.setObject(i, parent);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    public void delete(Connection c, Kind kind, UUID id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + kind.table + " WHERE id = ?")) {
+            ps.setObject(1, id);
+            ps.executeUpdate();
+        }
+    }
+
+    /** An API token: only its SHA-256 hash is stored. */
+    public record ApiKey(UUID id, String name, byte[] tokenHash, Instant insertedAt) {}
+
+    public List<ApiKey> apiKeys() throws SQLException {
+        List<ApiKey> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT id, name, token_hash, inserted_at FROM api_keys ORDER BY inserted_at, id");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new ApiKey(
+                        rs.getObject(1, UUID.class),
+                        rs.getString(2),
+                        rs.getBytes(3),
+                        rs.getTimestamp(4).toInstant()));
+            }
+        }
+        return out;
+    }
+
+    /** Inserts a key; false if its name is taken. */
+    public boolean insertApiKey(UUID id, String name, byte[] tokenHash) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO api_keys (id, name, token_hash) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+            ps.setObject(1, id);
+            ps.setString(2, name);
+            ps.setBytes(3, tokenHash);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public void deleteApiKeysNamed(String name) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM api_keys WHERE name = ?")) {
+            ps.setString(1, name);
+            ps.executeUpdate();
+        }
+    }
+
+    public boolean deleteApiKey(UUID id) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM api_keys WHERE id = ?")) {
+            ps.setObject(1, id);
+            return ps.executeUpdate() == 1;
+        }
     }
 
     /** Records the flush position last acknowledged to a database's slot. */

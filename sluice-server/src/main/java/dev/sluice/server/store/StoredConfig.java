@@ -10,12 +10,21 @@ import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.SourceFilter;
 import dev.sluice.server.config.TableConfig;
 import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.store.MetadataStore.Kind;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -23,15 +32,129 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Moves configuration between {@link SluiceConfig} records and the metadata store. Each resource is
- * stored as its sluice.yaml entry (JSON), so loading goes back through the same validating parser as
- * the file; secrets are sealed with the {@link SecretBox} and stored apart from the spec.
+ * Moves configuration between {@link SluiceConfig} records and the metadata store. Each resource is stored as its
+ * sluice.yaml entry (JSON), so loading goes back through the same validating parser as the file; secrets are
+ * sealed with the {@link SecretBox} and stored apart from the spec.
+ *
+ * <p>Every change, whether from the file at start, from the API or from {@code config/apply}, is made on a
+ * {@link Draft} (the whole configuration as a yaml-shaped document plus the id of each entry), validated as a
+ * whole, and saved in one transaction. Thread-safety: callers serialize {@link #save} (the API holds one lock).
  */
 public final class StoredConfig {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final String SOURCE = "configuration";
 
-    /** The configuration in the store, with the ids of its resources. */
-    public record Loaded(SluiceConfig config, Map<String, UUID> databaseIds, Map<String, UUID> sinkIds) {}
+    /** When a resource was created and last changed. */
+    public record Meta(UUID id, String name, Instant insertedAt, Instant updatedAt) {}
+
+    /** The configuration in the store, with the ids and timestamps of its resources. */
+    public record Loaded(SluiceConfig config, Draft draft, Map<Kind, List<Meta>> meta) {
+        public Map<String, UUID> databaseIds() {
+            return ids(Kind.DATABASE);
+        }
+
+        public Map<String, UUID> sinkIds() {
+            return ids(Kind.SINK);
+        }
+
+        public Map<String, UUID> ids(Kind kind) {
+            Map<String, UUID> out = new HashMap<>();
+            meta.get(kind).forEach(m -> out.put(m.name(), m.id()));
+            return out;
+        }
+
+        public @Nullable Meta meta(Kind kind, String name) {
+            for (Meta m : meta.get(kind)) {
+                if (m.name().equals(name)) {
+                    return m;
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
+     * An editable copy of the configuration: the yaml-shaped document with secrets in clear, and per section the
+     * id of each entry, or null for an entry not saved yet.
+     */
+    public static final class Draft {
+        private final ObjectNode doc;
+        private final Map<Kind, List<@Nullable UUID>> ids = new EnumMap<>(Kind.class);
+
+        Draft(ObjectNode doc) {
+            this.doc = doc;
+            for (Kind k : Kind.values()) {
+                if (!(doc.get(k.section) instanceof ArrayNode)) {
+                    doc.putArray(k.section);
+                }
+                ids.put(
+                        k,
+                        new ArrayList<>(Collections.nCopies(doc.get(k.section).size(), null)));
+            }
+        }
+
+        public Draft copy() {
+            Draft d = new Draft(doc.deepCopy());
+            ids.forEach((k, v) -> d.ids.put(k, new ArrayList<>(v)));
+            return d;
+        }
+
+        /** The whole document; do not add or remove entries through it (use {@link #put}/{@link #remove}). */
+        public ObjectNode document() {
+            return doc;
+        }
+
+        public ArrayNode section(Kind kind) {
+            return (ArrayNode) doc.get(kind.section);
+        }
+
+        public ObjectNode entry(Kind kind, int index) {
+            return (ObjectNode) section(kind).get(index);
+        }
+
+        public @Nullable UUID id(Kind kind, int index) {
+            return ids.get(kind).get(index);
+        }
+
+        /** The index of the entry with this id or name, or -1. */
+        public int indexOf(Kind kind, String idOrName) {
+            ArrayNode a = section(kind);
+            for (int i = 0; i < a.size(); i++) {
+                UUID id = ids.get(kind).get(i);
+                if (id != null && id.toString().equalsIgnoreCase(idOrName)) {
+                    return i;
+                }
+            }
+            for (int i = 0; i < a.size(); i++) {
+                if (a.get(i).get("name") instanceof JsonNode n
+                        && n.isString()
+                        && n.asString().equals(idOrName)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** Replaces the entry at {@code index}, or appends a new one when index is -1; returns its index. */
+        public int put(Kind kind, int index, ObjectNode spec) {
+            if (index < 0) {
+                section(kind).add(spec);
+                ids.get(kind).add(null);
+                return section(kind).size() - 1;
+            }
+            section(kind).set(index, spec);
+            return index;
+        }
+
+        public void remove(Kind kind, int index) {
+            section(kind).remove(index);
+            ids.get(kind).remove(index);
+        }
+
+        void setId(Kind kind, int index, UUID id) {
+            ids.get(kind).set(index, id);
+        }
+    }
 
     private final MetadataStore store;
     private final SecretBox secrets;
@@ -42,82 +165,230 @@ public final class StoredConfig {
     }
 
     /** Inserts or updates every resource of {@code config} by name. Resources not in it are kept. */
-    public void apply(SluiceConfig config) throws SQLException {
-        Map<String, UUID> dbIds = new HashMap<>();
-        for (DatabaseConfig d : config.databases()) {
-            String sealed = d.password() == null ? null : secrets.encrypt(d.password());
-            dbIds.put(d.name(), store.upsertDatabase(d.name(), databaseSpec(d).toString(), sealed));
+    public Loaded apply(SluiceConfig config) throws SQLException {
+        return save(merge(load().draft(), config, false));
+    }
+
+    /**
+     * The draft that results from applying {@code config} to {@code base} by name: entries it names are replaced,
+     * others are kept unless {@code prune}. A secret given as asterisks only (as exports and API responses show
+     * them) keeps the stored value.
+     */
+    public static Draft merge(Draft base, SluiceConfig config, boolean prune) {
+        Draft d = base.copy();
+        Map<Kind, List<ObjectNode>> incoming = new EnumMap<>(Kind.class);
+        incoming.put(
+                Kind.DATABASE,
+                config.databases().stream().map(StoredConfig::databaseDoc).toList());
+        incoming.put(
+                Kind.HTTP_ENDPOINT,
+                config.httpEndpoints().stream().map(StoredConfig::endpointDoc).toList());
+        incoming.put(
+                Kind.SINK, config.sinks().stream().map(StoredConfig::sinkDoc).toList());
+        for (Kind k : List.of(Kind.SINK, Kind.HTTP_ENDPOINT, Kind.DATABASE)) {
+            if (prune) {
+                Set<String> named = new HashSet<>();
+                incoming.get(k).forEach(n -> named.add(n.get("name").asString()));
+                for (int i = d.section(k).size() - 1; i >= 0; i--) {
+                    if (!named.contains(d.entry(k, i).get("name").asString())) {
+                        d.remove(k, i);
+                    }
+                }
+            }
         }
-        for (HttpEndpointConfig h : config.httpEndpoints()) {
-            String sealed = h.encryptedHeaders().isEmpty()
-                    ? null
-                    : secrets.encrypt(JSON.writeValueAsString(h.encryptedHeaders()));
-            store.upsertHttpEndpoint(h.name(), endpointSpec(h).toString(), sealed);
+        for (Kind k : Kind.values()) {
+            for (ObjectNode n : incoming.get(k)) {
+                int i = d.indexOf(k, n.get("name").asString());
+                if (i >= 0) {
+                    keepMaskedSecrets(n, d.entry(k, i));
+                }
+                d.put(k, i, n);
+            }
         }
-        for (MetadataStore.Stored d : store.databases()) {
-            dbIds.putIfAbsent(d.name(), d.id());
+        return d;
+    }
+
+    /** Whether a secret value is a mask from a response or an export, which means "keep the stored value". */
+    public static boolean isMask(@Nullable String value) {
+        return value != null && !value.isEmpty() && value.chars().allMatch(ch -> ch == '*');
+    }
+
+    /** Replaces masked secrets in {@code incoming} by the values in {@code existing}. */
+    public static void keepMaskedSecrets(ObjectNode incoming, @Nullable ObjectNode existing) {
+        if (incoming.get("password") instanceof JsonNode p && p.isString() && isMask(p.asString())) {
+            if (existing != null && existing.get("password") instanceof JsonNode old && old.isString()) {
+                incoming.set("password", old);
+            } else {
+                incoming.remove("password");
+            }
         }
-        for (SinkConfig s : config.sinks()) {
-            store.upsertSink(s.name(), dbIds.get(s.database()), sinkSpec(s).toString());
+        if (incoming.get("encrypted_headers") instanceof ObjectNode headers) {
+            JsonNode old = existing == null ? null : existing.get("encrypted_headers");
+            for (String name : List.copyOf(headers.propertyNames())) {
+                if (headers.get(name).isString() && isMask(headers.get(name).asString())) {
+                    JsonNode kept = old instanceof ObjectNode o ? o.get(name) : null;
+                    if (kept != null) {
+                        headers.set(name, kept);
+                    } else {
+                        headers.remove(name);
+                    }
+                }
+            }
         }
+    }
+
+    /** Checks a draft as a whole, exactly as a sluice.yaml file is checked. */
+    public static SluiceConfig validate(Draft draft) {
+        return ConfigLoader.parseTree(draft.document(), SOURCE);
+    }
+
+    /**
+     * Validates the draft and makes the store hold exactly it, in one transaction: entries with an id are updated,
+     * new ones inserted, and stored resources missing from the draft deleted.
+     *
+     * @throws dev.sluice.server.config.ConfigException if the draft is invalid (nothing is saved)
+     */
+    public Loaded save(Draft draft) throws SQLException {
+        SluiceConfig cfg = validate(draft);
+        store.inTransaction(c -> {
+            Map<Kind, Map<UUID, MetadataStore.Stored>> existing = new EnumMap<>(Kind.class);
+            for (Kind k : Kind.values()) {
+                Map<UUID, MetadataStore.Stored> byId = new HashMap<>();
+                store.list(c, k).forEach(s -> byId.put(s.id(), s));
+                existing.put(k, byId);
+            }
+            // Deletes first: constraints are deferred, so a name freed here may be taken below.
+            for (Kind k : List.of(Kind.SINK, Kind.HTTP_ENDPOINT, Kind.DATABASE)) {
+                Set<UUID> kept = new HashSet<>();
+                for (int i = 0; i < draft.section(k).size(); i++) {
+                    kept.add(draft.id(k, i));
+                }
+                for (UUID id : existing.get(k).keySet()) {
+                    if (!kept.contains(id)) {
+                        store.delete(c, k, id);
+                    }
+                }
+            }
+            Map<String, UUID> dbIds = new HashMap<>();
+            for (int i = 0; i < cfg.databases().size(); i++) {
+                DatabaseConfig d = cfg.databases().get(i);
+                UUID id = write(c, draft, Kind.DATABASE, i, d.name(), databaseSpec(d), d.password(), existing, null);
+                dbIds.put(d.name(), id);
+            }
+            for (int i = 0; i < cfg.httpEndpoints().size(); i++) {
+                HttpEndpointConfig h = cfg.httpEndpoints().get(i);
+                String secret = h.encryptedHeaders().isEmpty() ? null : JSON.writeValueAsString(h.encryptedHeaders());
+                write(c, draft, Kind.HTTP_ENDPOINT, i, h.name(), endpointSpec(h), secret, existing, null);
+            }
+            for (int i = 0; i < cfg.sinks().size(); i++) {
+                SinkConfig s = cfg.sinks().get(i);
+                write(c, draft, Kind.SINK, i, s.name(), sinkSpec(s), null, existing, dbIds.get(s.database()));
+            }
+            return null;
+        });
+        return load();
+    }
+
+    private UUID write(
+            Connection c,
+            Draft draft,
+            Kind kind,
+            int index,
+            String name,
+            ObjectNode spec,
+            @Nullable String secret,
+            Map<Kind, Map<UUID, MetadataStore.Stored>> existing,
+            @Nullable UUID parent)
+            throws SQLException {
+        UUID id = draft.id(kind, index);
+        MetadataStore.Stored old = id == null ? null : existing.get(kind).get(id);
+        // Sealing is randomized: keep the stored ciphertext when the secret did not change, so that an unchanged
+        // resource is not reported as updated.
+        String sealed = secret == null
+                ? null
+                : old != null && old.sealed() != null && secret.equals(secrets.decrypt(old.sealed()))
+                        ? old.sealed()
+                        : secrets.encrypt(secret);
+        if (old == null) {
+            id = id == null ? UUID.randomUUID() : id;
+            store.insert(c, kind, id, name, spec.toString(), sealed, parent);
+            draft.setId(kind, index, id);
+        } else {
+            store.update(c, kind, id, name, spec.toString(), sealed, parent);
+        }
+        return id;
     }
 
     /** Reads everything back, decrypting secrets, through the same validation as sluice.yaml. */
     public Loaded load() throws SQLException {
         ObjectNode doc = JSON.createObjectNode();
-        ArrayNode dbs = doc.putArray("databases");
-        Map<String, UUID> dbIds = new HashMap<>();
+        Map<Kind, List<Meta>> meta = new EnumMap<>(Kind.class);
         Map<UUID, String> dbNames = new HashMap<>();
-        for (MetadataStore.Stored d : store.databases()) {
-            ObjectNode spec = (ObjectNode) JSON.readTree(d.specJson());
-            if (d.sealed() != null) {
-                spec.put("password", secrets.decrypt(d.sealed()));
+        Map<Kind, List<UUID>> ids = new EnumMap<>(Kind.class);
+        for (Kind k : List.of(Kind.DATABASE, Kind.HTTP_ENDPOINT, Kind.SINK)) {
+            ArrayNode section = doc.putArray(k.section);
+            List<Meta> metas = new ArrayList<>();
+            List<UUID> kindIds = new ArrayList<>();
+            for (MetadataStore.Stored s : store.list(k)) {
+                ObjectNode spec = (ObjectNode) JSON.readTree(s.specJson());
+                switch (k) {
+                    case DATABASE -> {
+                        if (s.sealed() != null) {
+                            spec.put("password", secrets.decrypt(s.sealed()));
+                        }
+                        dbNames.put(s.id(), s.name());
+                    }
+                    case HTTP_ENDPOINT -> {
+                        if (s.sealed() != null) {
+                            spec.set("encrypted_headers", JSON.readTree(secrets.decrypt(s.sealed())));
+                        }
+                    }
+                    case SINK -> spec.put("database", dbNames.get(s.parent()));
+                }
+                section.add(spec);
+                metas.add(new Meta(s.id(), s.name(), s.insertedAt(), s.updatedAt()));
+                kindIds.add(s.id());
             }
-            dbs.add(spec);
-            dbIds.put(d.name(), d.id());
-            dbNames.put(d.id(), d.name());
+            meta.put(k, List.copyOf(metas));
+            ids.put(k, kindIds);
         }
-        ArrayNode eps = doc.putArray("http_endpoints");
-        for (MetadataStore.Stored h : store.httpEndpoints()) {
-            ObjectNode spec = (ObjectNode) JSON.readTree(h.specJson());
-            if (h.sealed() != null) {
-                spec.set("encrypted_headers", JSON.readTree(secrets.decrypt(h.sealed())));
+        Draft draft = new Draft(doc);
+        ids.forEach((k, list) -> {
+            for (int i = 0; i < list.size(); i++) {
+                draft.setId(k, i, list.get(i));
             }
-            eps.add(spec);
-        }
-        ArrayNode sinks = doc.putArray("sinks");
-        Map<String, UUID> sinkIds = new HashMap<>();
-        for (MetadataStore.Stored s : store.sinks()) {
-            ObjectNode spec = (ObjectNode) JSON.readTree(s.specJson());
-            spec.put("database", dbNames.get(s.parent()));
-            sinks.add(spec);
-            sinkIds.put(s.name(), s.id());
-        }
-        SluiceConfig config = ConfigLoader.parse(escapeDollars(doc).toString(), "metadata store", name -> null);
-        return new Loaded(config, dbIds, sinkIds);
+        });
+        SluiceConfig config = validate(draft);
+        return new Loaded(config, draft, meta);
     }
 
-    // Stored values are already substituted; keep a literal '$' literal when parsed again.
-    private static JsonNode escapeDollars(JsonNode node) {
-        if (node instanceof ObjectNode o) {
-            for (String key : List.copyOf(o.propertyNames())) {
-                o.set(key, escapeDollars(o.get(key)));
-            }
-            return o;
+    /** A database as a yaml entry, password included. */
+    public static ObjectNode databaseDoc(DatabaseConfig d) {
+        ObjectNode n = databaseSpec(d);
+        if (d.password() != null) {
+            n.put("password", d.password());
         }
-        if (node instanceof ArrayNode a) {
-            for (int i = 0; i < a.size(); i++) {
-                a.set(i, escapeDollars(a.get(i)));
-            }
-            return a;
-        }
-        if (node.isString() && node.asString().contains("$")) {
-            return JSON.getNodeFactory().stringNode(node.asString().replace("$", "$$"));
-        }
-        return node;
+        return n;
     }
 
-    static ObjectNode databaseSpec(DatabaseConfig d) {
+    /** An endpoint as a yaml entry, encrypted headers included. */
+    public static ObjectNode endpointDoc(HttpEndpointConfig h) {
+        ObjectNode n = endpointSpec(h);
+        if (!h.encryptedHeaders().isEmpty()) {
+            ObjectNode e = n.putObject("encrypted_headers");
+            h.encryptedHeaders().forEach(e::put);
+        }
+        return n;
+    }
+
+    /** A sink as a yaml entry, its database named. */
+    public static ObjectNode sinkDoc(SinkConfig s) {
+        ObjectNode n = sinkSpec(s);
+        n.put("database", s.database());
+        return n;
+    }
+
+    public static ObjectNode databaseSpec(DatabaseConfig d) {
         ObjectNode n = JSON.createObjectNode();
         n.put("name", d.name());
         n.put("hostname", d.hostname());
@@ -136,7 +407,7 @@ public final class StoredConfig {
         return n;
     }
 
-    static ObjectNode endpointSpec(HttpEndpointConfig h) {
+    public static ObjectNode endpointSpec(HttpEndpointConfig h) {
         ObjectNode n = JSON.createObjectNode();
         n.put("name", h.name());
         n.put("url", h.url().toString());
@@ -145,7 +416,7 @@ public final class StoredConfig {
         return n;
     }
 
-    static ObjectNode sinkSpec(SinkConfig s) {
+    public static ObjectNode sinkSpec(SinkConfig s) {
         ObjectNode n = JSON.createObjectNode();
         n.put("name", s.name());
         SourceFilter f = s.source();
@@ -183,6 +454,7 @@ public final class StoredConfig {
         n.put("message_grouping", s.messageGrouping());
         n.put("timestamp_format", s.timestampFormat().name().toLowerCase(Locale.ROOT));
         n.set("annotations", JSON.readTree(s.annotationsJson()));
+        n.put("load_shedding_policy", s.loadSheddingPolicy());
         return n;
     }
 

@@ -237,8 +237,9 @@ class ConfigErrorsTest {
                           type: kafka
                           hosts: localhost:9092
                         """))
-                .containsExactly("sluice.yaml:12:13: sinks[0].destination.type: unsupported destination type 'kafka';"
-                        + " supported types: webhook");
+                .containsExactly(
+                        "sluice.yaml:12:13: sinks[0].destination.type: destination type 'kafka' is not supported yet;"
+                                + " supported types: webhook");
     }
 
     @Test

@@ -1,0 +1,104 @@
+package dev.sluice.server.api;
+
+import dev.sluice.server.store.MetadataStore;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * API tokens: created with 256 random bits, shown once, stored as SHA-256 hashes, checked in constant time.
+ *
+ * <p>The hashes are cached in memory and reloaded on every change made through this class. Thread-safe.
+ */
+public final class ApiTokens {
+    static final String PREFIX = "sluice_";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A token just created: the only moment its value is known. */
+    public record Created(MetadataStore.ApiKey key, String token) {}
+
+    private final MetadataStore store;
+    private volatile List<MetadataStore.ApiKey> keys;
+
+    public ApiTokens(MetadataStore store) throws SQLException {
+        this.store = store;
+        this.keys = store.apiKeys();
+    }
+
+    /**
+     * Makes sure at least one token exists: {@code fromEnv} (SLUICE_API_TOKEN) when given, kept under the name
+     * {@code env}; otherwise, on the very first start only, a new token that is returned so the caller can print it
+     * once. Returns null when nothing has to be shown.
+     */
+    public @Nullable String bootstrap(@Nullable String fromEnv) throws SQLException {
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            byte[] hash = hash(fromEnv.strip());
+            if (keys.stream().noneMatch(k -> MessageDigest.isEqual(k.tokenHash(), hash))) {
+                store.deleteApiKeysNamed("env");
+                store.insertApiKey(UUID.randomUUID(), "env", hash);
+                reload();
+            }
+            return null;
+        }
+        if (!keys.isEmpty()) {
+            return null;
+        }
+        return create("bootstrap").token();
+    }
+
+    /** Whether {@code token} is a current API token. Takes the same time whichever key matches, if any. */
+    public boolean verify(@Nullable String token) {
+        if (token == null || token.isEmpty() || token.length() > 512) {
+            return false;
+        }
+        byte[] hash = hash(token);
+        boolean found = false;
+        for (MetadataStore.ApiKey k : keys) {
+            found |= MessageDigest.isEqual(k.tokenHash(), hash);
+        }
+        return found;
+    }
+
+    public List<MetadataStore.ApiKey> list() {
+        return keys;
+    }
+
+    /** Creates a token; null if the name is taken. */
+    public @Nullable Created create(String name) throws SQLException {
+        byte[] raw = new byte[32];
+        RANDOM.nextBytes(raw);
+        String token = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        UUID id = UUID.randomUUID();
+        if (!store.insertApiKey(id, name, hash(token))) {
+            return null;
+        }
+        reload();
+        MetadataStore.ApiKey key =
+                keys.stream().filter(k -> k.id().equals(id)).findFirst().orElseThrow();
+        return new Created(key, token);
+    }
+
+    public boolean delete(UUID id) throws SQLException {
+        boolean deleted = store.deleteApiKey(id);
+        reload();
+        return deleted;
+    }
+
+    private void reload() throws SQLException {
+        keys = store.apiKeys();
+    }
+
+    static byte[] hash(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

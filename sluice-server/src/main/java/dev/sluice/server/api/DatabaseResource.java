@@ -1,0 +1,149 @@
+package dev.sluice.server.api;
+
+import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.store.MetadataStore.Kind;
+import dev.sluice.server.store.StoredConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code /api/postgres_databases}: Sequin's shape, where the slot and publication are one entry of
+ * {@code replication_slots}; stored as the yaml's {@code slot} and {@code publication} blocks.
+ */
+final class DatabaseResource implements Resource {
+    private static final Set<String> READ_ONLY = Set.of("id", "use_local_tunnel", "queue_interval", "queue_target");
+    private static final List<String> CONNECTION_KEYS = List.of("hostname", "port", "database", "username", "password");
+    private static final List<String> SLOT_KEYS =
+            List.of("publication_name", "slot_name", "create_if_not_exists", "id", "status");
+
+    @Override
+    public Kind kind() {
+        return Kind.DATABASE;
+    }
+
+    @Override
+    public String label() {
+        return "postgres database";
+    }
+
+    @Override
+    public Set<String> readOnly() {
+        return READ_ONLY;
+    }
+
+    @Override
+    public ObjectNode render(StoredConfig.Loaded loaded, int index, boolean showSensitive) {
+        DatabaseConfig d = loaded.config().databases().get(index);
+        UUID id = loaded.draft().id(Kind.DATABASE, index);
+        ObjectNode n = Requests.JSON.createObjectNode();
+        n.put("id", String.valueOf(id));
+        n.put("name", d.name());
+        n.put("hostname", d.hostname());
+        n.put("port", d.port());
+        n.put("database", d.database());
+        n.put("username", d.username());
+        if (d.password() == null) {
+            n.putNull("password");
+        } else {
+            n.put("password", Obfuscate.secret(d.password(), showSensitive));
+        }
+        n.put("ssl", d.ssl());
+        n.put("ipv6", d.ipv6());
+        n.put("use_local_tunnel", false);
+        n.put("pool_size", d.poolSize());
+        n.put("queue_interval", 1000);
+        n.put("queue_target", 50);
+        ArrayNode slots = n.putArray("replication_slots");
+        slots.addObject()
+                .put("id", slotId(id).toString())
+                .put("publication_name", d.publication().name())
+                .put("slot_name", d.slot().name())
+                .put("status", "active")
+                .put("create_if_not_exists", d.slot().createIfNotExists());
+        return n;
+    }
+
+    /** A stable id for a database's one replication slot entry. */
+    static UUID slotId(@Nullable UUID databaseId) {
+        return UUID.nameUUIDFromBytes(("replication_slot:" + databaseId).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public ObjectNode toEntry(ObjectNode body, @Nullable ObjectNode existing, StoredConfig.Loaded loaded) {
+        ObjectNode entry = existing == null ? Requests.JSON.createObjectNode() : existing.deepCopy();
+        if (body.has("url") && existing != null) {
+            // A URL replaces the whole connection, so the stored parts must not linger beside it.
+            CONNECTION_KEYS.forEach(entry::remove);
+            entry.remove("ssl");
+        }
+        for (var e : body.properties()) {
+            String key = e.getKey();
+            if (READ_ONLY.contains(key)) {
+                continue;
+            }
+            if (key.equals("replication_slots")) {
+                slots(e.getValue(), entry);
+            } else {
+                entry.set(key, e.getValue());
+            }
+        }
+        StoredConfig.keepMaskedSecrets(entry, existing);
+        return entry;
+    }
+
+    private static void slots(JsonNode value, ObjectNode entry) {
+        if (value.isNull()) {
+            return;
+        }
+        if (!(value instanceof ArrayNode a)) {
+            throw ApiException.invalid("replication_slots", "expected an array, got " + Requests.kind(value));
+        }
+        if (a.size() != 1) {
+            throw ApiException.invalid(
+                    "replication_slots",
+                    "give exactly one {publication_name, slot_name}: Sluice reads one slot per database, got "
+                            + a.size());
+        }
+        if (!(a.get(0) instanceof ObjectNode slot)) {
+            throw ApiException.invalid("replication_slots[0]", "expected an object, got " + Requests.kind(a.get(0)));
+        }
+        for (String key : slot.propertyNames()) {
+            if (!SLOT_KEYS.contains(key)) {
+                throw ApiException.invalid(
+                        "replication_slots[0]." + key,
+                        "unknown field; accepted: publication_name, slot_name, create_if_not_exists");
+            }
+        }
+        ObjectNode s = entry.get("slot") instanceof ObjectNode o ? o : entry.putObject("slot");
+        ObjectNode p = entry.get("publication") instanceof ObjectNode o ? o : entry.putObject("publication");
+        entry.remove("slot_name");
+        entry.remove("publication_name");
+        if (slot.has("slot_name")) {
+            s.set("name", slot.get("slot_name"));
+        }
+        if (slot.has("publication_name")) {
+            p.set("name", slot.get("publication_name"));
+        }
+        if (slot.has("create_if_not_exists")) {
+            s.set("create_if_not_exists", slot.get("create_if_not_exists"));
+            p.set("create_if_not_exists", slot.get("create_if_not_exists"));
+        }
+    }
+
+    @Override
+    public String apiField(String entryPath) {
+        return switch (entryPath) {
+            case "slot.name", "slot_name" -> "replication_slots[0].slot_name";
+            case "publication.name", "publication_name" -> "replication_slots[0].publication_name";
+            case "slot.create_if_not_exists", "publication.create_if_not_exists" ->
+                "replication_slots[0].create_if_not_exists";
+            default -> entryPath;
+        };
+    }
+}

@@ -1,0 +1,186 @@
+package dev.sluice.server.api;
+
+import dev.sluice.core.Action;
+import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.server.config.SinkConfig;
+import dev.sluice.server.config.SinkStatus;
+import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.store.MetadataStore.Kind;
+import dev.sluice.server.store.StoredConfig;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code /api/sinks}: Sequin's sink consumer shape. The stored entry is the yaml's; responses add the read-only
+ * {@code id}, {@code health}, {@code active_backfills} and {@code status_info}.
+ */
+final class SinkResource implements Resource {
+    private static final Set<String> READ_ONLY =
+            Set.of("id", "health", "active_backfills", "status_info", "inserted_at", "updated_at");
+
+    private final Engine engine;
+
+    SinkResource(Engine engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.SINK;
+    }
+
+    @Override
+    public String label() {
+        return "sink";
+    }
+
+    @Override
+    public Set<String> readOnly() {
+        return READ_ONLY;
+    }
+
+    @Override
+    public ObjectNode render(StoredConfig.Loaded loaded, int index, boolean showSensitive) {
+        SinkConfig s = loaded.config().sinks().get(index);
+        UUID id = loaded.draft().id(Kind.SINK, index);
+        // The stored entry is already in the API's shape for most keys: start from it.
+        ObjectNode entry = StoredConfig.sinkSpec(s);
+        ObjectNode n = Requests.JSON.createObjectNode();
+        n.put("id", String.valueOf(id));
+        n.put("name", s.name());
+        n.put("status", s.status().name().toLowerCase(Locale.ROOT));
+        n.put("database", s.database());
+        ObjectNode source = n.putObject("source");
+        for (String key : new String[] {"include_schemas", "exclude_schemas", "include_tables", "exclude_tables"}) {
+            JsonNode v = entry.get("source").get(key);
+            source.set(key, v == null ? Requests.JSON.getNodeFactory().nullNode() : v);
+        }
+        n.set("tables", entry.get("tables"));
+        ArrayNode actions = n.putArray("actions");
+        for (Action a : s.actions()) {
+            actions.add(a.wireName());
+        }
+        ObjectNode destination = (ObjectNode) entry.get("destination");
+        if (s.destination() instanceof WebhookDestination w && w.directUrl() != null) {
+            destination.put("http_endpoint", w.directUrl().toString());
+        }
+        n.set("destination", destination);
+        n.put("filter", "none");
+        n.put("transform", "none");
+        n.put("enrichment", "none");
+        n.put("routing", "none");
+        n.put("message_grouping", s.messageGrouping());
+        n.put("batch_size", s.batchSize());
+        n.put("max_memory_mb", s.maxMemoryMb());
+        if (s.maxRetryCount() == null) {
+            n.putNull("max_retry_count");
+        } else {
+            n.put("max_retry_count", s.maxRetryCount());
+        }
+        n.put("load_shedding_policy", s.loadSheddingPolicy());
+        n.put("timestamp_format", s.timestampFormat().name().toLowerCase(Locale.ROOT));
+        n.set("annotations", entry.get("annotations"));
+        n.putArray("active_backfills");
+
+        DatabasePipeline.SinkStatus live = live(loaded, s, id);
+        n.set("health", health(s, live));
+        StoredConfig.Meta meta = loaded.meta(Kind.SINK, s.name());
+        ObjectNode info = n.putObject("status_info");
+        info.put("state", s.status().name().toLowerCase(Locale.ROOT));
+        info.put("created_at", meta == null ? null : meta.insertedAt().toString());
+        info.put("updated_at", meta == null ? null : meta.updatedAt().toString());
+        info.put("last_error", live == null ? null : live.lastError());
+        return n;
+    }
+
+    private DatabasePipeline.@Nullable SinkStatus live(StoredConfig.Loaded loaded, SinkConfig s, @Nullable UUID id) {
+        UUID dbId = loaded.databaseIds().get(s.database());
+        DatabasePipeline.Status status = dbId == null ? null : engine.status(dbId);
+        if (status == null) {
+            return null;
+        }
+        for (DatabasePipeline.SinkStatus ss : status.sinks()) {
+            if (ss.name().equals(s.name())) {
+                return ss;
+            }
+        }
+        return null;
+    }
+
+    private static ObjectNode health(SinkConfig s, DatabasePipeline.@Nullable SinkStatus live) {
+        ObjectNode h = Requests.JSON.createObjectNode();
+        h.put("name", "Consumer health");
+        ArrayNode checks = h.putArray("checks");
+        checks.addObject().put("name", "Sink configuration").put("status", "healthy");
+        String overall;
+        if (s.status() == SinkStatus.DISABLED) {
+            overall = "paused";
+            checks.addObject().put("name", "Messages delivered").put("status", "paused");
+        } else if (live == null) {
+            overall = "initializing";
+            checks.addObject().put("name", "Messages delivered").put("status", "initializing");
+        } else {
+            boolean failing = live.lastError() != null;
+            overall = s.status() == SinkStatus.PAUSED ? "paused" : failing ? "error" : "healthy";
+            ObjectNode delivery =
+                    checks.addObject().put("name", "Messages delivered").put("status", failing ? "error" : "healthy");
+            if (failing) {
+                delivery.put("error", live.lastError());
+            }
+            delivery.put("delivered", live.delivered());
+            delivery.put("discarded", live.discarded());
+            delivery.put("pending", live.queued());
+        }
+        h.put("status", overall);
+        return h;
+    }
+
+    @Override
+    public ObjectNode toEntry(ObjectNode body, @Nullable ObjectNode existing, StoredConfig.Loaded loaded) {
+        ObjectNode entry = existing == null ? Requests.JSON.createObjectNode() : existing.deepCopy();
+        for (var e : body.properties()) {
+            String key = e.getKey();
+            JsonNode value = e.getValue();
+            if (READ_ONLY.contains(key)) {
+                continue;
+            }
+            if (key.equals("database") && value.isString()) {
+                // By id or by name: the entry refers to databases by name.
+                int i = loaded.draft().indexOf(Kind.DATABASE, value.asString());
+                if (i >= 0) {
+                    value = loaded.draft().entry(Kind.DATABASE, i).get("name");
+                }
+            }
+            if (key.equals("destination")
+                    && value instanceof ObjectNode patch
+                    && entry.get("destination") instanceof ObjectNode old
+                    && (!patch.has("type") || patch.get("type").equals(old.get("type")))) {
+                // A partial destination in an update changes only the keys it gives.
+                ObjectNode merged = old.deepCopy();
+                patch.properties().forEach(p -> merged.set(p.getKey(), p.getValue()));
+                value = merged;
+            }
+            if (value.isNull() && (key.equals("max_retry_count") || key.equals("tables"))) {
+                entry.remove(key);
+                continue;
+            }
+            entry.set(key, value);
+        }
+        // Functions are not stored: "none", "" and null all mean none.
+        for (String f : new String[] {"filter", "transform", "enrichment", "routing"}) {
+            JsonNode v = entry.get(f);
+            if (v != null
+                    && (v.isNull()
+                            || v.isString()
+                                    && (v.asString().isBlank() || v.asString().equals("none")))) {
+                entry.remove(f);
+            }
+        }
+        return entry;
+    }
+}

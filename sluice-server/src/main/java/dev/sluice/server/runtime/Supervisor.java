@@ -1,0 +1,269 @@
+package dev.sluice.server.runtime;
+
+import dev.sluice.core.MessageContext;
+import dev.sluice.core.TableId;
+import dev.sluice.core.sink.Sink;
+import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.engine.RetryPolicy;
+import dev.sluice.engine.SinkSpec;
+import dev.sluice.engine.SinkState;
+import dev.sluice.postgres.replication.SourceSettings;
+import dev.sluice.server.api.Engine;
+import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.config.HttpEndpointConfig;
+import dev.sluice.server.config.SinkConfig;
+import dev.sluice.server.config.SinkStatus;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.config.TableConfig;
+import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.metrics.SluiceMetrics;
+import dev.sluice.server.store.MetadataStore;
+import dev.sluice.server.store.StoredConfig;
+import dev.sluice.sink.webhook.WebhookConfig;
+import dev.sluice.sink.webhook.WebhookSink;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs what the stored configuration says, and keeps running it as it changes: one {@link DatabasePipeline} per
+ * database with its sinks.
+ *
+ * <p>{@link #apply} compares the new configuration with what runs and changes only the difference: a new, changed
+ * or deleted sink is added to, reconfigured in or removed from its running pipeline (its queue survives a
+ * reconfiguration; other sinks are not touched); a database whose connection changed is restarted. Thread-safety:
+ * all methods are synchronized.
+ */
+final class Supervisor implements Engine, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+    private static final long MIB = 1024L * 1024;
+    private static final Duration BATCH_TIMEOUT = Duration.ofMillis(5);
+
+    /** What a running sink was built from: a change to either means a reconfiguration. */
+    private record SinkSource(SinkConfig config, @Nullable HttpEndpointConfig endpoint) {}
+
+    private static final class Running {
+        final DatabaseConfig config;
+        final DatabasePipeline pipeline;
+        final Map<UUID, SinkSource> sinks = new HashMap<>();
+
+        Running(DatabaseConfig config, DatabasePipeline pipeline) {
+            this.config = config;
+            this.pipeline = pipeline;
+        }
+    }
+
+    private final MetadataStore store;
+    private final SluiceMetrics metrics;
+    private final Map<UUID, Running> running = new LinkedHashMap<>();
+    private boolean started;
+
+    Supervisor(MetadataStore store, SluiceMetrics metrics) {
+        this.store = store;
+        this.metrics = metrics;
+    }
+
+    /** Starts the pipelines applied so far; later {@link #apply} calls start theirs at once. */
+    synchronized void start() {
+        started = true;
+        running.values().forEach(r -> r.pipeline.start());
+    }
+
+    synchronized List<DatabasePipeline> pipelines() {
+        return running.values().stream().map(r -> r.pipeline).toList();
+    }
+
+    @Override
+    public synchronized DatabasePipeline.@Nullable Status status(UUID databaseId) {
+        Running r = running.get(databaseId);
+        return r == null ? null : r.pipeline.status();
+    }
+
+    /** Makes the running pipelines match {@code loaded}. */
+    @Override
+    public synchronized void apply(StoredConfig.Loaded loaded) {
+        SluiceConfig cfg = loaded.config();
+        Map<String, UUID> dbIds = loaded.databaseIds();
+        Map<String, UUID> sinkIds = loaded.sinkIds();
+        Map<UUID, DatabaseConfig> wanted = new LinkedHashMap<>();
+        cfg.databases().forEach(d -> wanted.put(dbIds.get(d.name()), d));
+        Map<String, HttpEndpointConfig> endpoints = new HashMap<>();
+        cfg.httpEndpoints().forEach(e -> endpoints.put(e.name(), e));
+
+        for (var it = running.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            DatabaseConfig now = wanted.get(e.getKey());
+            if (now == null || !now.equals(e.getValue().config)) {
+                log.info(
+                        "database {}: {}",
+                        e.getValue().config.name(),
+                        now == null ? "removed; stopping its pipeline" : "connection changed; restarting its pipeline");
+                stop(e.getValue());
+                it.remove();
+            }
+        }
+        for (var e : wanted.entrySet()) {
+            UUID dbId = e.getKey();
+            DatabaseConfig d = e.getValue();
+            Map<UUID, SinkSource> desired = new LinkedHashMap<>();
+            Map<UUID, SinkConfig> configs = new HashMap<>();
+            for (SinkConfig s : cfg.sinks()) {
+                if (s.database().equals(d.name()) && s.status() != SinkStatus.DISABLED) {
+                    UUID id = sinkIds.get(s.name());
+                    desired.put(id, new SinkSource(s, endpointOf(s, endpoints)));
+                    configs.put(id, s);
+                }
+            }
+            Running r = running.get(dbId);
+            if (r == null) {
+                r = new Running(d, pipeline(d, dbId));
+                metrics.registerDatabase(r.pipeline);
+                for (var s : desired.entrySet()) {
+                    metrics.registerSink(s.getValue().config().name());
+                    r.pipeline.addSink(sinkSpec(s.getValue().config(), s.getKey(), d, dbId), sinkFor(s.getValue()));
+                    r.sinks.put(s.getKey(), s.getValue());
+                }
+                running.put(dbId, r);
+                if (started) {
+                    r.pipeline.start();
+                }
+                continue;
+            }
+            for (var it = r.sinks.entrySet().iterator(); it.hasNext(); ) {
+                var s = it.next();
+                if (!desired.containsKey(s.getKey())) {
+                    log.info(
+                            "sink {}: stopping (deleted or disabled)",
+                            s.getValue().config().name());
+                    r.pipeline.removeSink(s.getKey().toString());
+                    it.remove();
+                    if (!configs.containsKey(s.getKey())) {
+                        unregisterIfGone(s.getValue().config().name(), cfg);
+                    }
+                }
+            }
+            for (var s : desired.entrySet()) {
+                SinkSource before = r.sinks.get(s.getKey());
+                if (Objects.equals(before, s.getValue())) {
+                    continue;
+                }
+                SinkSpec spec = sinkSpec(s.getValue().config(), s.getKey(), d, dbId);
+                metrics.registerSink(s.getValue().config().name());
+                if (before == null) {
+                    log.info("sink {}: starting", s.getValue().config().name());
+                    r.pipeline.addSink(spec, sinkFor(s.getValue()));
+                } else {
+                    log.info(
+                            "sink {}: applying its new configuration",
+                            s.getValue().config().name());
+                    r.pipeline.updateSink(spec, sinkFor(s.getValue()));
+                    if (!before.config().name().equals(s.getValue().config().name())) {
+                        unregisterIfGone(before.config().name(), cfg);
+                    }
+                }
+                r.sinks.put(s.getKey(), s.getValue());
+            }
+        }
+    }
+
+    private void unregisterIfGone(String sinkName, SluiceConfig cfg) {
+        if (cfg.sinks().stream().noneMatch(s -> s.name().equals(sinkName))) {
+            metrics.unregisterSink(sinkName);
+        }
+    }
+
+    private void stop(Running r) {
+        r.pipeline.close();
+        metrics.unregisterDatabase(r.pipeline);
+    }
+
+    private DatabasePipeline pipeline(DatabaseConfig d, UUID dbId) {
+        SourceSettings settings = d.sourceSettings();
+        return new DatabasePipeline(
+                d.name(),
+                settings,
+                RetryPolicy.RECONNECT,
+                new PositionRecorder(store, dbId, d.slot().name()),
+                metrics);
+    }
+
+    private static @Nullable HttpEndpointConfig endpointOf(SinkConfig s, Map<String, HttpEndpointConfig> endpoints) {
+        return switch (s.destination()) {
+            case WebhookDestination w -> w.directUrl() == null ? endpoints.get(w.httpEndpoint()) : null;
+        };
+    }
+
+    static SinkSpec sinkSpec(SinkConfig s, UUID sinkId, DatabaseConfig d, UUID dbId) {
+        Map<TableId, List<String>> groups = new HashMap<>();
+        for (TableConfig t : s.tables()) {
+            if (!t.groupColumnNames().isEmpty()) {
+                groups.put(t.name(), t.groupColumnNames());
+            }
+        }
+        MessageContext ctx = new MessageContext(
+                sinkId.toString(),
+                s.name(),
+                s.annotationsJson(),
+                dbId.toString(),
+                d.name(),
+                "{}",
+                d.database(),
+                d.hostname(),
+                s.timestampFormat());
+        return new SinkSpec(
+                sinkId.toString(),
+                s.name(),
+                s.source()::matches,
+                s.actions(),
+                groups,
+                s.messageGrouping(),
+                s.batchSize(),
+                BATCH_TIMEOUT,
+                s.maxRetryCount(),
+                switch (s.status()) {
+                    case ACTIVE -> SinkState.ACTIVE;
+                    case PAUSED -> SinkState.PAUSED;
+                    case DISABLED -> SinkState.DISABLED;
+                },
+                ctx,
+                s.maxMemoryMb() * MIB);
+    }
+
+    private static Sink sinkFor(SinkSource source) {
+        return switch (source.config().destination()) {
+            case WebhookDestination w -> {
+                HttpEndpointConfig e = source.endpoint();
+                if (e == null) {
+                    yield new WebhookSink(new WebhookConfig(
+                            WebhookConfig.join(
+                                    Objects.requireNonNull(w.directUrl()).toString(), w.httpEndpointPath()),
+                            Map.of(),
+                            w.batch(),
+                            w.requestTimeout()));
+                }
+                Map<String, String> headers = new LinkedHashMap<>(e.headers());
+                headers.putAll(e.encryptedHeaders());
+                yield new WebhookSink(new WebhookConfig(
+                        WebhookConfig.join(e.url().toString(), w.httpEndpointPath()),
+                        headers,
+                        w.batch(),
+                        w.requestTimeout()));
+            }
+        };
+    }
+
+    @Override
+    public synchronized void close() {
+        List<Running> all = new ArrayList<>(running.values());
+        running.clear();
+        all.forEach(r -> r.pipeline.close());
+    }
+}
