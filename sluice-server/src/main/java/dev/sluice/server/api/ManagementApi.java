@@ -63,18 +63,16 @@ public final class ManagementApi {
     /** Adds the routes, the token check and the error rendering. */
     public void register(RoutesConfig r) {
         r.before("/api/*", this::authenticate);
-        r.get("/api/openapi.json", this::openApi);
-        crud(r, "/api/postgres_databases", databases);
-        crud(r, "/api/sinks", sinks);
-        crud(r, "/api/destinations/http_endpoints", endpoints);
-        r.post("/api/postgres_databases/{id}/test_connection", this::testConnection);
-        r.post("/api/postgres_databases/{id}/refresh_tables", this::refreshTables);
-        r.get("/api/api_keys", this::listKeys);
-        r.post("/api/api_keys", this::createKey);
-        r.delete("/api/api_keys/{id}", this::deleteKey);
-        r.post("/api/config/plan", ctx -> config(ctx, false));
-        r.post("/api/config/apply", ctx -> config(ctx, true));
-        r.get("/api/config/export", this::export);
+        for (Route route : routes()) {
+            switch (route.method()) {
+                case "GET" -> r.get(route.path(), route.handler());
+                case "POST" -> r.post(route.path(), route.handler());
+                case "PUT" -> r.put(route.path(), route.handler());
+                case "PATCH" -> r.patch(route.path(), route.handler());
+                case "DELETE" -> r.delete(route.path(), route.handler());
+                default -> throw new IllegalStateException(route.method());
+            }
+        }
         r.exception(ApiException.class, (e, ctx) -> ctx.status(e.status).json(e.body()));
         r.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} failed", ctx.method(), ctx.path(), e);
@@ -82,14 +80,35 @@ public final class ManagementApi {
         });
     }
 
-    private void crud(RoutesConfig r, String base, Resource res) {
-        r.get(base, ctx -> list(ctx, res));
-        r.post(base, ctx -> create(ctx, res));
-        r.get(base + "/{id}", ctx -> get(ctx, res));
-        Handler update = ctx -> update(ctx, res);
-        r.put(base + "/{id}", update);
-        r.patch(base + "/{id}", update);
-        r.delete(base + "/{id}", ctx -> delete(ctx, res));
+    /** One route of the API; the OpenAPI document is checked against this list. */
+    public record Route(String method, String path, Handler handler) {}
+
+    /** Every route, in the order of docs/api.md. */
+    public List<Route> routes() {
+        List<Route> out = new ArrayList<>();
+        out.add(new Route("GET", "/api/openapi.json", this::openApi));
+        crud(out, "/api/postgres_databases", databases);
+        out.add(new Route("POST", "/api/postgres_databases/{id_or_name}/test_connection", this::testConnection));
+        out.add(new Route("POST", "/api/postgres_databases/{id_or_name}/refresh_tables", this::refreshTables));
+        crud(out, "/api/sinks", sinks);
+        crud(out, "/api/destinations/http_endpoints", endpoints);
+        out.add(new Route("GET", "/api/api_keys", this::listKeys));
+        out.add(new Route("POST", "/api/api_keys", this::createKey));
+        out.add(new Route("DELETE", "/api/api_keys/{id_or_name}", this::deleteKey));
+        out.add(new Route("POST", "/api/config/plan", ctx -> config(ctx, false)));
+        out.add(new Route("POST", "/api/config/apply", ctx -> config(ctx, true)));
+        out.add(new Route("GET", "/api/config/export", this::export));
+        return out;
+    }
+
+    private void crud(List<Route> out, String base, Resource res) {
+        String one = base + "/{id_or_name}";
+        out.add(new Route("GET", base, ctx -> list(ctx, res)));
+        out.add(new Route("POST", base, ctx -> create(ctx, res)));
+        out.add(new Route("GET", one, ctx -> get(ctx, res)));
+        out.add(new Route("PUT", one, ctx -> update(ctx, res)));
+        out.add(new Route("PATCH", one, ctx -> update(ctx, res)));
+        out.add(new Route("DELETE", one, ctx -> delete(ctx, res)));
     }
 
     private void authenticate(Context ctx) {
@@ -136,7 +155,7 @@ public final class ManagementApi {
 
     private void get(Context ctx, Resource res) throws SQLException {
         StoredConfig.Loaded loaded = stored.load();
-        int i = find(loaded, res, ctx.pathParam("id"));
+        int i = find(loaded, res, ctx.pathParam("id_or_name"));
         ctx.json(res.render(loaded, i, Requests.flag(ctx, "show_sensitive")));
     }
 
@@ -166,7 +185,7 @@ public final class ManagementApi {
         String newName = checkName(body, false);
         synchronized (lock) {
             StoredConfig.Loaded loaded = stored.load();
-            int index = find(loaded, res, ctx.pathParam("id"));
+            int index = find(loaded, res, ctx.pathParam("id_or_name"));
             UUID id = loaded.draft().id(res.kind(), index);
             String oldName = name(loaded, res.kind(), index);
             if (newName != null && !newName.equals(oldName)) {
@@ -196,7 +215,7 @@ public final class ManagementApi {
     private void delete(Context ctx, Resource res) throws SQLException {
         synchronized (lock) {
             StoredConfig.Loaded loaded = stored.load();
-            int index = find(loaded, res, ctx.pathParam("id"));
+            int index = find(loaded, res, ctx.pathParam("id_or_name"));
             UUID id = loaded.draft().id(res.kind(), index);
             String name = name(loaded, res.kind(), index);
             List<String> users = switch (res.kind()) {
@@ -386,7 +405,7 @@ public final class ManagementApi {
 
     private void testConnection(Context ctx) throws SQLException {
         StoredConfig.Loaded loaded = stored.load();
-        int i = find(loaded, databases, ctx.pathParam("id"));
+        int i = find(loaded, databases, ctx.pathParam("id_or_name"));
         String reason = ConnectionCheck.check(loaded.config().databases().get(i), true);
         if (reason != null) {
             ctx.status(422).json(Map.of("success", false, "reason", reason, "summary", reason));
@@ -397,7 +416,7 @@ public final class ManagementApi {
 
     private void refreshTables(Context ctx) throws SQLException {
         StoredConfig.Loaded loaded = stored.load();
-        int i = find(loaded, databases, ctx.pathParam("id"));
+        int i = find(loaded, databases, ctx.pathParam("id_or_name"));
         DatabaseConfig d = loaded.config().databases().get(i);
         try {
             ctx.json(Map.of("success", true, "tables", ConnectionCheck.publishedTables(d)));
@@ -442,7 +461,7 @@ public final class ManagementApi {
     }
 
     private void deleteKey(Context ctx) throws SQLException {
-        String idOrName = ctx.pathParam("id");
+        String idOrName = ctx.pathParam("id_or_name");
         MetadataStore.ApiKey key = tokens.list().stream()
                 .filter(k ->
                         k.id().toString().equalsIgnoreCase(idOrName) || k.name().equals(idOrName))
