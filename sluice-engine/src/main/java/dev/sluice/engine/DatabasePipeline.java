@@ -190,7 +190,9 @@ public final class DatabasePipeline implements AutoCloseable {
      * delivery stops (a batch being retried is queued again at the head), the old sink is closed
      * unless {@code sink} is the same instance, and delivery resumes with the new ones unless the new
      * state is PAUSED. A sink closed here must not be passed again. DISABLED removes the sink (it stays
-     * listed as disabled); an absent or disabled sink is added.
+     * listed as disabled); an absent or disabled sink is added. Waits up to a few seconds for a delivery
+     * call in progress. If the new sink fails to start, the error propagates and the sink stays paused
+     * with its queue (holding the slot) until it is updated again or removed.
      */
     public synchronized void updateSink(SinkSpec spec, Sink sink) {
         checkOpen();

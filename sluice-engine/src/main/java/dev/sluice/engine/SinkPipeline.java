@@ -109,6 +109,7 @@ final class SinkPipeline {
 
     // Written holding this; paused and closed are read without it.
     private boolean started;
+    private boolean sinkStarted;
     private volatile boolean paused;
     private volatile boolean closed;
 
@@ -160,6 +161,7 @@ final class SinkPipeline {
         Config c = config;
         c.sink().start(new SinkContext(c.spec().id(), c.spec().name()));
         started = true;
+        sinkStarted = true;
         // A paused sink buffers up to the queue bound and holds its acknowledgement; nothing is delivered.
         paused = c.spec().state() == SinkState.PAUSED;
         if (!paused) {
@@ -191,7 +193,8 @@ final class SinkPipeline {
     /**
      * Replaces spec and sink, keeping the queue and the acknowledged position: stops the worker (see
      * {@link #pause}), closes the old sink unless {@code sink} is the same instance, starts the new one
-     * and a new worker unless the new state is PAUSED. Before {@link #start} it only swaps them.
+     * and a new worker unless the new state is PAUSED. Before {@link #start} it only swaps them. If the
+     * new sink's start throws, the pipeline stays paused, keeping its queue, and the error propagates.
      *
      * @throws IllegalArgumentException if the id differs or the new state is DISABLED (remove instead)
      */
@@ -210,6 +213,9 @@ final class SinkPipeline {
         Config next = new Config(spec, sink);
         if (!started) {
             config = next;
+            if (sink != old.sink()) {
+                closeQuietly(old);
+            }
             return;
         }
         stopWorker(grace, false);
@@ -217,7 +223,12 @@ final class SinkPipeline {
         config = next;
         if (sink != old.sink()) {
             closeQuietly(old);
+            sinkStarted = false;
+        }
+        if (!sinkStarted) {
+            // If this throws, the sink stays paused with its queue until the next reconfiguration.
             sink.start(new SinkContext(spec.id(), spec.name()));
+            sinkStarted = true;
         }
         if (spec.state() == SinkState.ACTIVE) {
             paused = false;

@@ -54,6 +54,9 @@ final class FakeSink implements Sink {
     final List<Batch> delivered = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedDeque<Outcome> script = new ConcurrentLinkedDeque<>();
     volatile @Nullable SinkContext startedWith;
+    /** Thrown by {@link #start} when set. */
+    volatile @Nullable RuntimeException startError;
+
     volatile boolean closed;
 
     /** The next {@code n} deliveries fail with a retriable error. */
@@ -79,6 +82,10 @@ final class FakeSink implements Sink {
 
     @Override
     public void start(SinkContext context) {
+        RuntimeException e = startError;
+        if (e != null) {
+            throw e;
+        }
         startedWith = context;
     }
 

@@ -1,6 +1,7 @@
 package dev.sluice.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
@@ -13,6 +14,7 @@ import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkContext;
+import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import java.time.Duration;
 import java.time.Instant;
@@ -481,6 +483,217 @@ class SinkPipelineTest {
                 .until(() -> sink.attempts.isEmpty() && p.acknowledgedLsn() == 0 && p.queuedMessages() == 1);
     }
 
+    // ---- runtime reconfiguration ----
+
+    @Test
+    void pause_holdsDeliveriesAndResumeDeliversThemInOrder() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, s -> s.batchSize = 2);
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+
+        p.pause(Duration.ofSeconds(1));
+        assertThat(p.state()).isEqualTo(SinkState.PAUSED);
+        List<Position> held = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Change c = insert(commitLsn(2), i, "b" + i);
+            p.enqueue(c);
+            held.add(c.position());
+        }
+        p.markCommit(endLsn(2));
+        eventually()
+                .during(Duration.ofMillis(100))
+                .until(() -> sink.deliveredMessages() == 1 && p.acknowledgedLsn() == endLsn(1));
+        assertThat(p.queuedMessages()).isEqualTo(5);
+
+        p.resume();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(2));
+        assertThat(p.state()).isEqualTo(SinkState.ACTIVE);
+        assertThat(sink.deliveredPositions().subList(1, 6)).containsExactlyElementsOf(held);
+        assertThat(sink.closed).as("pausing keeps the sink open").isFalse();
+    }
+
+    @Test
+    void pause_putsBatchInRetryBackAtQueueHeadWithItsCommitMarks() throws InterruptedException {
+        FakeSink sink = new FakeSink().failTimes(1_000);
+        SinkPipeline p = pipeline(sink, s -> s.batchSize = 10);
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        p.enqueue(insert(commitLsn(2), 0, "b"));
+        p.markCommit(endLsn(2));
+        p.start(); // queued before the worker runs, so they form one batch
+        eventually().until(() -> sink.attempts.size() >= 2); // the batch [a, mark1, b, mark2] is in retry
+        assertThat(p.queuedMessages()).isZero();
+
+        p.pause(Duration.ofSeconds(1));
+
+        assertThat(p.queuedMessages()).isEqualTo(2);
+        assertThat(p.acknowledgedLsn()).isZero();
+        p.enqueue(insert(commitLsn(3), 0, "c"));
+        p.markCommit(endLsn(3));
+        FakeSink healthy = new FakeSink();
+        p.reconfigure(spec(s -> s.batchSize = 1), healthy, Duration.ofSeconds(1));
+
+        // Batches of one: each mark taken back with the batch acknowledges its own transaction.
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(3));
+        assertThat(healthy.deliveredPositions())
+                .containsExactly(
+                        new Position(commitLsn(1), 0), new Position(commitLsn(2), 0), new Position(commitLsn(3), 0));
+        assertThat(healthy.delivered).extracting(Batch::size).containsExactly(1, 1, 1);
+    }
+
+    @Test
+    void pause_whileBatchIsFillingQueuesItsChangesAgain() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        eventually().until(() -> p.queuedMessages() == 0); // taken into a batch waiting for more
+
+        long before = System.nanoTime();
+        p.pause(Duration.ofSeconds(5));
+        assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(1));
+        assertThat(p.queuedMessages()).isEqualTo(1);
+
+        p.enqueue(insert(commitLsn(1), 1, "b"));
+        p.markCommit(endLsn(1));
+        p.resume();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.deliveredPositions())
+                .containsExactly(new Position(commitLsn(1), 0), new Position(commitLsn(1), 1));
+    }
+
+    @Test
+    void reconfigure_swapsSinkWhileRetryingAndNewSinkGetsEveryMessageOnceInOrder() throws InterruptedException {
+        FakeSink failing = new FakeSink().failTimes(1_000);
+        SinkPipeline p = started(failing, s -> s.batchSize = 3);
+        List<Position> all = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            Change c = insert(commitLsn(1), i, "x" + i);
+            p.enqueue(c);
+            all.add(c.position());
+        }
+        p.markCommit(endLsn(1));
+        eventually().until(() -> failing.attempts.size() >= 2);
+
+        FakeSink fresh = new FakeSink();
+        p.reconfigure(spec(s -> s.batchSize = 2), fresh, Duration.ofSeconds(1));
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(failing.closed).isTrue();
+        assertThat(failing.delivered).isEmpty();
+        assertThat(fresh.startedWith).isEqualTo(new SinkContext("s1", "orders-hook"));
+        assertThat(fresh.deliveredPositions()).containsExactlyElementsOf(all);
+        assertThat(fresh.delivered).extracting(Batch::size).containsExactly(2, 2, 2, 1);
+        assertThat(p.deliveredCount()).isEqualTo(7);
+    }
+
+    @Test
+    void reconfigure_abandonsDeliveryOutlastingGraceAndDeliversItAgainWithNewSink() throws InterruptedException {
+        FakeSink hung = new FakeSink();
+        FakeSink.Gate never = hung.block();
+        SinkPipeline p = started(hung, s -> {});
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        never.awaitEntered();
+
+        FakeSink fresh = new FakeSink();
+        p.reconfigure(spec(s -> {}), fresh, Duration.ofMillis(50));
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(fresh.deliveredPositions()).containsExactly(new Position(commitLsn(1), 0));
+        never.release(); // a late completion of the abandoned call changes nothing
+        assertThat(p.deliveredCount()).isEqualTo(1);
+    }
+
+    @Test
+    void reconfigure_toPausedAndBackWithSameSinkKeepsItOpen() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, s -> {});
+        p.reconfigure(spec(s -> s.state = SinkState.PAUSED), sink, Duration.ofSeconds(1));
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        eventually().during(Duration.ofMillis(50)).until(() -> sink.attempts.isEmpty());
+        assertThat(p.state()).isEqualTo(SinkState.PAUSED);
+
+        p.reconfigure(spec(s -> {}), sink, Duration.ofSeconds(1));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.closed).isFalse();
+        assertThat(sink.deliveredMessages()).isEqualTo(1);
+    }
+
+    @Test
+    void reconfigure_newSinkFailingToStartLeavesPipelinePausedWithItsQueue() throws InterruptedException {
+        FakeSink failing = new FakeSink().failTimes(1_000);
+        SinkPipeline p = started(failing, s -> {});
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> failing.attempts.size() >= 1);
+
+        FakeSink unreachable = new FakeSink();
+        unreachable.startError = new SinkException("connection refused", true);
+        assertThatThrownBy(() -> p.reconfigure(spec(s -> {}), unreachable, Duration.ofSeconds(1)))
+                .hasMessage("connection refused");
+        assertThat(p.state()).isEqualTo(SinkState.PAUSED);
+        assertThat(p.queuedMessages()).isEqualTo(1);
+
+        unreachable.startError = null; // the same instance, fixed, is started this time
+        p.reconfigure(spec(s -> {}), unreachable, Duration.ofSeconds(1));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(unreachable.deliveredPositions()).containsExactly(new Position(commitLsn(1), 0));
+    }
+
+    @Test
+    void reconfigure_routingFollowsTheNewSpec() throws InterruptedException {
+        SinkPipeline p = started(new FakeSink(), s -> s.tables = t -> true);
+        assertThat(p.accepts(ORDERS, Action.INSERT)).isTrue(); // cached for this spec
+
+        p.reconfigure(spec(s -> s.tables = t -> false), new FakeSink(), Duration.ofSeconds(1));
+        assertThat(p.accepts(ORDERS, Action.INSERT)).isFalse();
+    }
+
+    @Test
+    void remove_deliversNothingMoreClosesSinkAndReleasesWaitingReader() throws InterruptedException {
+        FakeSink sink = new FakeSink().failTimes(1_000);
+        SinkPipeline p = started(sink, s -> s.maxQueueBytes = 1024);
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.attempts.size() >= 1);
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try {
+                for (int i = 1; i < 100; i++) {
+                    p.enqueue(insert(commitLsn(2), i, "row-" + i));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        eventually().until(() -> reader.getState() == Thread.State.TIMED_WAITING);
+
+        p.remove(Duration.ofSeconds(1));
+
+        reader.join(Duration.ofSeconds(2));
+        assertThat(reader.isAlive())
+                .as("the reader is not blocked by a removed sink")
+                .isFalse();
+        assertThat(sink.closed).isTrue();
+        int attempts = sink.attempts.size();
+        eventually().during(Duration.ofMillis(50)).until(() -> sink.attempts.size() == attempts);
+        assertThat(p.acknowledgedLsn()).isZero();
+    }
+
+    @Test
+    void positionAt_onlyMovesTheAcknowledgementForward() {
+        SinkPipeline p = started(new FakeSink(), s -> {});
+        assertThat(p.positioned()).isFalse();
+        p.markCommit(endLsn(3));
+        p.positionAt(endLsn(2));
+        assertThat(p.positioned()).isTrue();
+        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(3));
+        p.positionAt(endLsn(4));
+        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(4));
+    }
+
     // ---- group ids ----
 
     @Test
@@ -575,10 +788,14 @@ class SinkPipelineTest {
         }
     }
 
-    private SinkPipeline pipeline(FakeSink sink, Consumer<SpecBuilder> customize, RetryPolicy retry) {
+    private static SinkSpec spec(Consumer<SpecBuilder> customize) {
         SpecBuilder b = new SpecBuilder();
         customize.accept(b);
-        SinkPipeline p = new SinkPipeline(b.build(), sink, retry);
+        return b.build();
+    }
+
+    private SinkPipeline pipeline(FakeSink sink, Consumer<SpecBuilder> customize, RetryPolicy retry) {
+        SinkPipeline p = new SinkPipeline(spec(customize), sink, retry);
         pipelines.add(p);
         return p;
     }
