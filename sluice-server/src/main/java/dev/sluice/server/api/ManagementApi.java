@@ -582,7 +582,8 @@ public final class ManagementApi {
 
     private static Map<String, JsonNode> byName(ArrayNode section) {
         Map<String, JsonNode> out = new LinkedHashMap<>();
-        section.forEach(e -> out.put(e.get("name").asString(), e));
+        // Through text and back, so that numbers compare by value (an int read back equals the long written).
+        section.forEach(e -> out.put(e.get("name").asString(), Requests.JSON.readTree(e.toString())));
         return out;
     }
 
