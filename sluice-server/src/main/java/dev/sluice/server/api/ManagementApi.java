@@ -506,9 +506,16 @@ public final class ManagementApi {
                         "send the sluice.yaml as 'Content-Type: application/yaml', or as JSON {\"yaml\": \"...\"}");
         }
         SluiceConfig file;
+        StoredConfig.Loaded current = stored.load();
         try {
-            // Values from a request are literal: the server's environment is not exposed through ${VAR}.
-            file = ConfigLoader.parse(yaml, "request", name -> null);
+            // The server's environment is not exposed through ${VAR}: every variable reads as unset, so a reference
+            // is an error and ${VAR:-default} takes its default. Sinks may refer to stored databases and endpoints.
+            file = ConfigLoader.parse(
+                    yaml,
+                    "request",
+                    name -> null,
+                    current.ids(Kind.DATABASE).keySet(),
+                    current.ids(Kind.HTTP_ENDPOINT).keySet());
         } catch (ConfigException e) {
             Map<String, List<String>> errors = new LinkedHashMap<>();
             for (ConfigException.Problem p : e.problems()) {

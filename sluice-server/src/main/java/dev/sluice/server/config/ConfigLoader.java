@@ -62,8 +62,21 @@ public final class ConfigLoader {
      * @throws ConfigException if the text is invalid; the message lists every problem
      */
     public static SluiceConfig parse(String yaml, String sourceName, Function<String, @Nullable String> env) {
+        return parse(yaml, sourceName, env, Set.of(), Set.of());
+    }
+
+    /**
+     * Like {@link #parse(String, String, Function)}, for a file applied on top of stored resources: its sinks may
+     * also refer to the databases and HTTP endpoints named in {@code knownDatabases} and {@code knownEndpoints}.
+     */
+    public static SluiceConfig parse(
+            String yaml,
+            String sourceName,
+            Function<String, @Nullable String> env,
+            Set<String> knownDatabases,
+            Set<String> knownEndpoints) {
         Problems problems = new Problems(sourceName);
-        return read(YamlReader.read(yaml, sourceName, env, problems), problems);
+        return read(YamlReader.read(yaml, sourceName, env, problems), problems, knownDatabases, knownEndpoints);
     }
 
     /**
@@ -75,10 +88,11 @@ public final class ConfigLoader {
      */
     public static SluiceConfig parseTree(tools.jackson.databind.JsonNode doc, String sourceName) {
         Problems problems = new Problems(sourceName);
-        return read(JsonTree.toYaml(doc, problems), problems);
+        return read(JsonTree.toYaml(doc, problems), problems, Set.of(), Set.of());
     }
 
-    private static SluiceConfig read(@Nullable YamlNode root, Problems problems) {
+    private static SluiceConfig read(
+            @Nullable YamlNode root, Problems problems, Set<String> knownDatabases, Set<String> knownEndpoints) {
         if (root == null) {
             problems.throwIfAny();
             return SluiceConfig.empty();
@@ -105,6 +119,8 @@ public final class ConfigLoader {
         List<YamlNode> sinkNodes = section(top, "sinks", problems);
         Set<String> databaseNames = uniqueNames(databaseNodes, "databases", "database", problems);
         Set<String> endpointNames = uniqueNames(endpointNodes, "http_endpoints", "HTTP endpoint", problems);
+        databaseNames.addAll(knownDatabases);
+        endpointNames.addAll(knownEndpoints);
         uniqueNames(sinkNodes, "sinks", "sink", problems);
 
         List<DatabaseConfig> databases = new ArrayList<>();

@@ -170,6 +170,15 @@ class ApiConfigIT {
         // Without prune, a file that no longer names a sink keeps it.
         assertThat(changes(api.send("POST", "/api/config/plan", base, "application/yaml")))
                 .isEmpty();
+        // A file may hold just a sink that refers to a stored database.
+        String onlySink = """
+                sinks:
+                  - name: lone-sink
+                    database: prune-db
+                    destination: {type: webhook, http_endpoint: "https://example.com/c"}
+                """;
+        assertThat(changes(api.send("POST", "/api/config/plan", onlySink, "application/yaml")))
+                .containsExactly("create sink lone-sink");
         ApiClient.Reply pruned = api.send("POST", "/api/config/plan?prune=true", base, "application/yaml");
         assertThat(changes(pruned)).contains("delete sink prune-me");
         assertThat(changes(pruned)).doesNotContain("delete sink keep-me");

@@ -142,4 +142,138 @@ class ApiIT {
         assertThat(api.get("/api/sinks/does-not-exist").get("summary").asString())
                 .contains("does-not-exist");
     }
+
+    @Test
+    void databaseCreate_checksTheConnectionFirst_andAnswers422WithTheReason() {
+        String db = ApiServer.PG.createDatabase("connchk");
+        int closedPort = dev.sluice.testkit.FreePort.find();
+        ApiClient.Reply unreachable = api.post(
+                "/api/postgres_databases",
+                ApiServer.databaseJson("unreachable", db, "u_slot")
+                        .replace("\"port\": " + ApiServer.PG.port(), "\"port\": " + closedPort));
+        assertThat(unreachable.status()).as(unreachable.text()).isEqualTo(422);
+        assertThat(unreachable.get("summary").asString()).contains(String.valueOf(closedPort));
+        assertThat(unreachable.get("validation_errors").has("connection")).isTrue();
+
+        ApiClient.Reply noDb =
+                api.post("/api/postgres_databases", ApiServer.databaseJson("no-db", "no_such_database_x", "n_slot"));
+        assertThat(noDb.status()).as(noDb.text()).isEqualTo(422);
+        assertThat(noDb.get("summary").asString()).contains("no_such_database_x");
+
+        ApiServer.PG.execute(db, "DROP ROLE IF EXISTS plain_user", "CREATE ROLE plain_user LOGIN");
+        ApiClient.Reply noReplication = api.post(
+                "/api/postgres_databases",
+                ApiServer.databaseJson("no-repl", db, "r_slot").replace("\"postgres\"", "\"plain_user\""));
+        assertThat(noReplication.status()).as(noReplication.text()).isEqualTo(422);
+        assertThat(noReplication.get("summary").asString()).contains("REPLICATION");
+
+        ApiClient.Reply missingSlot = api.post("/api/postgres_databases", """
+                {"name": "no-slot", "hostname": "localhost", "port": %d, "database": "%s", "username": "postgres",
+                 "ssl": false, "replication_slots": [{"publication_name": "nopub", "slot_name": "noslot"}]}""".formatted(ApiServer.PG.port(), db));
+        assertThat(missingSlot.status()).as(missingSlot.text()).isEqualTo(422);
+        assertThat(missingSlot.get("summary").asString()).contains("nopub");
+        for (String name : List.of("unreachable", "no-db", "no-repl", "no-slot")) {
+            assertThat(api.get("/api/postgres_databases/" + name).status())
+                    .as("nothing saved")
+                    .isEqualTo(404);
+        }
+    }
+
+    @Test
+    void testConnectionAndRefreshTables() {
+        String db = ApiServer.PG.createDatabase("conntest");
+        ApiServer.PG.execute(db, "CREATE TABLE listed (id int PRIMARY KEY)");
+        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("conn-db", db, "conn_slot"))
+                        .status())
+                .isEqualTo(201);
+        ApiClient.Reply ok = api.post("/api/postgres_databases/conn-db/test_connection", null);
+        assertThat(ok.status()).as(ok.text()).isEqualTo(200);
+        assertThat(ok.get("success").asBoolean()).isTrue();
+        ApiClient.Reply tables = api.post("/api/postgres_databases/conn-db/refresh_tables", null);
+        assertThat(tables.status()).as(tables.text()).isEqualTo(200);
+        assertThat(tables.get("tables").toString()).contains("public.listed");
+        assertThat(api.post("/api/postgres_databases/nope/test_connection", null)
+                        .status())
+                .isEqualTo(404);
+        assertThat(api.post("/api/postgres_databases/nope/refresh_tables", null).status())
+                .isEqualTo(404);
+        // Broken afterwards (no new connections allowed): a 422 with the reason.
+        ApiServer.PG.execute("postgres", "ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+        try {
+            ApiClient.Reply broken = api.post("/api/postgres_databases/conn-db/test_connection", null);
+            assertThat(broken.status()).as(broken.text()).isEqualTo(422);
+            assertThat(broken.get("success").asBoolean()).isFalse();
+            assertThat(broken.get("reason").asString()).contains(db);
+        } finally {
+            ApiServer.PG.execute("postgres", "ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+        }
+    }
+
+    @Test
+    void conflicts_nameTakenAndResourceInUse() {
+        String db = ApiServer.PG.createDatabase("conflict");
+        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("c-db", db, "c_slot"))
+                        .status())
+                .isEqualTo(201);
+        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("c-db", db, "c_slot"))
+                        .status())
+                .isEqualTo(409);
+        assertThat(api.post("/api/destinations/http_endpoints", "{\"name\": \"c-ep\", \"url\": \"https://e.com\"}")
+                        .status())
+                .isEqualTo(201);
+        assertThat(api.post("/api/sinks", """
+                        {"name": "c-sink", "database": "c-db", "status": "paused",
+                         "destination": {"type": "webhook", "http_endpoint": "c-ep"}}""").status()).isEqualTo(201);
+        ApiClient.Reply inUse = api.delete("/api/postgres_databases/c-db");
+        assertThat(inUse.status()).as(inUse.text()).isEqualTo(409);
+        assertThat(inUse.get("summary").asString()).contains("c-sink");
+        assertThat(api.delete("/api/destinations/http_endpoints/c-ep").status()).isEqualTo(409);
+        // Renaming the endpoint carries its sinks along.
+        assertThat(api.patch("/api/destinations/http_endpoints/c-ep", "{\"name\": \"c-ep-2\"}")
+                        .status())
+                .isEqualTo(200);
+        assertThat(api.get("/api/sinks/c-sink")
+                        .get("destination")
+                        .get("http_endpoint")
+                        .asString())
+                .isEqualTo("c-ep-2");
+        assertThat(api.patch("/api/sinks/c-sink", "{\"name\": \"c-db\"}").status())
+                .as("names are unique per kind only")
+                .isEqualTo(200);
+        assertThat(api.delete("/api/sinks/c-db").status()).isEqualTo(200);
+        assertThat(api.delete("/api/postgres_databases/c-db").status()).isEqualTo(200);
+    }
+
+    @Test
+    void lists_paginateWithLimitAndCursor() {
+        for (int i = 0; i < 5; i++) {
+            assertThat(api.post(
+                                    "/api/destinations/http_endpoints",
+                                    "{\"name\": \"page-" + i + "\", \"url\": \"https://e.com/" + i + "\"}")
+                            .status())
+                    .isEqualTo(201);
+        }
+        List<String> seen = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        do {
+            ApiClient.Reply page =
+                    api.get("/api/destinations/http_endpoints?limit=2" + (after == null ? "" : "&after=" + after));
+            assertThat(page.status()).as(page.text()).isEqualTo(200);
+            assertThat(page.get("data").size()).isLessThanOrEqualTo(2);
+            page.get("data").forEach(e -> seen.add(e.get("name").asString()));
+            after = page.get("next_cursor").isNull()
+                    ? null
+                    : page.get("next_cursor").asString();
+            pages++;
+        } while (after != null && pages < 20);
+        List<String> all = new ArrayList<>();
+        ApiClient.Reply full = api.get("/api/destinations/http_endpoints");
+        assertThat(full.body().has("next_cursor")).isFalse();
+        full.get("data").forEach(e -> all.add(e.get("name").asString()));
+        assertThat(seen).isEqualTo(all).contains("page-0", "page-4");
+        assertThat(api.get("/api/sinks?limit=0").status()).isEqualTo(422);
+        assertThat(api.get("/api/sinks?limit=abc").status()).isEqualTo(422);
+        assertThat(api.get("/api/sinks?after=garbage").status()).isEqualTo(422);
+    }
 }
