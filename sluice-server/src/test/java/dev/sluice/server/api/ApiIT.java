@@ -50,6 +50,29 @@ class ApiIT {
     }
 
     @Test
+    void everyRouteOfTheApi_needsAValidToken() {
+        ApiClient anonymous = api.withToken(null);
+        ApiClient wrong = api.withToken("sluice_not_a_token");
+        int checked = 0;
+        for (ManagementApi.Route route : new ManagementApi(null, null, null).routes()) {
+            if (route.path().equals("/api/openapi.json")) {
+                continue;
+            }
+            String path = route.path().replace("{id_or_name}", "x");
+            String body = route.method().equals("GET") || route.method().equals("DELETE") ? null : "{}";
+            String type = body == null ? null : "application/json";
+            assertThat(anonymous.send(route.method(), path, body, type).status())
+                    .as(route.method() + " " + path)
+                    .isEqualTo(401);
+            assertThat(wrong.send(route.method(), path, body, type).status())
+                    .as(route.method() + " " + path)
+                    .isEqualTo(401);
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(20);
+    }
+
+    @Test
     void database_createGetListUpdateDelete() {
         String db = ApiServer.PG.createDatabase("apidb");
         ApiClient.Reply created =
