@@ -36,6 +36,8 @@ record Health(boolean healthy, Map<String, Object> body) {
             m.put("healthy", ok);
             m.put("last_error", s.lastError());
             m.put("acknowledged_lsn", new Lsn(s.acknowledgedLsn()).toString());
+            long lag = p.slotLagBytes();
+            m.put("slot_lag_bytes", lag < 0 ? null : lag);
             m.put("sinks", sinks);
             dbs.add(m);
         }
