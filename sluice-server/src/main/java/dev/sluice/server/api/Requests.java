@@ -8,6 +8,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
@@ -62,7 +63,39 @@ final class Requests {
         if (!(node instanceof ObjectNode o)) {
             throw ApiException.badRequest("the request body must be a JSON object, got " + kind(node));
         }
+        String nul = nul(o, "");
+        if (nul != null) {
+            // Postgres (jsonb and text) cannot store U+0000; refuse it here rather than fail when saving.
+            throw ApiException.invalid(nul.isEmpty() ? "body" : nul, "must not contain the NUL character (\\u0000)");
+        }
         return o;
+    }
+
+    /** The path of the first key or string containing U+0000, or null. */
+    private static @Nullable String nul(JsonNode node, String path) {
+        if (node.isString()) {
+            return node.asString().indexOf('\u0000') >= 0 ? path : null;
+        }
+        if (node instanceof ObjectNode o) {
+            for (var e : o.properties()) {
+                String p = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+                if (e.getKey().indexOf('\u0000') >= 0) {
+                    return clip(p);
+                }
+                String found = nul(e.getValue(), p);
+                if (found != null) {
+                    return clip(found);
+                }
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String found = nul(node.get(i), path + "[" + i + "]");
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
     }
 
     /** Like {@link #object}, but an absent body is an empty object (for actions that take optional input). */

@@ -19,6 +19,9 @@ final class HttpEndpointSection {
             "local", "local tunnel endpoints are not supported; give 'url: http://localhost:<port>/<path>' instead",
             "path",
                     "'path' belongs to Sequin's local tunnel endpoints, which are not supported; put the path in 'url'");
+    /** Headers the webhook sink's HTTP client sets itself (as WebhookConfig refuses them). */
+    private static final Set<String> RESTRICTED = Set.of("connection", "content-length", "expect", "host", "upgrade");
+
     private static final List<String> HEADER_ITEM_KEYS = List.of("key", "value");
     /** RFC 9110 token characters. */
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
@@ -121,6 +124,10 @@ final class HttpEndpointSection {
             problems.add(nameMark, path, "invalid header name '" + name + "'");
             return;
         }
+        if (RESTRICTED.contains(name.toLowerCase(Locale.ROOT))) {
+            problems.add(nameMark, path, "header '" + name + "' is set by the HTTP client and cannot be configured");
+            return;
+        }
         YamlNode.Mark first = seen.putIfAbsent(name.toLowerCase(Locale.ROOT), nameMark);
         if (first != null) {
             problems.add(nameMark, path, "header '" + name + "' is already given at line " + first.line());
@@ -135,6 +142,13 @@ final class HttpEndpointSection {
         }
         if (s.value().indexOf('\r') >= 0 || s.value().indexOf('\n') >= 0) {
             problems.add(value.mark(), path, "header values cannot contain line breaks");
+            return;
+        }
+        // The webhook sink's own check (WebhookConfig), made here so that the store never holds a header the sink
+        // then refuses. The value stays out of the message: it may be a credential.
+        if (s.value().chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f || c > 0xff)) {
+            problems.add(
+                    value.mark(), path, "header values may contain only tab, visible ASCII and Latin-1 characters");
             return;
         }
         out.put(name, s.value());

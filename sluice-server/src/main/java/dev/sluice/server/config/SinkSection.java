@@ -243,7 +243,11 @@ final class SinkSection {
                 continue;
             }
             TableId id = tableId(t, "name", t.requiredString("name"));
-            List<String> columns = nonEmpty(t, "group_column_names", t.stringList("group_column_names"));
+            List<String> columns = t.stringList("group_column_names");
+            if (columns != null && columns.isEmpty()) {
+                // As responses and the store write "no grouping columns" (the default, the primary key).
+                columns = null;
+            }
             if (columns != null && !grouping) {
                 t.problem("group_column_names", "cannot be used with message_grouping: false");
             }

@@ -55,6 +55,9 @@ final class YamlReader {
             throw e;
         } catch (YamlEngineException e) {
             throw Problems.single(source, "YAML error: " + e.getMessage());
+        } catch (StackOverflowError e) {
+            // snakeyaml-engine parses nested collections recursively and has no depth limit; its state is dropped.
+            throw Problems.single(source, "YAML error: collections nested too deeply");
         }
         return root.map(node -> new YamlReader(env, problems).convert(node, "", 0))
                 .orElse(null);
