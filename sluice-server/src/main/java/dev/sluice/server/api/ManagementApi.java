@@ -44,6 +44,7 @@ public final class ManagementApi {
     private static final Logger log = LoggerFactory.getLogger(ManagementApi.class);
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final int MAX_LIMIT = 1000;
+    private static final String ERROR_RENDERED = "sluice.error-rendered";
 
     private final StoredConfig stored;
     private final ApiTokens tokens;
@@ -73,7 +74,15 @@ public final class ManagementApi {
                 default -> throw new IllegalStateException(route.method());
             }
         }
-        r.exception(ApiException.class, (e, ctx) -> ctx.status(e.status).json(e.body()));
+        r.exception(ApiException.class, (e, ctx) -> {
+            ctx.attribute(ERROR_RENDERED, true);
+            ctx.status(e.status).json(e.body());
+        });
+        r.error(404, "*", ctx -> {
+            if (ctx.attribute(ERROR_RENDERED) == null) {
+                ctx.json(Map.of("summary", "no route " + ctx.method() + " " + Requests.clip(ctx.path())));
+            }
+        });
         r.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} failed", ctx.method(), ctx.path(), e);
             ctx.status(500).json(Map.of("summary", "internal error; see the server log"));

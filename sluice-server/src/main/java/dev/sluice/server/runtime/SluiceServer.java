@@ -127,6 +127,8 @@ public final class SluiceServer implements AutoCloseable {
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.jsonMapper(new JavalinJackson3(JsonMapper.builder().build(), false));
+            c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            c.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new JsonErrorHandler()));
             api.register(c.routes);
             c.routes.get("/health", ctx -> {
                 Health h = Health.of(supervisor.pipelines());

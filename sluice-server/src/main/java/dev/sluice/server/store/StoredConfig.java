@@ -250,6 +250,14 @@ public final class StoredConfig {
      */
     public Loaded save(Draft draft) throws SQLException {
         SluiceConfig cfg = validate(draft);
+        // What is stored is the canonical form, not the draft: make sure it reads back, so that no edit can leave
+        // the store unloadable.
+        try {
+            validate(merge(new Draft(JSON.createObjectNode()), cfg, false));
+        } catch (dev.sluice.server.config.ConfigException e) {
+            throw new IllegalStateException(
+                    "refusing to store a configuration that would not load: " + e.getMessage(), e);
+        }
         store.inTransaction(c -> {
             Map<Kind, Map<UUID, MetadataStore.Stored>> existing = new EnumMap<>(Kind.class);
             for (Kind k : Kind.values()) {
