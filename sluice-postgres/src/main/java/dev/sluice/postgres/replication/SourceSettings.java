@@ -43,7 +43,10 @@ public record SourceSettings(
 
     public String jdbcUrl() {
         String h = ipv6 && host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
-        return "jdbc:postgresql://" + h + ":" + port + "/" + database;
+        // Encoded, so that a database name can never add driver parameters ("db?socketFactory=...") or path parts.
+        return "jdbc:postgresql://" + h + ":" + port + "/"
+                + java.net.URLEncoder.encode(database, java.nio.charset.StandardCharsets.UTF_8)
+                        .replace("+", "%20");
     }
 
     /** Never shows the password: records print every component by default. */
