@@ -55,17 +55,7 @@ class ApiContractIT {
     @AfterAll
     static void stop() {
         server.close();
-        // Slots outlive their database resource; the shared test Postgres has a limited number of them.
-        for (String[] s : slots) {
-            try {
-                ApiServer.PG.execute(
-                        s[0],
-                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '"
-                                + s[1] + "'");
-            } catch (RuntimeException ignored) {
-                // best effort
-            }
-        }
+        ApiServer.dropSlots(slots);
     }
 
     // ---- postgres_databases ------------------------------------------------------------------------------

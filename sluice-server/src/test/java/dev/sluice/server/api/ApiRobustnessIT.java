@@ -61,16 +61,7 @@ class ApiRobustnessIT {
     @AfterAll
     static void stop() {
         server.close();
-        for (String[] s : slots) {
-            try {
-                ApiServer.PG.execute(
-                        s[0],
-                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '"
-                                + s[1] + "'");
-            } catch (RuntimeException ignored) {
-                // best effort: the shared test Postgres has a limited number of slots
-            }
-        }
+        ApiServer.dropSlots(slots);
     }
 
     // ---- per-route checks ------------------------------------------------------------------------------------

@@ -47,6 +47,20 @@ final class ApiServer implements AutoCloseable {
                                         "create_if_not_exists": true}]}""".formatted(name, PG.port(), db, slot, slot);
     }
 
+    /** Drops the given {database, slot} pairs: slots outlive their resources, and the shared Postgres has few. */
+    static void dropSlots(Iterable<String[]> slots) {
+        for (String[] s : slots) {
+            try {
+                PG.execute(
+                        s[0],
+                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '"
+                                + s[1] + "'");
+            } catch (RuntimeException ignored) {
+                // best effort
+            }
+        }
+    }
+
     @Override
     public void close() {
         server.close();
