@@ -68,7 +68,9 @@ public final class DatabasePipeline implements AutoCloseable {
     // How long a runtime change waits for a delivery call in progress before abandoning it.
     private static final Duration RECONFIGURE_GRACE = Duration.ofSeconds(5);
     private static final long LAG_REFRESH_NANOS = Duration.ofSeconds(5).toNanos();
-    private static final String LAG_QUERY = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)"
+    // A standby has no current WAL position of its own: there the lag is measured against what it has replayed.
+    private static final String LAG_QUERY = "SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery()"
+            + " THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, confirmed_flush_lsn)"
             + " FROM pg_replication_slots WHERE slot_name = ?";
 
     /** Lifecycle of the reader, as shown in health. */

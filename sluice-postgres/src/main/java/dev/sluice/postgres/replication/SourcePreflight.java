@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SourcePreflight {
     private static final Logger log = LoggerFactory.getLogger(SourcePreflight.class);
+    private static final java.time.Duration REPLAY_WAIT = java.time.Duration.ofSeconds(30);
 
     /** A published table whose UPDATE and DELETE Postgres cannot replicate as configured. */
     public record KeylessTable(TableId table, char replicaIdentity) {
@@ -41,11 +43,104 @@ public final class SourcePreflight {
         try {
             checkWalLevel(c, s);
             checkRole(c, s);
-            ensurePublication(c, s);
-            ensureSlot(c, s);
+            if (flag(c, "SELECT pg_is_in_recovery()")) {
+                checkStandby(c, s);
+                SourceSettings ps = java.util.Objects.requireNonNull(s.primary());
+                try (Connection primary = connectPrimary(ps)) {
+                    checkPrimary(primary, s);
+                    ensurePublication(c, s, primary);
+                    ensureSlot(c, s, primary);
+                }
+            } else {
+                if (s.primary() != null) {
+                    log.warn(
+                            "{} is not a standby, so its 'primary' setting ({}) is not used; was the replica"
+                                    + " promoted? Remove 'primary' to silence this warning.",
+                            s.describe(),
+                            s.primary().describe());
+                }
+                ensurePublication(c, s, null);
+                ensureSlot(c, s, null);
+            }
             return keylessTables(c, s);
         } catch (SQLException e) {
             throw SourceException.classify(e, s, "checking the replication setup");
+        }
+    }
+
+    /**
+     * Checks the {@code primary} of a source on {@code c}: that the source is a standby, and that the primary is
+     * reachable with its credentials, accepts writes and has wal_level = logical.
+     *
+     * @throws SourceException with the reason when not
+     */
+    public static void checkReplicaSetup(Connection c, SourceSettings s) {
+        SourceSettings p = java.util.Objects.requireNonNull(s.primary(), "primary");
+        try {
+            if (!flag(c, "SELECT pg_is_in_recovery()")) {
+                throw new SourceException(
+                        SourceException.Kind.SETUP,
+                        "'primary' is set, but " + s.describe() + " is not a standby (pg_is_in_recovery() is"
+                                + " false). Remove 'primary' when Sluice reads from the primary itself.");
+            }
+            try (Connection primary = connectPrimary(p)) {
+                checkPrimary(primary, s);
+            }
+        } catch (SQLException e) {
+            throw SourceException.classify(e, p, "checking the primary");
+        }
+    }
+
+    private static void checkStandby(Connection c, SourceSettings s) throws SQLException {
+        int major = serverMajor(c);
+        if (major < 16) {
+            throw new SourceException(
+                    SourceException.Kind.SETUP,
+                    s.describe() + " is a standby running PostgreSQL " + major
+                            + "; logical decoding on a standby needs PostgreSQL 16 or later. Connect Sluice to the"
+                            + " primary instead, or upgrade the replica.");
+        }
+        if (!"on".equals(single(c, "SHOW hot_standby_feedback"))) {
+            log.warn(
+                    "hot_standby_feedback is off on the standby {}: the primary may remove catalog rows that the"
+                            + " slot still needs, and Postgres then invalidates the slot. Set hot_standby_feedback ="
+                            + " on on the standby.",
+                    s.describe());
+        }
+        if (s.primary() == null) {
+            throw new SourceException(
+                    SourceException.Kind.SETUP,
+                    s.describe() + " is a standby (a read replica). Add a 'primary' block with the primary's"
+                            + " hostname (and port, database, username, password when they differ): a standby"
+                            + " cannot create the publication, and a new slot there waits for a snapshot record"
+                            + " that Sluice asks the primary to write.");
+        }
+    }
+
+    private static Connection connectPrimary(SourceSettings p) {
+        try {
+            return java.sql.DriverManager.getConnection(p.jdbcUrl(), p.properties(false));
+        } catch (SQLException e) {
+            SourceException cause = SourceException.classify(e, p, "connecting to the primary");
+            throw new SourceException(cause.kind(), "primary: " + cause.getMessage(), e);
+        }
+    }
+
+    private static void checkPrimary(Connection primary, SourceSettings s) throws SQLException {
+        SourceSettings p = java.util.Objects.requireNonNull(s.primary());
+        if (flag(primary, "SELECT pg_is_in_recovery()")) {
+            throw new SourceException(
+                    SourceException.Kind.SETUP,
+                    "primary: " + p.describe() + " is itself a standby; 'primary' must name the server that"
+                            + " accepts writes.");
+        }
+        String level = single(primary, "SHOW wal_level");
+        if (!"logical".equals(level)) {
+            throw new SourceException(
+                    SourceException.Kind.SETUP,
+                    "primary: wal_level is '" + level + "' on " + p.describe()
+                            + "; logical decoding on a standby needs wal_level = logical on the primary. Run"
+                            + " ALTER SYSTEM SET wal_level = logical; there and restart it.");
         }
     }
 
@@ -75,33 +170,40 @@ public final class SourcePreflight {
         }
     }
 
-    private static void ensurePublication(Connection c, SourceSettings s) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
-            ps.setString(1, s.publicationName());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    return;
-                }
-            }
+    private static void ensurePublication(Connection c, SourceSettings s, @Nullable Connection primary)
+            throws SQLException {
+        if (publicationExists(c, s)) {
+            return;
         }
         String create = "CREATE PUBLICATION " + TableId.quoteIdent(s.publicationName())
                 + " FOR ALL TABLES WITH (publish_via_partition_root = true)";
+        // A standby is read-only: its publications are the primary's, arriving through replay.
+        Connection writer = primary == null ? c : primary;
+        SourceSettings where = primary == null ? s : java.util.Objects.requireNonNull(s.primary());
+        if (primary != null && publicationExists(primary, s)) {
+            awaitPublication(c, s);
+            return;
+        }
         if (!s.createPublication()) {
             throw new SourceException(
                     SourceException.Kind.SETUP,
                     "publication '" + s.publicationName() + "' does not exist in " + s.describe()
-                            + ". Create it with: " + create
+                            + ". Create it" + (primary == null ? "" : " on the primary (" + where.describe() + ")")
+                            + " with: " + create
                             + "; (or FOR TABLE ... to publish only some tables), or set"
                             + " publication.create_if_not_exists: true and Sluice will create it.");
         }
-        try (Statement st = c.createStatement()) {
+        try (Statement st = writer.createStatement()) {
             st.execute(create);
-            log.info("Created publication {} on {}", s.publicationName(), s.describe());
+            log.info("Created publication {} on {}", s.publicationName(), where.describe());
+            if (primary != null) {
+                awaitPublication(c, s);
+            }
         } catch (SQLException e) {
             if ("42501".equals(e.getSQLState())) {
                 throw new SourceException(
                         SourceException.Kind.PERMISSION,
-                        "cannot create publication '" + s.publicationName() + "' on " + s.describe()
+                        "cannot create publication '" + s.publicationName() + "' on " + where.describe()
                                 + ": FOR ALL TABLES needs a superuser. Ask an administrator to run: " + create
                                 + ";",
                         e);
@@ -110,7 +212,39 @@ public final class SourcePreflight {
         }
     }
 
-    private static void ensureSlot(Connection c, SourceSettings s) throws SQLException {
+    private static boolean publicationExists(Connection c, SourceSettings s) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+            ps.setString(1, s.publicationName());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private static void awaitPublication(Connection standby, SourceSettings s) throws SQLException {
+        long deadline = System.nanoTime() + REPLAY_WAIT.toNanos();
+        while (!publicationExists(standby, s)) {
+            if (System.nanoTime() > deadline) {
+                throw new SourceException(
+                        SourceException.Kind.SETUP,
+                        "publication '" + s.publicationName() + "' exists on the primary but the standby "
+                                + s.describe() + " has not replayed it after " + REPLAY_WAIT.toSeconds()
+                                + " s; is the standby replaying? (SELECT pg_last_wal_replay_lsn(); on it)");
+            }
+            pause(100);
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SourceException(SourceException.Kind.UNREACHABLE, "interrupted while waiting for the standby");
+        }
+    }
+
+    private static void ensureSlot(Connection c, SourceSettings s, @Nullable Connection primary) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT plugin, slot_type, database FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, s.slotName());
@@ -146,10 +280,47 @@ public final class SourcePreflight {
                             + ". Create it with: " + create
                             + "; or set slot.create_if_not_exists: true and Sluice will create it.");
         }
+        // On a standby, creating a slot waits for the primary's next record of running transactions; the primary
+        // writes one only every 15 s, and only when busy, so ask it for one until the slot exists.
+        Thread nudger = primary == null
+                ? null
+                : Thread.ofVirtual().name("sluice-standby-snapshot").start(() -> {
+                    boolean warned = false;
+                    while (!Thread.currentThread().isInterrupted()) {
+                        try (Statement st = primary.createStatement()) {
+                            st.execute("SELECT pg_log_standby_snapshot()");
+                        } catch (SQLException e) {
+                            if (!warned) {
+                                warned = true;
+                                log.warn(
+                                        "cannot call pg_log_standby_snapshot() on the primary ({}); creating slot {} on the"
+                                                + " standby waits for the primary's next snapshot record (every 15 s while"
+                                                + " it is busy). GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() to the"
+                                                + " primary's user to speed this up.",
+                                        e.getMessage(),
+                                        s.slotName());
+                            }
+                        }
+                        try {
+                            Thread.sleep(200);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                });
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_logical_replication_slot(?, 'pgoutput')")) {
             ps.setString(1, s.slotName());
             ps.execute();
             log.info("Created replication slot {} on {}", s.slotName(), s.describe());
+        } finally {
+            if (nudger != null) {
+                nudger.interrupt();
+                try {
+                    nudger.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 
@@ -179,6 +350,14 @@ public final class SourcePreflight {
     /** Server major version, e.g. 17. */
     public static int serverMajor(Connection c) throws SQLException {
         return Integer.parseInt(single(c, "SHOW server_version_num")) / 10000;
+    }
+
+    private static boolean flag(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
     }
 
     private static String single(Connection c, String sql) throws SQLException {

@@ -10,6 +10,9 @@ import org.postgresql.PGProperty;
  *
  * @param ssl {@code sslmode=require} when true (encrypted, certificate not verified), else disabled
  * @param ipv6 the host is reached over IPv6 (an IPv6 literal is bracketed in the URL)
+ * @param primary when this source is a read replica: its primary, where Sluice writes what a standby cannot
+ *     (the publication, the snapshot record a new slot waits for, later heartbeats); its slot and publication
+ *     names are this source's
  */
 public record SourceSettings(
         String host,
@@ -22,7 +25,8 @@ public record SourceSettings(
         String slotName,
         String publicationName,
         boolean createSlot,
-        boolean createPublication) {
+        boolean createPublication,
+        @Nullable SourceSettings primary) {
 
     /**
      * Session settings that make the text output of every type deterministic. pgjdbc sends its own
@@ -41,6 +45,34 @@ public record SourceSettings(
         Objects.requireNonNull(publicationName, "publicationName");
     }
 
+    /** A source that is not a replica. */
+    public SourceSettings(
+            String host,
+            int port,
+            String database,
+            String user,
+            @Nullable String password,
+            boolean ssl,
+            boolean ipv6,
+            String slotName,
+            String publicationName,
+            boolean createSlot,
+            boolean createPublication) {
+        this(
+                host,
+                port,
+                database,
+                user,
+                password,
+                ssl,
+                ipv6,
+                slotName,
+                publicationName,
+                createSlot,
+                createPublication,
+                null);
+    }
+
     public String jdbcUrl() {
         String h = ipv6 && host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
         // Encoded, so that a database name can never add driver parameters ("db?socketFactory=...") or path parts.
@@ -53,7 +85,8 @@ public record SourceSettings(
     @Override
     public String toString() {
         return "SourceSettings[" + describe() + ", ssl=" + ssl + ", ipv6=" + ipv6 + ", slot=" + slotName
-                + ", publication=" + publicationName + ", password=" + (password == null ? "none" : "***") + "]";
+                + ", publication=" + publicationName + ", password=" + (password == null ? "none" : "***")
+                + (primary == null ? "" : ", primary=" + primary.describe()) + "]";
     }
 
     /** Where this source is, for logs and errors: never includes the password. */

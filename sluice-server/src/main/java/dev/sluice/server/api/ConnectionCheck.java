@@ -18,13 +18,16 @@ final class ConnectionCheck {
     private ConnectionCheck() {}
 
     /**
-     * Connects, then (when {@code replication}) checks wal_level, the role's REPLICATION attribute, the publication
-     * and the slot, creating them when the configuration asks for it. Returns null when all is well, else the
-     * reason.
+     * Connects, checks a replica's primary, then (when {@code replication}) checks wal_level, the role's REPLICATION
+     * attribute, the publication and the slot, creating them when the configuration asks for it. Returns null when
+     * all is well, else the reason.
      */
     static @Nullable String check(DatabaseConfig d, boolean replication) {
         SourceSettings s = d.sourceSettings();
         try (Connection c = DriverManager.getConnection(s.jdbcUrl(), s.properties(false))) {
+            if (s.primary() != null) {
+                SourcePreflight.checkReplicaSetup(c, s);
+            }
             if (replication) {
                 SourcePreflight.run(c, s);
             }

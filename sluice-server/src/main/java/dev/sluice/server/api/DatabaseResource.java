@@ -1,6 +1,7 @@
 package dev.sluice.server.api;
 
 import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.config.PrimaryConfig;
 import dev.sluice.server.store.MetadataStore.Kind;
 import dev.sluice.server.store.StoredConfig;
 import java.nio.charset.StandardCharsets;
@@ -59,6 +60,22 @@ final class DatabaseResource implements Resource {
         n.put("pool_size", d.poolSize());
         n.put("queue_interval", 1000);
         n.put("queue_target", 50);
+        if (d.primary() == null) {
+            n.putNull("primary");
+        } else {
+            PrimaryConfig p = d.primary();
+            ObjectNode pn = n.putObject("primary")
+                    .put("hostname", p.hostname())
+                    .put("port", p.port())
+                    .put("database", p.database())
+                    .put("username", p.username());
+            if (p.password() == null) {
+                pn.putNull("password");
+            } else {
+                pn.put("password", Obfuscate.secret(p.password(), showSensitive));
+            }
+            pn.put("ssl", p.ssl());
+        }
         ArrayNode slots = n.putArray("replication_slots");
         slots.addObject()
                 .put("id", slotId(id).toString())
@@ -89,6 +106,15 @@ final class DatabaseResource implements Resource {
             }
             if (key.equals("replication_slots")) {
                 slots(e.getValue(), entry);
+            } else if (key.equals("primary")
+                    && e.getValue() instanceof ObjectNode given
+                    && !given.has("url")
+                    && entry.get("primary") instanceof ObjectNode stored
+                    && !stored.has("url")) {
+                // Sequin's update example sends only the primary's new hostname: the rest is kept.
+                ObjectNode merged = stored.deepCopy();
+                given.properties().forEach(p -> merged.set(p.getKey(), p.getValue()));
+                entry.set("primary", merged);
             } else {
                 entry.set(key, e.getValue());
             }

@@ -205,8 +205,8 @@ public final class ManagementApi {
             }
             StoredConfig.Draft draft = loaded.draft().copy();
             draft.put(res.kind(), index, res.toEntry(body, loaded.draft().entry(res.kind(), index), loaded));
-            if (res.kind() == Kind.HTTP_ENDPOINT && newName != null && !newName.equals(oldName)) {
-                renameEndpointReferences(draft, oldName, newName);
+            if (newName != null && !newName.equals(oldName)) {
+                renameReferences(draft, res.kind(), oldName, newName);
             }
             SluiceConfig cfg = validate(draft, res, index);
             if (res.kind() == Kind.DATABASE) {
@@ -252,13 +252,20 @@ public final class ManagementApi {
         }
     }
 
-    private static void renameEndpointReferences(StoredConfig.Draft draft, String oldName, String newName) {
+    /** Sinks name their database and endpoint: a rename carries them along. */
+    private static void renameReferences(StoredConfig.Draft draft, Kind kind, String oldName, String newName) {
         for (JsonNode sink : draft.section(Kind.SINK)) {
-            if (sink.get("destination") instanceof ObjectNode d
-                    && d.get("http_endpoint") instanceof JsonNode ep
-                    && ep.isString()
-                    && ep.asString().equals(oldName)) {
-                d.put("http_endpoint", newName);
+            ObjectNode holder = switch (kind) {
+                case DATABASE -> (ObjectNode) sink;
+                case HTTP_ENDPOINT -> sink.get("destination") instanceof ObjectNode d ? d : null;
+                case SINK -> null;
+            };
+            String key = kind == Kind.DATABASE ? "database" : "http_endpoint";
+            if (holder != null
+                    && holder.get(key) instanceof JsonNode ref
+                    && ref.isString()
+                    && ref.asString().equals(oldName)) {
+                holder.put(key, newName);
             }
         }
     }
@@ -618,16 +625,7 @@ public final class ManagementApi {
         boolean show = Requests.flag(ctx, "show_sensitive");
         ObjectNode doc = stored.load().draft().document().deepCopy();
         if (!show) {
-            for (JsonNode d : doc.withArray("databases")) {
-                if (d.has("password")) {
-                    ((ObjectNode) d).put("password", Obfuscate.MASK);
-                }
-            }
-            for (JsonNode h : doc.withArray("http_endpoints")) {
-                if (h.get("encrypted_headers") instanceof ObjectNode e) {
-                    e.propertyNames().forEach(n -> e.put(n, Obfuscate.MASK));
-                }
-            }
+            StoredConfig.maskSecrets(doc, Obfuscate.MASK);
         }
         // '$' is literal in the store; in a file it starts a ${VAR} reference.
         String yaml = new YAMLMapper().writeValueAsString(escapeDollars(doc));

@@ -20,6 +20,7 @@ import org.jspecify.annotations.Nullable;
  * @param slot the replication slot
  * @param publication the publication
  * @param poolSize the maximum number of ordinary (non-replication) connections, at least 1
+ * @param primary when this database is a read replica, its primary; else null
  */
 public record DatabaseConfig(
         String name,
@@ -32,7 +33,8 @@ public record DatabaseConfig(
         boolean ipv6,
         SlotConfig slot,
         PublicationConfig publication,
-        int poolSize) {
+        int poolSize,
+        @Nullable PrimaryConfig primary) {
     static final int DEFAULT_PORT = 5432;
     static final int DEFAULT_POOL_SIZE = 10;
     static final String DEFAULT_USERNAME = "postgres";
@@ -72,6 +74,20 @@ public record DatabaseConfig(
 
     /** How the replication engine reaches this database. */
     public dev.sluice.postgres.replication.SourceSettings sourceSettings() {
+        dev.sluice.postgres.replication.SourceSettings p = primary == null
+                ? null
+                : new dev.sluice.postgres.replication.SourceSettings(
+                        primary.hostname(),
+                        primary.port(),
+                        primary.database(),
+                        primary.username(),
+                        primary.password(),
+                        primary.ssl(),
+                        ipv6,
+                        slot.name(),
+                        publication.name(),
+                        false,
+                        publication.createIfNotExists());
         return new dev.sluice.postgres.replication.SourceSettings(
                 hostname,
                 port,
@@ -83,7 +99,8 @@ public record DatabaseConfig(
                 slot.name(),
                 publication.name(),
                 slot.createIfNotExists(),
-                publication.createIfNotExists());
+                publication.createIfNotExists(),
+                p);
     }
 
     /** A URL to show to people, with the user but never the password: {@code postgres://app@db:5432/app}. */
@@ -106,6 +123,6 @@ public record DatabaseConfig(
         return "DatabaseConfig[name=" + name + ", url=" + displayUrl() + ", password="
                 + (password == null ? "none" : "***")
                 + ", ipv6=" + ipv6 + ", slot=" + slot + ", publication=" + publication + ", poolSize=" + poolSize
-                + "]";
+                + (primary == null ? "" : ", primary=" + primary) + "]";
     }
 }

@@ -22,13 +22,14 @@ final class DatabaseSection {
             "publication",
             "slot_name",
             "publication_name",
-            "pool_size");
+            "pool_size",
+            "primary");
+    private static final List<String> PRIMARY_KEYS =
+            List.of("url", "hostname", "port", "database", "username", "password", "ssl");
     /** Sequin tuning keys with no meaning for Sluice: accepted so that Sequin files load, and ignored. */
     static final Set<String> IGNORED = Set.of("await_database", "queue_interval", "queue_target", "use_local_tunnel");
 
     private static final Map<String, String> REJECTED = Map.of(
-            "primary",
-            "replica databases (a 'primary' block) are not supported yet; connect Sluice to the primary",
             "tables",
             "database-level 'tables' is an old Sequin form and is not supported; choose tables per sink with"
                     + " 'source' and 'tables'");
@@ -49,12 +50,75 @@ final class DatabaseSection {
             return null;
         }
         String name = f.requiredString("name");
+        Endpoint self = endpoint(f, false);
 
-        String hostname = null;
-        Integer port = null;
-        String database = null;
-        String username = null;
-        String password = null;
+        boolean ipv6 = Objects.requireNonNullElse(f.bool("ipv6"), false);
+        int poolSize = Objects.requireNonNullElse(
+                f.integer("pool_size", 1, Integer.MAX_VALUE), DatabaseConfig.DEFAULT_POOL_SIZE);
+        SlotConfig slot = slot(f);
+        PublicationConfig publication = publication(f);
+        PrimaryConfig primary = null;
+        YamlNode primaryNode = f.node("primary");
+        if (primaryNode != null && self != null) {
+            Fields pf = Fields.of(primaryNode, f.path("primary"), problems, PRIMARY_KEYS, Map.of(), Set.of());
+            Endpoint p = pf == null ? null : endpoint(pf, true);
+            if (p != null) {
+                // A physical replica has its primary's databases and roles: what is not given is the replica's.
+                primary = new PrimaryConfig(
+                        p.hostname(),
+                        Objects.requireNonNullElse(p.port(), self.portOrDefault()),
+                        Objects.requireNonNullElse(p.database(), Objects.requireNonNull(self.database())),
+                        Objects.requireNonNullElse(p.username(), self.usernameOrDefault()),
+                        p.password() != null ? p.password() : self.password(),
+                        Objects.requireNonNullElse(p.ssl(), self.sslOrDefault()));
+            }
+        }
+
+        if (problems.count() > before || name == null || self == null) {
+            return null;
+        }
+        return new DatabaseConfig(
+                name,
+                self.hostname(),
+                self.portOrDefault(),
+                Objects.requireNonNull(self.database()),
+                self.usernameOrDefault(),
+                self.password(),
+                self.sslOrDefault(),
+                ipv6,
+                Objects.requireNonNull(slot),
+                Objects.requireNonNull(publication),
+                poolSize,
+                primary);
+    }
+
+    /** Where a server is, as given: null parts were not given. */
+    private record Endpoint(
+            String hostname,
+            @Nullable Integer port,
+            @Nullable String database,
+            @Nullable String username,
+            @Nullable String password,
+            @Nullable Boolean ssl) {
+        String usernameOrDefault() {
+            return Objects.requireNonNullElse(username, DatabaseConfig.DEFAULT_USERNAME);
+        }
+
+        int portOrDefault() {
+            return Objects.requireNonNullElse(port, DatabaseConfig.DEFAULT_PORT);
+        }
+
+        boolean sslOrDefault() {
+            return Objects.requireNonNullElse(ssl, DatabaseConfig.defaultSsl(hostname));
+        }
+    }
+
+    /**
+     * Reads {@code url} or hostname/port/database/username/password, and ssl. At the top level the database is
+     * required; in a {@code primary} block only the hostname is. Returns null after recording a problem.
+     */
+    private static @Nullable Endpoint endpoint(Fields f, boolean primary) {
+        boolean top = !primary;
         Boolean ssl = f.bool("ssl");
         if (f.has("url")) {
             for (String key : CONNECTION_KEYS) {
@@ -63,62 +127,53 @@ final class DatabaseSection {
                 }
             }
             String url = f.string("url");
-            if (url != null) {
-                try {
-                    PostgresUrl parsed = PostgresUrl.parse(url.strip());
-                    hostname = parsed.host();
-                    port = parsed.port();
-                    database = parsed.database();
-                    username = parsed.user();
-                    password = parsed.password();
-                    if (parsed.ssl() != null) {
-                        if (ssl != null) {
-                            f.problem("ssl", "TLS is already set by the url's sslmode; remove one of them");
-                        }
-                        ssl = parsed.ssl();
+            if (url == null) {
+                return null;
+            }
+            try {
+                PostgresUrl parsed = PostgresUrl.parse(url.strip());
+                if (parsed.ssl() != null) {
+                    if (ssl != null) {
+                        f.problem("ssl", "TLS is already set by the url's sslmode; remove one of them");
                     }
-                } catch (IllegalArgumentException e) {
-                    f.problem("url", "invalid Postgres URL: " + e.getMessage());
+                    ssl = parsed.ssl();
                 }
+                return new Endpoint(
+                        parsed.host(), parsed.port(), parsed.database(), parsed.user(), parsed.password(), ssl);
+            } catch (IllegalArgumentException e) {
+                f.problem("url", "invalid Postgres URL: " + e.getMessage());
+                return null;
             }
-        } else if (!f.has("hostname")) {
-            problems.add(
-                    f.mark(),
-                    f.path("hostname"),
-                    "required key is missing: give either 'url' (postgres://user:password@host:5432/db) or"
-                            + " hostname, database, username and password");
-        } else {
-            hostname = f.requiredString("hostname");
-            port = f.integer("port", 1, 65535);
-            database = f.requiredString("database");
-            username = f.string("username");
-            if (username != null && username.isBlank()) {
-                f.problem("username", "must not be empty");
-            }
-            password = f.string("password");
         }
-
-        boolean ipv6 = Objects.requireNonNullElse(f.bool("ipv6"), false);
-        int poolSize = Objects.requireNonNullElse(
-                f.integer("pool_size", 1, Integer.MAX_VALUE), DatabaseConfig.DEFAULT_POOL_SIZE);
-        SlotConfig slot = slot(f);
-        PublicationConfig publication = publication(f);
-
-        if (problems.count() > before || name == null || hostname == null || database == null) {
+        if (!f.has("hostname")) {
+            f.problems()
+                    .add(
+                            f.mark(),
+                            f.path("hostname"),
+                            top
+                                    ? "required key is missing: give either 'url'"
+                                            + " (postgres://user:password@host:5432/db) or hostname, database,"
+                                            + " username and password"
+                                    : "required key is missing: give the primary's hostname (or a 'url');"
+                                            + " port, database, username, password and ssl default to the"
+                                            + " replica's");
             return null;
         }
-        return new DatabaseConfig(
-                name,
-                hostname,
-                Objects.requireNonNullElse(port, DatabaseConfig.DEFAULT_PORT),
-                database,
-                Objects.requireNonNullElse(username, DatabaseConfig.DEFAULT_USERNAME),
-                password,
-                Objects.requireNonNullElse(ssl, DatabaseConfig.defaultSsl(hostname)),
-                ipv6,
-                Objects.requireNonNull(slot),
-                Objects.requireNonNull(publication),
-                poolSize);
+        String hostname = f.requiredString("hostname");
+        Integer port = f.integer("port", 1, 65535);
+        String database = top ? f.requiredString("database") : f.string("database");
+        if (!top && database != null && database.isBlank()) {
+            f.problem("database", "must not be empty");
+        }
+        String username = f.string("username");
+        if (username != null && username.isBlank()) {
+            f.problem("username", "must not be empty");
+        }
+        String password = f.string("password");
+        if (hostname == null || (top && database == null)) {
+            return null;
+        }
+        return new Endpoint(hostname, port, database, username, password, ssl);
     }
 
     private static @Nullable SlotConfig slot(Fields f) {

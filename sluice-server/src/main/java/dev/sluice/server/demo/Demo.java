@@ -119,7 +119,8 @@ public final class Demo {
                 false,
                 new SlotConfig("sluice_demo_slot", true),
                 new PublicationConfig("sluice_demo_pub", true),
-                5);
+                5,
+                null);
         HttpEndpointConfig endpoint =
                 new HttpEndpointConfig("demo-receiver", URI.create(receiverUrl), Map.of(), Map.of());
         SinkConfig sink = new SinkConfig(

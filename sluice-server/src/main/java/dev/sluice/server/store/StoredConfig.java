@@ -5,6 +5,7 @@ import dev.sluice.core.TableId;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.HttpEndpointConfig;
+import dev.sluice.server.config.PrimaryConfig;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.SourceFilter;
@@ -157,6 +158,7 @@ public final class StoredConfig {
     }
 
     private final MetadataStore store;
+    private static final String SEALED_PRIMARY_PASSWORD = "sealed_password";
     private final SecretBox secrets;
 
     public StoredConfig(MetadataStore store, SecretBox secrets) {
@@ -213,14 +215,31 @@ public final class StoredConfig {
         return value != null && !value.isEmpty() && value.chars().allMatch(ch -> ch == '*');
     }
 
+    /**
+     * Replaces every secret of a whole configuration document by {@code mask}: the passwords of databases and their
+     * primaries, and encrypted headers. {@link #keepMaskedSecrets} undoes it when the document comes back.
+     */
+    public static void maskSecrets(ObjectNode doc, String mask) {
+        for (JsonNode d : doc.withArray(Kind.DATABASE.section)) {
+            for (JsonNode holder : List.of(d, d.path("primary"))) {
+                if (holder instanceof ObjectNode o && o.get("password") instanceof JsonNode p && !p.isNull()) {
+                    o.put("password", mask);
+                }
+            }
+        }
+        for (JsonNode h : doc.withArray(Kind.HTTP_ENDPOINT.section)) {
+            if (h.get("encrypted_headers") instanceof ObjectNode e) {
+                e.propertyNames().forEach(n -> e.put(n, mask));
+            }
+        }
+    }
+
     /** Replaces masked secrets in {@code incoming} by the values in {@code existing}. */
     public static void keepMaskedSecrets(ObjectNode incoming, @Nullable ObjectNode existing) {
-        if (incoming.get("password") instanceof JsonNode p && p.isString() && isMask(p.asString())) {
-            if (existing != null && existing.get("password") instanceof JsonNode old && old.isString()) {
-                incoming.set("password", old);
-            } else {
-                incoming.remove("password");
-            }
+        keepMaskedPassword(incoming, existing);
+        if (incoming.get("primary") instanceof ObjectNode primary) {
+            keepMaskedPassword(
+                    primary, existing == null ? null : existing.get("primary") instanceof ObjectNode o ? o : null);
         }
         if (incoming.get("encrypted_headers") instanceof ObjectNode headers) {
             JsonNode old = existing == null ? null : existing.get("encrypted_headers");
@@ -233,6 +252,16 @@ public final class StoredConfig {
                         headers.remove(name);
                     }
                 }
+            }
+        }
+    }
+
+    private static void keepMaskedPassword(ObjectNode incoming, @Nullable ObjectNode existing) {
+        if (incoming.get("password") instanceof JsonNode p && p.isString() && isMask(p.asString())) {
+            if (existing != null && existing.get("password") instanceof JsonNode old && old.isString()) {
+                incoming.set("password", old);
+            } else {
+                incoming.remove("password");
             }
         }
     }
@@ -280,7 +309,17 @@ public final class StoredConfig {
             Map<String, UUID> dbIds = new HashMap<>();
             for (int i = 0; i < cfg.databases().size(); i++) {
                 DatabaseConfig d = cfg.databases().get(i);
-                UUID id = write(c, draft, Kind.DATABASE, i, d.name(), databaseSpec(d), d.password(), existing, null);
+                ObjectNode spec = databaseSpec(d);
+                if (d.primary() != null && d.primary().password() != null) {
+                    // The column holds one secret; the primary's password is sealed inside the spec instead.
+                    UUID known = draft.id(Kind.DATABASE, i);
+                    MetadataStore.Stored old =
+                            known == null ? null : existing.get(Kind.DATABASE).get(known);
+                    String before = old == null ? null : sealedPrimaryPassword(old.specJson());
+                    ((ObjectNode) spec.get("primary"))
+                            .put(SEALED_PRIMARY_PASSWORD, seal(d.primary().password(), before));
+                }
+                UUID id = write(c, draft, Kind.DATABASE, i, d.name(), spec, d.password(), existing, null);
                 dbIds.put(d.name(), id);
             }
             for (int i = 0; i < cfg.httpEndpoints().size(); i++) {
@@ -312,11 +351,7 @@ public final class StoredConfig {
         MetadataStore.Stored old = id == null ? null : existing.get(kind).get(id);
         // Sealing is randomized: keep the stored ciphertext when the secret did not change, so that an unchanged
         // resource is not reported as updated.
-        String sealed = secret == null
-                ? null
-                : old != null && old.sealed() != null && secret.equals(secrets.decrypt(old.sealed()))
-                        ? old.sealed()
-                        : secrets.encrypt(secret);
+        String sealed = secret == null ? null : seal(secret, old == null ? null : old.sealed());
         if (old == null) {
             id = id == null ? UUID.randomUUID() : id;
             store.insert(c, kind, id, name, spec.toString(), sealed, parent);
@@ -325,6 +360,15 @@ public final class StoredConfig {
             store.update(c, kind, id, name, spec.toString(), sealed, parent);
         }
         return id;
+    }
+
+    private String seal(String secret, @Nullable String before) {
+        return before != null && secret.equals(secrets.decrypt(before)) ? before : secrets.encrypt(secret);
+    }
+
+    private static @Nullable String sealedPrimaryPassword(String specJson) {
+        JsonNode sealed = JSON.readTree(specJson).path("primary").get(SEALED_PRIMARY_PASSWORD);
+        return sealed != null && sealed.isString() ? sealed.asString() : null;
     }
 
     /** Reads everything back, decrypting secrets, through the same validation as sluice.yaml. */
@@ -343,6 +387,10 @@ public final class StoredConfig {
                     case DATABASE -> {
                         if (s.sealed() != null) {
                             spec.put("password", secrets.decrypt(s.sealed()));
+                        }
+                        if (spec.get("primary") instanceof ObjectNode primary
+                                && primary.remove(SEALED_PRIMARY_PASSWORD) instanceof JsonNode sealed) {
+                            primary.put("password", secrets.decrypt(sealed.asString()));
                         }
                         dbNames.put(s.id(), s.name());
                     }
@@ -375,6 +423,9 @@ public final class StoredConfig {
         ObjectNode n = databaseSpec(d);
         if (d.password() != null) {
             n.put("password", d.password());
+        }
+        if (d.primary() != null && d.primary().password() != null) {
+            ((ObjectNode) n.get("primary")).put("password", d.primary().password());
         }
         return n;
     }
@@ -412,6 +463,15 @@ public final class StoredConfig {
                 .put("name", d.publication().name())
                 .put("create_if_not_exists", d.publication().createIfNotExists());
         n.put("pool_size", d.poolSize());
+        if (d.primary() != null) {
+            PrimaryConfig p = d.primary();
+            n.putObject("primary")
+                    .put("hostname", p.hostname())
+                    .put("port", p.port())
+                    .put("database", p.database())
+                    .put("username", p.username())
+                    .put("ssl", p.ssl());
+        }
         return n;
     }
 

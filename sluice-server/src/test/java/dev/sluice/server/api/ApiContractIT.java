@@ -20,7 +20,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Sequin's documented API examples (test resources {@code sequin-api-examples/}, see its README) are our contract:
  * every request example is accepted (or refused with the documented "not supported yet" answer), and every field of
- * every response example is present in our response for the same resource and operation.
+ * every response example is present in our response for the same resource and operation. The replica examples
+ * need a standby: {@link ApiReplicaIT} runs them.
  *
  * <p>Database requests are pointed at the test Postgres: hostname, port, database, username, password and url are
  * replaced, and {@code ssl} is set to false because the test Postgres has no TLS. Slot names get a per-run suffix,
@@ -108,27 +109,6 @@ class ApiContractIT {
                     fixture("postgres_databases.refresh_tables.response.404-not-found.json"),
                     status(404, api.post(one + "/refresh_tables", null)));
         }
-    }
-
-    @Test
-    void replicaExamples_areRefusedNamingPrimaryAsNotSupportedYet() {
-        ObjectNode body =
-                database(fixture("postgres_databases.create.request.connecting-to-a-replica.json"), "replica");
-        ApiClient.Reply r = api.post("/api/postgres_databases", body.toString());
-        assertThat(r.status()).as(r.text()).isEqualTo(422);
-        assertThat(r.get("validation_errors").propertyNames()).as(r.text()).containsExactly("primary");
-        assertThat(r.get("validation_errors").get("primary").get(0).asString()).contains("not supported yet");
-        assertThat(r.get("summary").asString()).contains("primary").contains("not supported yet");
-
-        // The update example adds a primary to an existing database: refused the same way.
-        String id = createDatabase("replica-target-" + TAG, "replica_target");
-        ObjectNode update = (ObjectNode) fixture("postgres_databases.update.request.updating-replica-connection.json");
-        update.put("hostname", "localhost");
-        ApiClient.Reply u = api.put("/api/postgres_databases/" + id, update.toString());
-        assertThat(u.status()).as(u.text()).isEqualTo(422);
-        assertThat(u.get("validation_errors").propertyNames()).as(u.text()).containsExactly("primary");
-        assertThat(u.get("summary").asString()).contains("not supported yet");
-        assertThat(api.delete("/api/postgres_databases/" + id).status()).isEqualTo(200);
     }
 
     @Test

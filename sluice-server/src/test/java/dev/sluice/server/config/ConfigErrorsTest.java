@@ -190,6 +190,38 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void primaryBlock_validated() {
+        assertThat(problems("""
+                        databases:
+                          - name: a
+                            hostname: replica
+                            database: app
+                            primary:
+                              port: 99999
+                              slot: x
+                          - name: b
+                            hostname: replica
+                            database: app
+                            primary: primary.internal
+                          - name: c
+                            hostname: replica
+                            database: app
+                            primary:
+                              hostname: p
+                              url: postgres://p/app
+                        """))
+                .containsExactly(
+                        "sluice.yaml:6:7: databases[0].primary.hostname: required key is missing: give the primary's"
+                                + " hostname (or a 'url'); port, database, username, password and ssl default to"
+                                + " the replica's",
+                        "sluice.yaml:7:7: databases[0].primary.slot: unknown key. Accepted keys: url, hostname,"
+                                + " port, database, username, password, ssl",
+                        "sluice.yaml:11:14: databases[1].primary: expected a mapping, got 'primary.internal'",
+                        "sluice.yaml:16:17: databases[2].primary.hostname: give either 'url' or"
+                                + " hostname/port/database/username/password, not both");
+    }
+
+    @Test
     void legacySlotName_validated() {
         assertThat(problems("""
                         databases:

@@ -93,7 +93,8 @@ class ConfigLoaderTest {
                         true,
                         new SlotConfig("app_slot", true),
                         new PublicationConfig("app_pub", true),
-                        4));
+                        4,
+                        null));
         assertThat(db.jdbcUrl()).isEqualTo("jdbc:postgresql://db.example.com:6543/app_production?sslmode=disable");
         assertThat(db.displayUrl()).isEqualTo("postgres://sluice@db.example.com:6543/app_production?sslmode=disable");
         assertThat(db.toString()).doesNotContain("s3cret");
@@ -263,6 +264,39 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void primary_ofAReplica_takesTheReplicasValuesForWhatItLeavesOut() {
+        SluiceConfig config = parse("""
+                databases:
+                  - name: replica
+                    hostname: replica.internal
+                    port: 6432
+                    database: shop
+                    username: cdc
+                    password: replica-pw
+                    primary:
+                      hostname: primary.internal
+                  - name: explicit
+                    url: postgres://cdc:pw@replica2.internal/shop
+                    primary:
+                      url: postgres://admin:admin-pw@primary2.internal:5433/shop?sslmode=disable
+                  - name: plain
+                    hostname: db.internal
+                    database: shop
+                """);
+        assertThat(config.databases().get(0).primary())
+                .isEqualTo(new PrimaryConfig("primary.internal", 6432, "shop", "cdc", "replica-pw", true));
+        assertThat(config.databases().get(1).primary())
+                .isEqualTo(new PrimaryConfig("primary2.internal", 5433, "shop", "admin", "admin-pw", false));
+        assertThat(config.databases().get(2).primary()).isNull();
+        assertThat(config.databases().get(0).toString()).doesNotContain("replica-pw");
+        assertThat(config.databases().get(1).toString())
+                .doesNotContain("admin-pw")
+                .contains("primary2.internal");
+        assertThat(config.databases().get(0).sourceSettings().primary().describe())
+                .isEqualTo("cdc@primary.internal:6432/shop");
+    }
+
+    @Test
     void emptyFileOrMissingSections_giveEmptyLists() {
         assertThat(parse("")).isEqualTo(SluiceConfig.empty());
         assertThat(parse("# only a comment\n")).isEqualTo(SluiceConfig.empty());
@@ -286,10 +320,18 @@ class ConfigLoaderTest {
     @Test
     void docsExample_loads() throws Exception {
         String doc = Files.readString(Path.of("../docs/configuration.md"));
-        int start = doc.indexOf("```yaml\n") + "```yaml\n".length();
-        String yaml = doc.substring(start, doc.indexOf("```", start));
-        SluiceConfig config =
-                ConfigLoader.parse(yaml, "configuration.md", Map.of("APP_DB_PASSWORD", "pw", "ORDERS_TOKEN", "t")::get);
+        Map<String, String> env = Map.of("APP_DB_PASSWORD", "pw", "ORDERS_TOKEN", "t");
+        // Every example loads; the full one (the first with sinks) is checked further.
+        SluiceConfig config = null;
+        for (int start = doc.indexOf("```yaml\n"); start >= 0; start = doc.indexOf("```yaml\n", start)) {
+            start += "```yaml\n".length();
+            String yaml = doc.substring(start, doc.indexOf("```", start));
+            SluiceConfig parsed = ConfigLoader.parse(yaml, "configuration.md", env::get);
+            if (config == null && !parsed.sinks().isEmpty()) {
+                config = parsed;
+            }
+        }
+        assertThat(config).as("an example with sinks").isNotNull();
         assertThat(config.databases().getFirst().ssl()).isTrue();
         assertThat(config.httpEndpoints().getFirst().encryptedHeaders()).containsEntry("Authorization", "Bearer t");
         assertThat(config.sinks().getFirst().batchSize()).isEqualTo(100);
