@@ -23,7 +23,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
@@ -68,6 +70,8 @@ public final class DatabasePipeline implements AutoCloseable {
     // How long a runtime change waits for a delivery call in progress before abandoning it.
     private static final Duration RECONFIGURE_GRACE = Duration.ofSeconds(5);
     private static final long LAG_REFRESH_NANOS = Duration.ofSeconds(5).toNanos();
+    // How often changed sink progress is saved: a crash repeats at most what was resolved in this window.
+    private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(50);
     // A standby has no current WAL position of its own: there the lag is measured against what it has replayed.
     private static final String LAG_QUERY = "SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery()"
             + " THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, confirmed_flush_lsn)"
@@ -85,12 +89,20 @@ public final class DatabasePipeline implements AutoCloseable {
     public record Status(
             String database, State state, @Nullable String lastError, long acknowledgedLsn, List<SinkStatus> sinks) {}
 
+    /**
+     * @param discarded messages given up on after their last failed attempt
+     * @param shed new messages dropped because the buffer was full ({@code discard_on_full})
+     * @param queued messages buffered and not yet delivered
+     * @param failingGroups groups whose last delivery failed, waiting for a retry
+     */
     public record SinkStatus(
             String name,
             SinkState state,
             long delivered,
             long discarded,
+            long shed,
             int queued,
+            int failingGroups,
             @Nullable String lastError) {}
 
     private final String name;
@@ -100,6 +112,9 @@ public final class DatabasePipeline implements AutoCloseable {
     private final RetryPolicy reconnect;
     private final LongConsumer onAcknowledged;
     private final PipelineMetrics metrics;
+    private final DeliveryLedger ledger;
+    private @Nullable Thread recorder;
+    private volatile boolean recording = true;
 
     private volatile boolean running;
     // -1 until the reader has read it once.
@@ -139,11 +154,26 @@ public final class DatabasePipeline implements AutoCloseable {
             RetryPolicy reconnect,
             LongConsumer onAcknowledged,
             PipelineMetrics metrics) {
+        this(name, settings, reconnect, onAcknowledged, metrics, DeliveryLedger.NONE);
+    }
+
+    /**
+     * @param ledger where each sink's progress is saved while running and read when the sink is added, so that the
+     *     replay after a restart skips what a sink already has
+     */
+    public DatabasePipeline(
+            String name,
+            SourceSettings settings,
+            RetryPolicy reconnect,
+            LongConsumer onAcknowledged,
+            PipelineMetrics metrics,
+            DeliveryLedger ledger) {
         this.name = name;
         this.settings = settings;
         this.reconnect = reconnect;
         this.onAcknowledged = onAcknowledged;
         this.metrics = metrics;
+        this.ledger = ledger;
     }
 
     public String name() {
@@ -175,6 +205,9 @@ public final class DatabasePipeline implements AutoCloseable {
             throw new IllegalArgumentException("sink " + spec.id() + " (" + spec.name() + ") is already present");
         }
         SinkPipeline p = new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics);
+        if (spec.state() != SinkState.DISABLED) {
+            p.restore(loadProgress(spec));
+        }
         if (reader == null) {
             p.positionAt(0); // takes the stream from its beginning
         } else if (spec.state() != SinkState.DISABLED) {
@@ -235,6 +268,58 @@ public final class DatabasePipeline implements AutoCloseable {
         return true;
     }
 
+    private DeliveryLedger.Progress loadProgress(SinkSpec spec) {
+        try {
+            return ledger.load(spec.id());
+        } catch (Exception e) {
+            log.warn(
+                    "database {}: cannot read the saved progress of sink {} ({}); the replay after this restart may"
+                            + " deliver messages it already had",
+                    name,
+                    spec.name(),
+                    e.toString());
+            return DeliveryLedger.Progress.NONE;
+        }
+    }
+
+    /** Saves each sink's progress when it changed, every few milliseconds, until the pipeline stops. */
+    private void record() {
+        Map<SinkPipeline, Long> saved = new IdentityHashMap<>();
+        boolean warned = false;
+        while (true) {
+            boolean last = !recording;
+            for (SinkPipeline s : sinks) {
+                if (s.spec().state() == SinkState.DISABLED) {
+                    continue;
+                }
+                long version = s.progressVersion();
+                Long before = saved.get(s);
+                if (before != null && before == version) {
+                    continue;
+                }
+                try {
+                    ledger.save(s.spec().id(), s.progress());
+                    saved.put(s, version);
+                    warned = false;
+                } catch (Exception e) {
+                    if (!warned) {
+                        warned = true;
+                        log.warn("database {}: cannot save delivery progress: {}", name, e.toString());
+                    }
+                }
+            }
+            saved.keySet().retainAll(java.util.Set.copyOf(sinks));
+            if (last) {
+                return;
+            }
+            try {
+                Thread.sleep(PROGRESS_INTERVAL);
+            } catch (InterruptedException e) {
+                recording = false; // one last round, then stop
+            }
+        }
+    }
+
     private @Nullable SinkPipeline find(String sinkId) {
         for (SinkPipeline s : sinks) {
             if (s.spec().id().equals(sinkId)) {
@@ -261,6 +346,9 @@ public final class DatabasePipeline implements AutoCloseable {
             }
         }
         reader = Thread.ofPlatform().name("replication-" + name).start(this::run);
+        if (ledger != DeliveryLedger.NONE) {
+            recorder = Thread.ofVirtual().name("progress-" + name).start(this::record);
+        }
     }
 
     public Status status() {
@@ -271,7 +359,9 @@ public final class DatabasePipeline implements AutoCloseable {
                     s.state(),
                     s.deliveredCount(),
                     s.discardedCount(),
+                    s.shedCount(),
                     s.queuedMessages(),
+                    s.failingGroups(),
                     s.lastError()));
         }
         return new Status(name, state, lastError, acknowledgedLsn, ss);
@@ -302,6 +392,16 @@ public final class DatabasePipeline implements AutoCloseable {
                 for (SinkPipeline s : sinks) {
                     s.stop(Duration.ofSeconds(5));
                 }
+            }
+        }
+        recording = false;
+        Thread rec = recorder;
+        if (rec != null) {
+            // Its last round saves what the stopped sinks resolved.
+            try {
+                rec.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         state = State.STOPPED;

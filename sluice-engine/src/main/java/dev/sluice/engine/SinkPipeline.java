@@ -3,6 +3,7 @@ package dev.sluice.engine;
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
 import dev.sluice.core.MessageEncoder;
+import dev.sluice.core.Position;
 import dev.sluice.core.TableSchema;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.Sink;
@@ -13,10 +14,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -26,42 +35,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One sink's queue and delivery loop.
+ * One sink's buffer and deliveries: ordered per group, parallel across groups.
  *
- * <p>State: a FIFO of changes and commit marks, in slot order. A commit mark carries the end LSN of a
- * transaction; once every change before it has been delivered (or discarded after
- * {@code max_retry_count}), the sink has acknowledged that LSN. The database pipeline flushes the slot
- * to the minimum acknowledged LSN over its sinks.
+ * <p>State (guarded by {@code lock}): every message taken from the slot and not yet resolved (delivered or
+ * discarded) sits in its group's FIFO. A group is the message's group id (primary-key values or the configured
+ * group columns); a table without a key is one group, so its changes stay in order; without message grouping every
+ * message is a group of its own. A group is <em>ready</em> (it has messages and none in flight), <em>in flight</em>
+ * (its head messages are in a batch being delivered; the rest wait) or <em>waiting</em> (its last delivery failed;
+ * it is retried after a back-off with jitter, per group). Batches are filled from ready groups in the order they
+ * became ready, each group contributing its head messages in order; up to {@code maxInFlight} batches are in
+ * delivery at once, so one slow or failing group never holds back the others.
  *
- * <p>Concurrency: the database's reader thread calls {@link #accepts}, {@link #enqueue},
- * {@link #markCommit} and {@link #positionAt}; one virtual thread (the worker) delivers, one batch at a
- * time, so every message (and so every row's changes) goes out in commit order. The control methods
- * ({@link #start}, {@link #pause}, {@link #resume}, {@link #reconfigure}, {@link #stop},
- * {@link #remove}) are called from any thread and serialise on this object; the reader is never blocked
- * by them except through the queue bound.
+ * <p>Acknowledgement: each transaction routed to this sink counts its unresolved messages; the sink has
+ * acknowledged the end LSN of the last transaction such that it and every earlier one have none left. The database
+ * pipeline flushes the slot to the minimum over its sinks.
  *
- * <p>Reconfiguration: spec, sink, encoder and the per-spec caches live in one {@link Config} swapped as
- * a whole, so no cache outlives the spec it was computed from. The worker is stopped first; the
- * entries it had taken off the queue (the batch being filled, delivered or retried, with the commit
- * marks taken along with it) go back to the head of the queue in their order, so the next worker
- * delivers them first and nothing is lost. A batch that is in a delivery call when the worker is
- * stopped is waited for up to a grace period, then abandoned and put back too; if the peer had in
- * fact accepted it, it is delivered once more (at-least-once, same idempotency keys).
+ * <p>Concurrency: the database's reader thread calls {@link #accepts}, {@link #enqueue}, {@link #markCommit} and
+ * {@link #positionAt}. One virtual thread (the dispatcher) builds batches and hands them to the sink; completions
+ * arrive on the sink's threads. The control methods ({@link #start}, {@link #pause}, {@link #resume},
+ * {@link #reconfigure}, {@link #stop}, {@link #remove}) are called from any thread and serialise on this object.
  *
- * <p>Failure: a failed batch is retried unchanged with {@link RetryPolicy} back-off, logging one line
- * per attempt. The queue is bounded in bytes: when full, {@link #enqueue} blocks the reader, which
- * stops reading the slot until there is room (no unbounded memory, no loss). That includes a paused
- * sink's full queue.
+ * <p>Pause and reconfiguration stop the dispatcher and wait up to a grace period for the batches in delivery; a
+ * batch still out after that is abandoned (a late outcome is ignored) and its messages, still at the head of their
+ * groups, are delivered again later (at-least-once, same idempotency keys). A reconfiguration regroups every
+ * buffered message with the new spec, in slot order.
+ *
+ * <p>Memory: buffered messages are bounded in bytes ({@code maxQueueBytes}). When full, {@link #enqueue} either
+ * blocks the reader, which stops reading the slot until there is room, or, with {@code discardOnFull}, drops the
+ * new message and counts it.
  */
 final class SinkPipeline {
     private static final Logger log = LoggerFactory.getLogger(SinkPipeline.class);
     private static final long ENTRY_OVERHEAD = 96;
-
-    private record Mark(long endLsn) {}
+    private static final Duration LOG_EVERY = Duration.ofSeconds(10);
 
     /**
-     * Everything that a reconfiguration replaces. {@code accepts} is used by the reader only,
-     * {@code encoder} and {@code groupIndexes} by this config's worker only.
+     * Everything that a reconfiguration replaces. {@code accepts} is used by the reader only, {@code encoder} by the
+     * dispatcher only, {@code groupIndexes} under the lock only.
      */
     private record Config(
             SinkSpec spec,
@@ -74,11 +84,60 @@ final class SinkPipeline {
         }
     }
 
-    /** One delivery thread's run; a stopped worker never touches the queue again. */
+    /** A transaction's share of this sink's messages. */
+    private static final class Txn {
+        long endLsn;
+        boolean ended;
+        int outstanding;
+        // Positions of its resolved messages, for the ledger until the whole transaction is acknowledged.
+        final List<Position> done = new ArrayList<>();
+        // Some of its messages went out: the final stop tries to finish it.
+        boolean started;
+    }
+
+    private static final class Msg {
+        final Change change;
+        final Txn txn;
+        final long bytes;
+        final @Nullable String groupId;
+        int attempts;
+
+        Msg(Change change, Txn txn, long bytes, @Nullable String groupId) {
+            this.change = change;
+            this.txn = txn;
+            this.bytes = bytes;
+            this.groupId = groupId;
+        }
+    }
+
+    private enum Where {
+        NONE,
+        READY,
+        WAITING
+    }
+
+    private static final class Group {
+        final Object key;
+        final ArrayDeque<Msg> msgs = new ArrayDeque<>();
+        // Head messages in the batch in delivery; 0 when none.
+        int inFlight;
+        int failures;
+        long notBefore;
+        Where where = Where.NONE;
+
+        Group(Object key) {
+            this.key = key;
+        }
+    }
+
+    /** A batch handed to the sink; its outcome counts only while {@code generation} is current. */
+    private record Dispatch(long generation, List<Group> groups, List<Msg> msgs) {}
+
+    /** One dispatcher's run; a stopped dispatcher builds no more batches. */
     private static final class Worker {
         final Config config;
         volatile boolean go = true;
-        // Set by the final stop: the open transaction is finished first, within the grace period.
+        // Set by the final stop: transactions already partly delivered are finished first, within the grace.
         volatile boolean finish;
 
         @Nullable
@@ -94,18 +153,32 @@ final class SinkPipeline {
     private volatile Config config;
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
+    private final Condition wake = lock.newCondition();
     private final Condition notFull = lock.newCondition();
+    private final Condition settled = lock.newCondition();
     // Guarded by lock.
-    private final ArrayDeque<Object> queue = new ArrayDeque<>();
-    private long queuedBytes;
-    // Entries of the batch being filled or delivered, in queue order; empty when nothing is in flight.
-    private final List<Object> taken = new ArrayList<>();
+    private final Map<Object, Group> groups = new HashMap<>();
+    private final ArrayDeque<Group> ready = new ArrayDeque<>();
+    private final PriorityQueue<Group> waiting = new PriorityQueue<>(Comparator.comparingLong(g -> g.notBefore));
+    private final ArrayDeque<Txn> txns = new ArrayDeque<>();
+    private @Nullable Txn open;
+    private int held;
+    private long heldBytes;
+    private int readyCount;
+    private long readySince;
+    private int inFlightBatches;
+    private long generation;
+    private long ungroupedSeq;
+    private long progressVersion;
+    // Groups whose last delivery failed (waiting for a retry, or being retried).
+    private int failing;
+    // Failed delivery attempts since every group last succeeded, and when that streak was last logged.
+    private long failedAttempts;
+    private long lastFailureLog;
+    // What the ledger said at start: replayed changes before or in these are not delivered again.
+    private long skipBefore;
+    private Set<Position> skipped = Set.of();
     private @Nullable Worker worker;
-    // Whether the last entry taken was a commit mark / a transaction is partly delivered.
-    private boolean endedOnMark = true;
-    private boolean endedOnMarkBeforeBatch = true;
-    private boolean midTransaction;
 
     // Written holding this; paused and closed are read without it.
     private boolean started;
@@ -118,7 +191,9 @@ final class SinkPipeline {
 
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
+    private final AtomicLong shed = new AtomicLong();
     private volatile @Nullable String lastError;
+    private volatile boolean warnedFull;
 
     SinkPipeline(SinkSpec spec, Sink sink, RetryPolicy retry) {
         this(spec, sink, retry, PipelineMetrics.NONE);
@@ -162,7 +237,7 @@ final class SinkPipeline {
         c.sink().start(new SinkContext(c.spec().id(), c.spec().name()));
         started = true;
         sinkStarted = true;
-        // A paused sink buffers up to the queue bound and holds its acknowledgement; nothing is delivered.
+        // A paused sink buffers up to its bound and holds its acknowledgement; nothing is delivered.
         paused = c.spec().state() == SinkState.PAUSED;
         if (!paused) {
             startWorker(c);
@@ -170,8 +245,8 @@ final class SinkPipeline {
     }
 
     /**
-     * Stops delivering and keeps the queue: a batch being retried goes back to its head. Waits up to
-     * {@code grace} for a delivery call in progress.
+     * Stops delivering and keeps every buffered message. Waits up to {@code grace} for the batches in delivery;
+     * those still out are delivered again after {@link #resume}.
      */
     synchronized void pause(Duration grace) {
         if (!started || closed) {
@@ -191,10 +266,11 @@ final class SinkPipeline {
     }
 
     /**
-     * Replaces spec and sink, keeping the queue and the acknowledged position: stops the worker (see
-     * {@link #pause}), closes the old sink unless {@code sink} is the same instance, starts the new one
-     * and a new worker unless the new state is PAUSED. Before {@link #start} it only swaps them. If the
-     * new sink's start throws, the pipeline stays paused, keeping its queue, and the error propagates.
+     * Replaces spec and sink, keeping the buffered messages (regrouped by the new spec) and the acknowledged
+     * position: stops delivering (see {@link #pause}), closes the old sink unless {@code sink} is the same instance,
+     * starts the new one and delivers again unless the new state is PAUSED. Before {@link #start} it only swaps
+     * them. If the new sink's start throws, the pipeline stays paused, keeping its messages, and the error
+     * propagates.
      *
      * @throws IllegalArgumentException if the id differs or the new state is DISABLED (remove instead)
      */
@@ -211,22 +287,29 @@ final class SinkPipeline {
             throw new IllegalStateException("sink " + old.spec().name() + " is stopped");
         }
         Config next = new Config(spec, sink);
-        if (!started) {
+        if (started) {
+            stopWorker(grace, false);
+            paused = true;
+        }
+        lock.lock();
+        try {
             config = next;
+            regroup(next);
+        } finally {
+            lock.unlock();
+        }
+        if (!started) {
             if (sink != old.sink()) {
                 closeQuietly(old);
             }
             return;
         }
-        stopWorker(grace, false);
-        paused = true;
-        config = next;
         if (sink != old.sink()) {
             closeQuietly(old);
             sinkStarted = false;
         }
         if (!sinkStarted) {
-            // If this throws, the sink stays paused with its queue until the next reconfiguration.
+            // If this throws, the sink stays paused with its messages until the next reconfiguration.
             sink.start(new SinkContext(spec.id(), spec.name()));
             sinkStarted = true;
         }
@@ -238,28 +321,28 @@ final class SinkPipeline {
     }
 
     /**
-     * Final stop on shutdown. Waits up to {@code grace} for the batch in flight and for the rest of a
-     * transaction already partly delivered; undelivered messages stay unacknowledged in the slot and are
-     * delivered after the next start.
+     * Final stop on shutdown. Waits up to {@code grace} for the batches in delivery and for the rest of the
+     * transactions already partly delivered; undelivered messages stay unacknowledged in the slot and are delivered
+     * after the next start.
      */
     synchronized void stop(Duration grace) {
         shutDown(grace, true);
     }
 
     /**
-     * Final stop when the sink is removed: delivers nothing more once the batch in flight is done (or
+     * Final stop when the sink is removed: delivers nothing more once the batches in delivery are done (or
      * abandoned after {@code grace}), then closes the sink.
      */
     synchronized void remove(Duration grace) {
         shutDown(grace, false);
     }
 
-    private void shutDown(Duration grace, boolean finishTransaction) {
+    private void shutDown(Duration grace, boolean finishTransactions) {
         if (closed) {
             return;
         }
         closed = true;
-        stopWorker(grace, finishTransaction);
+        stopWorker(grace, finishTransactions);
         lock.lock();
         try {
             notFull.signalAll(); // a reader waiting for room goes on
@@ -269,22 +352,55 @@ final class SinkPipeline {
         closeQuietly(config);
     }
 
-    /** Adds a change; blocks while the queue is full. */
+    /**
+     * Adds a change to its group. When the buffer is full, blocks until there is room, or drops the change when the
+     * sink sheds load ({@code discardOnFull}).
+     */
     void enqueue(Change change) throws InterruptedException {
         long size = sizeOf(change);
-        long bound = config.spec().maxQueueBytes();
         lock.lock();
         try {
-            // An oversized change is still accepted into an empty queue, so it can never wedge the reader.
-            while (!closed && queuedBytes > 0 && queuedBytes + size > bound) {
-                notFull.await(100, TimeUnit.MILLISECONDS);
+            SinkSpec spec = config.spec();
+            // An oversized change is still accepted into an empty buffer, so it can never wedge the reader.
+            if (heldBytes > 0 && heldBytes + size > spec.maxQueueBytes()) {
+                if (spec.discardOnFull()) {
+                    shed.incrementAndGet();
+                    if (!warnedFull) {
+                        warnedFull = true;
+                        log.warn(
+                                "sink {}: buffer full ({} MiB); dropping new messages (load_shedding_policy:"
+                                        + " discard_on_full) until there is room",
+                                spec.name(),
+                                spec.maxQueueBytes() >> 20);
+                    }
+                    metrics.shed(spec.name(), 1);
+                    return;
+                }
+                while (!closed
+                        && heldBytes > 0
+                        && heldBytes + size > config.spec().maxQueueBytes()) {
+                    notFull.await(100, TimeUnit.MILLISECONDS);
+                }
             }
             if (closed) {
                 return;
             }
-            queue.addLast(change);
-            queuedBytes += size;
-            notEmpty.signal();
+            if (alreadyResolved(change.position())) {
+                return; // a replay of what this sink had before the restart
+            }
+            warnedFull = false;
+            Txn t = open;
+            if (t == null) {
+                t = new Txn();
+                open = t;
+                txns.addLast(t);
+            }
+            t.outstanding++;
+            Config c = config;
+            add(new Msg(change, t, size, groupId(c, change)), c);
+            held++;
+            heldBytes += size;
+            wake.signal();
         } finally {
             lock.unlock();
         }
@@ -295,11 +411,20 @@ final class SinkPipeline {
     void markCommit(long endLsn) {
         lock.lock();
         try {
-            if (queue.isEmpty() && taken.isEmpty()) {
-                acknowledgedLsn = endLsn;
+            Txn t = open;
+            if (t != null) {
+                open = null;
+                t.endLsn = endLsn;
+                t.ended = true;
+                advanceAck();
+                wake.signal(); // a partial batch need not wait for more of this transaction
+            } else if (txns.isEmpty()) {
+                raiseAck(endLsn);
             } else {
-                queue.addLast(new Mark(endLsn));
-                notEmpty.signal();
+                Txn empty = new Txn();
+                empty.endLsn = endLsn;
+                empty.ended = true;
+                txns.addLast(empty);
             }
         } finally {
             lock.unlock();
@@ -307,15 +432,13 @@ final class SinkPipeline {
     }
 
     /**
-     * Sets where a sink added while streaming starts: transactions ending at or before {@code endLsn}
-     * were routed before it existed, so it has nothing to deliver for them. Called by the reader once.
+     * Sets where a sink added while streaming starts: transactions ending at or before {@code endLsn} were routed
+     * before it existed, so it has nothing to deliver for them. Called by the reader once.
      */
     void positionAt(long endLsn) {
         lock.lock();
         try {
-            if (Long.compareUnsigned(endLsn, acknowledgedLsn) > 0) {
-                acknowledgedLsn = endLsn;
-            }
+            raiseAck(endLsn);
             positioned = true;
         } finally {
             lock.unlock();
@@ -326,7 +449,60 @@ final class SinkPipeline {
         return positioned;
     }
 
-    /** Every transaction ending at or before this LSN has been delivered by this sink. */
+    /**
+     * Before the first change: skips, in the replay that follows a restart, what the sink had resolved before it
+     * (see {@link DeliveryLedger}).
+     */
+    void restore(DeliveryLedger.Progress progress) {
+        lock.lock();
+        try {
+            skipBefore = progress.acknowledgedLsn();
+            skipped = progress.resolvedAfter().isEmpty() ? Set.of() : new HashSet<>(progress.resolvedAfter());
+            raiseAck(progress.acknowledgedLsn());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Changes whenever {@link #progress()} would. */
+    long progressVersion() {
+        lock.lock();
+        try {
+            return progressVersion;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What the sink has resolved so far, for the ledger. */
+    DeliveryLedger.Progress progress() {
+        lock.lock();
+        try {
+            List<Position> after = new ArrayList<>();
+            for (Txn t : txns) {
+                after.addAll(t.done);
+            }
+            // Replayed positions skipped but not yet acknowledged still count as resolved.
+            for (Position p : skipped) {
+                if (Long.compareUnsigned(p.commitLsn(), acknowledgedLsn) >= 0) {
+                    after.add(p);
+                }
+            }
+            return new DeliveryLedger.Progress(acknowledgedLsn, after);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // Holding lock. A transaction whose commit starts before an acknowledged end LSN ends at or before it.
+    private boolean alreadyResolved(Position p) {
+        if (skipBefore != 0 && Long.compareUnsigned(p.commitLsn(), skipBefore) < 0) {
+            return true;
+        }
+        return !skipped.isEmpty() && skipped.contains(p);
+    }
+
+    /** Every transaction ending at or before this LSN has been delivered (or discarded) by this sink. */
     long acknowledgedLsn() {
         return acknowledgedLsn;
     }
@@ -334,7 +510,7 @@ final class SinkPipeline {
     boolean idle() {
         lock.lock();
         try {
-            return queue.isEmpty() && taken.isEmpty();
+            return held == 0;
         } finally {
             lock.unlock();
         }
@@ -348,16 +524,25 @@ final class SinkPipeline {
         return discarded.get();
     }
 
+    /** Messages dropped because the buffer was full ({@code discardOnFull}). */
+    long shedCount() {
+        return shed.get();
+    }
+
     int queuedMessages() {
         lock.lock();
         try {
-            int n = 0;
-            for (Object o : queue) {
-                if (o instanceof Change) {
-                    n++;
-                }
-            }
-            return n;
+            return held;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Groups whose last delivery failed: waiting for a retry, or being retried. */
+    int failingGroups() {
+        lock.lock();
+        try {
+            return failing;
         } finally {
             lock.unlock();
         }
@@ -368,13 +553,97 @@ final class SinkPipeline {
         return lastError;
     }
 
+    // ---- groups and acknowledgement (holding lock) ----
+
+    private void add(Msg m, Config c) {
+        Object key;
+        if (m.groupId != null) {
+            key = m.groupId;
+        } else if (c.spec().messageGrouping()) {
+            key = m.change.table().id(); // no key columns: the table's changes stay in order
+        } else {
+            key = ++ungroupedSeq; // ungrouped: every message on its own
+        }
+        Group g = groups.computeIfAbsent(key, Group::new);
+        g.msgs.addLast(m);
+        if (g.where == Where.READY) {
+            readyCount++;
+        } else if (g.where == Where.NONE && g.inFlight == 0) {
+            list(g);
+        }
+    }
+
+    /** Makes a group with no batch in delivery ready, or forgets it when it has nothing left. */
+    private void list(Group g) {
+        if (g.msgs.isEmpty()) {
+            groups.remove(g.key);
+            g.where = Where.NONE;
+            return;
+        }
+        if (readyCount == 0) {
+            readySince = System.nanoTime();
+        }
+        g.where = Where.READY;
+        ready.addLast(g);
+        readyCount += g.msgs.size();
+    }
+
+    private void recovered(Group g) {
+        if (g.failures > 0) {
+            g.failures = 0;
+            failing--;
+        }
+    }
+
+    private void resolve(Msg m) {
+        m.txn.outstanding--;
+        m.txn.done.add(m.change.position());
+        held--;
+        heldBytes -= m.bytes;
+        progressVersion++;
+    }
+
+    private void advanceAck() {
+        Txn head;
+        while ((head = txns.peekFirst()) != null && head.ended && head.outstanding == 0) {
+            txns.pollFirst();
+            raiseAck(head.endLsn);
+        }
+    }
+
+    private void raiseAck(long lsn) {
+        if (Long.compareUnsigned(lsn, acknowledgedLsn) > 0) {
+            acknowledgedLsn = lsn;
+            progressVersion++;
+        }
+    }
+
+    /** Rebuilds every group with {@code c}'s grouping, in slot order; nothing is in delivery. */
+    private void regroup(Config c) {
+        List<Msg> all = new ArrayList<>(held);
+        groups.values().forEach(g -> all.addAll(g.msgs));
+        all.sort(Comparator.comparing(m -> m.change.position()));
+        groups.clear();
+        ready.clear();
+        waiting.clear();
+        readyCount = 0;
+        failing = 0;
+        for (Msg m : all) {
+            Msg regrouped = new Msg(m.change, m.txn, m.bytes, groupId(c, m.change));
+            regrouped.attempts = m.attempts;
+            add(regrouped, c);
+        }
+    }
+
+    // ---- the dispatcher ----
+
     // Called holding this.
     private void startWorker(Config c) {
         Worker w = new Worker(c);
         lock.lock();
         try {
             worker = w;
-            w.thread = Thread.ofVirtual().name("sink-" + c.spec().name()).unstarted(() -> deliverLoop(w));
+            w.thread = Thread.ofVirtual().name("sink-" + c.spec().name()).unstarted(() -> dispatchLoop(w));
         } finally {
             lock.unlock();
         }
@@ -382,11 +651,11 @@ final class SinkPipeline {
     }
 
     /**
-     * Stops the current worker (called holding this) and puts the entries it had taken back at the head
-     * of the queue. The batch in a delivery call may finish and be acknowledged within {@code grace};
-     * a retry wait is cut short.
+     * Stops the dispatcher (called holding this), waits up to {@code grace} for the batches in delivery, and
+     * abandons those still out: their messages are at the head of their groups, ready to go again.
      */
-    private void stopWorker(Duration grace, boolean finishTransaction) {
+    private void stopWorker(Duration grace, boolean finishTransactions) {
+        long deadline = System.nanoTime() + grace.toNanos();
         Worker w;
         lock.lock();
         try {
@@ -394,224 +663,290 @@ final class SinkPipeline {
             if (w == null) {
                 return;
             }
-            w.finish = finishTransaction;
+            w.finish = finishTransactions;
             w.go = false;
-            notEmpty.signalAll();
+            wake.signalAll();
         } finally {
             lock.unlock();
         }
         Thread t = w.thread;
-        boolean exited = true;
+        boolean interrupted = false;
         if (t != null) {
             try {
-                if (!t.join(grace)) {
+                if (!t.join(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
                     t.interrupt();
-                    exited = t.join(Duration.ofSeconds(1));
+                    t.join(Duration.ofSeconds(1));
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                exited = !t.isAlive();
+                interrupted = true;
             }
         }
+        int abandoned;
         lock.lock();
         try {
-            // From here on the worker's outcome is ignored, even if it is stuck in the sink.
             worker = null;
-            if (!taken.isEmpty()) {
-                for (int i = taken.size() - 1; i >= 0; i--) {
-                    Object o = taken.get(i);
-                    queue.addFirst(o);
-                    if (o instanceof Change c) {
-                        queuedBytes += sizeOf(c);
-                    }
-                }
-                taken.clear();
-                endedOnMark = endedOnMarkBeforeBatch;
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (!exited) {
-            log.warn(
-                    "sink {}: delivery thread did not stop; its batch is queued again",
-                    w.config.spec().name());
-        }
-    }
-
-    private void deliverLoop(Worker w) {
-        List<Change> changes = new ArrayList<>(w.config.spec().batchSize());
-        // On the final stop, a transaction whose first changes went out is finished (within the grace
-        // period): acknowledgement is per transaction, so a half-delivered one would be delivered again.
-        while (w.go || (w.finish && midTransaction())) {
-            long mark;
-            try {
-                mark = take(w, changes);
-            } catch (InterruptedException e) {
-                return; // what was taken is put back by stopWorker
-            }
-            if (!changes.isEmpty() && !deliver(w, changes)) {
-                return; // stopped while retrying: nothing acknowledged, the batch is put back
-            }
-            lock.lock();
-            try {
-                if (worker != w) {
-                    return; // abandoned by stopWorker, which queued the batch again
-                }
-                taken.clear();
-                // Marks that arrived while the batch was in flight end transactions it completed. Taking
-                // them now acknowledges those transactions even if stop() ends this loop next.
-                while (queue.peekFirst() instanceof Mark m) {
-                    queue.pollFirst();
-                    mark = m.endLsn();
-                    endedOnMark = true;
-                }
-                midTransaction = !endedOnMark && (midTransaction || !changes.isEmpty());
-                if (mark != 0) {
-                    acknowledgedLsn = mark;
-                }
-            } finally {
-                lock.unlock();
-            }
-            changes.clear();
-        }
-    }
-
-    private boolean midTransaction() {
-        lock.lock();
-        try {
-            return midTransaction;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Takes up to batch_size changes (waiting up to the batch timeout for a partial batch) and the
-     * commit marks behind them; returns the last mark taken, or 0. Throws when the worker is stopped
-     * first (the final stop lets it fill a batch that finishes an open transaction).
-     */
-    private long take(Worker w, List<Change> out) throws InterruptedException {
-        SinkSpec spec = w.config.spec();
-        long mark = 0;
-        lock.lock();
-        try {
-            while (queue.isEmpty()) {
-                if (!w.go) {
-                    throw new InterruptedException("stopping");
-                }
-                notEmpty.await();
-            }
-            // From here until deliverLoop records the outcome, entries taken off the queue are neither
-            // queued nor delivered: markCommit must queue its mark behind them, not acknowledge it.
-            endedOnMarkBeforeBatch = endedOnMark;
-            long deadline = System.nanoTime() + spec.batchTimeout().toNanos();
-            while (true) {
-                Object head = queue.peekFirst();
-                if (head == null) {
-                    if (out.isEmpty() || out.size() >= spec.batchSize()) {
-                        break;
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0 || mark != 0) {
-                        // A transaction just ended: deliver now rather than wait on the next one.
-                        break;
-                    }
-                    if (!w.go && !(w.finish && midTransaction)) {
-                        throw new InterruptedException("stopping"); // paused: the partial batch is put back
-                    }
-                    notEmpty.awaitNanos(left);
-                    continue;
-                }
-                if (head instanceof Mark m) {
-                    taken.add(queue.pollFirst());
-                    mark = m.endLsn();
-                    endedOnMark = true;
-                } else if (out.size() < spec.batchSize()) {
-                    endedOnMark = false;
-                    Change c = (Change) queue.pollFirst();
-                    taken.add(c);
-                    queuedBytes -= sizeOf(c);
-                    out.add(c);
-                } else {
+            while (inFlightBatches > 0 && !interrupted) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
                     break;
                 }
+                try {
+                    settled.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-            notFull.signalAll();
-            return mark;
+            abandoned = inFlightBatches;
+            if (abandoned > 0) {
+                // From here on, the outcome of those batches is ignored, even if the sink is stuck on them.
+                generation++;
+                inFlightBatches = 0;
+                for (Group g : List.copyOf(groups.values())) {
+                    if (g.inFlight > 0) {
+                        g.inFlight = 0;
+                        list(g);
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (abandoned > 0) {
+            log.warn(
+                    "sink {}: {} batch(es) still in delivery after the grace period; they will be delivered again",
+                    w.config.spec().name(),
+                    abandoned);
+        }
+    }
+
+    private void dispatchLoop(Worker w) {
+        while (true) {
+            Dispatch d;
+            try {
+                d = nextBatch(w);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (d == null) {
+                return;
+            }
+            send(w.config, d);
+        }
+    }
+
+    /** Waits for a batch worth sending; null when this dispatcher is done. */
+    private @Nullable Dispatch nextBatch(Worker w) throws InterruptedException {
+        SinkSpec spec = w.config.spec();
+        lock.lock();
+        try {
+            while (true) {
+                if (worker != w) {
+                    return null;
+                }
+                long now = System.nanoTime();
+                long wait = promoteDue(now);
+                if (!w.go) {
+                    if (!w.finish) {
+                        return null;
+                    }
+                    Dispatch d = inFlightBatches < spec.maxInFlight() ? build(spec, true) : null;
+                    if (d != null) {
+                        return d;
+                    }
+                    if (inFlightBatches == 0) {
+                        return null; // nothing more of a started transaction can go out
+                    }
+                    wake.await(10, TimeUnit.MILLISECONDS);
+                    continue;
+                }
+                if (readyCount > 0 && inFlightBatches < spec.maxInFlight()) {
+                    long due = readySince + spec.batchTimeout().toNanos();
+                    // A full batch, no transaction in progress (nothing more is coming soon), or the timeout.
+                    if (readyCount >= spec.batchSize() || open == null || now - due >= 0) {
+                        Dispatch d = build(spec, false);
+                        if (d != null) {
+                            return d;
+                        }
+                    }
+                    wait = Math.min(wait, Math.max(1, due - now));
+                }
+                wake.awaitNanos(wait);
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    /** Delivers until success or discard; false only when the worker is stopped first. */
-    private boolean deliver(Worker w, List<Change> changes) {
-        Config c = w.config;
-        SinkSpec spec = c.spec();
-        List<SinkMessage> messages = new ArrayList<>(changes.size());
-        for (Change ch : changes) {
-            String key = ch.position().idempotencyKey();
-            messages.add(new SinkMessage(ch, c.encoder().encode(ch, key), groupId(c, ch), key));
+    /** Moves waiting groups whose back-off is over to ready; returns nanoseconds until the next one is due. */
+    private long promoteDue(long now) {
+        Group g;
+        while ((g = waiting.peek()) != null && now - g.notBefore >= 0) {
+            waiting.poll();
+            g.where = Where.NONE;
+            list(g);
         }
-        Batch batch = new Batch(messages);
-        int failures = 0;
-        while (true) {
-            try {
-                c.sink().deliver(batch).toCompletableFuture().get();
-                delivered.addAndGet(batch.size());
-                metrics.delivered(spec.name(), batch.size(), sinceCommit(changes.getFirst()));
-                if (failures > 0) {
-                    log.info("sink {}: delivery recovered after {} failed attempts", spec.name(), failures);
-                }
-                lastError = null;
-                return true;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            } catch (ExecutionException | RuntimeException e) {
-                failures++;
-                metrics.failed(spec.name(), batch.size());
-                Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-                String reason = cause instanceof SinkException ? cause.getMessage() : cause.toString();
-                lastError = reason;
-                boolean permanent = cause instanceof SinkException se && !se.retriable();
-                Integer max = spec.maxRetryCount();
-                if (permanent || (max != null && failures > max)) {
-                    discarded.addAndGet(batch.size());
-                    metrics.discarded(spec.name(), batch.size());
-                    log.warn(
-                            "sink {}: discarding {} message(s) {}..{} after {} failed attempt(s): {}",
-                            spec.name(),
-                            batch.size(),
-                            changes.getFirst().position(),
-                            changes.getLast().position(),
-                            failures,
-                            reason);
-                    return true;
-                }
-                if (!w.go) {
-                    return false; // stopping: the batch stays unacknowledged
-                }
-                Duration wait = retry.delayAfter(failures);
-                log.warn(
-                        "sink {}: delivery of {} message(s) failed (attempt {}): {}; retrying in {} ms",
-                        spec.name(),
-                        batch.size(),
-                        failures,
-                        reason,
-                        wait.toMillis());
-                try {
-                    long until = System.nanoTime() + wait.toNanos();
-                    while (w.go && System.nanoTime() < until) {
-                        Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
-                    }
-                    if (!w.go) {
-                        return false;
-                    }
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
+        return g == null ? TimeUnit.SECONDS.toNanos(1) : Math.max(1, g.notBefore - now);
+    }
+
+    /** Takes up to batch_size messages from ready groups, oldest ready first; null when there is none. */
+    private @Nullable Dispatch build(SinkSpec spec, boolean onlyStartedTransactions) {
+        List<Group> gs = new ArrayList<>();
+        List<Msg> ms = new ArrayList<>(Math.min(spec.batchSize(), readyCount));
+        int room = spec.batchSize();
+        for (Iterator<Group> it = ready.iterator(); it.hasNext() && room > 0; ) {
+            Group g = it.next();
+            if (onlyStartedTransactions && !g.msgs.getFirst().txn.started) {
+                continue;
             }
+            it.remove();
+            g.where = Where.NONE;
+            readyCount -= g.msgs.size();
+            int n = 0;
+            for (Msg m : g.msgs) {
+                if (n == room) {
+                    break;
+                }
+                ms.add(m);
+                m.txn.started = true;
+                n++;
+            }
+            g.inFlight = n;
+            room -= n;
+            gs.add(g);
+        }
+        if (gs.isEmpty()) {
+            return null;
+        }
+        if (readyCount > 0) {
+            readySince = System.nanoTime();
+        }
+        inFlightBatches++;
+        // In slot order: each group's messages keep their order, and a transaction that fits reads as committed.
+        ms.sort(Comparator.comparing(m -> m.change.position()));
+        return new Dispatch(generation, gs, ms);
+    }
+
+    private void send(Config c, Dispatch d) {
+        List<SinkMessage> messages = new ArrayList<>(d.msgs().size());
+        for (Msg m : d.msgs()) {
+            String key = m.change.position().idempotencyKey();
+            messages.add(new SinkMessage(m.change, c.encoder().encode(m.change, key), m.groupId, key));
+        }
+        CompletionStage<Void> outcome;
+        try {
+            outcome = c.sink().deliver(new Batch(messages));
+        } catch (RuntimeException e) {
+            outcome = CompletableFuture.failedFuture(e);
+        }
+        outcome.whenComplete((ok, error) -> complete(c, d, error));
+    }
+
+    private void complete(Config c, Dispatch d, @Nullable Throwable error) {
+        SinkSpec spec = c.spec();
+        int n = d.msgs().size();
+        lock.lock();
+        try {
+            if (d.generation() != generation) {
+                return; // abandoned: its messages were made ready again
+            }
+            inFlightBatches--;
+            if (error == null) {
+                for (Group g : d.groups()) {
+                    for (int i = 0; i < g.inFlight; i++) {
+                        resolve(g.msgs.pollFirst());
+                    }
+                    g.inFlight = 0;
+                    recovered(g);
+                    list(g);
+                }
+                delivered.addAndGet(n);
+                if (failing == 0) {
+                    lastError = null;
+                    if (failedAttempts > 0) {
+                        log.info("sink {}: delivery recovered after {} failed attempts", spec.name(), failedAttempts);
+                        failedAttempts = 0;
+                    }
+                }
+            } else {
+                failed(spec, d, error);
+            }
+            advanceAck();
+            notFull.signalAll();
+            wake.signal();
+            settled.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (error == null) {
+            metrics.delivered(spec.name(), n, sinceCommit(d.msgs().getFirst().change));
+        }
+    }
+
+    // Holding lock.
+    private void failed(SinkSpec spec, Dispatch d, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        String reason = cause instanceof SinkException ? cause.getMessage() : cause.toString();
+        lastError = reason;
+        boolean permanent = cause instanceof SinkException se && !se.retriable();
+        Integer max = spec.maxRetryCount();
+        int dropped = 0;
+        int worst = 0;
+        for (Group g : d.groups()) {
+            int sent = g.inFlight;
+            g.inFlight = 0;
+            if (g.failures++ == 0) {
+                failing++;
+            }
+            worst = Math.max(worst, g.failures);
+            Iterator<Msg> it = g.msgs.iterator();
+            for (int i = 0; i < sent; i++) {
+                it.next().attempts++;
+            }
+            // Messages out of attempts are at the head: the older a message, the more attempts it has had.
+            int gone = 0;
+            while (gone < sent && (permanent || (max != null && g.msgs.getFirst().attempts > max))) {
+                resolve(g.msgs.pollFirst());
+                gone++;
+            }
+            dropped += gone;
+            if (gone > 0 && gone == sent) {
+                recovered(g);
+                list(g);
+            } else {
+                g.notBefore = System.nanoTime() + retry.delayAfter(g.failures).toNanos();
+                g.where = Where.WAITING;
+                waiting.add(g);
+            }
+        }
+        metrics.failed(spec.name(), d.msgs().size());
+        failedAttempts++;
+        if (dropped > 0) {
+            discarded.addAndGet(dropped);
+            metrics.discarded(spec.name(), dropped);
+            log.warn(
+                    "sink {}: discarding {} message(s) from {} after their last failed attempt: {}",
+                    spec.name(),
+                    dropped,
+                    d.msgs().getFirst().change.position(),
+                    reason);
+        }
+        long now = System.nanoTime();
+        // Many groups fail together when the peer is down: the first failure is logged, then a summary at most
+        // every LOG_EVERY, so an outage does not flood the log.
+        if (dropped < d.msgs().size() && (failedAttempts == 1 || now - lastFailureLog >= LOG_EVERY.toNanos())) {
+            log.warn(
+                    "sink {}: delivery of {} message(s) failed (attempt {}): {}; {} group(s) waiting, each retried"
+                            + " after a back-off ({} failed attempt(s) so far)",
+                    spec.name(),
+                    d.msgs().size(),
+                    worst,
+                    reason,
+                    failing,
+                    failedAttempts);
+            lastFailureLog = now;
         }
     }
 

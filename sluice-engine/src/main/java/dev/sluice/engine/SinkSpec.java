@@ -23,6 +23,9 @@ import org.jspecify.annotations.Nullable;
  * @param maxRetryCount failed deliveries of a message beyond the first after which it is discarded;
  *     null retries forever
  * @param maxQueueBytes bound on the messages buffered for this sink
+ * @param maxInFlight most batches in delivery at once (for different groups)
+ * @param discardOnFull when the buffer is full: drop this sink's new messages (true) or stop reading the slot until
+ *     there is room (false)
  */
 public record SinkSpec(
         String id,
@@ -36,7 +39,43 @@ public record SinkSpec(
         @Nullable Integer maxRetryCount,
         SinkState state,
         MessageContext context,
-        long maxQueueBytes) {
+        long maxQueueBytes,
+        int maxInFlight,
+        boolean discardOnFull) {
+    /** Batches in delivery at once unless configured. */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 32;
+
+    /** A spec with the default concurrency that stops reading when full. */
+    public SinkSpec(
+            String id,
+            String name,
+            Predicate<TableId> tables,
+            Set<Action> actions,
+            Map<TableId, List<String>> groupColumns,
+            boolean messageGrouping,
+            int batchSize,
+            Duration batchTimeout,
+            @Nullable Integer maxRetryCount,
+            SinkState state,
+            MessageContext context,
+            long maxQueueBytes) {
+        this(
+                id,
+                name,
+                tables,
+                actions,
+                groupColumns,
+                messageGrouping,
+                batchSize,
+                batchTimeout,
+                maxRetryCount,
+                state,
+                context,
+                maxQueueBytes,
+                DEFAULT_MAX_IN_FLIGHT,
+                false);
+    }
+
     public SinkSpec {
         Objects.requireNonNull(id);
         Objects.requireNonNull(name);
@@ -47,6 +86,9 @@ public record SinkSpec(
         }
         if (maxRetryCount != null && maxRetryCount < 0) {
             throw new IllegalArgumentException("max_retry_count must be >= 0, got " + maxRetryCount);
+        }
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("maxInFlight must be at least 1, got " + maxInFlight);
         }
         if (maxQueueBytes < 1024) {
             throw new IllegalArgumentException("queue bound must be at least 1 KiB, got " + maxQueueBytes);

@@ -89,9 +89,19 @@ final class FakeSink implements Sink {
         startedWith = context;
     }
 
+    /** Batches holding a message this matches fail (retriable), whatever the script says. */
+    volatile java.util.function.@Nullable Predicate<SinkMessage> poison;
+
+    final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger maxInFlight = new java.util.concurrent.atomic.AtomicInteger();
+
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
         attempts.add(batch);
+        var p = poison;
+        if (p != null && batch.messages().stream().anyMatch(p)) {
+            return CompletableFuture.failedFuture(new SinkException("poisoned row (scripted to fail)", true));
+        }
         Outcome next = script.pollFirst();
         return switch (next) {
             case null -> {
@@ -100,9 +110,13 @@ final class FakeSink implements Sink {
             }
             case Fail f -> CompletableFuture.failedFuture(f.error());
             case Block b -> {
+                maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
                 b.gate.entered.countDown();
                 // Recorded before the returned stage completes, so an acknowledgement can never be seen first.
-                yield b.gate.released.thenRun(() -> delivered.add(batch));
+                yield b.gate.released.thenRun(() -> {
+                    inFlight.decrementAndGet();
+                    delivered.add(batch);
+                });
             }
         };
     }

@@ -80,16 +80,20 @@ class SinkPipelineTest {
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         first.awaitEntered();
-        // Everything below queues up behind the blocked batch, so batches are as full as allowed.
+        // Other rows, so other groups: they go while a's batch is held, as full as allowed.
         for (int i = 0; i < 10; i++) {
             p.enqueue(insert(commitLsn(2), i, "b" + i));
         }
         p.markCommit(endLsn(2));
+        eventually().until(() -> sink.deliveredMessages() == 10);
+        assertThat(p.acknowledgedLsn()).as("transaction 1 is still out").isZero();
         first.release();
 
         eventually().until(() -> p.acknowledgedLsn() == endLsn(2));
+        // The b rows are other groups: they go while a's batch is held, in full batches.
         assertThat(sink.delivered).allSatisfy(b -> assertThat(b.size()).isBetween(1, 3));
-        assertThat(sink.delivered).extracting(Batch::size).containsExactly(1, 3, 3, 3, 1);
+        assertThat(sink.delivered).extracting(Batch::size).containsExactly(3, 3, 3, 1, 1);
+        assertThat(sink.deliveredPositions().getLast()).isEqualTo(new Position(commitLsn(1), 0));
         assertThat(sink.deliveredMessages()).isEqualTo(11);
     }
 
@@ -134,14 +138,14 @@ class SinkPipelineTest {
         FakeSink.Gate b2 = sink.block();
         FakeSink.Gate b3 = sink.block();
         SinkPipeline p = started(sink, s -> s.batchSize = 2);
-        // Transaction 1: a0 a1 a2; transaction 2: b0 b1.
-        p.enqueue(insert(commitLsn(1), 0, "a0"));
-        p.enqueue(insert(commitLsn(1), 1, "a1"));
+        // One row, so one batch at a time. Transaction 1: a0 a1 a2; transaction 2: b0 b1.
+        p.enqueue(update(commitLsn(1), 0, "x", 0));
+        p.enqueue(update(commitLsn(1), 1, "x", 1));
         b1.awaitEntered(); // [a0 a1]
-        p.enqueue(insert(commitLsn(1), 2, "a2"));
+        p.enqueue(update(commitLsn(1), 2, "x", 2));
         p.markCommit(endLsn(1));
-        p.enqueue(insert(commitLsn(2), 0, "b0"));
-        p.enqueue(insert(commitLsn(2), 1, "b1"));
+        p.enqueue(update(commitLsn(2), 0, "x", 3));
+        p.enqueue(update(commitLsn(2), 1, "x", 4));
         p.markCommit(endLsn(2));
         assertThat(p.acknowledgedLsn()).as("nothing delivered yet").isZero();
 
@@ -174,7 +178,10 @@ class SinkPipelineTest {
         FakeSink.Gate gate = sink.block();
         SinkPipeline p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
         p.enqueue(insert(commitLsn(1), 0, "a"));
-        eventually().until(() -> p.queuedMessages() == 0); // taken into the batch being filled
+        Thread.sleep(50);
+        assertThat(sink.attempts)
+                .as("the batch waits for more of the open transaction")
+                .isEmpty();
 
         p.markCommit(endLsn(1));
         assertThat(p.acknowledgedLsn()).isZero();
@@ -326,7 +333,8 @@ class SinkPipelineTest {
             s.batchSize = 1;
             s.maxQueueBytes = 1024;
         });
-        p.enqueue(insert(commitLsn(1), 0, "first"));
+        // One row, so one group: nothing can pass the blocked first change.
+        p.enqueue(insert(commitLsn(1), 0, "row"));
         gate.awaitEntered();
 
         int total = 50;
@@ -334,7 +342,7 @@ class SinkPipelineTest {
         Thread reader = Thread.ofPlatform().name("test-reader").start(() -> {
             try {
                 for (int i = 1; i <= total; i++) {
-                    p.enqueue(insert(commitLsn(1), i, "row-" + i));
+                    p.enqueue(insert(commitLsn(1), i, "row"));
                     enqueued.incrementAndGet();
                 }
             } catch (InterruptedException e) {
@@ -345,7 +353,9 @@ class SinkPipelineTest {
         eventually().until(() -> reader.getState() == Thread.State.TIMED_WAITING);
         int accepted = enqueued.get();
         assertThat(accepted).isPositive().isLessThan(total);
-        assertThat(p.queuedMessages()).isEqualTo(accepted);
+        assertThat(p.queuedMessages())
+                .as("the first, in delivery, still counts")
+                .isEqualTo(accepted + 1);
 
         gate.release();
         reader.join(Duration.ofSeconds(2));
@@ -419,11 +429,15 @@ class SinkPipelineTest {
         gate.release();
         stopper.join(Duration.ofSeconds(2));
 
-        // The next batch [c, d] completes transaction 1 and opens transaction 2, which is then finished
-        // too: everything delivered is acknowledged, so a restart repeats nothing.
+        // Transaction 1 had started, so the stop waits for all of it. Transaction 2 is finished only if it had
+        // started too; either way everything delivered is acknowledged, so a restart repeats nothing.
         assertThat(stopper.isAlive()).isFalse();
-        assertThat(sink.deliveredMessages()).isEqualTo(4);
-        assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(2));
+        assertThat(sink.deliveredPositions())
+                .startsWith(new Position(commitLsn(1), 2))
+                .contains(new Position(commitLsn(1), 0), new Position(commitLsn(1), 1));
+        boolean second = sink.deliveredPositions().contains(new Position(commitLsn(2), 0));
+        assertThat(sink.deliveredMessages()).isEqualTo(second ? 4 : 3);
+        assertThat(p.acknowledgedLsn()).isEqualTo(second ? endLsn(2) : endLsn(1));
     }
 
     @Test
@@ -523,8 +537,9 @@ class SinkPipelineTest {
         p.enqueue(insert(commitLsn(2), 0, "b"));
         p.markCommit(endLsn(2));
         p.start(); // queued before the worker runs, so they form one batch
-        eventually().until(() -> sink.attempts.size() >= 2); // the batch [a, mark1, b, mark2] is in retry
-        assertThat(p.queuedMessages()).isZero();
+        eventually().until(() -> sink.attempts.size() >= 2); // the batch [a, b] is in retry
+        assertThat(p.queuedMessages()).isEqualTo(2);
+        assertThat(p.failingGroups()).isEqualTo(2);
 
         p.pause(Duration.ofSeconds(1));
 
@@ -548,7 +563,7 @@ class SinkPipelineTest {
         FakeSink sink = new FakeSink();
         SinkPipeline p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
         p.enqueue(insert(commitLsn(1), 0, "a"));
-        eventually().until(() -> p.queuedMessages() == 0); // taken into a batch waiting for more
+        Thread.sleep(50); // a partial batch waiting for more of the open transaction
 
         long before = System.nanoTime();
         p.pause(Duration.ofSeconds(5));
@@ -754,7 +769,234 @@ class SinkPipelineTest {
         }
     }
 
+    // ---- groups: order within, parallel across ----
+
+    @Test
+    void groups_aHeldGroupHoldsOnlyItsOwnRows_andEveryRowKeepsItsOrder() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate held = sink.block();
+        SinkPipeline p = started(sink, s -> s.batchSize = 4);
+        // Row r0's first change is held by the sink; 200 changes over rows r0..r9 follow, 20 per row.
+        p.enqueue(update(commitLsn(1), 0, "r0", 0));
+        p.markCommit(endLsn(1));
+        held.awaitEntered();
+        for (int i = 0; i < 200; i++) {
+            p.enqueue(update(commitLsn(2), i, "r" + (i % 10), i / 10 + 1));
+        }
+        p.markCommit(endLsn(2));
+
+        // Every other row is delivered, all of it, while r0 waits behind its held change.
+        eventually().until(() -> sink.deliveredMessages() == 180);
+        assertThat(sink.delivered.stream().flatMap(b -> b.messages().stream()).noneMatch(m -> "r0".equals(m.groupId())))
+                .isTrue();
+        assertThat(p.acknowledgedLsn()).isZero();
+
+        held.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(2));
+        assertThat(sink.deliveredMessages()).isEqualTo(201);
+        assertPerRowSequence(sink, 10);
+        assertThat(sink.delivered)
+                .allSatisfy(b -> assertThat(b.messages().stream()
+                                .map(SinkMessage::groupId)
+                                .distinct()
+                                .count())
+                        .as("a batch may hold several rows, each row's messages once")
+                        .isPositive());
+    }
+
+    @Test
+    void groups_atMostMaxInFlightBatchesAreInDelivery() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        List<FakeSink.Gate> gates = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            gates.add(sink.block());
+        }
+        SinkPipeline p = started(sink, s -> {
+            s.batchSize = 1;
+            s.maxInFlight = 3;
+        });
+        for (int i = 0; i < 10; i++) {
+            p.enqueue(insert(commitLsn(1), i, "row" + i));
+        }
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.attempts.size() == 3);
+        Thread.sleep(50);
+        assertThat(sink.attempts).hasSize(3);
+        gates.forEach(FakeSink.Gate::release);
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.maxInFlight.get()).isEqualTo(3);
+        assertThat(sink.deliveredMessages()).isEqualTo(10);
+    }
+
+    @Test
+    void groups_aFailingRowIsRetriedAlone_whileOtherRowsFlow_andItsLaterChangesWaitBehindIt()
+            throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> "bad".equals(m.groupId());
+        // Back-offs long enough to see the group waiting between attempts.
+        SinkPipeline p =
+                pipeline(sink, s -> s.batchSize = 5, new RetryPolicy(Duration.ofMillis(20), Duration.ofMillis(20), 0));
+        p.start();
+        for (int i = 0; i < 30; i++) {
+            p.enqueue(update(commitLsn(1), i, i % 3 == 0 ? "bad" : "good" + (i % 3), i / 3));
+        }
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.deliveredMessages() == 20);
+        eventually().until(() -> sink.attempts.size() >= sink.delivered.size() + 3);
+        eventually().until(() -> p.failingGroups() == 1);
+        assertThat(p.lastError()).contains("poisoned row");
+        assertThat(p.acknowledgedLsn())
+                .as("the failing row holds its transaction")
+                .isZero();
+        // Retries carry the failing row only: the others were delivered once each.
+        assertThat(sink.attempts.stream().skip(1).filter(b -> !sink.delivered.contains(b)))
+                .allSatisfy(b -> assertThat(b.messages()).allMatch(m -> "bad".equals(m.groupId())));
+
+        sink.poison = null;
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.deliveredMessages()).isEqualTo(30);
+        assertThat(p.failingGroups()).isZero();
+        assertThat(p.lastError()).isNull();
+        assertPerRowSequence(sink, 3);
+    }
+
+    @Test
+    void groups_maxRetryCountDiscardsTheFailingChangeOnly_thenTheRowGoesOn() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        Change poisoned = update(commitLsn(1), 0, "r", 0);
+        sink.poison = m -> m.change() == poisoned;
+        SinkPipeline p = started(sink, s -> {
+            s.batchSize = 1;
+            s.maxRetryCount = 2;
+        });
+        p.enqueue(poisoned);
+        p.enqueue(update(commitLsn(1), 1, "r", 1));
+        p.enqueue(update(commitLsn(1), 2, "other", 0));
+        p.markCommit(endLsn(1));
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(p.discardedCount()).isEqualTo(1);
+        assertThat(sink.attempts.stream().filter(b -> b.messages().getFirst().change() == poisoned))
+                .hasSize(3);
+        assertThat(sink.deliveredPositions())
+                .containsExactlyInAnyOrder(new Position(commitLsn(1), 1), new Position(commitLsn(1), 2));
+    }
+
+    @Test
+    void groups_withoutMessageGrouping_aHeldMessageHoldsNothingElse() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate held = sink.block();
+        SinkPipeline p = started(sink, s -> {
+            s.messageGrouping = false;
+            s.batchSize = 1;
+        });
+        p.enqueue(update(commitLsn(1), 0, "r", 0));
+        held.awaitEntered();
+        p.enqueue(update(commitLsn(1), 1, "r", 1));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.deliveredMessages() == 1);
+        assertThat(sink.deliveredPositions()).containsExactly(new Position(commitLsn(1), 1));
+        assertThat(sink.delivered.getFirst().messages().getFirst().groupId()).isNull();
+        held.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+    }
+
+    @Test
+    void groups_aTableWithoutKeyIsOneGroup_soItsChangesStayInOrder() throws InterruptedException {
+        TableSchema keyless = new TableSchema(new TableId("public", "events"), List.of(column("v")), new int[0]);
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate held = sink.block();
+        SinkPipeline p = started(sink, s -> s.batchSize = 1);
+        p.enqueue(change(keyless, commitLsn(1), 0, "first"));
+        held.awaitEntered();
+        p.enqueue(change(keyless, commitLsn(1), 1, "second"));
+        p.markCommit(endLsn(1));
+        Thread.sleep(50);
+        assertThat(sink.deliveredMessages()).isZero();
+        held.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.deliveredPositions())
+                .containsExactly(new Position(commitLsn(1), 0), new Position(commitLsn(1), 1));
+    }
+
+    @Test
+    void groups_reconfiguredGroupColumnsRegroupBufferedMessagesInSlotOrder() throws InterruptedException {
+        TableSchema orders =
+                new TableSchema(ORDERS_ID, List.of(column("id"), column("name"), column("customer")), new int[] {0});
+        FakeSink sink = new FakeSink().failTimes(1_000);
+        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        for (int i = 0; i < 6; i++) {
+            p.enqueue(change(orders, commitLsn(1), i, "o" + i, "n", "cust" + (i % 2)));
+        }
+        p.markCommit(endLsn(1));
+        eventually().until(() -> p.failingGroups() == 6);
+
+        FakeSink healthy = new FakeSink();
+        p.reconfigure(
+                spec(s -> {
+                    s.batchSize = 10;
+                    s.groupColumns = Map.of(ORDERS_ID, List.of("customer"));
+                }),
+                healthy,
+                Duration.ofSeconds(1));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        List<String> groupsInOrder = healthy.delivered.stream()
+                .flatMap(b -> b.messages().stream())
+                .map(m -> m.groupId() + "@" + m.change().position().commitIdx())
+                .toList();
+        assertThat(groupsInOrder.stream().filter(g -> g.startsWith("cust0")))
+                .containsExactly("cust0@0", "cust0@2", "cust0@4");
+        assertThat(groupsInOrder.stream().filter(g -> g.startsWith("cust1")))
+                .containsExactly("cust1@1", "cust1@3", "cust1@5");
+    }
+
+    // ---- load shedding ----
+
+    @Test
+    void discardOnFull_dropsNewMessagesAndCountsThem_withoutHoldingTheSlot() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate held = sink.block();
+        SinkPipeline p = started(sink, s -> {
+            s.batchSize = 1;
+            s.maxQueueBytes = 1024;
+            s.discardOnFull = true;
+        });
+        p.enqueue(update(commitLsn(1), 0, "r", 0));
+        held.awaitEntered();
+        for (int i = 1; i <= 50; i++) {
+            p.enqueue(update(commitLsn(1), i, "r", i)); // never blocks
+        }
+        p.markCommit(endLsn(1));
+        int kept = p.queuedMessages();
+        assertThat(p.shedCount()).isPositive().isEqualTo(51 - kept);
+
+        held.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.deliveredMessages()).isEqualTo(kept);
+        assertPerRowSequence(sink, 1);
+    }
+
     // ---- helpers ----
+
+    /** An update of row {@code id} carrying sequence number {@code seq} in its name column. */
+    private static Change update(long commitLsn, int idx, String id, int seq) {
+        return change(ORDERS, commitLsn, idx, id, String.valueOf(seq));
+    }
+
+    /** Each of {@code rows} rows was delivered with strictly increasing sequence numbers. */
+    private static void assertPerRowSequence(FakeSink sink, int rows) {
+        Map<String, List<Integer>> seqs = new java.util.TreeMap<>();
+        for (Batch b : sink.delivered) {
+            for (SinkMessage m : b.messages()) {
+                seqs.computeIfAbsent(m.change().record()[0], k -> new ArrayList<>())
+                        .add(Integer.parseInt(m.change().record()[1]));
+            }
+        }
+        assertThat(seqs).hasSize(rows);
+        seqs.forEach((row, list) -> {
+            assertThat(list).as("row %s", row).isSorted().doesNotHaveDuplicates();
+        });
+    }
 
     /** Mutable defaults for a {@link SinkSpec}: batches close on a full batch or a commit mark only. */
     private static final class SpecBuilder {
@@ -770,6 +1012,8 @@ class SinkPipelineTest {
 
         SinkState state = SinkState.ACTIVE;
         long maxQueueBytes = 1 << 20;
+        int maxInFlight = SinkSpec.DEFAULT_MAX_IN_FLIGHT;
+        boolean discardOnFull;
 
         SinkSpec build() {
             return new SinkSpec(
@@ -784,7 +1028,9 @@ class SinkPipelineTest {
                     maxRetryCount,
                     state,
                     CONTEXT,
-                    maxQueueBytes);
+                    maxQueueBytes,
+                    maxInFlight,
+                    discardOnFull);
         }
     }
 

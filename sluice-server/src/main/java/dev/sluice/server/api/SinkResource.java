@@ -134,6 +134,8 @@ final class SinkResource implements Resource {
             }
             delivery.put("delivered", live.delivered());
             delivery.put("discarded", live.discarded());
+            delivery.put("shed", live.shed());
+            delivery.put("failing_groups", live.failingGroups());
             delivery.put("pending", live.queued());
         }
         h.put("status", overall);

@@ -44,6 +44,7 @@ public record SinkConfig(
         String annotationsJson,
         String loadSheddingPolicy) {
     public static final String PAUSE_ON_FULL = "pause_on_full";
+    public static final String DISCARD_ON_FULL = "discard_on_full";
     static final int MAX_BATCH_SIZE = 1000;
     static final int DEFAULT_MEMORY_MB = 128;
     static final int MAX_MEMORY_MB = 65_536;

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The engine's {@link PipelineMetrics} on a Prometheus registry, scraped by {@code GET /metrics}.
  *
- * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded}_total} and the
+ * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded,shed}_total} and the
  * {@code sluice_delivery_latency_seconds} histogram (one observation per delivered batch, from the commit
  * of its oldest change). Per database: {@code sluice_replication_slot_lag_bytes}. Plus JVM memory,
  * threads, CPU and uptime.
@@ -31,7 +31,8 @@ public final class SluiceMetrics implements PipelineMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, SinkMeters> sinks = new ConcurrentHashMap<>();
 
-    private record SinkMeters(Counter ingested, Counter delivered, Counter failed, Counter discarded, Timer latency) {}
+    private record SinkMeters(
+            Counter ingested, Counter delivered, Counter failed, Counter discarded, Counter shed, Timer latency) {}
 
     public SluiceMetrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -77,6 +78,7 @@ public final class SluiceMetrics implements PipelineMetrics {
             registry.remove(m.delivered());
             registry.remove(m.failed());
             registry.remove(m.discarded());
+            registry.remove(m.shed());
             registry.remove(m.latency());
         }
     }
@@ -112,6 +114,11 @@ public final class SluiceMetrics implements PipelineMetrics {
         meters(sink).discarded.increment(n);
     }
 
+    @Override
+    public void shed(String sink, int n) {
+        meters(sink).shed.increment(n);
+    }
+
     private SinkMeters meters(String sink) {
         return sinks.computeIfAbsent(sink, this::create);
     }
@@ -122,6 +129,7 @@ public final class SluiceMetrics implements PipelineMetrics {
                 counter("sluice.messages.delivered", "Messages the sink acknowledged", sink),
                 counter("sluice.messages.failed", "Messages in failed delivery attempts (each retry counts)", sink),
                 counter("sluice.messages.discarded", "Messages given up on after max_retry_count", sink),
+                counter("sluice.messages.shed", "New messages dropped on a full buffer (discard_on_full)", sink),
                 Timer.builder("sluice.delivery.latency")
                         .description("Commit of a batch's oldest change to the sink's acknowledgement, per batch")
                         .tag("sink", sink)

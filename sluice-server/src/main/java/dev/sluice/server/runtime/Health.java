@@ -25,7 +25,9 @@ record Health(boolean healthy, Map<String, Object> body) {
                 m.put("healthy", ss.lastError() == null);
                 m.put("delivered", ss.delivered());
                 m.put("discarded", ss.discarded());
+                m.put("shed", ss.shed());
                 m.put("pending", ss.queued());
+                m.put("failing_groups", ss.failingGroups());
                 m.put("last_error", ss.lastError());
                 healthy &= ss.lastError() == null;
                 sinks.add(m);

@@ -192,7 +192,8 @@ final class Supervisor implements Engine, AutoCloseable {
                 settings,
                 RetryPolicy.RECONNECT,
                 new PositionRecorder(store, dbId, d.slot().name()),
-                metrics);
+                metrics,
+                new StoreLedger(store));
     }
 
     private static @Nullable HttpEndpointConfig endpointOf(SinkConfig s, Map<String, HttpEndpointConfig> endpoints) {
@@ -234,7 +235,9 @@ final class Supervisor implements Engine, AutoCloseable {
                     case DISABLED -> SinkState.DISABLED;
                 },
                 ctx,
-                s.maxMemoryMb() * MIB);
+                s.maxMemoryMb() * MIB,
+                SinkSpec.DEFAULT_MAX_IN_FLIGHT,
+                SinkConfig.DISCARD_ON_FULL.equals(s.loadSheddingPolicy()));
     }
 
     private static Sink sinkFor(SinkSource source) {

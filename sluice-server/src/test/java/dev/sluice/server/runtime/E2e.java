@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /** Shared pieces of the server's end-to-end tests: a source database, a metadata database, a yaml file. */
@@ -91,6 +92,19 @@ final class E2e {
         } catch (IllegalStateException e) {
             // best effort: the database is dropped with the JVM anyway
         }
+    }
+
+    /**
+     * Messages sorted by their position in the source (commit LSN, index): delivery keeps each row's order, not the
+     * order across rows, so tests about which changes arrived compare in commit order.
+     */
+    static List<JsonNode> inCommitOrder(List<JsonNode> messages) {
+        return messages.stream()
+                .sorted(java.util.Comparator.comparingLong((JsonNode m) ->
+                                m.get("metadata").get("commit_lsn").asLong())
+                        .thenComparingInt(
+                                m -> m.get("metadata").get("commit_idx").asInt()))
+                .toList();
     }
 
     static String idempotencyKey(JsonNode message) {

@@ -320,7 +320,8 @@ class SourceErrorsIT {
             while (receiver.acceptedMessages().size() < changes && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            List<Integer> ids = receiver.acceptedMessages().stream()
+            // Rows are independent groups: each arrives once; the order across rows is the retries' order.
+            List<Integer> ids = E2e.inCommitOrder(receiver.acceptedMessages()).stream()
                     .map(m -> m.get("record").get("id").asInt())
                     .toList();
             assertThat(ids).hasSize(changes);
@@ -334,8 +335,8 @@ class SourceErrorsIT {
             List<String> warnings = log.lines()
                     .filter(l -> l.contains("delivery of") && l.contains("failed (attempt"))
                     .toList();
-            // One line per failed attempt of the blocked batch, not one per queued message.
-            assertThat(warnings).hasSize((int) failedAttempts).hasSizeBetween(1, 9);
+            // Rows retry in parallel: the first failure is logged, then one summary at most every 10 s.
+            assertThat(warnings).hasSizeBetween(1, 3).hasSizeLessThanOrEqualTo((int) failedAttempts);
             assertThat(warnings.getFirst())
                     .contains("WARN")
                     .contains("sink hook")

@@ -1,0 +1,45 @@
+package dev.sluice.server.runtime;
+
+import dev.sluice.core.Position;
+import dev.sluice.engine.DeliveryLedger;
+import dev.sluice.server.store.MetadataStore;
+import java.nio.ByteBuffer;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Sinks' delivery progress in the metadata store, positions packed 12 bytes each. */
+final class StoreLedger implements DeliveryLedger {
+    private static final int POSITION_BYTES = Long.BYTES + Integer.BYTES;
+
+    private final MetadataStore store;
+
+    StoreLedger(MetadataStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public Progress load(String sinkId) throws SQLException {
+        MetadataStore.SinkProgress p = store.loadProgress(UUID.fromString(sinkId));
+        if (p == null) {
+            return Progress.NONE;
+        }
+        ByteBuffer b = ByteBuffer.wrap(p.resolvedAfter());
+        List<Position> after = new ArrayList<>(b.remaining() / POSITION_BYTES);
+        while (b.remaining() >= POSITION_BYTES) {
+            after.add(new Position(b.getLong(), b.getInt()));
+        }
+        return new Progress(p.acknowledgedLsn(), after);
+    }
+
+    @Override
+    public void save(String sinkId, Progress progress) throws SQLException {
+        ByteBuffer b = ByteBuffer.allocate(progress.resolvedAfter().size() * POSITION_BYTES);
+        for (Position p : progress.resolvedAfter()) {
+            b.putLong(p.commitLsn()).putInt(p.commitIdx());
+        }
+        store.saveProgress(
+                UUID.fromString(sinkId), new MetadataStore.SinkProgress(progress.acknowledgedLsn(), b.array()));
+    }
+}
