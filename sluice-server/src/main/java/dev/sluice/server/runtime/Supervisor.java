@@ -192,7 +192,8 @@ final class Supervisor implements Engine, AutoCloseable {
                 settings,
                 RetryPolicy.RECONNECT,
                 new PositionRecorder(store, dbId, d.slot().name()),
-                metrics);
+                metrics,
+                DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()));
     }
 
     private static @Nullable HttpEndpointConfig endpointOf(SinkConfig s, Map<String, HttpEndpointConfig> endpoints) {
