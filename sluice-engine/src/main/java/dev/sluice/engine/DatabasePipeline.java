@@ -524,7 +524,11 @@ public final class DatabasePipeline implements AutoCloseable {
         int idx = 0;
         String annotations = null;
         while (running || inTxn) {
-            refreshSlotLag(catalog);
+            if (!silentSinceHeartbeat()) {
+                // While the session is suspiciously silent, the catalog connection may hang on the same dead path:
+                // the watchdog must not wait behind a lag query.
+                refreshSlotLag(catalog);
+            }
             ByteBuffer buf = session.readPending();
             if (buf == null) {
                 acknowledge(session, false, inTxn);
@@ -602,6 +606,14 @@ public final class DatabasePipeline implements AutoCloseable {
             // After routing, which may have waited for room in a sink's queue: that wait is not silence.
             lastProgressNanos = System.nanoTime();
         }
+    }
+
+    /** Nothing has arrived for over a heartbeat interval although heartbeats have come back through this session. */
+    private boolean silentSinceHeartbeat() {
+        return heartbeat != null
+                && heartbeatSeenThisSession
+                && System.nanoTime() - lastProgressNanos
+                        > options.heartbeatInterval().toNanos();
     }
 
     /**
