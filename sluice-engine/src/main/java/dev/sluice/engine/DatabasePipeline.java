@@ -58,6 +58,15 @@ import org.slf4j.LoggerFactory;
  * update keeps the sink's queue and position (see {@link SinkPipeline}); a removed sink is dropped
  * from routing first, then stopped and closed, and no longer counts for the acknowledgement.
  *
+ * <p>Heartbeats: while streaming, every {@link Options#heartbeatInterval()} a {@link Heartbeat} thread emits a
+ * non-transactional logical message ({@value Heartbeat#PREFIX}) on an ordinary connection (on the primary
+ * when the source is a replica). The reader takes it from the stream without routing it: it records
+ * {@link Status#lastHeartbeatAt()}, and as it arrives outside any transaction, the acknowledgement moves the
+ * slot past it when the sinks are caught up. So a database with no writes of its own still moves its slot
+ * while other databases of the server write WAL. A session on which a heartbeat has come back and then
+ * nothing arrives for {@link Options#idleTimeout()} is taken for dead (a network path that silently stopped
+ * carrying bytes; the replication connection has no socket timeout) and replaced.
+ *
  * <p>Failure: any source problem (unreachable, wrong password, wal_level, missing slot, dropped
  * connection) is logged once per attempt with its fix and retried with back-off; the process never
  * exits because of a source. The sinks keep their queues across reconnects.
@@ -72,6 +81,7 @@ public final class DatabasePipeline implements AutoCloseable {
     private static final long LAG_REFRESH_NANOS = Duration.ofSeconds(5).toNanos();
     // How often changed sink progress is saved: a crash repeats at most what was resolved in this window.
     private static final Duration PROGRESS_INTERVAL = Duration.ofMillis(50);
+    private static final int CATALOG_TIMEOUT_MS = 10_000;
     // A standby has no current WAL position of its own: there the lag is measured against what it has replayed.
     private static final String LAG_QUERY = "SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery()"
             + " THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, confirmed_flush_lsn)"
@@ -85,9 +95,69 @@ public final class DatabasePipeline implements AutoCloseable {
         STOPPED
     }
 
-    /** A snapshot for health and logs. */
+    /**
+     * Tuning of one pipeline.
+     *
+     * @param heartbeatInterval how often to emit a heartbeat while streaming; zero turns heartbeats off
+     * @param idleTimeout how long a session on which a heartbeat has come back may stay silent before it is
+     *     replaced; zero never replaces a silent session
+     */
+    public record Options(Duration heartbeatInterval, Duration idleTimeout) {
+        public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(30);
+        public static final Options DEFAULT = heartbeatEvery(DEFAULT_HEARTBEAT);
+
+        public Options {
+            if (heartbeatInterval.isNegative() || idleTimeout.isNegative()) {
+                throw new IllegalArgumentException("durations must not be negative");
+            }
+        }
+
+        /** Heartbeats at {@code interval} (zero: off); a session silent for 3 intervals is replaced. */
+        public static Options heartbeatEvery(Duration interval) {
+            return new Options(interval, interval.multipliedBy(3));
+        }
+    }
+
+    /**
+     * A snapshot for health and logs.
+     *
+     * @param streamingSince when the current session started streaming; null when not streaming
+     * @param lastHeartbeatAt when a heartbeat last came back through the slot; null if none yet
+     * @param slotLagBytes as {@link DatabasePipeline#slotLagBytes()}
+     * @param heartbeatInterval zero when heartbeats are off
+     */
     public record Status(
-            String database, State state, @Nullable String lastError, long acknowledgedLsn, List<SinkStatus> sinks) {}
+            String database,
+            State state,
+            @Nullable String lastError,
+            long acknowledgedLsn,
+            List<SinkStatus> sinks,
+            @Nullable Instant streamingSince,
+            @Nullable Instant lastHeartbeatAt,
+            long slotLagBytes,
+            Duration heartbeatInterval) {
+
+        /**
+         * A warning when heartbeats are on, the reader streams, and none has come back for 3 intervals (counted
+         * from the start of streaming if none has come back since): the slot may not be advancing.
+         */
+        public @Nullable String heartbeatWarning(Instant now) {
+            if (heartbeatInterval.isZero() || state != State.STREAMING || streamingSince == null) {
+                return null;
+            }
+            Instant since = lastHeartbeatAt == null || lastHeartbeatAt.isBefore(streamingSince)
+                    ? streamingSince
+                    : lastHeartbeatAt;
+            Duration quiet = Duration.between(since, now);
+            if (quiet.compareTo(heartbeatInterval.multipliedBy(3)) <= 0) {
+                return null;
+            }
+            return "no heartbeat has come back through the slot for " + quiet.toSeconds() + " s (one is emitted every "
+                    + heartbeatInterval.toMillis() + " ms): the slot may not be advancing; check the log for"
+                    + " heartbeat errors (the role must be able to run pg_logical_emit_message"
+                    + " on the primary)";
+        }
+    }
 
     /**
      * @param discarded messages given up on after their last failed attempt
@@ -115,6 +185,8 @@ public final class DatabasePipeline implements AutoCloseable {
     private final DeliveryLedger ledger;
     private @Nullable Thread recorder;
     private volatile boolean recording = true;
+    private final Options options;
+    private final @Nullable Heartbeat heartbeat;
 
     private volatile boolean running;
     // -1 until the reader has read it once.
@@ -122,6 +194,8 @@ public final class DatabasePipeline implements AutoCloseable {
     private volatile State state = State.STARTING;
     private volatile @Nullable String lastError;
     private volatile long acknowledgedLsn;
+    private volatile @Nullable Instant streamingSince;
+    private volatile @Nullable Instant lastHeartbeatAt;
     private @Nullable Thread reader;
 
     // Reader-thread state.
@@ -135,6 +209,11 @@ public final class DatabasePipeline implements AutoCloseable {
     // A session that got to streaming resets the back-off: a dropped connection after hours of
     // streaming is retried after the base delay, not after the delay of the previous outage.
     private boolean sessionStreamed;
+    // The idle watchdog is armed once a heartbeat has come back in this session: only then is silence a sign
+    // of a dead path rather than of heartbeats that cannot be emitted (no permission, primary down).
+    private boolean heartbeatSeenThisSession;
+    private long lastProgressNanos;
+    private long lastReceiveSeen;
     private final Set<TableId> warnedKeyless = new HashSet<>();
 
     /**
@@ -154,10 +233,35 @@ public final class DatabasePipeline implements AutoCloseable {
             RetryPolicy reconnect,
             LongConsumer onAcknowledged,
             PipelineMetrics metrics) {
-        this(name, settings, reconnect, onAcknowledged, metrics, DeliveryLedger.NONE);
+        this(name, settings, reconnect, onAcknowledged, metrics, Options.DEFAULT, DeliveryLedger.NONE);
+    }
+
+    /** With heartbeat and idle limits, and no progress ledger. */
+    public DatabasePipeline(
+            String name,
+            SourceSettings settings,
+            RetryPolicy reconnect,
+            LongConsumer onAcknowledged,
+            PipelineMetrics metrics,
+            Options options) {
+        this(name, settings, reconnect, onAcknowledged, metrics, options, DeliveryLedger.NONE);
+    }
+
+    /** With a progress ledger and the default heartbeat. */
+    public DatabasePipeline(
+            String name,
+            SourceSettings settings,
+            RetryPolicy reconnect,
+            LongConsumer onAcknowledged,
+            PipelineMetrics metrics,
+            DeliveryLedger ledger) {
+        this(name, settings, reconnect, onAcknowledged, metrics, Options.DEFAULT, ledger);
     }
 
     /**
+     * @param onAcknowledged called (on the reader thread) with each new flush LSN sent to Postgres
+     * @param metrics told about every message ingested, delivered, failed and discarded by the sinks
+     * @param options heartbeat and idle limits
      * @param ledger where each sink's progress is saved while running and read when the sink is added, so that the
      *     replay after a restart skips what a sink already has
      */
@@ -167,6 +271,7 @@ public final class DatabasePipeline implements AutoCloseable {
             RetryPolicy reconnect,
             LongConsumer onAcknowledged,
             PipelineMetrics metrics,
+            Options options,
             DeliveryLedger ledger) {
         this.name = name;
         this.settings = settings;
@@ -174,6 +279,10 @@ public final class DatabasePipeline implements AutoCloseable {
         this.onAcknowledged = onAcknowledged;
         this.metrics = metrics;
         this.ledger = ledger;
+        this.options = options;
+        this.heartbeat = options.heartbeatInterval().isZero()
+                ? null
+                : new Heartbeat(name, settings, options.heartbeatInterval(), () -> state == State.STREAMING);
     }
 
     public String name() {
@@ -349,6 +458,9 @@ public final class DatabasePipeline implements AutoCloseable {
         if (ledger != DeliveryLedger.NONE) {
             recorder = Thread.ofVirtual().name("progress-" + name).start(this::record);
         }
+        if (heartbeat != null) {
+            heartbeat.start();
+        }
     }
 
     public Status status() {
@@ -364,7 +476,17 @@ public final class DatabasePipeline implements AutoCloseable {
                     s.failingGroups(),
                     s.lastError()));
         }
-        return new Status(name, state, lastError, acknowledgedLsn, ss);
+        State st = state;
+        return new Status(
+                name,
+                st,
+                lastError,
+                acknowledgedLsn,
+                ss,
+                st == State.STREAMING ? streamingSince : null,
+                lastHeartbeatAt,
+                slotLagBytes,
+                options.heartbeatInterval());
     }
 
     /**
@@ -374,6 +496,9 @@ public final class DatabasePipeline implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (heartbeat != null) {
+            heartbeat.close();
+        }
         Thread r = reader;
         if (r != null) {
             try {
@@ -458,12 +583,17 @@ public final class DatabasePipeline implements AutoCloseable {
             RelationCache relations = new RelationCache(new TypeRegistry(catalog), new JdbcPrimaryKeyLookup(catalog));
             ChangeAssembler assembler = new ChangeAssembler(relations);
             try (ReplicationSession session = ReplicationSession.open(settings, major)) {
+                streamingSince = Instant.now();
                 state = State.STREAMING;
                 sessionStreamed = true;
+                heartbeatSeenThisSession = false;
                 lastError = null;
                 log.info("database {}: streaming from slot {} ({})", name, settings.slotName(), settings.describe());
                 try {
                     readLoop(session, relations, assembler, catalog);
+                } catch (SourceException e) {
+                    session.abandon();
+                    throw e;
                 } catch (InterruptedException e) {
                     // stopping: fall through to the final acknowledgement
                 }
@@ -496,6 +626,8 @@ public final class DatabasePipeline implements AutoCloseable {
             ReplicationSession session, RelationCache relations, ChangeAssembler assembler, Connection catalog)
             throws InterruptedException {
         lastLagRefresh = System.nanoTime() - LAG_REFRESH_NANOS;
+        lastProgressNanos = System.nanoTime();
+        lastReceiveSeen = session.lastReceiveLsn();
         long commitLsn = 0;
         Instant commitTs = null;
         boolean skip = false;
@@ -503,13 +635,18 @@ public final class DatabasePipeline implements AutoCloseable {
         int idx = 0;
         String annotations = null;
         while (running || inTxn) {
-            refreshSlotLag(catalog);
+            if (!silentSinceHeartbeat()) {
+                // While the session is suspiciously silent, the catalog connection may hang on the same dead path:
+                // the watchdog must not wait behind a lag query.
+                refreshSlotLag(catalog);
+            }
             ByteBuffer buf = session.readPending();
             if (buf == null) {
                 acknowledge(session, false, inTxn);
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
+                checkIdle(session);
                 LockSupport.parkNanos(1_000_000);
                 continue;
             }
@@ -543,7 +680,12 @@ public final class DatabasePipeline implements AutoCloseable {
                     idx++;
                 }
                 case PgOutputMessage.LogicalMessage m -> {
-                    if (m.transactional() && ANNOTATIONS_SET.equals(m.prefix())) {
+                    if (!m.transactional() && Heartbeat.PREFIX.equals(m.prefix())) {
+                        // Not routed: it only proves that the slot moves. Any Sluice's heartbeat on this database
+                        // proves it as well as ours.
+                        lastHeartbeatAt = Instant.now();
+                        heartbeatSeenThisSession = true;
+                    } else if (m.transactional() && ANNOTATIONS_SET.equals(m.prefix())) {
                         annotations = new String(m.content(), StandardCharsets.UTF_8);
                     } else if (m.transactional() && ANNOTATIONS_CLEAR.equals(m.prefix())) {
                         annotations = null;
@@ -572,6 +714,43 @@ public final class DatabasePipeline implements AutoCloseable {
                 }
             }
             acknowledge(session, false, inTxn);
+            // After routing, which may have waited for room in a sink's queue: that wait is not silence.
+            lastProgressNanos = System.nanoTime();
+        }
+    }
+
+    /** Nothing has arrived for over a heartbeat interval although heartbeats have come back through this session. */
+    private boolean silentSinceHeartbeat() {
+        return heartbeat != null
+                && heartbeatSeenThisSession
+                && System.nanoTime() - lastProgressNanos
+                        > options.heartbeatInterval().toNanos();
+    }
+
+    /**
+     * Throws when the session is silent for longer than the idle limit although heartbeats, which write WAL
+     * every interval, have come back through it before: bytes no longer arrive (a dead path, a hung proxy).
+     */
+    private void checkIdle(ReplicationSession session) {
+        long now = System.nanoTime();
+        long received = session.lastReceiveLsn();
+        if (received != lastReceiveSeen) {
+            // A keepalive with a newer WAL position.
+            lastReceiveSeen = received;
+            lastProgressNanos = now;
+            return;
+        }
+        Duration limit = options.idleTimeout();
+        if (limit.isZero() || heartbeat == null || !heartbeatSeenThisSession) {
+            return;
+        }
+        if (now - lastProgressNanos > limit.toNanos()) {
+            throw new SourceException(
+                    SourceException.Kind.UNREACHABLE,
+                    "nothing received from slot " + settings.slotName() + " for " + limit.toMillis()
+                            + " ms although heartbeats are emitted every "
+                            + options.heartbeatInterval().toMillis()
+                            + " ms: the connection is taken for dead and replaced (" + settings.describe() + ")");
         }
     }
 
@@ -583,6 +762,9 @@ public final class DatabasePipeline implements AutoCloseable {
         }
         lastLagRefresh = now;
         try (var ps = catalog.prepareStatement(LAG_QUERY)) {
+            // Bounded (from here on, relation lookups too): this runs on the reader thread, and a network path
+            // that stopped carrying bytes must not stall it for the connection's 60 s socket timeout.
+            catalog.setNetworkTimeout(Runnable::run, CATALOG_TIMEOUT_MS);
             ps.setString(1, settings.slotName());
             try (var rs = ps.executeQuery()) {
                 if (rs.next()) {
@@ -591,8 +773,20 @@ public final class DatabasePipeline implements AutoCloseable {
                 }
             }
         } catch (SQLException e) {
+            if (isClosed(catalog)) {
+                // Timed out or dropped: the next relation lookup would fail too, so start over now.
+                throw SourceException.classify(e, settings, "reading the slot's lag");
+            }
             // Metrics only: the replication connection reports real trouble.
             log.debug("database {}: cannot read slot lag: {}", name, e.toString());
+        }
+    }
+
+    private static boolean isClosed(Connection c) {
+        try {
+            return c.isClosed();
+        } catch (SQLException e) {
+            return true;
         }
     }
 

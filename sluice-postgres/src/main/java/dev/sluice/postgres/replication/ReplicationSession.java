@@ -26,6 +26,7 @@ public final class ReplicationSession implements AutoCloseable {
     private final Connection connection;
     private final PGReplicationStream stream;
     private long acknowledged;
+    private boolean abandoned;
 
     private ReplicationSession(SourceSettings settings, Connection connection, PGReplicationStream stream) {
         this.settings = settings;
@@ -112,8 +113,20 @@ public final class ReplicationSession implements AutoCloseable {
         return acknowledged;
     }
 
+    /**
+     * Marks the connection as dead, so that {@link #close()} only drops it: ending the stream politely waits for
+     * the server's answer, which never comes on a connection that stopped carrying bytes.
+     */
+    public void abandon() {
+        abandoned = true;
+    }
+
     @Override
     public void close() {
+        if (abandoned) {
+            closeQuietly(connection);
+            return;
+        }
         try {
             if (!stream.isClosed()) {
                 stream.close();

@@ -58,6 +58,7 @@ final class DatabaseResource implements Resource {
         n.put("ipv6", d.ipv6());
         n.put("use_local_tunnel", false);
         n.put("pool_size", d.poolSize());
+        n.put("heartbeat_interval_ms", d.heartbeatInterval().toMillis());
         n.put("queue_interval", 1000);
         n.put("queue_target", 50);
         if (d.primary() == null) {

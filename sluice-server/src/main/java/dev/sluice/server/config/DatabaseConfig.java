@@ -2,6 +2,7 @@ package dev.sluice.server.config;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -21,6 +22,8 @@ import org.jspecify.annotations.Nullable;
  * @param publication the publication
  * @param poolSize the maximum number of ordinary (non-replication) connections, at least 1
  * @param primary when this database is a read replica, its primary; else null
+ * @param heartbeatInterval how often to emit a heartbeat message while streaming, so that the slot advances
+ *     when the database has no writes of its own; zero turns heartbeats off
  */
 public record DatabaseConfig(
         String name,
@@ -34,8 +37,13 @@ public record DatabaseConfig(
         SlotConfig slot,
         PublicationConfig publication,
         int poolSize,
-        @Nullable PrimaryConfig primary) {
+        @Nullable PrimaryConfig primary,
+        Duration heartbeatInterval) {
     static final int DEFAULT_PORT = 5432;
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(30);
+    /** The shortest interval allowed when heartbeats are on. */
+    static final Duration MIN_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+
     static final int DEFAULT_POOL_SIZE = 10;
     static final String DEFAULT_USERNAME = "postgres";
     private static final Set<String> LOCAL_HOSTS = Set.of("localhost", "127.0.0.1", "::1");
@@ -52,6 +60,10 @@ public record DatabaseConfig(
         }
         if (poolSize < 1) {
             throw new IllegalArgumentException("poolSize must be at least 1, got " + poolSize);
+        }
+        Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+        if (!heartbeatInterval.isZero() && heartbeatInterval.compareTo(MIN_HEARTBEAT_INTERVAL) < 0) {
+            throw new IllegalArgumentException("heartbeatInterval must be 0 or at least 1 s, got " + heartbeatInterval);
         }
     }
 
@@ -123,6 +135,7 @@ public record DatabaseConfig(
         return "DatabaseConfig[name=" + name + ", url=" + displayUrl() + ", password="
                 + (password == null ? "none" : "***")
                 + ", ipv6=" + ipv6 + ", slot=" + slot + ", publication=" + publication + ", poolSize=" + poolSize
+                + ", heartbeatInterval=" + heartbeatInterval
                 + (primary == null ? "" : ", primary=" + primary) + "]";
     }
 }

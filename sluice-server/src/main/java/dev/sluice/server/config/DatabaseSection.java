@@ -1,5 +1,6 @@
 package dev.sluice.server.config;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,7 +24,8 @@ final class DatabaseSection {
             "slot_name",
             "publication_name",
             "pool_size",
-            "primary");
+            "primary",
+            "heartbeat_interval_ms");
     private static final List<String> PRIMARY_KEYS =
             List.of("url", "hostname", "port", "database", "username", "password", "ssl");
     /** Sequin tuning keys with no meaning for Sluice: accepted so that Sequin files load, and ignored. */
@@ -55,6 +57,7 @@ final class DatabaseSection {
         boolean ipv6 = Objects.requireNonNullElse(f.bool("ipv6"), false);
         int poolSize = Objects.requireNonNullElse(
                 f.integer("pool_size", 1, Integer.MAX_VALUE), DatabaseConfig.DEFAULT_POOL_SIZE);
+        Duration heartbeat = heartbeat(f);
         SlotConfig slot = slot(f);
         PublicationConfig publication = publication(f);
         PrimaryConfig primary = null;
@@ -89,7 +92,24 @@ final class DatabaseSection {
                 Objects.requireNonNull(slot),
                 Objects.requireNonNull(publication),
                 poolSize,
-                primary);
+                primary,
+                Objects.requireNonNull(heartbeat));
+    }
+
+    /** {@code heartbeat_interval_ms}: 0 turns heartbeats off; otherwise at least 1000. */
+    private static @Nullable Duration heartbeat(Fields f) {
+        Integer ms = f.integer("heartbeat_interval_ms", 0, Integer.MAX_VALUE);
+        if (ms == null) {
+            return f.has("heartbeat_interval_ms") ? null : DatabaseConfig.DEFAULT_HEARTBEAT_INTERVAL;
+        }
+        long min = DatabaseConfig.MIN_HEARTBEAT_INTERVAL.toMillis();
+        if (ms != 0 && ms < min) {
+            f.problem(
+                    "heartbeat_interval_ms",
+                    "must be 0 (heartbeats off) or at least " + min + " (milliseconds), got " + ms);
+            return null;
+        }
+        return Duration.ofMillis(ms);
     }
 
     /** Where a server is, as given: null parts were not given. */

@@ -120,7 +120,8 @@ public final class Demo {
                 new SlotConfig("sluice_demo_slot", true),
                 new PublicationConfig("sluice_demo_pub", true),
                 5,
-                null);
+                null,
+                DatabaseConfig.DEFAULT_HEARTBEAT_INTERVAL);
         HttpEndpointConfig endpoint =
                 new HttpEndpointConfig("demo-receiver", URI.create(receiverUrl), Map.of(), Map.of());
         SinkConfig sink = new SinkConfig(

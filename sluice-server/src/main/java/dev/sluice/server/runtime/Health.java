@@ -2,15 +2,22 @@ package dev.sluice.server.runtime;
 
 import dev.sluice.core.Lsn;
 import dev.sluice.engine.DatabasePipeline;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The {@code GET /health} body: per database its reader state, per sink its delivery state. */
+/**
+ * The {@code GET /health} body: per database its reader state, per sink its delivery state. A database's
+ * {@code check} is {@code error} when it does not stream, {@code warning} (with the reason in {@code warning})
+ * when it streams but no heartbeat has come back for 3 intervals, else {@code healthy}; a warning alone does not
+ * make the answer 503.
+ */
 record Health(boolean healthy, Map<String, Object> body) {
     static Health of(List<DatabasePipeline> pipelines) {
+        Instant now = Instant.now();
         boolean healthy = true;
         List<Object> dbs = new ArrayList<>();
         for (DatabasePipeline p : pipelines) {
@@ -35,11 +42,17 @@ record Health(boolean healthy, Map<String, Object> body) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", s.database());
             m.put("state", s.state().name().toLowerCase(Locale.ROOT));
+            String warning = s.heartbeatWarning(now);
             m.put("healthy", ok);
+            m.put("check", !ok ? "error" : warning != null ? "warning" : "healthy");
+            m.put("warning", warning);
             m.put("last_error", s.lastError());
             m.put("acknowledged_lsn", new Lsn(s.acknowledgedLsn()).toString());
-            long lag = p.slotLagBytes();
+            long lag = s.slotLagBytes();
             m.put("slot_lag_bytes", lag < 0 ? null : lag);
+            m.put(
+                    "last_heartbeat_at",
+                    s.lastHeartbeatAt() == null ? null : s.lastHeartbeatAt().toString());
             m.put("sinks", sinks);
             dbs.add(m);
         }

@@ -193,6 +193,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 RetryPolicy.RECONNECT,
                 new PositionRecorder(store, dbId, d.slot().name()),
                 metrics,
+                DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()),
                 new StoreLedger(store));
     }
 

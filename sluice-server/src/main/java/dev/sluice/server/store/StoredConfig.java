@@ -463,6 +463,7 @@ public final class StoredConfig {
                 .put("name", d.publication().name())
                 .put("create_if_not_exists", d.publication().createIfNotExists());
         n.put("pool_size", d.poolSize());
+        n.put("heartbeat_interval_ms", d.heartbeatInterval().toMillis());
         if (d.primary() != null) {
             PrimaryConfig p = d.primary();
             n.putObject("primary")

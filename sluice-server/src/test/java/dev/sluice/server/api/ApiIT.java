@@ -103,6 +103,17 @@ class ApiIT {
         assertThat(renamed.status()).as(renamed.text()).isEqualTo(200);
         assertThat(renamed.get("id").asString()).isEqualTo(id);
         assertThat(renamed.get("pool_size").asInt()).isEqualTo(3);
+        assertThat(renamed.get("heartbeat_interval_ms").asInt()).as("default").isEqualTo(30000);
+        ApiClient.Reply tooFast = api.patch("/api/postgres_databases/" + id, "{\"heartbeat_interval_ms\": 500}");
+        assertThat(tooFast.status()).as(tooFast.text()).isEqualTo(422);
+        assertThat(tooFast.text()).contains("heartbeat_interval_ms").contains("at least 1000");
+        ApiClient.Reply off = api.patch("/api/postgres_databases/" + id, "{\"heartbeat_interval_ms\": 0}");
+        assertThat(off.status()).as(off.text()).isEqualTo(200);
+        assertThat(off.get("heartbeat_interval_ms").asInt()).isZero();
+        assertThat(api.get("/api/postgres_databases/" + id)
+                        .get("heartbeat_interval_ms")
+                        .asInt())
+                .isZero();
         assertThat(api.get("/api/postgres_databases/crud-db").status()).isEqualTo(404);
 
         ApiClient.Reply deleted = api.delete("/api/postgres_databases/crud-db-2");

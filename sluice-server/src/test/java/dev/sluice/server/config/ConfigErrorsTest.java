@@ -43,6 +43,34 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void heartbeatInterval_belowOneSecondOrNegative_isRejectedNamingTheKey() {
+        String db = "databases:\n  - name: app\n    hostname: localhost\n    database: app\n";
+        assertThat(problems(db + "    heartbeat_interval_ms: 500\n"))
+                .containsExactly("sluice.yaml:5:28: databases[0].heartbeat_interval_ms: must be 0 (heartbeats off)"
+                        + " or at least 1000 (milliseconds), got 500");
+        assertThat(problems(db + "    heartbeat_interval_ms: -1\n"))
+                .containsExactly("sluice.yaml:5:28: databases[0].heartbeat_interval_ms: must be at least 0, got -1");
+        assertThat(problems(db + "    heartbeat_interval_ms: soon\n"))
+                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .contains("databases[0].heartbeat_interval_ms: expected an integer");
+    }
+
+    @Test
+    void heartbeatInterval_zeroTurnsHeartbeatsOff_andOneSecondIsAccepted() {
+        String db = "databases:\n  - name: app\n    hostname: localhost\n    database: app\n";
+        assertThat(ConfigLoader.parse(db + "    heartbeat_interval_ms: 0\n", "sluice.yaml", name -> null)
+                        .databases()
+                        .getFirst()
+                        .heartbeatInterval())
+                .isEqualTo(java.time.Duration.ZERO);
+        assertThat(ConfigLoader.parse(db + "    heartbeat_interval_ms: 1000\n", "sluice.yaml", name -> null)
+                        .databases()
+                        .getFirst()
+                        .heartbeatInterval())
+                .isEqualTo(java.time.Duration.ofSeconds(1));
+    }
+
+    @Test
     void batchSizeOutOfRange_pointsAtValue() {
         assertThat(sinkProblems("""
                         database: app

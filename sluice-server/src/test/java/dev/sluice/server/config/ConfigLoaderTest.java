@@ -35,6 +35,7 @@ class ConfigLoaderTest {
                     ssl: false
                     ipv6: true
                     pool_size: 4
+                    heartbeat_interval_ms: 5000
                     slot:
                       name: app_slot
                       create_if_not_exists: true
@@ -94,7 +95,8 @@ class ConfigLoaderTest {
                         new SlotConfig("app_slot", true),
                         new PublicationConfig("app_pub", true),
                         4,
-                        null));
+                        null,
+                        Duration.ofMillis(5000)));
         assertThat(db.jdbcUrl()).isEqualTo("jdbc:postgresql://db.example.com:6543/app_production?sslmode=disable");
         assertThat(db.displayUrl()).isEqualTo("postgres://sluice@db.example.com:6543/app_production?sslmode=disable");
         assertThat(db.toString()).doesNotContain("s3cret");
@@ -148,6 +150,7 @@ class ConfigLoaderTest {
         assertThat(db.slot()).isEqualTo(new SlotConfig("sluice_slot", false));
         assertThat(db.publication()).isEqualTo(new PublicationConfig("sluice_pub", false));
         assertThat(db.poolSize()).isEqualTo(10);
+        assertThat(db.heartbeatInterval()).isEqualTo(Duration.ofSeconds(30));
 
         SinkConfig sink = config.sinks().getFirst();
         assertThat(sink.source()).isEqualTo(SourceFilter.ALL);
