@@ -215,6 +215,8 @@ public final class DatabasePipeline implements AutoCloseable {
     private long lastProgressNanos;
     private long lastReceiveSeen;
     private final Set<TableId> warnedKeyless = new HashSet<>();
+    // The reader's current session; reader thread only.
+    private @Nullable ReplicationSession session;
 
     /**
      * @param onAcknowledged called (on the reader thread) with each new flush LSN sent to Postgres
@@ -583,6 +585,7 @@ public final class DatabasePipeline implements AutoCloseable {
             RelationCache relations = new RelationCache(new TypeRegistry(catalog), new JdbcPrimaryKeyLookup(catalog));
             ChangeAssembler assembler = new ChangeAssembler(relations);
             try (ReplicationSession session = ReplicationSession.open(settings, major)) {
+                this.session = session;
                 streamingSince = Instant.now();
                 state = State.STREAMING;
                 sessionStreamed = true;
@@ -801,8 +804,26 @@ public final class DatabasePipeline implements AutoCloseable {
         for (SinkPipeline s : sinks) {
             if (s.accepts(change.table(), change.action())) {
                 admit(s);
-                s.enqueue(change);
+                s.enqueue(change, this::answerWhileBlocked);
             }
+        }
+    }
+
+    /**
+     * While a full sink blocks the reader, it still answers the server: a forced status update, with whatever the
+     * sinks have acknowledged meanwhile, so that Postgres does not end the connection after wal_sender_timeout.
+     */
+    private void answerWhileBlocked() {
+        ReplicationSession s = session;
+        if (s != null) {
+            try {
+                acknowledge(s, true, true);
+            } catch (RuntimeException e) {
+                // Never thrown into routing, which must not stop half-way through the sinks: the next read after
+                // the wait meets the broken connection and reconnects.
+                log.debug("database {}: status update while a sink is full failed: {}", name, e.toString());
+            }
+            lastProgressNanos = System.nanoTime(); // waiting for room is not silence
         }
     }
 

@@ -68,6 +68,7 @@ final class SinkPipeline {
     private static final Logger log = LoggerFactory.getLogger(SinkPipeline.class);
     private static final long ENTRY_OVERHEAD = 96;
     private static final Duration LOG_EVERY = Duration.ofSeconds(10);
+    private static final Duration KEEPALIVE_WHILE_FULL = Duration.ofSeconds(1);
 
     /**
      * Everything that a reconfiguration replaces. {@code accepts} is used by the reader only, {@code encoder} by the
@@ -357,13 +358,26 @@ final class SinkPipeline {
      * sink sheds load ({@code discardOnFull}).
      */
     void enqueue(Change change) throws InterruptedException {
+        enqueue(change, () -> {});
+    }
+
+    /**
+     * As {@link #enqueue(Change)}; while blocked on a full buffer, runs {@code whileWaiting} about once a second
+     * (the reader answers the server there, so that a long wait does not end its replication connection).
+     */
+    void enqueue(Change change, Runnable whileWaiting) throws InterruptedException {
         long size = sizeOf(change);
-        lock.lock();
-        try {
-            SinkSpec spec = config.spec();
-            // An oversized change is still accepted into an empty buffer, so it can never wedge the reader.
-            if (heldBytes > 0 && heldBytes + size > spec.maxQueueBytes()) {
-                if (spec.discardOnFull()) {
+        long lastKeepAlive = System.nanoTime();
+        while (true) {
+            lock.lock();
+            try {
+                if (closed || alreadyResolved(change.position())) {
+                    return; // stopped, or a replay of what this sink had before the restart
+                }
+                SinkSpec spec = config.spec();
+                // An oversized change is still accepted into an empty buffer, so it can never wedge the reader.
+                boolean full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
+                if (full && spec.discardOnFull()) {
                     shed.incrementAndGet();
                     if (!warnedFull) {
                         warnedFull = true;
@@ -376,33 +390,30 @@ final class SinkPipeline {
                     metrics.shed(spec.name(), 1);
                     return;
                 }
-                while (!closed
-                        && heldBytes > 0
-                        && heldBytes + size > config.spec().maxQueueBytes()) {
-                    notFull.await(100, TimeUnit.MILLISECONDS);
+                if (!full) {
+                    warnedFull = false;
+                    Txn t = open;
+                    if (t == null) {
+                        t = new Txn();
+                        open = t;
+                        txns.addLast(t);
+                    }
+                    t.outstanding++;
+                    Config c = config;
+                    add(new Msg(change, t, size, groupId(c, change)), c);
+                    held++;
+                    heldBytes += size;
+                    wake.signal();
+                    break;
                 }
+                notFull.await(100, TimeUnit.MILLISECONDS);
+            } finally {
+                lock.unlock();
             }
-            if (closed) {
-                return;
+            if (System.nanoTime() - lastKeepAlive >= KEEPALIVE_WHILE_FULL.toNanos()) {
+                whileWaiting.run();
+                lastKeepAlive = System.nanoTime();
             }
-            if (alreadyResolved(change.position())) {
-                return; // a replay of what this sink had before the restart
-            }
-            warnedFull = false;
-            Txn t = open;
-            if (t == null) {
-                t = new Txn();
-                open = t;
-                txns.addLast(t);
-            }
-            t.outstanding++;
-            Config c = config;
-            add(new Msg(change, t, size, groupId(c, change)), c);
-            held++;
-            heldBytes += size;
-            wake.signal();
-        } finally {
-            lock.unlock();
         }
         metrics.ingested(config.spec().name(), 1);
     }
@@ -833,7 +844,14 @@ final class SinkPipeline {
         List<SinkMessage> messages = new ArrayList<>(d.msgs().size());
         for (Msg m : d.msgs()) {
             String key = m.change.position().idempotencyKey();
-            messages.add(new SinkMessage(m.change, c.encoder().encode(m.change, key), m.groupId, key));
+            messages.add(new SinkMessage(
+                    m.change.position(),
+                    m.change.table().id(),
+                    m.change.action(),
+                    m.change.commitTimestamp(),
+                    c.encoder().encode(m.change, key),
+                    m.groupId,
+                    key));
         }
         CompletionStage<Void> outcome;
         try {

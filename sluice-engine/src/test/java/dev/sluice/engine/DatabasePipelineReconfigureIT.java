@@ -273,7 +273,7 @@ class DatabasePipelineReconfigureIT {
     private static List<Integer> idsOf(Batch b) {
         List<Integer> out = new ArrayList<>();
         for (SinkMessage m : b.messages()) {
-            out.add(Integer.parseInt(m.change().record()[0]));
+            out.add(Integer.parseInt(FakeSink.column(m, "id")));
         }
         return out;
     }

@@ -131,11 +131,19 @@ final class FakeSink implements Sink {
         List<Position> out = new ArrayList<>();
         for (Batch b : delivered) {
             for (SinkMessage m : b.messages()) {
-                out.add(m.change().position());
+                out.add(m.position());
             }
         }
         return out;
     }
+
+    /** A column of a message's {@code record}, as text. */
+    static String column(SinkMessage m, String name) {
+        return JSON.readTree(m.json()).get("record").get(name).asString();
+    }
+
+    private static final tools.jackson.databind.ObjectMapper JSON =
+            tools.jackson.databind.json.JsonMapper.builder().build();
 
     int deliveredMessages() {
         return deliveredPositions().size();

@@ -47,7 +47,7 @@ final class PipelineTestSupport {
         List<Integer> out = new ArrayList<>();
         for (Batch b : sink.delivered) {
             for (SinkMessage m : b.messages()) {
-                out.add(Integer.parseInt(m.change().record()[0]));
+                out.add(Integer.parseInt(FakeSink.column(m, "id")));
             }
         }
         return out;

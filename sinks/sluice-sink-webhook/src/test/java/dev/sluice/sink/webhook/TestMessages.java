@@ -40,7 +40,10 @@ final class TestMessages {
                 Instant.parse("2025-01-02T03:04:05.123456Z"),
                 null);
         return new SinkMessage(
-                change,
+                change.position(),
+                change.table().id(),
+                change.action(),
+                change.commitTimestamp(),
                 MessageEncoder.encode(change, CONTEXT),
                 id,
                 change.position().idempotencyKey());
