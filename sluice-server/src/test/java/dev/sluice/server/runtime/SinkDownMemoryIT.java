@@ -130,7 +130,7 @@ class SinkDownMemoryIT {
                     JsonNode sink = healthSink();
                     String line = String.format(
                             "t=%3ds written=%7d floor=%4d MiB (+%d) maxUsed=%4d MiB pending=%s failing_groups=%s"
-                                    + " confirmed_flush=%d slot_lag=%d MiB",
+                                    + " confirmed_flush=%d slot_lag=%d MiB walsender=%d",
                             second,
                             writer.rows.get() - rowsAtOutage,
                             f / MIB,
@@ -139,7 +139,8 @@ class SinkDownMemoryIT {
                             sink.path("pending").asString("-"),
                             sink.path("failing_groups").asString("-"),
                             confirmed,
-                            lag / MIB);
+                            lag / MIB,
+                            slotValue("coalesce(active_pid, 0)"));
                     series.add(line);
                     System.out.println("SinkDownMemoryIT " + line);
                 }
@@ -215,22 +216,18 @@ class SinkDownMemoryIT {
     }
 
     private long slotLsn(String column) throws SQLException {
-        try (Connection c = PG.connect(db);
-                PreparedStatement ps = c.prepareStatement("SELECT (" + column
-                        + " - '0/0'::pg_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return slotValue("(" + column + " - '0/0'::pg_lsn)::bigint");
     }
 
     private long slotLag() throws SQLException {
+        return slotValue("pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint");
+    }
+
+    /** An expression over this test's row of {@code pg_replication_slots}, as a long. */
+    private long slotValue(String expression) throws SQLException {
         try (Connection c = PG.connect(db);
                 PreparedStatement ps =
-                        c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint"
-                                + " FROM pg_replication_slots WHERE slot_name = ?")) {
+                        c.prepareStatement("SELECT " + expression + " FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, slot);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
