@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,6 +100,7 @@ class SinkDownMemoryIT {
                 Runtime.getRuntime().maxMemory() / MIB, HEAP_BOUND / MIB);
 
         InsertWriter writer = new InsertWriter(db);
+        List<Integer> walsenderGone;
         try (writer) {
             Thread.sleep(WARM_UP.toMillis()); // flowing, JIT warm, every pool and buffer allocated
             assertThat(receiver.acceptedMessages())
@@ -112,6 +114,7 @@ class SinkDownMemoryIT {
             long maxUsed = 0;
             long maxFloor = baseline;
             List<String> series = new ArrayList<>();
+            List<Integer> walsenderGoneAt = new ArrayList<>();
             long confirmedAt10s = -1;
             long lagAt10s = -1;
             for (int second = 1; second <= OUTAGE.toSeconds(); second++) {
@@ -127,6 +130,10 @@ class SinkDownMemoryIT {
                         confirmedAt10s = confirmed;
                         lagAt10s = lag;
                     }
+                    long walsender = slotValue("coalesce(active_pid, 0)");
+                    if (walsender == 0) {
+                        walsenderGoneAt.add(second);
+                    }
                     JsonNode sink = healthSink();
                     String line = String.format(
                             "t=%3ds written=%7d floor=%4d MiB (+%d) maxUsed=%4d MiB pending=%s failing_groups=%s"
@@ -140,11 +147,12 @@ class SinkDownMemoryIT {
                             sink.path("failing_groups").asString("-"),
                             confirmed,
                             lag / MIB,
-                            slotValue("coalesce(active_pid, 0)"));
+                            walsender);
                     series.add(line);
                     System.out.println("SinkDownMemoryIT " + line);
                 }
             }
+            walsenderGone = walsenderGoneAt;
             long rowsDuringOutage = writer.rows.get() - rowsAtOutage;
             double outageRate = rowsDuringOutage / (double) OUTAGE.toSeconds();
             long confirmedAtEnd = slotLsn("confirmed_flush_lsn");
@@ -196,6 +204,15 @@ class SinkDownMemoryIT {
                 .as("rows never delivered (first: %s)", c.firstMissing())
                 .isZero();
         assertThat(server.status().getFirst().sinks().getFirst().lastError()).isNull();
+
+        // TODO(engine): make this a plain assertion. While the sink's buffer is full the reader blocks in
+        // SinkPipeline.enqueue and sends Postgres no status updates, so after wal_sender_timeout (60 s by
+        // default) Postgres ends the walsender; Sluice notices only when the buffer drains, logs "cannot
+        // reach Postgres ... Check the hostname and port" and reconnects. Nothing is lost, but health says
+        // streaming while no walsender exists. Until fixed this aborts the test (reported as skipped).
+        Assumptions.assumeTrue(
+                walsenderGone.isEmpty(),
+                "the slot's walsender was gone during the pause at t=" + walsenderGone + " s (wal_sender_timeout)");
     }
 
     private void awaitStreaming() throws InterruptedException {
