@@ -183,6 +183,7 @@ public final class DatabasePipeline implements AutoCloseable {
     private final LongConsumer onAcknowledged;
     private final PipelineMetrics metrics;
     private final DeliveryLedger ledger;
+    private final MessageStore messages;
     private @Nullable Thread recorder;
     private volatile boolean recording = true;
     private final Options options;
@@ -275,6 +276,23 @@ public final class DatabasePipeline implements AutoCloseable {
             PipelineMetrics metrics,
             Options options,
             DeliveryLedger ledger) {
+        this(name, settings, reconnect, onAcknowledged, metrics, options, ledger, MessageStore.NONE);
+    }
+
+    /**
+     * As the constructor above, plus {@code messages}: where failing groups' messages are kept so that they do not
+     * hold the slot, and from where they are delivered after a restart.
+     */
+    public DatabasePipeline(
+            String name,
+            SourceSettings settings,
+            RetryPolicy reconnect,
+            LongConsumer onAcknowledged,
+            PipelineMetrics metrics,
+            Options options,
+            DeliveryLedger ledger,
+            MessageStore messages) {
+        this.messages = messages;
         this.name = name;
         this.settings = settings;
         this.reconnect = reconnect;
@@ -315,9 +333,10 @@ public final class DatabasePipeline implements AutoCloseable {
         if (find(spec.id()) != null) {
             throw new IllegalArgumentException("sink " + spec.id() + " (" + spec.name() + ") is already present");
         }
-        SinkPipeline p = new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics);
+        SinkPipeline p = new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics, messages);
         if (spec.state() != SinkState.DISABLED) {
             p.restore(loadProgress(spec));
+            p.restoreStored(loadStored(spec));
         }
         if (reader == null) {
             p.positionAt(0); // takes the stream from its beginning
@@ -355,7 +374,7 @@ public final class DatabasePipeline implements AutoCloseable {
         }
         if (spec.state() == SinkState.DISABLED) {
             removeSink(spec.id());
-            sinks.add(new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics));
+            sinks.add(new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics, messages));
             return;
         }
         current.reconfigure(spec, sink, RECONFIGURE_GRACE);
@@ -391,6 +410,34 @@ public final class DatabasePipeline implements AutoCloseable {
                     e.toString());
             return DeliveryLedger.Progress.NONE;
         }
+    }
+
+    private List<MessageStore.Stored> loadStored(SinkSpec spec) {
+        try {
+            return messages.load(spec.id());
+        } catch (Exception e) {
+            // Not delivering them now is safer than delivering them out of order later: fail the add.
+            throw new IllegalStateException(
+                    "cannot read the stored messages of sink " + spec.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Retries the failing groups of a sink now: all of them, or the one whose failed message is at
+     * {@code position}. Returns how many groups were woken, or -1 when the sink is not running here.
+     */
+    public int redeliver(String sinkId, @Nullable Position position) {
+        SinkPipeline p = find(sinkId);
+        return p == null || p.spec().state() == SinkState.DISABLED ? -1 : p.redeliver(position);
+    }
+
+    /**
+     * Discards failed messages of a sink: the one at {@code position}, or all. Returns how many, or -1 when the
+     * sink is not running here.
+     */
+    public int discard(String sinkId, @Nullable Position position) {
+        SinkPipeline p = find(sinkId);
+        return p == null || p.spec().state() == SinkState.DISABLED ? -1 : p.discard(position);
     }
 
     /** Saves each sink's progress when it changed, every few milliseconds, until the pipeline stops. */

@@ -4,6 +4,7 @@ import dev.sluice.core.Action;
 import dev.sluice.core.Change;
 import dev.sluice.core.MessageEncoder;
 import dev.sluice.core.Position;
+import dev.sluice.core.TableId;
 import dev.sluice.core.TableSchema;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.Sink;
@@ -69,6 +70,8 @@ final class SinkPipeline {
     private static final long ENTRY_OVERHEAD = 96;
     private static final Duration LOG_EVERY = Duration.ofSeconds(10);
     private static final Duration KEEPALIVE_WHILE_FULL = Duration.ofSeconds(1);
+    private static final int STORE_CHUNK = 1000;
+    private static final Duration STORE_RETRY = Duration.ofSeconds(5);
 
     /**
      * Everything that a reconfiguration replaces. {@code accepts} is used by the reader only, {@code encoder} by the
@@ -97,17 +100,76 @@ final class SinkPipeline {
     }
 
     private static final class Msg {
-        final Change change;
-        final Txn txn;
+        final Position position;
+        final TableId table;
+        final Action action;
+        final Instant committedAt;
+        // Null for a message restored from the store: only its JSON survives.
+        final @Nullable Change change;
+        // Encoded once it is stored (or as restored); encoded per attempt until then.
+        byte @Nullable [] json;
+        // Null for a restored message: its transaction was acknowledged before this run.
+        final @Nullable Txn txn;
         final long bytes;
         final @Nullable String groupId;
         int attempts;
 
+        @Nullable
+        String lastError;
+
+        @Nullable
+        Instant lastAttemptAt;
+        // Counted for the acknowledgement: delivered, discarded or stored.
+        boolean resolved;
+        // The store holds it as it is now.
+        boolean stored;
+        // Delivered or discarded: gone from its group.
+        boolean finished;
+
         Msg(Change change, Txn txn, long bytes, @Nullable String groupId) {
+            this.position = change.position();
+            this.table = change.table().id();
+            this.action = change.action();
+            this.committedAt = change.commitTimestamp();
             this.change = change;
             this.txn = txn;
             this.bytes = bytes;
             this.groupId = groupId;
+        }
+
+        Msg(MessageStore.Stored s) {
+            this.position = s.position();
+            this.table = s.table();
+            this.action = s.action();
+            this.committedAt = s.committedAt();
+            this.change = null;
+            this.json = s.json();
+            this.txn = null;
+            this.bytes = ENTRY_OVERHEAD + s.json().length;
+            this.groupId = s.groupId();
+            this.attempts = s.deliverCount();
+            this.lastError = s.lastError();
+            this.lastAttemptAt = s.lastAttemptAt();
+            this.resolved = true;
+            this.stored = true;
+        }
+
+        /** The same message, grouped anew. */
+        Msg(Msg m, @Nullable String groupId) {
+            this.position = m.position;
+            this.table = m.table;
+            this.action = m.action;
+            this.committedAt = m.committedAt;
+            this.change = m.change;
+            this.json = m.json;
+            this.txn = m.txn;
+            this.bytes = m.bytes;
+            this.groupId = groupId;
+            this.attempts = m.attempts;
+            this.lastError = m.lastError;
+            this.lastAttemptAt = m.lastAttemptAt;
+            this.resolved = m.resolved;
+            this.stored = m.stored;
         }
     }
 
@@ -125,11 +187,21 @@ final class SinkPipeline {
         int failures;
         long notBefore;
         Where where = Where.NONE;
+        // Failing: its messages, and those that join it, are stored so that they do not hold the slot.
+        boolean persist;
 
         Group(Object key) {
             this.key = key;
         }
     }
+
+    /** Messages to store (with their attempt counts when taken, and rows to complete) and positions to delete. */
+    private record StoreWork(
+            List<Msg> msgs,
+            List<Group> groups,
+            List<Integer> attempts,
+            List<MessageStore.Stored> rows,
+            List<Position> deletes) {}
 
     /** A batch handed to the sink; its outcome counts only while {@code generation} is current. */
     private record Dispatch(long generation, List<Group> groups, List<Msg> msgs) {}
@@ -171,6 +243,12 @@ final class SinkPipeline {
     private long generation;
     private long ungroupedSeq;
     private long progressVersion;
+    private final MessageStore store;
+    // Failing groups with messages the store does not hold as they are; positions to remove from the store.
+    private final Set<Group> toPersist = new java.util.LinkedHashSet<>();
+    private final List<Position> toDelete = new ArrayList<>();
+    private long storeRetryAt;
+    private boolean storeFailing;
     // Groups whose last delivery failed (waiting for a retry, or being retried).
     private int failing;
     // Failed delivery attempts since every group last succeeded, and when that streak was last logged.
@@ -201,9 +279,14 @@ final class SinkPipeline {
     }
 
     SinkPipeline(SinkSpec spec, Sink sink, RetryPolicy retry, PipelineMetrics metrics) {
+        this(spec, sink, retry, metrics, MessageStore.NONE);
+    }
+
+    SinkPipeline(SinkSpec spec, Sink sink, RetryPolicy retry, PipelineMetrics metrics, MessageStore store) {
         this.retry = retry;
         this.metrics = metrics;
         this.config = new Config(spec, sink);
+        this.store = store;
     }
 
     SinkSpec spec() {
@@ -344,6 +427,7 @@ final class SinkPipeline {
         }
         closed = true;
         stopWorker(grace, finishTransactions);
+        flushDeletes();
         lock.lock();
         try {
             notFull.signalAll(); // a reader waiting for room goes on
@@ -475,6 +559,123 @@ final class SinkPipeline {
         }
     }
 
+    /**
+     * Before {@link #start}: puts back the messages the store holds for this sink (failing groups of an earlier
+     * run), ahead of anything the slot sends; the slot's replay of them is skipped.
+     */
+    void restoreStored(List<MessageStore.Stored> stored) {
+        lock.lock();
+        try {
+            Config c = config;
+            Set<Position> skip = new HashSet<>(skipped);
+            long now = System.nanoTime();
+            Instant wall = Instant.now();
+            for (MessageStore.Stored st : stored) {
+                Msg m = new Msg(st);
+                skip.add(m.position);
+                held++;
+                heldBytes += m.bytes;
+                add(m, c);
+                Group g = groups.get(m.groupId != null ? m.groupId : c.spec().messageGrouping() ? m.table : null);
+                if (g == null) {
+                    continue; // ungrouped: ready as added
+                }
+                g.persist = true;
+                if (st.deliverCount() > 0 && g.failures == 0) {
+                    g.failures = st.deliverCount();
+                    failing++;
+                    lastError = st.lastError();
+                    Instant next = st.nextAttemptAt();
+                    if (next != null && next.isAfter(wall) && g.where == Where.READY) {
+                        ready.remove(g);
+                        readyCount -= g.msgs.size();
+                        g.notBefore = now + Duration.between(wall, next).toNanos();
+                        g.where = Where.WAITING;
+                        waiting.add(g);
+                    }
+                }
+            }
+            skipped = skip;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Retries failing groups now instead of after their back-off: every failing group, or the one whose failed
+     * message is at {@code position}. Returns how many groups it woke.
+     */
+    int redeliver(@Nullable Position position) {
+        lock.lock();
+        try {
+            int n = 0;
+            for (Group g : List.copyOf(waiting)) {
+                if (position == null || g.msgs.getFirst().position.equals(position)) {
+                    waiting.remove(g);
+                    g.where = Where.NONE;
+                    list(g);
+                    n++;
+                }
+            }
+            wake.signal();
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Gives up on failed messages: the one at {@code position}, or every failed message, when its group is not in
+     * delivery. Their groups go on with the next message. Returns how many were discarded.
+     */
+    int discard(@Nullable Position position) {
+        int n = 0;
+        String name;
+        lock.lock();
+        try {
+            name = config.spec().name();
+            for (Group g : List.copyOf(groups.values())) {
+                if (g.inFlight > 0 || g.failures == 0) {
+                    continue;
+                }
+                int before = n;
+                while (!g.msgs.isEmpty()
+                        && g.msgs.getFirst().attempts > 0
+                        && (position == null || g.msgs.getFirst().position.equals(position))) {
+                    finish(g.msgs.pollFirst());
+                    n++;
+                }
+                if (n > before) {
+                    if (g.where == Where.WAITING) {
+                        waiting.remove(g);
+                    } else if (g.where == Where.READY) {
+                        ready.remove(g);
+                        readyCount -= g.msgs.size() + (n - before);
+                    }
+                    g.where = Where.NONE;
+                    recovered(g);
+                    list(g);
+                }
+            }
+            if (n > 0) {
+                discarded.addAndGet(n);
+                if (failing == 0) {
+                    lastError = null;
+                }
+                advanceAck();
+                notFull.signalAll();
+                wake.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (n > 0) {
+            metrics.discarded(name, n);
+            log.warn("sink {}: {} failed message(s) discarded on request", name, n);
+        }
+        return n;
+    }
+
     /** Changes whenever {@link #progress()} would. */
     long progressVersion() {
         lock.lock();
@@ -571,12 +772,15 @@ final class SinkPipeline {
         if (m.groupId != null) {
             key = m.groupId;
         } else if (c.spec().messageGrouping()) {
-            key = m.change.table().id(); // no key columns: the table's changes stay in order
+            key = m.table; // no key columns: the table's changes stay in order
         } else {
             key = ++ungroupedSeq; // ungrouped: every message on its own
         }
         Group g = groups.computeIfAbsent(key, Group::new);
         g.msgs.addLast(m);
+        if (g.persist && !m.stored) {
+            toPersist.add(g);
+        }
         if (g.where == Where.READY) {
             readyCount++;
         } else if (g.where == Where.NONE && g.inFlight == 0) {
@@ -606,12 +810,28 @@ final class SinkPipeline {
         }
     }
 
+    /** Counts a message as handled for the acknowledgement (once). */
     private void resolve(Msg m) {
-        m.txn.outstanding--;
-        m.txn.done.add(m.change.position());
+        if (m.resolved) {
+            return;
+        }
+        m.resolved = true;
+        if (m.txn != null) {
+            m.txn.outstanding--;
+            m.txn.done.add(m.position);
+        }
+        progressVersion++;
+    }
+
+    /** A message delivered or discarded: resolved, out of memory, and out of the store. */
+    private void finish(Msg m) {
+        resolve(m);
+        m.finished = true;
         held--;
         heldBytes -= m.bytes;
-        progressVersion++;
+        if (m.stored) {
+            toDelete.add(m.position);
+        }
     }
 
     private void advanceAck() {
@@ -633,16 +853,15 @@ final class SinkPipeline {
     private void regroup(Config c) {
         List<Msg> all = new ArrayList<>(held);
         groups.values().forEach(g -> all.addAll(g.msgs));
-        all.sort(Comparator.comparing(m -> m.change.position()));
+        all.sort(Comparator.comparing(m -> m.position));
         groups.clear();
         ready.clear();
         waiting.clear();
         readyCount = 0;
         failing = 0;
+        toPersist.clear();
         for (Msg m : all) {
-            Msg regrouped = new Msg(m.change, m.txn, m.bytes, groupId(c, m.change));
-            regrouped.attempts = m.attempts;
-            add(regrouped, c);
+            add(new Msg(m, m.change == null ? m.groupId : groupId(c, m.change)), c);
         }
     }
 
@@ -735,21 +954,25 @@ final class SinkPipeline {
 
     private void dispatchLoop(Worker w) {
         while (true) {
-            Dispatch d;
+            Object work;
             try {
-                d = nextBatch(w);
+                work = nextWork(w);
             } catch (InterruptedException e) {
                 return;
             }
-            if (d == null) {
-                return;
+            switch (work) {
+                case null -> {
+                    return;
+                }
+                case Dispatch d -> send(w.config, d);
+                case StoreWork sw -> persist(w.config, sw);
+                default -> throw new IllegalStateException("unknown work " + work);
             }
-            send(w.config, d);
         }
     }
 
-    /** Waits for a batch worth sending; null when this dispatcher is done. */
-    private @Nullable Dispatch nextBatch(Worker w) throws InterruptedException {
+    /** Waits for a batch worth sending or messages to store; null when this dispatcher is done. */
+    private @Nullable Object nextWork(Worker w) throws InterruptedException {
         SinkSpec spec = w.config.spec();
         lock.lock();
         try {
@@ -759,6 +982,12 @@ final class SinkPipeline {
                 }
                 long now = System.nanoTime();
                 long wait = promoteDue(now);
+                if ((!toPersist.isEmpty() || !toDelete.isEmpty()) && store.persistent()) {
+                    if (now - storeRetryAt >= 0) {
+                        return storeWork();
+                    }
+                    wait = Math.min(wait, Math.max(1, storeRetryAt - now));
+                }
                 if (!w.go) {
                     if (!w.finish) {
                         return null;
@@ -791,6 +1020,165 @@ final class SinkPipeline {
         }
     }
 
+    /** Up to STORE_CHUNK messages of failing groups that the store lacks, and the positions to remove. */
+    private StoreWork storeWork() {
+        List<Msg> msgs = new ArrayList<>();
+        List<Group> owners = new ArrayList<>();
+        List<MessageStore.Stored> rows = new ArrayList<>();
+        for (Iterator<Group> it = toPersist.iterator(); it.hasNext() && msgs.size() < STORE_CHUNK; ) {
+            Group g = it.next();
+            boolean all = true;
+            for (Msg m : g.msgs) {
+                if (m.stored) {
+                    continue;
+                }
+                if (msgs.size() == STORE_CHUNK) {
+                    all = false;
+                    break;
+                }
+                msgs.add(m);
+                owners.add(g);
+                Instant next = g.where == Where.WAITING
+                        ? Instant.now().plusNanos(Math.max(0, g.notBefore - System.nanoTime()))
+                        : null;
+                // JSON is filled in outside the lock; the row is completed then.
+                rows.add(new MessageStore.Stored(
+                        m.position,
+                        m.groupId,
+                        m.position.idempotencyKey(),
+                        m.table,
+                        m.action,
+                        m.committedAt,
+                        m.json == null ? new byte[0] : m.json,
+                        m.attempts,
+                        m.lastError,
+                        m.lastAttemptAt,
+                        next));
+            }
+            if (all) {
+                it.remove();
+            }
+        }
+        List<Position> deletes = List.copyOf(toDelete);
+        toDelete.clear();
+        List<Integer> attempts = new ArrayList<>(msgs.size());
+        msgs.forEach(m -> attempts.add(m.attempts));
+        return new StoreWork(msgs, owners, attempts, rows, deletes);
+    }
+
+    /** Saves and deletes outside the lock; saved messages stop holding the slot. */
+    private void persist(Config c, StoreWork w) {
+        List<MessageStore.Stored> rows = new ArrayList<>(w.rows().size());
+        List<byte[]> encoded = new ArrayList<>(w.msgs().size());
+        for (int i = 0; i < w.msgs().size(); i++) {
+            Msg m = w.msgs().get(i);
+            MessageStore.Stored r = w.rows().get(i);
+            byte[] json = r.json().length > 0 ? r.json() : json(c, m);
+            encoded.add(json);
+            rows.add(new MessageStore.Stored(
+                    r.position(),
+                    r.groupId(),
+                    r.idempotencyKey(),
+                    r.table(),
+                    r.action(),
+                    r.committedAt(),
+                    json,
+                    r.deliverCount(),
+                    r.lastError(),
+                    r.lastAttemptAt(),
+                    r.nextAttemptAt()));
+        }
+        String sinkId = c.spec().id();
+        Exception failure = null;
+        try {
+            if (!rows.isEmpty()) {
+                store.save(sinkId, rows);
+            }
+            if (!w.deletes().isEmpty()) {
+                store.delete(sinkId, w.deletes());
+            }
+        } catch (Exception e) {
+            failure = e;
+        }
+        List<Position> orphans = new ArrayList<>();
+        lock.lock();
+        try {
+            if (failure != null) {
+                // Kept in memory, holding the slot as before; tried again shortly.
+                storeRetryAt = System.nanoTime() + STORE_RETRY.toNanos();
+                toDelete.addAll(w.deletes());
+                for (int i = 0; i < w.msgs().size(); i++) {
+                    Group g = w.groups().get(i);
+                    if (!w.msgs().get(i).finished && groups.get(g.key) == g) {
+                        toPersist.add(g);
+                    }
+                }
+                if (!storeFailing) {
+                    storeFailing = true;
+                    log.warn(
+                            "sink {}: cannot store failing messages ({}); they stay in memory and hold the slot"
+                                    + " until they are delivered or the store is back",
+                            c.spec().name(),
+                            failure.toString());
+                }
+                return;
+            }
+            if (storeFailing) {
+                storeFailing = false;
+                log.info("sink {}: storing failing messages again", c.spec().name());
+            }
+            for (int i = 0; i < w.msgs().size(); i++) {
+                Msg m = w.msgs().get(i);
+                m.json = encoded.get(i);
+                if (m.finished) {
+                    orphans.add(m.position); // delivered while it was being saved
+                    continue;
+                }
+                if (m.attempts == w.attempts().get(i)) {
+                    m.stored = true;
+                }
+                resolve(m);
+            }
+            toDelete.addAll(orphans);
+            advanceAck();
+            notFull.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The message's JSON: as stored, or encoded now by this config's encoder (dispatcher thread). */
+    private static byte[] json(Config c, Msg m) {
+        if (m.json != null) {
+            return m.json;
+        }
+        return c.encoder().encode(java.util.Objects.requireNonNull(m.change), m.position.idempotencyKey());
+    }
+
+    /** On stop: removes from the store what was delivered, so that a restart does not deliver it again. */
+    private void flushDeletes() {
+        List<Position> deletes;
+        lock.lock();
+        try {
+            deletes = List.copyOf(toDelete);
+            toDelete.clear();
+        } finally {
+            lock.unlock();
+        }
+        if (!deletes.isEmpty()) {
+            try {
+                store.delete(config.spec().id(), deletes);
+            } catch (Exception e) {
+                log.warn(
+                        "sink {}: cannot remove {} delivered message(s) from the store ({}); they will be delivered"
+                                + " again after a restart",
+                        config.spec().name(),
+                        deletes.size(),
+                        e.toString());
+            }
+        }
+    }
+
     /** Moves waiting groups whose back-off is over to ready; returns nanoseconds until the next one is due. */
     private long promoteDue(long now) {
         Group g;
@@ -809,9 +1197,16 @@ final class SinkPipeline {
         int room = spec.batchSize();
         for (Iterator<Group> it = ready.iterator(); it.hasNext() && room > 0; ) {
             Group g = it.next();
-            if (onlyStartedTransactions && !g.msgs.getFirst().txn.started) {
+            Txn headTxn = g.msgs.getFirst().txn;
+            if (onlyStartedTransactions && (headTxn == null || !headTxn.started)) {
                 continue;
             }
+            // A group whose last delivery failed is retried in a batch of its own: one bad row must not fail the
+            // batches of healthy ones again and again.
+            if (g.failures > 0 && !gs.isEmpty()) {
+                continue;
+            }
+            boolean alone = g.failures > 0;
             it.remove();
             g.where = Where.NONE;
             readyCount -= g.msgs.size();
@@ -821,12 +1216,17 @@ final class SinkPipeline {
                     break;
                 }
                 ms.add(m);
-                m.txn.started = true;
+                if (m.txn != null) {
+                    m.txn.started = true;
+                }
                 n++;
             }
             g.inFlight = n;
             room -= n;
             gs.add(g);
+            if (alone) {
+                break;
+            }
         }
         if (gs.isEmpty()) {
             return null;
@@ -836,22 +1236,15 @@ final class SinkPipeline {
         }
         inFlightBatches++;
         // In slot order: each group's messages keep their order, and a transaction that fits reads as committed.
-        ms.sort(Comparator.comparing(m -> m.change.position()));
+        ms.sort(Comparator.comparing(m -> m.position));
         return new Dispatch(generation, gs, ms);
     }
 
     private void send(Config c, Dispatch d) {
         List<SinkMessage> messages = new ArrayList<>(d.msgs().size());
         for (Msg m : d.msgs()) {
-            String key = m.change.position().idempotencyKey();
             messages.add(new SinkMessage(
-                    m.change.position(),
-                    m.change.table().id(),
-                    m.change.action(),
-                    m.change.commitTimestamp(),
-                    c.encoder().encode(m.change, key),
-                    m.groupId,
-                    key));
+                    m.position, m.table, m.action, m.committedAt, json(c, m), m.groupId, m.position.idempotencyKey()));
         }
         CompletionStage<Void> outcome;
         try {
@@ -874,10 +1267,11 @@ final class SinkPipeline {
             if (error == null) {
                 for (Group g : d.groups()) {
                     for (int i = 0; i < g.inFlight; i++) {
-                        resolve(g.msgs.pollFirst());
+                        finish(g.msgs.pollFirst());
                     }
                     g.inFlight = 0;
                     recovered(g);
+                    g.persist = false; // what is stored stays stored; what joins now need not be
                     list(g);
                 }
                 delivered.addAndGet(n);
@@ -899,7 +1293,7 @@ final class SinkPipeline {
             lock.unlock();
         }
         if (error == null) {
-            metrics.delivered(spec.name(), n, sinceCommit(d.msgs().getFirst().change));
+            metrics.delivered(spec.name(), n, sinceCommit(d.msgs().getFirst().committedAt));
         }
     }
 
@@ -920,13 +1314,18 @@ final class SinkPipeline {
             }
             worst = Math.max(worst, g.failures);
             Iterator<Msg> it = g.msgs.iterator();
+            Instant at = Instant.now();
             for (int i = 0; i < sent; i++) {
-                it.next().attempts++;
+                Msg m = it.next();
+                m.attempts++;
+                m.lastError = reason;
+                m.lastAttemptAt = at;
+                m.stored = false; // its row, if any, has an older attempt count
             }
             // Messages out of attempts are at the head: the older a message, the more attempts it has had.
             int gone = 0;
             while (gone < sent && (permanent || (max != null && g.msgs.getFirst().attempts > max))) {
-                resolve(g.msgs.pollFirst());
+                finish(g.msgs.pollFirst());
                 gone++;
             }
             dropped += gone;
@@ -937,6 +1336,10 @@ final class SinkPipeline {
                 g.notBefore = System.nanoTime() + retry.delayAfter(g.failures).toNanos();
                 g.where = Where.WAITING;
                 waiting.add(g);
+                if (store.persistent()) {
+                    g.persist = true;
+                    toPersist.add(g);
+                }
             }
         }
         metrics.failed(spec.name(), d.msgs().size());
@@ -948,7 +1351,7 @@ final class SinkPipeline {
                     "sink {}: discarding {} message(s) from {} after their last failed attempt: {}",
                     spec.name(),
                     dropped,
-                    d.msgs().getFirst().change.position(),
+                    d.msgs().getFirst().position,
                     reason);
         }
         long now = System.nanoTime();
@@ -977,8 +1380,7 @@ final class SinkPipeline {
     }
 
     // Wall clock against the source's commit clock: skew between the hosts shows up as latency.
-    private static long sinceCommit(Change oldest) {
-        Instant committed = oldest.commitTimestamp();
+    private static long sinceCommit(@Nullable Instant committed) {
         return committed == null
                 ? 0
                 : Math.max(0, Duration.between(committed, Instant.now()).toNanos());

@@ -247,8 +247,9 @@ class SinkPipelineTest {
     void retry_redeliversTheSameBatchUnchanged() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(2);
         SinkPipeline p = started(sink, s -> {});
+        // One row: its batch is retried as it was (rows that failed together are retried apart).
         for (int i = 0; i < 3; i++) {
-            p.enqueue(insert(commitLsn(1), i, "r" + i));
+            p.enqueue(update(commitLsn(1), i, "r", i));
         }
         p.markCommit(endLsn(1));
 
@@ -273,8 +274,8 @@ class SinkPipelineTest {
     void retry_maxRetryCountTwoDiscardsAfterThreeAttemptsAndMovesOn() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(3);
         SinkPipeline p = started(sink, s -> s.maxRetryCount = 2);
-        p.enqueue(insert(commitLsn(1), 0, "x0"));
-        p.enqueue(insert(commitLsn(1), 1, "x1"));
+        p.enqueue(update(commitLsn(1), 0, "x", 0));
+        p.enqueue(update(commitLsn(1), 1, "x", 1));
         p.markCommit(endLsn(1));
 
         eventually().until(() -> p.discardedCount() == 2);
@@ -949,6 +950,189 @@ class SinkPipelineTest {
                 .containsExactly("cust0@0", "cust0@2", "cust0@4");
         assertThat(groupsInOrder.stream().filter(g -> g.startsWith("cust1")))
                 .containsExactly("cust1@1", "cust1@3", "cust1@5");
+    }
+
+    @Test
+    void retry_rowsThatFailedTogetherAreRetriedApart_soABadRowDoesNotHoldTheOthers() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> FakeSink.column(m, "id").equals("bad");
+        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        p.enqueue(update(commitLsn(1), 0, "bad", 0));
+        p.enqueue(update(commitLsn(1), 1, "a", 0));
+        p.enqueue(update(commitLsn(1), 2, "b", 0));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.deliveredMessages() == 2);
+        assertThat(sink.attempts.getFirst().size()).isEqualTo(3);
+        assertThat(sink.delivered).allSatisfy(b -> assertThat(b.size()).isEqualTo(1));
+        assertThat(sink.attempts.stream().skip(1))
+                .as("retries: one row per batch")
+                .allSatisfy(b -> assertThat(
+                                b.messages().stream().map(SinkMessage::groupId).distinct())
+                        .hasSize(1));
+        assertThat(p.failingGroups()).isEqualTo(1);
+    }
+
+    // ---- failed messages in the store ----
+
+    /** A message store in memory, that can be made to fail. */
+    static final class MemoryStore implements MessageStore {
+        final java.util.concurrent.ConcurrentSkipListMap<Position, Stored> rows =
+                new java.util.concurrent.ConcurrentSkipListMap<>();
+        volatile boolean down;
+
+        @Override
+        public void save(String sinkId, List<Stored> messages) {
+            if (down) {
+                throw new IllegalStateException("store is down");
+            }
+            messages.forEach(m -> rows.put(m.position(), m));
+        }
+
+        @Override
+        public void delete(String sinkId, List<Position> positions) {
+            if (down) {
+                throw new IllegalStateException("store is down");
+            }
+            positions.forEach(rows::remove);
+        }
+
+        @Override
+        public List<Stored> load(String sinkId) {
+            return List.copyOf(rows.values());
+        }
+    }
+
+    private SinkPipeline stored(FakeSink sink, MemoryStore store, Consumer<SpecBuilder> customize) {
+        SinkPipeline p = new SinkPipeline(
+                spec(customize),
+                sink,
+                new RetryPolicy(Duration.ofMillis(20), Duration.ofMillis(20), 0),
+                PipelineMetrics.NONE,
+                store);
+        pipelines.add(p);
+        return p;
+    }
+
+    @Test
+    void store_aFailingRowIsStoredAndStopsHoldingTheSlot_thenGoesOutInOrderAndLeavesTheStore()
+            throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> FakeSink.column(m, "id").equals("bad");
+        MemoryStore store = new MemoryStore();
+        SinkPipeline p = stored(sink, store, s -> s.batchSize = 5);
+        p.start();
+        for (int t = 1; t <= 4; t++) {
+            p.enqueue(update(commitLsn(t), 0, "bad", t));
+            p.enqueue(update(commitLsn(t), 1, "good", t));
+            p.markCommit(endLsn(t));
+        }
+        // Every good row goes out (retried alone after failing in a batch with the bad one); the bad row's four
+        // changes are stored, so every transaction is acknowledged.
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(4) && sink.deliveredMessages() == 4);
+        eventually().until(() -> store.rows.size() == 4);
+        assertThat(store.rows.keySet())
+                .containsExactly(
+                        new Position(commitLsn(1), 0),
+                        new Position(commitLsn(2), 0),
+                        new Position(commitLsn(3), 0),
+                        new Position(commitLsn(4), 0));
+        eventually().until(() -> store.rows.get(new Position(commitLsn(1), 0)).deliverCount() >= 1);
+        assertThat(store.rows.firstEntry().getValue().lastError()).contains("poisoned row");
+        assertThat(p.failingGroups()).isEqualTo(1);
+
+        // A change joining the failing row is stored too.
+        p.enqueue(update(commitLsn(5), 0, "bad", 5));
+        p.markCommit(endLsn(5));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(5) && store.rows.size() == 5);
+
+        sink.poison = null;
+        eventually().until(() -> store.rows.isEmpty() && p.failingGroups() == 0);
+        assertPerRowSequence(sink, 2);
+        assertThat(sink.deliveredMessages()).isEqualTo(9);
+    }
+
+    @Test
+    void store_restoredMessagesGoFirst_andTheSlotsReplayOfThemIsSkipped() throws InterruptedException {
+        MemoryStore store = new MemoryStore();
+        FakeSink failing = new FakeSink();
+        failing.poison = m -> true;
+        SinkPipeline first = stored(failing, store, s -> s.batchSize = 10);
+        first.start();
+        first.enqueue(update(commitLsn(1), 0, "r", 1));
+        first.enqueue(update(commitLsn(1), 1, "r", 2));
+        first.markCommit(endLsn(1));
+        eventually().until(() -> first.acknowledgedLsn() == endLsn(1) && store.rows.size() == 2);
+        DeliveryLedger.Progress progress = first.progress();
+        first.stop(Duration.ofMillis(100));
+
+        // A restart: the stored messages come back, the slot replays transaction 1 (skipped) and then 2.
+        FakeSink sink = new FakeSink();
+        SinkPipeline second = stored(sink, store, s -> s.batchSize = 10);
+        second.restore(progress);
+        second.restoreStored(store.load("s1"));
+        second.start();
+        second.enqueue(update(commitLsn(1), 0, "r", 1));
+        second.enqueue(update(commitLsn(1), 1, "r", 2));
+        second.markCommit(endLsn(1));
+        second.enqueue(update(commitLsn(2), 0, "r", 3));
+        second.markCommit(endLsn(2));
+        eventually().until(() -> second.acknowledgedLsn() == endLsn(2) && store.rows.isEmpty());
+        assertThat(sink.deliveredPositions())
+                .containsExactly(
+                        new Position(commitLsn(1), 0), new Position(commitLsn(1), 1), new Position(commitLsn(2), 0));
+    }
+
+    @Test
+    void store_discardAndRedeliverOnRequest() throws InterruptedException {
+        MemoryStore store = new MemoryStore();
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> FakeSink.column(m, "name").equals("1");
+        SinkPipeline p = new SinkPipeline(
+                spec(s -> s.batchSize = 1),
+                sink,
+                new RetryPolicy(Duration.ofMinutes(5), Duration.ofMinutes(5), 0),
+                PipelineMetrics.NONE,
+                store);
+        pipelines.add(p);
+        p.start();
+        p.enqueue(update(commitLsn(1), 0, "r", 1));
+        p.enqueue(update(commitLsn(1), 1, "r", 2));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> store.rows.size() == 2 && p.failingGroups() == 1);
+        int attempts = sink.attempts.size();
+
+        // Waiting five minutes: redeliver retries at once.
+        assertThat(p.redeliver(null)).isEqualTo(1);
+        eventually().until(() -> sink.attempts.size() == attempts + 1);
+        assertThat(p.redeliver(new Position(commitLsn(9), 0))).isZero();
+
+        // Discarding the failed change lets the row go on with its next one.
+        eventually().until(() -> p.failingGroups() == 1);
+        assertThat(p.discard(null)).isEqualTo(1);
+        eventually().until(() -> store.rows.isEmpty() && sink.deliveredMessages() == 1);
+        assertThat(sink.deliveredPositions()).containsExactly(new Position(commitLsn(1), 1));
+        assertThat(p.discardedCount()).isEqualTo(1);
+        assertThat(p.failingGroups()).isZero();
+        assertThat(p.lastError()).isNull();
+    }
+
+    @Test
+    void store_whenTheStoreIsDown_failingMessagesStayInMemoryAndHoldTheSlot() throws InterruptedException {
+        MemoryStore store = new MemoryStore();
+        store.down = true;
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> true;
+        SinkPipeline p = stored(sink, store, s -> s.batchSize = 10);
+        p.start();
+        p.enqueue(update(commitLsn(1), 0, "r", 1));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.attempts.size() >= 2);
+        assertThat(p.acknowledgedLsn()).isZero();
+        assertThat(store.rows).isEmpty();
+
+        sink.poison = null;
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.deliveredMessages()).isEqualTo(1);
     }
 
     // ---- load shedding ----

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Random;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -253,17 +252,10 @@ class KillIT {
                 overBound.add("kill " + k + ": " + duplicatesAfterKill[k]);
             }
         }
-        // TODO(engine): make this a plain assertion once dedupe across restarts lands. Today a restart
-        // replays everything delivered since the last acknowledgement Postgres received, and
-        // DatabasePipeline forces one only every 500 ms: a kill while the restarted server catches up on
-        // a backlog (thousands of messages per second) replays well over 1,280 changes (1,781 seen).
-        // Until then an excess aborts the test (reported as skipped, with the numbers) instead of
-        // failing it; -Dsluice.kill.strict=true fails it.
+        // Each sink's progress is saved every 50 ms, so a restart's replay skips what was delivered before: what
+        // comes again is what was in flight at the kill, plus what was resolved in the last 50 ms.
         String excess = "duplicates per kill above " + MAX_DUPLICATES_PER_KILL + " (" + MAX_BATCHES_IN_FLIGHT
                 + " batches of " + BATCH_SIZE + " in flight, twice): " + overBound;
-        if (Boolean.getBoolean("sluice.kill.strict")) {
-            assertThat(overBound).as(excess).isEmpty();
-        }
-        Assumptions.assumeTrue(overBound.isEmpty(), excess);
+        assertThat(overBound).as(excess).isEmpty();
     }
 }

@@ -1,0 +1,82 @@
+package dev.sluice.engine;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.Position;
+import dev.sluice.core.TableId;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where a sink keeps the messages of its failing groups: a message whose delivery failed, and the messages of its
+ * group queued behind it. Once stored, a message no longer holds the replication slot; it is delivered from memory
+ * or, after a restart, from here, and removed when delivered or discarded.
+ *
+ * <p>Called from the sink's dispatcher thread (saves, deletes) and from the thread adding the sink (loads).
+ */
+public interface MessageStore {
+    /**
+     * One stored message.
+     *
+     * @param groupId the message's group id as delivered; null without one
+     * @param json the encoded message, as delivered
+     * @param deliverCount failed delivery attempts so far (0: waiting behind a failed message of its group)
+     */
+    record Stored(
+            Position position,
+            @Nullable String groupId,
+            String idempotencyKey,
+            TableId table,
+            Action action,
+            Instant committedAt,
+            byte[] json,
+            int deliverCount,
+            @Nullable String lastError,
+            @Nullable Instant lastAttemptAt,
+            @Nullable Instant nextAttemptAt) {
+        public Stored {
+            Objects.requireNonNull(position);
+            Objects.requireNonNull(idempotencyKey);
+            Objects.requireNonNull(table);
+            Objects.requireNonNull(action);
+            Objects.requireNonNull(committedAt);
+            Objects.requireNonNull(json);
+        }
+    }
+
+    /** Inserts or replaces (by position) the given messages of a sink. */
+    void save(String sinkId, List<Stored> messages) throws Exception;
+
+    /** Removes the given messages of a sink; absent ones are ignored. */
+    void delete(String sinkId, List<Position> positions) throws Exception;
+
+    /** Every stored message of a sink, in position order. */
+    List<Stored> load(String sinkId) throws Exception;
+
+    /** False for {@link #NONE}: failing messages then stay in memory and hold the slot. */
+    default boolean persistent() {
+        return true;
+    }
+
+    /** Stores nothing. */
+    MessageStore NONE = new MessageStore() {
+        @Override
+        public void save(String sinkId, List<Stored> messages) {
+            throw new UnsupportedOperationException("no message store");
+        }
+
+        @Override
+        public void delete(String sinkId, List<Position> positions) {}
+
+        @Override
+        public List<Stored> load(String sinkId) {
+            return List.of();
+        }
+
+        @Override
+        public boolean persistent() {
+            return false;
+        }
+    };
+}
