@@ -653,7 +653,8 @@ final class SinkPipeline {
                         readyCount -= g.msgs.size() + (n - before);
                     }
                     g.where = Where.NONE;
-                    recovered(g);
+                    // The next message goes at once, still alone until one succeeds.
+                    g.failures = 1;
                     list(g);
                 }
             }
@@ -1208,11 +1209,14 @@ final class SinkPipeline {
             }
             boolean alone = g.failures > 0;
             it.remove();
+            // ...and with its head message only, so that the messages behind a bad one are not charged with its
+            // failures (max_retry_count counts per message).
+            int take = alone ? 1 : room;
             g.where = Where.NONE;
             readyCount -= g.msgs.size();
             int n = 0;
             for (Msg m : g.msgs) {
-                if (n == room) {
+                if (n == take) {
                     break;
                 }
                 ms.add(m);
@@ -1330,7 +1334,8 @@ final class SinkPipeline {
             }
             dropped += gone;
             if (gone > 0 && gone == sent) {
-                recovered(g);
+                // The next message goes at once, still alone until one succeeds.
+                g.failures = 1;
                 list(g);
             } else {
                 g.notBefore = System.nanoTime() + retry.delayAfter(g.failures).toNanos();

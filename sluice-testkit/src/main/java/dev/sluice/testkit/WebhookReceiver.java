@@ -105,6 +105,7 @@ public final class WebhookReceiver implements AutoCloseable {
     private String responseBody = "";
     private boolean unavailable;
     private Duration hang = Duration.ZERO;
+    private java.util.function.@Nullable Predicate<JsonNode> poison;
 
     private WebhookReceiver(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -176,6 +177,17 @@ public final class WebhookReceiver implements AutoCloseable {
         }
         synchronized (lock) {
             hang = delay;
+        }
+        return this;
+    }
+
+    /**
+     * Answers 500 to every request carrying a message that {@code poison} matches (null: none), whatever else is
+     * set: a row the receiver keeps refusing.
+     */
+    public WebhookReceiver refuseMessages(java.util.function.@Nullable Predicate<JsonNode> poison) {
+        synchronized (lock) {
+            this.poison = poison;
         }
         return this;
     }
@@ -272,6 +284,13 @@ public final class WebhookReceiver implements AutoCloseable {
                 Integer queued = nextStatuses.poll();
                 answer = queued != null ? queued : unavailable ? 503 : status;
                 answerBody = queued != null || unavailable ? "" : responseBody;
+                JsonNode json = parse(body);
+                if (poison != null
+                        && new Request("", "", null, Map.of(), body, json, 0)
+                                .messages().stream().anyMatch(poison)) {
+                    answer = 500;
+                    answerBody = "refused by the test";
+                }
                 delay = hang;
                 requests.add(new Request(
                         exchange.getRequestMethod(),
@@ -279,7 +298,7 @@ public final class WebhookReceiver implements AutoCloseable {
                         exchange.getRequestURI().getRawQuery(),
                         Collections.unmodifiableMap(headers),
                         body,
-                        parse(body),
+                        json,
                         answer));
                 lock.notifyAll();
             }

@@ -53,12 +53,14 @@ public final class ManagementApi {
     private final DatabaseResource databases = new DatabaseResource();
     private final HttpEndpointResource endpoints = new HttpEndpointResource();
     private final SinkResource sinks;
+    private final SinkMessagesApi messages;
 
     public ManagementApi(StoredConfig stored, ApiTokens tokens, Engine engine) {
         this.stored = stored;
         this.tokens = tokens;
         this.engine = engine;
         this.sinks = new SinkResource(engine);
+        this.messages = new SinkMessagesApi(stored, engine);
     }
 
     /** Adds the routes, the token check and the error rendering. */
@@ -100,6 +102,7 @@ public final class ManagementApi {
         out.add(new Route("POST", "/api/postgres_databases/{id_or_name}/test_connection", this::testConnection));
         out.add(new Route("POST", "/api/postgres_databases/{id_or_name}/refresh_tables", this::refreshTables));
         crud(out, "/api/sinks", sinks);
+        messages.routes(out);
         crud(out, "/api/destinations/http_endpoints", endpoints);
         out.add(new Route("GET", "/api/api_keys", this::listKeys));
         out.add(new Route("POST", "/api/api_keys", this::createKey));

@@ -82,6 +82,18 @@ final class Supervisor implements Engine, AutoCloseable {
     }
 
     @Override
+    public synchronized int redeliver(UUID databaseId, UUID sinkId, dev.sluice.core.@Nullable Position position) {
+        Running r = running.get(databaseId);
+        return r == null ? -1 : r.pipeline.redeliver(sinkId.toString(), position);
+    }
+
+    @Override
+    public synchronized int discard(UUID databaseId, UUID sinkId, dev.sluice.core.@Nullable Position position) {
+        Running r = running.get(databaseId);
+        return r == null ? -1 : r.pipeline.discard(sinkId.toString(), position);
+    }
+
+    @Override
     public synchronized DatabasePipeline.@Nullable Status status(UUID databaseId) {
         Running r = running.get(databaseId);
         return r == null ? null : r.pipeline.status();
@@ -194,7 +206,8 @@ final class Supervisor implements Engine, AutoCloseable {
                 new PositionRecorder(store, dbId, d.slot().name()),
                 metrics,
                 DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()),
-                new StoreLedger(store));
+                new StoreLedger(store),
+                new StoreMessages(store));
     }
 
     private static @Nullable HttpEndpointConfig endpointOf(SinkConfig s, Map<String, HttpEndpointConfig> endpoints) {

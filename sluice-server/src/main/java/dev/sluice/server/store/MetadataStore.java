@@ -351,6 +351,122 @@ public final class MetadataStore implements AutoCloseable {
         }
     }
 
+    /** One row of {@code sink_messages} (see {@code V4__sink_messages.sql}). */
+    public record MessageRow(
+            long commitLsn,
+            int commitIdx,
+            @Nullable String groupId,
+            String idempotencyKey,
+            String tableSchema,
+            String tableName,
+            String action,
+            Instant committedAt,
+            byte[] payload,
+            int deliverCount,
+            @Nullable String lastError,
+            @Nullable Instant lastAttemptAt,
+            @Nullable Instant nextAttemptAt) {}
+
+    private static final String MESSAGE_COLUMNS = "commit_lsn, commit_idx, group_id, idempotency_key, table_schema,"
+            + " table_name, action, committed_at, payload, deliver_count, last_error, last_attempt_at, next_attempt_at";
+
+    /** Inserts or replaces (by position) messages of a sink; does nothing when the sink is no longer stored. */
+    public void saveMessages(UUID sinkId, List<MessageRow> rows) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("INSERT INTO sink_messages (sink_id, " + MESSAGE_COLUMNS
+                        + ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sinks WHERE id"
+                        + " = ?) ON CONFLICT (sink_id, commit_lsn, commit_idx) DO UPDATE SET deliver_count ="
+                        + " EXCLUDED.deliver_count, last_error = EXCLUDED.last_error, last_attempt_at ="
+                        + " EXCLUDED.last_attempt_at, next_attempt_at = EXCLUDED.next_attempt_at")) {
+            for (MessageRow r : rows) {
+                int i = 1;
+                ps.setObject(i++, sinkId);
+                ps.setLong(i++, r.commitLsn());
+                ps.setInt(i++, r.commitIdx());
+                ps.setString(i++, r.groupId());
+                ps.setString(i++, r.idempotencyKey());
+                ps.setString(i++, r.tableSchema());
+                ps.setString(i++, r.tableName());
+                ps.setString(i++, r.action());
+                ps.setObject(i++, java.time.OffsetDateTime.ofInstant(r.committedAt(), java.time.ZoneOffset.UTC));
+                ps.setBytes(i++, r.payload());
+                ps.setInt(i++, r.deliverCount());
+                ps.setString(i++, r.lastError());
+                ps.setObject(i++, timestamp(r.lastAttemptAt()));
+                ps.setObject(i++, timestamp(r.nextAttemptAt()));
+                ps.setObject(i, sinkId);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** Removes messages of a sink by position ({commit LSN, index} pairs). */
+    public void deleteMessages(UUID sinkId, List<long[]> positions) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "DELETE FROM sink_messages WHERE sink_id = ? AND commit_lsn = ? AND commit_idx = ?")) {
+            for (long[] p : positions) {
+                ps.setObject(1, sinkId);
+                ps.setLong(2, p[0]);
+                ps.setInt(3, (int) p[1]);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /**
+     * A sink's stored messages in position order: all ({@code failed} null), only failed ones (true), or only those
+     * waiting behind a failed one (false); after the position {@code after} when given, at most {@code limit}.
+     */
+    public List<MessageRow> messages(UUID sinkId, @Nullable Boolean failed, long @Nullable [] after, int limit)
+            throws SQLException {
+        String sql = "SELECT " + MESSAGE_COLUMNS + " FROM sink_messages WHERE sink_id = ?"
+                + (failed == null ? "" : failed ? " AND deliver_count > 0" : " AND deliver_count = 0")
+                + (after == null ? "" : " AND (commit_lsn, commit_idx) > (?, ?)")
+                + " ORDER BY commit_lsn, commit_idx LIMIT ?";
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setObject(i++, sinkId);
+            if (after != null) {
+                ps.setLong(i++, after[0]);
+                ps.setInt(i++, (int) after[1]);
+            }
+            ps.setInt(i, limit);
+            List<MessageRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new MessageRow(
+                            rs.getLong(1),
+                            rs.getInt(2),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getString(6),
+                            rs.getString(7),
+                            instant(rs, 8),
+                            rs.getBytes(9),
+                            rs.getInt(10),
+                            rs.getString(11),
+                            instant(rs, 12),
+                            instant(rs, 13)));
+                }
+            }
+            return out;
+        }
+    }
+
+    private static java.time.@Nullable OffsetDateTime timestamp(@Nullable Instant i) {
+        return i == null ? null : java.time.OffsetDateTime.ofInstant(i, java.time.ZoneOffset.UTC);
+    }
+
+    private static @Nullable Instant instant(ResultSet rs, int column) throws SQLException {
+        java.time.OffsetDateTime t = rs.getObject(column, java.time.OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+
     /** A sink's delivery progress as stored: see {@code V3__sink_progress.sql}. */
     public record SinkProgress(long acknowledgedLsn, byte[] resolvedAfter) {}
 

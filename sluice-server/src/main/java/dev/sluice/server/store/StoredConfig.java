@@ -161,6 +161,11 @@ public final class StoredConfig {
     private static final String SEALED_PRIMARY_PASSWORD = "sealed_password";
     private final SecretBox secrets;
 
+    /** The store underneath, for what is not configuration (a sink's stored messages). */
+    public MetadataStore metadata() {
+        return store;
+    }
+
     public StoredConfig(MetadataStore store, SecretBox secrets) {
         this.store = store;
         this.secrets = secrets;

@@ -1,0 +1,193 @@
+package dev.sluice.server.api;
+
+import dev.sluice.core.Position;
+import dev.sluice.server.store.MetadataStore;
+import dev.sluice.server.store.MetadataStore.Kind;
+import dev.sluice.server.store.StoredConfig;
+import io.javalin.http.Context;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code /api/sinks/{id_or_name}/messages}: a sink's stored messages (failed, or waiting behind a failed one in
+ * their group), and redelivering or discarding them. Beyond Sequin, which shows these in its console only.
+ */
+final class SinkMessagesApi {
+    private static final int MAX_LIMIT = 1000;
+    private static final Pattern MESSAGE_ID = Pattern.compile("([0-9]{1,20})-([0-9]{1,10})");
+
+    private final StoredConfig stored;
+    private final Engine engine;
+
+    SinkMessagesApi(StoredConfig stored, Engine engine) {
+        this.stored = stored;
+        this.engine = engine;
+    }
+
+    void routes(List<ManagementApi.Route> out) {
+        String base = "/api/sinks/{id_or_name}/messages";
+        out.add(new ManagementApi.Route("GET", base, this::list));
+        out.add(new ManagementApi.Route("POST", base + "/redeliver", ctx -> redeliver(ctx, null)));
+        out.add(new ManagementApi.Route("POST", base + "/discard", ctx -> discard(ctx, null)));
+        out.add(new ManagementApi.Route(
+                "POST", base + "/{message_id}/redeliver", ctx -> redeliver(ctx, ctx.pathParam("message_id"))));
+        out.add(new ManagementApi.Route(
+                "POST", base + "/{message_id}/discard", ctx -> discard(ctx, ctx.pathParam("message_id"))));
+    }
+
+    /** A sink's ids. */
+    private record SinkRef(UUID id, UUID databaseId, String name) {}
+
+    private SinkRef sink(Context ctx) throws SQLException {
+        StoredConfig.Loaded loaded = stored.load();
+        String idOrName = ctx.pathParam("id_or_name");
+        int i = loaded.draft().indexOf(Kind.SINK, idOrName);
+        if (i < 0) {
+            throw ApiException.notFound("sink", Requests.clip(idOrName));
+        }
+        String name = loaded.config().sinks().get(i).name();
+        String database = loaded.config().sinks().get(i).database();
+        UUID dbId = loaded.draft().id(Kind.DATABASE, loaded.draft().indexOf(Kind.DATABASE, database));
+        return new SinkRef(loaded.draft().id(Kind.SINK, i), dbId, name);
+    }
+
+    private void list(Context ctx) throws SQLException {
+        SinkRef sink = sink(ctx);
+        String state = ctx.queryParam("state");
+        Boolean failed = switch (state == null ? "" : state) {
+            case "" -> null;
+            case "failed" -> true;
+            case "pending" -> false;
+            default ->
+                throw ApiException.invalid(
+                        "state", "expected 'failed' or 'pending', got '" + Requests.clip(state) + "'");
+        };
+        int limit = MAX_LIMIT;
+        String limitText = ctx.queryParam("limit");
+        if (limitText != null) {
+            try {
+                limit = Integer.parseInt(limitText.strip());
+            } catch (NumberFormatException e) {
+                throw ApiException.invalid("limit", "expected an integer, got '" + Requests.clip(limitText) + "'");
+            }
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw ApiException.invalid("limit", "must be between 1 and " + MAX_LIMIT + ", got " + limit);
+            }
+        }
+        String after = ctx.queryParam("after");
+        Position start = after == null || after.isEmpty() ? null : position("after", after);
+        List<MetadataStore.MessageRow> rows = stored.metadata()
+                .messages(
+                        sink.id(),
+                        failed,
+                        start == null ? null : new long[] {start.commitLsn(), start.commitIdx()},
+                        limit + 1);
+        List<Object> data = new ArrayList<>();
+        for (int i = 0; i < Math.min(limit, rows.size()); i++) {
+            data.add(render(rows.get(i)));
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("data", data);
+        if (rows.size() > limit) {
+            MetadataStore.MessageRow last = rows.get(limit - 1);
+            body.put("next_cursor", last.commitLsn() + "-" + last.commitIdx());
+        } else if (limitText != null || start != null) {
+            body.put("next_cursor", null);
+        }
+        ctx.json(body);
+    }
+
+    private static ObjectNode render(MetadataStore.MessageRow r) {
+        ObjectNode n = Requests.JSON.createObjectNode();
+        n.put("id", r.commitLsn() + "-" + r.commitIdx());
+        n.put("state", r.deliverCount() > 0 ? "failed" : "pending");
+        n.put("group_id", r.groupId());
+        n.put("idempotency_key", r.idempotencyKey());
+        n.put("table_schema", r.tableSchema());
+        n.put("table_name", r.tableName());
+        n.put("action", r.action());
+        n.put("commit_lsn", r.commitLsn());
+        n.put("commit_idx", r.commitIdx());
+        n.put("committed_at", r.committedAt().toString());
+        n.put("deliver_count", r.deliverCount());
+        n.put("last_error", r.lastError());
+        n.put(
+                "last_attempt_at",
+                r.lastAttemptAt() == null ? null : r.lastAttemptAt().toString());
+        n.put(
+                "next_attempt_at",
+                r.nextAttemptAt() == null ? null : r.nextAttemptAt().toString());
+        n.set("data", Requests.JSON.readTree(r.payload()));
+        return n;
+    }
+
+    private void redeliver(Context ctx, @Nullable String messageId) throws SQLException {
+        SinkRef sink = sink(ctx);
+        Position at = messageId == null ? null : storedMessage(sink, messageId);
+        int n = engine.redeliver(sink.databaseId(), sink.id(), at);
+        if (n < 0) {
+            throw ApiException.conflict("sink '" + sink.name() + "' is not running (disabled, or its database is"
+                    + " not connected); its stored messages are delivered when it runs again");
+        }
+        if (at != null && n == 0) {
+            throw notAtHead(messageId);
+        }
+        ctx.json(Map.of("success", true, "redelivered_groups", n));
+    }
+
+    private void discard(Context ctx, @Nullable String messageId) throws SQLException {
+        SinkRef sink = sink(ctx);
+        Position at = messageId == null ? null : storedMessage(sink, messageId);
+        int n = engine.discard(sink.databaseId(), sink.id(), at);
+        if (n < 0) {
+            throw ApiException.conflict("sink '" + sink.name() + "' is not running (disabled, or its database is"
+                    + " not connected); enable it to discard its failed messages");
+        }
+        if (at != null && n == 0) {
+            throw notAtHead(messageId);
+        }
+        ctx.json(Map.of("success", true, "discarded", n));
+    }
+
+    private static ApiException notAtHead(String messageId) {
+        return new ApiException(
+                422,
+                "message " + Requests.clip(messageId) + " has not failed yet or is being delivered: it waits behind"
+                        + " a failed message of its group; redeliver or discard that one");
+    }
+
+    /** The message's position, when the store holds it for this sink; 404 otherwise. */
+    private Position storedMessage(SinkRef sink, String messageId) throws SQLException {
+        Position p = position("message_id", messageId);
+        List<MetadataStore.MessageRow> rows =
+                stored.metadata().messages(sink.id(), null, new long[] {p.commitLsn(), p.commitIdx() - 1L}, 1);
+        if (rows.isEmpty()
+                || rows.getFirst().commitLsn() != p.commitLsn()
+                || rows.getFirst().commitIdx() != p.commitIdx()) {
+            throw ApiException.notFound("message", Requests.clip(messageId));
+        }
+        return p;
+    }
+
+    private static Position position(String field, String text) {
+        Matcher m = MESSAGE_ID.matcher(text);
+        if (!m.matches()) {
+            throw ApiException.invalid(
+                    field,
+                    "expected a message id such as 23475832-0 (commit LSN, index), got '" + Requests.clip(text) + "'");
+        }
+        try {
+            return new Position(Long.parseLong(m.group(1)), Integer.parseInt(m.group(2)));
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid(field, "number out of range in '" + Requests.clip(text) + "'");
+        }
+    }
+}
