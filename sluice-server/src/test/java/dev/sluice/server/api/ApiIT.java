@@ -58,7 +58,7 @@ class ApiIT {
             if (route.path().equals("/api/openapi.json")) {
                 continue;
             }
-            String path = route.path().replace("{id_or_name}", "x");
+            String path = route.path().replace("{id_or_name}", "x").replace("{message_id}", "1-0");
             String body = route.method().equals("GET") || route.method().equals("DELETE") ? null : "{}";
             String type = body == null ? null : "application/json";
             assertThat(anonymous.send(route.method(), path, body, type).status())

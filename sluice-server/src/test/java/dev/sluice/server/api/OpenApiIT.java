@@ -58,6 +58,11 @@ class OpenApiIT {
                  "tables": [{"name": "public.items", "group_column_names": ["id"]}], "max_retry_count": 3,
                  "destination": {"type": "webhook", "http_endpoint": "oa-ep", "http_endpoint_path": "/x"}}"""));
         created.put("/api/api_keys", api.post("/api/api_keys", "{\"name\": \"oa-key\"}"));
+        // oa-ep refuses connections: a change to items fails and is stored, so the messages list has a row.
+        ApiServer.PG.execute(db, "INSERT INTO items VALUES (1, 'stored')");
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> !api.get("/api/sinks/oa-sink/messages").get("data").isEmpty());
     }
 
     @AfterAll
