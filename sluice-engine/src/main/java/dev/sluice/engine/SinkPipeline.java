@@ -71,6 +71,9 @@ final class SinkPipeline {
     private static final Duration LOG_EVERY = Duration.ofSeconds(10);
     private static final Duration KEEPALIVE_WHILE_FULL = Duration.ofSeconds(1);
     private static final int STORE_CHUNK = 1000;
+    // Consecutive failed batches after which the peer is taken for down, and the longest wait between probes then.
+    private static final int OUTAGE_STREAK = 8;
+    private static final Duration MAX_PROBE_INTERVAL = Duration.ofSeconds(30);
     private static final Duration STORE_RETRY = Duration.ofSeconds(5);
 
     /**
@@ -248,6 +251,9 @@ final class SinkPipeline {
     private final Set<Group> toPersist = new java.util.LinkedHashSet<>();
     private final List<Position> toDelete = new ArrayList<>();
     private long storeRetryAt;
+    // Consecutive failed batches, across groups; while at OUTAGE_STREAK or more, one probe at a time after probeAt.
+    private int streak;
+    private long probeAt;
     private boolean storeFailing;
     // Groups whose last delivery failed (waiting for a retry, or being retried).
     private int failing;
@@ -608,6 +614,7 @@ final class SinkPipeline {
     int redeliver(@Nullable Position position) {
         lock.lock();
         try {
+            probeAt = System.nanoTime(); // asked for: probe the peer now even if it looked down
             int n = 0;
             for (Group g : List.copyOf(waiting)) {
                 if (position == null || g.msgs.getFirst().position.equals(position)) {
@@ -1003,7 +1010,14 @@ final class SinkPipeline {
                     wake.await(10, TimeUnit.MILLISECONDS);
                     continue;
                 }
-                if (readyCount > 0 && inFlightBatches < spec.maxInFlight()) {
+                // The peer looks down (every recent batch failed, whatever its rows): one probe batch at a time, on
+                // the sink's own back-off, instead of every failing row retrying on its own.
+                boolean outage = streak >= OUTAGE_STREAK;
+                if (outage && readyCount > 0 && inFlightBatches == 0 && now - probeAt < 0) {
+                    wait = Math.min(wait, Math.max(1, probeAt - now));
+                }
+                int limit = outage ? (now - probeAt >= 0 ? 1 : 0) : spec.maxInFlight();
+                if (readyCount > 0 && inFlightBatches < limit) {
                     long due = readySince + spec.batchTimeout().toNanos();
                     // A full batch, no transaction in progress (nothing more is coming soon), or the timeout.
                     if (readyCount >= spec.batchSize() || open == null || now - due >= 0) {
@@ -1268,6 +1282,12 @@ final class SinkPipeline {
                 return; // abandoned: its messages were made ready again
             }
             inFlightBatches--;
+            if (error == null) {
+                streak = 0;
+            } else if (++streak >= OUTAGE_STREAK) {
+                Duration pause = retry.delayAfter(streak - OUTAGE_STREAK + 1);
+                probeAt = System.nanoTime() + Math.min(pause.toNanos(), MAX_PROBE_INTERVAL.toNanos());
+            }
             if (error == null) {
                 for (Group g : d.groups()) {
                     for (int i = 0; i < g.inFlight; i++) {

@@ -975,6 +975,26 @@ class SinkPipelineTest {
         assertThat(p.failingGroups()).isEqualTo(1);
     }
 
+    @Test
+    void retry_whenEveryBatchFails_theSinkProbesOneBatchAtATimeInsteadOfEveryRowRetrying() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> true; // the peer is down
+        SinkPipeline p = pipeline(
+                sink, s -> s.batchSize = 1, new RetryPolicy(Duration.ofMillis(100), Duration.ofMillis(100), 0));
+        p.start();
+        for (int i = 0; i < 50; i++) {
+            p.enqueue(update(commitLsn(1), i, "row" + i, 0));
+        }
+        p.markCommit(endLsn(1));
+        Thread.sleep(1000);
+        // 50 first attempts would be 50 requests, and 50 rows retrying every 100 ms another 500; after 8 failures
+        // in a row the sink sends one probe per 100 ms.
+        assertThat(sink.attempts.size()).isBetween(8, 8 + 12);
+        sink.poison = null;
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(sink.deliveredMessages()).isEqualTo(50);
+    }
+
     // ---- failed messages in the store ----
 
     /** A message store in memory, that can be made to fail. */
