@@ -329,6 +329,11 @@ class SourceErrorsIT {
                 assertThat(ids.get(i)).as("message %d", i).isEqualTo(i);
             }
 
+            // The recovery line follows the last acknowledgement, and the process' output arrives a moment later.
+            long settle = System.nanoTime() + WAIT.toNanos();
+            while (!p.output().contains("delivery recovered after") && System.nanoTime() < settle) {
+                Thread.sleep(50);
+            }
             String log = p.output();
             long failedAttempts =
                     receiver.requests().stream().filter(r -> !r.accepted()).count();
