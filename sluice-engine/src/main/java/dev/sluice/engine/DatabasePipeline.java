@@ -333,7 +333,7 @@ public final class DatabasePipeline implements AutoCloseable {
         if (find(spec.id()) != null) {
             throw new IllegalArgumentException("sink " + spec.id() + " (" + spec.name() + ") is already present");
         }
-        SinkPipeline p = new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics, messages);
+        SinkPipeline p = new SinkPipeline(spec, sink, spec.retry(), metrics, messages);
         if (spec.state() != SinkState.DISABLED) {
             p.restore(loadProgress(spec));
             p.restoreStored(loadStored(spec));
@@ -374,7 +374,7 @@ public final class DatabasePipeline implements AutoCloseable {
         }
         if (spec.state() == SinkState.DISABLED) {
             removeSink(spec.id());
-            sinks.add(new SinkPipeline(spec, sink, RetryPolicy.DELIVERY, metrics, messages));
+            sinks.add(new SinkPipeline(spec, sink, spec.retry(), metrics, messages));
             return;
         }
         current.reconfigure(spec, sink, RECONFIGURE_GRACE);

@@ -224,7 +224,8 @@ final class SinkPipeline {
         }
     }
 
-    private final RetryPolicy retry;
+    // Guarded by lock once started; replaced when a reconfiguration changes the spec's back-off.
+    private RetryPolicy retry;
     private final PipelineMetrics metrics;
     private volatile Config config;
 
@@ -384,6 +385,9 @@ final class SinkPipeline {
         lock.lock();
         try {
             config = next;
+            if (!spec.retry().equals(old.spec().retry())) {
+                retry = spec.retry();
+            }
             regroup(next);
         } finally {
             lock.unlock();

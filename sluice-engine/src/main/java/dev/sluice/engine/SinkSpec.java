@@ -26,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param maxInFlight most batches in delivery at once (for different groups)
  * @param discardOnFull when the buffer is full: drop this sink's new messages (true) or stop reading the slot until
  *     there is room (false)
+ * @param retry the back-off of a failing group
  */
 public record SinkSpec(
         String id,
@@ -41,7 +42,8 @@ public record SinkSpec(
         MessageContext context,
         long maxQueueBytes,
         int maxInFlight,
-        boolean discardOnFull) {
+        boolean discardOnFull,
+        RetryPolicy retry) {
     /** Batches in delivery at once unless configured. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 32;
 
@@ -73,12 +75,48 @@ public record SinkSpec(
                 context,
                 maxQueueBytes,
                 DEFAULT_MAX_IN_FLIGHT,
-                false);
+                false,
+                RetryPolicy.DELIVERY);
+    }
+
+    /** A spec with the default retry back-off. */
+    public SinkSpec(
+            String id,
+            String name,
+            Predicate<TableId> tables,
+            Set<Action> actions,
+            Map<TableId, List<String>> groupColumns,
+            boolean messageGrouping,
+            int batchSize,
+            Duration batchTimeout,
+            @Nullable Integer maxRetryCount,
+            SinkState state,
+            MessageContext context,
+            long maxQueueBytes,
+            int maxInFlight,
+            boolean discardOnFull) {
+        this(
+                id,
+                name,
+                tables,
+                actions,
+                groupColumns,
+                messageGrouping,
+                batchSize,
+                batchTimeout,
+                maxRetryCount,
+                state,
+                context,
+                maxQueueBytes,
+                maxInFlight,
+                discardOnFull,
+                RetryPolicy.DELIVERY);
     }
 
     public SinkSpec {
         Objects.requireNonNull(id);
         Objects.requireNonNull(name);
+        Objects.requireNonNull(retry);
         actions = Set.copyOf(actions);
         groupColumns = Map.copyOf(groupColumns);
         if (batchSize < 1 || batchSize > 1000) {

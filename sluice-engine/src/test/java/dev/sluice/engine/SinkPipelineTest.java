@@ -995,6 +995,24 @@ class SinkPipelineTest {
         assertThat(sink.deliveredMessages()).isEqualTo(50);
     }
 
+    @Test
+    void retry_aReconfiguredBackOffTakesEffect() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> true;
+        SinkPipeline p = started(sink, s -> {});
+        p.enqueue(update(commitLsn(1), 0, "r", 0));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.attempts.size() >= 3); // FAST: a few milliseconds apart
+        p.reconfigure(
+                spec(s -> s.retry = new RetryPolicy(Duration.ofMinutes(5), Duration.ofMinutes(5), 0)),
+                sink,
+                Duration.ofSeconds(1));
+        eventually().until(() -> p.failingGroups() == 1 && sink.attempts.size() >= 4);
+        int attempts = sink.attempts.size();
+        Thread.sleep(200);
+        assertThat(sink.attempts).as("the next attempt waits five minutes").hasSize(attempts);
+    }
+
     // ---- failed messages in the store ----
 
     /** A message store in memory, that can be made to fail. */
@@ -1222,6 +1240,7 @@ class SinkPipelineTest {
         long maxQueueBytes = 1 << 20;
         int maxInFlight = SinkSpec.DEFAULT_MAX_IN_FLIGHT;
         boolean discardOnFull;
+        RetryPolicy retry = RetryPolicy.DELIVERY;
 
         SinkSpec build() {
             return new SinkSpec(
@@ -1238,7 +1257,8 @@ class SinkPipelineTest {
                     CONTEXT,
                     maxQueueBytes,
                     maxInFlight,
-                    discardOnFull);
+                    discardOnFull,
+                    retry);
         }
     }
 

@@ -83,6 +83,8 @@ final class SinkResource implements Resource {
             n.put("max_retry_count", s.maxRetryCount());
         }
         n.put("load_shedding_policy", s.loadSheddingPolicy());
+        n.put("retry_backoff_ms", s.retryBackoffMs());
+        n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
         n.put("timestamp_format", s.timestampFormat().name().toLowerCase(Locale.ROOT));
         n.set("annotations", entry.get("annotations"));
         n.putArray("active_backfills");

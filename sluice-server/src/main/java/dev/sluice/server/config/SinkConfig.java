@@ -27,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  * @param timestampFormat how date-time values are written
  * @param annotationsJson a JSON object added to every message's metadata
  * @param loadSheddingPolicy {@code pause_on_full} or {@code discard_on_full}: what a full queue does
+ * @param retryBackoffMs the first retry waits about this long (then twice as long each time, with jitter)
+ * @param maxRetryBackoffMs no retry waits longer
  */
 public record SinkConfig(
         String name,
@@ -42,8 +44,13 @@ public record SinkConfig(
         boolean messageGrouping,
         TimestampFormat timestampFormat,
         String annotationsJson,
-        String loadSheddingPolicy) {
+        String loadSheddingPolicy,
+        long retryBackoffMs,
+        long maxRetryBackoffMs) {
     public static final String PAUSE_ON_FULL = "pause_on_full";
+    public static final long DEFAULT_RETRY_BACKOFF_MS = 1_000;
+    public static final long DEFAULT_MAX_RETRY_BACKOFF_MS = 600_000;
+    static final long MAX_BACKOFF_MS = 86_400_000;
     public static final String DISCARD_ON_FULL = "discard_on_full";
     static final int MAX_BATCH_SIZE = 1000;
     static final int DEFAULT_MEMORY_MB = 128;
@@ -70,6 +77,10 @@ public record SinkConfig(
         }
         if (maxRetryCount != null && maxRetryCount < 0) {
             throw new IllegalArgumentException("maxRetryCount must be at least 0, got " + maxRetryCount);
+        }
+        if (retryBackoffMs < 1 || maxRetryBackoffMs < retryBackoffMs || maxRetryBackoffMs > MAX_BACKOFF_MS) {
+            throw new IllegalArgumentException("retry back-off must satisfy 1 <= initial <= max <= 86400000 ms, got "
+                    + retryBackoffMs + " and " + maxRetryBackoffMs);
         }
     }
 }

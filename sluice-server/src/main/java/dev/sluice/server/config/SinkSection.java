@@ -41,6 +41,8 @@ final class SinkSection {
             "timestamp_format",
             "annotations",
             "load_shedding_policy",
+            "retry_backoff_ms",
+            "max_retry_backoff_ms",
             "filter",
             "transform",
             "enrichment",
@@ -103,6 +105,14 @@ final class SinkSection {
         String loadShedding =
                 Objects.requireNonNullElse(f.choice("load_shedding_policy", LOAD_SHEDDING), SinkConfig.PAUSE_ON_FULL);
         String annotations = annotations(f);
+        long backoff = Objects.requireNonNullElse(
+                f.integer("retry_backoff_ms", 1, SinkConfig.MAX_BACKOFF_MS), (int) SinkConfig.DEFAULT_RETRY_BACKOFF_MS);
+        long maxBackoff =
+                Objects.requireNonNullElse(f.integer("max_retry_backoff_ms", 1, SinkConfig.MAX_BACKOFF_MS), (int)
+                        Math.max(backoff, SinkConfig.DEFAULT_MAX_RETRY_BACKOFF_MS));
+        if (maxBackoff < backoff) {
+            f.problem("max_retry_backoff_ms", "must be at least retry_backoff_ms (" + backoff + "), got " + maxBackoff);
+        }
         for (String key : FUNCTION_KEYS) {
             String value = f.has(key) ? f.string(key) : null;
             if (value != null && !value.isBlank() && !value.strip().equalsIgnoreCase("none")) {
@@ -132,7 +142,9 @@ final class SinkSection {
                 grouping,
                 timestampFormat,
                 annotations,
-                loadShedding);
+                loadShedding,
+                backoff,
+                maxBackoff);
     }
 
     static String known(String kind, Set<String> names) {

@@ -138,7 +138,9 @@ public final class Demo {
                 true,
                 TimestampFormat.ISO8601,
                 "{}",
-                SinkConfig.PAUSE_ON_FULL);
+                SinkConfig.PAUSE_ON_FULL,
+                SinkConfig.DEFAULT_RETRY_BACKOFF_MS,
+                SinkConfig.DEFAULT_MAX_RETRY_BACKOFF_MS);
         return new SluiceConfig(List.of(db), List.of(endpoint), List.of(sink));
     }
 

@@ -251,7 +251,8 @@ final class Supervisor implements Engine, AutoCloseable {
                 ctx,
                 s.maxMemoryMb() * MIB,
                 SinkSpec.DEFAULT_MAX_IN_FLIGHT,
-                SinkConfig.DISCARD_ON_FULL.equals(s.loadSheddingPolicy()));
+                SinkConfig.DISCARD_ON_FULL.equals(s.loadSheddingPolicy()),
+                new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25));
     }
 
     private static Sink sinkFor(SinkSource source) {

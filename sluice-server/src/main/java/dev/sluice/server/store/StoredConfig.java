@@ -529,6 +529,8 @@ public final class StoredConfig {
         n.put("timestamp_format", s.timestampFormat().name().toLowerCase(Locale.ROOT));
         n.set("annotations", JSON.readTree(s.annotationsJson()));
         n.put("load_shedding_policy", s.loadSheddingPolicy());
+        n.put("retry_backoff_ms", s.retryBackoffMs());
+        n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
         return n;
     }
 

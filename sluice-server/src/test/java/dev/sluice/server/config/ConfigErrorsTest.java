@@ -81,6 +81,26 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void retryBackoff_isCheckedAndTheCapMayNotBeBelowTheStart() {
+        assertThat(sinkProblems("""
+                        database: app
+                        retry_backoff_ms: 5000
+                        max_retry_backoff_ms: 1000
+                        destination: {type: webhook, http_endpoint: hooks}
+                        """))
+                .containsExactly("sluice.yaml:12:27: sinks[0].max_retry_backoff_ms: must be at least retry_backoff_ms"
+                        + " (5000), got 1000");
+        assertThat(sinkProblems("""
+                        database: app
+                        retry_backoff_ms: 0
+                        destination: {type: webhook, http_endpoint: hooks}
+                        """))
+                .singleElement()
+                .asString()
+                .contains("sinks[0].retry_backoff_ms: must be between 1 and 86400000, got 0");
+    }
+
+    @Test
     void wrongScalarType_namesExpectedType() {
         assertThat(problems("""
                         databases:

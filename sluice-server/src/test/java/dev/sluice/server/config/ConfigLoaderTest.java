@@ -300,6 +300,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void retryBackoff_defaultsToOneSecondUpToTenMinutes_andCanBeSet() {
+        SluiceConfig config = parse("""
+                databases:
+                  - {name: app, hostname: db, database: app}
+                sinks:
+                  - {name: a, database: app, destination: {type: webhook, http_endpoint: "https://x.example/h"}}
+                  - {name: b, database: app, retry_backoff_ms: 200, max_retry_backoff_ms: 5000,
+                     destination: {type: webhook, http_endpoint: "https://x.example/h"}}
+                  - {name: c, database: app, retry_backoff_ms: 900000,
+                     destination: {type: webhook, http_endpoint: "https://x.example/h"}}
+                """);
+        assertThat(config.sinks())
+                .extracting(s -> s.retryBackoffMs() + "/" + s.maxRetryBackoffMs())
+                .containsExactly("1000/600000", "200/5000", "900000/900000");
+    }
+
+    @Test
     void emptyFileOrMissingSections_giveEmptyLists() {
         assertThat(parse("")).isEqualTo(SluiceConfig.empty());
         assertThat(parse("# only a comment\n")).isEqualTo(SluiceConfig.empty());
