@@ -175,6 +175,7 @@ class ApiRuntimeIT {
 
             // Re-enabled: it starts from then; nothing written while it was disabled reaches it.
             long lastBeforeDisable = ids(changing).getLast();
+            Thread.sleep(1000); // a disabled spell long enough to tell "from then" apart from reader lag
             int writtenBeforeEnable = writer.last.get();
             assertThat(writtenBeforeEnable - lastBeforeDisable)
                     .as("writes while disabled")
@@ -188,8 +189,10 @@ class ApiRuntimeIT {
             });
             List<Long> afterEnable =
                     ids(changing).subList(atDisable, ids(changing).size());
-            // The reader may still be a few milliseconds behind the writer when the sink rejoins.
-            assertThat(afterEnable.getFirst()).isGreaterThan(writtenBeforeEnable - 50L);
+            // It joins at the reader's position, which may trail the writer a little (more on a loaded machine):
+            // most of what was written while it was disabled never reaches it.
+            long window = writtenBeforeEnable - lastBeforeDisable;
+            assertThat(afterEnable.getFirst()).isGreaterThan(lastBeforeDisable + window / 2);
             assertContiguous(afterEnable);
 
             // Deleted: gone from the API, and its pipeline stays stopped.
