@@ -164,6 +164,8 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param shed new messages dropped because the buffer was full ({@code discard_on_full})
      * @param queued messages buffered and not yet delivered
      * @param failingGroups groups whose last delivery failed, waiting for a retry
+     * @param oldestFailureAt when the oldest message still failing first failed; null when none is
+     * @param lag from the commit of the oldest transaction the sink has not resolved until now
      */
     public record SinkStatus(
             String name,
@@ -173,7 +175,9 @@ public final class DatabasePipeline implements AutoCloseable {
             long shed,
             int queued,
             int failingGroups,
-            @Nullable String lastError) {}
+            @Nullable String lastError,
+            @Nullable Instant oldestFailureAt,
+            Duration lag) {}
 
     private final String name;
     private final SourceSettings settings;
@@ -523,7 +527,9 @@ public final class DatabasePipeline implements AutoCloseable {
                     s.shedCount(),
                     s.queuedMessages(),
                     s.failingGroups(),
-                    s.lastError()));
+                    s.lastError(),
+                    s.oldestFailure(),
+                    s.lag()));
         }
         State st = state;
         return new Status(

@@ -98,6 +98,9 @@ final class SinkPipeline {
         int outstanding;
         // Positions of its resolved messages, for the ledger until the whole transaction is acknowledged.
         final List<Position> done = new ArrayList<>();
+        // Commit time of the source transaction, for the sink's lag.
+        @Nullable
+        Instant committedAt;
         // Some of its messages went out: the final stop tries to finish it.
         boolean started;
     }
@@ -122,6 +125,9 @@ final class SinkPipeline {
 
         @Nullable
         Instant lastAttemptAt;
+
+        @Nullable
+        Instant firstFailedAt;
         // Counted for the acknowledgement: delivered, discarded or stored.
         boolean resolved;
         // The store holds it as it is now.
@@ -171,6 +177,7 @@ final class SinkPipeline {
             this.attempts = m.attempts;
             this.lastError = m.lastError;
             this.lastAttemptAt = m.lastAttemptAt;
+            this.firstFailedAt = m.firstFailedAt;
             this.resolved = m.resolved;
             this.stored = m.stored;
         }
@@ -489,6 +496,7 @@ final class SinkPipeline {
                     Txn t = open;
                     if (t == null) {
                         t = new Txn();
+                        t.committedAt = change.commitTimestamp();
                         open = t;
                         txns.addLast(t);
                     }
@@ -757,6 +765,49 @@ final class SinkPipeline {
         lock.lock();
         try {
             return held;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** When the oldest message still failing first failed; null when none is failing. */
+    @Nullable
+    Instant oldestFailure() {
+        lock.lock();
+        try {
+            if (failing == 0) {
+                return null;
+            }
+            Instant oldest = null;
+            for (Group g : groups.values()) {
+                if (g.failures > 0 && !g.msgs.isEmpty()) {
+                    Msg head = g.msgs.getFirst();
+                    Instant at = head.firstFailedAt != null ? head.firstFailedAt : head.lastAttemptAt;
+                    if (at != null && (oldest == null || at.isBefore(oldest))) {
+                        oldest = at;
+                    }
+                }
+            }
+            return oldest;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * How far behind the source the sink is: from the commit of the oldest transaction it has not fully resolved
+     * until now; zero when it is caught up.
+     */
+    Duration lag() {
+        lock.lock();
+        try {
+            for (Txn t : txns) {
+                if (t.outstanding > 0 && t.committedAt != null) {
+                    Duration d = Duration.between(t.committedAt, Instant.now());
+                    return d.isNegative() ? Duration.ZERO : d;
+                }
+            }
+            return Duration.ZERO;
         } finally {
             lock.unlock();
         }
@@ -1348,6 +1399,9 @@ final class SinkPipeline {
                 m.attempts++;
                 m.lastError = reason;
                 m.lastAttemptAt = at;
+                if (m.firstFailedAt == null) {
+                    m.firstFailedAt = at;
+                }
                 m.stored = false; // its row, if any, has an older attempt count
             }
             // Messages out of attempts are at the head: the older a message, the more attempts it has had.

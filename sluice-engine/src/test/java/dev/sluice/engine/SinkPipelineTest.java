@@ -1013,6 +1013,33 @@ class SinkPipelineTest {
         assertThat(sink.attempts).as("the next attempt waits five minutes").hasSize(attempts);
     }
 
+    @Test
+    void health_lagGrowsWhileAChangeIsOut_andTheOldestFailureIsWhenItFirstFailed() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        FakeSink.Gate held = sink.block();
+        SinkPipeline p = started(sink, s -> {});
+        p.enqueue(change(ORDERS, commitLsn(1), 0, "r", "0")); // committed in 2025: far behind
+        p.markCommit(endLsn(1));
+        held.awaitEntered();
+        assertThat(p.lag()).isGreaterThan(Duration.ofDays(1));
+        assertThat(p.oldestFailure()).isNull();
+        held.release();
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(p.lag()).isZero();
+
+        sink.poison = m -> true;
+        java.time.Instant before = java.time.Instant.now();
+        p.enqueue(update(commitLsn(2), 0, "r", 1));
+        p.markCommit(endLsn(2));
+        eventually().until(() -> sink.attempts.size() >= 4);
+        assertThat(p.oldestFailure()).isBetween(before, java.time.Instant.now());
+        java.time.Instant first = p.oldestFailure();
+        eventually().until(() -> sink.attempts.size() >= 6);
+        assertThat(p.oldestFailure()).as("the first failure, not the latest").isEqualTo(first);
+        sink.poison = null;
+        eventually().until(() -> p.oldestFailure() == null);
+    }
+
     // ---- failed messages in the store ----
 
     /** A message store in memory, that can be made to fail. */

@@ -138,6 +138,12 @@ final class SinkResource implements Resource {
             delivery.put("discarded", live.discarded());
             delivery.put("shed", live.shed());
             delivery.put("failing_groups", live.failingGroups());
+            delivery.put(
+                    "oldest_failure_at",
+                    live.oldestFailureAt() == null
+                            ? null
+                            : live.oldestFailureAt().toString());
+            delivery.put("lag_ms", live.lag().toMillis());
             delivery.put("pending", live.queued());
         }
         h.put("status", overall);

@@ -35,6 +35,12 @@ record Health(boolean healthy, Map<String, Object> body) {
                 m.put("shed", ss.shed());
                 m.put("pending", ss.queued());
                 m.put("failing_groups", ss.failingGroups());
+                m.put(
+                        "oldest_failure_at",
+                        ss.oldestFailureAt() == null
+                                ? null
+                                : ss.oldestFailureAt().toString());
+                m.put("lag_ms", ss.lag().toMillis());
                 m.put("last_error", ss.lastError());
                 healthy &= ss.lastError() == null;
                 sinks.add(m);

@@ -111,6 +111,9 @@ class FailedMessagesIT {
         JsonNode health = api.get("/api/sinks/refusing").get("health");
         assertThat(health.get("status").asString()).isEqualTo("error");
         assertThat(health.get("checks").get(1).get("failing_groups").asInt()).isEqualTo(1);
+        assertThat(java.time.Instant.parse(
+                        health.get("checks").get(1).get("oldest_failure_at").asString()))
+                .isBefore(java.time.Instant.now());
 
         // Bad requests.
         assertThat(api.post("/api/sinks/refusing/messages/1-2-3/discard", null).status())
