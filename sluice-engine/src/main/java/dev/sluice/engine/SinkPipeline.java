@@ -1074,8 +1074,10 @@ final class SinkPipeline {
                 int limit = outage ? (now - probeAt >= 0 ? 1 : 0) : spec.maxInFlight();
                 if (readyCount > 0 && inFlightBatches < limit) {
                     long due = readySince + spec.batchTimeout().toNanos();
-                    // A full batch, no transaction in progress (nothing more is coming soon), or the timeout.
-                    if (readyCount >= spec.batchSize() || open == null || now - due >= 0) {
+                    // A full batch, or the timeout, or nothing in delivery and no transaction in progress (nothing
+                    // more is coming soon). While batches are out, a partial one waits for more (up to the timeout),
+                    // so a busy sink gets fuller, fewer requests.
+                    if (readyCount >= spec.batchSize() || (open == null && inFlightBatches == 0) || now - due >= 0) {
                         Dispatch d = build(spec, false);
                         if (d != null) {
                             return d;

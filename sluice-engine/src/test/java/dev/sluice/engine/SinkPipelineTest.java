@@ -76,7 +76,11 @@ class SinkPipelineTest {
     void batch_neverExceedsBatchSize() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate first = sink.block();
-        SinkPipeline p = started(sink, s -> s.batchSize = 3);
+        // While a batch is out, a partial one waits up to the batch timeout for more.
+        SinkPipeline p = started(sink, s -> {
+            s.batchSize = 3;
+            s.batchTimeout = Duration.ofMillis(50);
+        });
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         first.awaitEntered();
