@@ -223,27 +223,12 @@ public final class DatabasePipeline implements AutoCloseable {
     // The reader's current session; reader thread only.
     private @Nullable ReplicationSession session;
 
-    /**
-     * @param onAcknowledged called (on the reader thread) with each new flush LSN sent to Postgres
-     */
+    /** Default heartbeats, no metrics, nothing kept across restarts. */
     public DatabasePipeline(String name, SourceSettings settings, RetryPolicy reconnect, LongConsumer onAcknowledged) {
-        this(name, settings, reconnect, onAcknowledged, PipelineMetrics.NONE);
+        this(name, settings, reconnect, onAcknowledged, PipelineMetrics.NONE, Options.DEFAULT);
     }
 
-    /**
-     * @param onAcknowledged called (on the reader thread) with each new flush LSN sent to Postgres
-     * @param metrics told about every message ingested, delivered, failed and discarded by the sinks
-     */
-    public DatabasePipeline(
-            String name,
-            SourceSettings settings,
-            RetryPolicy reconnect,
-            LongConsumer onAcknowledged,
-            PipelineMetrics metrics) {
-        this(name, settings, reconnect, onAcknowledged, metrics, Options.DEFAULT, DeliveryLedger.NONE);
-    }
-
-    /** With heartbeat and idle limits, and no progress ledger. */
+    /** With heartbeat and idle limits; nothing kept across restarts. */
     public DatabasePipeline(
             String name,
             SourceSettings settings,
@@ -251,18 +236,7 @@ public final class DatabasePipeline implements AutoCloseable {
             LongConsumer onAcknowledged,
             PipelineMetrics metrics,
             Options options) {
-        this(name, settings, reconnect, onAcknowledged, metrics, options, DeliveryLedger.NONE);
-    }
-
-    /** With a progress ledger and the default heartbeat. */
-    public DatabasePipeline(
-            String name,
-            SourceSettings settings,
-            RetryPolicy reconnect,
-            LongConsumer onAcknowledged,
-            PipelineMetrics metrics,
-            DeliveryLedger ledger) {
-        this(name, settings, reconnect, onAcknowledged, metrics, Options.DEFAULT, ledger);
+        this(name, settings, reconnect, onAcknowledged, metrics, options, DeliveryLedger.NONE, MessageStore.NONE);
     }
 
     /**
@@ -271,21 +245,8 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param options heartbeat and idle limits
      * @param ledger where each sink's progress is saved while running and read when the sink is added, so that the
      *     replay after a restart skips what a sink already has
-     */
-    public DatabasePipeline(
-            String name,
-            SourceSettings settings,
-            RetryPolicy reconnect,
-            LongConsumer onAcknowledged,
-            PipelineMetrics metrics,
-            Options options,
-            DeliveryLedger ledger) {
-        this(name, settings, reconnect, onAcknowledged, metrics, options, ledger, MessageStore.NONE);
-    }
-
-    /**
-     * As the constructor above, plus {@code messages}: where failing groups' messages are kept so that they do not
-     * hold the slot, and from where they are delivered after a restart.
+     * @param messages where failing groups' messages are kept so that they do not hold the slot, and from where they
+     *     are delivered after a restart
      */
     public DatabasePipeline(
             String name,

@@ -593,11 +593,7 @@ final class SinkPipeline {
                 skip.add(m.position);
                 held++;
                 heldBytes += m.bytes;
-                add(m, c);
-                Group g = groups.get(m.groupId != null ? m.groupId : c.spec().messageGrouping() ? m.table : null);
-                if (g == null) {
-                    continue; // ungrouped: ready as added
-                }
+                Group g = add(m, c);
                 g.persist = true;
                 if (st.deliverCount() > 0 && g.failures == 0) {
                     g.failures = st.deliverCount();
@@ -830,7 +826,8 @@ final class SinkPipeline {
 
     // ---- groups and acknowledgement (holding lock) ----
 
-    private void add(Msg m, Config c) {
+    /** Adds a message to its group; returns the group. */
+    private Group add(Msg m, Config c) {
         Object key;
         if (m.groupId != null) {
             key = m.groupId;
@@ -849,6 +846,7 @@ final class SinkPipeline {
         } else if (g.where == Where.NONE && g.inFlight == 0) {
             list(g);
         }
+        return g;
     }
 
     /** Makes a group with no batch in delivery ready, or forgets it when it has nothing left. */

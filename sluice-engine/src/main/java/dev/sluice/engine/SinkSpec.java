@@ -79,40 +79,6 @@ public record SinkSpec(
                 RetryPolicy.DELIVERY);
     }
 
-    /** A spec with the default retry back-off. */
-    public SinkSpec(
-            String id,
-            String name,
-            Predicate<TableId> tables,
-            Set<Action> actions,
-            Map<TableId, List<String>> groupColumns,
-            boolean messageGrouping,
-            int batchSize,
-            Duration batchTimeout,
-            @Nullable Integer maxRetryCount,
-            SinkState state,
-            MessageContext context,
-            long maxQueueBytes,
-            int maxInFlight,
-            boolean discardOnFull) {
-        this(
-                id,
-                name,
-                tables,
-                actions,
-                groupColumns,
-                messageGrouping,
-                batchSize,
-                batchTimeout,
-                maxRetryCount,
-                state,
-                context,
-                maxQueueBytes,
-                maxInFlight,
-                discardOnFull,
-                RetryPolicy.DELIVERY);
-    }
-
     public SinkSpec {
         Objects.requireNonNull(id);
         Objects.requireNonNull(name);

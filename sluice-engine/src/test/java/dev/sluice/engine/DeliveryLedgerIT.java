@@ -125,7 +125,15 @@ class DeliveryLedgerIT {
     private void start(FakeSink a, FakeSink b, DeliveryLedger l) throws Exception {
         SourceSettings settings = new SourceSettings(
                 "localhost", PG.port(), db, "postgres", null, false, false, slot, "pub_" + db, true, true);
-        pipeline = new DatabasePipeline(db, settings, FAST_RECONNECT, lsn -> {}, PipelineMetrics.NONE, l);
+        pipeline = new DatabasePipeline(
+                db,
+                settings,
+                FAST_RECONNECT,
+                lsn -> {},
+                PipelineMetrics.NONE,
+                DatabasePipeline.Options.DEFAULT,
+                l,
+                MessageStore.NONE);
         pipeline.addSink(spec("a", "fast"), a);
         pipeline.addSink(spec("b", "behind"), b);
         pipeline.start();
