@@ -75,6 +75,7 @@ public final class DatabasePipeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DatabasePipeline.class);
     private static final String ANNOTATIONS_SET = "sequin:transaction_annotations.set";
     private static final String ANNOTATIONS_CLEAR = "sequin:transaction_annotations.clear";
+    private static final int RESTORE_PAGE = 10_000;
     private static final long FORCE_ACK_NANOS = Duration.ofMillis(500).toNanos();
     // How long a runtime change waits for a delivery call in progress before abandoning it.
     private static final Duration RECONFIGURE_GRACE = Duration.ofSeconds(5);
@@ -301,7 +302,7 @@ public final class DatabasePipeline implements AutoCloseable {
         SinkPipeline p = new SinkPipeline(spec, sink, spec.retry(), metrics, messages);
         if (spec.state() != SinkState.DISABLED) {
             p.restore(loadProgress(spec));
-            p.restoreStored(loadStored(spec));
+            restoreStored(spec, p);
         }
         if (reader == null) {
             p.positionAt(0); // takes the stream from its beginning
@@ -377,9 +378,18 @@ public final class DatabasePipeline implements AutoCloseable {
         }
     }
 
-    private List<MessageStore.Stored> loadStored(SinkSpec spec) {
+    /** Puts back a sink's stored messages, page by page (the pipeline keeps only what fits its bound in memory). */
+    private void restoreStored(SinkSpec spec, SinkPipeline p) {
         try {
-            return messages.load(spec.id());
+            Position after = null;
+            while (true) {
+                List<MessageStore.Stored> page = messages.load(spec.id(), after, RESTORE_PAGE);
+                p.restoreStored(page);
+                if (page.size() < RESTORE_PAGE) {
+                    return;
+                }
+                after = page.getLast().position();
+            }
         } catch (Exception e) {
             // Not delivering them now is safer than delivering them out of order later: fail the add.
             throw new IllegalStateException(

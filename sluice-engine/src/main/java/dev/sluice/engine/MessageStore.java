@@ -11,9 +11,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * Where a sink keeps the messages of its failing groups: a message whose delivery failed, and the messages of its
  * group queued behind it. Once stored, a message no longer holds the replication slot; it is delivered from memory
- * or, after a restart, from here, and removed when delivered or discarded.
+ * or, when memory ran short or after a restart, loaded back from here, and removed when delivered. Discarded
+ * messages are kept apart for inspection and never loaded back.
  *
- * <p>Called from the sink's dispatcher thread (saves, deletes) and from the thread adding the sink (loads).
+ * <p>Called from the sink's dispatcher thread (saves, deletes, group loads) and from the thread adding the sink
+ * (loads).
  */
 public interface MessageStore {
     /**
@@ -51,8 +53,22 @@ public interface MessageStore {
     /** Removes the given messages of a sink; absent ones are ignored. */
     void delete(String sinkId, List<Position> positions) throws Exception;
 
-    /** Every stored message of a sink, in position order. */
-    List<Stored> load(String sinkId) throws Exception;
+    /**
+     * Records messages given up on (out of attempts, or discarded on request) so that they can be inspected; a live
+     * row at the same position becomes a discarded one. The store may drop old ones.
+     */
+    void discarded(String sinkId, List<Stored> messages) throws Exception;
+
+    /** A sink's live (not discarded) stored messages in position order, after {@code after} when given. */
+    List<Stored> load(String sinkId, @Nullable Position after, int limit) throws Exception;
+
+    /**
+     * One group's live stored messages with positions in ({@code after}, {@code upTo}], in position order: those with
+     * group id {@code groupId}, or, when it is null, those of {@code table} without a group id.
+     */
+    List<Stored> loadGroup(
+            String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit)
+            throws Exception;
 
     /** False for {@link #NONE}: failing messages then stay in memory and hold the slot. */
     default boolean persistent() {
@@ -70,7 +86,16 @@ public interface MessageStore {
         public void delete(String sinkId, List<Position> positions) {}
 
         @Override
-        public List<Stored> load(String sinkId) {
+        public void discarded(String sinkId, List<Stored> messages) {}
+
+        @Override
+        public List<Stored> load(String sinkId, @Nullable Position after, int limit) {
+            return List.of();
+        }
+
+        @Override
+        public List<Stored> loadGroup(
+                String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit) {
             return List.of();
         }
 

@@ -75,6 +75,8 @@ final class SinkPipeline {
     private static final int OUTAGE_STREAK = 8;
     private static final Duration MAX_PROBE_INTERVAL = Duration.ofSeconds(30);
     private static final Duration STORE_RETRY = Duration.ofSeconds(5);
+    // Spilled groups loaded per round trip to the store.
+    private static final int LOAD_GROUPS = 16;
 
     /**
      * Everything that a reconfiguration replaces. {@code accepts} is used by the reader only, {@code encoder} by the
@@ -134,6 +136,8 @@ final class SinkPipeline {
         boolean stored;
         // Delivered or discarded: gone from its group.
         boolean finished;
+        // Given up on: recorded as discarded in the store rather than removed.
+        boolean discarded;
 
         Msg(Change change, Txn txn, long bytes, @Nullable String groupId) {
             this.position = change.position();
@@ -186,7 +190,9 @@ final class SinkPipeline {
     private enum Where {
         NONE,
         READY,
-        WAITING
+        WAITING,
+        // Its next messages are in the store only: the dispatcher loads some before it can be ready.
+        LOADING
     }
 
     private static final class Group {
@@ -199,19 +205,41 @@ final class SinkPipeline {
         Where where = Where.NONE;
         // Failing: its messages, and those that join it, are stored so that they do not hold the slot.
         boolean persist;
+        // Spilled (memory ran short): `spilled` of its messages, positions in (spillAfter, spillTo], are in the store
+        // only. They come after the first `aCount` messages of msgs and before the rest.
+        int spilled;
+        int aCount;
+
+        @Nullable
+        Position spillAfter;
+
+        @Nullable
+        Position spillTo;
+
+        /** Messages that can go out now: those ahead of the spilled ones. */
+        int available() {
+            return spilled > 0 ? aCount : msgs.size();
+        }
 
         Group(Object key) {
             this.key = key;
         }
     }
 
-    /** Messages to store (with their attempt counts when taken, and rows to complete) and positions to delete. */
+    /**
+     * Messages to store (with their attempt counts when taken, and rows to complete), positions to delete, and
+     * discarded messages to record.
+     */
     private record StoreWork(
             List<Msg> msgs,
             List<Group> groups,
             List<Integer> attempts,
             List<MessageStore.Stored> rows,
-            List<Position> deletes) {}
+            List<Position> deletes,
+            List<Msg> discards) {}
+
+    /** Spilled groups whose next messages to load, each from {@code after} up to {@code upTo}. */
+    private record LoadWork(List<Group> groups, List<Position> after, List<Position> upTo) {}
 
     /** A batch handed to the sink; its outcome counts only while {@code generation} is current. */
     private record Dispatch(long generation, List<Group> groups, List<Msg> msgs) {}
@@ -258,6 +286,15 @@ final class SinkPipeline {
     // Failing groups with messages the store does not hold as they are; positions to remove from the store.
     private final Set<Group> toPersist = new java.util.LinkedHashSet<>();
     private final List<Position> toDelete = new ArrayList<>();
+    private final List<Msg> toDiscard = new ArrayList<>();
+    // Spilled groups waiting for their next messages from the store.
+    private final Set<Group> toLoad = new java.util.LinkedHashSet<>();
+    // Messages in the store only, over all groups; bumped whenever messages become stored, so that a full buffer
+    // looks for something to spill only when there may be something new.
+    private long spilledTotal;
+    private long storedVersion;
+    private long spillScanVersion = -1;
+    private boolean warnedSpill;
     private long storeRetryAt;
     // Consecutive failed batches, across groups; while at OUTAGE_STREAK or more, one probe at a time after probeAt.
     private int streak;
@@ -478,6 +515,9 @@ final class SinkPipeline {
                 SinkSpec spec = config.spec();
                 // An oversized change is still accepted into an empty buffer, so it can never wedge the reader.
                 boolean full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
+                if (full && spill(spec.maxQueueBytes() - size)) {
+                    full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
+                }
                 if (full && spec.discardOnFull()) {
                     shed.incrementAndGet();
                     if (!warnedFull) {
@@ -585,13 +625,29 @@ final class SinkPipeline {
         lock.lock();
         try {
             Config c = config;
-            Set<Position> skip = new HashSet<>(skipped);
+            Set<Position> skip = skipped instanceof HashSet<Position> h ? h : new HashSet<>(skipped);
             long now = System.nanoTime();
             Instant wall = Instant.now();
+            long max = c.spec().maxQueueBytes();
             for (MessageStore.Stored st : stored) {
                 Msg m = new Msg(st);
-                skip.add(m.position);
+                if (skipBefore == 0 || Long.compareUnsigned(m.position.commitLsn(), skipBefore) >= 0) {
+                    skip.add(m.position);
+                }
                 held++;
+                Object key = key(m.groupId, m.table, c);
+                Group known = key == null ? null : groups.get(key);
+                if (known != null && (known.spilled > 0 || (heldBytes + m.bytes > max && !known.msgs.isEmpty()))) {
+                    // Over the bound: behind its group's first messages, it stays in the store until needed.
+                    if (known.spilled == 0) {
+                        known.aCount = known.msgs.size();
+                        known.spillAfter = known.msgs.getLast().position;
+                    }
+                    known.spilled++;
+                    known.spillTo = m.position;
+                    spilledTotal++;
+                    continue;
+                }
                 heldBytes += m.bytes;
                 Group g = add(m, c);
                 g.persist = true;
@@ -654,10 +710,10 @@ final class SinkPipeline {
                     continue;
                 }
                 int before = n;
-                while (!g.msgs.isEmpty()
+                while (g.available() > 0
                         && g.msgs.getFirst().attempts > 0
                         && (position == null || g.msgs.getFirst().position.equals(position))) {
-                    finish(g.msgs.pollFirst());
+                    finish(takeHead(g), true);
                     n++;
                 }
                 if (n > before) {
@@ -757,6 +813,17 @@ final class SinkPipeline {
         return shed.get();
     }
 
+    /** Bytes of the messages buffered in memory (those kept in the store only do not count). */
+    long bufferedBytes() {
+        lock.lock();
+        try {
+            return heldBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Messages not yet delivered or discarded, including those kept in the store only. */
     int queuedMessages() {
         lock.lock();
         try {
@@ -828,12 +895,8 @@ final class SinkPipeline {
 
     /** Adds a message to its group; returns the group. */
     private Group add(Msg m, Config c) {
-        Object key;
-        if (m.groupId != null) {
-            key = m.groupId;
-        } else if (c.spec().messageGrouping()) {
-            key = m.table; // no key columns: the table's changes stay in order
-        } else {
+        Object key = key(m.groupId, m.table, c);
+        if (key == null) {
             key = ++ungroupedSeq; // ungrouped: every message on its own
         }
         Group g = groups.computeIfAbsent(key, Group::new);
@@ -849,8 +912,25 @@ final class SinkPipeline {
         return g;
     }
 
-    /** Makes a group with no batch in delivery ready, or forgets it when it has nothing left. */
+    /** A message's group key: its group id, or its table when it has none; null when it is a group of its own. */
+    private static @Nullable Object key(@Nullable String groupId, TableId table, Config c) {
+        if (groupId != null) {
+            return groupId;
+        }
+        return c.spec().messageGrouping() ? table : null; // no key columns: the table's changes stay in order
+    }
+
+    /**
+     * Makes a group with no batch in delivery ready, has its next messages loaded when they are in the store only,
+     * or forgets it when it has nothing left.
+     */
     private void list(Group g) {
+        if (g.spilled > 0 && g.aCount == 0) {
+            g.where = Where.LOADING;
+            toLoad.add(g);
+            wake.signal();
+            return;
+        }
         if (g.msgs.isEmpty()) {
             groups.remove(g.key);
             g.where = Where.NONE;
@@ -862,6 +942,15 @@ final class SinkPipeline {
         g.where = Where.READY;
         ready.addLast(g);
         readyCount += g.msgs.size();
+    }
+
+    /** Removes a group's first message (delivered or discarded). */
+    private static Msg takeHead(Group g) {
+        Msg m = g.msgs.pollFirst();
+        if (g.spilled > 0) {
+            g.aCount--;
+        }
+        return m;
     }
 
     private void recovered(Group g) {
@@ -884,13 +973,19 @@ final class SinkPipeline {
         progressVersion++;
     }
 
-    /** A message delivered or discarded: resolved, out of memory, and out of the store. */
-    private void finish(Msg m) {
+    /**
+     * A message delivered or discarded: resolved, out of memory, and out of the store; a discarded one is recorded
+     * as such there instead.
+     */
+    private void finish(Msg m, boolean discard) {
         resolve(m);
         m.finished = true;
         held--;
         heldBytes -= m.bytes;
-        if (m.stored) {
+        if (discard && store.persistent()) {
+            m.discarded = true;
+            toDiscard.add(m);
+        } else if (m.stored) {
             toDelete.add(m.position);
         }
     }
@@ -910,20 +1005,117 @@ final class SinkPipeline {
         }
     }
 
-    /** Rebuilds every group with {@code c}'s grouping, in slot order; nothing is in delivery. */
+    /**
+     * Rebuilds every group with {@code c}'s grouping, in slot order; nothing is in delivery. A spilled group is kept
+     * as it is (its stored messages keep the group id they were stored with); the other messages join it behind its
+     * own.
+     */
     private void regroup(Config c) {
         List<Msg> all = new ArrayList<>(held);
-        groups.values().forEach(g -> all.addAll(g.msgs));
+        List<Group> kept = new ArrayList<>();
+        for (Group g : groups.values()) {
+            if (g.spilled > 0) {
+                kept.add(g);
+            } else {
+                all.addAll(g.msgs);
+            }
+        }
         all.sort(Comparator.comparing(m -> m.position));
         groups.clear();
         ready.clear();
         waiting.clear();
+        toLoad.clear();
         readyCount = 0;
         failing = 0;
         toPersist.clear();
+        for (Group g : kept) {
+            groups.put(g.key, g);
+            g.where = Where.NONE;
+            if (g.failures > 0) {
+                failing++;
+            }
+            if (g.persist) {
+                toPersist.add(g);
+            }
+            list(g);
+        }
         for (Msg m : all) {
             add(new Msg(m, m.change == null ? m.groupId : groupId(c, m.change)), c);
         }
+    }
+
+    /**
+     * When the buffer is full: frees the memory of stored messages that wait in failing groups, which then stay in
+     * the store only until their group needs them. A waiting group keeps its failed messages; a group loading its
+     * next messages keeps nothing. Returns whether anything was freed (it stops once {@code heldBytes <= target}).
+     */
+    private boolean spill(long target) {
+        if (!store.persistent() || storedVersion == spillScanVersion) {
+            return false; // nothing became stored since the last look
+        }
+        spillScanVersion = storedVersion;
+        long before = heldBytes;
+        long count = spilledTotal;
+        for (Group g : waiting) {
+            if (heldBytes <= target) {
+                break;
+            }
+            spill(g);
+        }
+        for (Group g : toLoad) {
+            if (heldBytes <= target) {
+                break;
+            }
+            spill(g);
+        }
+        if (spilledTotal > count && !warnedSpill) {
+            warnedSpill = true;
+            log.info(
+                    "sink {}: buffer full; messages waiting behind failed ones are kept in the store only until"
+                            + " their group needs them",
+                    config.spec().name());
+        }
+        return heldBytes < before;
+    }
+
+    private void spill(Group g) {
+        if (g.inFlight > 0) {
+            return;
+        }
+        int keep = 0;
+        if (g.where == Where.WAITING) {
+            for (Msg m : g.msgs) {
+                if (m.attempts == 0) {
+                    break;
+                }
+                keep++;
+            }
+            keep = Math.max(keep, 1);
+        }
+        if (g.msgs.size() <= keep) {
+            return;
+        }
+        int i = 0;
+        for (Msg m : g.msgs) {
+            if (i++ >= keep && !m.stored) {
+                return; // the store has not got all of them yet
+            }
+        }
+        Position tail = g.msgs.getLast().position;
+        int n = 0;
+        while (g.msgs.size() > keep) {
+            heldBytes -= g.msgs.pollLast().bytes;
+            n++;
+        }
+        if (keep > 0) {
+            g.spillAfter = g.msgs.getLast().position;
+        }
+        if (g.spilled == 0 || tail.compareTo(java.util.Objects.requireNonNull(g.spillTo)) > 0) {
+            g.spillTo = tail;
+        }
+        g.spilled += n;
+        g.aCount = keep;
+        spilledTotal += n;
     }
 
     // ---- the dispatcher ----
@@ -1027,6 +1219,7 @@ final class SinkPipeline {
                 }
                 case Dispatch d -> send(w.config, d);
                 case StoreWork sw -> persist(w.config, sw);
+                case LoadWork lw -> load(w.config, lw);
                 default -> throw new IllegalStateException("unknown work " + work);
             }
         }
@@ -1043,7 +1236,7 @@ final class SinkPipeline {
                 }
                 long now = System.nanoTime();
                 long wait = promoteDue(now);
-                if ((!toPersist.isEmpty() || !toDelete.isEmpty()) && store.persistent()) {
+                if ((!toPersist.isEmpty() || !toDelete.isEmpty() || !toDiscard.isEmpty()) && store.persistent()) {
                     if (now - storeRetryAt >= 0) {
                         return storeWork();
                     }
@@ -1062,6 +1255,12 @@ final class SinkPipeline {
                     }
                     wake.await(10, TimeUnit.MILLISECONDS);
                     continue;
+                }
+                if (!toLoad.isEmpty() && now - storeRetryAt >= 0) {
+                    LoadWork lw = loadWork(spec); // null while the buffer is full: deliveries make room
+                    if (lw != null) {
+                        return lw;
+                    }
                 }
                 // The peer looks down (every recent batch failed, whatever its rows): one probe batch at a time, on
                 // the sink's own back-off, instead of every failing row retrying on its own.
@@ -1131,9 +1330,115 @@ final class SinkPipeline {
         }
         List<Position> deletes = List.copyOf(toDelete);
         toDelete.clear();
+        List<Msg> discards = List.copyOf(toDiscard);
+        toDiscard.clear();
         List<Integer> attempts = new ArrayList<>(msgs.size());
         msgs.forEach(m -> attempts.add(m.attempts));
-        return new StoreWork(msgs, owners, attempts, rows, deletes);
+        return new StoreWork(msgs, owners, attempts, rows, deletes, discards);
+    }
+
+    /** Up to a few spilled groups to load, while there is room for their messages. */
+    private @Nullable LoadWork loadWork(SinkSpec spec) {
+        if (toLoad.isEmpty() || heldBytes >= spec.maxQueueBytes()) {
+            return null;
+        }
+        List<Group> gs = new ArrayList<>();
+        List<Position> after = new ArrayList<>();
+        List<Position> upTo = new ArrayList<>();
+        for (Iterator<Group> it = toLoad.iterator(); it.hasNext() && gs.size() < LOAD_GROUPS; ) {
+            Group g = it.next();
+            it.remove();
+            gs.add(g);
+            after.add(java.util.Objects.requireNonNull(g.spillAfter));
+            upTo.add(java.util.Objects.requireNonNull(g.spillTo));
+        }
+        return new LoadWork(gs, after, upTo);
+    }
+
+    /** Loads spilled groups' next messages outside the lock, then makes the groups ready. */
+    private void load(Config c, LoadWork w) {
+        int limit = loadChunk(c.spec());
+        List<List<MessageStore.Stored>> loaded = new ArrayList<>();
+        Exception failure = null;
+        try {
+            for (int i = 0; i < w.groups().size(); i++) {
+                Group g = w.groups().get(i);
+                String groupId = g.key instanceof String s ? s : null;
+                TableId table = g.key instanceof TableId t ? t : null;
+                if (table == null) {
+                    // Keyed by group id; the table is not part of the match.
+                    table = new TableId("", "");
+                }
+                loaded.add(store.loadGroup(
+                        c.spec().id(),
+                        groupId,
+                        table,
+                        w.after().get(i),
+                        w.upTo().get(i),
+                        limit));
+            }
+        } catch (Exception e) {
+            failure = e;
+        }
+        lock.lock();
+        try {
+            if (failure != null) {
+                storeRetryAt = System.nanoTime() + STORE_RETRY.toNanos();
+                for (Group g : w.groups()) {
+                    if (groups.get(g.key) == g && g.where == Where.LOADING) {
+                        toLoad.add(g);
+                    }
+                }
+                if (!storeFailing) {
+                    storeFailing = true;
+                    log.warn(
+                            "sink {}: cannot load stored messages ({}); their groups wait until the store is back",
+                            c.spec().name(),
+                            failure.toString());
+                }
+                return;
+            }
+            for (int i = 0; i < loaded.size(); i++) {
+                Group g = w.groups().get(i);
+                if (groups.get(g.key) != g || g.where != Where.LOADING) {
+                    continue; // regrouped or stopped meanwhile: loaded again when needed
+                }
+                List<MessageStore.Stored> rows = loaded.get(i);
+                for (int j = rows.size() - 1; j >= 0; j--) {
+                    Msg m = new Msg(rows.get(j));
+                    g.msgs.addFirst(m);
+                    heldBytes += m.bytes;
+                }
+                int n = rows.size();
+                int left = n < limit ? 0 : Math.max(0, g.spilled - n);
+                if (n < limit && n != g.spilled) {
+                    log.warn(
+                            "sink {}: expected {} stored message(s) of a group, found {}; going on with those",
+                            c.spec().name(),
+                            g.spilled,
+                            n);
+                    held -= g.spilled - n;
+                }
+                spilledTotal -= g.spilled - left;
+                g.spilled = left;
+                g.aCount = n;
+                if (left > 0) {
+                    g.spillAfter = rows.getLast().position();
+                } else {
+                    g.spillAfter = null;
+                    g.spillTo = null;
+                }
+                g.where = Where.NONE;
+                list(g);
+            }
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static int loadChunk(SinkSpec spec) {
+        return Math.max(spec.batchSize(), 100);
     }
 
     /** Saves and deletes outside the lock; saved messages stop holding the slot. */
@@ -1158,6 +1463,10 @@ final class SinkPipeline {
                     r.lastAttemptAt(),
                     r.nextAttemptAt()));
         }
+        List<MessageStore.Stored> discards = new ArrayList<>(w.discards().size());
+        for (Msg m : w.discards()) {
+            discards.add(discardedRow(c, m));
+        }
         String sinkId = c.spec().id();
         Exception failure = null;
         try {
@@ -1166,6 +1475,10 @@ final class SinkPipeline {
             }
             if (!w.deletes().isEmpty()) {
                 store.delete(sinkId, w.deletes());
+            }
+            // After the deletes: a message discarded while it was being saved is recorded, not removed.
+            if (!discards.isEmpty()) {
+                store.discarded(sinkId, discards);
             }
         } catch (Exception e) {
             failure = e;
@@ -1177,6 +1490,7 @@ final class SinkPipeline {
                 // Kept in memory, holding the slot as before; tried again shortly.
                 storeRetryAt = System.nanoTime() + STORE_RETRY.toNanos();
                 toDelete.addAll(w.deletes());
+                toDiscard.addAll(w.discards());
                 for (int i = 0; i < w.msgs().size(); i++) {
                     Group g = w.groups().get(i);
                     if (!w.msgs().get(i).finished && groups.get(g.key) == g) {
@@ -1201,7 +1515,9 @@ final class SinkPipeline {
                 Msg m = w.msgs().get(i);
                 m.json = encoded.get(i);
                 if (m.finished) {
-                    orphans.add(m.position); // delivered while it was being saved
+                    if (!m.discarded) {
+                        orphans.add(m.position); // delivered while it was being saved
+                    }
                     continue;
                 }
                 if (m.attempts == w.attempts().get(i)) {
@@ -1209,12 +1525,28 @@ final class SinkPipeline {
                 }
                 resolve(m);
             }
+            storedVersion++;
             toDelete.addAll(orphans);
             advanceAck();
             notFull.signalAll();
         } finally {
             lock.unlock();
         }
+    }
+
+    private static MessageStore.Stored discardedRow(Config c, Msg m) {
+        return new MessageStore.Stored(
+                m.position,
+                m.groupId,
+                m.position.idempotencyKey(),
+                m.table,
+                m.action,
+                m.committedAt,
+                json(c, m),
+                m.attempts,
+                m.lastError,
+                m.lastAttemptAt,
+                null);
     }
 
     /** The message's JSON: as stored, or encoded now by this config's encoder (dispatcher thread). */
@@ -1228,12 +1560,31 @@ final class SinkPipeline {
     /** On stop: removes from the store what was delivered, so that a restart does not deliver it again. */
     private void flushDeletes() {
         List<Position> deletes;
+        List<Msg> discards;
         lock.lock();
         try {
             deletes = List.copyOf(toDelete);
             toDelete.clear();
+            discards = List.copyOf(toDiscard);
+            toDiscard.clear();
         } finally {
             lock.unlock();
+        }
+        if (!discards.isEmpty()) {
+            Config c = config;
+            List<MessageStore.Stored> rows = new ArrayList<>(discards.size());
+            for (Msg m : discards) {
+                rows.add(discardedRow(c, m));
+            }
+            try {
+                store.discarded(c.spec().id(), rows);
+            } catch (Exception e) {
+                log.warn(
+                        "sink {}: cannot record {} discarded message(s) in the store ({})",
+                        c.spec().name(),
+                        rows.size(),
+                        e.toString());
+            }
         }
         if (!deletes.isEmpty()) {
             try {
@@ -1280,7 +1631,7 @@ final class SinkPipeline {
             it.remove();
             // ...and with its head message only, so that the messages behind a bad one are not charged with its
             // failures (max_retry_count counts per message).
-            int take = alone ? 1 : room;
+            int take = Math.min(alone ? 1 : room, g.available());
             g.where = Where.NONE;
             readyCount -= g.msgs.size();
             int n = 0;
@@ -1346,7 +1697,7 @@ final class SinkPipeline {
             if (error == null) {
                 for (Group g : d.groups()) {
                     for (int i = 0; i < g.inFlight; i++) {
-                        finish(g.msgs.pollFirst());
+                        finish(takeHead(g), false);
                     }
                     g.inFlight = 0;
                     recovered(g);
@@ -1407,7 +1758,7 @@ final class SinkPipeline {
             // Messages out of attempts are at the head: the older a message, the more attempts it has had.
             int gone = 0;
             while (gone < sent && (permanent || (max != null && g.msgs.getFirst().attempts > max))) {
-                finish(g.msgs.pollFirst());
+                finish(takeHead(g), true);
                 gone++;
             }
             dropped += gone;

@@ -1068,9 +1068,40 @@ class SinkPipelineTest {
             positions.forEach(rows::remove);
         }
 
+        final java.util.concurrent.ConcurrentSkipListMap<Position, Stored> discarded =
+                new java.util.concurrent.ConcurrentSkipListMap<>();
+        final java.util.concurrent.atomic.AtomicInteger groupLoads = new java.util.concurrent.atomic.AtomicInteger();
+
         @Override
-        public List<Stored> load(String sinkId) {
-            return List.copyOf(rows.values());
+        public void discarded(String sinkId, List<Stored> messages) {
+            if (down) {
+                throw new IllegalStateException("store is down");
+            }
+            messages.forEach(m -> {
+                rows.remove(m.position());
+                discarded.put(m.position(), m);
+            });
+        }
+
+        @Override
+        public List<Stored> load(String sinkId, @Nullable Position after, int limit) {
+            return (after == null ? rows : rows.tailMap(after, false))
+                    .values().stream().limit(limit).toList();
+        }
+
+        @Override
+        public List<Stored> loadGroup(
+                String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit) {
+            if (down) {
+                throw new IllegalStateException("store is down");
+            }
+            groupLoads.incrementAndGet();
+            return rows.subMap(after, false, upTo, true).values().stream()
+                    .filter(m -> groupId == null
+                            ? m.groupId() == null && m.table().equals(table)
+                            : groupId.equals(m.groupId()))
+                    .limit(limit)
+                    .toList();
         }
     }
 
@@ -1141,7 +1172,7 @@ class SinkPipelineTest {
         FakeSink sink = new FakeSink();
         SinkPipeline second = stored(sink, store, s -> s.batchSize = 10);
         second.restore(progress);
-        second.restoreStored(store.load("s1"));
+        second.restoreStored(store.load("s1", null, Integer.MAX_VALUE));
         second.start();
         second.enqueue(update(commitLsn(1), 0, "r", 1));
         second.enqueue(update(commitLsn(1), 1, "r", 2));
@@ -1184,8 +1215,87 @@ class SinkPipelineTest {
         eventually().until(() -> store.rows.isEmpty() && sink.deliveredMessages() == 1);
         assertThat(sink.deliveredPositions()).containsExactly(new Position(commitLsn(1), 1));
         assertThat(p.discardedCount()).isEqualTo(1);
+        eventually().until(() -> store.discarded.containsKey(new Position(commitLsn(1), 0)));
+        assertThat(store.discarded.get(new Position(commitLsn(1), 0)).lastError())
+                .contains("poisoned row");
         eventually().until(() -> p.failingGroups() == 0); // once the next message has succeeded
         assertThat(p.lastError()).isNull();
+    }
+
+    @Test
+    void spill_whenMemoryRunsShort_aFailingRowsBacklogWaitsInTheStoreOnly_andGoesOutInOrderOnceItSucceeds()
+            throws InterruptedException {
+        MemoryStore store = new MemoryStore();
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> FakeSink.column(m, "id").equals("bad");
+        Consumer<SpecBuilder> small = s -> {
+            s.batchSize = 10;
+            s.maxQueueBytes = 4096; // about 20 messages
+        };
+        SinkPipeline p = stored(sink, store, small);
+        p.start();
+        int n = 500;
+        for (int t = 1; t <= n; t++) {
+            p.enqueue(update(commitLsn(t), 0, "bad", t)); // would wait for room forever without spilling
+            p.enqueue(update(commitLsn(t), 1, "good" + (t % 5), t));
+            p.markCommit(endLsn(t));
+        }
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(n) && store.rows.size() == n);
+        assertThat(p.bufferedBytes()).isLessThanOrEqualTo(4096);
+        assertThat(p.queuedMessages()).isEqualTo(n);
+        assertThat(p.failingGroups()).isEqualTo(1);
+
+        // A reconfiguration keeps the spilled row as it is.
+        p.reconfigure(spec(small), sink, Duration.ofSeconds(5));
+        sink.poison = null;
+        eventually().until(() -> p.queuedMessages() == 0 && store.rows.isEmpty());
+        List<Integer> bad = new ArrayList<>();
+        for (Batch b : sink.delivered) {
+            for (SinkMessage m : b.messages()) {
+                if (FakeSink.column(m, "id").equals("bad")) {
+                    bad.add(Integer.parseInt(FakeSink.column(m, "name")));
+                }
+            }
+        }
+        assertThat(bad)
+                .containsExactlyElementsOf(
+                        java.util.stream.IntStream.rangeClosed(1, n).boxed().toList());
+        assertThat(sink.deliveredMessages()).isEqualTo(2 * n);
+        assertPerRowSequence(sink, 6);
+        assertThat(store.groupLoads.get()).as("loaded back in chunks").isGreaterThanOrEqualTo(5);
+        assertThat(p.failingGroups()).isZero();
+    }
+
+    @Test
+    void spill_afterARestart_onlyWhatFitsIsLoaded_andTheRestFollowsInOrder() throws InterruptedException {
+        MemoryStore store = new MemoryStore();
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> true;
+        Consumer<SpecBuilder> small = s -> {
+            s.batchSize = 10;
+            s.maxQueueBytes = 4096;
+        };
+        SinkPipeline first = stored(sink, store, small);
+        first.start();
+        int n = 300;
+        for (int t = 1; t <= n; t++) {
+            first.enqueue(update(commitLsn(t), 0, "r" + (t % 3), t));
+            first.markCommit(endLsn(t));
+        }
+        eventually().until(() -> first.acknowledgedLsn() == endLsn(n) && store.rows.size() == n);
+        first.stop(Duration.ofSeconds(1));
+
+        FakeSink healthy = new FakeSink();
+        SinkPipeline second = stored(healthy, store, small);
+        second.restoreStored(store.load("s1", null, 100));
+        second.restoreStored(store.load("s1", new Position(commitLsn(100), 0), 100));
+        second.restoreStored(store.load("s1", new Position(commitLsn(200), 0), 100));
+        assertThat(second.bufferedBytes()).isLessThanOrEqualTo(4096);
+        assertThat(second.queuedMessages()).isEqualTo(n);
+        second.start();
+        eventually().until(() -> second.queuedMessages() == 0 && store.rows.isEmpty());
+        assertThat(healthy.deliveredMessages()).isEqualTo(n);
+        assertPerRowSequence(healthy, 3);
     }
 
     @Test

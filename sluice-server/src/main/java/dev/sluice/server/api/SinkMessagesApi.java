@@ -17,8 +17,8 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code /api/sinks/{id_or_name}/messages}: a sink's stored messages (failed, or waiting behind a failed one in
- * their group), and redelivering or discarding them. Beyond Sequin, which shows these in its console only.
+ * {@code /api/sinks/{id_or_name}/messages}: a sink's stored messages (failed, waiting behind a failed one in their
+ * group, or discarded), and redelivering or discarding them. Beyond Sequin, which shows these in its console only.
  */
 final class SinkMessagesApi {
     private static final int MAX_LIMIT = 1000;
@@ -62,13 +62,14 @@ final class SinkMessagesApi {
     private void list(Context ctx) throws SQLException {
         SinkRef sink = sink(ctx);
         String state = ctx.queryParam("state");
-        Boolean failed = switch (state == null ? "" : state) {
-            case "" -> null;
-            case "failed" -> true;
-            case "pending" -> false;
+        MetadataStore.MessageFilter filter = switch (state == null ? "" : state) {
+            case "" -> MetadataStore.MessageFilter.LIVE;
+            case "failed" -> MetadataStore.MessageFilter.FAILED;
+            case "pending" -> MetadataStore.MessageFilter.PENDING;
+            case "discarded" -> MetadataStore.MessageFilter.DISCARDED;
             default ->
                 throw ApiException.invalid(
-                        "state", "expected 'failed' or 'pending', got '" + Requests.clip(state) + "'");
+                        "state", "expected 'failed', 'pending' or 'discarded', got '" + Requests.clip(state) + "'");
         };
         int limit = MAX_LIMIT;
         String limitText = ctx.queryParam("limit");
@@ -87,7 +88,7 @@ final class SinkMessagesApi {
         List<MetadataStore.MessageRow> rows = stored.metadata()
                 .messages(
                         sink.id(),
-                        failed,
+                        filter,
                         start == null ? null : new long[] {start.commitLsn(), start.commitIdx()},
                         limit + 1);
         List<Object> data = new ArrayList<>();
@@ -108,7 +109,7 @@ final class SinkMessagesApi {
     private static ObjectNode render(MetadataStore.MessageRow r) {
         ObjectNode n = Requests.JSON.createObjectNode();
         n.put("id", r.commitLsn() + "-" + r.commitIdx());
-        n.put("state", r.deliverCount() > 0 ? "failed" : "pending");
+        n.put("state", r.discardedAt() != null ? "discarded" : r.deliverCount() > 0 ? "failed" : "pending");
         n.put("group_id", r.groupId());
         n.put("idempotency_key", r.idempotencyKey());
         n.put("table_schema", r.tableSchema());
@@ -125,6 +126,7 @@ final class SinkMessagesApi {
         n.put(
                 "next_attempt_at",
                 r.nextAttemptAt() == null ? null : r.nextAttemptAt().toString());
+        n.put("discarded_at", r.discardedAt() == null ? null : r.discardedAt().toString());
         n.set("data", Requests.JSON.readTree(r.payload()));
         return n;
     }
@@ -164,15 +166,20 @@ final class SinkMessagesApi {
                         + " a failed message of its group; redeliver or discard that one");
     }
 
-    /** The message's position, when the store holds it for this sink; 404 otherwise. */
+    /** The message's position, when the store holds it for this sink, still to deliver; 404 or 409 otherwise. */
     private Position storedMessage(SinkRef sink, String messageId) throws SQLException {
         Position p = position("message_id", messageId);
-        List<MetadataStore.MessageRow> rows =
-                stored.metadata().messages(sink.id(), null, new long[] {p.commitLsn(), p.commitIdx() - 1L}, 1);
+        List<MetadataStore.MessageRow> rows = stored.metadata()
+                .messages(
+                        sink.id(), MetadataStore.MessageFilter.ANY, new long[] {p.commitLsn(), p.commitIdx() - 1L}, 1);
         if (rows.isEmpty()
                 || rows.getFirst().commitLsn() != p.commitLsn()
                 || rows.getFirst().commitIdx() != p.commitIdx()) {
             throw ApiException.notFound("message", Requests.clip(messageId));
+        }
+        if (rows.getFirst().discardedAt() != null) {
+            throw ApiException.conflict("message " + Requests.clip(messageId) + " was discarded at "
+                    + rows.getFirst().discardedAt() + "; discarded messages are kept for inspection only");
         }
         return p;
     }

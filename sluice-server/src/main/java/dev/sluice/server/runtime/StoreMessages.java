@@ -6,15 +6,15 @@ import dev.sluice.core.TableId;
 import dev.sluice.engine.MessageStore;
 import dev.sluice.server.store.MetadataStore;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /** Sinks' failing messages in the metadata store. */
 final class StoreMessages implements MessageStore {
-    private static final int PAGE = 10_000;
-
     private final MetadataStore store;
 
     StoreMessages(MetadataStore store) {
@@ -23,6 +23,15 @@ final class StoreMessages implements MessageStore {
 
     @Override
     public void save(String sinkId, List<Stored> messages) throws SQLException {
+        store.saveMessages(UUID.fromString(sinkId), rows(messages));
+    }
+
+    @Override
+    public void discarded(String sinkId, List<Stored> messages) throws SQLException {
+        store.discardMessages(UUID.fromString(sinkId), rows(messages), Instant.now());
+    }
+
+    private static List<MetadataStore.MessageRow> rows(List<Stored> messages) {
         List<MetadataStore.MessageRow> rows = new ArrayList<>(messages.size());
         for (Stored m : messages) {
             rows.add(new MetadataStore.MessageRow(
@@ -38,33 +47,41 @@ final class StoreMessages implements MessageStore {
                     m.deliverCount(),
                     m.lastError(),
                     m.lastAttemptAt(),
-                    m.nextAttemptAt()));
+                    m.nextAttemptAt(),
+                    null));
         }
-        store.saveMessages(UUID.fromString(sinkId), rows);
+        return rows;
     }
 
     @Override
     public void delete(String sinkId, List<Position> positions) throws SQLException {
         List<long[]> keys = new ArrayList<>(positions.size());
-        positions.forEach(p -> keys.add(new long[] {p.commitLsn(), p.commitIdx()}));
+        positions.forEach(p -> keys.add(key(p)));
         store.deleteMessages(UUID.fromString(sinkId), keys);
     }
 
     @Override
-    public List<Stored> load(String sinkId) throws SQLException {
-        List<Stored> out = new ArrayList<>();
-        long[] after = null;
-        while (true) {
-            List<MetadataStore.MessageRow> page = store.messages(UUID.fromString(sinkId), null, after, PAGE);
-            for (MetadataStore.MessageRow r : page) {
-                out.add(stored(r));
-            }
-            if (page.size() < PAGE) {
-                return out;
-            }
-            MetadataStore.MessageRow last = page.getLast();
-            after = new long[] {last.commitLsn(), last.commitIdx()};
-        }
+    public List<Stored> load(String sinkId, @Nullable Position after, int limit) throws SQLException {
+        return stored(store.messages(
+                UUID.fromString(sinkId), MetadataStore.MessageFilter.LIVE, after == null ? null : key(after), limit));
+    }
+
+    @Override
+    public List<Stored> loadGroup(
+            String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit)
+            throws SQLException {
+        return stored(store.groupMessages(
+                UUID.fromString(sinkId), groupId, table.schema(), table.name(), key(after), key(upTo), limit));
+    }
+
+    private static long[] key(Position p) {
+        return new long[] {p.commitLsn(), p.commitIdx()};
+    }
+
+    private static List<Stored> stored(List<MetadataStore.MessageRow> rows) {
+        List<Stored> out = new ArrayList<>(rows.size());
+        rows.forEach(r -> out.add(stored(r)));
+        return out;
     }
 
     static Stored stored(MetadataStore.MessageRow r) {

@@ -365,19 +365,67 @@ public final class MetadataStore implements AutoCloseable {
             int deliverCount,
             @Nullable String lastError,
             @Nullable Instant lastAttemptAt,
-            @Nullable Instant nextAttemptAt) {}
+            @Nullable Instant nextAttemptAt,
+            @Nullable Instant discardedAt) {}
+
+    /** Which stored messages to list. */
+    public enum MessageFilter {
+        /** Failed or pending: the ones still to deliver. */
+        LIVE(" AND discarded_at IS NULL"),
+        FAILED(" AND discarded_at IS NULL AND deliver_count > 0"),
+        PENDING(" AND discarded_at IS NULL AND deliver_count = 0"),
+        DISCARDED(" AND discarded_at IS NOT NULL"),
+        ANY("");
+
+        private final String where;
+
+        MessageFilter(String where) {
+            this.where = where;
+        }
+    }
+
+    /** Discarded messages kept per sink, newest first; older ones are dropped as new ones come. */
+    public static final int DISCARDED_KEPT = 10_000;
 
     private static final String MESSAGE_COLUMNS = "commit_lsn, commit_idx, group_id, idempotency_key, table_schema,"
             + " table_name, action, committed_at, payload, deliver_count, last_error, last_attempt_at, next_attempt_at";
 
-    /** Inserts or replaces (by position) messages of a sink; does nothing when the sink is no longer stored. */
+    /**
+     * Inserts or replaces (by position) messages of a sink, as live ones; does nothing when the sink is no longer
+     * stored.
+     */
     public void saveMessages(UUID sinkId, List<MessageRow> rows) throws SQLException {
+        upsertMessages(sinkId, rows, null);
+    }
+
+    /**
+     * Records messages of a sink as discarded at {@code at} (a live row at the same position becomes a discarded
+     * one), then drops the sink's oldest discarded messages beyond {@link #DISCARDED_KEPT}.
+     */
+    public void discardMessages(UUID sinkId, List<MessageRow> rows, Instant at) throws SQLException {
+        upsertMessages(sinkId, rows, at);
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("""
+                        DELETE FROM sink_messages WHERE sink_id = ? AND (commit_lsn, commit_idx) IN (
+                            SELECT commit_lsn, commit_idx FROM sink_messages
+                            WHERE sink_id = ? AND discarded_at IS NOT NULL
+                            ORDER BY discarded_at DESC, commit_lsn DESC, commit_idx DESC OFFSET ?)""")) {
+            ps.setObject(1, sinkId);
+            ps.setObject(2, sinkId);
+            ps.setInt(3, DISCARDED_KEPT);
+            ps.executeUpdate();
+        }
+    }
+
+    private void upsertMessages(UUID sinkId, List<MessageRow> rows, @Nullable Instant discardedAt) throws SQLException {
+        String onConflict = " ON CONFLICT (sink_id, commit_lsn, commit_idx) DO UPDATE SET deliver_count ="
+                + " EXCLUDED.deliver_count, last_error = EXCLUDED.last_error, last_attempt_at ="
+                + " EXCLUDED.last_attempt_at, next_attempt_at = EXCLUDED.next_attempt_at, discarded_at ="
+                + " EXCLUDED.discarded_at";
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("INSERT INTO sink_messages (sink_id, " + MESSAGE_COLUMNS
-                        + ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sinks WHERE id"
-                        + " = ?) ON CONFLICT (sink_id, commit_lsn, commit_idx) DO UPDATE SET deliver_count ="
-                        + " EXCLUDED.deliver_count, last_error = EXCLUDED.last_error, last_attempt_at ="
-                        + " EXCLUDED.last_attempt_at, next_attempt_at = EXCLUDED.next_attempt_at")) {
+                        + ", discarded_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1"
+                        + " FROM sinks WHERE id = ?)" + onConflict)) {
             for (MessageRow r : rows) {
                 int i = 1;
                 ps.setObject(i++, sinkId);
@@ -393,7 +441,8 @@ public final class MetadataStore implements AutoCloseable {
                 ps.setInt(i++, r.deliverCount());
                 ps.setString(i++, r.lastError());
                 ps.setObject(i++, timestamp(r.lastAttemptAt()));
-                ps.setObject(i++, timestamp(r.nextAttemptAt()));
+                ps.setObject(i++, timestamp(discardedAt == null ? r.nextAttemptAt() : null));
+                ps.setObject(i++, timestamp(discardedAt));
                 ps.setObject(i, sinkId);
                 ps.addBatch();
             }
@@ -417,13 +466,12 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     /**
-     * A sink's stored messages in position order: all ({@code failed} null), only failed ones (true), or only those
-     * waiting behind a failed one (false); after the position {@code after} when given, at most {@code limit}.
+     * A sink's stored messages that pass {@code filter}, in position order, after the position {@code after} when
+     * given, at most {@code limit}.
      */
-    public List<MessageRow> messages(UUID sinkId, @Nullable Boolean failed, long @Nullable [] after, int limit)
+    public List<MessageRow> messages(UUID sinkId, MessageFilter filter, long @Nullable [] after, int limit)
             throws SQLException {
-        String sql = "SELECT " + MESSAGE_COLUMNS + " FROM sink_messages WHERE sink_id = ?"
-                + (failed == null ? "" : failed ? " AND deliver_count > 0" : " AND deliver_count = 0")
+        String sql = "SELECT " + MESSAGE_COLUMNS + ", discarded_at FROM sink_messages WHERE sink_id = ?" + filter.where
                 + (after == null ? "" : " AND (commit_lsn, commit_idx) > (?, ?)")
                 + " ORDER BY commit_lsn, commit_idx LIMIT ?";
         try (Connection c = dataSource.getConnection();
@@ -435,27 +483,71 @@ public final class MetadataStore implements AutoCloseable {
                 ps.setInt(i++, (int) after[1]);
             }
             ps.setInt(i, limit);
-            List<MessageRow> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new MessageRow(
-                            rs.getLong(1),
-                            rs.getInt(2),
-                            rs.getString(3),
-                            rs.getString(4),
-                            rs.getString(5),
-                            rs.getString(6),
-                            rs.getString(7),
-                            instant(rs, 8),
-                            rs.getBytes(9),
-                            rs.getInt(10),
-                            rs.getString(11),
-                            instant(rs, 12),
-                            instant(rs, 13)));
-                }
-            }
-            return out;
+            return messageRows(ps);
         }
+    }
+
+    /**
+     * One group's live messages of a sink with positions in ({@code after}, {@code upTo}], in position order: those
+     * with group id {@code groupId}, or, when it is null, those of the table without a group id.
+     */
+    public List<MessageRow> groupMessages(
+            UUID sinkId,
+            @Nullable String groupId,
+            String tableSchema,
+            String tableName,
+            long[] after,
+            long[] upTo,
+            int limit)
+            throws SQLException {
+        String sql = "SELECT " + MESSAGE_COLUMNS + ", discarded_at FROM sink_messages WHERE sink_id = ?"
+                + " AND discarded_at IS NULL"
+                + (groupId == null
+                        ? " AND group_id IS NULL AND table_schema = ? AND table_name = ?"
+                        : " AND group_id = ?")
+                + " AND (commit_lsn, commit_idx) > (?, ?) AND (commit_lsn, commit_idx) <= (?, ?)"
+                + " ORDER BY commit_lsn, commit_idx LIMIT ?";
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setObject(i++, sinkId);
+            if (groupId == null) {
+                ps.setString(i++, tableSchema);
+                ps.setString(i++, tableName);
+            } else {
+                ps.setString(i++, groupId);
+            }
+            ps.setLong(i++, after[0]);
+            ps.setInt(i++, (int) after[1]);
+            ps.setLong(i++, upTo[0]);
+            ps.setInt(i++, (int) upTo[1]);
+            ps.setInt(i, limit);
+            return messageRows(ps);
+        }
+    }
+
+    private static List<MessageRow> messageRows(PreparedStatement ps) throws SQLException {
+        List<MessageRow> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new MessageRow(
+                        rs.getLong(1),
+                        rs.getInt(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        instant(rs, 8),
+                        rs.getBytes(9),
+                        rs.getInt(10),
+                        rs.getString(11),
+                        instant(rs, 12),
+                        instant(rs, 13),
+                        instant(rs, 14)));
+            }
+        }
+        return out;
     }
 
     private static java.time.@Nullable OffsetDateTime timestamp(@Nullable Instant i) {

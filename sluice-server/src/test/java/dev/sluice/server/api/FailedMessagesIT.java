@@ -139,6 +139,27 @@ class FailedMessagesIT {
             return f.size() == 1
                     && f.get(0).get("data").get("record").get("seq").asInt() == 1;
         });
+        // The discarded insert stays listed for inspection, and cannot be acted on again.
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> api.get("/api/sinks/refusing/messages?state=discarded")
+                                .get("data")
+                                .size()
+                        == 1);
+        JsonNode gone = api.get("/api/sinks/refusing/messages?state=discarded")
+                .get("data")
+                .get(0);
+        assertThat(gone.get("id").asString()).isEqualTo(first.get("id").asString());
+        assertThat(gone.get("state").asString()).isEqualTo("discarded");
+        assertThat(gone.get("deliver_count").asInt()).isPositive();
+        assertThat(gone.get("last_error").asString()).contains("500");
+        assertThat(gone.get("data").get("record").get("seq").asInt()).isZero();
+        assertThat(java.time.Instant.parse(gone.get("discarded_at").asString())).isBefore(java.time.Instant.now());
+        assertThat(api.get("/api/sinks/refusing/messages").get("data"))
+                .as("live messages only by default")
+                .noneMatch(m -> m.get("id").asString().equals(first.get("id").asString()));
+        assertThat(api.post("/api/sinks/refusing/messages/" + first.get("id").asString() + "/redeliver", null)
+                        .status())
+                .isEqualTo(409);
 
         // Accept the row again and redeliver at once: its updates arrive in order, and the store empties.
         receiver.refuseMessages(null);
@@ -152,6 +173,8 @@ class FailedMessagesIT {
         assertThat(badSeqs).containsExactly(1, 2, 3);
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> api.get("/api/sinks/refusing/messages").get("data").isEmpty());
+        assertThat(api.get("/api/sinks/refusing/messages?state=discarded").get("data"))
+                .hasSize(1);
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> "healthy"
                         .equals(api.get("/api/sinks/refusing")
