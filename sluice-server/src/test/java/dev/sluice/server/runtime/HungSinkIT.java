@@ -145,6 +145,7 @@ class HungSinkIT {
         long closedInHang = openBefore + acceptedInHang - openAtEnd;
         int notDelivered = written.size() - distinctAccepted();
         proxy.restore();
+        long restoredAt = System.nanoTime();
 
         // Printed: the measured figures are what this test reports (docs/delivery.md quotes them).
         System.out.printf(
@@ -185,6 +186,11 @@ class HungSinkIT {
         // (4) Every change arrives once the peer answers; held requests of abandoned connections arrive too, as
         // copies with the same idempotency keys.
         List<JsonNode> all = awaitDistinct(written.size());
+        System.out.printf(
+                "[hung] every change delivered %d ms after the peer answered again; %d copies of %d changes%n",
+                (System.nanoTime() - restoredAt) / 1_000_000 - 300, // awaitDistinct waits 300 ms for stragglers
+                all.size(),
+                written.size());
         Map<String, JsonNode> firstByKey = new LinkedHashMap<>();
         for (JsonNode m : all) {
             JsonNode first = firstByKey.putIfAbsent(E2e.idempotencyKey(m), m);
@@ -230,8 +236,8 @@ class HungSinkIT {
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("expected " + n + " distinct messages, got " + distinctAccepted() + "; status "
-                + server.status());
+        throw new AssertionError(
+                "expected " + n + " distinct messages, got " + distinctAccepted() + "; status " + server.status());
     }
 
     /** Every written change arrived, and each row's seq values arrived as 0, 1, 2, ... (first copies only). */
