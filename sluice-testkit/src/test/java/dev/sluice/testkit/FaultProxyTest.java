@@ -95,6 +95,31 @@ class FaultProxyTest {
     }
 
     @Test
+    void blackhole_stillNoticesAClientClosingItsConnection() throws Exception {
+        proxy.blackhole();
+        Socket a = connect();
+        Socket b = connect();
+        Socket c = connect();
+        await(() -> proxy.openClientConnections() == 3);
+        a.getOutputStream().write("request".getBytes(StandardCharsets.UTF_8));
+        a.close(); // a client giving up on a request that got no answer
+        b.close();
+        await(() -> proxy.openClientConnections() == 1);
+        // The target has not seen the close: the path is silent.
+        assertThat(proxy.connectionCount()).isEqualTo(3);
+        assertThat(proxy.maxOpenClientConnections()).isEqualTo(3);
+        assertThat(proxy.acceptedCount()).isEqualTo(3);
+
+        proxy.restore();
+        await(() -> proxy.connectionCount() == 1);
+        try (c) {
+            assertThat(roundTrip(c, "still")).isEqualTo("still");
+        }
+        await(() -> proxy.openClientConnections() == 0);
+        assertThat(proxy.maxOpenClientConnections()).isEqualTo(3);
+    }
+
+    @Test
     void refuse_closesNewConnectionsAtOnceAndKeepsOpenOnes() throws Exception {
         try (Socket open = connect()) {
             roundTrip(open, "1");

@@ -3,6 +3,7 @@ package dev.sluice.server.runtime;
 import dev.sluice.testkit.TestPostgres;
 import dev.sluice.testkit.WebhookReceiver;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,11 @@ final class E2e {
      */
     static String yaml(
             String connection, String slot, WebhookReceiver receiver, String destinationExtra, String sinkExtra) {
+        return yaml(connection, slot, receiver.url(), destinationExtra, sinkExtra);
+    }
+
+    /** As {@link #yaml(String, String, WebhookReceiver, String, String)}, for an endpoint at {@code url}. */
+    static String yaml(String connection, String slot, URI url, String destinationExtra, String sinkExtra) {
         return """
                 databases:
                   - name: source
@@ -68,7 +74,7 @@ final class E2e {
                         connection.indent(4).stripTrailing(),
                         slot,
                         slot + "_pub",
-                        receiver.url(),
+                        url,
                         destinationExtra.indent(6).stripTrailing(),
                         sinkExtra.indent(4).stripTrailing());
     }
