@@ -116,8 +116,11 @@ final class SinkPipeline {
         final @Nullable Change change;
         // Encoded once it is stored (or as restored); encoded per attempt until then.
         byte @Nullable [] json;
-        // Null for a restored message: its transaction was acknowledged before this run.
+        // Null for a restored message: its transaction was acknowledged before this run; and for a backfill's read.
         final @Nullable Txn txn;
+        // A backfill's read: told when it is resolved (it does not hold the slot; the backfill's cursor does).
+        final @Nullable Runnable onResolved;
+        final String key;
         final long bytes;
         final @Nullable String groupId;
         int attempts;
@@ -139,13 +142,21 @@ final class SinkPipeline {
         // Given up on: recorded as discarded in the store rather than removed.
         boolean discarded;
 
-        Msg(Change change, Txn txn, long bytes, @Nullable String groupId) {
+        Msg(
+                Change change,
+                @Nullable Txn txn,
+                long bytes,
+                @Nullable String groupId,
+                @Nullable String key,
+                @Nullable Runnable onResolved) {
             this.position = change.position();
             this.table = change.table().id();
             this.action = change.action();
             this.committedAt = change.commitTimestamp();
             this.change = change;
             this.txn = txn;
+            this.onResolved = onResolved;
+            this.key = key != null ? key : change.position().idempotencyKey();
             this.bytes = bytes;
             this.groupId = groupId;
         }
@@ -158,6 +169,8 @@ final class SinkPipeline {
             this.change = null;
             this.json = s.json();
             this.txn = null;
+            this.onResolved = null;
+            this.key = s.idempotencyKey();
             this.bytes = ENTRY_OVERHEAD + s.json().length;
             this.groupId = s.groupId();
             this.attempts = s.deliverCount();
@@ -176,6 +189,8 @@ final class SinkPipeline {
             this.change = m.change;
             this.json = m.json;
             this.txn = m.txn;
+            this.onResolved = m.onResolved;
+            this.key = m.key;
             this.bytes = m.bytes;
             this.groupId = groupId;
             this.attempts = m.attempts;
@@ -242,7 +257,7 @@ final class SinkPipeline {
     private record LoadWork(List<Group> groups, List<Position> after, List<Position> upTo) {}
 
     /** A batch handed to the sink; its outcome counts only while {@code generation} is current. */
-    private record Dispatch(long generation, List<Group> groups, List<Msg> msgs) {}
+    private record Dispatch(long generation, List<Group> groups, List<Msg> msgs, boolean probe) {}
 
     /** One dispatcher's run; a stopped dispatcher builds no more batches. */
     private static final class Worker {
@@ -299,6 +314,9 @@ final class SinkPipeline {
     // Consecutive failed batches, across groups; while at OUTAGE_STREAK or more, one probe at a time after probeAt.
     private int streak;
     private long probeAt;
+    // Failed probes of the current outage: the wait between probes grows with these only, not with the batches
+    // that were in flight together when the peer went down.
+    private int failedProbes;
     private boolean storeFailing;
     // Groups whose last delivery failed (waiting for a retry, or being retried).
     private int failing;
@@ -504,13 +522,29 @@ final class SinkPipeline {
      * (the reader answers the server there, so that a long wait does not end its replication connection).
      */
     void enqueue(Change change, Runnable whileWaiting) throws InterruptedException {
+        enqueue(change, whileWaiting, null, null);
+    }
+
+    /**
+     * Adds a backfill's read of a row, outside any transaction: it does not hold the slot (the backfill resumes
+     * from its own cursor). {@code onResolved} runs, holding this pipeline's lock, once it is delivered, discarded
+     * or stored. Returns false when it was not taken (stopped, or dropped on a full buffer with discard_on_full).
+     */
+    boolean enqueueRead(Change read, String idempotencyKey, Runnable onResolved, Runnable whileWaiting)
+            throws InterruptedException {
+        return enqueue(read, whileWaiting, idempotencyKey, onResolved);
+    }
+
+    private boolean enqueue(Change change, Runnable whileWaiting, @Nullable String key, @Nullable Runnable onResolved)
+            throws InterruptedException {
+        boolean read = onResolved != null;
         long size = sizeOf(change);
         long lastKeepAlive = System.nanoTime();
         while (true) {
             lock.lock();
             try {
-                if (closed || alreadyResolved(change.position())) {
-                    return; // stopped, or a replay of what this sink had before the restart
+                if (closed || (!read && alreadyResolved(change.position()))) {
+                    return false; // stopped, or a replay of what this sink had before the restart
                 }
                 SinkSpec spec = config.spec();
                 // An oversized change is still accepted into an empty buffer, so it can never wedge the reader.
@@ -529,20 +563,23 @@ final class SinkPipeline {
                                 spec.maxQueueBytes() >> 20);
                     }
                     metrics.shed(spec.name(), 1);
-                    return;
+                    return false;
                 }
                 if (!full) {
                     warnedFull = false;
-                    Txn t = open;
-                    if (t == null) {
-                        t = new Txn();
-                        t.committedAt = change.commitTimestamp();
-                        open = t;
-                        txns.addLast(t);
+                    Txn t = null;
+                    if (!read) {
+                        t = open;
+                        if (t == null) {
+                            t = new Txn();
+                            t.committedAt = change.commitTimestamp();
+                            open = t;
+                            txns.addLast(t);
+                        }
+                        t.outstanding++;
                     }
-                    t.outstanding++;
                     Config c = config;
-                    add(new Msg(change, t, size, groupId(c, change)), c);
+                    add(new Msg(change, t, size, groupId(c, change), key, onResolved), c);
                     held++;
                     heldBytes += size;
                     wake.signal();
@@ -558,6 +595,7 @@ final class SinkPipeline {
             }
         }
         metrics.ingested(config.spec().name(), 1);
+        return true;
     }
 
     /** Records the end of a transaction routed to this sink (possibly with no change for it). */
@@ -970,6 +1008,9 @@ final class SinkPipeline {
             m.txn.outstanding--;
             m.txn.done.add(m.position);
         }
+        if (m.onResolved != null) {
+            m.onResolved.run();
+        }
         progressVersion++;
     }
 
@@ -1246,7 +1287,7 @@ final class SinkPipeline {
                     if (!w.finish) {
                         return null;
                     }
-                    Dispatch d = inFlightBatches < spec.maxInFlight() ? build(spec, true) : null;
+                    Dispatch d = inFlightBatches < spec.maxInFlight() ? build(spec, true, false) : null;
                     if (d != null) {
                         return d;
                     }
@@ -1275,7 +1316,7 @@ final class SinkPipeline {
                     // more is coming soon). While batches are out, a partial one waits for more (up to the timeout),
                     // so a busy sink gets fuller, fewer requests.
                     if (readyCount >= spec.batchSize() || (open == null && inFlightBatches == 0) || now - due >= 0) {
-                        Dispatch d = build(spec, false);
+                        Dispatch d = build(spec, false, outage);
                         if (d != null) {
                             return d;
                         }
@@ -1314,7 +1355,7 @@ final class SinkPipeline {
                 rows.add(new MessageStore.Stored(
                         m.position,
                         m.groupId,
-                        m.position.idempotencyKey(),
+                        m.key,
                         m.table,
                         m.action,
                         m.committedAt,
@@ -1538,7 +1579,7 @@ final class SinkPipeline {
         return new MessageStore.Stored(
                 m.position,
                 m.groupId,
-                m.position.idempotencyKey(),
+                m.key,
                 m.table,
                 m.action,
                 m.committedAt,
@@ -1554,7 +1595,7 @@ final class SinkPipeline {
         if (m.json != null) {
             return m.json;
         }
-        return c.encoder().encode(java.util.Objects.requireNonNull(m.change), m.position.idempotencyKey());
+        return c.encoder().encode(java.util.Objects.requireNonNull(m.change), m.key);
     }
 
     /** On stop: removes from the store what was delivered, so that a restart does not deliver it again. */
@@ -1612,7 +1653,7 @@ final class SinkPipeline {
     }
 
     /** Takes up to batch_size messages from ready groups, oldest ready first; null when there is none. */
-    private @Nullable Dispatch build(SinkSpec spec, boolean onlyStartedTransactions) {
+    private @Nullable Dispatch build(SinkSpec spec, boolean onlyStartedTransactions, boolean probe) {
         List<Group> gs = new ArrayList<>();
         List<Msg> ms = new ArrayList<>(Math.min(spec.batchSize(), readyCount));
         int room = spec.batchSize();
@@ -1661,14 +1702,13 @@ final class SinkPipeline {
         inFlightBatches++;
         // In slot order: each group's messages keep their order, and a transaction that fits reads as committed.
         ms.sort(Comparator.comparing(m -> m.position));
-        return new Dispatch(generation, gs, ms);
+        return new Dispatch(generation, gs, ms, probe);
     }
 
     private void send(Config c, Dispatch d) {
         List<SinkMessage> messages = new ArrayList<>(d.msgs().size());
         for (Msg m : d.msgs()) {
-            messages.add(new SinkMessage(
-                    m.position, m.table, m.action, m.committedAt, json(c, m), m.groupId, m.position.idempotencyKey()));
+            messages.add(new SinkMessage(m.position, m.table, m.action, m.committedAt, json(c, m), m.groupId, m.key));
         }
         CompletionStage<Void> outcome;
         try {
@@ -1690,8 +1730,12 @@ final class SinkPipeline {
             inFlightBatches--;
             if (error == null) {
                 streak = 0;
+                failedProbes = 0;
             } else if (++streak >= OUTAGE_STREAK) {
-                Duration pause = retry.delayAfter(streak - OUTAGE_STREAK + 1);
+                if (d.probe()) {
+                    failedProbes++;
+                }
+                Duration pause = retry.delayAfter(failedProbes + 1);
                 probeAt = System.nanoTime() + Math.min(pause.toNanos(), MAX_PROBE_INTERVAL.toNanos());
             }
             if (error == null) {

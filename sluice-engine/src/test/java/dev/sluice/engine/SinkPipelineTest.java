@@ -1000,6 +1000,29 @@ class SinkPipelineTest {
     }
 
     @Test
+    void retry_probesBackOffFromTheBaseDelay_evenWhenManyBatchesFailedTogether() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        sink.poison = m -> true; // the peer is down
+        SinkPipeline p = pipeline(
+                sink, s -> s.batchSize = 1, new RetryPolicy(Duration.ofMillis(100), Duration.ofSeconds(20), 0));
+        p.start();
+        for (int i = 0; i < 50; i++) {
+            p.enqueue(update(commitLsn(1), i, "row" + i, 0));
+        }
+        p.markCommit(endLsn(1));
+        // The first burst: up to 32 batches in flight fail at about the same moment.
+        eventually().until(() -> sink.attempts.size() >= 8);
+        Thread.sleep(100);
+        int burst = sink.attempts.size();
+        // Probes follow after 100 ms, 200 ms, 400 ms, ...: not after the delay of the 25th or so failure (capped
+        // at 20 s here), which a burst of failures in flight together would otherwise count.
+        Thread.sleep(1600);
+        assertThat(sink.attempts.size() - burst).isBetween(2, 6);
+        sink.poison = null;
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+    }
+
+    @Test
     void retry_aReconfiguredBackOffTakesEffect() throws InterruptedException {
         FakeSink sink = new FakeSink();
         sink.poison = m -> true;
