@@ -182,6 +182,8 @@ public final class DatabasePipeline implements AutoCloseable {
 
     private final String name;
     private final SourceSettings settings;
+    // Running backfills by id; the reader iterates them for every change of a backfilled table.
+    private final Map<String, Backfill> backfills = new java.util.concurrent.ConcurrentHashMap<>();
     // Iterated by the reader while the API thread changes it.
     private final List<SinkPipeline> sinks = new CopyOnWriteArrayList<>();
     private final RetryPolicy reconnect;
@@ -358,10 +360,77 @@ public final class DatabasePipeline implements AutoCloseable {
         if (p == null) {
             return false;
         }
+        for (Backfill b : List.copyOf(backfills.values())) {
+            if (b.spec().sinkId().equals(sinkId)) {
+                stopBackfill(b.spec().id());
+            }
+        }
         sinks.remove(p);
         p.remove(RECONFIGURE_GRACE);
         log.info("database {}: sink {} removed", name, p.spec().name());
         return true;
+    }
+
+    /**
+     * Starts (or resumes, from {@link BackfillSpec#cursor()}) a backfill into one of this database's sinks. It runs
+     * while the database streams: its pages wait for the reader to meet their watermarks in the slot.
+     *
+     * @throws IllegalArgumentException when the sink is not here or is disabled, or the backfill already runs
+     */
+    public synchronized void startBackfill(BackfillSpec spec, BackfillListener listener) {
+        checkOpen();
+        SinkPipeline sink = find(spec.sinkId());
+        if (sink == null || sink.spec().state() == SinkState.DISABLED) {
+            throw new IllegalArgumentException("sink " + spec.sinkId() + " is not running on database " + name);
+        }
+        if (backfills.containsKey(spec.id())) {
+            throw new IllegalArgumentException("backfill " + spec.id() + " is already running");
+        }
+        Backfill b = new Backfill(
+                spec,
+                settings,
+                sink,
+                listener,
+                this::answerWhileBlocked,
+                name,
+                done -> backfills.remove(spec.id(), done));
+        backfills.put(spec.id(), b);
+        b.start();
+        log.info(
+                "database {}: backfill {} of {} into sink {} started",
+                name,
+                spec.id(),
+                spec.table(),
+                sink.spec().name());
+    }
+
+    /**
+     * Stops a backfill within its current page (reads already handed to the sink are still delivered); the listener
+     * hears nothing more from it. Returns whether it was running.
+     */
+    public boolean stopBackfill(String backfillId) {
+        Backfill b = backfills.remove(backfillId);
+        if (b == null) {
+            return false;
+        }
+        b.stop();
+        return true;
+    }
+
+    /** Whether the backfill runs here (it may have completed or failed since it was started). */
+    public boolean backfillRunning(String backfillId) {
+        return backfills.containsKey(backfillId);
+    }
+
+    /**
+     * Checks that {@code table} of this database can be backfilled, in {@code sortColumn}'s order when given.
+     *
+     * @throws IllegalArgumentException when it cannot (no such table or column, no primary key and no sort column),
+     *     with a message that says what to fix
+     * @throws SQLException when the database cannot be reached
+     */
+    public void checkBackfill(TableId table, @Nullable String sortColumn) throws SQLException {
+        Backfill.check(settings, table, sortColumn);
     }
 
     private DeliveryLedger.Progress loadProgress(SinkSpec spec) {
@@ -522,6 +591,9 @@ public final class DatabasePipeline implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        for (String id : List.copyOf(backfills.keySet())) {
+            stopBackfill(id);
+        }
         if (heartbeat != null) {
             heartbeat.close();
         }
@@ -690,19 +762,19 @@ public final class DatabasePipeline implements AutoCloseable {
                 case PgOutputMessage.Relation r -> relations.apply(r);
                 case PgOutputMessage.Insert i -> {
                     if (!skip && notYetRouted(commitLsn, idx)) {
-                        route(assembler.assemble(i, new Position(commitLsn, idx), commitTs, annotations));
+                        route(observed(assembler.assemble(i, new Position(commitLsn, idx), commitTs, annotations)));
                     }
                     idx++;
                 }
                 case PgOutputMessage.Update u -> {
                     if (!skip && notYetRouted(commitLsn, idx)) {
-                        route(assembler.assemble(u, new Position(commitLsn, idx), commitTs, annotations));
+                        route(observed(assembler.assemble(u, new Position(commitLsn, idx), commitTs, annotations)));
                     }
                     idx++;
                 }
                 case PgOutputMessage.Delete d -> {
                     if (!skip && notYetRouted(commitLsn, idx)) {
-                        route(assembler.assemble(d, new Position(commitLsn, idx), commitTs, annotations));
+                        route(observed(assembler.assemble(d, new Position(commitLsn, idx), commitTs, annotations)));
                     }
                     idx++;
                 }
@@ -712,6 +784,8 @@ public final class DatabasePipeline implements AutoCloseable {
                         // proves it as well as ours.
                         lastHeartbeatAt = Instant.now();
                         heartbeatSeenThisSession = true;
+                    } else if (!m.transactional() && Backfill.PREFIX.equals(m.prefix())) {
+                        backfillWatermark(new String(m.content(), StandardCharsets.UTF_8), m.lsn());
                     } else if (m.transactional() && ANNOTATIONS_SET.equals(m.prefix())) {
                         annotations = new String(m.content(), StandardCharsets.UTF_8);
                     } else if (m.transactional() && ANNOTATIONS_CLEAR.equals(m.prefix())) {
@@ -820,6 +894,36 @@ public final class DatabasePipeline implements AutoCloseable {
     // Within a transaction cut off by a dropped connection, the changes already routed come again.
     private boolean notYetRouted(long commitLsn, int idx) {
         return commitLsn != partialCommitLsn || idx > partialIdx;
+    }
+
+    /** Lets running backfills note a change of their table (see {@link Backfill}). */
+    private Change observed(Change change) {
+        if (!backfills.isEmpty()) {
+            for (Backfill b : backfills.values()) {
+                b.observe(change);
+            }
+        }
+        return change;
+    }
+
+    /** A backfill's watermark ({@code <backfill id>:<page>:low|high}); others' are ignored. */
+    private void backfillWatermark(String content, long lsn) throws InterruptedException {
+        int last = content.lastIndexOf(':');
+        int mid = last <= 0 ? -1 : content.lastIndexOf(':', last - 1);
+        if (mid <= 0) {
+            return;
+        }
+        Backfill b = backfills.get(content.substring(0, mid));
+        if (b == null) {
+            return; // finished, stopped, or another Sluice's
+        }
+        long seq;
+        try {
+            seq = Long.parseLong(content.substring(mid + 1, last));
+        } catch (NumberFormatException e) {
+            return;
+        }
+        b.watermark(seq, content.endsWith(":high"), lsn);
     }
 
     private void route(Change change) throws InterruptedException {

@@ -1,0 +1,487 @@
+package dev.sluice.engine;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.Change;
+import dev.sluice.core.Position;
+import dev.sluice.core.TableId;
+import dev.sluice.core.TableSchema;
+import dev.sluice.postgres.backfill.TableReader;
+import dev.sluice.postgres.replication.SourceSettings;
+import dev.sluice.postgres.types.TypeRegistry;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running backfill: reads a table's rows in keyset pages and hands them to its sink as {@code read} messages,
+ * placed in the slot's order so that a row read before a live change is delivered before it, and a row that changed
+ * while its page was read is not delivered from the page at all (the live change carries the newer version).
+ *
+ * <p>Method (watermarks, as in Netflix's DBLog): for each page the backfill's thread writes a <em>low</em>
+ * watermark with {@code pg_logical_emit_message}, reads the page, then writes a <em>high</em> watermark. The
+ * database's reader meets both in the slot: it notes the rows of the table that change in the stream, and when it
+ * meets the high watermark it drops from the page every row that changed since the previous page's low watermark
+ * (one page earlier than the method needs, to cover a transaction whose commit was written before the low
+ * watermark but became visible only after the page's snapshot) and enqueues the rest at the high watermark's
+ * position. A change that commits after the page's snapshot is in the stream after the high watermark, so it
+ * follows the read.
+ *
+ * <p>Reads do not hold the slot: the backfill's cursor does. It is reported to the listener once every row before
+ * it is delivered, so a restart resumes from there and delivers those pages again at most.
+ *
+ * <p>Concurrency: the reader thread calls {@link #observe} and {@link #watermark}; the backfill's own thread reads
+ * pages and reports; sinks' threads resolve reads. Shared state is guarded by {@code lock}.
+ */
+final class Backfill {
+    static final String PREFIX = "sluice:backfill";
+    private static final Logger log = LoggerFactory.getLogger(Backfill.class);
+    private static final int FIRST_PAGE = 1_000;
+    private static final int MIN_PAGE = 100;
+    private static final int MAX_PAGE = 50_000;
+    private static final long TARGET_PAGE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    // Below this estimate, the exact count is taken as well (a full scan, but a short one).
+    private static final long EXACT_COUNT_UP_TO = 1_000_000;
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
+    private static final int MAX_ATTEMPTS = 6;
+    private static final String EMIT = "SELECT pg_logical_emit_message(false, ?, ?)::text";
+
+    /** A page read and not yet fully delivered. */
+    private static final class Page {
+        final long seq;
+        // Released once enqueued.
+        @Nullable
+        List<@Nullable String[]> rows;
+
+        final int read;
+        final @Nullable List<String> cursor;
+        // Reads not yet resolved, plus one until the reader has enqueued them all.
+        final AtomicInteger outstanding = new AtomicInteger(1);
+        int ingested;
+        volatile boolean enqueued;
+
+        Page(long seq, List<@Nullable String[]> rows, @Nullable List<String> cursor) {
+            this.seq = seq;
+            this.rows = rows;
+            this.read = rows.size();
+            this.cursor = cursor;
+        }
+    }
+
+    private final BackfillSpec spec;
+    private final SourceSettings settings;
+    private final SinkPipeline sink;
+    private final BackfillListener listener;
+    private final Runnable whileWaiting;
+    private final String name;
+    private final java.util.function.Consumer<Backfill> onFinished;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    // Guarded by lock.
+    private final ArrayDeque<Page> pages = new ArrayDeque<>();
+    private @Nullable Page awaitingHigh;
+    private Set<String> older = new HashSet<>();
+    private Set<String> current = new HashSet<>();
+    private volatile @Nullable TableReader reader;
+    private volatile Set<TableId> members = Set.of();
+
+    // Reader thread only: where the identity columns sit in each live change's schema.
+    private final Map<TableSchema, int[]> identityIndexes = new IdentityHashMap<>();
+
+    // Backfill thread only.
+    private long pageSeq;
+    private @Nullable List<String> cursor;
+    private long processed;
+    private long ingested;
+    private long lastReport;
+    // The cursor after the last page whose rows are all resolved: where a restart resumes.
+    private @Nullable List<String> lastDone;
+
+    private volatile boolean stopped;
+    private @Nullable Thread thread;
+
+    Backfill(
+            BackfillSpec spec,
+            SourceSettings settings,
+            SinkPipeline sink,
+            BackfillListener listener,
+            Runnable whileWaiting,
+            String name,
+            java.util.function.Consumer<Backfill> onFinished) {
+        this.spec = spec;
+        this.settings = settings;
+        this.sink = sink;
+        this.listener = listener;
+        this.whileWaiting = whileWaiting;
+        this.name = name;
+        this.onFinished = onFinished;
+        this.cursor = spec.cursor();
+        this.lastDone = spec.cursor();
+        this.processed = spec.rowsProcessed();
+        this.ingested = spec.rowsIngested();
+    }
+
+    BackfillSpec spec() {
+        return spec;
+    }
+
+    void start() {
+        thread = Thread.ofVirtual().name("backfill-" + spec.id()).start(this::run);
+    }
+
+    /** Stops within the current page; no further listener calls. Reads already enqueued are still delivered. */
+    void stop() {
+        stopped = true;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Checks that {@code table} can be backfilled (see {@link TableReader#describe}). */
+    static void check(SourceSettings settings, TableId table, @Nullable String sortColumn) throws SQLException {
+        try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), settings.properties(false))) {
+            TableReader.describe(c, new TypeRegistry(c), table, sortColumn);
+        }
+    }
+
+    // ---- the reader thread ----
+
+    /** A live change from the slot: notes its row when it belongs to the backfilled table. */
+    void observe(Change change) {
+        TableReader r = reader;
+        if (r == null || !members.contains(change.table().id())) {
+            return;
+        }
+        int[] idx = identityIndexes.computeIfAbsent(change.table(), t -> indexes(t, r.identityColumns()));
+        if (idx == null) {
+            return;
+        }
+        String key = identity(change.record(), idx);
+        String oldKey = change.old() == null ? null : identity(change.old(), idx);
+        lock.lock();
+        try {
+            current.add(key);
+            if (oldKey != null) {
+                current.add(oldKey); // the key itself changed
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One of this backfill's watermarks, met in the slot at {@code lsn}. */
+    void watermark(long seq, boolean high, long lsn) throws InterruptedException {
+        Page page;
+        Set<String> drop;
+        lock.lock();
+        try {
+            if (!high) {
+                older = current;
+                current = new HashSet<>();
+                return;
+            }
+            page = awaitingHigh;
+            if (page == null || page.seq != seq) {
+                return; // from an earlier run, or replayed after a reconnect: its page was handled
+            }
+            awaitingHigh = null;
+            drop = new HashSet<>(older);
+            drop.addAll(current);
+        } finally {
+            lock.unlock();
+        }
+        TableReader r = java.util.Objects.requireNonNull(reader);
+        List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
+        page.rows = null;
+        TableSchema schema = r.schema();
+        Instant now = Instant.now();
+        int i = 0;
+        int taken = 0;
+        for (String[] row : rows) {
+            if (stopped) {
+                break;
+            }
+            if (!drop.isEmpty() && drop.contains(r.identity(row))) {
+                continue;
+            }
+            Change read = new Change(schema, Action.READ, row, null, null, null, new Position(lsn, i++), now, null);
+            page.outstanding.incrementAndGet();
+            if (sink.enqueueRead(read, idempotencyKey(schema, row), () -> resolved(page), whileWaiting)) {
+                taken++;
+            } else {
+                page.outstanding.decrementAndGet();
+            }
+        }
+        page.ingested = taken;
+        page.enqueued = true;
+        resolved(page); // the guard
+    }
+
+    private void resolved(Page page) {
+        if (page.outstanding.decrementAndGet() == 0) {
+            lock.lock();
+            try {
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private String idempotencyKey(TableSchema schema, @Nullable String[] row) {
+        StringBuilder sb = new StringBuilder(spec.id());
+        int[] key = schema.primaryKey();
+        TableReader r = java.util.Objects.requireNonNull(reader);
+        if (key.length == 0) {
+            sb.append(':').append(r.identity(row));
+        }
+        for (int k : key) {
+            sb.append(':').append(row[k]);
+        }
+        return Base64.getEncoder().encodeToString(sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int @Nullable [] indexes(TableSchema t, List<String> columns) {
+        int[] out = new int[columns.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = t.indexOf(columns.get(i));
+            if (out[i] < 0) {
+                return null; // not published: the change cannot be matched to a read row
+            }
+        }
+        return out;
+    }
+
+    private static String identity(@Nullable String[] values, int[] idx) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < idx.length; i++) {
+            if (i > 0) {
+                sb.append('\u0000');
+            }
+            sb.append(values[idx[i]]);
+        }
+        return sb.toString();
+    }
+
+    // ---- the backfill's thread ----
+
+    private void run() {
+        int attempt = 0;
+        while (!stopped) {
+            try {
+                if (runOnce()) {
+                    return;
+                }
+                attempt = 0;
+            } catch (IllegalArgumentException e) {
+                fail(e.getMessage());
+                return;
+            } catch (InterruptedException e) {
+                return;
+            } catch (SQLException | RuntimeException e) {
+                if (stopped) {
+                    return;
+                }
+                if (++attempt >= MAX_ATTEMPTS) {
+                    fail("reading " + spec.table() + " failed " + attempt + " times; last error: " + e.getMessage());
+                    return;
+                }
+                log.warn(
+                        "backfill {} of {} ({}): {}; retrying (attempt {})",
+                        spec.id(),
+                        spec.table(),
+                        name,
+                        e.toString(),
+                        attempt);
+                try {
+                    Thread.sleep(Duration.ofSeconds(1L << Math.min(attempt, 5)));
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void fail(String error) {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        log.warn("backfill {} of {} ({}) failed: {}", spec.id(), spec.table(), name, error);
+        onFinished.accept(this);
+        listener.failed(spec.id(), error);
+    }
+
+    /** Reads from the cursor to the end; true when done (or stopped). */
+    private boolean runOnce() throws SQLException, InterruptedException {
+        SourceSettings target = settings.primary() != null ? settings.primary() : settings;
+        try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), settings.properties(false));
+                Connection emitter = settings.primary() == null
+                        ? null
+                        : DriverManager.getConnection(target.jdbcUrl(), target.properties(false))) {
+            TableReader.prepareSession(c);
+            TableReader r = TableReader.describe(c, new TypeRegistry(c), spec.table(), spec.sortColumn());
+            members = Set.copyOf(r.members());
+            reader = r;
+            if (pageSeq == 0) {
+                count(c, r);
+            }
+            Connection emit = emitter != null ? emitter : c;
+            int size = FIRST_PAGE;
+            while (!stopped) {
+                long seq = ++pageSeq;
+                String low = emit(emit, seq, "low");
+                if (emitter != null) {
+                    awaitReplay(c, low);
+                }
+                long t0 = System.nanoTime();
+                TableReader.Page p = r.read(c, cursor, spec.startAt(), size);
+                long took = System.nanoTime() - t0;
+                Page page = new Page(seq, p.rows(), p.cursor() != null ? p.cursor() : cursor);
+                lock.lock();
+                try {
+                    awaitingHigh = page;
+                    pages.addLast(page);
+                } finally {
+                    lock.unlock();
+                }
+                emit(emit, seq, "high");
+                // The reader enqueues the page when it meets the high watermark in the slot.
+                while (!page.enqueued && !stopped) {
+                    await();
+                    report(false);
+                }
+                if (p.cursor() != null) {
+                    cursor = p.cursor();
+                }
+                if (p.rows().size() < size) {
+                    break; // the last page
+                }
+                // Aim at about a second per page query.
+                long scaled = took <= 0 ? size * 2L : size * TARGET_PAGE_NANOS / took;
+                size = (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.min(scaled, size * 2L)));
+            }
+            while (!stopped && report(false)) {
+                await();
+            }
+            if (!stopped) {
+                report(true);
+                stopped = true;
+                log.info(
+                        "backfill {} of {} ({}) completed: {} row(s) read, {} delivered",
+                        spec.id(),
+                        spec.table(),
+                        name,
+                        processed,
+                        ingested);
+                onFinished.accept(this);
+                listener.completed(spec.id(), processed, ingested);
+            }
+            return true;
+        }
+    }
+
+    private void count(Connection c, TableReader r) throws SQLException {
+        long estimate = r.estimate(c);
+        if (estimate >= 0) {
+            listener.counted(spec.id(), estimate, false);
+        }
+        if (estimate < EXACT_COUNT_UP_TO) {
+            listener.counted(spec.id(), r.count(c, spec.startAt()), true);
+        }
+    }
+
+    private void await() throws InterruptedException {
+        lock.lock();
+        try {
+            changed.await(100, TimeUnit.MILLISECONDS);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes completed pages off the head, in order, and reports at most every second (or now when forced). Returns
+     * whether pages are still out.
+     */
+    private boolean report(boolean force) {
+        boolean moved = false;
+        boolean left;
+        lock.lock();
+        try {
+            Page head;
+            while ((head = pages.peekFirst()) != null && head.enqueued && head.outstanding.get() == 0) {
+                pages.pollFirst();
+                processed += head.read;
+                ingested += head.ingested;
+                if (head.cursor != null) {
+                    lastDone = head.cursor;
+                }
+                moved = true;
+            }
+            left = !pages.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+        long now = System.nanoTime();
+        if ((moved && now - lastReport >= PROGRESS_EVERY.toNanos()) || force) {
+            lastReport = now;
+            if (lastDone != null && !stopped) {
+                listener.progressed(spec.id(), lastDone, processed, ingested);
+            }
+        }
+        return left;
+    }
+
+    private String emit(Connection c, long seq, String kind) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(EMIT)) {
+            ps.setString(1, PREFIX);
+            ps.setString(2, spec.id() + ":" + seq + ":" + kind);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /** On a standby: waits until it has replayed {@code lsn}, so that the page's snapshot includes all before it. */
+    private void awaitReplay(Connection standby, String lsn) throws SQLException, InterruptedException {
+        try (PreparedStatement ps = standby.prepareStatement("SELECT pg_last_wal_replay_lsn() >= ?::pg_lsn")) {
+            ps.setString(1, lsn);
+            while (!stopped) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getBoolean(1)) {
+                        return;
+                    }
+                }
+                Thread.sleep(10);
+            }
+        }
+    }
+}
