@@ -93,6 +93,8 @@ final class Backfill {
     private final Runnable whileWaiting;
     private final String name;
     private final java.util.function.Consumer<Backfill> onFinished;
+    // 0: pages adapt to take about a second each.
+    private final int fixedPageSize;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -126,7 +128,8 @@ final class Backfill {
             BackfillListener listener,
             Runnable whileWaiting,
             String name,
-            java.util.function.Consumer<Backfill> onFinished) {
+            java.util.function.Consumer<Backfill> onFinished,
+            int fixedPageSize) {
         this.spec = spec;
         this.settings = settings;
         this.sink = sink;
@@ -134,6 +137,7 @@ final class Backfill {
         this.whileWaiting = whileWaiting;
         this.name = name;
         this.onFinished = onFinished;
+        this.fixedPageSize = fixedPageSize;
         this.cursor = spec.cursor();
         this.lastDone = spec.cursor();
         this.processed = spec.rowsProcessed();
@@ -353,7 +357,7 @@ final class Backfill {
                 count(c, r);
             }
             Connection emit = emitter != null ? emitter : c;
-            int size = FIRST_PAGE;
+            int size = fixedPageSize > 0 ? fixedPageSize : FIRST_PAGE;
             while (!stopped) {
                 long seq = ++pageSeq;
                 String low = emit(emit, seq, "low");
@@ -382,6 +386,9 @@ final class Backfill {
                 }
                 if (p.rows().size() < size) {
                     break; // the last page
+                }
+                if (fixedPageSize > 0) {
+                    continue;
                 }
                 // Aim at about a second per page query.
                 long scaled = took <= 0 ? size * 2L : size * TARGET_PAGE_NANOS / took;

@@ -378,6 +378,11 @@ public final class DatabasePipeline implements AutoCloseable {
      * @throws IllegalArgumentException when the sink is not here or is disabled, or the backfill already runs
      */
     public synchronized void startBackfill(BackfillSpec spec, BackfillListener listener) {
+        startBackfill(spec, listener, 0);
+    }
+
+    /** As {@link #startBackfill(BackfillSpec, BackfillListener)}, with pages of a fixed size (0: adaptive). */
+    synchronized void startBackfill(BackfillSpec spec, BackfillListener listener, int pageSize) {
         checkOpen();
         SinkPipeline sink = find(spec.sinkId());
         if (sink == null || sink.spec().state() == SinkState.DISABLED) {
@@ -393,7 +398,8 @@ public final class DatabasePipeline implements AutoCloseable {
                 listener,
                 this::answerWhileBlocked,
                 name,
-                done -> backfills.remove(spec.id(), done));
+                done -> backfills.remove(spec.id(), done),
+                pageSize);
         backfills.put(spec.id(), b);
         b.start();
         log.info(

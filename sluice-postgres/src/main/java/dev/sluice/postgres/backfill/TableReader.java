@@ -35,6 +35,9 @@ public final class TableReader {
     private final List<TableId> members;
     private final String selectList;
     private final String from;
+    // Order and filter columns are qualified with this alias: a bare name in ORDER BY would mean the output column
+    // of the same name, which is its text form (ordered as text).
+    private final String fromAliased;
 
     private TableReader(
             TableSchema schema,
@@ -55,11 +58,12 @@ public final class TableReader {
         this.members = members;
         StringBuilder sb = new StringBuilder();
         for (Column c : schema.columns()) {
-            sb.append(quote(c.name())).append("::text, ");
+            sb.append("t.").append(quote(c.name())).append("::text, ");
         }
-        sb.append(byCtid ? "ctid::text" : "NULL");
+        sb.append(byCtid ? "t.ctid::text" : "NULL");
         this.selectList = sb.toString();
         this.from = quote(schema.id().schema()) + "." + quote(schema.id().name());
+        this.fromAliased = from + " AS t";
     }
 
     /** Session settings under which {@code ::text} prints values as the replication stream does. */
@@ -195,15 +199,15 @@ public final class TableReader {
     public Page read(Connection c, @Nullable List<String> cursor, @Nullable String startAt, int limit)
             throws SQLException {
         StringBuilder sql =
-                new StringBuilder("SELECT ").append(selectList).append(" FROM ").append(from);
+                new StringBuilder("SELECT ").append(selectList).append(" FROM ").append(fromAliased);
         List<String> params = new ArrayList<>();
         String sep = " WHERE ";
         if (sortColumn != null) {
             // Rows without a sort value cannot be placed in its order.
-            sql.append(sep).append(quote(sortColumn)).append(" IS NOT NULL");
+            sql.append(sep).append("t.").append(quote(sortColumn)).append(" IS NOT NULL");
             sep = " AND ";
             if (startAt != null) {
-                sql.append(sep).append(quote(sortColumn)).append(" >= ?::").append(sortType);
+                sql.append(sep).append("t.").append(quote(sortColumn)).append(" >= ?::").append(sortType);
                 params.add(startAt);
             }
         }
@@ -215,10 +219,10 @@ public final class TableReader {
             }
             sql.append(sep).append("ROW(");
             for (int i = 0; i < orderColumns.size(); i++) {
-                sql.append(i > 0 ? ", " : "").append(quote(orderColumns.get(i)));
+                sql.append(i > 0 ? ", " : "").append("t.").append(quote(orderColumns.get(i)));
             }
             if (byCtid) {
-                sql.append(", ctid");
+                sql.append(", t.ctid");
             }
             sql.append(") > ROW(");
             for (int i = 0; i < width; i++) {
@@ -229,10 +233,10 @@ public final class TableReader {
         }
         sql.append(" ORDER BY ");
         for (int i = 0; i < orderColumns.size(); i++) {
-            sql.append(i > 0 ? ", " : "").append(quote(orderColumns.get(i)));
+            sql.append(i > 0 ? ", " : "").append("t.").append(quote(orderColumns.get(i)));
         }
         if (byCtid) {
-            sql.append(", ctid");
+            sql.append(", t.ctid");
         }
         sql.append(" LIMIT ").append(limit);
         List<@Nullable String[]> rows = new ArrayList<>(Math.min(limit, 10_000));
