@@ -147,12 +147,14 @@ class BackfillIT {
             Random random = new Random(pageSize);
             try (Connection c = PG.connect(db);
                     Statement st = c.createStatement()) {
-                int next = ROWS + 2_000; // above the ids the other writes use
                 while (writing.get()) {
                     int id = 1 + random.nextInt(ROWS + 1000);
                     switch (random.nextInt(4)) {
                         case 0 -> st.execute("DELETE FROM items WHERE id = " + id);
-                        case 1 -> st.execute("INSERT INTO items VALUES (" + (next++) + ", 1, 'new')");
+                        // New rows beyond the original ones, in a bounded range so that the backfill can reach the end.
+                        case 1 ->
+                            st.execute("INSERT INTO items VALUES (" + (ROWS + 2_000 + random.nextInt(2_000))
+                                    + ", 1, 'new') ON CONFLICT (id) DO NOTHING");
                         case 2 ->
                             st.execute("INSERT INTO items VALUES (" + id + ", 2, 'back') ON CONFLICT (id) DO UPDATE"
                                     + " SET val = items.val + 1");
@@ -195,11 +197,7 @@ class BackfillIT {
         assertThat(sink.rows)
                 .as(
                         "processed %d, ingested %d, reads %d, live %d, counted %d",
-                        listener.processed,
-                        listener.ingested,
-                        sink.reads.get(),
-                        sink.live.get(),
-                        listener.counted)
+                        listener.processed, listener.ingested, sink.reads.get(), sink.live.get(), listener.counted)
                 .hasSize(table.size());
         assertThat(sink.rows).as("rebuilt from the messages").isEqualTo(table);
         // Counted exactly at the start, while the writers were already at work.
