@@ -299,10 +299,8 @@ final class Backfill {
         int attempt = 0;
         while (!stopped) {
             try {
-                if (runOnce()) {
-                    return;
-                }
-                attempt = 0;
+                runOnce();
+                return;
             } catch (IllegalArgumentException e) {
                 fail(e.getMessage());
                 return;
@@ -342,8 +340,8 @@ final class Backfill {
         listener.failed(spec.id(), error);
     }
 
-    /** Reads from the cursor to the end; true when done (or stopped). */
-    private boolean runOnce() throws SQLException, InterruptedException {
+    /** Reads from the cursor to the end (or until stopped), then reports completion. */
+    private void runOnce() throws SQLException, InterruptedException {
         SourceSettings target = settings.primary() != null ? settings.primary() : settings;
         try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), settings.properties(false));
                 Connection emitter = settings.primary() == null
@@ -410,7 +408,6 @@ final class Backfill {
                 onFinished.accept(this);
                 listener.completed(spec.id(), processed, ingested);
             }
-            return true;
         }
     }
 

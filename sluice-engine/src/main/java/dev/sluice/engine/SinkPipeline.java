@@ -788,12 +788,7 @@ final class SinkPipeline {
 
     /** Changes whenever {@link #progress()} would. */
     long progressVersion() {
-        lock.lock();
-        try {
-            return progressVersion;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> progressVersion);
     }
 
     /** What the sink has resolved so far, for the ledger. */
@@ -830,12 +825,7 @@ final class SinkPipeline {
     }
 
     boolean idle() {
-        lock.lock();
-        try {
-            return held == 0;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> held == 0);
     }
 
     long deliveredCount() {
@@ -853,22 +843,12 @@ final class SinkPipeline {
 
     /** Bytes of the messages buffered in memory (those kept in the store only do not count). */
     long bufferedBytes() {
-        lock.lock();
-        try {
-            return heldBytes;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> heldBytes);
     }
 
     /** Messages not yet delivered or discarded, including those kept in the store only. */
     int queuedMessages() {
-        lock.lock();
-        try {
-            return held;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> held);
     }
 
     /** When the oldest message still failing first failed; null when none is failing. */
@@ -916,17 +896,22 @@ final class SinkPipeline {
 
     /** Groups whose last delivery failed: waiting for a retry, or being retried. */
     int failingGroups() {
-        lock.lock();
-        try {
-            return failing;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> failing);
     }
 
     @Nullable
     String lastError() {
         return lastError;
+    }
+
+    /** Reads state under the lock. */
+    private <T> T locked(java.util.function.Supplier<T> read) {
+        lock.lock();
+        try {
+            return read.get();
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ---- groups and acknowledgement (holding lock) ----

@@ -207,7 +207,11 @@ public final class TableReader {
             sql.append(sep).append("t.").append(quote(sortColumn)).append(" IS NOT NULL");
             sep = " AND ";
             if (startAt != null) {
-                sql.append(sep).append("t.").append(quote(sortColumn)).append(" >= ?::").append(sortType);
+                sql.append(sep)
+                        .append("t.")
+                        .append(quote(sortColumn))
+                        .append(" >= ?::")
+                        .append(sortType);
                 params.add(startAt);
             }
         }
