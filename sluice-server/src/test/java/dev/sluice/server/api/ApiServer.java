@@ -47,6 +47,16 @@ final class ApiServer implements AutoCloseable {
                                         "create_if_not_exists": true}]}""".formatted(name, PG.port(), db, slot, slot);
     }
 
+    /** The first column of the first row of {@code sql} on database {@code db} of the test Postgres. */
+    static String single(String db, String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = PG.connect(db);
+                java.sql.Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     /** Drops the given {database, slot} pairs: slots outlive their resources, and the shared Postgres has few. */
     static void dropSlots(Iterable<String[]> slots) {
         for (String[] s : slots) {

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.testkit.WebhookReceiver;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,7 +71,8 @@ class FailedMessagesIT {
         for (int round = 1; round <= ROUNDS; round++) {
             ApiServer.PG.execute(db, "UPDATE items SET seq = " + round);
         }
-        String lastCommit = single("SELECT pg_current_wal_insert_lsn()::text"); // synchronous_commit is off
+        String lastCommit =
+                ApiServer.single(db, "SELECT pg_current_wal_insert_lsn()::text"); // synchronous_commit is off
 
         // Every other row arrives, each in order.
         int others = (ROWS - 1) * (ROUNDS + 1);
@@ -84,8 +82,10 @@ class FailedMessagesIT {
         // The refused row's messages are stored, so the slot moves past every transaction.
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> "t"
-                        .equals(single("SELECT confirmed_flush_lsn >= '" + lastCommit
-                                + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'failed_slot'")));
+                        .equals(ApiServer.single(
+                                db,
+                                "SELECT confirmed_flush_lsn >= '" + lastCommit
+                                        + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'failed_slot'")));
 
         // The API lists them: the insert failed, the updates wait behind it.
         JsonNode failed = api.get("/api/sinks/refusing/messages?state=failed").get("data");
@@ -207,14 +207,5 @@ class FailedMessagesIT {
                     .add(m.get("record").get("seq").asInt());
         }
         seqs.forEach((id, list) -> assertThat(list).as("row %d", id).containsExactly(0, 1, 2, 3));
-    }
-
-    private static String single(String sql) throws Exception {
-        try (Connection c = ApiServer.PG.connect(db);
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
     }
 }

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.testkit.WebhookReceiver;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,15 +76,18 @@ class SpillIT {
                     COMMIT;
                   END LOOP;
                 END $$""".formatted(UPDATES, BAD, GOOD));
-        String lastCommit = single("SELECT pg_current_wal_insert_lsn()::text"); // synchronous_commit is off
+        String lastCommit =
+                ApiServer.single(db, "SELECT pg_current_wal_insert_lsn()::text"); // synchronous_commit is off
 
         // The good row's updates all arrive, in order, while the bad row's wait in the store.
         await().atMost(Duration.ofSeconds(90)).until(() -> seqs(GOOD).size() == UPDATES + 1);
         assertThat(seqs(GOOD)).containsExactlyElementsOf(range(UPDATES));
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> "t"
-                        .equals(single("SELECT confirmed_flush_lsn >= '" + lastCommit
-                                + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'spill_slot'")));
+                        .equals(ApiServer.single(
+                                db,
+                                "SELECT confirmed_flush_lsn >= '" + lastCommit
+                                        + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'spill_slot'")));
         JsonNode check =
                 api.get("/api/sinks/spilling").get("health").get("checks").get(1);
         assertThat(check.get("pending").asInt()).isEqualTo(UPDATES + 1);
@@ -128,14 +128,5 @@ class SpillIT {
             }
         }
         return out;
-    }
-
-    private static String single(String sql) throws Exception {
-        try (Connection c = ApiServer.PG.connect(db);
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getString(1);
-        }
     }
 }
