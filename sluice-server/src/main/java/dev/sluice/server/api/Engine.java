@@ -1,7 +1,9 @@
 package dev.sluice.server.api;
 
+import dev.sluice.core.TableId;
 import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.server.store.StoredConfig;
+import java.sql.SQLException;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
@@ -21,6 +23,24 @@ public interface Engine {
      * the sink does not run.
      */
     int discard(UUID databaseId, UUID sinkId, dev.sluice.core.@Nullable Position position);
+
+    /**
+     * Checks that a table of a configured database can be backfilled, in {@code sortColumn}'s order when given.
+     *
+     * @throws IllegalArgumentException when it cannot, with a message that says what to fix
+     * @throws IllegalStateException when the database is not configured here
+     * @throws SQLException when the database cannot be reached
+     */
+    void checkBackfill(UUID databaseId, TableId table, @Nullable String sortColumn) throws SQLException;
+
+    /**
+     * Starts (or resumes, from its stored cursor) a stored active backfill. Returns false when its sink does not
+     * run now; it starts when the sink does.
+     */
+    boolean startBackfill(UUID databaseId, UUID backfillId);
+
+    /** Stops a backfill within its page and saves its last progress; returns whether it was running. */
+    boolean stopBackfill(UUID databaseId, UUID backfillId);
 
     /** The live status of a database's pipeline, or null when it does not run. */
     DatabasePipeline.@Nullable Status status(UUID databaseId);

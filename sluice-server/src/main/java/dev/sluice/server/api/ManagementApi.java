@@ -3,6 +3,8 @@ package dev.sluice.server.api;
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.config.InitialBackfill;
+import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.WebhookDestination;
 import dev.sluice.server.store.MetadataStore;
@@ -54,6 +56,7 @@ public final class ManagementApi {
     private final HttpEndpointResource endpoints = new HttpEndpointResource();
     private final SinkResource sinks;
     private final SinkMessagesApi messages;
+    private final BackfillsApi backfills;
 
     public ManagementApi(StoredConfig stored, ApiTokens tokens, Engine engine) {
         this.stored = stored;
@@ -61,6 +64,7 @@ public final class ManagementApi {
         this.engine = engine;
         this.sinks = new SinkResource(engine);
         this.messages = new SinkMessagesApi(stored, engine);
+        this.backfills = new BackfillsApi(stored, engine);
     }
 
     /** Adds the routes, the token check and the error rendering. */
@@ -103,6 +107,7 @@ public final class ManagementApi {
         out.add(new Route("POST", "/api/postgres_databases/{id_or_name}/refresh_tables", this::refreshTables));
         crud(out, "/api/sinks", sinks);
         messages.routes(out);
+        backfills.routes(out);
         crud(out, "/api/destinations/http_endpoints", endpoints);
         out.add(new Route("GET", "/api/api_keys", this::listKeys));
         out.add(new Route("POST", "/api/api_keys", this::createKey));
@@ -186,8 +191,23 @@ public final class ManagementApi {
             if (res.kind() == Kind.DATABASE) {
                 checkConnection(cfg.databases().get(index));
             }
+            BackfillsApi.Checked initial = null;
+            if (res.kind() == Kind.SINK && cfg.sinks().get(index).initialBackfill() instanceof InitialBackfill b) {
+                SinkConfig s = cfg.sinks().get(index);
+                initial = backfills.check(s, loaded.databaseIds().get(s.database()), b);
+            }
             StoredConfig.Loaded saved = save(draft);
-            ctx.status(201).json(res.render(saved, saved.draft().indexOf(res.kind(), name), show));
+            int at = saved.draft().indexOf(res.kind(), name);
+            if (initial != null) {
+                SinkConfig s = saved.config().sinks().get(at);
+                backfills.insert(
+                        new BackfillsApi.SinkRef(
+                                saved.draft().id(Kind.SINK, at),
+                                saved.databaseIds().get(s.database()),
+                                s),
+                        initial);
+            }
+            ctx.status(201).json(res.render(saved, at, show));
         }
     }
 
@@ -375,7 +395,7 @@ public final class ManagementApi {
         }
     }
 
-    private static <T> void page(
+    static <T> void page(
             Context ctx,
             List<T> rows,
             java.util.function.Function<T, Cursor> cursorOf,
@@ -564,12 +584,37 @@ public final class ManagementApi {
                                 .ifPresent(ManagementApi::checkConnection);
                     }
                 }
-                save(draft);
+                StoredConfig.Loaded saved = save(draft);
+                createInitialBackfills(loaded.sinkIds().keySet(), file, saved);
             }
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("changes", changes);
             out.put("applied", apply);
             ctx.json(out);
+        }
+    }
+
+    /**
+     * Creates the {@code initial_backfill} of each sink of {@code config} that was not among {@code before} (it was
+     * just created); a backfill that cannot be created is logged and skipped.
+     */
+    public void createInitialBackfills(java.util.Set<String> before, SluiceConfig config, StoredConfig.Loaded saved)
+            throws SQLException {
+        for (SinkConfig s : config.sinks()) {
+            InitialBackfill b = s.initialBackfill();
+            int at = saved.draft().indexOf(Kind.SINK, s.name());
+            if (b == null || before.contains(s.name()) || at < 0) {
+                continue;
+            }
+            SinkConfig now = saved.config().sinks().get(at);
+            UUID dbId = saved.databaseIds().get(now.database());
+            try {
+                backfills.insert(
+                        new BackfillsApi.SinkRef(saved.draft().id(Kind.SINK, at), dbId, now),
+                        backfills.check(now, dbId, b));
+            } catch (ApiException e) {
+                log.warn("sink {}: cannot create its initial backfill: {}", s.name(), e.getMessage());
+            }
         }
     }
 

@@ -29,6 +29,7 @@ import org.jspecify.annotations.Nullable;
  * @param loadSheddingPolicy {@code pause_on_full} or {@code discard_on_full}: what a full queue does
  * @param retryBackoffMs the first retry waits about this long (then twice as long each time, with jitter)
  * @param maxRetryBackoffMs no retry waits longer
+ * @param initialBackfill a backfill to create with the sink, or null; not stored (it only acts on creation)
  */
 public record SinkConfig(
         String name,
@@ -46,7 +47,8 @@ public record SinkConfig(
         String annotationsJson,
         String loadSheddingPolicy,
         long retryBackoffMs,
-        long maxRetryBackoffMs) {
+        long maxRetryBackoffMs,
+        @Nullable InitialBackfill initialBackfill) {
     public static final String PAUSE_ON_FULL = "pause_on_full";
     public static final long DEFAULT_RETRY_BACKOFF_MS = 1_000;
     public static final long DEFAULT_MAX_RETRY_BACKOFF_MS = 600_000;
@@ -55,6 +57,44 @@ public record SinkConfig(
     static final int MAX_BATCH_SIZE = 1000;
     static final int DEFAULT_MEMORY_MB = 128;
     static final int MAX_MEMORY_MB = 65_536;
+
+    /** A sink without an initial backfill. */
+    public SinkConfig(
+            String name,
+            String database,
+            SourceFilter source,
+            List<TableConfig> tables,
+            Set<Action> actions,
+            DestinationConfig destination,
+            int batchSize,
+            int maxMemoryMb,
+            SinkStatus status,
+            @Nullable Integer maxRetryCount,
+            boolean messageGrouping,
+            TimestampFormat timestampFormat,
+            String annotationsJson,
+            String loadSheddingPolicy,
+            long retryBackoffMs,
+            long maxRetryBackoffMs) {
+        this(
+                name,
+                database,
+                source,
+                tables,
+                actions,
+                destination,
+                batchSize,
+                maxMemoryMb,
+                status,
+                maxRetryCount,
+                messageGrouping,
+                timestampFormat,
+                annotationsJson,
+                loadSheddingPolicy,
+                retryBackoffMs,
+                maxRetryBackoffMs,
+                null);
+    }
 
     public SinkConfig {
         Objects.requireNonNull(name, "name");

@@ -46,7 +46,9 @@ final class SinkSection {
             "filter",
             "transform",
             "enrichment",
-            "routing");
+            "routing",
+            "initial_backfill");
+    private static final List<String> INITIAL_BACKFILL_KEYS = List.of("table", "sort_column", "start_position");
     private static final List<String> FUNCTION_KEYS = List.of("filter", "transform", "enrichment", "routing");
     private static final Map<String, String> REJECTED =
             Map.of("filters", "column filters are not supported yet; choose tables with 'source'");
@@ -119,6 +121,7 @@ final class SinkSection {
                 f.problem(key, "functions are not supported yet; remove '" + key + "' or set it to \"none\"");
             }
         }
+        InitialBackfill initialBackfill = initialBackfill(f);
         if (problems.count() > before
                 || name == null
                 || database == null
@@ -144,7 +147,31 @@ final class SinkSection {
                 annotations,
                 loadShedding,
                 backoff,
-                maxBackoff);
+                maxBackoff,
+                initialBackfill);
+    }
+
+    /** {@code initial_backfill: true}, or a mapping of {table, sort_column, start_position}; null when absent. */
+    private static @Nullable InitialBackfill initialBackfill(Fields f) {
+        YamlNode node = f.node("initial_backfill");
+        if (node == null) {
+            return null;
+        }
+        if (node instanceof YamlNode.Scalar) {
+            Boolean on = f.bool("initial_backfill");
+            return Boolean.TRUE.equals(on) ? new InitialBackfill(null, null, null) : null;
+        }
+        Fields b = Fields.of(node, f.path("initial_backfill"), f.problems(), INITIAL_BACKFILL_KEYS, Map.of(), Set.of());
+        if (b == null) {
+            return null;
+        }
+        TableId table = tableId(b, "table", b.string("table"));
+        String sortColumn = b.string("sort_column");
+        String startPosition = b.string("start_position");
+        if (startPosition != null && sortColumn == null) {
+            b.problem("start_position", "needs sort_column: rows are selected by the sort column's value");
+        }
+        return new InitialBackfill(table, sortColumn, startPosition);
     }
 
     static String known(String kind, Set<String> names) {

@@ -83,6 +83,38 @@ public final class SluiceMetrics implements PipelineMetrics {
         }
     }
 
+    /**
+     * Exposes a running backfill's totals (including earlier runs) as {@code sluice_backfill_rows_processed} and
+     * {@code sluice_backfill_rows_ingested}, tagged with its sink, id and table. Replaces an earlier run's.
+     */
+    public void registerBackfill(
+            String sink,
+            String backfillId,
+            String table,
+            java.util.function.LongSupplier processed,
+            java.util.function.LongSupplier ingested) {
+        unregisterBackfill(backfillId);
+        Gauge.builder("sluice.backfill.rows.processed", processed, s -> s.getAsLong())
+                .description("Rows a backfill has read (delivered, or dropped because a live change is newer)")
+                .tags("sink", sink, "backfill", backfillId, "table", table)
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("sluice.backfill.rows.ingested", ingested, s -> s.getAsLong())
+                .description("Rows a backfill has handed to its sink as read messages")
+                .tags("sink", sink, "backfill", backfillId, "table", table)
+                .strongReference(true)
+                .register(registry);
+    }
+
+    /** Removes a backfill's gauges (it was stopped, cancelled or deleted). */
+    public void unregisterBackfill(String backfillId) {
+        for (String name : new String[] {"sluice.backfill.rows.processed", "sluice.backfill.rows.ingested"}) {
+            for (Gauge g : registry.find(name).tag("backfill", backfillId).gauges()) {
+                registry.remove(g);
+            }
+        }
+    }
+
     private static double lagOrNaN(DatabasePipeline p) {
         long lag = p.slotLagBytes();
         return lag < 0 ? Double.NaN : lag;

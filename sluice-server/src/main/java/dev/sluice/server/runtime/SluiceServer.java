@@ -64,6 +64,7 @@ public final class SluiceServer implements AutoCloseable {
         Javalin http = null;
         try {
             StoredConfig stored = new StoredConfig(store, secrets);
+            java.util.Set<String> sinksBefore = stored.load().sinkIds().keySet();
             if (fileConfig != null) {
                 stored.apply(fileConfig);
             }
@@ -77,7 +78,14 @@ public final class SluiceServer implements AutoCloseable {
             ApiTokens tokens = new ApiTokens(store);
             String bootstrap = tokens.bootstrap(o.apiToken());
             supervisor.apply(loaded);
-            http = startHttp(o.port(), supervisor, metrics, new ManagementApi(stored, tokens, supervisor));
+            ManagementApi api = new ManagementApi(stored, tokens, supervisor);
+            // Sinks the file (or inline config) just created get their initial_backfill; they start with the rest.
+            for (SluiceConfig c : java.util.Arrays.asList(fileConfig, o.inlineConfig())) {
+                if (c != null) {
+                    api.createInitialBackfills(sinksBefore, c, loaded);
+                }
+            }
+            http = startHttp(o.port(), supervisor, metrics, api);
             supervisor.start();
             if (bootstrap != null) {
                 // Printed once, to the terminal rather than the log: only its hash is stored.

@@ -3,6 +3,7 @@ package dev.sluice.server.runtime;
 import dev.sluice.core.MessageContext;
 import dev.sluice.core.TableId;
 import dev.sluice.core.sink.Sink;
+import dev.sluice.engine.BackfillSpec;
 import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.engine.RetryPolicy;
 import dev.sluice.engine.SinkSpec;
@@ -64,6 +65,9 @@ final class Supervisor implements Engine, AutoCloseable {
     private final MetadataStore store;
     private final SluiceMetrics metrics;
     private final Map<UUID, Running> running = new LinkedHashMap<>();
+    /** Listeners of the backfills started here, by backfill id. */
+    private final Map<UUID, StoreBackfillListener> backfills = new HashMap<>();
+
     private boolean started;
 
     Supervisor(MetadataStore store, SluiceMetrics metrics) {
@@ -74,7 +78,99 @@ final class Supervisor implements Engine, AutoCloseable {
     /** Starts the pipelines applied so far; later {@link #apply} calls start theirs at once. */
     synchronized void start() {
         started = true;
-        running.values().forEach(r -> r.pipeline.start());
+        for (Running r : running.values()) {
+            r.pipeline.start();
+            r.sinks.keySet().forEach(sinkId -> resumeBackfills(r, sinkId));
+        }
+    }
+
+    /** Starts every active backfill of a sink that just started running. */
+    private void resumeBackfills(Running r, UUID sinkId) {
+        if (!started) {
+            return;
+        }
+        try {
+            for (MetadataStore.BackfillRow row : store.activeBackfills(sinkId)) {
+                startBackfill(r, row);
+            }
+        } catch (java.sql.SQLException e) {
+            log.warn("sink {}: cannot read its backfills to resume them: {}", sinkId, e.getMessage());
+        }
+    }
+
+    private boolean startBackfill(Running r, MetadataStore.BackfillRow row) {
+        SinkSource sink = r.sinks.get(row.sinkId());
+        if (!started || sink == null || !row.state().equals("active")) {
+            return false;
+        }
+        String id = row.id().toString();
+        if (r.pipeline.backfillRunning(id)) {
+            return true;
+        }
+        String sinkName = sink.config().name();
+        StoreBackfillListener listener =
+                new StoreBackfillListener(store, row.id(), sinkName, row.rowsProcessedCount(), row.rowsIngestedCount());
+        BackfillSpec spec = new BackfillSpec(
+                id,
+                row.sinkId().toString(),
+                new TableId(row.tableSchema(), row.tableName()),
+                row.sortColumn(),
+                row.startPosition(),
+                row.cursor(),
+                row.rowsProcessedCount(),
+                row.rowsIngestedCount());
+        try {
+            store.backfillResumed(row.id());
+            r.pipeline.startBackfill(spec, listener);
+        } catch (java.sql.SQLException | IllegalArgumentException | IllegalStateException e) {
+            log.warn("sink {}: cannot start backfill {}: {}", sinkName, id, e.getMessage());
+            return false;
+        }
+        backfills.put(row.id(), listener);
+        metrics.registerBackfill(sinkName, id, spec.table().toString(), listener::processed, listener::ingested);
+        return true;
+    }
+
+    @Override
+    public void checkBackfill(UUID databaseId, TableId table, @Nullable String sortColumn)
+            throws java.sql.SQLException {
+        DatabasePipeline p;
+        synchronized (this) {
+            Running r = running.get(databaseId);
+            if (r == null) {
+                throw new IllegalStateException("database " + databaseId + " is not configured");
+            }
+            p = r.pipeline;
+        }
+        // Outside the lock: it connects to the database.
+        p.checkBackfill(table, sortColumn);
+    }
+
+    @Override
+    public synchronized boolean startBackfill(UUID databaseId, UUID backfillId) {
+        Running r = running.get(databaseId);
+        if (r == null) {
+            return false;
+        }
+        try {
+            MetadataStore.BackfillRow row = store.backfill(backfillId);
+            return row != null && startBackfill(r, row);
+        } catch (java.sql.SQLException e) {
+            log.warn("cannot read backfill {}: {}", backfillId, e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public synchronized boolean stopBackfill(UUID databaseId, UUID backfillId) {
+        Running r = running.get(databaseId);
+        boolean was = r != null && r.pipeline.stopBackfill(backfillId.toString());
+        StoreBackfillListener listener = backfills.remove(backfillId);
+        if (listener != null) {
+            listener.flush();
+        }
+        metrics.unregisterBackfill(backfillId.toString());
+        return was;
     }
 
     synchronized List<DatabasePipeline> pipelines() {
@@ -146,6 +242,9 @@ final class Supervisor implements Engine, AutoCloseable {
                 running.put(dbId, r);
                 if (started) {
                     r.pipeline.start();
+                    for (UUID sinkId : r.sinks.keySet()) {
+                        resumeBackfills(r, sinkId);
+                    }
                 }
                 continue;
             }
@@ -182,6 +281,9 @@ final class Supervisor implements Engine, AutoCloseable {
                     }
                 }
                 r.sinks.put(s.getKey(), s.getValue());
+                if (before == null) {
+                    resumeBackfills(r, s.getKey());
+                }
             }
         }
     }
@@ -283,5 +385,7 @@ final class Supervisor implements Engine, AutoCloseable {
         List<Running> all = new ArrayList<>(running.values());
         running.clear();
         all.forEach(r -> r.pipeline.close());
+        // Closed pipelines report nothing more: save the progress held back.
+        backfills.values().forEach(StoreBackfillListener::flush);
     }
 }

@@ -559,6 +559,202 @@ public final class MetadataStore implements AutoCloseable {
         return t == null ? null : t.toInstant();
     }
 
+    // ---- backfills (V6__backfills.sql) ----
+
+    /** One row of {@code backfills}. */
+    public record BackfillRow(
+            UUID id,
+            UUID sinkId,
+            String tableSchema,
+            String tableName,
+            @Nullable String sortColumn,
+            @Nullable String startPosition,
+            String state,
+            @Nullable List<String> cursor,
+            @Nullable Long rowsInitialCount,
+            long rowsProcessedCount,
+            long rowsIngestedCount,
+            @Nullable Instant resumedAt,
+            long resumedRows,
+            Instant insertedAt,
+            Instant updatedAt,
+            @Nullable Instant completedAt,
+            @Nullable Instant canceledAt,
+            @Nullable Instant failedAt,
+            @Nullable String error) {}
+
+    private static final String BACKFILL_COLUMNS = "id, sink_id, table_schema, table_name, sort_column,"
+            + " start_position, state, cursor, rows_initial_count, rows_processed_count, rows_ingested_count,"
+            + " resumed_at, resumed_rows, inserted_at, updated_at, completed_at, canceled_at, failed_at, error";
+
+    /**
+     * Inserts an active backfill; false when the sink already has an active or paused one of that table, or is no
+     * longer stored.
+     */
+    public boolean insertBackfill(
+            UUID id,
+            UUID sinkId,
+            String tableSchema,
+            String tableName,
+            @Nullable String sortColumn,
+            @Nullable String startPosition)
+            throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("""
+                        INSERT INTO backfills (id, sink_id, table_schema, table_name, sort_column, start_position, state)
+                        SELECT ?, ?, ?, ?, ?, ?, 'active' WHERE EXISTS (SELECT 1 FROM sinks WHERE id = ?)
+                        ON CONFLICT DO NOTHING""")) {
+            ps.setObject(1, id);
+            ps.setObject(2, sinkId);
+            ps.setString(3, tableSchema);
+            ps.setString(4, tableName);
+            ps.setString(5, sortColumn);
+            ps.setString(6, startPosition);
+            ps.setObject(7, sinkId);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** A sink's backfills, oldest first. */
+    public List<BackfillRow> backfills(UUID sinkId) throws SQLException {
+        return backfillRows(
+                "SELECT " + BACKFILL_COLUMNS + " FROM backfills WHERE sink_id = ? ORDER BY inserted_at, id", sinkId);
+    }
+
+    /** A sink's active backfills, oldest first. */
+    public List<BackfillRow> activeBackfills(UUID sinkId) throws SQLException {
+        return backfillRows(
+                "SELECT " + BACKFILL_COLUMNS
+                        + " FROM backfills WHERE sink_id = ? AND state = 'active' ORDER BY inserted_at, id",
+                sinkId);
+    }
+
+    public @Nullable BackfillRow backfill(UUID id) throws SQLException {
+        List<BackfillRow> rows = backfillRows("SELECT " + BACKFILL_COLUMNS + " FROM backfills WHERE id = ?", id);
+        return rows.isEmpty() ? null : rows.getFirst();
+    }
+
+    private List<BackfillRow> backfillRows(String sql, UUID param) throws SQLException {
+        List<BackfillRow> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, param);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    java.sql.Array cursor = rs.getArray(8);
+                    long initial = rs.getLong(9);
+                    boolean noInitial = rs.wasNull();
+                    out.add(new BackfillRow(
+                            rs.getObject(1, UUID.class),
+                            rs.getObject(2, UUID.class),
+                            rs.getString(3),
+                            rs.getString(4),
+                            rs.getString(5),
+                            rs.getString(6),
+                            rs.getString(7),
+                            cursor == null ? null : List.of((String[]) cursor.getArray()),
+                            noInitial ? null : initial,
+                            rs.getLong(10),
+                            rs.getLong(11),
+                            instant(rs, 12),
+                            rs.getLong(13),
+                            java.util.Objects.requireNonNull(instant(rs, 14)),
+                            java.util.Objects.requireNonNull(instant(rs, 15)),
+                            instant(rs, 16),
+                            instant(rs, 17),
+                            instant(rs, 18),
+                            rs.getString(19)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Moves a backfill to {@code to} if it is in one of {@code from}; stamps the state's time ({@code canceled_at}
+     * for cancelled). Returns whether it moved.
+     */
+    public boolean transitionBackfill(UUID id, List<String> from, String to) throws SQLException {
+        String stamp = switch (to) {
+            case "cancelled" -> ", canceled_at = now()";
+            case "completed" -> ", completed_at = now()";
+            case "failed" -> ", failed_at = now()";
+            default -> "";
+        };
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("UPDATE backfills SET state = ?, updated_at = now()" + stamp
+                        + " WHERE id = ? AND state = ANY (?)")) {
+            ps.setString(1, to);
+            ps.setObject(2, id);
+            ps.setArray(3, c.createArrayOf("text", from.toArray()));
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Notes that a run of the backfill starts now, at its current processed count (for the ETA). */
+    public void backfillResumed(UUID id) throws SQLException {
+        execute("UPDATE backfills SET resumed_at = now(), resumed_rows = rows_processed_count WHERE id = ?", id);
+    }
+
+    public void backfillCounted(UUID id, long rows) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "UPDATE backfills SET rows_initial_count = ?, updated_at = now() WHERE id = ?")) {
+            ps.setLong(1, rows);
+            ps.setObject(2, id);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Saves the cursor and counts of an unfinished backfill. */
+    public void backfillProgressed(UUID id, List<String> cursor, long processed, long ingested) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("""
+                        UPDATE backfills SET cursor = ?, rows_processed_count = ?, rows_ingested_count = ?,
+                            updated_at = now()
+                        WHERE id = ? AND state IN ('active', 'paused')""")) {
+            ps.setArray(1, c.createArrayOf("text", cursor.toArray()));
+            ps.setLong(2, processed);
+            ps.setLong(3, ingested);
+            ps.setObject(4, id);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Marks an active backfill completed (error null) or failed, with its final counts. */
+    public boolean backfillFinished(UUID id, long processed, long ingested, @Nullable String error)
+            throws SQLException {
+        String sql = error == null
+                ? "UPDATE backfills SET state = 'completed', completed_at = now(), rows_processed_count = ?,"
+                        + " rows_ingested_count = ?, updated_at = now() WHERE id = ? AND state = 'active'"
+                : "UPDATE backfills SET state = 'failed', failed_at = now(), error = ?, updated_at = now()"
+                        + " WHERE id = ? AND state = 'active'";
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            if (error == null) {
+                ps.setLong(1, processed);
+                ps.setLong(2, ingested);
+                ps.setObject(3, id);
+            } else {
+                ps.setString(1, error);
+                ps.setObject(2, id);
+            }
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public boolean deleteBackfill(UUID id) throws SQLException {
+        return execute("DELETE FROM backfills WHERE id = ?", id) == 1;
+    }
+
+    private int execute(String sql, UUID id) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, id);
+            return ps.executeUpdate();
+        }
+    }
+
     /** A sink's delivery progress as stored: see {@code V3__sink_progress.sql}. */
     public record SinkProgress(long acknowledgedLsn, byte[] resolvedAfter) {}
 

@@ -58,7 +58,10 @@ class ApiIT {
             if (route.path().equals("/api/openapi.json")) {
                 continue;
             }
-            String path = route.path().replace("{id_or_name}", "x").replace("{message_id}", "1-0");
+            String path = route.path()
+                    .replace("{id_or_name}", "x")
+                    .replace("{message_id}", "1-0")
+                    .replace("{backfill_id}", "e0c918bb-12a2-4810-94a3-387cd672a478");
             String body = route.method().equals("GET") || route.method().equals("DELETE") ? null : "{}";
             String type = body == null ? null : "application/json";
             assertThat(anonymous.send(route.method(), path, body, type).status())

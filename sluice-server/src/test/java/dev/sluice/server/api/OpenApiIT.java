@@ -58,6 +58,8 @@ class OpenApiIT {
                  "tables": [{"name": "public.items", "group_column_names": ["id"]}], "max_retry_count": 3,
                  "destination": {"type": "webhook", "http_endpoint": "oa-ep", "http_endpoint_path": "/x"}}"""));
         created.put("/api/api_keys", api.post("/api/api_keys", "{\"name\": \"oa-key\"}"));
+        // oa-sink cannot deliver: the backfill stays active.
+        created.put("/api/sinks/{id_or_name}/backfills", api.post("/api/sinks/oa-sink/backfills", "{}"));
         // oa-ep refuses connections: a change to items fails and is stored, so the messages list has a row.
         ApiServer.PG.execute(db, "INSERT INTO items VALUES (1, 'stored')");
         org.awaitility.Awaitility.await()
@@ -164,6 +166,9 @@ class OpenApiIT {
             for (var e : names.entrySet()) {
                 url = url.replace(e.getKey() + "{id_or_name}", e.getKey() + e.getValue());
             }
+            url = url.replace(
+                    "{backfill_id}",
+                    created.get("/api/sinks/{id_or_name}/backfills").get("id").asString());
             assertThat(url).as(r.path()).doesNotContain("{");
             ApiClient.Reply reply = api.get(url);
             assertThat(reply.status()).as(url + ": " + reply).isEqualTo(200);
@@ -254,6 +259,17 @@ class OpenApiIT {
                 "/api/sinks/{id_or_name}");
         assertMatches(
                 api.send("POST", "/api/config/apply", "sinks: [", "application/yaml"), "POST", "/api/config/apply");
+        String backfills = "/api/sinks/{id_or_name}/backfills";
+        assertMatches(api.post("/api/sinks/oa-sink/backfills", "{}"), "POST", backfills);
+        assertMatches(api.post("/api/sinks/oa-sink/backfills", "{\"table\": \"nope\"}"), "POST", backfills);
+        assertMatches(api.get("/api/sinks/oa-sink/backfills/nope"), "GET", backfills + "/{backfill_id}");
+        assertMatches(
+                api.patch(
+                        "/api/sinks/oa-sink/backfills/"
+                                + created.get(backfills).get("id").asString(),
+                        "{\"state\": 1}"),
+                "PATCH",
+                backfills + "/{backfill_id}");
     }
 
     @Test
@@ -268,6 +284,20 @@ class OpenApiIT {
         assertMatches(ep, "DELETE", "/api/destinations/http_endpoints/{id_or_name}");
         assertThat(api.post("/api/api_keys", "{\"name\": \"oa-gone\"}").status())
                 .isEqualTo(201);
+        ApiClient.Reply bf = api.post("/api/sinks/oa-sink/backfills", "{}");
+        if (bf.status() == 409) { // the first one still runs: cancel it (its id stays listable)
+            String first =
+                    created.get("/api/sinks/{id_or_name}/backfills").get("id").asString();
+            ApiClient.Reply cancel = api.put("/api/sinks/oa-sink/backfills/" + first, "{\"state\": \"cancelled\"}");
+            assertThat(cancel.status()).as(cancel.text()).isEqualTo(200);
+            assertMatches(cancel, "PUT", "/api/sinks/{id_or_name}/backfills/{backfill_id}");
+            bf = api.post("/api/sinks/oa-sink/backfills", "{}");
+        }
+        assertThat(bf.status()).as(bf.text()).isEqualTo(201);
+        ApiClient.Reply bfGone =
+                api.delete("/api/sinks/oa-sink/backfills/" + bf.get("id").asString());
+        assertThat(bfGone.status()).as(bfGone.text()).isEqualTo(200);
+        assertMatches(bfGone, "DELETE", "/api/sinks/{id_or_name}/backfills/{backfill_id}");
         ApiClient.Reply key = api.delete("/api/api_keys/oa-gone");
         assertThat(key.status()).as(key.text()).isEqualTo(200);
         assertMatches(key, "DELETE", "/api/api_keys/{id_or_name}");

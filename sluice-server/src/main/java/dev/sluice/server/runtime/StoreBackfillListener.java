@@ -1,0 +1,123 @@
+package dev.sluice.server.runtime;
+
+import dev.sluice.engine.BackfillListener;
+import dev.sluice.server.store.MetadataStore;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one running backfill's reports into the {@code backfills} table. Progress is written at most once a
+ * second (the engine may report more often); {@link #flush} writes the last one held back, after the backfill was
+ * stopped. A lost progress write only makes a restart re-read a few rows, which the idempotency key absorbs.
+ */
+final class StoreBackfillListener implements BackfillListener {
+    private static final Logger log = LoggerFactory.getLogger(StoreBackfillListener.class);
+    private static final long WRITE_EVERY_NANOS = 1_000_000_000L;
+
+    private record Pending(List<String> cursor, long processed, long ingested) {}
+
+    private final MetadataStore store;
+    private final UUID id;
+    private final String sinkName;
+    private volatile long processed;
+    private volatile long ingested;
+    private long lastWrite = System.nanoTime() - WRITE_EVERY_NANOS;
+    private @Nullable Pending pending;
+
+    StoreBackfillListener(MetadataStore store, UUID id, String sinkName, long processed, long ingested) {
+        this.store = store;
+        this.id = id;
+        this.sinkName = sinkName;
+        this.processed = processed;
+        this.ingested = ingested;
+    }
+
+    long processed() {
+        return processed;
+    }
+
+    long ingested() {
+        return ingested;
+    }
+
+    @Override
+    public void counted(String backfillId, long rows, boolean exact) {
+        try {
+            store.backfillCounted(id, rows);
+        } catch (SQLException e) {
+            log.warn("sink {}: backfill {}: cannot save its row count: {}", sinkName, id, e.getMessage());
+        }
+    }
+
+    @Override
+    public void progressed(String backfillId, List<String> cursor, long rowsProcessed, long rowsIngested) {
+        processed = rowsProcessed;
+        ingested = rowsIngested;
+        Pending p = new Pending(cursor, rowsProcessed, rowsIngested);
+        synchronized (this) {
+            long now = System.nanoTime();
+            if (now - lastWrite < WRITE_EVERY_NANOS) {
+                pending = p;
+                return;
+            }
+            lastWrite = now;
+            pending = null;
+        }
+        write(p);
+    }
+
+    /** Writes the progress held back, if any. */
+    void flush() {
+        Pending p;
+        synchronized (this) {
+            p = pending;
+            pending = null;
+        }
+        if (p != null) {
+            write(p);
+        }
+    }
+
+    private void write(Pending p) {
+        try {
+            store.backfillProgressed(id, p.cursor(), p.processed(), p.ingested());
+        } catch (SQLException e) {
+            log.warn("sink {}: backfill {}: cannot save its progress: {}", sinkName, id, e.getMessage());
+        }
+    }
+
+    @Override
+    public void completed(String backfillId, long rowsProcessed, long rowsIngested) {
+        processed = rowsProcessed;
+        ingested = rowsIngested;
+        synchronized (this) {
+            pending = null;
+        }
+        finish(rowsProcessed, rowsIngested, null);
+        log.info(
+                "sink {}: backfill {} completed: {} rows read, {} delivered",
+                sinkName,
+                id,
+                rowsProcessed,
+                rowsIngested);
+    }
+
+    @Override
+    public void failed(String backfillId, String error) {
+        flush();
+        finish(processed, ingested, error);
+        log.warn("sink {}: backfill {} failed: {}", sinkName, id, error);
+    }
+
+    private void finish(long rowsProcessed, long rowsIngested, @Nullable String error) {
+        try {
+            store.backfillFinished(id, rowsProcessed, rowsIngested, error);
+        } catch (SQLException e) {
+            log.warn("sink {}: backfill {}: cannot save its end: {}", sinkName, id, e.getMessage());
+        }
+    }
+}
