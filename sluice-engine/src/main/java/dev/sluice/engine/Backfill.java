@@ -148,6 +148,10 @@ final class Backfill {
         return spec;
     }
 
+    SinkPipeline sink() {
+        return sink;
+    }
+
     void start() {
         thread = Thread.ofVirtual().name("backfill-" + spec.id()).start(this::run);
     }

@@ -768,19 +768,19 @@ public final class DatabasePipeline implements AutoCloseable {
                 case PgOutputMessage.Relation r -> relations.apply(r);
                 case PgOutputMessage.Insert i -> {
                     if (!skip && notYetRouted(commitLsn, idx)) {
-                        route(observed(assembler.assemble(i, new Position(commitLsn, idx), commitTs, annotations)));
+                        route(assembler.assemble(i, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
                 }
                 case PgOutputMessage.Update u -> {
                     if (!skip && notYetRouted(commitLsn, idx)) {
-                        route(observed(assembler.assemble(u, new Position(commitLsn, idx), commitTs, annotations)));
+                        route(assembler.assemble(u, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
                 }
                 case PgOutputMessage.Delete d -> {
                     if (!skip && notYetRouted(commitLsn, idx)) {
-                        route(observed(assembler.assemble(d, new Position(commitLsn, idx), commitTs, annotations)));
+                        route(assembler.assemble(d, new Position(commitLsn, idx), commitTs, annotations));
                     }
                     idx++;
                 }
@@ -902,16 +902,6 @@ public final class DatabasePipeline implements AutoCloseable {
         return commitLsn != partialCommitLsn || idx > partialIdx;
     }
 
-    /** Lets running backfills note a change of their table (see {@link Backfill}). */
-    private Change observed(Change change) {
-        if (!backfills.isEmpty()) {
-            for (Backfill b : backfills.values()) {
-                b.observe(change);
-            }
-        }
-        return change;
-    }
-
     /** A backfill's watermark ({@code <backfill id>:<page>:low|high}); others' are ignored. */
     private void backfillWatermark(String content, long lsn) throws InterruptedException {
         int last = content.lastIndexOf(':');
@@ -932,13 +922,28 @@ public final class DatabasePipeline implements AutoCloseable {
         b.watermark(seq, content.endsWith(":high"), lsn);
     }
 
+    /**
+     * Lets the sink's running backfills note a change of their table (see {@link Backfill}). Only changes the sink
+     * took count: a read dropped for one the sink never delivers (filtered, shed, or from before the sink began)
+     * would lose the row.
+     */
+    private void observed(SinkPipeline sink, Change change) {
+        for (Backfill b : backfills.values()) {
+            if (b.sink() == sink) {
+                b.observe(change);
+            }
+        }
+    }
+
     private void route(Change change) throws InterruptedException {
         partialCommitLsn = change.position().commitLsn();
         partialIdx = change.position().commitIdx();
         for (SinkPipeline s : sinks) {
             if (s.accepts(change.table(), change.action())) {
                 admit(s);
-                s.enqueue(change, this::answerWhileBlocked);
+                if (s.enqueue(change, this::answerWhileBlocked) && !backfills.isEmpty()) {
+                    observed(s, change);
+                }
             }
         }
     }

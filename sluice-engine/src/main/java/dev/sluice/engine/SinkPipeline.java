@@ -519,10 +519,12 @@ final class SinkPipeline {
 
     /**
      * As {@link #enqueue(Change)}; while blocked on a full buffer, runs {@code whileWaiting} about once a second
-     * (the reader answers the server there, so that a long wait does not end its replication connection).
+     * (the reader answers the server there, so that a long wait does not end its replication connection). Returns
+     * whether the sink took it: false when stopped, when it precedes what this sink had already resolved, or when it
+     * was shed on a full buffer.
      */
-    void enqueue(Change change, Runnable whileWaiting) throws InterruptedException {
-        enqueue(change, whileWaiting, null, null);
+    boolean enqueue(Change change, Runnable whileWaiting) throws InterruptedException {
+        return enqueue(change, whileWaiting, null, null);
     }
 
     /**
