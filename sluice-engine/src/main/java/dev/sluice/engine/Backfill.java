@@ -265,9 +265,8 @@ final class Backfill {
     private String idempotencyKey(TableSchema schema, @Nullable String[] row) {
         StringBuilder sb = new StringBuilder(spec.id());
         int[] key = schema.primaryKey();
-        TableReader r = java.util.Objects.requireNonNull(reader);
         if (key.length == 0) {
-            sb.append(':').append(r.identity(row));
+            sb.append(':').append(row[schema.indexOf(java.util.Objects.requireNonNull(spec.sortColumn()))]);
         }
         for (int k : key) {
             sb.append(':').append(row[k]);
@@ -360,14 +359,16 @@ final class Backfill {
             }
             Connection emit = emitter != null ? emitter : c;
             int size = fixedPageSize > 0 ? fixedPageSize : FIRST_PAGE;
-            while (!stopped) {
+            // The end as of now: a row moved or added beyond it is a live change the sink receives anyway.
+            List<String> until = r.last(c, spec.startAt());
+            while (!stopped && until != null) {
                 long seq = ++pageSeq;
                 String low = emit(emit, seq, "low");
                 if (emitter != null) {
                     awaitReplay(c, low);
                 }
                 long t0 = System.nanoTime();
-                TableReader.Page p = r.read(c, cursor, spec.startAt(), size);
+                TableReader.Page p = r.read(c, cursor, spec.startAt(), until, size);
                 long took = System.nanoTime() - t0;
                 Page page = new Page(seq, p.rows(), p.cursor() != null ? p.cursor() : cursor);
                 lock.lock();

@@ -2,6 +2,7 @@ package dev.sluice.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.core.Action;
 import dev.sluice.core.TableId;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.Sink;
@@ -12,6 +13,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,35 +36,48 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Consistency of a backfill under concurrent writes: a table receives inserts, updates and deletes (also of rows
  * not read yet) while it is backfilled; applying every message the sink received, in delivery order per row, to an
- * empty map yields exactly the table at the end.
+ * empty map yields exactly the table at the end. Over int, uuid, collated text, enum and composite keys, a sort
+ * column with ties, and several page sizes.
  */
 class BackfillIT {
     private static final TestPostgres PG = TestPostgres.shared();
     private static final RetryPolicy FAST_RECONNECT = new RetryPolicy(Duration.ofMillis(50), Duration.ofMillis(200), 0);
     private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final int ROWS = 200_000;
+    private static final String SENTINEL = "-1";
 
-    /** Applies what it receives to a map: id → val; a read or insert or update sets, a delete removes. */
+    /**
+     * Applies what it receives to a map: key (the key columns' values joined by '|') → val; a read, insert or
+     * update sets, a delete removes.
+     */
     static final class ApplyingSink implements Sink {
-        final Map<Integer, Integer> rows = new ConcurrentHashMap<>();
+        final List<String> keyColumns;
+        final Map<String, String> rows = new ConcurrentHashMap<>();
         final AtomicLong reads = new AtomicLong();
         final AtomicLong live = new AtomicLong();
+
+        ApplyingSink(String... keyColumns) {
+            this.keyColumns = List.of(keyColumns);
+        }
 
         @Override
         public CompletionStage<Void> deliver(Batch batch) {
             for (SinkMessage m : batch.messages()) {
                 JsonNode n = JSON.readTree(m.json());
                 JsonNode record = n.get("record");
-                int id = record.get("id").asInt();
+                StringBuilder key = new StringBuilder();
+                for (String k : keyColumns) {
+                    key.append(key.isEmpty() ? "" : "|").append(record.get(k).asString());
+                }
                 switch (n.get("action").asString()) {
-                    case "delete" -> rows.remove(id);
+                    case "delete" -> rows.remove(key.toString());
                     case "read" -> {
                         reads.incrementAndGet();
-                        rows.put(id, record.get("val").asInt());
+                        rows.put(key.toString(), record.get("val").asString());
                     }
                     default -> {
                         live.incrementAndGet();
-                        rows.put(id, record.get("val").asInt());
+                        rows.put(key.toString(), record.get("val").asString());
                     }
                 }
             }
@@ -106,6 +122,11 @@ class BackfillIT {
         }
     }
 
+    /** One write of the concurrent writer, given a random source. */
+    interface Write {
+        String sql(Random random);
+    }
+
     private String db;
     private String slot;
     private @Nullable DatabasePipeline pipeline;
@@ -121,90 +142,179 @@ class BackfillIT {
     @ParameterizedTest(name = "page size {0}")
     @ValueSource(ints = {500, 7919, 0})
     void underConcurrentWrites_theReceivedMessagesRebuildTheTableExactly(int pageSize) throws Exception {
-        db = PG.createDatabase("backfill");
-        slot = "slot_" + db;
-        PG.execute(
-                db,
+        setUp(
                 "CREATE TABLE items (id int PRIMARY KEY, val int NOT NULL, note text)",
                 "INSERT INTO items SELECT g, 0, 'row ' || g FROM generate_series(1, " + ROWS + ") g",
                 "ANALYZE items");
-        ApplyingSink sink = new ApplyingSink();
-        SourceSettings settings = new SourceSettings(
-                "localhost", PG.port(), db, "postgres", null, false, false, slot, "pub_" + db, true, true);
-        pipeline = new DatabasePipeline(db, settings, FAST_RECONNECT, lsn -> {});
-        SinkSpec spec = PipelineTestSupport.spec("s1", "applying", 200);
-        pipeline.addSink(spec, sink);
-        pipeline.start();
-        PipelineTestSupport.awaitTrue(
-                Duration.ofSeconds(30),
-                () -> pipeline.status().state() == DatabasePipeline.State.STREAMING,
-                () -> "streaming");
+        ApplyingSink sink = new ApplyingSink("id");
+        start(PipelineTestSupport.spec("s1", "applying", 200), sink);
 
-        // Writers: updates, deletes and inserts all over the key range, read or not yet read.
-        AtomicBoolean writing = new AtomicBoolean(true);
-        AtomicLong writes = new AtomicLong();
-        Thread writer = Thread.ofPlatform().start(() -> {
-            Random random = new Random(pageSize);
-            try (Connection c = PG.connect(db);
-                    Statement st = c.createStatement()) {
-                while (writing.get()) {
-                    int id = 1 + random.nextInt(ROWS + 1000);
-                    switch (random.nextInt(4)) {
-                        case 0 -> st.execute("DELETE FROM items WHERE id = " + id);
-                        // New rows beyond the original ones, in a bounded range so that the backfill can reach the end.
-                        case 1 ->
-                            st.execute("INSERT INTO items VALUES (" + (ROWS + 2_000 + random.nextInt(2_000))
-                                    + ", 1, 'new') ON CONFLICT (id) DO NOTHING");
-                        case 2 ->
-                            st.execute("INSERT INTO items VALUES (" + id + ", 2, 'back') ON CONFLICT (id) DO UPDATE"
-                                    + " SET val = items.val + 1");
-                        default ->
-                            st.execute("UPDATE items SET val = val + 1 WHERE id IN (" + id + ", " + (id + 1) + ", "
-                                    + (ROWS - id) + ")");
-                    }
-                    writes.incrementAndGet();
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
+        // Updates, deletes and inserts all over the key range, read or not yet read.
+        Write write = random -> {
+            int id = 1 + random.nextInt(ROWS + 1000);
+            return switch (random.nextInt(4)) {
+                case 0 -> "DELETE FROM items WHERE id = " + id;
+                // New rows beyond the original ones, in a bounded range so that the backfill can reach the end.
+                case 1 ->
+                    "INSERT INTO items VALUES (" + (ROWS + 2_000 + random.nextInt(2_000))
+                            + ", 1, 'new') ON CONFLICT (id) DO NOTHING";
+                case 2 ->
+                    "INSERT INTO items VALUES (" + id
+                            + ", 2, 'back') ON CONFLICT (id) DO UPDATE SET val = items.val + 1";
+                default ->
+                    "UPDATE items SET val = val + 1 WHERE id IN (" + id + ", " + (id + 1) + ", " + (ROWS - id) + ")";
+            };
+        };
+        Listener listener = backfillWhileWriting(
+                new BackfillSpec("b-" + pageSize, "s1", new TableId("public", "items")), pageSize, write, pageSize);
+        long writes = assertRebuilt(
+                sink,
+                listener,
+                "INSERT INTO items VALUES (-1, -1, 'sentinel')",
+                "SELECT id::text, val::text FROM items");
+        // Counted exactly at the start, while the writers were already at work.
+        assertThat(listener.counted).isBetween(ROWS - writes, ROWS + writes);
+        assertThat(listener.processed).isGreaterThanOrEqualTo(ROWS - writes);
+    }
+
+    /** A primary key of each kind, read in 300-row pages while writers change rows ahead of and behind the cursor. */
+    @ParameterizedTest(name = "{0} key")
+    @ValueSource(strings = {"uuid", "text", "enum", "composite"})
+    void keysOfEveryKind_rebuildTheTableExactly(String kind) throws Exception {
+        int rows = 20_000;
+        String keyOf;
+        String[] keyColumns = {"k"};
+        switch (kind) {
+            case "uuid" -> {
+                setUp("CREATE TABLE items (k uuid PRIMARY KEY, val int NOT NULL)");
+                keyOf = "md5(%1$s::text)::uuid";
             }
-        });
-
-        Listener listener = new Listener();
-        pipeline.startBackfill(
-                new BackfillSpec("b-" + pageSize, "s1", new TableId("public", "items")), listener, pageSize);
-        PipelineTestSupport.awaitTrue(
-                Duration.ofSeconds(120),
-                () -> listener.completed.get() != null || listener.failed.get() != null,
-                () -> "backfill done; processed " + listener.processed);
-        writing.set(false);
-        writer.join();
-        assertThat(listener.failed.get()).isNull();
-        assertThat(writes.get()).as("writes during the backfill").isGreaterThan(200);
-
-        // A last write proves the sink has everything before it.
-        PG.execute(db, "INSERT INTO items VALUES (-1, -1, 'sentinel')");
-        PipelineTestSupport.awaitTrue(
-                Duration.ofSeconds(60), () -> sink.rows.containsKey(-1), () -> "the sentinel arrived");
-
-        Map<Integer, Integer> table = new HashMap<>();
-        try (Connection c = PG.connect(db);
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT id, val FROM items")) {
-            while (rs.next()) {
-                table.put(rs.getInt(1), rs.getInt(2));
+            case "text" -> {
+                // A linguistic collation orders case and accents unlike bytes; keyset pages must follow it.
+                String collation = firstCollation("und-x-icu", "en-US-x-icu", "en_US.utf8", "en_US.UTF-8", "C.utf8");
+                setUp("CREATE TABLE items (k text COLLATE \"" + collation + "\" PRIMARY KEY, val int NOT NULL)");
+                keyOf = "(ARRAY['apple','Apple','Äpfel','zebra','Zebra','éclair','eclair','_x'])[1 + %1$s %% 8]"
+                        + " || ' ' || %1$s";
+            }
+            case "enum" -> {
+                // Enum order is declaration order, not the labels' alphabetical order.
+                setUp(
+                        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'ecstatic')",
+                        "CREATE TABLE items (k mood, n int, val int NOT NULL, PRIMARY KEY (k, n))");
+                keyOf = "(enum_range(NULL::mood))[1 + %1$s %% 4], %1$s / 4";
+                keyColumns = new String[] {"k", "n"};
+            }
+            default -> {
+                setUp("CREATE TABLE items (region text, n bigint, day date, val int NOT NULL,"
+                        + " PRIMARY KEY (region, n, day))");
+                keyOf = "'r' || (%1$s %% 7), %1$s / 3, date '2024-01-01' + (%1$s %% 3)";
+                keyColumns = new String[] {"region", "n", "day"};
             }
         }
-        assertThat(sink.rows)
-                .as(
-                        "processed %d, ingested %d, reads %d, live %d, counted %d",
-                        listener.processed, listener.ingested, sink.reads.get(), sink.live.get(), listener.counted)
-                .hasSize(table.size());
-        assertThat(sink.rows).as("rebuilt from the messages").isEqualTo(table);
-        // Counted exactly at the start, while the writers were already at work.
-        assertThat(listener.counted).isBetween(ROWS - writes.get(), ROWS + writes.get());
-        assertThat(listener.processed).isGreaterThanOrEqualTo(ROWS - writes.get());
-        assertThat(listener.ingested).isEqualTo(sink.reads.get()).isPositive();
-        assertThat(sink.live.get()).isPositive();
+        String keys = String.join(", ", keyColumns);
+        PG.execute(
+                db,
+                "INSERT INTO items (" + keys + ", val) SELECT " + keyOf.formatted("g") + ", 0 FROM generate_series(1, "
+                        + rows + ") g",
+                "ANALYZE items");
+        ApplyingSink sink = new ApplyingSink(keyColumns);
+        start(PipelineTestSupport.spec("s1", "applying", 200), sink);
+        String key = keyOf;
+        Write write = random -> {
+            int g = 1 + random.nextInt(rows + 2_000);
+            String row = key.formatted(g);
+            return switch (random.nextInt(3)) {
+                case 0 -> "DELETE FROM items WHERE (" + keys + ") = (" + row + ")";
+                case 1 ->
+                    "INSERT INTO items (" + keys + ", val) VALUES (" + row + ", 1) ON CONFLICT (" + keys
+                            + ") DO UPDATE SET val = items.val + 1";
+                default -> "UPDATE items SET val = val + 1 WHERE (" + keys + ") = (" + row + ")";
+            };
+        };
+        Listener listener = backfillWhileWriting(
+                new BackfillSpec("b-" + kind, "s1", new TableId("public", "items")), 300, write, kind.hashCode());
+        assertRebuilt(
+                sink,
+                listener,
+                "INSERT INTO items (" + keys + ", val) VALUES (" + key.formatted(1_000_000) + ", -1)",
+                "SELECT "
+                        + String.join(
+                                " || '|' || ",
+                                Arrays.stream(keyColumns).map(c -> c + "::text").toList()) + ", val::text FROM items");
+        assertThat(listener.counted).isBetween((long) rows - 3_000, (long) rows + 3_000);
+    }
+
+    /**
+     * A partial backfill by a sort column with ties (ten rows per updated_at): only rows from the start position on
+     * are read, in that column's order, while writers move rows forward by setting updated_at = now(). The messages
+     * rebuild exactly the rows at or after the start position.
+     */
+    @org.junit.jupiter.api.Test
+    void aPartialBackfillBySortColumn_rebuildsTheRowsFromItsStart() throws Exception {
+        int rows = 20_000;
+        setUp(
+                "CREATE TABLE items (id int PRIMARY KEY, val int NOT NULL, updated_at timestamptz NOT NULL)",
+                "INSERT INTO items SELECT g, 0, timestamptz '2024-01-01 00:00:00+00' + (g / 10) * interval '1 minute'"
+                        + " FROM generate_series(1, " + rows + ") g",
+                "ANALYZE items");
+        ApplyingSink sink = new ApplyingSink("id");
+        start(PipelineTestSupport.spec("s1", "applying", 200), sink);
+        // Rows 15,000 and on (id / 10 >= 1500); writes touch the whole range, so older rows come in live.
+        String startAt = "2024-01-02 01:00:00+00";
+        Write write = random -> {
+            int id = 1 + random.nextInt(rows);
+            return switch (random.nextInt(3)) {
+                case 0 -> "DELETE FROM items WHERE id = " + id;
+                case 1 ->
+                    "INSERT INTO items VALUES (" + (rows + random.nextInt(2_000)) + ", 1, now())"
+                            + " ON CONFLICT (id) DO UPDATE SET val = items.val + 1, updated_at = now()";
+                default -> "UPDATE items SET val = val + 1, updated_at = now() WHERE id = " + id;
+            };
+        };
+        Listener listener = backfillWhileWriting(
+                new BackfillSpec("b-partial", "s1", new TableId("public", "items"), "updated_at", startAt, null, 0, 0),
+                250,
+                write,
+                7);
+        assertRebuilt(
+                sink,
+                listener,
+                "INSERT INTO items VALUES (-1, -1, now())",
+                "SELECT id::text, val::text FROM items WHERE updated_at >= '" + startAt + "'");
+        assertThat(sink.reads.get()).as("reads from the start position on").isBetween(3_000L, 8_000L);
+    }
+
+    /**
+     * A table without a primary key, read by a sort column with ties (REPLICA IDENTITY FULL, so that updates and
+     * deletes are published with the whole old row): rows are matched by all their values, so a change to one row
+     * does not drop the others that share its sort value.
+     */
+    @org.junit.jupiter.api.Test
+    void aKeylessTableBySortColumn_rebuildsTheTableExactly() throws Exception {
+        int rows = 10_000;
+        setUp(
+                "CREATE TABLE items (id int NOT NULL, grp int NOT NULL, val int NOT NULL)",
+                "ALTER TABLE items REPLICA IDENTITY FULL",
+                "INSERT INTO items SELECT g, g / 10, 0 FROM generate_series(1, " + rows + ") g",
+                "ANALYZE items");
+        ApplyingSink sink = new ApplyingSink("id");
+        start(PipelineTestSupport.spec("s1", "applying", 200), sink);
+        Write write = random -> {
+            int id = 1 + random.nextInt(rows + 500);
+            return switch (random.nextInt(3)) {
+                case 0 -> "DELETE FROM items WHERE id = " + id;
+                case 1 ->
+                    "INSERT INTO items SELECT " + id + ", " + (id / 10) + ", 1"
+                            + " WHERE NOT EXISTS (SELECT 1 FROM items WHERE id = " + id + ")";
+                default -> "UPDATE items SET val = val + 1 WHERE id = " + id;
+            };
+        };
+        Listener listener = backfillWhileWriting(
+                new BackfillSpec("b-keyless", "s1", new TableId("public", "items"), "grp", null, null, 0, 0),
+                150,
+                write,
+                11);
+        assertRebuilt(sink, listener, "INSERT INTO items VALUES (-1, 0, -1)", "SELECT id::text, val::text FROM items");
     }
 
     /**
@@ -213,68 +323,161 @@ class BackfillIT {
      */
     @org.junit.jupiter.api.Test
     void changesTheSinkDoesNotTake_doNotDropReads() throws Exception {
-        db = PG.createDatabase("backfill");
-        slot = "slot_" + db;
         int rows = 5_000;
-        PG.execute(
-                db,
+        setUp(
                 "CREATE TABLE items (id int PRIMARY KEY, val int NOT NULL)",
                 "INSERT INTO items SELECT g, 0 FROM generate_series(1, " + rows + ") g");
-        ApplyingSink sink = new ApplyingSink();
-        SourceSettings settings = new SourceSettings(
-                "localhost", PG.port(), db, "postgres", null, false, false, slot, "pub_" + db, true, true);
-        pipeline = new DatabasePipeline(db, settings, FAST_RECONNECT, lsn -> {});
+        ApplyingSink sink = new ApplyingSink("id");
         SinkSpec all = PipelineTestSupport.spec("s1", "no-updates", 200);
-        SinkSpec spec = new SinkSpec(
-                all.id(),
-                all.name(),
-                all.tables(),
-                java.util.EnumSet.of(dev.sluice.core.Action.INSERT, dev.sluice.core.Action.DELETE),
-                all.groupColumns(),
-                all.messageGrouping(),
-                all.batchSize(),
-                all.batchTimeout(),
-                all.maxRetryCount(),
-                all.state(),
-                all.context(),
-                all.maxQueueBytes());
-        pipeline.addSink(spec, sink);
-        pipeline.start();
-        PipelineTestSupport.awaitTrue(
-                Duration.ofSeconds(30),
-                () -> pipeline.status().state() == DatabasePipeline.State.STREAMING,
-                () -> "streaming");
-
-        AtomicBoolean writing = new AtomicBoolean(true);
-        AtomicLong writes = new AtomicLong();
-        Thread writer = Thread.ofPlatform().start(() -> {
-            try (Connection c = PG.connect(db);
-                    Statement st = c.createStatement()) {
-                while (writing.get()) {
-                    st.execute("UPDATE items SET val = val + 1");
-                    writes.incrementAndGet();
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        Listener listener = new Listener();
-        pipeline.startBackfill(new BackfillSpec("b-filtered", "s1", new TableId("public", "items")), listener, 200);
-        PipelineTestSupport.awaitTrue(
-                Duration.ofSeconds(60),
-                () -> listener.completed.get() != null || listener.failed.get() != null,
-                () -> "backfill done; processed " + listener.processed);
-        writing.set(false);
-        writer.join();
-        assertThat(listener.failed.get()).isNull();
-        assertThat(writes.get())
-                .as("updates of the whole table during the backfill")
-                .isGreaterThan(2);
+        start(
+                new SinkSpec(
+                        all.id(),
+                        all.name(),
+                        all.tables(),
+                        EnumSet.of(Action.INSERT, Action.DELETE),
+                        all.groupColumns(),
+                        all.messageGrouping(),
+                        all.batchSize(),
+                        all.batchTimeout(),
+                        all.maxRetryCount(),
+                        all.state(),
+                        all.context(),
+                        all.maxQueueBytes()),
+                sink);
+        Listener listener = backfillWhileWriting(
+                new BackfillSpec("b-filtered", "s1", new TableId("public", "items")),
+                200,
+                random -> "UPDATE items SET val = val + 1",
+                0);
         PipelineTestSupport.awaitTrue(
                 Duration.ofSeconds(30), () -> sink.reads.get() >= rows, () -> "reads: " + sink.reads.get());
         assertThat(sink.reads.get()).isEqualTo(rows);
         assertThat(sink.rows).hasSize(rows);
         assertThat(sink.live.get()).as("no update reached the sink").isZero();
         assertThat(listener.ingested).isEqualTo(rows);
+    }
+
+    // ---- fixture ----
+
+    private void setUp(String... sql) {
+        db = PG.createDatabase("backfill");
+        slot = "slot_" + db;
+        PG.execute(db, sql);
+    }
+
+    private void start(SinkSpec spec, Sink sink) throws Exception {
+        SourceSettings settings = new SourceSettings(
+                "localhost", PG.port(), db, "postgres", null, false, false, slot, "pub_" + db, true, true);
+        DatabasePipeline p = new DatabasePipeline(db, settings, FAST_RECONNECT, lsn -> {});
+        pipeline = p;
+        p.addSink(spec, sink);
+        p.start();
+        PipelineTestSupport.awaitTrue(
+                Duration.ofSeconds(30),
+                () -> p.status().state() == DatabasePipeline.State.STREAMING,
+                () -> "streaming");
+    }
+
+    private long writes;
+
+    /** Runs the backfill while a writer thread keeps writing; returns once it completed (or failed). */
+    private Listener backfillWhileWriting(BackfillSpec spec, int pageSize, Write write, long seed) throws Exception {
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong count = new AtomicLong();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            Random random = new Random(seed);
+            try (Connection c = PG.connect(db);
+                    Statement st = c.createStatement()) {
+                while (writing.get()) {
+                    st.execute(write.sql(random));
+                    count.incrementAndGet();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Listener listener = new Listener();
+        DatabasePipeline p = java.util.Objects.requireNonNull(pipeline);
+        try {
+            p.startBackfill(spec, listener, pageSize);
+            PipelineTestSupport.awaitTrue(
+                    Duration.ofSeconds(120),
+                    () -> listener.completed.get() != null || listener.failed.get() != null,
+                    () -> "backfill done; processed " + listener.processed);
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
+        assertThat(listener.failed.get()).isNull();
+        writes = count.get();
+        assertThat(writes).as("writes during the backfill").isGreaterThan(2);
+        return listener;
+    }
+
+    /**
+     * Writes a sentinel row (val -1) and waits for it (the sink then has everything before it), and compares the map the
+     * messages built with {@code query} (key text, val text) without the sentinel. Returns the writes made.
+     */
+    private long assertRebuilt(ApplyingSink sink, Listener listener, String sentinelSql, String query)
+            throws Exception {
+        PG.execute(db, sentinelSql);
+        PipelineTestSupport.awaitTrue(
+                Duration.ofSeconds(60), () -> sink.rows.containsValue(SENTINEL), () -> "the sentinel arrived");
+        sink.rows.values().removeIf(SENTINEL::equals);
+        Map<String, String> table = new HashMap<>();
+        try (Connection c = PG.connect(db);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(query)) {
+            while (rs.next()) {
+                table.put(rs.getString(1), rs.getString(2));
+            }
+        }
+        table.values().removeIf(SENTINEL::equals);
+        // The sentinel's arrival does not mean that batches of other rows, in flight beside it, are all applied.
+        Map<String, String> differences = differences(table, sink.rows);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while ((!differences.isEmpty() || sink.reads.get() < listener.ingested) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            differences = differences(table, sink.rows);
+        }
+        assertThat(differences)
+                .as(
+                        "rows that differ (processed %d, ingested %d, reads %d, live %d, counted %d, writes %d)",
+                        listener.processed,
+                        listener.ingested,
+                        sink.reads.get(),
+                        sink.live.get(),
+                        listener.counted,
+                        writes)
+                .isEmpty();
+        assertThat(listener.ingested).isEqualTo(sink.reads.get()).isPositive();
+        assertThat(sink.live.get()).isPositive();
+        return writes;
+    }
+
+    private static Map<String, String> differences(Map<String, String> table, Map<String, String> rows) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, String> e : table.entrySet()) {
+            if (!e.getValue().equals(rows.get(e.getKey()))) {
+                out.put(e.getKey(), "table " + e.getValue() + ", sink " + rows.get(e.getKey()));
+            }
+        }
+        for (Map.Entry<String, String> e : rows.entrySet()) {
+            if (!table.containsKey(e.getKey())) {
+                out.put(e.getKey(), "table -, sink " + e.getValue());
+            }
+        }
+        return out;
+    }
+
+    private String firstCollation(String... names) throws Exception {
+        for (String name : names) {
+            if (PipelineTestSupport.queryLong(
+                            PG, "postgres", "SELECT count(*) FROM pg_collation WHERE collname = '" + name + "'")
+                    > 0) {
+                return name;
+            }
+        }
+        return "C";
     }
 }

@@ -33,6 +33,7 @@ public final class TableReader {
     private final @Nullable String sortColumn;
     private final @Nullable String sortType;
     private final List<TableId> members;
+    private final int[] identityIndexes;
     private final String selectList;
     private final String from;
     // Order and filter columns are qualified with this alias: a bare name in ORDER BY would mean the output column
@@ -56,6 +57,9 @@ public final class TableReader {
         this.sortColumn = sortColumn;
         this.sortType = sortType;
         this.members = members;
+        this.identityIndexes = schema.primaryKey().length > 0
+                ? schema.primaryKey()
+                : java.util.stream.IntStream.range(0, schema.columnCount()).toArray();
         StringBuilder sb = new StringBuilder();
         for (Column c : schema.columns()) {
             sb.append("t.").append(quote(c.name())).append("::text, ");
@@ -198,9 +202,51 @@ public final class TableReader {
      */
     public Page read(Connection c, @Nullable List<String> cursor, @Nullable String startAt, int limit)
             throws SQLException {
+        return read(c, cursor, startAt, null, limit);
+    }
+
+    /**
+     * The cursor of the last row in read order (null when there is none): a backfill reads up to it and no further,
+     * so that writers moving rows past its cursor cannot keep it going; rows that arrive beyond it came after the
+     * backfill began and reach the sink as live changes.
+     */
+    public @Nullable List<String> last(Connection c, @Nullable String startAt) throws SQLException {
         StringBuilder sql =
                 new StringBuilder("SELECT ").append(selectList).append(" FROM ").append(fromAliased);
         List<String> params = new ArrayList<>();
+        where(sql, params, startAt, null, null);
+        order(sql, " DESC");
+        sql.append(" LIMIT 1");
+        return query(c, sql.toString(), params, 1).cursor();
+    }
+
+    /**
+     * Reads up to {@code limit} rows after {@code cursor} (from the start when null) and up to {@code until} (a
+     * {@link #last} cursor; no bound when null), from {@code startAt} on when the reader has a sort column and it is
+     * given.
+     */
+    public Page read(
+            Connection c,
+            @Nullable List<String> cursor,
+            @Nullable String startAt,
+            @Nullable List<String> until,
+            int limit)
+            throws SQLException {
+        StringBuilder sql =
+                new StringBuilder("SELECT ").append(selectList).append(" FROM ").append(fromAliased);
+        List<String> params = new ArrayList<>();
+        where(sql, params, startAt, cursor, until);
+        order(sql, "");
+        sql.append(" LIMIT ").append(limit);
+        return query(c, sql.toString(), params, limit);
+    }
+
+    private void where(
+            StringBuilder sql,
+            List<String> params,
+            @Nullable String startAt,
+            @Nullable List<String> after,
+            @Nullable List<String> until) {
         String sep = " WHERE ";
         if (sortColumn != null) {
             // Rows without a sort value cannot be placed in its order.
@@ -215,37 +261,57 @@ public final class TableReader {
                 params.add(startAt);
             }
         }
-        int width = orderColumns.size() + (byCtid ? 1 : 0);
-        if (cursor != null) {
-            if (cursor.size() != width) {
-                throw new IllegalArgumentException(
-                        "a cursor of " + cursor.size() + " value(s) for an order of " + width + " column(s)");
-            }
-            sql.append(sep).append("ROW(");
-            for (int i = 0; i < orderColumns.size(); i++) {
-                sql.append(i > 0 ? ", " : "").append("t.").append(quote(orderColumns.get(i)));
-            }
-            if (byCtid) {
-                sql.append(", t.ctid");
-            }
-            sql.append(") > ROW(");
-            for (int i = 0; i < width; i++) {
-                sql.append(i > 0 ? ", " : "").append("?::").append(i < orderTypes.size() ? orderTypes.get(i) : "tid");
-            }
-            sql.append(")");
-            params.addAll(cursor);
+        if (after != null) {
+            sql.append(sep);
+            compare(sql, params, " > ", after);
+            sep = " AND ";
         }
-        sql.append(" ORDER BY ");
+        if (until != null) {
+            sql.append(sep);
+            compare(sql, params, " <= ", until);
+        }
+    }
+
+    // ROW(order columns) <op> ROW(cursor values), each value cast to its column's type.
+    private void compare(StringBuilder sql, List<String> params, String op, List<String> cursor) {
+        int width = orderColumns.size() + (byCtid ? 1 : 0);
+        if (cursor.size() != width) {
+            throw new IllegalArgumentException(
+                    "a cursor of " + cursor.size() + " value(s) for an order of " + width + " column(s)");
+        }
+        sql.append("ROW(");
         for (int i = 0; i < orderColumns.size(); i++) {
             sql.append(i > 0 ? ", " : "").append("t.").append(quote(orderColumns.get(i)));
         }
         if (byCtid) {
             sql.append(", t.ctid");
         }
-        sql.append(" LIMIT ").append(limit);
+        sql.append(")").append(op).append("ROW(");
+        for (int i = 0; i < width; i++) {
+            sql.append(i > 0 ? ", " : "").append("?::").append(i < orderTypes.size() ? orderTypes.get(i) : "tid");
+        }
+        sql.append(")");
+        params.addAll(cursor);
+    }
+
+    private void order(StringBuilder sql, String direction) {
+        sql.append(" ORDER BY ");
+        for (int i = 0; i < orderColumns.size(); i++) {
+            sql.append(i > 0 ? ", " : "")
+                    .append("t.")
+                    .append(quote(orderColumns.get(i)))
+                    .append(direction);
+        }
+        if (byCtid) {
+            sql.append(", t.ctid").append(direction);
+        }
+    }
+
+    private Page query(Connection c, String sql, List<String> params, int limit) throws SQLException {
+        int width = orderColumns.size() + (byCtid ? 1 : 0);
         List<@Nullable String[]> rows = new ArrayList<>(Math.min(limit, 10_000));
         String ctid = null;
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < params.size(); i++) {
                 ps.setString(i + 1, params.get(i));
             }
@@ -308,13 +374,10 @@ public final class TableReader {
         }
     }
 
-    /** The columns of {@link #identity}: the primary key's, or the sort column. */
+    /** The columns of {@link #identity}: the primary key's, or without one every column. */
     public List<String> identityColumns() {
-        if (!keyed()) {
-            return List.of(orderColumns.getFirst());
-        }
         List<String> out = new ArrayList<>();
-        for (int i : schema.primaryKey()) {
+        for (int i : identityIndexes) {
             out.add(schema.columns().get(i).name());
         }
         return out;
@@ -322,11 +385,13 @@ public final class TableReader {
 
     /**
      * The identity a live change and a read row share, to tell that a row changed while its page was read: its
-     * primary-key values, or, without a key, its sort value.
+     * primary-key values, or, without a key, all its values (a keyless table's update carries the whole old row
+     * under REPLICA IDENTITY FULL, which such a table needs to publish updates and deletes). Matching by the sort
+     * value alone would drop every other row that shares it.
      */
     public String identity(@Nullable String[] row) {
         StringBuilder sb = new StringBuilder();
-        int[] idx = keyed() ? schema.primaryKey() : new int[] {orderIndexes[0]};
+        int[] idx = identityIndexes;
         for (int i = 0; i < idx.length; i++) {
             if (i > 0) {
                 sb.append('\u0000');
