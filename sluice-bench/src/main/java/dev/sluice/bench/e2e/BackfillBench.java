@@ -73,12 +73,12 @@ final class BackfillBench {
                 "CREATE TABLE " + TABLE + " (id bigint PRIMARY KEY, account_id int NOT NULL, quantity int NOT NULL,"
                         + " status int, description text NOT NULL, created_at timestamptz NOT NULL,"
                         + " amount numeric(12,2) NOT NULL)",
-                "INSERT INTO " + TABLE + " SELECT g, (g * 7919) % 100000, g % 1000,"
-                        + " CASE WHEN g % 10 = 0 THEN NULL ELSE g % 7 END,"
-                        + " left('order ' || g || ' ' || md5(g::text) || md5((g * 31)::text), 50 + (g % 51)),"
+                "INSERT INTO " + TABLE + " SELECT g, ((g * 7919) % 100000)::int, (g % 1000)::int,"
+                        + " CASE WHEN g % 10 = 0 THEN NULL ELSE (g % 7)::int END,"
+                        + " left('order ' || g || ' ' || md5(g::text) || md5((g * 31)::text), (50 + g % 51)::int),"
                         + " timestamptz '2024-01-01 00:00:00+00' + g * interval '1.5 seconds',"
                         + " round(((g * 2654435761) % 10000000) / 100.0, 2)"
-                        + " FROM generate_series(1, " + rows + ") g",
+                        + " FROM generate_series(1::bigint, " + rows + ") g",
                 "VACUUM (FREEZE, ANALYZE) " + TABLE,
                 "CREATE PUBLICATION " + PUBLICATION + " FOR TABLE " + TABLE);
         long tableBytes = queryLong(pg, db, "SELECT pg_table_size('" + TABLE + "')");

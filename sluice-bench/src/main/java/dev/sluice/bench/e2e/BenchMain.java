@@ -9,6 +9,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -60,6 +61,7 @@ public final class BenchMain {
               --drain-jvm-opts "…" JVM options of the drain child JVMs (default "-Xms1g -Xmx1g")
               --debezium-format F  json (default: Debezium serialises events to JSON) or connect
               --seed N             workload random seed (default 42)
+              --pg-set name=value  a Postgres setting on top of the benchmark's (repeatable; for experiments)
             """;
 
     /** Everything a run needs, parsed from the command line. */
@@ -72,6 +74,7 @@ public final class BenchMain {
             List<String> drainJvmOptions,
             String debeziumFormat,
             long seed,
+            Map<String, String> pgSettings,
             List<String> raw) {}
 
     private BenchMain() {}
@@ -113,6 +116,7 @@ public final class BenchMain {
         List<String> jvm = List.of("-Xms1g", "-Xmx1g");
         String debeziumFormat = "json";
         long seed = 42;
+        Map<String, String> pgSettings = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String value = null;
@@ -149,6 +153,15 @@ public final class BenchMain {
                         throw new IllegalArgumentException("--debezium-format must be json or connect");
                     }
                 }
+                case "--pg-set" -> {
+                    String v = value != null ? value : next(args, ++i, a);
+                    int at = v.indexOf('=');
+                    if (at <= 0) {
+                        throw new IllegalArgumentException("--pg-set needs name=value, got '" + v + "'");
+                    }
+                    pgSettings.put(
+                            v.substring(0, at).strip(), v.substring(at + 1).strip());
+                }
                 case "--seed" -> seed = Long.parseLong(value != null ? value : next(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
             }
@@ -166,7 +179,17 @@ public final class BenchMain {
                 backfillRows != null ? backfillRows : base.backfillRows());
         // Live runs go with the drains: "--only backfill" runs the backfill scenario alone.
         boolean noLive = skipLive || systems.isEmpty();
-        return new Args(options, noLive, systems, backfill, inProcess, jvm, debeziumFormat, seed, List.of(args));
+        return new Args(
+                options,
+                noLive,
+                systems,
+                backfill,
+                inProcess,
+                jvm,
+                debeziumFormat,
+                seed,
+                Map.copyOf(pgSettings),
+                List.of(args));
     }
 
     private static String next(String[] args, int i, String flag) {
@@ -243,11 +266,13 @@ public final class BenchMain {
                 o.liveSeconds(),
                 args.backfill() ? o.backfillRows() + " rows" : "skipped",
                 out.toAbsolutePath());
-        TestPostgres pg = TestPostgres.startPrivate(Map.of(
+        Map<String, String> pgConfig = new LinkedHashMap<>(Map.of(
                 "shared_buffers", "256MB",
                 "max_wal_size", "4GB",
                 "checkpoint_timeout", "30min",
                 "wal_compression", "off"));
+        pgConfig.putAll(args.pgSettings());
+        TestPostgres pg = TestPostgres.startPrivate(pgConfig);
         try {
             report.postgresVersion(pg);
             if (!args.systems().isEmpty()) {

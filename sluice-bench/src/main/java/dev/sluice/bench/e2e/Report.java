@@ -174,6 +174,7 @@ final class Report {
         options.put("debeziumFormat", args.debeziumFormat());
         options.put("seed", args.seed());
         options.put("backfill", args.backfill());
+        options.put("postgresSettings", args.pgSettings());
         options.put("backfillRows", o.backfillRows());
         options.put("out", o.out().toAbsolutePath().toString());
         root.put("options", options);
