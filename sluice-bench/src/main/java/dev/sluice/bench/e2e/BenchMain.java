@@ -9,6 +9,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The end-to-end benchmark: writes a backlog, drains it with every system from its own slot, runs the
- * live-latency workload at each rate, and writes {@code results.json}, {@code results.md} and a chart.
+ * live-latency workload at each rate, backfills a table against {@code COPY} ({@link BackfillBench}), and writes {@code results.json}, {@code results.md} and a chart.
  * Run it with {@code sluice-bench/run}; {@code --help} lists the flags.
  */
 public final class BenchMain {
@@ -51,12 +52,16 @@ public final class BenchMain {
               --out DIR            output directory (default sluice-bench/target/bench-<timestamp>)
               --quick              CI smoke size: 5000 changes, one 3 s live run at 500/s (also -Dquick)
               --skip-live          drains only
-              --only a,b,c,d       drain only these: a=raw-pgjdbc b=sluice-null c=sluice-webhook
-                                   d=debezium-embedded
+              --only a,b,c,d,backfill
+                                   run only these: a=raw-pgjdbc b=sluice-null c=sluice-webhook
+                                   d=debezium-embedded drains, backfill=backfill vs COPY; without a
+                                   drain, no backlog is written and no live run is made
+              --backfill-rows N    rows of the backfill scenario's table (default 1000000)
               --in-process         run the drains in this JVM instead of one child JVM each
               --drain-jvm-opts "…" JVM options of the drain child JVMs (default "-Xms1g -Xmx1g")
               --debezium-format F  json (default: Debezium serialises events to JSON) or connect
               --seed N             workload random seed (default 42)
+              --pg-set name=value  a Postgres setting on top of the benchmark's (repeatable; for experiments)
             """;
 
     /** Everything a run needs, parsed from the command line. */
@@ -64,10 +69,12 @@ public final class BenchMain {
             BenchOptions options,
             boolean skipLive,
             List<DrainSystem> systems,
+            boolean backfill,
             boolean inProcess,
             List<String> drainJvmOptions,
             String debeziumFormat,
             long seed,
+            Map<String, String> pgSettings,
             List<String> raw) {}
 
     private BenchMain() {}
@@ -104,9 +111,12 @@ public final class BenchMain {
         boolean skipLive = false;
         boolean inProcess = false;
         List<DrainSystem> systems = List.of(DrainSystem.values());
+        boolean backfill = true;
+        Long backfillRows = null;
         List<String> jvm = List.of("-Xms1g", "-Xmx1g");
         String debeziumFormat = "json";
         long seed = 42;
+        Map<String, String> pgSettings = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String value = null;
@@ -124,7 +134,15 @@ public final class BenchMain {
                 case "--live-seconds" ->
                     liveSeconds = (int) positiveLong(a, value != null ? value : next(args, ++i, a));
                 case "--out" -> out = Path.of(value != null ? value : next(args, ++i, a));
-                case "--only" -> systems = DrainSystem.parseList(value != null ? value : next(args, ++i, a));
+                case "--only" -> {
+                    List<String> picked =
+                            new ArrayList<>(List.of((value != null ? value : next(args, ++i, a)).split(",")));
+                    backfill = picked.removeIf(p -> p.strip().equalsIgnoreCase("backfill"));
+                    systems = backfill && picked.stream().allMatch(String::isBlank)
+                            ? List.of()
+                            : DrainSystem.parseList(String.join(",", picked));
+                }
+                case "--backfill-rows" -> backfillRows = positiveLong(a, value != null ? value : next(args, ++i, a));
                 case "--drain-jvm-opts" -> {
                     String v = (value != null ? value : next(args, ++i, a)).strip();
                     jvm = v.isEmpty() ? List.of() : List.of(v.split("\\s+"));
@@ -134,6 +152,15 @@ public final class BenchMain {
                     if (!debeziumFormat.equals("json") && !debeziumFormat.equals("connect")) {
                         throw new IllegalArgumentException("--debezium-format must be json or connect");
                     }
+                }
+                case "--pg-set" -> {
+                    String v = value != null ? value : next(args, ++i, a);
+                    int at = v.indexOf('=');
+                    if (at <= 0) {
+                        throw new IllegalArgumentException("--pg-set needs name=value, got '" + v + "'");
+                    }
+                    pgSettings.put(
+                            v.substring(0, at).strip(), v.substring(at + 1).strip());
                 }
                 case "--seed" -> seed = Long.parseLong(value != null ? value : next(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
@@ -148,8 +175,21 @@ public final class BenchMain {
                 rates != null ? rates : base.rates(),
                 liveSeconds != null ? liveSeconds : base.liveSeconds(),
                 out,
-                quick);
-        return new Args(options, skipLive, systems, inProcess, jvm, debeziumFormat, seed, List.of(args));
+                quick,
+                backfillRows != null ? backfillRows : base.backfillRows());
+        // Live runs go with the drains: "--only backfill" runs the backfill scenario alone.
+        boolean noLive = skipLive || systems.isEmpty();
+        return new Args(
+                options,
+                noLive,
+                systems,
+                backfill,
+                inProcess,
+                jvm,
+                debeziumFormat,
+                seed,
+                Map.copyOf(pgSettings),
+                List.of(args));
     }
 
     private static String next(String[] args, int i, String flag) {
@@ -219,46 +259,34 @@ public final class BenchMain {
         Path out = Files.createDirectories(o.out());
         Report report = new Report(args);
         log.info(
-                "benchmark: {} changes, systems {}, live {} at {} s each, output {}",
+                "benchmark: {} changes, systems {}, live {} at {} s each, backfill {}, output {}",
                 o.changes(),
                 args.systems().stream().map(DrainSystem::label).toList(),
                 args.skipLive() || EXTRAS.live() == null ? "skipped" : o.rates(),
                 o.liveSeconds(),
+                args.backfill() ? o.backfillRows() + " rows" : "skipped",
                 out.toAbsolutePath());
-        TestPostgres pg = TestPostgres.startPrivate(Map.of(
+        Map<String, String> pgConfig = new LinkedHashMap<>(Map.of(
                 "shared_buffers", "256MB",
                 "max_wal_size", "4GB",
                 "checkpoint_timeout", "30min",
                 "wal_compression", "off"));
+        pgConfig.putAll(args.pgSettings());
+        TestPostgres pg = TestPostgres.startPrivate(pgConfig);
         try {
             report.postgresVersion(pg);
-            Backlog backlog = BacklogWorkload.write(pg, o.changes(), args.systems(), args.seed());
-            report.backlog(backlog);
-            log.info(
-                    "backlog: {} changes in {} transactions, {} MiB of WAL, written in {} s",
-                    backlog.changes(),
-                    backlog.transactions(),
-                    backlog.walBytes() / (1024 * 1024),
-                    String.format("%.1f", backlog.writeSeconds()));
-            DrainRunner drains = new DrainRunner(out, args.drainJvmOptions(), args.inProcess(), args.debeziumFormat());
-            for (DrainSystem s : args.systems()) {
-                log.info("drain {} ({}) ...", s.letter(), s.label());
+            if (!args.systems().isEmpty()) {
+                drains(pg, args, report, out);
+            }
+            if (args.backfill()) {
+                log.info("backfill of {} rows against COPY ...", o.backfillRows());
                 try {
-                    DrainRun r = drains.run(s, backlog);
-                    report.drain(r);
-                    log.info(
-                            "drain {}: {} changes in {} s = {} changes/s (startup {} s)",
-                            s.label(),
-                            r.result().changes(),
-                            String.format("%.2f", r.result().seconds()),
-                            String.format("%.0f", r.result().changesPerSecond()),
-                            String.format("%.2f", r.startupSeconds()));
+                    report.backfill(BackfillBench.run(pg, o.backfillRows()));
                 } catch (Exception e) {
-                    log.error("drain {} failed: {}", s.label(), e.toString());
-                    report.error("drain " + s.label() + ": " + e.getMessage());
+                    log.error("backfill scenario failed: {}", e.toString());
+                    report.error("backfill: " + e.getMessage());
                 }
             }
-            dropSlots(pg, backlog);
             LiveRunner live = EXTRAS.live();
             if (!args.skipLive() && live != null) {
                 for (int rate : o.rates()) {
@@ -276,7 +304,8 @@ public final class BenchMain {
         }
         report.write(out);
         ChartWriter chart = EXTRAS.chart();
-        if (chart != null) {
+        if (chart != null
+                && !(report.drainResults().isEmpty() && report.liveResults().isEmpty())) {
             try {
                 chart.write(report.drainResults(), report.liveResults(), out.resolve("results.png"));
             } catch (Exception e) {
@@ -284,6 +313,38 @@ public final class BenchMain {
             }
         }
         return out;
+    }
+
+    /** Writes the backlog and drains it with each system. */
+    private static void drains(TestPostgres pg, Args args, Report report, Path out) throws Exception {
+        BenchOptions o = args.options();
+        Backlog backlog = BacklogWorkload.write(pg, o.changes(), args.systems(), args.seed());
+        report.backlog(backlog);
+        log.info(
+                "backlog: {} changes in {} transactions, {} MiB of WAL, written in {} s",
+                backlog.changes(),
+                backlog.transactions(),
+                backlog.walBytes() / (1024 * 1024),
+                String.format("%.1f", backlog.writeSeconds()));
+        DrainRunner drains = new DrainRunner(out, args.drainJvmOptions(), args.inProcess(), args.debeziumFormat());
+        for (DrainSystem s : args.systems()) {
+            log.info("drain {} ({}) ...", s.letter(), s.label());
+            try {
+                DrainRun r = drains.run(s, backlog);
+                report.drain(r);
+                log.info(
+                        "drain {}: {} changes in {} s = {} changes/s (startup {} s)",
+                        s.label(),
+                        r.result().changes(),
+                        String.format("%.2f", r.result().seconds()),
+                        String.format("%.0f", r.result().changesPerSecond()),
+                        String.format("%.2f", r.startupSeconds()));
+            } catch (Exception e) {
+                log.error("drain {} failed: {}", s.label(), e.toString());
+                report.error("drain " + s.label() + ": " + e.getMessage());
+            }
+        }
+        dropSlots(pg, backlog);
     }
 
     // The slots hold the backlog's WAL; the live runs should not write behind them.

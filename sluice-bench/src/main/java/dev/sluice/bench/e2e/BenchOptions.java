@@ -11,13 +11,15 @@ import java.util.List;
  * @param liveSeconds duration of each live run
  * @param out directory for results.json, results.md and the PNG chart
  * @param quick a CI smoke run: tiny sizes, no targets judged
+ * @param backfillRows rows of the table the backfill scenario reads
  */
-public record BenchOptions(long changes, List<Integer> rates, int liveSeconds, Path out, boolean quick) {
+public record BenchOptions(
+        long changes, List<Integer> rates, int liveSeconds, Path out, boolean quick, long backfillRows) {
     public static BenchOptions defaults(Path out) {
-        return new BenchOptions(1_000_000, List.of(1_000, 5_000, 10_000), 30, out, false);
+        return new BenchOptions(1_000_000, List.of(1_000, 5_000, 10_000), 30, out, false, 1_000_000);
     }
 
     public static BenchOptions quick(Path out) {
-        return new BenchOptions(5_000, List.of(500), 3, out, true);
+        return new BenchOptions(5_000, List.of(500), 3, out, true, 5_000);
     }
 }

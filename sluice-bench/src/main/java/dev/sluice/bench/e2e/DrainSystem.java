@@ -47,7 +47,7 @@ enum DrainSystem {
             picked.add(parse(p));
         }
         if (picked.isEmpty()) {
-            throw new IllegalArgumentException("--only needs at least one of a,b,c,d");
+            throw new IllegalArgumentException("--only needs at least one of a,b,c,d,backfill");
         }
         return List.of(values()).stream().filter(picked::contains).toList();
     }
@@ -61,6 +61,6 @@ enum DrainSystem {
             }
         }
         throw new IllegalArgumentException("unknown system '" + text + "' (expected a, b, c or d: "
-                + "a=raw-pgjdbc, b=sluice-null, c=sluice-webhook, d=debezium-embedded)");
+                + "a=raw-pgjdbc, b=sluice-null, c=sluice-webhook, d=debezium-embedded; or backfill)");
     }
 }

@@ -31,6 +31,7 @@ final class Report {
     static final int TARGET_LIVE_RATE = 5_000;
     static final double TARGET_P99_MS = 25;
     static final long TARGET_RSS_BYTES = 512L * 1024 * 1024;
+    static final double TARGET_BACKFILL_COPY_RATIO = 0.7;
 
     private final BenchMain.Args args;
     private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -39,6 +40,7 @@ final class Report {
     private final List<DrainRun> drains = new ArrayList<>();
     private final List<LiveResult> live = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
+    private @Nullable BackfillResult backfill;
 
     Report(BenchMain.Args args) {
         this.args = args;
@@ -64,6 +66,10 @@ final class Report {
 
     void live(LiveResult r) {
         live.add(r);
+    }
+
+    void backfill(BackfillResult r) {
+        backfill = r;
     }
 
     void error(String message) {
@@ -134,6 +140,13 @@ final class Report {
                 "< " + TARGET_RSS_BYTES / (1024 * 1024) + " MB",
                 rss.map(r -> r / (1024 * 1024) + " MB").orElse("not measured"),
                 judge && rss.isPresent() ? rss.get() < TARGET_RSS_BYTES : null));
+        BackfillResult bf = backfill;
+        boolean bfMeasured = bf != null && bf.ratio() > 0;
+        t.add(new Target(
+                "backfill rows/s versus COPY",
+                "≥ " + TARGET_BACKFILL_COPY_RATIO,
+                bfMeasured ? fmt(bf.ratio(), 2) : "not measured",
+                judge && bfMeasured ? bf.ratio() >= TARGET_BACKFILL_COPY_RATIO : null));
         return t;
     }
 
@@ -160,6 +173,9 @@ final class Report {
         options.put("drainJvm", args.inProcess() ? "in-process" : String.join(" ", args.drainJvmOptions()));
         options.put("debeziumFormat", args.debeziumFormat());
         options.put("seed", args.seed());
+        options.put("backfill", args.backfill());
+        options.put("postgresSettings", args.pgSettings());
+        options.put("backfillRows", o.backfillRows());
         options.put("out", o.out().toAbsolutePath().toString());
         root.put("options", options);
         root.put("machine", machine());
@@ -189,6 +205,9 @@ final class Report {
         ratio(DrainSystem.SLUICE_WEBHOOK, DrainSystem.RAW).ifPresent(r -> ratios.put("c/a", round(r, 3)));
         ratio(DrainSystem.SLUICE_NULL, DrainSystem.DEBEZIUM).ifPresent(r -> ratios.put("b/d", round(r, 3)));
         root.put("ratios", ratios);
+        if (backfill != null) {
+            root.put("backfill", backfillJson(backfill));
+        }
         List<Map<String, Object>> ts = new ArrayList<>();
         for (Target t : targets()) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -222,6 +241,109 @@ final class Report {
         root.put("live", ls);
         root.put("errors", errors);
         return root;
+    }
+
+    private static Map<String, Object> backfillJson(BackfillResult b) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rows", b.rows());
+        m.put("tableBytes", b.tableBytes());
+        m.put("copy", b.copy().stream().map(Report::runJson).toList());
+        m.put("keysetRead", b.keyset().stream().map(Report::runJson).toList());
+        m.put("keysetPageRows", BackfillResult.KEYSET_PAGE);
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (BackfillResult.BackfillRun r : b.backfill()) {
+            Map<String, Object> x = runJson(r.run());
+            x.put("completed", r.completed());
+            x.put("error", r.error());
+            x.put("firstReadSeconds", round(r.firstReadSeconds(), 3));
+            x.put("pageSizes", BackfillResult.pageSizes(r.pages()));
+            List<Map<String, Object>> pages = new ArrayList<>();
+            for (BackfillResult.Page p : r.pages()) {
+                pages.add(Map.of(
+                        "rows",
+                        p.rows(),
+                        "firstSeconds",
+                        round(p.firstSeconds(), 3),
+                        "lastSeconds",
+                        round(p.lastSeconds(), 3)));
+            }
+            x.put("pages", pages);
+            runs.add(x);
+        }
+        m.put("backfill", runs);
+        m.put("bestCopyRowsPerSecond", round(b.bestCopy().rowsPerSecond(), 0));
+        m.put("bestBackfillRowsPerSecond", round(b.bestBackfill().rowsPerSecond(), 0));
+        m.put("ratio", round(b.ratio(), 3));
+        return m;
+    }
+
+    private static Map<String, Object> runJson(BackfillResult.Run r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rows", r.rows());
+        m.put("bytes", r.bytes());
+        m.put("seconds", round(r.seconds(), 3));
+        m.put("rowsPerSecond", round(r.rowsPerSecond(), 0));
+        m.put("megabytesPerSecond", round(r.megabytesPerSecond(), 1));
+        return m;
+    }
+
+    private static void backfillMarkdown(StringBuilder md, BackfillResult b) {
+        md.append("## Backfill versus COPY\n\n");
+        md.append(String.format(
+                Locale.ROOT,
+                "Table of %,d rows (%.1f MiB), read whole by each method in turn; MB/s counts what the client"
+                        + " received (COPY text, the text values of the page query, the sink's JSON).\n\n",
+                b.rows(),
+                b.tableBytes() / 1048576.0));
+        md.append("| Method | Run | Rows | Seconds | Rows/s | MB/s | vs best COPY |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        double copy = b.bestCopy().rowsPerSecond();
+        int i = 0;
+        for (BackfillResult.Run r : b.copy()) {
+            backfillRow(md, "COPY TO STDOUT", ++i, r, copy);
+        }
+        i = 0;
+        for (BackfillResult.Run r : b.keyset()) {
+            backfillRow(md, "page query alone (" + BackfillResult.KEYSET_PAGE + "-row pages)", ++i, r, copy);
+        }
+        i = 0;
+        for (BackfillResult.BackfillRun r : b.backfill()) {
+            backfillRow(
+                    md,
+                    "Sluice backfill → null" + (r.error().isEmpty() ? "" : " (" + r.error() + ")"),
+                    ++i,
+                    r.run(),
+                    copy);
+        }
+        md.append(String.format(
+                Locale.ROOT,
+                "\nBest backfill / best COPY = **%.2f** (%,.0f / %,.0f rows/s).\n\n",
+                b.ratio(),
+                b.bestBackfill().rowsPerSecond(),
+                copy));
+        i = 0;
+        for (BackfillResult.BackfillRun r : b.backfill()) {
+            md.append(String.format(
+                    Locale.ROOT,
+                    "Backfill run %d: first read after %.2f s; %d pages: %s\n\n",
+                    ++i,
+                    r.firstReadSeconds(),
+                    r.pages().size(),
+                    BackfillResult.pageSizes(r.pages())));
+        }
+    }
+
+    private static void backfillRow(StringBuilder md, String method, int run, BackfillResult.Run r, double copy) {
+        md.append(String.format(
+                Locale.ROOT,
+                "| %s | %d | %,d | %.2f | %,.0f | %.1f | %s |\n",
+                method,
+                run,
+                r.rows(),
+                r.seconds(),
+                r.rowsPerSecond(),
+                r.megabytesPerSecond(),
+                copy > 0 ? fmt(r.rowsPerSecond() / copy, 2) : "–"));
     }
 
     String markdown() {
@@ -283,6 +405,9 @@ final class Report {
                         l.rssMaxBytes() / (1024 * 1024)));
             }
             md.append("\n");
+        }
+        if (backfill != null) {
+            backfillMarkdown(md, backfill);
         }
         md.append("## Targets\n\n");
         md.append(args.options().quick() ? "Quick mode: targets are not judged.\n\n" : "");

@@ -25,8 +25,8 @@ import java.util.UUID;
  */
 final class SluiceDrain implements Drainer {
     static final int BATCH_SIZE = 1000;
-    private static final Duration BATCH_TIMEOUT = Duration.ofMillis(5);
-    private static final long QUEUE_BYTES = 128L * 1024 * 1024;
+    static final Duration BATCH_TIMEOUT = Duration.ofMillis(5);
+    static final long QUEUE_BYTES = 128L * 1024 * 1024;
     private static final TableId TABLE = new TableId("public", BacklogWorkload.TABLE);
 
     private final boolean webhook;

@@ -14,6 +14,7 @@ class BenchMainTest {
         assertThat(a.options()).isEqualTo(BenchOptions.defaults(Path.of("/tmp/x")));
         assertThat(a.systems()).containsExactly(DrainSystem.values());
         assertThat(a.skipLive()).isFalse();
+        assertThat(a.backfill()).isTrue();
     }
 
     @Test
@@ -32,6 +33,22 @@ class BenchMainTest {
     void parse_onlyKeepsRunOrder() {
         BenchMain.Args a = BenchMain.parse(new String[] {"--only", "d,a", "--out", "o"});
         assertThat(a.systems()).containsExactly(DrainSystem.RAW, DrainSystem.DEBEZIUM);
+        assertThat(a.backfill()).isFalse();
+    }
+
+    @Test
+    void parse_onlyBackfillRunsNeitherDrainsNorLive() {
+        BenchMain.Args a =
+                BenchMain.parse(new String[] {"--only", "backfill", "--backfill-rows", "2000", "--out", "o"});
+        assertThat(a.systems()).isEmpty();
+        assertThat(a.backfill()).isTrue();
+        assertThat(a.skipLive()).isTrue();
+        assertThat(a.options().backfillRows()).isEqualTo(2000);
+
+        BenchMain.Args both = BenchMain.parse(new String[] {"--only", "b,backfill", "--out", "o"});
+        assertThat(both.systems()).containsExactly(DrainSystem.SLUICE_NULL);
+        assertThat(both.backfill()).isTrue();
+        assertThat(both.skipLive()).isFalse();
     }
 
     @Test

@@ -12,8 +12,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The benchmark in quick mode, as CI runs it: every system drains the whole backlog and the reports are
- * written. No performance threshold is asserted.
+ * The benchmark in quick mode, as CI runs it: every system drains the whole backlog, the backfill reads its whole
+ * table, and the reports are written. No performance threshold is asserted.
  */
 class BenchSmokeIT {
     @Test
@@ -48,6 +48,12 @@ class BenchSmokeIT {
             assertThat(results.get("live").get(0).get("achievedRate").asDouble())
                     .isPositive();
         }
+        JsonNode backfill = results.get("backfill");
+        for (JsonNode r : backfill.get("backfill")) {
+            assertThat(r.get("completed").asBoolean()).isTrue();
+            assertThat(r.get("rows").asLong()).isEqualTo(BenchOptions.quick(out).backfillRows());
+        }
+        assertThat(backfill.get("ratio").asDouble()).isPositive();
         String md = Files.readString(out.resolve("results.md"));
         assertThat(md).contains("| sluice-null | 5,000 |").contains("## Targets");
     }
