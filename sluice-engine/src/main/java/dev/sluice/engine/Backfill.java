@@ -111,12 +111,18 @@ final class Backfill {
 
     // Backfill thread only.
     private long pageSeq;
+    private boolean counted;
     private @Nullable List<String> cursor;
     private long processed;
     private long ingested;
     private long lastReport;
     // The cursor after the last page whose rows are all resolved: where a restart resumes.
     private @Nullable List<String> lastDone;
+
+    // Tells this run's watermarks from those of a run before a restart, which the slot may replay: page numbers
+    // start again at 1 in every run.
+    private final String run =
+            Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
 
     private volatile boolean stopped;
     private @Nullable Thread thread;
@@ -204,7 +210,10 @@ final class Backfill {
     }
 
     /** One of this backfill's watermarks, met in the slot at {@code lsn}. */
-    void watermark(long seq, boolean high, long lsn) throws InterruptedException {
+    void watermark(String run, long seq, boolean high, long lsn) throws InterruptedException {
+        if (!run.equals(this.run)) {
+            return; // an earlier run's, met again as the slot replays after a restart: its pages are not ours
+        }
         Page page;
         Set<String> drop;
         lock.lock();
@@ -354,7 +363,8 @@ final class Backfill {
             TableReader r = TableReader.describe(c, new TypeRegistry(c), spec.table(), spec.sortColumn());
             members = Set.copyOf(r.members());
             reader = r;
-            if (pageSeq == 0) {
+            if (!counted) {
+                counted = true;
                 count(c, r);
             }
             Connection emit = emitter != null ? emitter : c;
@@ -471,7 +481,7 @@ final class Backfill {
     private String emit(Connection c, long seq, String kind) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(EMIT)) {
             ps.setString(1, PREFIX);
-            ps.setString(2, spec.id() + ":" + seq + ":" + kind);
+            ps.setString(2, spec.id() + ":" + run + ":" + seq + ":" + kind);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getString(1);

@@ -902,24 +902,25 @@ public final class DatabasePipeline implements AutoCloseable {
         return commitLsn != partialCommitLsn || idx > partialIdx;
     }
 
-    /** A backfill's watermark ({@code <backfill id>:<page>:low|high}); others' are ignored. */
+    /** A backfill's watermark ({@code <backfill id>:<run>:<page>:low|high}); others' are ignored. */
     private void backfillWatermark(String content, long lsn) throws InterruptedException {
-        int last = content.lastIndexOf(':');
-        int mid = last <= 0 ? -1 : content.lastIndexOf(':', last - 1);
-        if (mid <= 0) {
+        int kind = content.lastIndexOf(':');
+        int page = kind <= 0 ? -1 : content.lastIndexOf(':', kind - 1);
+        int run = page <= 0 ? -1 : content.lastIndexOf(':', page - 1);
+        if (run <= 0) {
             return;
         }
-        Backfill b = backfills.get(content.substring(0, mid));
+        Backfill b = backfills.get(content.substring(0, run));
         if (b == null) {
             return; // finished, stopped, or another Sluice's
         }
         long seq;
         try {
-            seq = Long.parseLong(content.substring(mid + 1, last));
+            seq = Long.parseLong(content.substring(page + 1, kind));
         } catch (NumberFormatException e) {
             return;
         }
-        b.watermark(seq, content.endsWith(":high"), lsn);
+        b.watermark(content.substring(run + 1, page), seq, content.endsWith(":high"), lsn);
     }
 
     /**
