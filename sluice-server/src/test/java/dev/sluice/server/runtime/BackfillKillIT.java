@@ -40,7 +40,7 @@ import tools.jackson.databind.json.JsonMapper;
  * updates set the row, deletes remove it) to an empty map rebuilds the table exactly. Redeliveries after a kill
  * are expected and harmless to that check.
  *
- * <p>Seed: printed at the start; rerun one with {@code -Dsluice.bfkill.seed=<seed>}.
+ * <p>The seed only drives the writer (kill points follow the saved progress); it is printed at the start; rerun one with {@code -Dsluice.bfkill.seed=<seed>}.
  */
 class BackfillKillIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -49,7 +49,6 @@ class BackfillKillIT {
     // Rows before the slot; the writer inserts new ones only in (ROWS + 2000, ROWS + 4000].
     private static final int ROWS = 150_000;
     private static final int WRITES_PER_SECOND = 400;
-    // Kill when the saved progress passed these fractions of the table.
     // A kill as soon as a run's first reads arrive, rather than at a fraction of the saved progress.
     private static final double EARLY = 0;
 
