@@ -92,6 +92,10 @@ final class ServerProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    int port() {
+        return port;
+    }
+
     Process process() {
         return process;
     }
