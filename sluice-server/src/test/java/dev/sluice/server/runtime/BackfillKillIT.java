@@ -80,14 +80,12 @@ class BackfillKillIT {
 
     /**
      * Kills a run as soon as its first reads arrive, twice: the next run starts while the slot still replays the
-     * killed run's first watermarks. Each run numbers its pages from 1, and the watermark text is
-     * {@code <backfill id>:<page>:low|high}, so the new run's page 1 can take the killed run's page-1 high watermark,
-     * met first in the replay, for its own: its rows are then placed at the old position, in front of changes older
-     * than the snapshot they were read in, and at positions (commit_lsn, commit_idx) the killed run's reads already
-     * hold. Left disabled until the engine tells runs apart in its watermarks.
+     * killed run's first watermarks. Every run numbers its pages from 1, so only the run token in the watermark text
+     * ({@code <backfill id>:<run>:<page>:low|high}) keeps the new run's page 1 from taking the killed run's page-1
+     * high watermark for its own (its rows would then sit at the old position, ahead of changes older than the
+     * snapshot they were read in, and at positions the killed run's reads already hold).
      */
     @Test
-    @org.junit.jupiter.api.Disabled("engine: a resumed backfill's page can match a killed run's replayed watermark")
     void sigkillsEarlyInARun_doNotLetTheNextRunMatchTheKilledRunsWatermarks() throws Exception {
         killAndResume(EARLY, EARLY, 0.5);
     }
