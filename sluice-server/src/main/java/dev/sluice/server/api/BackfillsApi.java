@@ -8,7 +8,6 @@ import dev.sluice.server.store.MetadataStore.Kind;
 import dev.sluice.server.store.StoredConfig;
 import io.javalin.http.Context;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -313,24 +312,8 @@ final class BackfillsApi {
         n.put("rows_processed_count", r.rowsProcessedCount());
         n.put("sort_column", r.sortColumn());
         n.put("start_position", r.startPosition());
-        n.put("eta_seconds", eta(r));
+        n.put("eta_seconds", r.etaSeconds());
         return n;
-    }
-
-    /** Rows left at the rate of the current run, or null when there is no rate or nothing to estimate from. */
-    static @Nullable Long eta(BackfillRow r) {
-        Long initial = r.rowsInitialCount();
-        Instant resumed = r.resumedAt();
-        long done = r.rowsProcessedCount() - r.resumedRows();
-        if (!r.state().equals("active") || initial == null || resumed == null || done <= 0) {
-            return null;
-        }
-        long millis = Duration.between(resumed, r.updatedAt()).toMillis();
-        if (millis <= 0) {
-            return null;
-        }
-        long left = Math.max(0, initial - r.rowsProcessedCount());
-        return (long) Math.ceil(left * (double) millis / done / 1000.0);
     }
 
     private static @Nullable String text(@Nullable Instant i) {

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The engine's {@link PipelineMetrics} on a Prometheus registry, scraped by {@code GET /metrics}.
@@ -83,32 +84,93 @@ public final class SluiceMetrics implements PipelineMetrics {
         }
     }
 
+    /** What a running backfill's gauges read. */
+    public interface BackfillGauges {
+        /** Rows read, all runs. */
+        long processed();
+
+        /** Rows handed to the sink, all runs. */
+        long ingested();
+
+        /** Rows expected (estimate, then exact count); null before known. */
+        @Nullable
+        Long initial();
+
+        /** Seconds left at the current run's rate; null before there is a rate. */
+        @Nullable
+        Long etaSeconds();
+    }
+
+    private static final String[] BACKFILL_GAUGES = {
+        "sluice.backfill.rows.processed",
+        "sluice.backfill.rows.ingested",
+        "sluice.backfill.rows.initial",
+        "sluice.backfill.eta.seconds"
+    };
+
     /**
-     * Exposes a running backfill's totals (including earlier runs) as {@code sluice_backfill_rows_processed} and
-     * {@code sluice_backfill_rows_ingested}, tagged with its sink, id and table. Replaces an earlier run's.
+     * Exposes a running backfill as {@code sluice_backfill_rows_processed}, {@code _rows_ingested} (totals including
+     * earlier runs), {@code _rows_initial} and {@code sluice_backfill_eta_seconds} (NaN while unknown), tagged with its
+     * sink, id and table. Replaces an earlier run's.
      */
-    public void registerBackfill(
+    public void registerBackfill(String sink, String backfillId, String table, BackfillGauges g) {
+        unregisterBackfill(backfillId);
+        gauge(
+                BACKFILL_GAUGES[0],
+                "Rows a backfill has read (delivered, or dropped because a live change is newer)",
+                g,
+                x -> x.processed(),
+                sink,
+                backfillId,
+                table);
+        gauge(
+                BACKFILL_GAUGES[1],
+                "Rows a backfill has handed to its sink as read messages",
+                g,
+                x -> x.ingested(),
+                sink,
+                backfillId,
+                table);
+        gauge(
+                BACKFILL_GAUGES[2],
+                "Rows a backfill expects to read: the planner's estimate, then an exact count",
+                g,
+                x -> orNaN(x.initial()),
+                sink,
+                backfillId,
+                table);
+        gauge(
+                BACKFILL_GAUGES[3],
+                "Seconds a backfill has left at its current rate",
+                g,
+                x -> orNaN(x.etaSeconds()),
+                sink,
+                backfillId,
+                table);
+    }
+
+    private void gauge(
+            String name,
+            String description,
+            BackfillGauges g,
+            java.util.function.ToDoubleFunction<BackfillGauges> value,
             String sink,
             String backfillId,
-            String table,
-            java.util.function.LongSupplier processed,
-            java.util.function.LongSupplier ingested) {
-        unregisterBackfill(backfillId);
-        Gauge.builder("sluice.backfill.rows.processed", processed, s -> s.getAsLong())
-                .description("Rows a backfill has read (delivered, or dropped because a live change is newer)")
-                .tags("sink", sink, "backfill", backfillId, "table", table)
-                .strongReference(true)
-                .register(registry);
-        Gauge.builder("sluice.backfill.rows.ingested", ingested, s -> s.getAsLong())
-                .description("Rows a backfill has handed to its sink as read messages")
+            String table) {
+        Gauge.builder(name, g, value)
+                .description(description)
                 .tags("sink", sink, "backfill", backfillId, "table", table)
                 .strongReference(true)
                 .register(registry);
     }
 
+    private static double orNaN(@Nullable Long v) {
+        return v == null ? Double.NaN : v;
+    }
+
     /** Removes a backfill's gauges (it was stopped, cancelled or deleted). */
     public void unregisterBackfill(String backfillId) {
-        for (String name : new String[] {"sluice.backfill.rows.processed", "sluice.backfill.rows.ingested"}) {
+        for (String name : BACKFILL_GAUGES) {
             for (Gauge g : registry.find(name).tag("backfill", backfillId).gauges()) {
                 registry.remove(g);
             }

@@ -25,15 +25,36 @@ final class StoreBackfillListener implements BackfillListener {
     private final String sinkName;
     private volatile long processed;
     private volatile long ingested;
+    private volatile @Nullable Long initial;
+    // This run's start, for its rate.
+    private final long runStartNanos = System.nanoTime();
+    private final long runStartRows;
     private long lastWrite = System.nanoTime() - WRITE_EVERY_NANOS;
     private @Nullable Pending pending;
 
-    StoreBackfillListener(MetadataStore store, UUID id, String sinkName, long processed, long ingested) {
+    StoreBackfillListener(
+            MetadataStore store, UUID id, String sinkName, @Nullable Long initial, long processed, long ingested) {
         this.store = store;
         this.id = id;
         this.sinkName = sinkName;
+        this.initial = initial;
         this.processed = processed;
         this.ingested = ingested;
+        this.runStartRows = processed;
+    }
+
+    /** The expected row count, when known. */
+    @Nullable
+    Long initial() {
+        return initial;
+    }
+
+    /** Seconds left at this run's rate so far; null before there is a count and a rate. */
+    @Nullable
+    Long etaSeconds() {
+        long p = processed;
+        return MetadataStore.BackfillRow.etaSeconds(
+                initial, p, p - runStartRows, (System.nanoTime() - runStartNanos) / 1_000_000);
     }
 
     long processed() {
@@ -46,6 +67,7 @@ final class StoreBackfillListener implements BackfillListener {
 
     @Override
     public void counted(String backfillId, long rows, boolean exact) {
+        initial = rows;
         try {
             store.backfillCounted(id, rows);
         } catch (SQLException e) {

@@ -108,8 +108,8 @@ final class Supervisor implements Engine, AutoCloseable {
             return true;
         }
         String sinkName = sink.config().name();
-        StoreBackfillListener listener =
-                new StoreBackfillListener(store, row.id(), sinkName, row.rowsProcessedCount(), row.rowsIngestedCount());
+        StoreBackfillListener listener = new StoreBackfillListener(
+                store, row.id(), sinkName, row.rowsInitialCount(), row.rowsProcessedCount(), row.rowsIngestedCount());
         BackfillSpec spec = new BackfillSpec(
                 id,
                 row.sinkId().toString(),
@@ -127,7 +127,27 @@ final class Supervisor implements Engine, AutoCloseable {
             return false;
         }
         backfills.put(row.id(), listener);
-        metrics.registerBackfill(sinkName, id, spec.table().toString(), listener::processed, listener::ingested);
+        metrics.registerBackfill(sinkName, id, spec.table().toString(), new SluiceMetrics.BackfillGauges() {
+            @Override
+            public long processed() {
+                return listener.processed();
+            }
+
+            @Override
+            public long ingested() {
+                return listener.ingested();
+            }
+
+            @Override
+            public @Nullable Long initial() {
+                return listener.initial();
+            }
+
+            @Override
+            public @Nullable Long etaSeconds() {
+                return listener.etaSeconds();
+            }
+        });
         return true;
     }
 

@@ -581,7 +581,32 @@ public final class MetadataStore implements AutoCloseable {
             @Nullable Instant completedAt,
             @Nullable Instant canceledAt,
             @Nullable Instant failedAt,
-            @Nullable String error) {}
+            @Nullable String error) {
+
+        /** Seconds left at the current run's rate, as of its last saved progress; null when not computable. */
+        public @Nullable Long etaSeconds() {
+            if (!state.equals("active") || resumedAt == null) {
+                return null;
+            }
+            return etaSeconds(
+                    rowsInitialCount,
+                    rowsProcessedCount,
+                    rowsProcessedCount - resumedRows,
+                    java.time.Duration.between(resumedAt, updatedAt).toMillis());
+        }
+
+        /**
+         * Rows left ({@code initial - processed}, at least 0) at the rate of {@code runRows} in {@code runMillis};
+         * null when there is no count or no rate yet.
+         */
+        public static @Nullable Long etaSeconds(@Nullable Long initial, long processed, long runRows, long runMillis) {
+            if (initial == null || runRows <= 0 || runMillis <= 0) {
+                return null;
+            }
+            long left = Math.max(0, initial - processed);
+            return (long) Math.ceil(left * (double) runMillis / runRows / 1000.0);
+        }
+    }
 
     private static final String BACKFILL_COLUMNS = "id, sink_id, table_schema, table_name, sort_column,"
             + " start_position, state, cursor, rows_initial_count, rows_processed_count, rows_ingested_count,"

@@ -156,6 +156,14 @@ class BackfillsIT {
         ApiClient.Reply second = api.post(base, "{\"table\": \"big\"}");
         assertThat(second.status()).as(second.text()).isEqualTo(409);
 
+        // Metrics while it runs: the expected rows (counted exactly: a small table), and a remaining-time gauge.
+        String series = "{backfill=\"" + created.get("id").asString() + "\",sink=\"bf-life\",table=\"public.big\"}";
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> api.get("/metrics").text().contains("sluice_backfill_rows_initial" + series + " 3000.0"));
+        assertThat(api.get("/metrics").text())
+                .contains("sluice_backfill_eta_seconds" + series)
+                .contains("sluice_backfill_rows_processed" + series);
+
         ApiClient.Reply paused = api.patch(one, "{\"state\": \"paused\"}");
         assertThat(paused.status()).as(paused.text()).isEqualTo(200);
         assertThat(paused.get("state").asString()).isEqualTo("paused");
@@ -172,6 +180,7 @@ class BackfillsIT {
         assertThat(cancelled.status()).as(cancelled.text()).isEqualTo(200);
         assertThat(cancelled.get("state").asString()).isEqualTo("cancelled");
         assertThat(cancelled.get("canceled_at").isNull()).isFalse();
+        assertThat(api.get("/metrics").text()).as("gone once cancelled").doesNotContain(series);
         ApiClient.Reply again = api.patch(one, "{\"state\": \"active\"}");
         assertThat(again.status()).as(again.text()).isEqualTo(422);
 
