@@ -62,7 +62,7 @@ public final class ManagementApi {
         this.stored = stored;
         this.tokens = tokens;
         this.engine = engine;
-        this.sinks = new SinkResource(engine);
+        this.sinks = new SinkResource(engine, stored);
         this.messages = new SinkMessagesApi(stored, engine);
         this.backfills = new BackfillsApi(stored, engine);
     }

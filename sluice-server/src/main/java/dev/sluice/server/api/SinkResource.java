@@ -5,8 +5,10 @@ import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.MetadataStore.Kind;
 import dev.sluice.server.store.StoredConfig;
+import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
@@ -17,16 +19,18 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code /api/sinks}: Sequin's sink consumer shape. The stored entry is the yaml's; responses add the read-only
- * {@code id}, {@code health}, {@code active_backfills} and {@code status_info}.
+ * {@code id}, {@code health}, {@code active_backfills} (its active and paused backfills) and {@code status_info}.
  */
 final class SinkResource implements Resource {
     private static final Set<String> READ_ONLY =
             Set.of("id", "health", "active_backfills", "status_info", "inserted_at", "updated_at");
 
     private final Engine engine;
+    private final StoredConfig stored;
 
-    SinkResource(Engine engine) {
+    SinkResource(Engine engine, StoredConfig stored) {
         this.engine = engine;
+        this.stored = stored;
     }
 
     @Override
@@ -87,7 +91,18 @@ final class SinkResource implements Resource {
         n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
         n.put("timestamp_format", s.timestampFormat().name().toLowerCase(Locale.ROOT));
         n.set("annotations", entry.get("annotations"));
-        n.putArray("active_backfills");
+        ArrayNode backfills = n.putArray("active_backfills");
+        if (id != null) {
+            try {
+                for (MetadataStore.BackfillRow row : stored.metadata().backfills(id)) {
+                    if (row.state().equals("active") || row.state().equals("paused")) {
+                        backfills.add(BackfillsApi.render(row, s.name()));
+                    }
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("reading the sink's backfills: " + e.getMessage(), e);
+            }
+        }
 
         DatabasePipeline.SinkStatus live = live(loaded, s, id);
         n.set("health", health(s, live));

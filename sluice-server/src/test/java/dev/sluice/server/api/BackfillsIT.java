@@ -156,6 +156,11 @@ class BackfillsIT {
         ApiClient.Reply second = api.post(base, "{\"table\": \"big\"}");
         assertThat(second.status()).as(second.text()).isEqualTo(409);
 
+        JsonNode listed = api.get("/api/sinks/bf-life").get("active_backfills");
+        assertThat(listed).hasSize(1);
+        assertThat(listed.get(0).get("id").asString())
+                .isEqualTo(created.get("id").asString());
+
         // Metrics while it runs: the expected rows (counted exactly: a small table), and a remaining-time gauge.
         String series = "{backfill=\"" + created.get("id").asString() + "\",sink=\"bf-life\",table=\"public.big\"}";
         await().atMost(Duration.ofSeconds(30))
@@ -176,11 +181,18 @@ class BackfillsIT {
         ApiClient.Reply resumed = api.put(one, "{\"state\": \"active\"}");
         assertThat(resumed.status()).as(resumed.text()).isEqualTo(200);
         assertThat(resumed.get("state").asString()).isEqualTo("active");
+        assertThat(api.get("/api/sinks/bf-life")
+                        .get("active_backfills")
+                        .get(0)
+                        .get("state")
+                        .asString())
+                .isEqualTo("active");
         ApiClient.Reply cancelled = api.patch(one, "{\"state\": \"cancelled\"}");
         assertThat(cancelled.status()).as(cancelled.text()).isEqualTo(200);
         assertThat(cancelled.get("state").asString()).isEqualTo("cancelled");
         assertThat(cancelled.get("canceled_at").isNull()).isFalse();
         assertThat(api.get("/metrics").text()).as("gone once cancelled").doesNotContain(series);
+        assertThat(api.get("/api/sinks/bf-life").get("active_backfills")).isEmpty();
         ApiClient.Reply again = api.patch(one, "{\"state\": \"active\"}");
         assertThat(again.status()).as(again.text()).isEqualTo(422);
 
