@@ -73,7 +73,10 @@ class ApiRobustnessIT {
                 continue;
             }
             for (String id : List.of(UUID.randomUUID().toString(), "no-such-thing")) {
-                String path = route.path().replace("{id_or_name}", id).replace("{message_id}", "1-0");
+                String path = route.path()
+                        .replace("{id_or_name}", id)
+                        .replace("{message_id}", "1-0")
+                        .replace("{backfill_id}", UUID.randomUUID().toString());
                 String body = route.method().equals("GET") || route.method().equals("DELETE") ? null : "{}";
                 Raw r = send(route.method(), path, body == null ? null : bytes(body), "application/json", token());
                 assertThat(r.status).as(route.method() + " " + path + ": " + r).isEqualTo(404);
@@ -410,6 +413,11 @@ class ApiRobustnessIT {
         if (path.contains("{message_id}")) {
             // Well-formed, malformed or hostile: the same generator as names.
             path = path.replace("{message_id}", random.nextBoolean() ? "1-0" : idOrName(random, path, method));
+        }
+        if (path.contains("{backfill_id}")) {
+            path = path.replace(
+                    "{backfill_id}",
+                    random.nextBoolean() ? UUID.randomUUID().toString() : idOrName(random, path, method));
         }
         path += query(random, path, method);
 

@@ -182,8 +182,8 @@ class BackfillKillIT {
             Map<Integer, Integer> rebuilt = rebuild(requests);
             assertRebuilt(rebuilt, table);
 
-            // Resumed, not restarted: each restart found the progress saved before the kill, and its run reads
-            // no key at or below that progress (the cursor's key is at least the number of rows read up to it).
+            // Resumed, not restarted: each restart found the progress saved before the kill, and its run reads no
+            // key far below that progress (the cursor's key is at least the number of rows read up to it).
             // Each kill re-delivers at most what was delivered after the saved cursor: part of the page in flight
             // (pages are at most 50,000 rows) and what completed in the last second before the kill.
             long reRead = 0;
@@ -231,9 +231,11 @@ class BackfillKillIT {
                         .as("progress saved before kill %d", k + 1)
                         .isGreaterThanOrEqualTo(savedAtKill.get(k));
                 if (savedAtRestart.get(k) > 0) {
+                    // Reads of the killed run's last pages, stored but not yet delivered, come again after the
+                    // restart (at-least-once): up to a page (at most 50,000 rows) below the saved progress.
                     assertThat(lowest)
                             .as("lowest key read after restart %d (saved progress %d)", k + 1, savedAtRestart.get(k))
-                            .isGreaterThan((int) (long) savedAtRestart.get(k));
+                            .isGreaterThan((int) (long) savedAtRestart.get(k) - 50_000);
                 }
             }
             if (killAt[0] > 0) {
