@@ -2,6 +2,8 @@ package dev.sluice.engine;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
+import dev.sluice.core.MessageContext;
+import dev.sluice.core.MessageEncoder;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.core.TableSchema;
@@ -17,7 +19,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -63,6 +67,13 @@ final class Backfill {
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
     private static final int MAX_ATTEMPTS = 6;
     private static final String EMIT = "SELECT pg_logical_emit_message(false, ?, ?)::text";
+    // Postgres 17 and later flush the WAL up to the message: the high watermark reaches the slot at once rather than
+    // at the WAL writer's next round (wal_writer_delay).
+    private static final String EMIT_FLUSHED = "SELECT pg_logical_emit_message(false, ?, ?, true)::text";
+    // Pages read and not yet enqueued: the next page is read while earlier ones wait for their high watermark.
+    private static final int MAX_AHEAD = 3;
+    // Reads encoded and handed to the sink at a time.
+    private static final int CHUNK = 512;
 
     /** A page read and not yet fully delivered. */
     private static final class Page {
@@ -100,19 +111,26 @@ final class Backfill {
     private final Condition changed = lock.newCondition();
     // Guarded by lock.
     private final ArrayDeque<Page> pages = new ArrayDeque<>();
-    private @Nullable Page awaitingHigh;
+    // Pages whose high watermark the reader has yet to meet, by page number.
+    private final Map<Long, Page> awaitingHigh = new HashMap<>();
+    // Pages read and not yet enqueued.
+    private int ahead;
+    // The cursor after the last page the reader took at its high watermark: where a retry reads on from.
+    private @Nullable List<String> resumeAt;
     private Set<String> older = new HashSet<>();
     private Set<String> current = new HashSet<>();
     private volatile @Nullable TableReader reader;
     private volatile Set<TableId> members = Set.of();
 
-    // Reader thread only: where the identity columns sit in each live change's schema.
+    // Reader thread only: where the identity columns sit in each live change's schema; the encoder of reads, for
+    // the sink's context as of encoderContext.
     private final Map<TableSchema, int[]> identityIndexes = new IdentityHashMap<>();
+    private @Nullable MessageEncoder encoder;
+    private @Nullable MessageContext encoderContext;
 
     // Backfill thread only.
     private long pageSeq;
     private boolean counted;
-    private @Nullable List<String> cursor;
     private long processed;
     private long ingested;
     private long lastReport;
@@ -144,7 +162,7 @@ final class Backfill {
         this.name = name;
         this.onFinished = onFinished;
         this.fixedPageSize = fixedPageSize;
-        this.cursor = spec.cursor();
+        this.resumeAt = spec.cursor();
         this.lastDone = spec.cursor();
         this.processed = spec.rowsProcessed();
         this.ingested = spec.rowsIngested();
@@ -223,41 +241,75 @@ final class Backfill {
                 current = new HashSet<>();
                 return;
             }
-            page = awaitingHigh;
-            if (page == null || page.seq != seq) {
-                return; // from an earlier run, or replayed after a reconnect: its page was handled
+            // Pages are met in the order they were read (each page's low watermark follows the previous page's
+            // high one), so the windows of older and current stay per page with several pages in flight.
+            page = awaitingHigh.remove(seq);
+            if (page == null) {
+                return; // replayed after a reconnect, or given up by a retry: its page was handled
             }
-            awaitingHigh = null;
+            resumeAt = page.cursor;
             drop = new HashSet<>(older);
             drop.addAll(current);
         } finally {
             lock.unlock();
         }
+        try {
+            page.ingested = enqueue(page, drop, lsn);
+        } finally {
+            lock.lock();
+            try {
+                page.enqueued = true;
+                ahead--;
+                changed.signalAll(); // the backfill's thread may read on
+            } finally {
+                lock.unlock();
+            }
+            resolved(page); // the guard
+        }
+    }
+
+    /**
+     * Hands the page's rows, but those in {@code drop}, to the sink as reads at {@code lsn}, encoded here (off the
+     * sink's delivery thread) in chunks. Returns how many the sink took.
+     */
+    private int enqueue(Page page, Set<String> drop, long lsn) throws InterruptedException {
         TableReader r = java.util.Objects.requireNonNull(reader);
         List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
         page.rows = null;
         TableSchema schema = r.schema();
+        MessageContext ctx = sink.context();
+        MessageEncoder enc = encoder;
+        if (enc == null || !ctx.equals(encoderContext)) {
+            enc = encoder = new MessageEncoder(ctx);
+            encoderContext = ctx;
+        }
+        Runnable onResolved = () -> resolved(page);
         Instant now = Instant.now();
+        List<SinkPipeline.Read> chunk = new ArrayList<>(Math.min(CHUNK, rows.size()));
         int i = 0;
         int taken = 0;
-        for (String[] row : rows) {
-            if (stopped) {
-                break;
+        for (int at = 0; at < rows.size() && !stopped; ) {
+            chunk.clear();
+            for (; at < rows.size() && chunk.size() < CHUNK; at++) {
+                String[] row = rows.get(at);
+                if (!drop.isEmpty() && drop.contains(r.identity(row))) {
+                    continue;
+                }
+                Change read = new Change(schema, Action.READ, row, null, null, null, new Position(lsn, i++), now, null);
+                String key = idempotencyKey(schema, row);
+                chunk.add(new SinkPipeline.Read(read, key, enc.encode(read, key)));
             }
-            if (!drop.isEmpty() && drop.contains(r.identity(row))) {
+            if (chunk.isEmpty()) {
                 continue;
             }
-            Change read = new Change(schema, Action.READ, row, null, null, null, new Position(lsn, i++), now, null);
-            page.outstanding.incrementAndGet();
-            if (sink.enqueueRead(read, idempotencyKey(schema, row), () -> resolved(page), whileWaiting)) {
-                taken++;
-            } else {
-                page.outstanding.decrementAndGet();
+            page.outstanding.addAndGet(chunk.size());
+            int took = sink.enqueueReads(chunk, ctx, onResolved, whileWaiting);
+            if (took < chunk.size()) {
+                page.outstanding.addAndGet(took - chunk.size()); // never resolved; the guard keeps it above 0
             }
+            taken += took;
         }
-        page.ingested = taken;
-        page.enqueued = true;
-        resolved(page); // the guard
+        return taken;
     }
 
     private void resolved(Page page) {
@@ -368,12 +420,22 @@ final class Backfill {
                 count(c, r);
             }
             Connection emit = emitter != null ? emitter : c;
+            boolean flushHigh = emit.getMetaData().getDatabaseMajorVersion() >= 17;
             int size = fixedPageSize > 0 ? fixedPageSize : FIRST_PAGE;
             // The end as of now: a row moved or added beyond it is a live change the sink receives anyway.
             List<String> until = r.last(c, spec.startAt());
+            @Nullable List<String> cursor = resume();
             while (!stopped && until != null) {
+                // Up to MAX_AHEAD pages wait for the reader; each page's watermarks still follow the previous ones.
+                while (!stopped && ahead() >= MAX_AHEAD) {
+                    await();
+                    report(false);
+                }
+                if (stopped) {
+                    break;
+                }
                 long seq = ++pageSeq;
-                String low = emit(emit, seq, "low");
+                String low = emit(emit, seq, "low", false);
                 if (emitter != null) {
                     awaitReplay(c, low);
                 }
@@ -383,17 +445,15 @@ final class Backfill {
                 Page page = new Page(seq, p.rows(), p.cursor() != null ? p.cursor() : cursor);
                 lock.lock();
                 try {
-                    awaitingHigh = page;
+                    awaitingHigh.put(seq, page);
                     pages.addLast(page);
+                    ahead++;
                 } finally {
                     lock.unlock();
                 }
-                emit(emit, seq, "high");
                 // The reader enqueues the page when it meets the high watermark in the slot.
-                while (!page.enqueued && !stopped) {
-                    await();
-                    report(false);
-                }
+                emit(emit, seq, "high", flushHigh);
+                report(false);
                 if (p.cursor() != null) {
                     cursor = p.cursor();
                 }
@@ -423,6 +483,33 @@ final class Backfill {
                 onFinished.accept(this);
                 listener.completed(spec.id(), processed, ingested);
             }
+        }
+    }
+
+    /**
+     * Where this attempt reads from: after the last page the reader took. Pages an earlier attempt read but the
+     * reader has not taken are given up (read again from here); their high watermarks, if any, are ignored.
+     */
+    private @Nullable List<String> resume() {
+        lock.lock();
+        try {
+            for (Page p : awaitingHigh.values()) {
+                pages.remove(p);
+                ahead--;
+            }
+            awaitingHigh.clear();
+            return resumeAt;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int ahead() {
+        lock.lock();
+        try {
+            return ahead;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -478,8 +565,8 @@ final class Backfill {
         return left;
     }
 
-    private String emit(Connection c, long seq, String kind) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(EMIT)) {
+    private String emit(Connection c, long seq, String kind, boolean flush) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(flush ? EMIT_FLUSHED : EMIT)) {
             ps.setString(1, PREFIX);
             ps.setString(2, spec.id() + ":" + run + ":" + seq + ":" + kind);
             try (ResultSet rs = ps.executeQuery()) {
