@@ -81,6 +81,13 @@ final class Backfill {
         // Released once enqueued.
         @Nullable
         List<@Nullable String[]> rows;
+        // Each row's idempotency key and message but for its position, under context: encoded by the backfill's
+        // thread, so that the reader only completes them.
+        String @Nullable [] keys;
+        MessageEncoder.Prepared @Nullable [] prepared;
+
+        @Nullable
+        MessageContext context;
 
         final int read;
         final @Nullable List<String> cursor;
@@ -122,15 +129,14 @@ final class Backfill {
     private volatile @Nullable TableReader reader;
     private volatile Set<TableId> members = Set.of();
 
-    // Reader thread only: where the identity columns sit in each live change's schema; the encoder of reads, for
-    // the sink's context as of encoderContext.
+    // Reader thread only: where the identity columns sit in each live change's schema.
     private final Map<TableSchema, int[]> identityIndexes = new IdentityHashMap<>();
-    private @Nullable MessageEncoder encoder;
-    private @Nullable MessageContext encoderContext;
 
     // Backfill thread only.
     private long pageSeq;
     private boolean counted;
+    // Encodes the reads (but for their positions), for the sink's context as of when it was made.
+    private @Nullable MessageEncoder encoder;
     private long processed;
     private long ingested;
     private long lastReport;
@@ -269,22 +275,23 @@ final class Backfill {
     }
 
     /**
-     * Hands the page's rows, but those in {@code drop}, to the sink as reads at {@code lsn}, encoded here (off the
-     * sink's delivery thread) in chunks. Returns how many the sink took.
+     * Hands the page's rows, but those in {@code drop}, to the sink as reads at {@code lsn}, in chunks. Their
+     * messages were encoded by the backfill's thread; here they only get their positions (off the sink's delivery
+     * thread, and taking little of the reader's). Returns how many the sink took.
      */
     private int enqueue(Page page, Set<String> drop, long lsn) throws InterruptedException {
         TableReader r = java.util.Objects.requireNonNull(reader);
         List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
+        String[] keys = java.util.Objects.requireNonNull(page.keys);
+        MessageEncoder.Prepared[] prepared = java.util.Objects.requireNonNull(page.prepared);
+        MessageContext ctx = java.util.Objects.requireNonNull(page.context);
         page.rows = null;
+        page.keys = null;
+        page.prepared = null;
         TableSchema schema = r.schema();
-        MessageContext ctx = sink.context();
-        MessageEncoder enc = encoder;
-        if (enc == null || !ctx.equals(encoderContext)) {
-            enc = encoder = new MessageEncoder(ctx);
-            encoderContext = ctx;
-        }
         Runnable onResolved = () -> resolved(page);
         Instant now = Instant.now();
+        String nowText = MessageEncoder.formatCommitTimestamp(now);
         List<SinkPipeline.Read> chunk = new ArrayList<>(Math.min(CHUNK, rows.size()));
         int i = 0;
         int taken = 0;
@@ -295,9 +302,10 @@ final class Backfill {
                 if (!drop.isEmpty() && drop.contains(r.identity(row))) {
                     continue;
                 }
-                Change read = new Change(schema, Action.READ, row, null, null, null, new Position(lsn, i++), now, null);
-                String key = idempotencyKey(schema, row);
-                chunk.add(new SinkPipeline.Read(read, key, enc.encode(read, key)));
+                Position position = new Position(lsn, i++);
+                Change read = new Change(schema, Action.READ, row, null, null, null, position, now, null);
+                byte[] json = MessageEncoder.complete(prepared[at], position, nowText);
+                chunk.add(new SinkPipeline.Read(read, keys[at], json));
             }
             if (chunk.isEmpty()) {
                 continue;
@@ -322,6 +330,30 @@ final class Backfill {
             }
         }
     }
+
+    /** Encodes the page's reads but for their positions, under the sink's context as of now. */
+    private void prepare(Page page, TableSchema schema) {
+        MessageContext ctx = sink.context();
+        MessageEncoder enc = encoder;
+        if (enc == null || !ctx.equals(enc.context())) {
+            enc = encoder = new MessageEncoder(ctx);
+        }
+        List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
+        String[] keys = new String[rows.size()];
+        MessageEncoder.Prepared[] out = new MessageEncoder.Prepared[rows.size()];
+        for (int i = 0; i < out.length; i++) {
+            String[] row = rows.get(i);
+            keys[i] = idempotencyKey(schema, row);
+            // Position and commit time are left out of the message: this change's are never used.
+            Change read = new Change(schema, Action.READ, row, null, null, null, NO_POSITION, Instant.EPOCH, null);
+            out[i] = enc.prepare(read, keys[i]);
+        }
+        page.keys = keys;
+        page.prepared = out;
+        page.context = ctx;
+    }
+
+    private static final Position NO_POSITION = new Position(0, 0);
 
     private String idempotencyKey(TableSchema schema, @Nullable String[] row) {
         StringBuilder sb = new StringBuilder(spec.id());
@@ -443,6 +475,7 @@ final class Backfill {
                 TableReader.Page p = r.read(c, cursor, spec.startAt(), until, size);
                 long took = System.nanoTime() - t0;
                 Page page = new Page(seq, p.rows(), p.cursor() != null ? p.cursor() : cursor);
+                prepare(page, r.schema());
                 lock.lock();
                 try {
                     awaitingHigh.put(seq, page);
