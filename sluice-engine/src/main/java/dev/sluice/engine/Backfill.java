@@ -311,7 +311,7 @@ final class Backfill {
                 continue;
             }
             page.outstanding.addAndGet(chunk.size());
-            int took = sink.enqueueReads(chunk, ctx, onResolved, whileWaiting);
+            int took = sink.enqueueReads(chunk, ctx, onResolved, whileWaiting, () -> stopped);
             if (took < chunk.size()) {
                 page.outstanding.addAndGet(took - chunk.size()); // never resolved; the guard keeps it above 0
             }

@@ -571,10 +571,16 @@ final class SinkPipeline {
     /**
      * Adds a backfill's reads, in order, as {@link #enqueueRead} would one by one, taking the lock once per run of
      * reads that fit. Their JSON was encoded under {@code encodedWith}; the sink encodes them again only if its
-     * context differs by then. Returns how many were taken (the rest: stopped, or dropped on a full buffer with
-     * discard_on_full); {@code onResolved} runs once for each taken read.
+     * context differs by then. Returns how many were taken (the rest: stopped, dropped on a full buffer with
+     * discard_on_full, or left when {@code givenUp} says so while waiting for room); {@code onResolved} runs once
+     * for each taken read.
      */
-    int enqueueReads(List<Read> reads, MessageContext encodedWith, Runnable onResolved, Runnable whileWaiting)
+    int enqueueReads(
+            List<Read> reads,
+            MessageContext encodedWith,
+            Runnable onResolved,
+            Runnable whileWaiting,
+            java.util.function.BooleanSupplier givenUp)
             throws InterruptedException {
         int n = reads.size();
         long[] sizes = new long[n];
@@ -644,6 +650,9 @@ final class SinkPipeline {
                         wake.signal();
                     }
                     if (i < n) {
+                        if (givenUp.getAsBoolean()) {
+                            return taken; // a stopped backfill must not keep the reader waiting for room
+                        }
                         notFull.await(100, TimeUnit.MILLISECONDS);
                     }
                 } finally {

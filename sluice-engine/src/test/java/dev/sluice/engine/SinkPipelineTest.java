@@ -64,7 +64,7 @@ class SinkPipelineTest {
             reads.add(new SinkPipeline.Read(read(i), "k" + i, ("pre-" + i).getBytes(StandardCharsets.UTF_8)));
         }
 
-        assertThat(p.enqueueReads(reads, CONTEXT, resolved::incrementAndGet, () -> {}))
+        assertThat(p.enqueueReads(reads, CONTEXT, resolved::incrementAndGet, () -> {}, () -> false))
                 .isEqualTo(3);
 
         eventually().until(() -> resolved.get() == 3);
@@ -88,11 +88,35 @@ class SinkPipelineTest {
                 List.of(new SinkPipeline.Read(read, "k0", "stale".getBytes(StandardCharsets.UTF_8))),
                 stale,
                 () -> {},
-                () -> {});
+                () -> {},
+                () -> false);
 
         eventually().until(() -> sink.deliveredMessages() == 1);
         assertThat(sink.delivered.getFirst().messages().getFirst().json())
                 .isEqualTo(dev.sluice.core.MessageEncoder.encode(read, CONTEXT, "k0"));
+    }
+
+    @Test
+    void enqueueReads_waitingForRoom_returnsOnceGivenUp() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = pipeline(sink, s -> s.maxQueueBytes = 1024); // not started: nothing makes room
+        List<SinkPipeline.Read> reads = List.of(
+                new SinkPipeline.Read(read(0), "k0", new byte[1024]),
+                new SinkPipeline.Read(read(1), "k1", new byte[1024]));
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            stopped.set(true);
+        });
+
+        // The first fits into the empty buffer; the second waits for room until the backfill gives up.
+        assertThat(p.enqueueReads(reads, CONTEXT, () -> {}, () -> {}, stopped::get))
+                .isEqualTo(1);
+        assertThat(p.queuedMessages()).isEqualTo(1);
     }
 
     // ---- ordering and batching ----
