@@ -1,6 +1,7 @@
 package dev.sluice.core;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -39,7 +40,8 @@ public final class MessageEncoder {
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
 
     private final MessageContext context;
-    private final String metadataTail;
+    // Pre-encoded UTF-8: written with a copy, not a char-by-char conversion per message.
+    private final SerializableString metadataTail;
     private final Map<TableSchema, SerializableString[]> names = new IdentityHashMap<>();
     // Created on first encode: write(JsonGenerator, ...) callers never need them.
     private @Nullable Buffer out;
@@ -49,7 +51,108 @@ public final class MessageEncoder {
 
     public MessageEncoder(MessageContext context) {
         this.context = context;
-        this.metadataTail = encodeTail(context);
+        this.metadataTail = new SerializedString(encodeTail(context));
+    }
+
+    /** The context this encoder writes into every message. */
+    public MessageContext context() {
+        return context;
+    }
+
+    /**
+     * A message encoded before its position is known (a backfill's read, which gets its position when it is
+     * queued): everything but {@code commit_timestamp}, {@code commit_lsn} and {@code commit_idx}, which
+     * {@link #complete} puts in between. Encoding is the costly part, completing a copy.
+     */
+    public record Prepared(byte[] head, byte[] tail) {}
+
+    /**
+     * Encodes {@code change} but for its position and commit timestamp (ignored here; see {@link Prepared}), with
+     * the given idempotency key.
+     */
+    public Prepared prepare(Change change, String idempotencyKey) {
+        Buffer buf = out;
+        JsonGenerator g = generator;
+        if (buf == null || g == null) {
+            buf = out = new Buffer();
+            g = generator = JSON.createGenerator(ObjectWriteContext.empty(), buf);
+        }
+        buf.reset();
+        try {
+            writeHead(g, change);
+            g.flush();
+            int head = buf.size();
+            writeTail(g, change, idempotencyKey);
+            g.flush();
+            return new Prepared(Arrays.copyOf(buf.array(), head), Arrays.copyOfRange(buf.array(), head, buf.size()));
+        } catch (RuntimeException e) {
+            generator = null;
+            throw e;
+        }
+    }
+
+    /**
+     * The whole message: {@code prepared} with {@code position} and {@code commitTimestamp} in place, byte for byte
+     * what {@link #encode(Change, String)} writes for the change at that position. Thread-safe.
+     */
+    public static byte[] complete(Prepared prepared, Position position, String commitTimestampText) {
+        byte[] head = prepared.head();
+        byte[] tail = prepared.tail();
+        int tsLen = commitTimestampText.length();
+        byte[] out = new byte
+                [head.length
+                        + COMMIT_TS_NAME.length
+                        + tsLen
+                        + COMMIT_LSN_NAME.length
+                        + 20
+                        + COMMIT_IDX_NAME.length
+                        + 11
+                        + tail.length];
+        System.arraycopy(head, 0, out, 0, head.length);
+        int o = head.length;
+        System.arraycopy(COMMIT_TS_NAME, 0, out, o, COMMIT_TS_NAME.length);
+        o += COMMIT_TS_NAME.length;
+        // ISO-8601 digits and separators: ASCII, nothing to escape.
+        for (int i = 0; i < tsLen; i++) {
+            out[o++] = (byte) commitTimestampText.charAt(i);
+        }
+        System.arraycopy(COMMIT_LSN_NAME, 0, out, o, COMMIT_LSN_NAME.length);
+        o += COMMIT_LSN_NAME.length;
+        o = digits(position.commitLsn(), out, o);
+        System.arraycopy(COMMIT_IDX_NAME, 0, out, o, COMMIT_IDX_NAME.length);
+        o += COMMIT_IDX_NAME.length;
+        o = digits(position.commitIdx(), out, o);
+        System.arraycopy(tail, 0, out, o, tail.length);
+        o += tail.length;
+        return o == out.length ? out : Arrays.copyOf(out, o);
+    }
+
+    private static final byte[] COMMIT_TS_NAME = ",\"commit_timestamp\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] COMMIT_LSN_NAME = "\",\"commit_lsn\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] COMMIT_IDX_NAME = ",\"commit_idx\":".getBytes(StandardCharsets.US_ASCII);
+
+    // As Jackson writes a long: decimal, '-' when negative; without a String per number.
+    private static int digits(long v, byte[] out, int o) {
+        if (v < 0) {
+            if (v == Long.MIN_VALUE) {
+                byte[] text = Long.toString(v).getBytes(StandardCharsets.US_ASCII);
+                System.arraycopy(text, 0, out, o, text.length);
+                return o + text.length;
+            }
+            out[o++] = '-';
+            v = -v;
+        }
+        int end = o;
+        long rest = v;
+        do {
+            end++;
+            rest /= 10;
+        } while (rest != 0);
+        for (int i = end - 1; i >= o; i--) {
+            out[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        return end;
     }
 
     /** The message as UTF-8 JSON bytes, with the live idempotency key of its position. */
@@ -115,6 +218,17 @@ public final class MessageEncoder {
     }
 
     private void writeTo(JsonGenerator g, Change change, String idempotencyKey) {
+        writeHead(g, change);
+        g.writeStringProperty("commit_timestamp", commitTimestamp(change.commitTimestamp()));
+        Position p = change.position();
+        g.writeName("commit_lsn");
+        g.writeNumber(p.commitLsn());
+        g.writeNumberProperty("commit_idx", p.commitIdx());
+        writeTail(g, change, idempotencyKey);
+    }
+
+    // From the start to table_name in metadata: what does not depend on the position.
+    private void writeHead(JsonGenerator g, Change change) {
         TableSchema table = change.table();
         List<Column> columns = table.columns();
         SerializableString[] columnNames = names.computeIfAbsent(table, MessageEncoder::columnNames);
@@ -155,11 +269,14 @@ public final class MessageEncoder {
         g.writeStartObject();
         g.writeStringProperty("table_schema", table.id().schema());
         g.writeStringProperty("table_name", table.id().name());
-        g.writeStringProperty("commit_timestamp", commitTimestamp(change.commitTimestamp()));
-        Position p = change.position();
-        g.writeName("commit_lsn");
-        g.writeNumber(p.commitLsn());
-        g.writeNumberProperty("commit_idx", p.commitIdx());
+    }
+
+    // From idempotency_key in metadata to the end.
+    private void writeTail(JsonGenerator g, Change change, String idempotencyKey) {
+        TableSchema table = change.table();
+        List<Column> columns = table.columns();
+        String[] record = change.record();
+        BitSet toast = change.unchangedToast();
         g.writeStringProperty("idempotency_key", idempotencyKey);
         g.writeName("record_pks");
         g.writeStartArray();
@@ -257,6 +374,10 @@ public final class MessageEncoder {
 
         byte[] copy() {
             return Arrays.copyOf(buf, count);
+        }
+
+        byte[] array() {
+            return buf;
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.sluice.engine;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
+import dev.sluice.core.MessageContext;
+import dev.sluice.core.MessageEncoder;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.core.TableSchema;
@@ -17,7 +19,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -63,6 +67,13 @@ final class Backfill {
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
     private static final int MAX_ATTEMPTS = 6;
     private static final String EMIT = "SELECT pg_logical_emit_message(false, ?, ?)::text";
+    // Postgres 17 and later flush the WAL up to the message: the high watermark reaches the slot at once rather than
+    // at the WAL writer's next round (wal_writer_delay).
+    private static final String EMIT_FLUSHED = "SELECT pg_logical_emit_message(false, ?, ?, true)::text";
+    // Pages read and not yet enqueued: the next page is read while earlier ones wait for their high watermark.
+    private static final int MAX_AHEAD = 3;
+    // Reads encoded and handed to the sink at a time.
+    private static final int CHUNK = 512;
 
     /** A page read and not yet fully delivered. */
     private static final class Page {
@@ -70,6 +81,13 @@ final class Backfill {
         // Released once enqueued.
         @Nullable
         List<@Nullable String[]> rows;
+        // Each row's idempotency key and message but for its position, under context: encoded by the backfill's
+        // thread, so that the reader only completes them.
+        String @Nullable [] keys;
+        MessageEncoder.Prepared @Nullable [] prepared;
+
+        @Nullable
+        MessageContext context;
 
         final int read;
         final @Nullable List<String> cursor;
@@ -100,7 +118,12 @@ final class Backfill {
     private final Condition changed = lock.newCondition();
     // Guarded by lock.
     private final ArrayDeque<Page> pages = new ArrayDeque<>();
-    private @Nullable Page awaitingHigh;
+    // Pages whose high watermark the reader has yet to meet, by page number.
+    private final Map<Long, Page> awaitingHigh = new HashMap<>();
+    // Pages read and not yet enqueued.
+    private int ahead;
+    // The cursor after the last page the reader took at its high watermark: where a retry reads on from.
+    private @Nullable List<String> resumeAt;
     private Set<String> older = new HashSet<>();
     private Set<String> current = new HashSet<>();
     private volatile @Nullable TableReader reader;
@@ -112,7 +135,8 @@ final class Backfill {
     // Backfill thread only.
     private long pageSeq;
     private boolean counted;
-    private @Nullable List<String> cursor;
+    // Encodes the reads (but for their positions), for the sink's context as of when it was made.
+    private @Nullable MessageEncoder encoder;
     private long processed;
     private long ingested;
     private long lastReport;
@@ -144,7 +168,7 @@ final class Backfill {
         this.name = name;
         this.onFinished = onFinished;
         this.fixedPageSize = fixedPageSize;
-        this.cursor = spec.cursor();
+        this.resumeAt = spec.cursor();
         this.lastDone = spec.cursor();
         this.processed = spec.rowsProcessed();
         this.ingested = spec.rowsIngested();
@@ -223,41 +247,77 @@ final class Backfill {
                 current = new HashSet<>();
                 return;
             }
-            page = awaitingHigh;
-            if (page == null || page.seq != seq) {
-                return; // from an earlier run, or replayed after a reconnect: its page was handled
+            // Pages are met in the order they were read (each page's low watermark follows the previous page's
+            // high one), so the windows of older and current stay per page with several pages in flight.
+            page = awaitingHigh.remove(seq);
+            if (page == null) {
+                return; // replayed after a reconnect, or given up by a retry: its page was handled
             }
-            awaitingHigh = null;
+            resumeAt = page.cursor;
             drop = new HashSet<>(older);
             drop.addAll(current);
         } finally {
             lock.unlock();
         }
+        try {
+            page.ingested = enqueue(page, drop, lsn);
+        } finally {
+            lock.lock();
+            try {
+                page.enqueued = true;
+                ahead--;
+                changed.signalAll(); // the backfill's thread may read on
+            } finally {
+                lock.unlock();
+            }
+            resolved(page); // the guard
+        }
+    }
+
+    /**
+     * Hands the page's rows, but those in {@code drop}, to the sink as reads at {@code lsn}, in chunks. Their
+     * messages were encoded by the backfill's thread; here they only get their positions (off the sink's delivery
+     * thread, and taking little of the reader's). Returns how many the sink took.
+     */
+    private int enqueue(Page page, Set<String> drop, long lsn) throws InterruptedException {
         TableReader r = java.util.Objects.requireNonNull(reader);
         List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
+        String[] keys = java.util.Objects.requireNonNull(page.keys);
+        MessageEncoder.Prepared[] prepared = java.util.Objects.requireNonNull(page.prepared);
+        MessageContext ctx = java.util.Objects.requireNonNull(page.context);
         page.rows = null;
+        page.keys = null;
+        page.prepared = null;
         TableSchema schema = r.schema();
+        Runnable onResolved = () -> resolved(page);
         Instant now = Instant.now();
+        String nowText = MessageEncoder.formatCommitTimestamp(now);
+        List<SinkPipeline.Read> chunk = new ArrayList<>(Math.min(CHUNK, rows.size()));
         int i = 0;
         int taken = 0;
-        for (String[] row : rows) {
-            if (stopped) {
-                break;
+        for (int at = 0; at < rows.size() && !stopped; ) {
+            chunk.clear();
+            for (; at < rows.size() && chunk.size() < CHUNK; at++) {
+                String[] row = rows.get(at);
+                if (!drop.isEmpty() && drop.contains(r.identity(row))) {
+                    continue;
+                }
+                Position position = new Position(lsn, i++);
+                Change read = new Change(schema, Action.READ, row, null, null, null, position, now, null);
+                byte[] json = MessageEncoder.complete(prepared[at], position, nowText);
+                chunk.add(new SinkPipeline.Read(read, keys[at], json));
             }
-            if (!drop.isEmpty() && drop.contains(r.identity(row))) {
+            if (chunk.isEmpty()) {
                 continue;
             }
-            Change read = new Change(schema, Action.READ, row, null, null, null, new Position(lsn, i++), now, null);
-            page.outstanding.incrementAndGet();
-            if (sink.enqueueRead(read, idempotencyKey(schema, row), () -> resolved(page), whileWaiting)) {
-                taken++;
-            } else {
-                page.outstanding.decrementAndGet();
+            page.outstanding.addAndGet(chunk.size());
+            int took = sink.enqueueReads(chunk, ctx, onResolved, whileWaiting, () -> stopped);
+            if (took < chunk.size()) {
+                page.outstanding.addAndGet(took - chunk.size()); // never resolved; the guard keeps it above 0
             }
+            taken += took;
         }
-        page.ingested = taken;
-        page.enqueued = true;
-        resolved(page); // the guard
+        return taken;
     }
 
     private void resolved(Page page) {
@@ -270,6 +330,30 @@ final class Backfill {
             }
         }
     }
+
+    /** Encodes the page's reads but for their positions, under the sink's context as of now. */
+    private void prepare(Page page, TableSchema schema) {
+        MessageContext ctx = sink.context();
+        MessageEncoder enc = encoder;
+        if (enc == null || !ctx.equals(enc.context())) {
+            enc = encoder = new MessageEncoder(ctx);
+        }
+        List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
+        String[] keys = new String[rows.size()];
+        MessageEncoder.Prepared[] out = new MessageEncoder.Prepared[rows.size()];
+        for (int i = 0; i < out.length; i++) {
+            String[] row = rows.get(i);
+            keys[i] = idempotencyKey(schema, row);
+            // Position and commit time are left out of the message: this change's are never used.
+            Change read = new Change(schema, Action.READ, row, null, null, null, NO_POSITION, Instant.EPOCH, null);
+            out[i] = enc.prepare(read, keys[i]);
+        }
+        page.keys = keys;
+        page.prepared = out;
+        page.context = ctx;
+    }
+
+    private static final Position NO_POSITION = new Position(0, 0);
 
     private String idempotencyKey(TableSchema schema, @Nullable String[] row) {
         StringBuilder sb = new StringBuilder(spec.id());
@@ -368,12 +452,22 @@ final class Backfill {
                 count(c, r);
             }
             Connection emit = emitter != null ? emitter : c;
+            boolean flushHigh = emit.getMetaData().getDatabaseMajorVersion() >= 17;
             int size = fixedPageSize > 0 ? fixedPageSize : FIRST_PAGE;
             // The end as of now: a row moved or added beyond it is a live change the sink receives anyway.
             List<String> until = r.last(c, spec.startAt());
+            @Nullable List<String> cursor = resume();
             while (!stopped && until != null) {
+                // Up to MAX_AHEAD pages wait for the reader; each page's watermarks still follow the previous ones.
+                while (!stopped && ahead() >= MAX_AHEAD) {
+                    await();
+                    report(false);
+                }
+                if (stopped) {
+                    break;
+                }
                 long seq = ++pageSeq;
-                String low = emit(emit, seq, "low");
+                String low = emit(emit, seq, "low", false);
                 if (emitter != null) {
                     awaitReplay(c, low);
                 }
@@ -381,19 +475,18 @@ final class Backfill {
                 TableReader.Page p = r.read(c, cursor, spec.startAt(), until, size);
                 long took = System.nanoTime() - t0;
                 Page page = new Page(seq, p.rows(), p.cursor() != null ? p.cursor() : cursor);
+                prepare(page, r.schema());
                 lock.lock();
                 try {
-                    awaitingHigh = page;
+                    awaitingHigh.put(seq, page);
                     pages.addLast(page);
+                    ahead++;
                 } finally {
                     lock.unlock();
                 }
-                emit(emit, seq, "high");
                 // The reader enqueues the page when it meets the high watermark in the slot.
-                while (!page.enqueued && !stopped) {
-                    await();
-                    report(false);
-                }
+                emit(emit, seq, "high", flushHigh);
+                report(false);
                 if (p.cursor() != null) {
                     cursor = p.cursor();
                 }
@@ -423,6 +516,33 @@ final class Backfill {
                 onFinished.accept(this);
                 listener.completed(spec.id(), processed, ingested);
             }
+        }
+    }
+
+    /**
+     * Where this attempt reads from: after the last page the reader took. Pages an earlier attempt read but the
+     * reader has not taken are given up (read again from here); their high watermarks, if any, are ignored.
+     */
+    private @Nullable List<String> resume() {
+        lock.lock();
+        try {
+            for (Page p : awaitingHigh.values()) {
+                pages.remove(p);
+                ahead--;
+            }
+            awaitingHigh.clear();
+            return resumeAt;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int ahead() {
+        lock.lock();
+        try {
+            return ahead;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -478,8 +598,8 @@ final class Backfill {
         return left;
     }
 
-    private String emit(Connection c, long seq, String kind) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(EMIT)) {
+    private String emit(Connection c, long seq, String kind, boolean flush) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(flush ? EMIT_FLUSHED : EMIT)) {
             ps.setString(1, PREFIX);
             ps.setString(2, spec.id() + ":" + run + ":" + seq + ":" + kind);
             try (ResultSet rs = ps.executeQuery()) {

@@ -2,6 +2,7 @@ package dev.sluice.engine;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
+import dev.sluice.core.MessageContext;
 import dev.sluice.core.MessageEncoder;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
@@ -116,6 +117,10 @@ final class SinkPipeline {
         final @Nullable Change change;
         // Encoded once it is stored (or as restored); encoded per attempt until then.
         byte @Nullable [] json;
+        // A backfill's read, encoded before it was queued, under preContext: used while the sink's context is
+        // the same (a reconfiguration may change it).
+        final byte @Nullable [] pre;
+        final @Nullable MessageContext preContext;
         // Null for a restored message: its transaction was acknowledged before this run; and for a backfill's read.
         final @Nullable Txn txn;
         // A backfill's read: told when it is resolved (it does not hold the slot; the backfill's cursor does).
@@ -149,6 +154,20 @@ final class SinkPipeline {
                 @Nullable String groupId,
                 @Nullable String key,
                 @Nullable Runnable onResolved) {
+            this(change, txn, bytes, groupId, key, onResolved, null, null);
+        }
+
+        Msg(
+                Change change,
+                @Nullable Txn txn,
+                long bytes,
+                @Nullable String groupId,
+                @Nullable String key,
+                @Nullable Runnable onResolved,
+                byte @Nullable [] pre,
+                @Nullable MessageContext preContext) {
+            this.pre = pre;
+            this.preContext = preContext;
             this.position = change.position();
             this.table = change.table().id();
             this.action = change.action();
@@ -168,6 +187,8 @@ final class SinkPipeline {
             this.committedAt = s.committedAt();
             this.change = null;
             this.json = s.json();
+            this.pre = null;
+            this.preContext = null;
             this.txn = null;
             this.onResolved = null;
             this.key = s.idempotencyKey();
@@ -188,6 +209,8 @@ final class SinkPipeline {
             this.committedAt = m.committedAt;
             this.change = m.change;
             this.json = m.json;
+            this.pre = m.pre;
+            this.preContext = m.preContext;
             this.txn = m.txn;
             this.onResolved = m.onResolved;
             this.key = m.key;
@@ -535,6 +558,121 @@ final class SinkPipeline {
     boolean enqueueRead(Change read, String idempotencyKey, Runnable onResolved, Runnable whileWaiting)
             throws InterruptedException {
         return enqueue(read, whileWaiting, idempotencyKey, onResolved);
+    }
+
+    /** The context messages are encoded with now: reads encoded under it before {@link #enqueueReads} need no more. */
+    MessageContext context() {
+        return config.spec().context();
+    }
+
+    /** A backfill's read for {@link #enqueueReads}: the row, its idempotency key and its JSON under some context. */
+    record Read(Change change, String key, byte[] json) {}
+
+    /**
+     * Adds a backfill's reads, in order, as {@link #enqueueRead} would one by one, taking the lock once per run of
+     * reads that fit. Their JSON was encoded under {@code encodedWith}; the sink encodes them again only if its
+     * context differs by then. Returns how many were taken (the rest: stopped, dropped on a full buffer with
+     * discard_on_full, or left when {@code givenUp} says so while waiting for room); {@code onResolved} runs once
+     * for each taken read.
+     */
+    int enqueueReads(
+            List<Read> reads,
+            MessageContext encodedWith,
+            Runnable onResolved,
+            Runnable whileWaiting,
+            java.util.function.BooleanSupplier givenUp)
+            throws InterruptedException {
+        int n = reads.size();
+        long[] sizes = new long[n];
+        for (int i = 0; i < n; i++) {
+            Read r = reads.get(i);
+            // Both the row and its JSON are held until it is delivered.
+            sizes[i] = sizeOf(r.change()) + r.json().length;
+        }
+        int taken = 0;
+        int shedHere = 0;
+        int i = 0;
+        long lastKeepAlive = System.nanoTime();
+        String name = config.spec().name();
+        try {
+            while (i < n) {
+                lock.lock();
+                try {
+                    if (closed) {
+                        return taken;
+                    }
+                    Config c = config;
+                    SinkSpec spec = c.spec();
+                    name = spec.name();
+                    int before = i;
+                    while (i < n) {
+                        long size = sizes[i];
+                        boolean full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
+                        if (full && spill(spec.maxQueueBytes() - size)) {
+                            full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
+                        }
+                        if (full && spec.discardOnFull()) {
+                            shedHere++;
+                            if (!warnedFull) {
+                                warnedFull = true;
+                                log.warn(
+                                        "sink {}: buffer full ({} MiB); dropping new messages (load_shedding_policy:"
+                                                + " discard_on_full) until there is room",
+                                        spec.name(),
+                                        spec.maxQueueBytes() >> 20);
+                            }
+                            i++;
+                            continue;
+                        }
+                        if (full) {
+                            break;
+                        }
+                        warnedFull = false;
+                        Read r = reads.get(i);
+                        Change change = r.change();
+                        add(
+                                new Msg(
+                                        change,
+                                        null,
+                                        size,
+                                        groupId(c, change),
+                                        r.key(),
+                                        onResolved,
+                                        r.json(),
+                                        encodedWith),
+                                c);
+                        held++;
+                        heldBytes += size;
+                        taken++;
+                        i++;
+                    }
+                    if (i > before) {
+                        wake.signal();
+                    }
+                    if (i < n) {
+                        if (givenUp.getAsBoolean()) {
+                            return taken; // a stopped backfill must not keep the reader waiting for room
+                        }
+                        notFull.await(100, TimeUnit.MILLISECONDS);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                if (System.nanoTime() - lastKeepAlive >= KEEPALIVE_WHILE_FULL.toNanos()) {
+                    whileWaiting.run();
+                    lastKeepAlive = System.nanoTime();
+                }
+            }
+        } finally {
+            if (shedHere > 0) {
+                shed.addAndGet(shedHere);
+                metrics.shed(name, shedHere);
+            }
+            if (taken > 0) {
+                metrics.ingested(name, taken);
+            }
+        }
+        return taken;
     }
 
     private boolean enqueue(Change change, Runnable whileWaiting, @Nullable String key, @Nullable Runnable onResolved)
@@ -1581,6 +1719,13 @@ final class SinkPipeline {
     private static byte[] json(Config c, Msg m) {
         if (m.json != null) {
             return m.json;
+        }
+        MessageContext pc = m.preContext;
+        if (m.pre != null && pc != null) {
+            MessageContext now = c.spec().context();
+            if (pc == now || pc.equals(now)) {
+                return m.pre;
+            }
         }
         return c.encoder().encode(java.util.Objects.requireNonNull(m.change), m.key);
     }

@@ -16,6 +16,7 @@ import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,6 +50,73 @@ class SinkPipelineTest {
         for (SinkPipeline p : pipelines) {
             p.stop(Duration.ofMillis(100));
         }
+    }
+
+    // ---- backfill reads ----
+
+    @Test
+    void enqueueReads_deliversJsonEncodedBeforeQueueingUnderTheSinksContext() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        java.util.concurrent.atomic.AtomicInteger resolved = new java.util.concurrent.atomic.AtomicInteger();
+        List<SinkPipeline.Read> reads = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            reads.add(new SinkPipeline.Read(read(i), "k" + i, ("pre-" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+
+        assertThat(p.enqueueReads(reads, CONTEXT, resolved::incrementAndGet, () -> {}, () -> false))
+                .isEqualTo(3);
+
+        eventually().until(() -> resolved.get() == 3);
+        List<SinkMessage> delivered =
+                sink.delivered.stream().flatMap(b -> b.messages().stream()).toList();
+        assertThat(delivered)
+                .extracting(m -> new String(m.json(), StandardCharsets.UTF_8))
+                .containsExactly("pre-0", "pre-1", "pre-2");
+        assertThat(delivered).extracting(SinkMessage::idempotencyKey).containsExactly("k0", "k1", "k2");
+    }
+
+    @Test
+    void enqueueReads_encodesAgainWhenTheSinksContextDiffersFromTheOneEncodedWith() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        MessageContext stale = new MessageContext(
+                "c1", "old-name", "{}", "d1", "shop", "{}", "shop", "localhost", TimestampFormat.ISO8601);
+        Change read = read(0);
+
+        p.enqueueReads(
+                List.of(new SinkPipeline.Read(read, "k0", "stale".getBytes(StandardCharsets.UTF_8))),
+                stale,
+                () -> {},
+                () -> {},
+                () -> false);
+
+        eventually().until(() -> sink.deliveredMessages() == 1);
+        assertThat(sink.delivered.getFirst().messages().getFirst().json())
+                .isEqualTo(dev.sluice.core.MessageEncoder.encode(read, CONTEXT, "k0"));
+    }
+
+    @Test
+    void enqueueReads_waitingForRoom_returnsOnceGivenUp() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkPipeline p = pipeline(sink, s -> s.maxQueueBytes = 1024); // not started: nothing makes room
+        List<SinkPipeline.Read> reads = List.of(
+                new SinkPipeline.Read(read(0), "k0", new byte[1024]),
+                new SinkPipeline.Read(read(1), "k1", new byte[1024]));
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            stopped.set(true);
+        });
+
+        // The first fits into the empty buffer; the second waits for room until the backfill gives up.
+        assertThat(p.enqueueReads(reads, CONTEXT, () -> {}, () -> {}, stopped::get))
+                .isEqualTo(1);
+        assertThat(p.queuedMessages()).isEqualTo(1);
     }
 
     // ---- ordering and batching ----
@@ -1498,6 +1566,19 @@ class SinkPipelineTest {
 
     private static Change insert(long commitLsn, int idx, String id) {
         return change(ORDERS, commitLsn, idx, id, "name of " + id);
+    }
+
+    private static Change read(int idx) {
+        return new Change(
+                ORDERS,
+                Action.READ,
+                new String[] {"r" + idx, "row " + idx},
+                null,
+                null,
+                null,
+                new Position(commitLsn(1), idx),
+                COMMITTED,
+                null);
     }
 
     private static Change change(TableSchema table, long commitLsn, int idx, String... values) {

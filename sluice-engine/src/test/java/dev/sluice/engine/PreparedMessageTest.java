@@ -1,0 +1,86 @@
+package dev.sluice.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.Change;
+import dev.sluice.core.Column;
+import dev.sluice.core.MessageContext;
+import dev.sluice.core.MessageEncoder;
+import dev.sluice.core.Position;
+import dev.sluice.core.TableId;
+import dev.sluice.core.TableSchema;
+import dev.sluice.core.TimestampFormat;
+import dev.sluice.core.ValueCodec;
+import java.time.Instant;
+import java.util.BitSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A message prepared before its position is known (a backfill's read) completes to the bytes of a whole encode. */
+class PreparedMessageTest {
+    private static final TableSchema T = new TableSchema(
+            new TableId("public", "odd \"name\""),
+            List.of(column("id"), column("note"), column("extra")),
+            new int[] {0, 2});
+    private static final MessageContext CONTEXT = new MessageContext(
+            "c1", "hook \u00e9", "{\"a\":1}", "d1", "shop", "{}", "shop", "localhost", TimestampFormat.ISO8601);
+
+    @Test
+    void preparedThenCompleted_isByteForByteTheEncodedMessage() {
+        Instant ts = Instant.parse("2025-01-02T03:04:05.123456Z");
+        BitSet toast = new BitSet();
+        toast.set(1);
+        BitSet changed = new BitSet();
+        changed.set(2);
+        Change[] changes = {
+            new Change(
+                    T, Action.READ, new String[] {"1", "tab\t\"q\" \u2603", null}, null, null, null, pos(0), ts, null),
+            new Change(
+                    T, Action.READ, new String[] {"-5", "", "x"}, null, null, null, pos(Integer.MAX_VALUE), ts, null),
+            new Change(T, Action.READ, new String[] {"7", "a", "b"}, null, null, null, new Position(0, 0), ts, null),
+            new Change(T, Action.READ, new String[] {"8", "a", "b"}, null, null, null, new Position(-1, 10), ts, null),
+            new Change(
+                    T,
+                    Action.READ,
+                    new String[] {"9", "a", "b"},
+                    null,
+                    null,
+                    null,
+                    new Position(Long.MIN_VALUE, 9),
+                    ts,
+                    null),
+            new Change(
+                    T,
+                    Action.UPDATE,
+                    new String[] {"2", null, "y"},
+                    changed,
+                    new String[] {"2", null, "old"},
+                    toast,
+                    new Position(Long.MAX_VALUE, 3),
+                    ts,
+                    "{\"by\":\"me\"}"),
+        };
+        MessageEncoder encoder = new MessageEncoder(CONTEXT);
+        for (Change c : changes) {
+            byte[] whole =
+                    new MessageEncoder(CONTEXT).encode(c, "key-" + c.position().commitIdx());
+
+            MessageEncoder.Prepared p = encoder.prepare(c, "key-" + c.position().commitIdx());
+            byte[] completed =
+                    MessageEncoder.complete(p, c.position(), MessageEncoder.formatCommitTimestamp(c.commitTimestamp()));
+
+            assertThat(new String(completed, java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo(new String(whole, java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(completed).isEqualTo(whole);
+        }
+    }
+
+    private static Position pos(int idx) {
+        return new Position(0x16B3748L, idx);
+    }
+
+    private static Column column(String name) {
+        return new Column(name, "text", ValueCodec.STRING);
+    }
+}
