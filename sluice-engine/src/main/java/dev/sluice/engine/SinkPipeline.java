@@ -547,17 +547,7 @@ final class SinkPipeline {
      * was shed on a full buffer.
      */
     boolean enqueue(Change change, Runnable whileWaiting) throws InterruptedException {
-        return enqueue(change, whileWaiting, null, null);
-    }
-
-    /**
-     * Adds a backfill's read of a row, outside any transaction: it does not hold the slot (the backfill resumes
-     * from its own cursor). {@code onResolved} runs, holding this pipeline's lock, once it is delivered, discarded
-     * or stored. Returns false when it was not taken (stopped, or dropped on a full buffer with discard_on_full).
-     */
-    boolean enqueueRead(Change read, String idempotencyKey, Runnable onResolved, Runnable whileWaiting)
-            throws InterruptedException {
-        return enqueue(read, whileWaiting, idempotencyKey, onResolved);
+        return enqueueChange(change, whileWaiting);
     }
 
     /** The context messages are encoded with now: reads encoded under it before {@link #enqueueReads} need no more. */
@@ -569,7 +559,7 @@ final class SinkPipeline {
     record Read(Change change, String key, byte[] json) {}
 
     /**
-     * Adds a backfill's reads, in order, as {@link #enqueueRead} would one by one, taking the lock once per run of
+     * Adds a backfill's reads, in order, one by one outside any transaction (they do not hold the slot: the backfill resumes from its own cursor), taking the lock once per run of
      * reads that fit. Their JSON was encoded under {@code encodedWith}; the sink encodes them again only if its
      * context differs by then. Returns how many were taken (the rest: stopped, dropped on a full buffer with
      * discard_on_full, or left when {@code givenUp} says so while waiting for room); {@code onResolved} runs once
@@ -607,20 +597,10 @@ final class SinkPipeline {
                     int before = i;
                     while (i < n) {
                         long size = sizes[i];
-                        boolean full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
-                        if (full && spill(spec.maxQueueBytes() - size)) {
-                            full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
-                        }
+                        boolean full = !fits(spec, size);
                         if (full && spec.discardOnFull()) {
                             shedHere++;
-                            if (!warnedFull) {
-                                warnedFull = true;
-                                log.warn(
-                                        "sink {}: buffer full ({} MiB); dropping new messages (load_shedding_policy:"
-                                                + " discard_on_full) until there is room",
-                                        spec.name(),
-                                        spec.maxQueueBytes() >> 20);
-                            }
+                            warnShedding(spec);
                             i++;
                             continue;
                         }
@@ -675,51 +655,35 @@ final class SinkPipeline {
         return taken;
     }
 
-    private boolean enqueue(Change change, Runnable whileWaiting, @Nullable String key, @Nullable Runnable onResolved)
-            throws InterruptedException {
-        boolean read = onResolved != null;
+    private boolean enqueueChange(Change change, Runnable whileWaiting) throws InterruptedException {
         long size = sizeOf(change);
         long lastKeepAlive = System.nanoTime();
         while (true) {
             lock.lock();
             try {
-                if (closed || (!read && alreadyResolved(change.position()))) {
+                if (closed || alreadyResolved(change.position())) {
                     return false; // stopped, or a replay of what this sink had before the restart
                 }
                 SinkSpec spec = config.spec();
-                // An oversized change is still accepted into an empty buffer, so it can never wedge the reader.
-                boolean full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
-                if (full && spill(spec.maxQueueBytes() - size)) {
-                    full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
-                }
+                boolean full = !fits(spec, size);
                 if (full && spec.discardOnFull()) {
                     shed.incrementAndGet();
-                    if (!warnedFull) {
-                        warnedFull = true;
-                        log.warn(
-                                "sink {}: buffer full ({} MiB); dropping new messages (load_shedding_policy:"
-                                        + " discard_on_full) until there is room",
-                                spec.name(),
-                                spec.maxQueueBytes() >> 20);
-                    }
+                    warnShedding(spec);
                     metrics.shed(spec.name(), 1);
                     return false;
                 }
                 if (!full) {
                     warnedFull = false;
-                    Txn t = null;
-                    if (!read) {
-                        t = open;
-                        if (t == null) {
-                            t = new Txn();
-                            t.committedAt = change.commitTimestamp();
-                            open = t;
-                            txns.addLast(t);
-                        }
-                        t.outstanding++;
+                    Txn t = open;
+                    if (t == null) {
+                        t = new Txn();
+                        t.committedAt = change.commitTimestamp();
+                        open = t;
+                        txns.addLast(t);
                     }
+                    t.outstanding++;
                     Config c = config;
-                    add(new Msg(change, t, size, groupId(c, change), key, onResolved), c);
+                    add(new Msg(change, t, size, groupId(c, change), null, null), c);
                     held++;
                     heldBytes += size;
                     wake.signal();
@@ -736,6 +700,30 @@ final class SinkPipeline {
         }
         metrics.ingested(config.spec().name(), 1);
         return true;
+    }
+
+    /**
+     * Whether {@code size} more bytes fit the buffer, after spilling what can be spilled. Under the lock. An oversized
+     * message still fits an empty buffer, so that it can never wedge the reader.
+     */
+    private boolean fits(SinkSpec spec, long size) {
+        boolean full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
+        if (full && spill(spec.maxQueueBytes() - size)) {
+            full = heldBytes > 0 && heldBytes + size > spec.maxQueueBytes();
+        }
+        return !full;
+    }
+
+    /** Warns once per full spell that discard_on_full drops messages. Under the lock. */
+    private void warnShedding(SinkSpec spec) {
+        if (!warnedFull) {
+            warnedFull = true;
+            log.warn(
+                    "sink {}: buffer full ({} MiB); dropping new messages (load_shedding_policy: discard_on_full)"
+                            + " until there is room",
+                    spec.name(),
+                    spec.maxQueueBytes() >> 20);
+        }
     }
 
     /** Records the end of a transaction routed to this sink (possibly with no change for it). */

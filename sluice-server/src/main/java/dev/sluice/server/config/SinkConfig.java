@@ -58,44 +58,6 @@ public record SinkConfig(
     static final int DEFAULT_MEMORY_MB = 128;
     static final int MAX_MEMORY_MB = 65_536;
 
-    /** A sink without an initial backfill. */
-    public SinkConfig(
-            String name,
-            String database,
-            SourceFilter source,
-            List<TableConfig> tables,
-            Set<Action> actions,
-            DestinationConfig destination,
-            int batchSize,
-            int maxMemoryMb,
-            SinkStatus status,
-            @Nullable Integer maxRetryCount,
-            boolean messageGrouping,
-            TimestampFormat timestampFormat,
-            String annotationsJson,
-            String loadSheddingPolicy,
-            long retryBackoffMs,
-            long maxRetryBackoffMs) {
-        this(
-                name,
-                database,
-                source,
-                tables,
-                actions,
-                destination,
-                batchSize,
-                maxMemoryMb,
-                status,
-                maxRetryCount,
-                messageGrouping,
-                timestampFormat,
-                annotationsJson,
-                loadSheddingPolicy,
-                retryBackoffMs,
-                maxRetryBackoffMs,
-                null);
-    }
-
     public SinkConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(database, "database");

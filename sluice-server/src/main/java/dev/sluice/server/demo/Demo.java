@@ -140,7 +140,8 @@ public final class Demo {
                 "{}",
                 SinkConfig.PAUSE_ON_FULL,
                 SinkConfig.DEFAULT_RETRY_BACKOFF_MS,
-                SinkConfig.DEFAULT_MAX_RETRY_BACKOFF_MS);
+                SinkConfig.DEFAULT_MAX_RETRY_BACKOFF_MS,
+                null);
         return new SluiceConfig(List.of(db), List.of(endpoint), List.of(sink));
     }
 
