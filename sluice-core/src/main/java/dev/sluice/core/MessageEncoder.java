@@ -1,6 +1,5 @@
 package dev.sluice.core;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -11,11 +10,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JsonGenerator;
-import tools.jackson.core.ObjectWriteContext;
-import tools.jackson.core.SerializableString;
-import tools.jackson.core.io.SerializedString;
-import tools.jackson.core.json.JsonFactory;
 
 /**
  * Encodes a {@link Change} as Sequin-compatible message JSON:
@@ -26,32 +20,42 @@ import tools.jackson.core.json.JsonFactory;
  *  "database":{...},"database_name"}}</pre>
  *
  * <p>This is the per-message hot path of every sink, so an encoder instance is bound to one sink's
- * {@link MessageContext} and keeps what repeats: the consumer/database tail of {@code metadata}
- * (pre-encoded once), the column names of each table schema, the commit timestamp text of the current
- * transaction, one generator and one output buffer.
+ * {@link MessageContext} and keeps what repeats, pre-encoded as UTF-8: the consumer/database tail of {@code metadata},
+ * each table schema's column names and table name, the commit timestamp text of the current transaction; and one
+ * {@link JsonWriter}, whose buffer every message is written into and copied out of.
  *
  * <p>Concurrency: an instance is not thread-safe; use one per delivering thread. The static
  * {@link #encode(Change, MessageContext)} is thread-safe and slower (a fresh encoder per call).
  */
 public final class MessageEncoder {
-    private static final JsonFactory JSON =
-            JsonFactory.builder().rootValueSeparator((String) null).build();
     private static final DateTimeFormatter COMMIT_TS =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+    private static final byte[] RECORD = ascii("{\"record\":{");
+    private static final byte[] CHANGES_NULL = ascii("},\"changes\":null");
+    private static final byte[] CHANGES = ascii("},\"changes\":{");
+    private static final byte[] ACTION = ascii(",\"action\":\"");
+    private static final byte[] TABLE_SCHEMA = ascii("\",\"metadata\":{\"table_schema\":");
+    private static final byte[] TABLE_NAME = ascii(",\"table_name\":");
+    private static final byte[] KEY = ascii(",\"idempotency_key\":");
+    private static final byte[] RECORD_PKS = ascii(",\"record_pks\":[");
+    private static final byte[] TOAST_COLUMNS = ascii(",\"unchanged_toast_columns\":[");
+    private static final byte[] ANNOTATIONS = ascii(",\"transaction_annotations\":");
+    private static final byte[] ENRICHMENT = ascii(",\"enrichment\":null");
+    private static final byte[] UNCHANGED_TOAST = ascii("\"unchanged_toast\"");
 
     private final MessageContext context;
-    // Pre-encoded UTF-8: written with a copy, not a char-by-char conversion per message.
-    private final SerializableString metadataTail;
-    private final Map<TableSchema, SerializableString[]> names = new IdentityHashMap<>();
-    // Created on first encode: write(JsonGenerator, ...) callers never need them.
-    private @Nullable Buffer out;
-    private @Nullable JsonGenerator generator;
+    private final byte[] metadataTail;
+    private final Map<TableSchema, Names> names = new IdentityHashMap<>();
+    private final JsonWriter out = new JsonWriter();
     private @Nullable Instant lastCommitTimestamp;
     private String lastCommitTimestampText = "";
 
+    /** A table schema's pre-encoded parts: each column's {@code "name":} and {@code ..."table_name":"..."}. */
+    private record Names(byte[][] columns, byte[] tableSchema, byte[] tableName) {}
+
     public MessageEncoder(MessageContext context) {
         this.context = context;
-        this.metadataTail = new SerializedString(encodeTail(context));
+        this.metadataTail = encodeTail(context);
     }
 
     /** The context this encoder writes into every message. */
@@ -60,99 +64,121 @@ public final class MessageEncoder {
     }
 
     /**
-     * A message encoded before its position is known (a backfill's read, which gets its position when it is
-     * queued): everything but {@code commit_timestamp}, {@code commit_lsn} and {@code commit_idx}, which
-     * {@link #complete} puts in between. Encoding is the costly part, completing a copy.
+     * Messages encoded before their positions are known (a backfill page's reads, which get theirs when they are
+     * queued): each one everything but {@code commit_timestamp}, {@code commit_lsn} and {@code commit_idx}, which
+     * {@link #complete} puts in between. Encoding is the costly part, completing a copy. The messages sit back to
+     * back in large chunks, not an array each: a page in flight is a few objects for the collector to keep.
+     *
+     * <p>Concurrency: filled by one thread, then completed by any one thread that the filling thread handed it to.
      */
-    public record Prepared(byte[] head, byte[] tail) {}
+    public static final class PreparedBatch {
+        // At least a G1 region (1 MiB at small heaps): the collector keeps such an array in place, not copying it.
+        private static final int CHUNK = 2 << 20;
+        private final List<byte[]> chunks = new java.util.ArrayList<>();
+        // Per message: its chunk, where it starts, where its head ends, where it ends.
+        private int[] marks = new int[4 * 64];
+        private int count;
+        private long bytes;
+        private byte @Nullable [] current;
+        private int used;
 
-    /**
-     * Encodes {@code change} but for its position and commit timestamp (ignored here; see {@link Prepared}), with
-     * the given idempotency key.
-     */
-    public Prepared prepare(Change change, String idempotencyKey) {
-        Buffer buf = out;
-        JsonGenerator g = generator;
-        if (buf == null || g == null) {
-            buf = out = new Buffer();
-            g = generator = JSON.createGenerator(ObjectWriteContext.empty(), buf);
+        public int count() {
+            return count;
         }
-        buf.reset();
-        try {
-            writeHead(g, change);
-            g.flush();
-            int head = buf.size();
-            writeTail(g, change, idempotencyKey);
-            g.flush();
-            return new Prepared(Arrays.copyOf(buf.array(), head), Arrays.copyOfRange(buf.array(), head, buf.size()));
-        } catch (RuntimeException e) {
-            generator = null;
-            throw e;
+
+        /** The bytes of all messages, for memory accounting. */
+        public long bytes() {
+            return bytes;
+        }
+
+        private void add(byte[] buf, int head, int size) {
+            byte[] chunk = current;
+            if (chunk == null || chunk.length - used < size) {
+                chunk = current = new byte[Math.max(CHUNK, size)];
+                chunks.add(chunk);
+                used = 0;
+            }
+            System.arraycopy(buf, 0, chunk, used, size);
+            if (marks.length < 4 * (count + 1)) {
+                marks = Arrays.copyOf(marks, marks.length * 2);
+            }
+            int m = 4 * count++;
+            marks[m] = chunks.size() - 1;
+            marks[m + 1] = used;
+            marks[m + 2] = used + head;
+            marks[m + 3] = used + size;
+            used += size;
+            bytes += size;
+        }
+
+        /**
+         * Message {@code i}, byte for byte what {@link #encode(Change, String)} writes for its change at the position
+         * of {@code where} with commit index {@code commitIdx}.
+         */
+        public byte[] complete(int i, PositionText where, int commitIdx) {
+            int m = 4 * i;
+            byte[] chunk = chunks.get(marks[m]);
+            int start = marks[m + 1];
+            int headEnd = marks[m + 2];
+            int end = marks[m + 3];
+            byte[] middle = where.text;
+            byte[] out = new byte[end - start + middle.length + 11];
+            int o = headEnd - start;
+            System.arraycopy(chunk, start, out, 0, o);
+            System.arraycopy(middle, 0, out, o, middle.length);
+            o = digits(commitIdx, out, o + middle.length);
+            System.arraycopy(chunk, headEnd, out, o, end - headEnd);
+            o += end - headEnd;
+            return o == out.length ? out : Arrays.copyOf(out, o);
         }
     }
 
     /**
-     * The whole message: {@code prepared} with {@code position} and {@code commitTimestamp} in place, byte for byte
-     * what {@link #encode(Change, String)} writes for the change at that position. Thread-safe.
+     * What {@link PreparedBatch#complete} puts into every message at one commit position and timestamp, but the
+     * commit index: made once for all the messages that share them.
      */
-    public static byte[] complete(Prepared prepared, Position position, String commitTimestampText) {
-        byte[] head = prepared.head();
-        byte[] tail = prepared.tail();
-        int tsLen = commitTimestampText.length();
-        byte[] out = new byte
-                [head.length
-                        + COMMIT_TS_NAME.length
-                        + tsLen
-                        + COMMIT_LSN_NAME.length
-                        + 20
-                        + COMMIT_IDX_NAME.length
-                        + 11
-                        + tail.length];
-        System.arraycopy(head, 0, out, 0, head.length);
-        int o = head.length;
-        System.arraycopy(COMMIT_TS_NAME, 0, out, o, COMMIT_TS_NAME.length);
-        o += COMMIT_TS_NAME.length;
-        // ISO-8601 digits and separators: ASCII, nothing to escape.
-        for (int i = 0; i < tsLen; i++) {
-            out[o++] = (byte) commitTimestampText.charAt(i);
+    public static final class PositionText {
+        private final byte[] text;
+
+        public PositionText(long commitLsn, String commitTimestampText) {
+            byte[] out = new byte
+                    [COMMIT_TS_NAME.length
+                            + commitTimestampText.length()
+                            + COMMIT_LSN_NAME.length
+                            + 20
+                            + COMMIT_IDX_NAME.length];
+            System.arraycopy(COMMIT_TS_NAME, 0, out, 0, COMMIT_TS_NAME.length);
+            int o = COMMIT_TS_NAME.length;
+            // ISO-8601 digits and separators: ASCII, nothing to escape.
+            for (int i = 0; i < commitTimestampText.length(); i++) {
+                out[o++] = (byte) commitTimestampText.charAt(i);
+            }
+            System.arraycopy(COMMIT_LSN_NAME, 0, out, o, COMMIT_LSN_NAME.length);
+            o = digits(commitLsn, out, o + COMMIT_LSN_NAME.length);
+            System.arraycopy(COMMIT_IDX_NAME, 0, out, o, COMMIT_IDX_NAME.length);
+            this.text = Arrays.copyOf(out, o + COMMIT_IDX_NAME.length);
         }
-        System.arraycopy(COMMIT_LSN_NAME, 0, out, o, COMMIT_LSN_NAME.length);
-        o += COMMIT_LSN_NAME.length;
-        o = digits(position.commitLsn(), out, o);
-        System.arraycopy(COMMIT_IDX_NAME, 0, out, o, COMMIT_IDX_NAME.length);
-        o += COMMIT_IDX_NAME.length;
-        o = digits(position.commitIdx(), out, o);
-        System.arraycopy(tail, 0, out, o, tail.length);
-        o += tail.length;
-        return o == out.length ? out : Arrays.copyOf(out, o);
+    }
+
+    /**
+     * Encodes {@code change} into {@code batch} but for its position and commit timestamp (ignored here), with the
+     * given idempotency key.
+     */
+    public void prepare(Change change, String idempotencyKey, PreparedBatch batch) {
+        JsonWriter w = out;
+        w.reset();
+        writeHead(w, change);
+        int head = w.size();
+        writeTail(w, change, idempotencyKey);
+        batch.add(w.array(), head, w.size());
     }
 
     private static final byte[] COMMIT_TS_NAME = ",\"commit_timestamp\":\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] COMMIT_LSN_NAME = "\",\"commit_lsn\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] COMMIT_IDX_NAME = ",\"commit_idx\":".getBytes(StandardCharsets.US_ASCII);
 
-    // As Jackson writes a long: decimal, '-' when negative; without a String per number.
     private static int digits(long v, byte[] out, int o) {
-        if (v < 0) {
-            if (v == Long.MIN_VALUE) {
-                byte[] text = Long.toString(v).getBytes(StandardCharsets.US_ASCII);
-                System.arraycopy(text, 0, out, o, text.length);
-                return o + text.length;
-            }
-            out[o++] = '-';
-            v = -v;
-        }
-        int end = o;
-        long rest = v;
-        do {
-            end++;
-            rest /= 10;
-        } while (rest != 0);
-        for (int i = end - 1; i >= o; i--) {
-            out[i] = (byte) ('0' + v % 10);
-            v /= 10;
-        }
-        return end;
+        return JsonWriter.digits(v, out, o);
     }
 
     /** The message as UTF-8 JSON bytes, with the live idempotency key of its position. */
@@ -162,22 +188,20 @@ public final class MessageEncoder {
 
     /** The message as UTF-8 JSON bytes, with the given idempotency key (backfills use their own). */
     public byte[] encode(Change change, String idempotencyKey) {
-        Buffer buf = out;
-        JsonGenerator g = generator;
-        if (buf == null || g == null) {
-            buf = out = new Buffer();
-            g = generator = JSON.createGenerator(ObjectWriteContext.empty(), buf);
-        }
-        buf.reset();
-        try {
-            writeTo(g, change, idempotencyKey);
-            g.flush();
-        } catch (RuntimeException e) {
-            // The generator is mid-document now; the next message starts on a fresh one.
-            generator = null;
-            throw e;
-        }
-        return buf.copy();
+        JsonWriter w = out;
+        w.reset();
+        writeHead(w, change);
+        w.raw(COMMIT_TS_NAME);
+        w.rawAscii(commitTimestamp(change.commitTimestamp()));
+        w.raw(COMMIT_LSN_NAME);
+        Position p = change.position();
+        w.afterValue(false);
+        w.writeNumber(p.commitLsn());
+        w.raw(COMMIT_IDX_NAME);
+        w.afterValue(false);
+        w.writeNumber(p.commitIdx());
+        writeTail(w, change, idempotencyKey);
+        return w.toByteArray();
     }
 
     /** The message as UTF-8 JSON bytes. Thread-safe; prefer an instance on hot paths. */
@@ -187,124 +211,94 @@ public final class MessageEncoder {
 
     /** Like {@link #encode(Change, MessageContext)}, with the given idempotency key. */
     public static byte[] encode(Change change, MessageContext context, String idempotencyKey) {
-        MessageEncoder e = new MessageEncoder(context);
-        try {
-            return e.encode(change, idempotencyKey);
-        } finally {
-            e.release();
-        }
-    }
-
-    // Closing the generator hands its buffers back to Jackson's pool, so one-off encoders stay cheap.
-    private void release() {
-        JsonGenerator g = generator;
-        generator = null;
-        out = null;
-        if (g != null) {
-            g.close();
-        }
-    }
-
-    /**
-     * Writes the message as one JSON object to {@code g} (for sinks that embed messages in a larger
-     * document). Thread-safe.
-     */
-    public static void write(JsonGenerator g, Change change, MessageContext ctx, @Nullable String idempotencyKey) {
-        MessageEncoder e = new MessageEncoder(ctx);
-        e.writeTo(
-                g,
-                change,
-                idempotencyKey != null ? idempotencyKey : change.position().idempotencyKey());
-    }
-
-    private void writeTo(JsonGenerator g, Change change, String idempotencyKey) {
-        writeHead(g, change);
-        g.writeStringProperty("commit_timestamp", commitTimestamp(change.commitTimestamp()));
-        Position p = change.position();
-        g.writeName("commit_lsn");
-        g.writeNumber(p.commitLsn());
-        g.writeNumberProperty("commit_idx", p.commitIdx());
-        writeTail(g, change, idempotencyKey);
+        return new MessageEncoder(context).encode(change, idempotencyKey);
     }
 
     // From the start to table_name in metadata: what does not depend on the position.
-    private void writeHead(JsonGenerator g, Change change) {
+    private void writeHead(JsonWriter w, Change change) {
         TableSchema table = change.table();
         List<Column> columns = table.columns();
-        SerializableString[] columnNames = names.computeIfAbsent(table, MessageEncoder::columnNames);
+        Names n = names.computeIfAbsent(table, MessageEncoder::names);
+        byte[][] columnNames = n.columns();
         TimestampFormat tf = context.timestampFormat();
-        g.writeStartObject();
 
-        g.writeName("record");
-        g.writeStartObject();
+        w.raw(RECORD);
+        w.afterValue(false);
         String[] record = change.record();
         BitSet toast = change.unchangedToast();
         for (int i = 0; i < columnNames.length; i++) {
-            g.writeName(columnNames[i]);
+            w.writeName(columnNames[i]);
             if (toast != null && toast.get(i)) {
-                g.writeString("unchanged_toast");
+                w.raw(UNCHANGED_TOAST);
+                w.afterValue(true);
             } else {
-                writeValue(g, columns.get(i), record[i], tf);
+                writeValue(w, columns.get(i), record[i], tf);
             }
         }
-        g.writeEndObject();
 
-        g.writeName("changes");
         BitSet changed = change.changed();
         if (changed == null) {
-            g.writeNull();
+            w.raw(CHANGES_NULL);
         } else {
-            g.writeStartObject();
+            w.raw(CHANGES);
+            w.afterValue(false);
             String[] old = change.old();
             for (int i = changed.nextSetBit(0); i >= 0; i = changed.nextSetBit(i + 1)) {
-                g.writeName(columnNames[i]);
-                writeValue(g, columns.get(i), old == null ? null : old[i], tf);
+                w.writeName(columnNames[i]);
+                writeValue(w, columns.get(i), old == null ? null : old[i], tf);
             }
-            g.writeEndObject();
+            w.raw('}');
         }
 
-        g.writeStringProperty("action", change.action().wireName());
-
-        g.writeName("metadata");
-        g.writeStartObject();
-        g.writeStringProperty("table_schema", table.id().schema());
-        g.writeStringProperty("table_name", table.id().name());
+        w.raw(ACTION);
+        w.rawAscii(change.action().wireName());
+        w.raw(TABLE_SCHEMA);
+        w.raw(n.tableSchema());
+        w.raw(TABLE_NAME);
+        w.raw(n.tableName());
     }
 
     // From idempotency_key in metadata to the end.
-    private void writeTail(JsonGenerator g, Change change, String idempotencyKey) {
+    private void writeTail(JsonWriter w, Change change, String idempotencyKey) {
         TableSchema table = change.table();
         List<Column> columns = table.columns();
         String[] record = change.record();
         BitSet toast = change.unchangedToast();
-        g.writeStringProperty("idempotency_key", idempotencyKey);
-        g.writeName("record_pks");
-        g.writeStartArray();
+        w.raw(KEY);
+        w.afterValue(false);
+        w.writeString(idempotencyKey);
+        w.raw(RECORD_PKS);
+        w.afterValue(false);
         for (int k : table.primaryKey()) {
-            g.writeString(record[k]);
-        }
-        g.writeEndArray();
-        if (toast != null && !toast.isEmpty()) {
-            g.writeName("unchanged_toast_columns");
-            g.writeStartArray();
-            for (int i = toast.nextSetBit(0); i >= 0; i = toast.nextSetBit(i + 1)) {
-                g.writeString(columns.get(i).name());
+            String v = record[k];
+            if (v == null) {
+                w.writeNull();
+            } else {
+                w.writeString(v);
             }
-            g.writeEndArray();
         }
-        g.writeName("transaction_annotations");
-        if (change.transactionAnnotations() == null) {
-            g.writeNull();
+        w.raw(']');
+        if (toast != null && !toast.isEmpty()) {
+            w.raw(TOAST_COLUMNS);
+            w.afterValue(false);
+            for (int i = toast.nextSetBit(0); i >= 0; i = toast.nextSetBit(i + 1)) {
+                w.writeString(columns.get(i).name());
+            }
+            w.raw(']');
+        }
+        w.raw(ANNOTATIONS);
+        String annotations = change.transactionAnnotations();
+        w.afterValue(false);
+        if (annotations == null) {
+            w.writeNull();
         } else {
-            g.writeRawValue(change.transactionAnnotations());
+            w.writeRawValue(annotations);
         }
-        g.writeNullProperty("enrichment");
-        // consumer, database and database_name are the same for every message of the sink: written
-        // raw from the pre-encoded text (the generator only tracks that it is inside "metadata").
-        g.writeRaw(metadataTail);
-        g.writeEndObject();
-
-        g.writeEndObject();
+        w.raw(ENRICHMENT);
+        // consumer, database and database_name are the same for every message of the sink.
+        w.raw(metadataTail);
+        w.raw('}');
+        w.raw('}');
     }
 
     private String commitTimestamp(Instant ts) {
@@ -316,48 +310,57 @@ public final class MessageEncoder {
         return lastCommitTimestampText;
     }
 
-    private static SerializableString[] columnNames(TableSchema t) {
-        SerializableString[] out = new SerializableString[t.columnCount()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = new SerializedString(t.columns().get(i).name());
+    private static Names names(TableSchema t) {
+        byte[][] columns = new byte[t.columnCount()][];
+        for (int i = 0; i < columns.length; i++) {
+            columns[i] = JsonWriter.name(t.columns().get(i).name());
         }
-        return out;
+        return new Names(columns, string(t.id().schema()), string(t.id().name()));
     }
 
-    // ,"consumer":{...},"database":{...},"database_name":"..." as raw JSON text.
-    private static String encodeTail(MessageContext ctx) {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = JSON.createGenerator(ObjectWriteContext.empty(), buf)) {
-            g.writeStartObject();
-            g.writeName("consumer");
-            g.writeStartObject();
-            g.writeStringProperty("id", ctx.consumerId());
-            g.writeStringProperty("name", ctx.consumerName());
-            g.writeName("annotations");
-            g.writeRawValue(ctx.consumerAnnotationsJson());
-            g.writeEndObject();
-            g.writeName("database");
-            g.writeStartObject();
-            g.writeStringProperty("id", ctx.databaseId());
-            g.writeStringProperty("name", ctx.databaseName());
-            g.writeName("annotations");
-            g.writeRawValue(ctx.databaseAnnotationsJson());
-            g.writeStringProperty("database", ctx.databaseDbName());
-            g.writeStringProperty("hostname", ctx.databaseHostname());
-            g.writeEndObject();
-            // Deprecated in Sequin's format, still read by older consumers.
-            g.writeStringProperty("database_name", ctx.databaseName());
-            g.writeEndObject();
-        }
-        String object = buf.toString(java.nio.charset.StandardCharsets.UTF_8);
-        return "," + object.substring(1, object.length() - 1);
+    private static byte[] string(String s) {
+        JsonWriter w = new JsonWriter(s.length() + 8);
+        w.writeString(s);
+        return w.toByteArray();
     }
 
-    private static void writeValue(JsonGenerator g, Column c, @Nullable String text, TimestampFormat tf) {
+    // ,"consumer":{...},"database":{...},"database_name":"..." as UTF-8 JSON.
+    private static byte[] encodeTail(MessageContext ctx) {
+        JsonWriter w = new JsonWriter(256);
+        w.afterValue(true); // after enrichment
+        w.writeName("consumer");
+        w.writeStartObject();
+        w.writeName("id");
+        w.writeString(ctx.consumerId());
+        w.writeName("name");
+        w.writeString(ctx.consumerName());
+        w.writeName("annotations");
+        w.writeRawValue(ctx.consumerAnnotationsJson());
+        w.writeEndObject();
+        w.writeName("database");
+        w.writeStartObject();
+        w.writeName("id");
+        w.writeString(ctx.databaseId());
+        w.writeName("name");
+        w.writeString(ctx.databaseName());
+        w.writeName("annotations");
+        w.writeRawValue(ctx.databaseAnnotationsJson());
+        w.writeName("database");
+        w.writeString(ctx.databaseDbName());
+        w.writeName("hostname");
+        w.writeString(ctx.databaseHostname());
+        w.writeEndObject();
+        // Deprecated in Sequin's format, still read by older consumers.
+        w.writeName("database_name");
+        w.writeString(ctx.databaseName());
+        return w.toByteArray();
+    }
+
+    private static void writeValue(JsonWriter w, Column c, @Nullable String text, TimestampFormat tf) {
         if (text == null) {
-            g.writeNull();
+            w.writeNull();
         } else {
-            c.codec().write(g, text, tf);
+            c.codec().write(w, text, tf);
         }
     }
 
@@ -366,18 +369,7 @@ public final class MessageEncoder {
         return COMMIT_TS.format(ts);
     }
 
-    /** A reusable output buffer whose content is copied out once per message. */
-    private static final class Buffer extends ByteArrayOutputStream {
-        Buffer() {
-            super(1024);
-        }
-
-        byte[] copy() {
-            return Arrays.copyOf(buf, count);
-        }
-
-        byte[] array() {
-            return buf;
-        }
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }

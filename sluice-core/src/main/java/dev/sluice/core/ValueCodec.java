@@ -1,7 +1,5 @@
 package dev.sluice.core;
 
-import tools.jackson.core.JsonGenerator;
-
 /**
  * Writes one column value, given in Postgres' text output format, as JSON. Implementations are
  * stateless and thread-safe; one instance is shared by every row of a column type.
@@ -13,7 +11,7 @@ public interface ValueCodec {
      *
      * @throws IllegalArgumentException when the text is not in the type's output format
      */
-    void write(JsonGenerator out, String text, TimestampFormat format);
+    void write(JsonWriter out, String text, TimestampFormat format);
 
     /** Writes the text as a JSON string: the mapping of every type without a closer JSON shape. */
     ValueCodec STRING = (out, text, format) -> out.writeString(text);

@@ -62,6 +62,7 @@ final class Backfill {
     private static final int MIN_PAGE = 100;
     private static final int MAX_PAGE = 50_000;
     private static final long TARGET_PAGE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long GROWTH = 8;
     // Below this estimate, the exact count is taken as well (a full scan, but a short one).
     private static final long EXACT_COUNT_UP_TO = 1_000_000;
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
@@ -74,30 +75,41 @@ final class Backfill {
     private static final int MAX_AHEAD = 3;
     // Reads encoded and handed to the sink at a time.
     private static final int CHUNK = 512;
+    // Low-watermark windows whose transactions are remembered; see recent.
+    private static final int RECENT = 32;
 
     /** A page read and not yet fully delivered. */
     private static final class Page {
         final long seq;
-        // Released once enqueued.
+        // Each row's idempotency key and message but for its position, under context: encoded by the backfill's
+        // thread as the rows arrive, so that the reader only completes them. Released once enqueued.
+        @Nullable
+        List<String> keys = new ArrayList<>();
+
+        MessageEncoder.@Nullable PreparedBatch prepared = new MessageEncoder.PreparedBatch();
+        final MessageContext context;
+
+        // Set once the page is read; released once enqueued.
         @Nullable
         List<@Nullable String[]> rows;
-        // Each row's idempotency key and message but for its position, under context: encoded by the backfill's
-        // thread, so that the reader only completes them.
-        String @Nullable [] keys;
-        MessageEncoder.Prepared @Nullable [] prepared;
+
+        int read;
 
         @Nullable
-        MessageContext context;
-
-        final int read;
-        final @Nullable List<String> cursor;
+        List<String> cursor;
+        // Transactions in progress for the page's snapshot (32-bit xids, as the stream gives them).
+        int[] invisible = new int[0];
         // Reads not yet resolved, plus one until the reader has enqueued them all.
         final AtomicInteger outstanding = new AtomicInteger(1);
         int ingested;
         volatile boolean enqueued;
 
-        Page(long seq, List<@Nullable String[]> rows, @Nullable List<String> cursor) {
+        Page(long seq, MessageContext context) {
             this.seq = seq;
+            this.context = context;
+        }
+
+        void read(List<@Nullable String[]> rows, @Nullable List<String> cursor) {
             this.rows = rows;
             this.read = rows.size();
             this.cursor = cursor;
@@ -126,6 +138,11 @@ final class Backfill {
     private @Nullable List<String> resumeAt;
     private Set<String> older = new HashSet<>();
     private Set<String> current = new HashSet<>();
+    // The rows each transaction changed, for the last RECENT windows between low watermarks (newest last): a
+    // transaction whose commit came before a page's window yet was still in progress for the page's snapshot (it
+    // committed, but had not yet been marked visible when the snapshot was taken) changed rows the page read in their
+    // older version, and they must be dropped too.
+    private final ArrayDeque<Map<Integer, List<String>>> recent = new ArrayDeque<>();
     private volatile @Nullable TableReader reader;
     private volatile Set<TableId> members = Set.of();
 
@@ -137,6 +154,7 @@ final class Backfill {
     private boolean counted;
     // Encodes the reads (but for their positions), for the sink's context as of when it was made.
     private @Nullable MessageEncoder encoder;
+    private final StringBuilder keyText = new StringBuilder();
     private long processed;
     private long ingested;
     private long lastReport;
@@ -210,8 +228,11 @@ final class Backfill {
 
     // ---- the reader thread ----
 
-    /** A live change from the slot: notes its row when it belongs to the backfilled table. */
-    void observe(Change change) {
+    /**
+     * A live change from the slot, of transaction {@code xid}: notes its row when it belongs to the backfilled
+     * table.
+     */
+    void observe(Change change, int xid) {
         TableReader r = reader;
         if (r == null || !members.contains(change.table().id())) {
             return;
@@ -225,8 +246,15 @@ final class Backfill {
         lock.lock();
         try {
             current.add(key);
+            Map<Integer, List<String>> window = recent.peekLast();
+            if (window == null) {
+                recent.addLast(window = new HashMap<>());
+            }
+            List<String> rows = window.computeIfAbsent(xid, x -> new ArrayList<>(2));
+            rows.add(key);
             if (oldKey != null) {
                 current.add(oldKey); // the key itself changed
+                rows.add(oldKey);
             }
         } finally {
             lock.unlock();
@@ -245,6 +273,10 @@ final class Backfill {
             if (!high) {
                 older = current;
                 current = new HashSet<>();
+                recent.addLast(new HashMap<>());
+                while (recent.size() > RECENT) {
+                    recent.pollFirst();
+                }
                 return;
             }
             // Pages are met in the order they were read (each page's low watermark follows the previous page's
@@ -256,6 +288,14 @@ final class Backfill {
             resumeAt = page.cursor;
             drop = new HashSet<>(older);
             drop.addAll(current);
+            for (int xid : page.invisible) {
+                for (Map<Integer, List<String>> window : recent) {
+                    List<String> rows = window.get(xid);
+                    if (rows != null) {
+                        drop.addAll(rows);
+                    }
+                }
+            }
         } finally {
             lock.unlock();
         }
@@ -282,36 +322,36 @@ final class Backfill {
     private int enqueue(Page page, Set<String> drop, long lsn) throws InterruptedException {
         TableReader r = java.util.Objects.requireNonNull(reader);
         List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
-        String[] keys = java.util.Objects.requireNonNull(page.keys);
-        MessageEncoder.Prepared[] prepared = java.util.Objects.requireNonNull(page.prepared);
-        MessageContext ctx = java.util.Objects.requireNonNull(page.context);
+        List<String> keys = java.util.Objects.requireNonNull(page.keys);
+        MessageEncoder.PreparedBatch prepared = java.util.Objects.requireNonNull(page.prepared);
         page.rows = null;
         page.keys = null;
         page.prepared = null;
         TableSchema schema = r.schema();
         Runnable onResolved = () -> resolved(page);
         Instant now = Instant.now();
-        String nowText = MessageEncoder.formatCommitTimestamp(now);
+        MessageEncoder.PositionText at =
+                new MessageEncoder.PositionText(lsn, MessageEncoder.formatCommitTimestamp(now));
         List<SinkPipeline.Read> chunk = new ArrayList<>(Math.min(CHUNK, rows.size()));
         int i = 0;
         int taken = 0;
-        for (int at = 0; at < rows.size() && !stopped; ) {
+        for (int row = 0; row < rows.size() && !stopped; ) {
             chunk.clear();
-            for (; at < rows.size() && chunk.size() < CHUNK; at++) {
-                String[] row = rows.get(at);
-                if (!drop.isEmpty() && drop.contains(r.identity(row))) {
+            for (; row < rows.size() && chunk.size() < CHUNK; row++) {
+                String[] values = rows.get(row);
+                if (!drop.isEmpty() && drop.contains(r.identity(values))) {
                     continue;
                 }
-                Position position = new Position(lsn, i++);
-                Change read = new Change(schema, Action.READ, row, null, null, null, position, now, null);
-                byte[] json = MessageEncoder.complete(prepared[at], position, nowText);
-                chunk.add(new SinkPipeline.Read(read, keys[at], json));
+                Position position = new Position(lsn, i);
+                Change read = new Change(schema, Action.READ, values, null, null, null, position, now, null);
+                chunk.add(new SinkPipeline.Read(read, keys.get(row), prepared.complete(row, at, i)));
+                i++;
             }
             if (chunk.isEmpty()) {
                 continue;
             }
             page.outstanding.addAndGet(chunk.size());
-            int took = sink.enqueueReads(chunk, ctx, onResolved, whileWaiting, () -> stopped);
+            int took = sink.enqueueReads(chunk, page.context, onResolved, whileWaiting, () -> stopped);
             if (took < chunk.size()) {
                 page.outstanding.addAndGet(took - chunk.size()); // never resolved; the guard keeps it above 0
             }
@@ -331,32 +371,25 @@ final class Backfill {
         }
     }
 
-    /** Encodes the page's reads but for their positions, under the sink's context as of now. */
-    private void prepare(Page page, TableSchema schema) {
-        MessageContext ctx = sink.context();
+    /** Encodes one of the page's reads but for its position, under the page's context. */
+    private void prepare(Page page, TableSchema schema, @Nullable String[] row) {
         MessageEncoder enc = encoder;
-        if (enc == null || !ctx.equals(enc.context())) {
-            enc = encoder = new MessageEncoder(ctx);
+        if (enc == null || !page.context.equals(enc.context())) {
+            enc = encoder = new MessageEncoder(page.context);
         }
-        List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
-        String[] keys = new String[rows.size()];
-        MessageEncoder.Prepared[] out = new MessageEncoder.Prepared[rows.size()];
-        for (int i = 0; i < out.length; i++) {
-            String[] row = rows.get(i);
-            keys[i] = idempotencyKey(schema, row);
-            // Position and commit time are left out of the message: this change's are never used.
-            Change read = new Change(schema, Action.READ, row, null, null, null, NO_POSITION, Instant.EPOCH, null);
-            out[i] = enc.prepare(read, keys[i]);
-        }
-        page.keys = keys;
-        page.prepared = out;
-        page.context = ctx;
+        String key = idempotencyKey(schema, row);
+        java.util.Objects.requireNonNull(page.keys).add(key);
+        // Position and commit time are left out of the message: this change's are never used.
+        Change read = new Change(schema, Action.READ, row, null, null, null, NO_POSITION, Instant.EPOCH, null);
+        enc.prepare(read, key, java.util.Objects.requireNonNull(page.prepared));
     }
 
     private static final Position NO_POSITION = new Position(0, 0);
 
     private String idempotencyKey(TableSchema schema, @Nullable String[] row) {
-        StringBuilder sb = new StringBuilder(spec.id());
+        StringBuilder sb = keyText;
+        sb.setLength(0);
+        sb.append(spec.id());
         int[] key = schema.primaryKey();
         if (key.length == 0) {
             sb.append(':').append(row[schema.indexOf(java.util.Objects.requireNonNull(spec.sortColumn()))]);
@@ -444,6 +477,8 @@ final class Backfill {
                         ? null
                         : DriverManager.getConnection(target.jdbcUrl(), target.properties(false))) {
             TableReader.prepareSession(c);
+            // Pages are read in a transaction whose one snapshot the page's watermarks are judged against.
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             TableReader r = TableReader.describe(c, new TypeRegistry(c), spec.table(), spec.sortColumn());
             members = Set.copyOf(r.members());
             reader = r;
@@ -472,10 +507,18 @@ final class Backfill {
                     awaitReplay(c, low);
                 }
                 long t0 = System.nanoTime();
-                TableReader.Page p = r.read(c, cursor, spec.startAt(), until, size);
+                // Each row is encoded as it arrives, while Postgres sends the rest.
+                Page page = new Page(seq, sink.context());
+                TableSchema schema = r.schema();
+                // The snapshot's in-progress transactions and the page, under that one snapshot (on failure the
+                // connection is closed, and the transaction with it).
+                c.setAutoCommit(false);
+                page.invisible = inProgress(c);
+                TableReader.Page p = r.read(c, cursor, spec.startAt(), until, size, row -> prepare(page, schema, row));
+                c.commit();
+                c.setAutoCommit(true);
                 long took = System.nanoTime() - t0;
-                Page page = new Page(seq, p.rows(), p.cursor() != null ? p.cursor() : cursor);
-                prepare(page, r.schema());
+                page.read(p.rows(), p.cursor() != null ? p.cursor() : cursor);
                 lock.lock();
                 try {
                     awaitingHigh.put(seq, page);
@@ -496,9 +539,10 @@ final class Backfill {
                 if (fixedPageSize > 0) {
                     continue;
                 }
-                // Aim at about a second per page query.
-                long scaled = took <= 0 ? size * 2L : size * TARGET_PAGE_NANOS / took;
-                size = (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.min(scaled, size * 2L)));
+                // Aim at about a second per page query, growing by at most GROWTH a page: a first page of a fast
+                // table takes milliseconds, and a run of small pages costs a round of watermarks each.
+                long scaled = took <= 0 ? size * GROWTH : size * TARGET_PAGE_NANOS / took;
+                size = (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.min(scaled, size * GROWTH)));
             }
             while (!stopped && report(false)) {
                 await();
@@ -606,6 +650,28 @@ final class Backfill {
                 rs.next();
                 return rs.getString(1);
             }
+        }
+    }
+
+    /**
+     * The transactions in progress for the snapshot of the transaction {@code c} is in (taken by this first query),
+     * as 32-bit xids.
+     */
+    private static int[] inProgress(Connection c) throws SQLException {
+        try (java.sql.Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT txid_current_snapshot()::text")) {
+            rs.next();
+            // xmin:xmax:xip,xip,... with 64-bit (epoch-qualified) xids.
+            String[] parts = rs.getString(1).split(":", -1);
+            if (parts.length < 3 || parts[2].isEmpty()) {
+                return new int[0];
+            }
+            String[] xip = parts[2].split(",");
+            int[] out = new int[xip.length];
+            for (int i = 0; i < xip.length; i++) {
+                out[i] = (int) Long.parseLong(xip[i]);
+            }
+            return out;
         }
     }
 

@@ -210,6 +210,8 @@ public final class DatabasePipeline implements AutoCloseable {
     private long lastRoutedCommitLsn;
     private long partialCommitLsn;
     private int partialIdx = -1;
+    // The transaction being read (its Begin's xid), for backfills to tell which page snapshots it was invisible to.
+    private int xid;
     private long lastRoutedEndLsn;
     private long lastForcedAck;
     private long lastSentAck;
@@ -760,6 +762,7 @@ public final class DatabasePipeline implements AutoCloseable {
                 case PgOutputMessage.Begin b -> {
                     commitLsn = b.finalLsn();
                     commitTs = b.commitTimestamp();
+                    xid = b.xid();
                     skip = lastRoutedCommitLsn != 0 && Long.compareUnsigned(commitLsn, lastRoutedCommitLsn) <= 0;
                     inTxn = true;
                     idx = 0;
@@ -931,7 +934,7 @@ public final class DatabasePipeline implements AutoCloseable {
     private void observed(SinkPipeline sink, Change change) {
         for (Backfill b : backfills.values()) {
             if (b.sink() == sink) {
-                b.observe(change);
+                b.observe(change, xid);
             }
         }
     }

@@ -62,13 +62,35 @@ class PreparedMessageTest {
                     "{\"by\":\"me\"}"),
         };
         MessageEncoder encoder = new MessageEncoder(CONTEXT);
-        for (Change c : changes) {
+        // All in one batch, as a backfill page's are, with a message larger than a chunk among them.
+        java.util.List<Change> all = new java.util.ArrayList<>(java.util.List.of(changes));
+        all.add(
+                2,
+                new Change(
+                        T,
+                        Action.READ,
+                        new String[] {"9", "x".repeat(3 << 20), "z"},
+                        null,
+                        null,
+                        null,
+                        pos(9),
+                        ts,
+                        null));
+        MessageEncoder.PreparedBatch batch = new MessageEncoder.PreparedBatch();
+        for (Change c : all) {
+            encoder.prepare(c, "key-" + c.position().commitIdx(), batch);
+        }
+        assertThat(batch.count()).isEqualTo(all.size());
+        for (int i = 0; i < all.size(); i++) {
+            Change c = all.get(i);
             byte[] whole =
                     new MessageEncoder(CONTEXT).encode(c, "key-" + c.position().commitIdx());
 
-            MessageEncoder.Prepared p = encoder.prepare(c, "key-" + c.position().commitIdx());
-            byte[] completed =
-                    MessageEncoder.complete(p, c.position(), MessageEncoder.formatCommitTimestamp(c.commitTimestamp()));
+            byte[] completed = batch.complete(
+                    i,
+                    new MessageEncoder.PositionText(
+                            c.position().commitLsn(), MessageEncoder.formatCommitTimestamp(c.commitTimestamp())),
+                    c.position().commitIdx());
 
             assertThat(new String(completed, java.nio.charset.StandardCharsets.UTF_8))
                     .isEqualTo(new String(whole, java.nio.charset.StandardCharsets.UTF_8));

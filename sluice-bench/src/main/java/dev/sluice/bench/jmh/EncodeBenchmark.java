@@ -6,24 +6,18 @@ import dev.sluice.core.MessageEncoder;
 import dev.sluice.postgres.capture.ChangeAssembler;
 import dev.sluice.postgres.pgoutput.PgOutputDecoder;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.RowChange;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import tools.jackson.core.JsonGenerator;
-import tools.jackson.core.ObjectWriteContext;
-import tools.jackson.core.json.JsonFactory;
 
 /**
  * {@link MessageEncoder#encode(Change)}: one change as message JSON bytes, which the sink pipeline's
@@ -36,8 +30,6 @@ import tools.jackson.core.json.JsonFactory;
  *       columns that differ (string_field, numeric_field, updated_at).
  *   <li>{@code insertOneOff}: {@link MessageEncoder#encode(Change, MessageContext)}, which builds an
  *       encoder per call: the cost the per-sink encoder saves.
- *   <li>{@code insertIntoCallersGenerator}: the insert written with {@link MessageEncoder#write} into a
- *       generator the caller owns.
  *   <li>{@code idempotencyKey}: {@code Position.idempotencyKey()}, computed once per delivered message.
  * </ul>
  *
@@ -53,15 +45,10 @@ import tools.jackson.core.json.JsonFactory;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class EncodeBenchmark {
-    private static final JsonFactory JSON =
-            JsonFactory.builder().rootValueSeparator((String) null).build();
-
     MessageContext context;
     Change insert;
     Change update;
     MessageEncoder encoder;
-    ByteArrayOutputStream out;
-    JsonGenerator generator;
 
     @Setup
     public void setUp() {
@@ -70,18 +57,11 @@ public class EncodeBenchmark {
         insert = assemble(assembler, BenchRow.insertFrame());
         update = assemble(assembler, BenchRow.updateFullFrame());
         encoder = new MessageEncoder(context);
-        out = new ByteArrayOutputStream(2048);
-        generator = JSON.createGenerator(ObjectWriteContext.empty(), out);
     }
 
     private static Change assemble(ChangeAssembler assembler, byte[] frame) {
         RowChange row = (RowChange) PgOutputDecoder.decode(ByteBuffer.wrap(frame));
         return assembler.assemble(row, BenchRow.POSITION, BenchRow.COMMIT_TIMESTAMP, null);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        generator.close();
     }
 
     /** What a sink's delivery thread does: one encoder per sink, reused for every message. */
@@ -99,15 +79,6 @@ public class EncodeBenchmark {
     @Benchmark
     public byte[] insertOneOff() {
         return MessageEncoder.encode(insert, context);
-    }
-
-    /** Into a generator owned by the caller (for sinks that embed messages in a larger document). */
-    @Benchmark
-    public int insertIntoCallersGenerator() {
-        out.reset();
-        MessageEncoder.write(generator, insert, context, null);
-        generator.flush();
-        return out.size();
     }
 
     @Benchmark

@@ -1,31 +1,25 @@
 package dev.sluice.bench.jmh;
 
+import dev.sluice.core.JsonWriter;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
 import dev.sluice.postgres.types.TypeRegistry;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import tools.jackson.core.JsonGenerator;
-import tools.jackson.core.ObjectWriteContext;
-import tools.jackson.core.json.JsonFactory;
 
 /**
  * Value mapping: the codecs {@link TypeRegistry#codecFor} returns for the benchmark table's built-in
- * OIDs, writing Postgres text output as JSON into one reused {@link JsonGenerator} over a reused byte
- * buffer. This isolates the codecs from generator creation and the message envelope (see {@link
+ * OIDs, writing Postgres text output as JSON into one reused {@link JsonWriter}. This isolates the codecs
+ * from the message envelope (see {@link
  * EncodeBenchmark} for those).
  *
  * <ul>
@@ -36,8 +30,7 @@ import tools.jackson.core.json.JsonFactory;
  *       the {@code unix_microsecond} timestamp format.
  * </ul>
  *
- * <p>Every invocation empties the buffer, writes, and flushes the generator into the buffer; each
- * method returns the number of bytes written.
+ * <p>Every invocation empties the writer and writes; each method returns the number of bytes written.
  *
  * <p>Run (after {@code ./mvnw -pl sluice-bench -am package -DskipTests}):
  *
@@ -51,12 +44,7 @@ import tools.jackson.core.json.JsonFactory;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class ValueMappingBenchmark {
-    // No separator between root-level values: each invocation's output stands alone in the buffer.
-    private static final JsonFactory JSON =
-            JsonFactory.builder().rootValueSeparator((String) null).build();
-
-    ByteArrayOutputStream out;
-    JsonGenerator generator;
+    JsonWriter out;
     ValueCodec[] codecs;
     String[] columns;
     String[] row;
@@ -70,26 +58,19 @@ public class ValueMappingBenchmark {
         }
         columns = BenchRow.COLUMNS.clone();
         row = BenchRow.ROW.clone();
-        out = new ByteArrayOutputStream(1024);
-        generator = JSON.createGenerator(ObjectWriteContext.empty(), out);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        generator.close();
+        out = new JsonWriter();
     }
 
     @Benchmark
     public int row() {
         out.reset();
-        JsonGenerator g = generator;
+        JsonWriter g = out;
         g.writeStartObject();
         for (int i = 0; i < codecs.length; i++) {
             g.writeName(columns[i]);
             codecs[i].write(g, row[i], TimestampFormat.ISO8601);
         }
         g.writeEndObject();
-        g.flush();
         return out.size();
     }
 
@@ -125,13 +106,12 @@ public class ValueMappingBenchmark {
 
     private int writeOne(int column, TimestampFormat format) {
         out.reset();
-        codecs[column].write(generator, row[column], format);
-        generator.flush();
+        codecs[column].write(out, row[column], format);
         return out.size();
     }
 
     /** What the last invocation wrote. */
     String written() {
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toString();
     }
 }

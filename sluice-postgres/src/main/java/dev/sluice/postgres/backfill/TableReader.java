@@ -64,17 +64,19 @@ public final class TableReader {
         this.identityIndexes = schema.primaryKey().length > 0
                 ? schema.primaryKey()
                 : java.util.stream.IntStream.range(0, schema.columnCount()).toArray();
+        // Plain columns, not ::text: COPY prints each value with its type's output function, as pgoutput does,
+        // where some casts to text differ (bpchar drops trailing blanks, inet adds the netmask, bool spells out).
         StringBuilder sb = new StringBuilder();
         for (Column c : schema.columns()) {
-            sb.append("t.").append(quote(c.name())).append("::text, ");
+            sb.append("t.").append(quote(c.name())).append(", ");
         }
-        sb.append(byCtid ? "t.ctid::text" : "NULL");
+        sb.append(byCtid ? "t.ctid" : "NULL");
         this.selectList = sb.toString();
         this.from = quote(schema.id().schema()) + "." + quote(schema.id().name());
         this.fromAliased = from + " AS t";
     }
 
-    /** Session settings under which {@code ::text} prints values as the replication stream does. */
+    /** Session settings under which values print as the replication stream prints them. */
     public static void prepareSession(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("SET TimeZone = 'UTC'");
@@ -221,7 +223,7 @@ public final class TableReader {
         where(sql, params, startAt, null, null);
         order(sql, " DESC");
         sql.append(" LIMIT 1");
-        return query(c, sql.toString(), params, 1).cursor();
+        return copy(c, sql.toString(), params, 1, null).cursor();
     }
 
     /**
@@ -236,24 +238,44 @@ public final class TableReader {
             @Nullable List<String> until,
             int limit)
             throws SQLException {
+        return read(c, cursor, startAt, until, limit, null);
+    }
+
+    /** Receives each row of a page as it arrives, before the page is complete. */
+    @FunctionalInterface
+    public interface RowHandler {
+        void row(@Nullable String[] values);
+    }
+
+    /**
+     * Like {@link #read(Connection, List, String, List, int)}, handing each row to {@code each} as it arrives: work
+     * done there overlaps with Postgres producing the rest of the page.
+     */
+    public Page read(
+            Connection c,
+            @Nullable List<String> cursor,
+            @Nullable String startAt,
+            @Nullable List<String> until,
+            int limit,
+            @Nullable RowHandler each)
+            throws SQLException {
         StringBuilder sql =
                 new StringBuilder("SELECT ").append(selectList).append(" FROM ").append(fromAliased);
         List<String> params = new ArrayList<>();
         where(sql, params, startAt, cursor, until);
         order(sql, "");
         sql.append(" LIMIT ").append(limit);
-        if (c.isWrapperFor(BaseConnection.class)) {
-            return copy(c.unwrap(BaseConnection.class), sql.toString(), params, limit);
-        }
-        return query(c, sql.toString(), params, limit);
+        return copy(c, sql.toString(), params, limit, each);
     }
 
     /**
-     * Reads the page with {@code COPY (query) TO STDOUT} in text format: the same values as the query's, at a
-     * fraction of a ResultSet's cost (no per-row materialisation by the driver). COPY takes no parameters, so they
-     * go in as escaped literals.
+     * Reads the page with {@code COPY (query) TO STDOUT} in text format: each value as its type's output function
+     * prints it (as pgoutput sends it), at a fraction of a ResultSet's cost (no per-row materialisation by the
+     * driver). COPY takes no parameters, so they go in as escaped literals.
      */
-    private Page copy(BaseConnection c, String sql, List<String> params, int limit) throws SQLException {
+    private Page copy(Connection conn, String sql, List<String> params, int limit, @Nullable RowHandler each)
+            throws SQLException {
+        BaseConnection c = conn.unwrap(BaseConnection.class);
         StringBuilder inlined = new StringBuilder(sql.length() + 64).append("COPY (");
         int p = 0;
         boolean quoted = false; // in a quoted identifier, where '?' is just a character
@@ -278,7 +300,11 @@ public final class TableReader {
             @Nullable String[] fields = new String[n + 1];
             while ((line = out.readFromCopy()) != null) {
                 parseCopyRow(line, fields);
-                rows.add(java.util.Arrays.copyOf(fields, n));
+                String[] row = java.util.Arrays.copyOf(fields, n);
+                rows.add(row);
+                if (each != null) {
+                    each.row(row);
+                }
                 if (byCtid) {
                     ctid = fields[n];
                 }
@@ -426,31 +452,6 @@ public final class TableReader {
         if (byCtid) {
             sql.append(", t.ctid").append(direction);
         }
-    }
-
-    private Page query(Connection c, String sql, List<String> params, int limit) throws SQLException {
-        List<@Nullable String[]> rows = new ArrayList<>(Math.min(limit, 10_000));
-        String ctid = null;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.size(); i++) {
-                ps.setString(i + 1, params.get(i));
-            }
-            ps.setFetchSize(Math.min(limit, 10_000));
-            int n = schema.columnCount();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String[] row = new String[n];
-                    for (int i = 0; i < n; i++) {
-                        row[i] = rs.getString(i + 1);
-                    }
-                    rows.add(row);
-                    if (byCtid) {
-                        ctid = rs.getString(n + 1);
-                    }
-                }
-            }
-        }
-        return page(rows, ctid);
     }
 
     private Page page(List<@Nullable String[]> rows, @Nullable String ctid) {

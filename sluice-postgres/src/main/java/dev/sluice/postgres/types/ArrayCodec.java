@@ -1,9 +1,9 @@
 package dev.sluice.postgres.types;
 
+import dev.sluice.core.JsonWriter;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JsonGenerator;
 
 /**
  * An array literal ({@code {1,2,NULL}}, {@code {{"a b","c\"d"},{e,f}}}, {@code [0:2]={1,2,3}}) →
@@ -27,7 +27,7 @@ final class ArrayCodec implements ValueCodec {
     }
 
     @Override
-    public void write(JsonGenerator out, String text, TimestampFormat format) {
+    public void write(JsonWriter out, String text, TimestampFormat format) {
         int start = skipDimensions(text);
         if (start < 0 || !new Reader(text, null, format).all(start)) {
             out.writeString(text);
@@ -57,11 +57,11 @@ final class ArrayCodec implements ValueCodec {
     /** One pass over the literal; writes when {@code out} is set, else only checks the syntax. */
     private final class Reader {
         private final String s;
-        private final @Nullable JsonGenerator out;
+        private final @Nullable JsonWriter out;
         private final TimestampFormat format;
         private int pos;
 
-        Reader(String s, @Nullable JsonGenerator out, TimestampFormat format) {
+        Reader(String s, @Nullable JsonWriter out, TimestampFormat format) {
             this.s = s;
             this.out = out;
             this.format = format;

@@ -1,11 +1,11 @@
 package dev.sluice.postgres.types;
 
+import dev.sluice.core.JsonWriter;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
 import java.math.BigInteger;
 import java.time.DateTimeException;
 import java.time.LocalDate;
-import tools.jackson.core.JsonGenerator;
 
 /**
  * Codecs of date, time, timetz, timestamp and timestamptz, reading the ISO DateStyle output
@@ -36,7 +36,7 @@ final class DateTimeCodecs {
         return text.equals("infinity") || text.equals("-infinity");
     }
 
-    private static void writeDate(JsonGenerator out, String text, TimestampFormat format) {
+    private static void writeDate(JsonWriter out, String text, TimestampFormat format) {
         if (isInfinity(text)) {
             out.writeString(text);
             return;
@@ -52,7 +52,7 @@ final class DateTimeCodecs {
         out.writeString(buf, 0, len);
     }
 
-    private static void writeTime(JsonGenerator out, String text, boolean withZone) {
+    private static void writeTime(JsonWriter out, String text, boolean withZone) {
         Cursor c = new Cursor(text);
         long micros = c.time();
         int offset = withZone ? c.offset() : 0;
@@ -68,7 +68,7 @@ final class DateTimeCodecs {
         out.writeString(buf, 0, len);
     }
 
-    private static void writeTimestamp(JsonGenerator out, String text, TimestampFormat format, boolean withZone) {
+    private static void writeTimestamp(JsonWriter out, String text, TimestampFormat format, boolean withZone) {
         if (isInfinity(text)) {
             out.writeString(text);
             return;
@@ -104,7 +104,7 @@ final class DateTimeCodecs {
         }
     }
 
-    private static void writeEpochMicros(JsonGenerator out, long epochDay, long microsOfDay) {
+    private static void writeEpochMicros(JsonWriter out, long epochDay, long microsOfDay) {
         long dayLimit = Long.MAX_VALUE / MICROS_PER_DAY;
         if (epochDay > -dayLimit && epochDay < dayLimit) {
             out.writeNumber(epochDay * MICROS_PER_DAY + microsOfDay);

@@ -1,8 +1,8 @@
 package dev.sluice.postgres.types;
 
+import dev.sluice.core.JsonWriter;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
-import tools.jackson.core.JsonGenerator;
 
 /**
  * interval → {@code {"months": m, "days": d, "microseconds": us}}, the three fields Postgres stores.
@@ -25,7 +25,7 @@ final class IntervalCodec implements ValueCodec {
     private IntervalCodec() {}
 
     @Override
-    public void write(JsonGenerator out, String text, TimestampFormat format) {
+    public void write(JsonWriter out, String text, TimestampFormat format) {
         Parsed p = new Parsed();
         boolean ok = !text.isEmpty() && text.charAt(0) == 'P' ? p.iso(text) : p.postgres(text);
         if (!ok) {

@@ -1,11 +1,10 @@
 package dev.sluice.postgres.types;
 
+import dev.sluice.core.JsonWriter;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
 import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.Base64Variants;
-import tools.jackson.core.JsonGenerator;
 
 /**
  * Codecs of the non-temporal scalar types. Each checks its text by hand (no regex) before writing,
@@ -108,12 +107,12 @@ final class ScalarCodecs {
         return c >= '0' && c <= '9';
     }
 
-    private static void writeBytea(JsonGenerator out, String text, TimestampFormat format) {
+    private static void writeBytea(JsonWriter out, String text, TimestampFormat format) {
         byte[] bytes = decodeBytea(text);
         if (bytes == null) {
             out.writeString(text);
         } else {
-            out.writeBinary(Base64Variants.MIME_NO_LINEFEEDS, bytes, 0, bytes.length);
+            out.writeBinary(bytes);
         }
     }
 
@@ -167,7 +166,7 @@ final class ScalarCodecs {
         return c >= '0' && c <= '7';
     }
 
-    private static void writeMoney(JsonGenerator out, String text, TimestampFormat format) {
+    private static void writeMoney(JsonWriter out, String text, TimestampFormat format) {
         String amount = normalizeMoney(text);
         out.writeString(amount != null ? amount : text);
     }

@@ -37,9 +37,9 @@ import org.postgresql.replication.PGReplicationStream;
  * }
  * }
  */
-final class PgOutputTestStream implements AutoCloseable {
+public final class PgOutputTestStream implements AutoCloseable {
     /** One committed transaction: every message between Begin and Commit, and the assembled changes. */
-    record Transaction(Begin begin, List<PgOutputMessage> messages, List<Change> changes, Commit commit) {
+    public record Transaction(Begin begin, List<PgOutputMessage> messages, List<Change> changes, Commit commit) {
         /** The messages' record types, Begin and Commit included, for asserting the protocol sequence. */
         List<Class<?>> messageTypes() {
             List<Class<?>> types = new ArrayList<>();
@@ -73,7 +73,7 @@ final class PgOutputTestStream implements AutoCloseable {
     }
 
     /** Streams {@code slot} (which must exist) from its confirmed position, for {@code publication}. */
-    static PgOutputTestStream open(TestPostgres pg, String database, String slot, String publication)
+    public static PgOutputTestStream open(TestPostgres pg, String database, String slot, String publication)
             throws SQLException {
         Properties props = new Properties();
         PGProperty.USER.set(props, "postgres");
@@ -107,7 +107,7 @@ final class PgOutputTestStream implements AutoCloseable {
     }
 
     /** Reads until {@code count} non-empty transactions have committed, or fails after {@code timeout}. */
-    List<Transaction> readTransactions(int count, Duration timeout) throws SQLException, InterruptedException {
+    public List<Transaction> readTransactions(int count, Duration timeout) throws SQLException, InterruptedException {
         List<Transaction> done = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (done.size() < count) {

@@ -170,6 +170,25 @@ class ApiReplicaIT {
                         .count())
                 .isEqualTo(60);
 
+        // A backfill reads the standby, its watermarks written on the primary: every row arrives as a read.
+        ApiClient.Reply backfill = api.post("/api/sinks/from-replica/backfills", "{\"table\": \"public.items\"}");
+        assertThat(backfill.status()).as(backfill.text()).isEqualTo(201);
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .until(() -> api.get("/api/sinks/from-replica/backfills/"
+                                + backfill.get("id").asString())
+                        .get("state")
+                        .asString()
+                        .equals("completed"));
+        List<JsonNode> withReads = receiver.awaitMessages(120, Duration.ofSeconds(60));
+        assertThat(withReads.stream()
+                        .filter(m -> m.get("action").asString().equals("read"))
+                        .map(m -> m.get("record").get("label").asString())
+                        .sorted()
+                        .distinct()
+                        .count())
+                .isEqualTo(60);
+
         // Removing the primary from a standby's configuration is refused with the reason.
         ApiClient.Reply noPrimary = api.send(
                 "PATCH", "/api/postgres_databases/replica-db-renamed", "{\"primary\": null}", "application/json");
