@@ -10,7 +10,6 @@ import dev.sluice.core.TableSchema;
 import dev.sluice.postgres.backfill.TableReader;
 import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.postgres.types.TypeRegistry;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -20,7 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -63,6 +61,10 @@ final class Backfill {
     private static final int MAX_PAGE = 50_000;
     private static final long TARGET_PAGE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long GROWTH = 8;
+    // Messages held by a page, at most (roughly: the next page's size follows from this page's bytes per row).
+    private static final long PAGE_BYTES = 24L << 20;
+    // The first page: this much of the table on disk, by its average row size (which stats may not know yet).
+    private static final long FIRST_PAGE_BYTES = 4L << 20;
     // Below this estimate, the exact count is taken as well (a full scan, but a short one).
     private static final long EXACT_COUNT_UP_TO = 1_000_000;
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
@@ -85,6 +87,8 @@ final class Backfill {
         // thread as the rows arrive, so that the reader only completes them. Released once enqueued.
         @Nullable
         List<String> keys = new ArrayList<>();
+        // Each row's SinkPipeline.sizeOf, taken here rather than on the reader's thread.
+        long[] sizes = new long[64];
 
         MessageEncoder.@Nullable PreparedBatch prepared = new MessageEncoder.PreparedBatch();
         final MessageContext context;
@@ -154,7 +158,7 @@ final class Backfill {
     private boolean counted;
     // Encodes the reads (but for their positions), for the sink's context as of when it was made.
     private @Nullable MessageEncoder encoder;
-    private final StringBuilder keyText = new StringBuilder();
+    private final ReadKeys keys;
     private long processed;
     private long ingested;
     private long lastReport;
@@ -186,6 +190,7 @@ final class Backfill {
         this.name = name;
         this.onFinished = onFinished;
         this.fixedPageSize = fixedPageSize;
+        this.keys = new ReadKeys(spec.id(), spec.sortColumn());
         this.resumeAt = spec.cursor();
         this.lastDone = spec.cursor();
         this.processed = spec.rowsProcessed();
@@ -344,7 +349,7 @@ final class Backfill {
                 }
                 Position position = new Position(lsn, i);
                 Change read = new Change(schema, Action.READ, values, null, null, null, position, now, null);
-                chunk.add(new SinkPipeline.Read(read, keys.get(row), prepared.complete(row, at, i)));
+                chunk.add(new SinkPipeline.Read(read, keys.get(row), prepared.complete(row, at, i), page.sizes[row]));
                 i++;
             }
             if (chunk.isEmpty()) {
@@ -377,28 +382,19 @@ final class Backfill {
         if (enc == null || !page.context.equals(enc.context())) {
             enc = encoder = new MessageEncoder(page.context);
         }
-        String key = idempotencyKey(schema, row);
-        java.util.Objects.requireNonNull(page.keys).add(key);
+        String key = keys.of(schema, row);
+        List<String> keys = java.util.Objects.requireNonNull(page.keys);
         // Position and commit time are left out of the message: this change's are never used.
         Change read = new Change(schema, Action.READ, row, null, null, null, NO_POSITION, Instant.EPOCH, null);
+        if (page.sizes.length == keys.size()) {
+            page.sizes = java.util.Arrays.copyOf(page.sizes, keys.size() * 2);
+        }
+        page.sizes[keys.size()] = SinkPipeline.sizeOf(read);
+        keys.add(key);
         enc.prepare(read, key, java.util.Objects.requireNonNull(page.prepared));
     }
 
     private static final Position NO_POSITION = new Position(0, 0);
-
-    private String idempotencyKey(TableSchema schema, @Nullable String[] row) {
-        StringBuilder sb = keyText;
-        sb.setLength(0);
-        sb.append(spec.id());
-        int[] key = schema.primaryKey();
-        if (key.length == 0) {
-            sb.append(':').append(row[schema.indexOf(java.util.Objects.requireNonNull(spec.sortColumn()))]);
-        }
-        for (int k : key) {
-            sb.append(':').append(row[k]);
-        }
-        return Base64.getEncoder().encodeToString(sb.toString().getBytes(StandardCharsets.UTF_8));
-    }
 
     private static int @Nullable [] indexes(TableSchema t, List<String> columns) {
         int[] out = new int[columns.size()];
@@ -488,7 +484,7 @@ final class Backfill {
             }
             Connection emit = emitter != null ? emitter : c;
             boolean flushHigh = emit.getMetaData().getDatabaseMajorVersion() >= 17;
-            int size = fixedPageSize > 0 ? fixedPageSize : FIRST_PAGE;
+            int size = fixedPageSize > 0 ? fixedPageSize : firstPage(r.averageRowBytes(c));
             // The end as of now: a row moved or added beyond it is a live change the sink receives anyway.
             List<String> until = r.last(c, spec.startAt());
             @Nullable List<String> cursor = resume();
@@ -518,6 +514,7 @@ final class Backfill {
                 c.commit();
                 c.setAutoCommit(true);
                 long took = System.nanoTime() - t0;
+                long pageBytes = java.util.Objects.requireNonNull(page.prepared).bytes();
                 page.read(p.rows(), p.cursor() != null ? p.cursor() : cursor);
                 lock.lock();
                 try {
@@ -542,6 +539,10 @@ final class Backfill {
                 // Aim at about a second per page query, growing by at most GROWTH a page: a first page of a fast
                 // table takes milliseconds, and a run of small pages costs a round of watermarks each.
                 long scaled = took <= 0 ? size * GROWTH : size * TARGET_PAGE_NANOS / took;
+                // And hold about PAGE_BYTES of messages, as this page's rows encoded: a page is held whole until the
+                // reader takes it, up to MAX_AHEAD of them.
+                long perRow = Math.max(1, pageBytes / Math.max(1, p.rows().size()));
+                scaled = Math.min(scaled, PAGE_BYTES / perRow);
                 size = (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.min(scaled, size * GROWTH)));
             }
             while (!stopped && report(false)) {
@@ -561,6 +562,14 @@ final class Backfill {
                 listener.completed(spec.id(), processed, ingested);
             }
         }
+    }
+
+    /** The first page's size: a few MiB of the table, or {@value #FIRST_PAGE} rows when its row size is unknown. */
+    private static int firstPage(long averageRowBytes) {
+        if (averageRowBytes <= 0) {
+            return FIRST_PAGE;
+        }
+        return (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, FIRST_PAGE_BYTES / averageRowBytes));
     }
 
     /**

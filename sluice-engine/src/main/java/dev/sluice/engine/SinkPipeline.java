@@ -555,8 +555,11 @@ final class SinkPipeline {
         return config.spec().context();
     }
 
-    /** A backfill's read for {@link #enqueueReads}: the row, its idempotency key and its JSON under some context. */
-    record Read(Change change, String key, byte[] json) {}
+    /**
+     * A backfill's read for {@link #enqueueReads}: the row, its idempotency key, its JSON under some context and the
+     * row's {@link #sizeOf}.
+     */
+    record Read(Change change, String key, byte[] json, long rowSize) {}
 
     /**
      * Adds a backfill's reads, in order, one by one outside any transaction (they do not hold the slot: the backfill resumes from its own cursor), taking the lock once per run of
@@ -577,7 +580,7 @@ final class SinkPipeline {
         for (int i = 0; i < n; i++) {
             Read r = reads.get(i);
             // Both the row and its JSON are held until it is delivered.
-            sizes[i] = sizeOf(r.change()) + r.json().length;
+            sizes[i] = r.rowSize() + r.json().length;
         }
         int taken = 0;
         int shedHere = 0;
@@ -2023,7 +2026,8 @@ final class SinkPipeline {
         return out;
     }
 
-    private static long sizeOf(Change c) {
+    /** What {@code c} takes in memory while queued, roughly (its JSON aside). */
+    static long sizeOf(Change c) {
         long n = ENTRY_OVERHEAD;
         for (String v : c.record()) {
             n += v == null ? 8 : 40 + 2L * v.length();

@@ -61,7 +61,7 @@ class SinkPipelineTest {
         java.util.concurrent.atomic.AtomicInteger resolved = new java.util.concurrent.atomic.AtomicInteger();
         List<SinkPipeline.Read> reads = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            reads.add(new SinkPipeline.Read(read(i), "k" + i, ("pre-" + i).getBytes(StandardCharsets.UTF_8)));
+            reads.add(new SinkPipeline.Read(read(i), "k" + i, ("pre-" + i).getBytes(StandardCharsets.UTF_8), 100));
         }
 
         assertThat(p.enqueueReads(reads, CONTEXT, resolved::incrementAndGet, () -> {}, () -> false))
@@ -85,7 +85,7 @@ class SinkPipelineTest {
         Change read = read(0);
 
         p.enqueueReads(
-                List.of(new SinkPipeline.Read(read, "k0", "stale".getBytes(StandardCharsets.UTF_8))),
+                List.of(new SinkPipeline.Read(read, "k0", "stale".getBytes(StandardCharsets.UTF_8), 100)),
                 stale,
                 () -> {},
                 () -> {},
@@ -101,8 +101,8 @@ class SinkPipelineTest {
         FakeSink sink = new FakeSink();
         SinkPipeline p = pipeline(sink, s -> s.maxQueueBytes = 1024); // not started: nothing makes room
         List<SinkPipeline.Read> reads = List.of(
-                new SinkPipeline.Read(read(0), "k0", new byte[1024]),
-                new SinkPipeline.Read(read(1), "k1", new byte[1024]));
+                new SinkPipeline.Read(read(0), "k0", new byte[1024], 100),
+                new SinkPipeline.Read(read(1), "k1", new byte[1024], 100));
         java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
         Thread.ofVirtual().start(() -> {
             try {

@@ -470,17 +470,45 @@ public final class TableReader {
         return new Page(rows, next);
     }
 
+    /**
+     * The average bytes a row takes on disk, TOAST included, from the table's size and the planner's row estimate
+     * (cheap; -1 when unknown, as before the first ANALYZE).
+     */
+    public long averageRowBytes(Connection c) throws SQLException {
+        try (PreparedStatement ps = storedMembers(
+                        c,
+                        "coalesce(sum(pg_table_size(c.oid)), 0)::bigint, coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            long bytes = rs.getLong(1);
+            long rows = rs.getLong(2);
+            return rows > 0 ? Math.max(1, bytes / rows) : -1;
+        }
+    }
+
     /** The planner's row estimate (cheap; may be stale or -1 before the first ANALYZE). */
     public long estimate(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint, bool_or(c.reltuples >= 0)
-                  FROM pg_class c WHERE c.oid IN (SELECT relid FROM pg_partition_tree(?::regclass))""")) {
-            ps.setString(1, from);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(2) ? rs.getLong(1) : -1;
-            }
+        try (PreparedStatement ps = storedMembers(
+                        c, "coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint, bool_or(c.reltuples >= 0)");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(2) ? rs.getLong(1) : -1;
         }
+    }
+
+    /**
+     * {@code SELECT <select> FROM pg_class c} over the relations that hold the table's rows: the table itself, or a
+     * partitioned table's partitions (a plain table is in no partition tree; a partitioned one's own reltuples, after
+     * ANALYZE, counts its partitions' rows again).
+     */
+    private PreparedStatement storedMembers(Connection c, String select) throws SQLException {
+        PreparedStatement ps = c.prepareStatement("SELECT " + select + " " + """
+                 FROM pg_class c
+                 WHERE (c.oid = ?::regclass OR c.oid IN (SELECT relid FROM pg_partition_tree(?::regclass)))
+                   AND c.relkind <> 'p'""");
+        ps.setString(1, from);
+        ps.setString(2, from);
+        return ps;
     }
 
     /** The exact number of rows the backfill reads (a full scan). */

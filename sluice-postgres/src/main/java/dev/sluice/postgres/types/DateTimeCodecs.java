@@ -69,6 +69,13 @@ final class DateTimeCodecs {
     }
 
     private static void writeTimestamp(JsonWriter out, String text, TimestampFormat format, boolean withZone) {
+        if (format != TimestampFormat.ISO8601 || !writeCommonTimestamp(out, text, withZone)) {
+            writeAnyTimestamp(out, text, format, withZone);
+        }
+    }
+
+    /** The general path of {@link #writeTimestamp}, which parses. */
+    static void writeAnyTimestamp(JsonWriter out, String text, TimestampFormat format, boolean withZone) {
         if (isInfinity(text)) {
             out.writeString(text);
             return;
@@ -102,6 +109,78 @@ final class DateTimeCodecs {
             }
             out.writeString(buf, 0, len);
         }
+    }
+
+    /**
+     * The common case without parsing: {@code yyyy-MM-dd HH:mm:ss[.f{1,6}]} (AD, four-digit year), with {@code +00}
+     * for timestamptz (a UTC session's offset), is rewritten in place as the general path would write it. Returns
+     * false, having written nothing, for anything else.
+     */
+    private static boolean writeCommonTimestamp(JsonWriter out, String text, boolean withZone) {
+        int n = text.length() - (withZone ? 3 : 0);
+        if (n < 19 || n > 26 || n == 20) {
+            return false;
+        }
+        if (withZone && !(text.charAt(n) == '+' && text.charAt(n + 1) == '0' && text.charAt(n + 2) == '0')) {
+            return false;
+        }
+        if (text.charAt(4) != '-'
+                || text.charAt(7) != '-'
+                || text.charAt(10) != ' '
+                || text.charAt(13) != ':'
+                || text.charAt(16) != ':'
+                || (n > 19 && text.charAt(19) != '.')) {
+            return false;
+        }
+        for (int i : DIGIT_AT) {
+            if (!ScalarCodecs.isDigit(text.charAt(i))) {
+                return false;
+            }
+        }
+        for (int i = 20; i < n; i++) {
+            if (!ScalarCodecs.isDigit(text.charAt(i))) {
+                return false;
+            }
+        }
+        int year = number(text, 0) * 100 + number(text, 2);
+        int month = number(text, 5);
+        int day = number(text, 8);
+        if (year == 0
+                || month < 1
+                || month > 12
+                || day < 1
+                || day > java.time.Month.of(month).length(isLeap(year))
+                || number(text, 11) > 23
+                || number(text, 14) > 59
+                || number(text, 17) > 59) {
+            return false;
+        }
+        char[] buf = new char[27];
+        text.getChars(0, 19, buf, 0);
+        buf[10] = 'T';
+        buf[19] = '.';
+        int digits = Math.max(0, n - 20);
+        if (digits > 0) {
+            text.getChars(20, 20 + digits, buf, 20);
+        }
+        for (int i = 20 + digits; i < 26; i++) {
+            buf[i] = '0';
+        }
+        if (withZone) {
+            buf[26] = 'Z';
+        }
+        out.writeString(buf, 0, withZone ? 27 : 26);
+        return true;
+    }
+
+    private static final int[] DIGIT_AT = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+
+    private static boolean isLeap(int year) {
+        return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    }
+
+    private static int number(String s, int at) {
+        return (s.charAt(at) - '0') * 10 + s.charAt(at + 1) - '0';
     }
 
     private static void writeEpochMicros(JsonWriter out, long epochDay, long microsOfDay) {

@@ -109,6 +109,33 @@ class TableReaderIT {
     }
 
     @Test
+    void estimateAndRowSize_fromTheCatalog_forPlainAndPartitionedTables() throws Exception {
+        PG.execute(
+                db,
+                "CREATE TABLE sized (id int PRIMARY KEY, pad text)",
+                "INSERT INTO sized SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g",
+                "CREATE TABLE sized_parts (id int PRIMARY KEY, pad text) PARTITION BY RANGE (id)",
+                "CREATE TABLE sized_parts_1 PARTITION OF sized_parts FOR VALUES FROM (0) TO (1000)",
+                "CREATE TABLE sized_parts_2 PARTITION OF sized_parts FOR VALUES FROM (1000) TO (5000)",
+                "INSERT INTO sized_parts SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g",
+                "CREATE TABLE unanalyzed (id int PRIMARY KEY)",
+                "ANALYZE sized, sized_parts");
+        try (Connection c = PG.connect(db)) {
+            for (String table : List.of("sized", "sized_parts")) {
+                TableReader r = TableReader.describe(c, new TypeRegistry(c), new TableId("public", table), null);
+                assertThat(r.estimate(c)).as(table).isEqualTo(3000);
+                // 200 characters of text and an int, plus tuple headers and page overhead.
+                assertThat(r.averageRowBytes(c)).as(table).isBetween(200L, 400L);
+            }
+            TableReader r = TableReader.describe(c, new TypeRegistry(c), new TableId("public", "unanalyzed"), null);
+            if (PG.majorVersion() >= 14) { // before 14, a table never analyzed counts 0 rows, not -1
+                assertThat(r.estimate(c)).isEqualTo(-1);
+            }
+            assertThat(r.averageRowBytes(c)).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void awkwardValuesAndKeys_readExactlyPageAfterPage() throws SQLException {
         assertPagesMatch("awkward", null, "k", 3);
     }

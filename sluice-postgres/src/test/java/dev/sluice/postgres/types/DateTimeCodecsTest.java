@@ -13,6 +13,42 @@ import org.junit.jupiter.api.Test;
 class DateTimeCodecsTest {
     private static final TimestampFormat UNIX = TimestampFormat.UNIX_MICROSECOND;
 
+    /**
+     * The common-case rewrite of timestamps (UTC offset {@code +00}, four-digit AD year) writes what the general path
+     * writes, for valid values and for text that only looks like one.
+     */
+    @Test
+    void timestamps_commonCaseWritesWhatTheGeneralPathWrites() {
+        java.util.Random random = new java.util.Random(3);
+        String[] odd = {
+            "2024-02-29 23:59:59", "2023-02-29 00:00:00", "2024-13-01 00:00:00", "2024-04-31 00:00:00",
+            "0000-01-01 00:00:00", "0001-01-01 00:00:00.000001", "9999-12-31 23:59:59.999999", "2024-01-01 24:00:00",
+            "2024-01-01 00:60:00", "2024-01-01 00:00:60", "2024-01-01 00:00:00.", "2024-01-01 00:00:00.1234567",
+            "2024-1-01 00:00:00", "2024-01-01 0a:00:00"
+        };
+        java.util.List<String> cases = new java.util.ArrayList<>(java.util.List.of(odd));
+        for (int i = 0; i < 2_000; i++) {
+            LocalDateTime t =
+                    LocalDateTime.ofEpochSecond(random.nextLong(-62_000_000_000L, 253_000_000_000L), 0, ZoneOffset.UTC);
+            String fraction = random.nextBoolean() ? "" : "." + "123456".substring(0, 1 + random.nextInt(6));
+            cases.add(t.toLocalDate() + " "
+                    + t.toLocalTime().withNano(0).toString().replaceAll("^(\\d\\d:\\d\\d)$", "$1:00") + fraction);
+        }
+        for (String c : cases) {
+            for (boolean zone : new boolean[] {true, false}) {
+                String text = zone ? c + "+00" : c;
+                dev.sluice.core.JsonWriter general = new dev.sluice.core.JsonWriter();
+                DateTimeCodecs.writeAnyTimestamp(general, text, TimestampFormat.ISO8601, zone);
+                assertThat(json(zone ? DateTimeCodecs.TIMESTAMPTZ : DateTimeCodecs.TIMESTAMP, text))
+                        .as(text)
+                        .isEqualTo(general.toString());
+            }
+        }
+        assertThat(json(DateTimeCodecs.TIMESTAMPTZ, "2024-02-29 23:59:59.5+00"))
+                .isEqualTo("\"2024-02-29T23:59:59.500000Z\"");
+        assertThat(json(DateTimeCodecs.TIMESTAMPTZ, "2023-02-29 00:00:00+00")).isEqualTo("\"2023-02-29 00:00:00+00\"");
+    }
+
     @Test
     void date_isoPassesThrough() {
         assertThat(json(DateTimeCodecs.DATE, "2024-01-02")).isEqualTo("\"2024-01-02\"");
