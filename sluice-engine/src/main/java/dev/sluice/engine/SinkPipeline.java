@@ -1899,19 +1899,57 @@ final class SinkPipeline {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         String reason = cause instanceof SinkException ? cause.getMessage() : cause.toString();
         lastError = reason;
+        SinkException partial = cause instanceof SinkException se && se.isPartial() ? se : null;
         boolean permanent = cause instanceof SinkException se && !se.retriable();
+        Map<Msg, Integer> index = partial == null ? Map.of() : batchIndexes(d);
         Integer max = spec.maxRetryCount();
         int dropped = 0;
         int worst = 0;
+        int tookPart = 0;
+        int failedHere = 0;
+        Instant at = Instant.now();
         for (Group g : d.groups()) {
             int sent = g.inFlight;
             g.inFlight = 0;
+            if (partial != null) {
+                // The peer took some: each group's messages up to its first one to retry are done (delivered, or
+                // rejected for good); that one and those after it, in order, go again.
+                while (sent > 0) {
+                    int i = index.get(g.msgs.getFirst());
+                    if (partial.toRetry(i)) {
+                        break;
+                    }
+                    boolean rejected = partial.rejected(i);
+                    Msg m = takeHead(g);
+                    if (rejected) {
+                        m.attempts++;
+                        m.lastError = reason;
+                        m.lastAttemptAt = at;
+                        if (m.firstFailedAt == null) {
+                            m.firstFailedAt = at;
+                        }
+                        m.stored = false;
+                        failedHere++;
+                        dropped++;
+                    } else {
+                        tookPart++;
+                    }
+                    finish(m, rejected);
+                    sent--;
+                }
+                if (sent == 0) {
+                    recovered(g);
+                    g.persist = false;
+                    list(g);
+                    continue;
+                }
+            }
+            failedHere += sent;
             if (g.failures++ == 0) {
                 failing++;
             }
             worst = Math.max(worst, g.failures);
             Iterator<Msg> it = g.msgs.iterator();
-            Instant at = Instant.now();
             for (int i = 0; i < sent; i++) {
                 Msg m = it.next();
                 m.attempts++;
@@ -1924,7 +1962,8 @@ final class SinkPipeline {
             }
             // Messages out of attempts are at the head: the older a message, the more attempts it has had.
             int gone = 0;
-            while (gone < sent && (permanent || (max != null && g.msgs.getFirst().attempts > max))) {
+            while (gone < sent
+                    && ((permanent && partial == null) || (max != null && g.msgs.getFirst().attempts > max))) {
                 finish(takeHead(g), true);
                 gone++;
             }
@@ -1943,7 +1982,11 @@ final class SinkPipeline {
                 }
             }
         }
-        metrics.failed(spec.name(), d.msgs().size());
+        if (tookPart > 0) {
+            delivered.addAndGet(tookPart);
+            metrics.delivered(spec.name(), tookPart, sinceCommit(d.msgs().getFirst().committedAt));
+        }
+        metrics.failed(spec.name(), failedHere);
         failedAttempts++;
         if (dropped > 0) {
             discarded.addAndGet(dropped);
@@ -1958,18 +2001,27 @@ final class SinkPipeline {
         long now = System.nanoTime();
         // Many groups fail together when the peer is down: the first failure is logged, then a summary at most
         // every LOG_EVERY, so an outage does not flood the log.
-        if (dropped < d.msgs().size() && (failedAttempts == 1 || now - lastFailureLog >= LOG_EVERY.toNanos())) {
+        if (dropped < failedHere && (failedAttempts == 1 || now - lastFailureLog >= LOG_EVERY.toNanos())) {
             log.warn(
                     "sink {}: delivery of {} message(s) failed (attempt {}): {}; {} group(s) waiting, each retried"
                             + " after a back-off ({} failed attempt(s) so far)",
                     spec.name(),
-                    d.msgs().size(),
+                    failedHere,
                     worst,
                     reason,
                     failing,
                     failedAttempts);
             lastFailureLog = now;
         }
+    }
+
+    // Each message of the dispatch by its index in the batch the sink was given.
+    private static Map<Msg, Integer> batchIndexes(Dispatch d) {
+        Map<Msg, Integer> out = new IdentityHashMap<>(d.msgs().size() * 2);
+        for (int i = 0; i < d.msgs().size(); i++) {
+            out.put(d.msgs().get(i), i);
+        }
+        return out;
     }
 
     private static void closeQuietly(Config c) {

@@ -95,12 +95,32 @@ final class FakeSink implements Sink {
     final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     final java.util.concurrent.atomic.AtomicInteger maxInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
+    /**
+     * Says, per batch, which of its messages fail (a {@link SinkException#partial}; null: the batch succeeds); the
+     * others count as delivered.
+     */
+    volatile java.util.function.@Nullable Function<Batch, @Nullable SinkException> partially;
+
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
         attempts.add(batch);
         var p = poison;
         if (p != null && batch.messages().stream().anyMatch(p)) {
             return CompletableFuture.failedFuture(new SinkException("poisoned row (scripted to fail)", true));
+        }
+        var split = partially;
+        SinkException some = split == null ? null : split.apply(batch);
+        if (some != null) {
+            List<SinkMessage> took = new ArrayList<>();
+            for (int i = 0; i < batch.size(); i++) {
+                if (!some.toRetry(i) && !some.rejected(i)) {
+                    took.add(batch.messages().get(i));
+                }
+            }
+            if (!took.isEmpty()) {
+                delivered.add(new Batch(took));
+            }
+            return CompletableFuture.failedFuture(some);
         }
         Outcome next = script.pollFirst();
         return switch (next) {

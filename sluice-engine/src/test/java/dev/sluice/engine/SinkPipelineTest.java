@@ -1048,6 +1048,69 @@ class SinkPipelineTest {
     }
 
     @Test
+    void partialFailure_onlyTheFailedMessagesGoAgain_andARejectedOneIsDiscardedAtOnce() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        sink.partially = batch -> {
+            java.util.BitSet retry = new java.util.BitSet();
+            java.util.BitSet rejected = new java.util.BitSet();
+            for (int i = 0; i < batch.size(); i++) {
+                String id = FakeSink.column(batch.messages().get(i), "id");
+                if (id.equals("big")) {
+                    rejected.set(i); // never fits
+                } else if (id.equals("c") && first.getAndSet(false)) {
+                    retry.set(i); // a throttled entry, once
+                }
+            }
+            return retry.isEmpty() && rejected.isEmpty()
+                    ? null
+                    : SinkException.partial("2 entries failed (scripted)", retry, rejected);
+        };
+        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        String[] ids = {"a", "big", "b", "c", "d"};
+        for (int i = 0; i < ids.length; i++) {
+            p.enqueue(update(commitLsn(1), i, ids[i], 0));
+        }
+        p.markCommit(endLsn(1));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+
+        List<String> got = new ArrayList<>();
+        sink.delivered.forEach(b -> b.messages().forEach(m -> got.add(FakeSink.column(m, "id"))));
+        assertThat(got).containsExactlyInAnyOrder("a", "b", "c", "d");
+        assertThat(sink.attempts).hasSize(2);
+        assertThat(sink.attempts.get(1).messages())
+                .singleElement()
+                .satisfies(m -> assertThat(FakeSink.column(m, "id")).isEqualTo("c"));
+        assertThat(p.discardedCount()).isEqualTo(1);
+        assertThat(p.failingGroups()).isZero();
+    }
+
+    @Test
+    void partialFailure_aRowsLaterChangesGoAgainAfterItsFailedOne_keepingTheirOrder() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        // The peer took the row's second change but not its first: sending the first alone would put it last.
+        sink.partially = batch -> {
+            if (!first.getAndSet(false)) {
+                return null;
+            }
+            java.util.BitSet retry = new java.util.BitSet();
+            retry.set(0);
+            return SinkException.partial("first entry throttled (scripted)", retry, new java.util.BitSet());
+        };
+        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        p.enqueue(update(commitLsn(1), 0, "x", 1));
+        p.enqueue(update(commitLsn(1), 1, "x", 2));
+        p.markCommit(endLsn(1));
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+
+        // The peer has the second change early (at least once), then both again, in order: the row ends right.
+        assertThat(sink.deliveredPositions())
+                .containsExactly(
+                        new Position(commitLsn(1), 1), new Position(commitLsn(1), 0), new Position(commitLsn(1), 1));
+    }
+
+    @Test
     void retry_whenEveryBatchFails_theSinkProbesOneBatchAtATimeInsteadOfEveryRowRetrying() throws InterruptedException {
         FakeSink sink = new FakeSink();
         sink.poison = m -> true; // the peer is down
