@@ -42,6 +42,9 @@ public interface Engine {
     /** Stops a backfill within its page and saves its last progress; returns whether it was running. */
     boolean stopBackfill(UUID databaseId, UUID backfillId);
 
+    /** The pull stream of a running {@code sequin_stream} sink, or null when none runs under that name. */
+    dev.sluice.server.stream.@Nullable PullStream stream(String sinkName);
+
     /** The live status of a database's pipeline, or null when it does not run. */
     DatabasePipeline.@Nullable Status status(UUID databaseId);
 }

@@ -57,6 +57,7 @@ public final class ManagementApi {
     private final SinkResource sinks;
     private final SinkMessagesApi messages;
     private final BackfillsApi backfills;
+    private final StreamApi streams;
 
     public ManagementApi(StoredConfig stored, ApiTokens tokens, Engine engine) {
         this.stored = stored;
@@ -65,6 +66,7 @@ public final class ManagementApi {
         this.sinks = new SinkResource(engine, stored);
         this.messages = new SinkMessagesApi(stored, engine);
         this.backfills = new BackfillsApi(stored, engine);
+        this.streams = new StreamApi(stored, engine);
     }
 
     /** Adds the routes, the token check and the error rendering. */
@@ -108,6 +110,7 @@ public final class ManagementApi {
         crud(out, "/api/sinks", sinks);
         messages.routes(out);
         backfills.routes(out);
+        streams.routes(out);
         crud(out, "/api/destinations/http_endpoints", endpoints);
         out.add(new Route("GET", "/api/api_keys", this::listKeys));
         out.add(new Route("POST", "/api/api_keys", this::createKey));

@@ -57,7 +57,8 @@ final class SinkSection {
     private static final List<String> TABLE_KEYS = List.of("name", "group_column_names");
     private static final List<String> WEBHOOK_KEYS =
             List.of("type", "http_endpoint", "http_endpoint_path", "batch", "request_timeout_ms");
-    private static final List<String> DESTINATION_TYPES = List.of("webhook");
+    private static final List<String> STREAM_KEYS = List.of("type", "visibility_timeout_ms");
+    private static final List<String> DESTINATION_TYPES = List.of("webhook", "sequin_stream");
 
     private static final Map<String, Action> ACTIONS =
             orderedMap("insert", Action.INSERT, "update", Action.UPDATE, "delete", Action.DELETE);
@@ -366,6 +367,20 @@ final class SinkSection {
                                         + String.join(", ", DESTINATION_TYPES));
                 return null;
             }
+        }
+        String typeName = node instanceof YamlNode.Mapping map
+                        && map.entries().get("type") != null
+                        && map.entries().get("type").value() instanceof YamlNode.Scalar s
+                ? s.value()
+                : "webhook";
+        if ("sequin_stream".equals(typeName)) {
+            Fields d = Fields.of(node, path, f.problems(), STREAM_KEYS, Map.of(), Set.of());
+            if (d == null) {
+                return null;
+            }
+            Integer ms = d.integer("visibility_timeout_ms", 1, 43_200_000);
+            return new SequinStreamDestination(
+                    ms == null ? SequinStreamDestination.DEFAULT_VISIBILITY_TIMEOUT : Duration.ofMillis(ms));
         }
         Fields d = Fields.of(node, path, f.problems(), WEBHOOK_KEYS, Map.of(), Set.of());
         if (d == null) {

@@ -12,6 +12,7 @@ import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.server.api.Engine;
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.HttpEndpointConfig;
+import dev.sluice.server.config.SequinStreamDestination;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.SluiceConfig;
@@ -20,6 +21,7 @@ import dev.sluice.server.config.WebhookDestination;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.StoredConfig;
+import dev.sluice.server.stream.PullStream;
 import dev.sluice.sink.webhook.WebhookConfig;
 import dev.sluice.sink.webhook.WebhookSink;
 import java.time.Duration;
@@ -65,6 +67,8 @@ final class Supervisor implements Engine, AutoCloseable {
     private final MetadataStore store;
     private final SluiceMetrics metrics;
     private final Map<UUID, Running> running = new LinkedHashMap<>();
+    /** The pull streams of sequin_stream sinks, by sink name: the latest one made (older ones are closed). */
+    private final Map<String, PullStream> streams = new java.util.concurrent.ConcurrentHashMap<>();
     /** Listeners of the backfills started here, by backfill id. */
     private final Map<UUID, StoreBackfillListener> backfills = new HashMap<>();
 
@@ -335,6 +339,7 @@ final class Supervisor implements Engine, AutoCloseable {
     private static @Nullable HttpEndpointConfig endpointOf(SinkConfig s, Map<String, HttpEndpointConfig> endpoints) {
         return switch (s.destination()) {
             case WebhookDestination w -> w.directUrl() == null ? endpoints.get(w.httpEndpoint()) : null;
+            case SequinStreamDestination st -> null;
         };
     }
 
@@ -377,8 +382,13 @@ final class Supervisor implements Engine, AutoCloseable {
                 new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25));
     }
 
-    private static Sink sinkFor(SinkSource source) {
+    private Sink sinkFor(SinkSource source) {
         return switch (source.config().destination()) {
+            case SequinStreamDestination st -> {
+                PullStream stream = new PullStream(st.visibilityTimeout());
+                streams.put(source.config().name(), stream);
+                yield stream;
+            }
             case WebhookDestination w -> {
                 HttpEndpointConfig e = source.endpoint();
                 if (e == null) {
@@ -398,6 +408,12 @@ final class Supervisor implements Engine, AutoCloseable {
                         w.requestTimeout()));
             }
         };
+    }
+
+    @Override
+    public @Nullable PullStream stream(String sinkName) {
+        PullStream s = streams.get(sinkName);
+        return s == null || s.isClosed() ? null : s;
     }
 
     @Override

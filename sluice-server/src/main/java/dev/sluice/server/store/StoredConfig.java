@@ -6,6 +6,7 @@ import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.HttpEndpointConfig;
 import dev.sluice.server.config.PrimaryConfig;
+import dev.sluice.server.config.SequinStreamDestination;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.SourceFilter;
@@ -518,6 +519,10 @@ public final class StoredConfig {
                         .put("http_endpoint_path", w.httpEndpointPath())
                         .put("batch", w.batch())
                         .put("request_timeout_ms", w.requestTimeout().toMillis());
+            case SequinStreamDestination st ->
+                n.putObject("destination")
+                        .put("type", st.type())
+                        .put("visibility_timeout_ms", st.visibilityTimeout().toMillis());
         }
         n.put("batch_size", s.batchSize());
         n.put("max_memory_mb", s.maxMemoryMb());

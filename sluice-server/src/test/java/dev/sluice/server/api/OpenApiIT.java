@@ -159,8 +159,8 @@ class OpenApiIT {
                 "/api/destinations/http_endpoints/", "oa-ep");
         int checked = 0;
         for (ManagementApi.Route r : new ManagementApi(null, null, null).routes()) {
-            if (!r.method().equals("GET")) {
-                continue;
+            if (!r.method().equals("GET") || r.path().endsWith("/receive")) {
+                continue; // receive hands out messages of a sequin_stream sink: SequinStreamIT checks its shape
             }
             String url = r.path();
             for (var e : names.entrySet()) {

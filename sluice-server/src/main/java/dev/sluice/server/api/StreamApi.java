@@ -1,0 +1,134 @@
+package dev.sluice.server.api;
+
+import dev.sluice.server.config.SequinStreamDestination;
+import dev.sluice.server.config.SinkConfig;
+import dev.sluice.server.store.MetadataStore.Kind;
+import dev.sluice.server.store.StoredConfig;
+import dev.sluice.server.stream.PullStream;
+import io.javalin.http.Context;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The pull API of {@code sequin_stream} sinks: {@code /api/sequin_streams/{id_or_name}/receive|ack|nack}, and the same
+ * under Sequin's {@code /api/http_pull_consumers/}. Receive long-polls up to {@code wait_for} milliseconds.
+ */
+final class StreamApi {
+    static final int MAX_BATCH = 1000;
+    static final long MAX_WAIT_MS = 60_000;
+
+    private final StoredConfig stored;
+    private final Engine engine;
+
+    StreamApi(StoredConfig stored, Engine engine) {
+        this.stored = stored;
+        this.engine = engine;
+    }
+
+    void routes(List<ManagementApi.Route> out) {
+        for (String base : List.of("/api/sequin_streams/{id_or_name}", "/api/http_pull_consumers/{id_or_name}")) {
+            out.add(new ManagementApi.Route("GET", base + "/receive", this::receive));
+            out.add(new ManagementApi.Route("POST", base + "/receive", this::receive));
+            out.add(new ManagementApi.Route("POST", base + "/ack", ctx -> settle(ctx, true)));
+            out.add(new ManagementApi.Route("POST", base + "/nack", ctx -> settle(ctx, false)));
+        }
+    }
+
+    private PullStream stream(Context ctx) throws SQLException {
+        StoredConfig.Loaded loaded = stored.load();
+        String idOrName = ctx.pathParam("id_or_name");
+        int i = loaded.draft().indexOf(Kind.SINK, idOrName);
+        if (i < 0) {
+            throw ApiException.notFound("sink", Requests.clip(idOrName));
+        }
+        SinkConfig sink = loaded.config().sinks().get(i);
+        if (!(sink.destination() instanceof SequinStreamDestination)) {
+            throw ApiException.invalid(
+                    "id_or_name",
+                    "sink '" + sink.name() + "' delivers to "
+                            + sink.destination().type()
+                            + ", not to a sequin_stream: only sequin_stream sinks are pulled");
+        }
+        PullStream stream = engine.stream(sink.name());
+        if (stream == null) {
+            throw ApiException.conflict(
+                    "sink '" + sink.name() + "' is " + sink.status().name().toLowerCase()
+                            + " or not running yet: nothing can be received until it is active");
+        }
+        return stream;
+    }
+
+    private void receive(Context ctx) throws SQLException, InterruptedException {
+        ObjectNode body =
+                ctx.method().name().equals("POST") ? Requests.optionalObject(ctx) : Requests.JSON.createObjectNode();
+        int batchSize = (int) number(ctx, body, "batch_size", 1, 1, MAX_BATCH);
+        long waitFor = number(ctx, body, "wait_for", 0, 0, MAX_WAIT_MS);
+        PullStream stream = stream(ctx);
+        List<PullStream.Received> got = stream.receive(batchSize, Duration.ofMillis(waitFor));
+        ObjectNode n = Requests.JSON.createObjectNode();
+        ArrayNode data = n.putArray("data");
+        for (PullStream.Received r : got) {
+            ObjectNode message = (ObjectNode) Requests.JSON.readTree(r.message().json());
+            ObjectNode item = data.addObject();
+            item.put("ack_id", r.ackId());
+            // Sequin's server nests the message under data; its docs show the fields beside ack_id. Both, so that
+            // clients written against either read it.
+            item.set("data", message);
+            message.properties().forEach(e -> item.set(e.getKey(), e.getValue()));
+        }
+        ctx.json(n);
+    }
+
+    private void settle(Context ctx, boolean ack) throws SQLException {
+        PullStream stream = stream(ctx);
+        ObjectNode body = Requests.object(ctx);
+        JsonNode ids = body.get("ack_ids");
+        if (!(ids instanceof ArrayNode array)) {
+            throw ApiException.invalid("ack_ids", "required: a list of the ack_id values that receive returned");
+        }
+        List<String> list = new ArrayList<>();
+        for (JsonNode id : array) {
+            if (!id.isString()) {
+                throw ApiException.invalid("ack_ids", "expected strings, got " + Requests.kind(id));
+            }
+            list.add(id.asString());
+        }
+        if (ack) {
+            stream.ack(list);
+        } else {
+            stream.nack(list);
+        }
+        ctx.json(Map.of("success", true));
+    }
+
+    // A number from the query string or the JSON body, within bounds.
+    private static long number(Context ctx, ObjectNode body, String name, long dflt, long min, long max) {
+        String text = ctx.queryParam(name);
+        JsonNode v = body.get(name);
+        long value;
+        if (v != null && !v.isNull()) {
+            if (!v.isIntegralNumber()) {
+                throw ApiException.invalid(name, "expected an integer, got " + Requests.kind(v));
+            }
+            value = v.asLong();
+        } else if (text != null && !text.isBlank()) {
+            try {
+                value = Long.parseLong(text.strip());
+            } catch (NumberFormatException e) {
+                throw ApiException.invalid(name, "expected an integer, got '" + Requests.clip(text) + "'");
+            }
+        } else {
+            return dflt;
+        }
+        if (value < min || value > max) {
+            throw ApiException.invalid(name, "must be between " + min + " and " + max + ", got " + value);
+        }
+        return value;
+    }
+}
