@@ -67,11 +67,12 @@ public record SqsConfig(
             throw new IllegalArgumentException("secret_access_key: is blank; set it or leave both keys unset");
         }
         if (fifo != name.endsWith(FIFO_SUFFIX)) {
-            throw new IllegalArgumentException(fifo
-                    ? "is_fifo: is true but queue '" + name + "' is not a FIFO queue (FIFO queue names end in"
-                            + " .fifo); set is_fifo to false or use the FIFO queue's URL"
-                    : "is_fifo: is false but queue '" + name + "' is a FIFO queue (its name ends in .fifo); set"
-                            + " is_fifo to true or leave it unset");
+            throw new IllegalArgumentException(
+                    fifo
+                            ? "is_fifo: is true but queue '" + name + "' is not a FIFO queue (FIFO queue names end in"
+                                    + " .fifo); set is_fifo to false or use the FIFO queue's URL"
+                            : "is_fifo: is false but queue '" + name + "' is a FIFO queue (its name ends in .fifo); set"
+                                    + " is_fifo to true or leave it unset");
         }
         if (endpointUrl != null) {
             checkHttpUrl("endpoint_url", endpointUrl);

@@ -206,12 +206,14 @@ public final class SqsSink implements Sink {
         for (int i = 0; i < n; i++) {
             SinkMessage m = messages.get(i);
             sizes[i] = m.json().length;
-            groups[i] = config.fifo() ? sqsId(m.groupId() != null ? m.groupId() : m.table().toString()) : "";
+            groups[i] = config.fifo()
+                    ? sqsId(m.groupId() != null ? m.groupId() : m.table().toString())
+                    : "";
             if (sizes[i] > MAX_CALL_BYTES) {
                 rejected.set(i);
                 if (firstError == null) {
-                    firstError = "message " + m.idempotencyKey() + " is " + sizes[i]
-                            + " bytes, over SQS's limit of " + MAX_CALL_BYTES + " bytes";
+                    firstError = "message " + m.idempotencyKey() + " is " + sizes[i] + " bytes, over SQS's limit of "
+                            + MAX_CALL_BYTES + " bytes";
                 }
             }
         }
@@ -274,7 +276,10 @@ public final class SqsSink implements Sink {
 
     /** Outcome of one call: entries still failing after the quick retries, or a failure of the whole call. */
     private record CallOutcome(
-            BitSet retry, BitSet rejected, @Nullable String firstError, @Nullable SinkException wholeCallFailure) {}
+            BitSet retry,
+            BitSet rejected,
+            @Nullable String firstError,
+            @Nullable SinkException wholeCallFailure) {}
 
     private CallOutcome sendCall(List<SinkMessage> messages, String[] groups, List<Integer> call) {
         BitSet retry = new BitSet();

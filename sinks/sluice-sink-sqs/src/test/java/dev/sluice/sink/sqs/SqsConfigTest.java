@@ -79,8 +79,8 @@ class SqsConfigTest {
         assertThatThrownBy(() -> SqsConfig.of("https://sqs.us-east-1.amazonaws.com/", null, null, null, null, null))
                 .hasMessageStartingWith("queue_url: ")
                 .hasMessageContaining("no account and queue name");
-        assertThatThrownBy(() -> SqsConfig.of(
-                        "https://sqs.us-east-1.amazonaws.com/1/bad%20name", null, null, null, null, null))
+        assertThatThrownBy(() ->
+                        SqsConfig.of("https://sqs.us-east-1.amazonaws.com/1/bad%20name", null, null, null, null, null))
                 .hasMessageStartingWith("queue_url: 'bad name' is not a valid queue name");
         assertThatThrownBy(() -> SqsConfig.of(
                         "https://AKIA:s3cret@sqs.us-east-1.amazonaws.com/1/q", null, null, null, null, null))
@@ -90,8 +90,8 @@ class SqsConfigTest {
 
     @Test
     void requiresEndpointUrlForNonAwsQueueHost() {
-        assertThatThrownBy(() -> SqsConfig.of(
-                        "http://localhost:9324/000000000000/orders", "us-east-1", null, null, null, null))
+        assertThatThrownBy(() ->
+                        SqsConfig.of("http://localhost:9324/000000000000/orders", "us-east-1", null, null, null, null))
                 .hasMessageStartingWith("endpoint_url: queue_url host 'localhost' is not an AWS SQS host");
         assertThatThrownBy(() -> SqsConfig.of(URL, null, null, null, null, "ftp://x"))
                 .hasMessageStartingWith("endpoint_url: must start with https:// or http://");
@@ -110,7 +110,10 @@ class SqsConfigTest {
     @Test
     void toString_hidesSecret() {
         SqsConfig config = SqsConfig.of(URL, null, "AKIAEXAMPLE", "s3cret", null, null);
-        assertThat(config.toString()).contains("AKIAEXAMPLE").contains("secretAccessKey=***").doesNotContain("s3cret");
+        assertThat(config.toString())
+                .contains("AKIAEXAMPLE")
+                .contains("secretAccessKey=***")
+                .doesNotContain("s3cret");
         assertThat(config.queueName()).isEqualTo("orders");
     }
 
