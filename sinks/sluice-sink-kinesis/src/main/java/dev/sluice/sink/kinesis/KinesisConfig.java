@@ -1,0 +1,160 @@
+package dev.sluice.sink.kinesis;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Configuration of a {@link KinesisSink}, validated on construction. Field names in error messages are Sequin's
+ * ({@code stream_arn}, {@code region}, {@code access_key_id}, {@code secret_access_key}), plus Sluice's {@code
+ * endpoint_url} and {@code request_timeout_ms}. Use {@link #of} to infer the region from the ARN.
+ *
+ * <p>{@link #toString()} never shows the secret access key.
+ *
+ * @param streamArn the stream's ARN, {@code arn:aws:kinesis:<region>:<account>:stream/<name>}
+ * @param region AWS region that signs requests; the ARN's region
+ * @param accessKeyId static credentials, with {@code secretAccessKey}; both null to use the SDK's default credential
+ *     chain (environment, profile, container or instance role)
+ * @param secretAccessKey see {@code accessKeyId}
+ * @param endpointUrl where requests go instead of the region's Kinesis endpoint (an emulator); null for AWS
+ * @param requestTimeout how long one Kinesis call may take; positive
+ */
+public record KinesisConfig(
+        String streamArn,
+        String region,
+        @Nullable String accessKeyId,
+        @Nullable String secretAccessKey,
+        @Nullable URI endpointUrl,
+        Duration requestTimeout) {
+    /** Used when no {@code request_timeout_ms} is configured. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final Pattern ARN =
+            Pattern.compile("arn:(aws[a-z-]*):kinesis:([a-z0-9-]+):([0-9]{12}):stream/([A-Za-z0-9_.-]{1,128})");
+    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-[0-9]+");
+
+    public KinesisConfig {
+        Objects.requireNonNull(streamArn, "streamArn");
+        Objects.requireNonNull(region, "region");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Matcher arn = parseArn(streamArn);
+        if (!REGION.matcher(region).matches()) {
+            throw new IllegalArgumentException(
+                    "region: '" + region + "' is not an AWS region name; use one like us-east-1 or eu-west-2");
+        }
+        if (!region.equals(arn.group(2))) {
+            throw new IllegalArgumentException("region: '" + region + "' differs from the stream's region '"
+                    + arn.group(2) + "' in stream_arn; leave region unset or make them equal");
+        }
+        if ((accessKeyId == null) != (secretAccessKey == null)) {
+            throw new IllegalArgumentException((accessKeyId == null ? "access_key_id" : "secret_access_key")
+                    + ": set access_key_id and secret_access_key together, or neither to use the default"
+                    + " credential chain");
+        }
+        if (accessKeyId != null && accessKeyId.isBlank()) {
+            throw new IllegalArgumentException("access_key_id: is blank; set it or leave both keys unset");
+        }
+        if (secretAccessKey != null && secretAccessKey.isBlank()) {
+            throw new IllegalArgumentException("secret_access_key: is blank; set it or leave both keys unset");
+        }
+        if (endpointUrl != null) {
+            if (endpointUrl.getRawUserInfo() != null) {
+                throw new IllegalArgumentException(
+                        "endpoint_url: must not contain user info; use access_key_id and secret_access_key");
+            }
+            String scheme = endpointUrl.getScheme();
+            if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+                throw new IllegalArgumentException(
+                        "endpoint_url: must start with https:// or http://, got '" + endpointUrl + "'");
+            }
+            if (endpointUrl.getHost() == null || endpointUrl.getHost().isEmpty()) {
+                throw new IllegalArgumentException("endpoint_url: '" + endpointUrl + "' has no host");
+            }
+        }
+        if (requestTimeout.isZero() || requestTimeout.isNegative()) {
+            throw new IllegalArgumentException(
+                    "request_timeout_ms: must be positive, got " + requestTimeout.toMillis() + " ms");
+        }
+    }
+
+    /**
+     * Builds a configuration from Sequin's fields; {@code region}, when left out, is the ARN's.
+     *
+     * @param streamArn required
+     * @param region null or blank for the ARN's region
+     * @param accessKeyId null or blank, with {@code secretAccessKey}, for the default credential chain
+     * @param secretAccessKey see {@code accessKeyId}
+     * @param endpointUrl null or blank for AWS
+     * @param requestTimeout null for {@link #DEFAULT_REQUEST_TIMEOUT}
+     * @throws IllegalArgumentException naming the field and how to fix it
+     */
+    public static KinesisConfig of(
+            String streamArn,
+            @Nullable String region,
+            @Nullable String accessKeyId,
+            @Nullable String secretAccessKey,
+            @Nullable String endpointUrl,
+            @Nullable Duration requestTimeout) {
+        if (streamArn == null || streamArn.isBlank()) {
+            throw new IllegalArgumentException(
+                    "stream_arn: is required, like arn:aws:kinesis:us-east-1:123456789012:stream/orders");
+        }
+        String arn = streamArn.strip();
+        String effectiveRegion = blankToNull(region);
+        String endpoint = blankToNull(endpointUrl);
+        return new KinesisConfig(
+                arn,
+                effectiveRegion == null ? parseArn(arn).group(2) : effectiveRegion.strip(),
+                blankToNull(accessKeyId),
+                blankToNull(secretAccessKey),
+                endpoint == null ? null : parseUrl(endpoint.strip()),
+                requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout);
+    }
+
+    /** As {@link #of(String, String, String, String, String, Duration)} with the default timeout. */
+    public static KinesisConfig of(
+            String streamArn,
+            @Nullable String region,
+            @Nullable String accessKeyId,
+            @Nullable String secretAccessKey,
+            @Nullable String endpointUrl) {
+        return of(streamArn, region, accessKeyId, secretAccessKey, endpointUrl, null);
+    }
+
+    /** The stream's name, the end of its ARN. */
+    public String streamName() {
+        return parseArn(streamArn).group(4);
+    }
+
+    private static Matcher parseArn(String arn) {
+        Matcher m = ARN.matcher(arn);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("stream_arn: '" + arn + "' is not a Kinesis stream ARN; use the form"
+                    + " arn:aws:kinesis:<region>:<12-digit account>:stream/<name>");
+        }
+        return m;
+    }
+
+    private static URI parseUrl(String text) {
+        try {
+            return new URI(text);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("endpoint_url: is not a valid URL (" + e.getReason() + ")");
+        }
+    }
+
+    private static @Nullable String blankToNull(@Nullable String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    @Override
+    public String toString() {
+        return "KinesisConfig[streamArn=" + streamArn + ", region=" + region + ", accessKeyId=" + accessKeyId
+                + ", secretAccessKey=" + (secretAccessKey == null ? "null" : "***") + ", endpointUrl=" + endpointUrl
+                + ", requestTimeout=" + requestTimeout.toMillis() + " ms]";
+    }
+}

@@ -1,0 +1,143 @@
+package dev.sluice.sink.kinesis;
+
+import dev.sluice.testkit.FreePort;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The kinesis-local emulator (npm {@code kinesis-local}, a Node build of kinesis-mock) in a child process on a plain
+ * HTTP port of 127.0.0.1. Installs the package under {@code ~/.cache/sluice} when missing (needs npm and network).
+ * Streams live in memory: a restart loses them.
+ */
+final class KinesisLocal implements AutoCloseable {
+    static final String VERSION = "0.6.2";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Path main;
+    private final Path log;
+    private final int port;
+    private Process process;
+
+    private KinesisLocal(Path main, Path log, int port) {
+        this.main = main;
+        this.log = log;
+        this.port = port;
+    }
+
+    /** Installs if needed and starts the emulator on a free port; returns once the port answers. */
+    static KinesisLocal start() {
+        KinesisLocal k = new KinesisLocal(install(), Path.of("target", "kinesis-local.log"), FreePort.find());
+        k.restart();
+        return k;
+    }
+
+    int port() {
+        return port;
+    }
+
+    String endpoint() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Stops the emulator (by its PID) and waits until it is gone. */
+    void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
+    /** Starts the emulator again on the same port, empty. */
+    void restart() {
+        stop();
+        ProcessBuilder pb = new ProcessBuilder("node", main.toString());
+        pb.environment()
+                .put(
+                        "KINESIS_MOCK_CERT_PATH",
+                        main.resolveSibling("server.json").toString());
+        pb.environment().put("KINESIS_MOCK_PLAIN_PORT", Integer.toString(port));
+        // Its TLS port defaults to 4567: take a free one so that several emulators can run at once.
+        pb.environment().put("KINESIS_MOCK_TLS_PORT", Integer.toString(FreePort.find()));
+        pb.environment().put("CREATE_STREAM_DURATION", "50ms");
+        pb.environment().put("LOG_LEVEL", "WARN");
+        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        try {
+            Files.createDirectories(log.getParent());
+            process = pb.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start node " + main, e);
+        }
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (true) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return;
+            } catch (IOException notYet) {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException(
+                            "kinesis-local exited with " + process.exitValue() + "; see " + log);
+                }
+                if (System.nanoTime() > deadline) {
+                    stop();
+                    throw new IllegalStateException("kinesis-local did not open port " + port + "; see " + log);
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static Path install() {
+        Path dir = Path.of(System.getProperty("user.home"), ".cache", "sluice", "kinesis-local-" + VERSION);
+        Path main = dir.resolve("node_modules/kinesis-local/main.js");
+        if (Files.isRegularFile(main)) {
+            return main;
+        }
+        try {
+            Files.createDirectories(dir);
+            Process npm = new ProcessBuilder(
+                            "npm",
+                            "install",
+                            "--no-audit",
+                            "--no-fund",
+                            "--prefix",
+                            dir.toString(),
+                            "kinesis-local@" + VERSION)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!npm.waitFor(3, TimeUnit.MINUTES) || npm.exitValue() != 0 || !Files.isRegularFile(main)) {
+                throw new IllegalStateException("npm install kinesis-local@" + VERSION + " into " + dir + " failed");
+            }
+            return main;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run npm (is Node.js installed?)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

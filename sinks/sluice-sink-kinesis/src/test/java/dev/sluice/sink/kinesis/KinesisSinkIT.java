@@ -1,0 +1,424 @@
+package dev.sluice.sink.kinesis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.SinkException;
+import dev.sluice.core.sink.SinkMessage;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
+import software.amazon.awssdk.services.kinesis.model.Record;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
+import software.amazon.awssdk.services.kinesis.model.StreamStatus;
+
+/** Against the kinesis-local emulator in a child process; each test makes its own stream. */
+class KinesisSinkIT {
+    private static final AtomicInteger STREAMS = new AtomicInteger();
+    private static KinesisLocal emulator;
+    private static KinesisAsyncClient admin;
+    private final List<KinesisSink> sinks = new ArrayList<>();
+
+    @BeforeAll
+    static void startEmulator() {
+        emulator = KinesisLocal.start();
+        admin = KinesisSink.client(config(arn("admin")), Duration.ofSeconds(10), List.of());
+    }
+
+    @AfterAll
+    static void stopEmulator() {
+        if (admin != null) {
+            admin.close();
+        }
+        if (emulator != null) {
+            emulator.close();
+        }
+    }
+
+    @AfterEach
+    void closeSinks() {
+        sinks.forEach(KinesisSink::close);
+    }
+
+    @Test
+    void deliver_manyGroupsOverSeveralBatches_keepsOrderPerPartitionKey() {
+        String arn = createStream(2);
+        KinesisSink sink = sink(arn);
+        Map<String, List<String>> sent = new LinkedHashMap<>();
+        for (int b = 0; b < 4; b++) {
+            List<SinkMessage> messages = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                String group = "g" + (i % 20);
+                SinkMessage m = TestMessages.insert(group, "b" + b + "-" + i, 1000 + b, i, group);
+                sent.computeIfAbsent(group, g -> new ArrayList<>()).add(TestMessages.body(m));
+                messages.add(m);
+            }
+            sink.deliver(new Batch(messages)).toCompletableFuture().join();
+        }
+
+        Map<String, Map<String, List<String>>> byShard = readAll(arn);
+        assertThat(byShard)
+                .hasSize(2)
+                .allSatisfy((shard, keys) -> assertThat(keys).isNotEmpty());
+        Map<String, List<String>> received = new LinkedHashMap<>();
+        byShard.values().forEach(received::putAll);
+        assertThat(received).containsExactlyInAnyOrderEntriesOf(sent);
+    }
+
+    @Test
+    void deliver_usesTableAsKeyWithoutGroupAndHashesKeysOver256Bytes() {
+        String arn = createStream(1);
+        String longKey = "k".repeat(257);
+        String wideKey = "é".repeat(128); // 256 UTF-8 bytes: kept
+        List<SinkMessage> messages = List.of(
+                TestMessages.insert("1", "a", 1000, 0, null),
+                TestMessages.insert("2", "b", 1000, 1, longKey),
+                TestMessages.insert("3", "c", 1000, 2, wideKey));
+
+        sink(arn).deliver(new Batch(messages)).toCompletableFuture().join();
+
+        Map<String, List<String>> received = flatten(readAll(arn));
+        assertThat(received.keySet())
+                .containsExactlyInAnyOrder("public.orders", KinesisSink.partitionKey(longKey), wideKey);
+        assertThat(KinesisSink.partitionKey(longKey)).hasSize(64).matches("[0-9a-f]+");
+        assertThat(received.get(KinesisSink.partitionKey(longKey))).containsExactly(TestMessages.body(messages.get(1)));
+    }
+
+    @Test
+    void deliver_splitsCallsAt500RecordsAnd5MiB() {
+        String arn = createStream(1);
+        List<Integer> calls = new CopyOnWriteArrayList<>();
+        ExecutionInterceptor recorder = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof PutRecordsRequest r) {
+                    calls.add(r.records().size());
+                }
+            }
+        };
+        KinesisConfig config = config(arn);
+        KinesisSink sink =
+                new KinesisSink(config, KinesisSink.client(config, config.requestTimeout(), List.of(recorder)));
+        sinks.add(sink);
+        List<SinkMessage> messages = new ArrayList<>();
+        for (int i = 0; i < 1100; i++) {
+            messages.add(TestMessages.insert("id" + i, "n", 1000, i, "g" + (i % 7)));
+        }
+        for (int i = 0; i < 6; i++) { // 6 x 900 KiB: 5 per call
+            messages.add(TestMessages.sized("big" + i, 900 * 1024, 1001, i));
+        }
+
+        sink.deliver(new Batch(messages)).toCompletableFuture().join();
+
+        // Reading 5 MiB back from the emulator takes long; the other tests check what arrives.
+        assertThat(calls).containsExactly(500, 500, 100 + 5, 1);
+    }
+
+    @Test
+    void deliver_rejectsRecordOver1MiBAndDeliversTheRest() {
+        String arn = createStream(1);
+        List<SinkMessage> messages = List.of(
+                TestMessages.insert("1", "a", 1000, 0, "g"),
+                TestMessages.sized("2", KinesisSink.MAX_RECORD_BYTES, 1000, 1),
+                TestMessages.insert("3", "c", 1000, 2, "g"));
+
+        SinkException e = failure(sink(arn).deliver(new Batch(messages)));
+
+        assertThat(e.isPartial()).isTrue();
+        assertThat(e.retriable()).isFalse();
+        assertThat(e.rejected(1)).isTrue();
+        assertThat(e.rejected(0) || e.rejected(2) || e.toRetry(0) || e.toRetry(2))
+                .isFalse();
+        assertThat(e.getMessage()).contains(arn).contains("over Kinesis's limit of 1048576 bytes");
+        assertThat(flatten(readAll(arn)).get("g"))
+                .containsExactly(TestMessages.body(messages.get(0)), TestMessages.body(messages.get(2)));
+    }
+
+    @Test
+    void deliver_failedRecord_isPutAgainWithTheLaterRecordsOfItsKey() {
+        String arn = createStream(1);
+        // The first attempt drops b1 from the request and reports it as throttled.
+        RecordFaults faults = new RecordFaults(e -> e.data().asUtf8String().contains("\"b1\""), 1);
+        KinesisSink sink = faultySink(arn, faults);
+        List<SinkMessage> messages = List.of(
+                TestMessages.insert("a0", "x", 1000, 0, "a"),
+                TestMessages.insert("b0", "x", 1000, 1, "b"),
+                TestMessages.insert("b1", "x", 1000, 2, "b"),
+                TestMessages.insert("a1", "x", 1000, 3, "a"),
+                TestMessages.insert("b2", "x", 1000, 4, "b"));
+
+        sink.deliver(new Batch(messages)).toCompletableFuture().join();
+
+        Map<String, List<String>> received = flatten(readAll(arn));
+        List<String> b = List.of(
+                TestMessages.body(messages.get(1)),
+                TestMessages.body(messages.get(2)),
+                TestMessages.body(messages.get(4)));
+        // b2 went through on the first attempt and again after b1: b's last writes are in order.
+        assertThat(received.get("b")).containsExactly(b.get(0), b.get(2), b.get(1), b.get(2));
+        assertThat(lastOccurrences(received.get("b"))).isEqualTo(b);
+        assertThat(received.get("a"))
+                .containsExactly(TestMessages.body(messages.get(0)), TestMessages.body(messages.get(3)));
+    }
+
+    @Test
+    void deliver_recordFailingEveryAttempt_isLeftToRetryWithItsKeysLaterRecords() {
+        String arn = createStream(1);
+        RecordFaults faults = new RecordFaults(e -> e.partitionKey().equals("b"), Integer.MAX_VALUE);
+        KinesisSink sink = faultySink(arn, faults);
+        List<SinkMessage> messages = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            messages.add(TestMessages.insert("m" + i, "x", 1000, i, i % 2 == 0 ? "a" : "b"));
+        }
+
+        SinkException e = failure(sink.deliver(new Batch(messages)));
+
+        assertThat(e.isPartial()).isTrue();
+        assertThat(e.retriable()).isTrue();
+        for (int i = 0; i < 6; i++) {
+            assertThat(e.toRetry(i)).as("message %d to retry", i).isEqualTo(i % 2 == 1);
+        }
+        assertThat(e.getMessage())
+                .contains("ProvisionedThroughputExceededException")
+                .contains("3 of 6");
+        assertThat(flatten(readAll(arn))).containsOnlyKeys("a", RecordFaults.FILLER);
+    }
+
+    @Test
+    void deliver_whileEmulatorIsDown_failsRetriably_thenSucceedsOnceItIsBack() {
+        String name = "restart" + STREAMS.incrementAndGet();
+        String arn = createStream(name, 1);
+        KinesisSink sink = sink(arn);
+        Batch batch = new Batch(List.of(TestMessages.insert("1", "a", 1000, 0, "g")));
+        emulator.stop();
+        try {
+            SinkException down = failure(sink.deliver(batch));
+            assertThat(down.isPartial()).isFalse();
+            assertThat(down.retriable()).isTrue();
+            assertThat(down.getMessage())
+                    .startsWith("Kinesis stream " + arn)
+                    .contains("cannot reach " + emulator.endpoint())
+                    .doesNotContain("secret-value");
+        } finally {
+            emulator.restart();
+        }
+        createStream(name, 1);
+
+        sink.deliver(batch).toCompletableFuture().join();
+        assertThat(flatten(readAll(arn)).get("g"))
+                .containsExactly(TestMessages.body(batch.messages().get(0)));
+    }
+
+    @Test
+    void check_passesForExistingStream() {
+        KinesisSink.check(config(createStream(1)), Duration.ofSeconds(5));
+    }
+
+    @Test
+    void check_reportsMissingStream() {
+        String arn = arn("nope");
+        assertThatThrownBy(() -> KinesisSink.check(config(arn), Duration.ofSeconds(5)))
+                .isInstanceOf(SinkException.class)
+                .hasMessageStartingWith("Kinesis stream " + arn + ": stream does not exist");
+    }
+
+    // ---- helpers ----
+
+    private static String arn(String name) {
+        return "arn:aws:kinesis:us-east-1:000000000000:stream/" + name;
+    }
+
+    private static KinesisConfig config(String arn) {
+        return new KinesisConfig(
+                arn, "us-east-1", "x", "secret-value", URI.create(emulator.endpoint()), Duration.ofSeconds(10));
+    }
+
+    private KinesisSink sink(String arn) {
+        KinesisSink sink = new KinesisSink(config(arn));
+        sinks.add(sink);
+        return sink;
+    }
+
+    private KinesisSink faultySink(String arn, RecordFaults faults) {
+        KinesisConfig config = config(arn);
+        KinesisSink sink =
+                new KinesisSink(config, KinesisSink.client(config, config.requestTimeout(), List.of(faults)));
+        sinks.add(sink);
+        return sink;
+    }
+
+    private static String createStream(int shards) {
+        return createStream("s" + STREAMS.incrementAndGet(), shards);
+    }
+
+    private static String createStream(String name, int shards) {
+        admin.createStream(r -> r.streamName(name).shardCount(shards)).join();
+        String arn = arn(name);
+        for (int i = 0; i < 100; i++) {
+            StreamStatus status = admin.describeStreamSummary(r -> r.streamARN(arn))
+                    .join()
+                    .streamDescriptionSummary()
+                    .streamStatus();
+            if (status == StreamStatus.ACTIVE) {
+                return arn;
+            }
+            sleep(50);
+        }
+        throw new IllegalStateException("stream " + name + " did not become active");
+    }
+
+    /** Every record of every shard: shard id to partition key to data, in shard order. */
+    private static Map<String, Map<String, List<String>>> readAll(String arn) {
+        Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
+        for (Shard shard : admin.listShards(r -> r.streamARN(arn)).join().shards()) {
+            Map<String, List<String>> keys = new LinkedHashMap<>();
+            String iterator = admin.getShardIterator(r ->
+                            r.streamARN(arn).shardId(shard.shardId()).shardIteratorType(ShardIteratorType.TRIM_HORIZON))
+                    .join()
+                    .shardIterator();
+            while (iterator != null) {
+                String it = iterator;
+                var page = admin.getRecords(
+                                r -> r.streamARN(arn).shardIterator(it).limit(1000))
+                        .join();
+                for (Record record : page.records()) {
+                    keys.computeIfAbsent(record.partitionKey(), k -> new ArrayList<>())
+                            .add(record.data().asString(StandardCharsets.UTF_8));
+                }
+                iterator = page.records().isEmpty() ? null : page.nextShardIterator();
+            }
+            if (!keys.isEmpty()) {
+                out.put(shard.shardId(), keys);
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, List<String>> flatten(Map<String, Map<String, List<String>>> byShard) {
+        Map<String, List<String>> all = new LinkedHashMap<>();
+        byShard.values().forEach(all::putAll);
+        return all;
+    }
+
+    /** The list with each element at its last occurrence only: what a consumer keeping the latest write sees. */
+    private static List<String> lastOccurrences(List<String> list) {
+        LinkedHashSet<String> seen = new LinkedHashSet<>();
+        for (String s : list) {
+            seen.remove(s);
+            seen.add(s);
+        }
+        return List.copyOf(seen);
+    }
+
+    private static SinkException failure(CompletionStage<Void> stage) {
+        CompletionException e = catchThrowableOfType(
+                CompletionException.class, () -> stage.toCompletableFuture().join());
+        assertThat(e).isNotNull();
+        assertThat(e.getCause()).isInstanceOf(SinkException.class);
+        return (SinkException) e.getCause();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Makes Kinesis fail chosen records, as throttling does: removes them from the request before it is sent and
+     * reports them as failed in the response, in the first {@code failingAttempts} calls.
+     */
+    private static final class RecordFaults implements ExecutionInterceptor {
+        static final String FILLER = "filler";
+        private static final ExecutionAttribute<List<Integer>> DROPPED = new ExecutionAttribute<>("dropped");
+        private static final ExecutionAttribute<Boolean> FILLED = new ExecutionAttribute<>("filled");
+        private final Predicate<PutRecordsRequestEntry> fails;
+        private final AtomicInteger attemptsLeft;
+
+        RecordFaults(Predicate<PutRecordsRequestEntry> fails, int failingAttempts) {
+            this.fails = fails;
+            this.attemptsLeft = new AtomicInteger(failingAttempts);
+        }
+
+        @Override
+        public SdkRequest modifyRequest(Context.ModifyRequest context, ExecutionAttributes attributes) {
+            if (!(context.request() instanceof PutRecordsRequest r) || attemptsLeft.getAndDecrement() <= 0) {
+                return context.request();
+            }
+            List<Integer> dropped = new ArrayList<>();
+            List<PutRecordsRequestEntry> kept = new ArrayList<>();
+            for (int i = 0; i < r.records().size(); i++) {
+                if (fails.test(r.records().get(i))) {
+                    dropped.add(i);
+                } else {
+                    kept.add(r.records().get(i));
+                }
+            }
+            if (kept.isEmpty()) { // Kinesis takes no empty call: put a filler record, left out of the response
+                kept.add(PutRecordsRequestEntry.builder()
+                        .partitionKey(FILLER)
+                        .data(SdkBytes.fromUtf8String("filler"))
+                        .build());
+                attributes.putAttribute(FILLED, true);
+            }
+            attributes.putAttribute(DROPPED, dropped);
+            return r.toBuilder().records(kept).build();
+        }
+
+        @Override
+        public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+            List<Integer> dropped = attributes.getAttribute(DROPPED);
+            if (!(context.response() instanceof PutRecordsResponse r) || dropped == null || dropped.isEmpty()) {
+                return context.response();
+            }
+            List<PutRecordsResultEntry> results = new ArrayList<>(r.records());
+            if (Boolean.TRUE.equals(attributes.getAttribute(FILLED))) {
+                results.removeLast();
+            }
+            for (int i : dropped) {
+                results.add(
+                        i,
+                        PutRecordsResultEntry.builder()
+                                .errorCode("ProvisionedThroughputExceededException")
+                                .errorMessage("Rate exceeded for shard")
+                                .build());
+            }
+            return r.toBuilder()
+                    .records(results)
+                    .failedRecordCount(dropped.size())
+                    .build();
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package dev.sluice.sink.sqs;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Configuration of an {@link SqsSink}, validated on construction. Field names in error messages are Sequin's
+ * ({@code queue_url}, {@code region}, {@code access_key_id}, {@code secret_access_key}, {@code is_fifo}), plus
+ * Sluice's {@code endpoint_url} and {@code request_timeout_ms}. Use {@link #of} to infer the region and the queue type
+ * from the queue URL.
+ *
+ * <p>{@link #toString()} never shows the secret access key.
+ *
+ * @param queueUrl the queue's URL, {@code https://sqs.<region>.amazonaws.com/<account>/<name>}; its last path segment
+ *     is the queue name
+ * @param region AWS region that signs requests, such as {@code us-east-1}
+ * @param accessKeyId static credentials, with {@code secretAccessKey}; both null to use the SDK's default credential
+ *     chain (environment, profile, container or instance role)
+ * @param secretAccessKey see {@code accessKeyId}
+ * @param fifo whether the queue is a FIFO queue; must match the {@code .fifo} suffix of its name
+ * @param endpointUrl where requests go instead of the region's SQS endpoint (an emulator such as ElasticMQ); null for
+ *     AWS. Required when the queue URL's host is not an AWS host
+ * @param requestTimeout how long one SQS call may take, retries of the HTTP client included; positive
+ */
+public record SqsConfig(
+        URI queueUrl,
+        String region,
+        @Nullable String accessKeyId,
+        @Nullable String secretAccessKey,
+        boolean fifo,
+        @Nullable URI endpointUrl,
+        Duration requestTimeout) {
+    /** Used when no {@code request_timeout_ms} is configured. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    // sqs.<region>.amazonaws.com[.cn] and the legacy <region>.queue.amazonaws.com.
+    private static final Pattern SQS_HOST = Pattern.compile("sqs\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?");
+    private static final Pattern LEGACY_HOST = Pattern.compile("([a-z0-9-]+)\\.queue\\.amazonaws\\.com(\\.cn)?");
+    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-[0-9]+");
+    private static final Pattern QUEUE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,75}(\\.fifo)?|[A-Za-z0-9_-]{1,80}");
+    private static final String FIFO_SUFFIX = ".fifo";
+
+    public SqsConfig {
+        Objects.requireNonNull(queueUrl, "queueUrl");
+        Objects.requireNonNull(region, "region");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        String name = queueName(queueUrl);
+        if (!REGION.matcher(region).matches()) {
+            throw new IllegalArgumentException(
+                    "region: '" + region + "' is not an AWS region name; use one like us-east-1 or eu-west-2");
+        }
+        if ((accessKeyId == null) != (secretAccessKey == null)) {
+            throw new IllegalArgumentException((accessKeyId == null ? "access_key_id" : "secret_access_key")
+                    + ": set access_key_id and secret_access_key together, or neither to use the default"
+                    + " credential chain");
+        }
+        if (accessKeyId != null && accessKeyId.isBlank()) {
+            throw new IllegalArgumentException("access_key_id: is blank; set it or leave both keys unset");
+        }
+        if (secretAccessKey != null && secretAccessKey.isBlank()) {
+            throw new IllegalArgumentException("secret_access_key: is blank; set it or leave both keys unset");
+        }
+        if (fifo != name.endsWith(FIFO_SUFFIX)) {
+            throw new IllegalArgumentException(
+                    fifo
+                            ? "is_fifo: is true but queue '" + name + "' is not a FIFO queue (FIFO queue names end in"
+                                    + " .fifo); set is_fifo to false or use the FIFO queue's URL"
+                            : "is_fifo: is false but queue '" + name + "' is a FIFO queue (its name ends in .fifo); set"
+                                    + " is_fifo to true or leave it unset");
+        }
+        if (endpointUrl != null) {
+            checkHttpUrl("endpoint_url", endpointUrl);
+        } else if (!isAwsHost(queueUrl.getHost())) {
+            throw new IllegalArgumentException("endpoint_url: queue_url host '" + queueUrl.getHost()
+                    + "' is not an AWS SQS host; set endpoint_url to the emulator's address (such as"
+                    + " http://localhost:9324)");
+        }
+        if (requestTimeout.isZero() || requestTimeout.isNegative()) {
+            throw new IllegalArgumentException(
+                    "request_timeout_ms: must be positive, got " + requestTimeout.toMillis() + " ms");
+        }
+    }
+
+    /**
+     * Builds a configuration from Sequin's fields, inferring what is left out:
+     *
+     * <ul>
+     *   <li>{@code region}: from the queue URL's host, {@code sqs.<region>.amazonaws.com} or {@code
+     *       <region>.queue.amazonaws.com}; required when the host names no region (an emulator);
+     *   <li>{@code is_fifo}: from the queue name, true when it ends in {@code .fifo}; when given it must agree.
+     * </ul>
+     *
+     * @param queueUrl required
+     * @param region null or blank to infer it
+     * @param accessKeyId null or blank, with {@code secretAccessKey}, for the default credential chain
+     * @param secretAccessKey see {@code accessKeyId}
+     * @param isFifo null to infer it
+     * @param endpointUrl null or blank for AWS
+     * @param requestTimeout null for {@link #DEFAULT_REQUEST_TIMEOUT}
+     * @throws IllegalArgumentException naming the field and how to fix it
+     */
+    public static SqsConfig of(
+            String queueUrl,
+            @Nullable String region,
+            @Nullable String accessKeyId,
+            @Nullable String secretAccessKey,
+            @Nullable Boolean isFifo,
+            @Nullable String endpointUrl,
+            @Nullable Duration requestTimeout) {
+        if (queueUrl == null || queueUrl.isBlank()) {
+            throw new IllegalArgumentException(
+                    "queue_url: is required, like https://sqs.us-east-1.amazonaws.com/123456789012/orders");
+        }
+        URI url = parseUrl("queue_url", queueUrl.strip());
+        String name = queueName(url);
+        String effectiveRegion = blankToNull(region);
+        if (effectiveRegion == null) {
+            effectiveRegion = regionOf(url.getHost());
+            if (effectiveRegion == null) {
+                throw new IllegalArgumentException("region: cannot be inferred from queue_url host '" + url.getHost()
+                        + "' (not sqs.<region>.amazonaws.com); set region, such as us-east-1");
+            }
+        }
+        boolean fifo = isFifo != null ? isFifo : name.endsWith(FIFO_SUFFIX);
+        String endpoint = blankToNull(endpointUrl);
+        return new SqsConfig(
+                url,
+                effectiveRegion.strip(),
+                blankToNull(accessKeyId),
+                blankToNull(secretAccessKey),
+                fifo,
+                endpoint == null ? null : parseUrl("endpoint_url", endpoint.strip()),
+                requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout);
+    }
+
+    /** As {@link #of(String, String, String, String, Boolean, String, Duration)} with the default timeout. */
+    public static SqsConfig of(
+            String queueUrl,
+            @Nullable String region,
+            @Nullable String accessKeyId,
+            @Nullable String secretAccessKey,
+            @Nullable Boolean isFifo,
+            @Nullable String endpointUrl) {
+        return of(queueUrl, region, accessKeyId, secretAccessKey, isFifo, endpointUrl, null);
+    }
+
+    /** The queue's name, the last segment of its URL's path. */
+    public String queueName() {
+        return queueName(queueUrl);
+    }
+
+    /** The region named by an SQS host, or null when the host names none. */
+    static @Nullable String regionOf(@Nullable String host) {
+        if (host == null) {
+            return null;
+        }
+        String h = host.toLowerCase(Locale.ROOT);
+        Matcher m = SQS_HOST.matcher(h);
+        if (m.matches()) {
+            return m.group(1);
+        }
+        m = LEGACY_HOST.matcher(h);
+        if (m.matches()) {
+            return m.group(1);
+        }
+        return h.equals("queue.amazonaws.com") ? "us-east-1" : null;
+    }
+
+    private static boolean isAwsHost(@Nullable String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.toLowerCase(Locale.ROOT);
+        return h.endsWith(".amazonaws.com") || h.endsWith(".amazonaws.com.cn");
+    }
+
+    private static String queueName(URI url) {
+        checkHttpUrl("queue_url", url);
+        String path = url.getPath() == null ? "" : url.getPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        int slash = path.lastIndexOf('/');
+        String name = slash < 0 ? path : path.substring(slash + 1);
+        if (slash <= 0 || name.isEmpty()) {
+            throw new IllegalArgumentException("queue_url: '" + url
+                    + "' has no account and queue name in its path; use the queue's URL, like"
+                    + " https://sqs.us-east-1.amazonaws.com/123456789012/orders");
+        }
+        if (!QUEUE_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("queue_url: '" + name + "' is not a valid queue name (1 to 80"
+                    + " letters, digits, '-' or '_', FIFO queues ending in .fifo)");
+        }
+        return name;
+    }
+
+    private static void checkHttpUrl(String field, URI url) {
+        // First, so that later messages may show the URL.
+        if (url.getRawUserInfo() != null) {
+            throw new IllegalArgumentException(
+                    field + ": must not contain user info; use access_key_id and secret_access_key");
+        }
+        String scheme = url.getScheme();
+        if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+            throw new IllegalArgumentException(field + ": must start with https:// or http://, got '" + url + "'");
+        }
+        if (url.getHost() == null || url.getHost().isEmpty()) {
+            throw new IllegalArgumentException(field + ": '" + url + "' has no host");
+        }
+    }
+
+    private static URI parseUrl(String field, String text) {
+        try {
+            return new URI(text);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(field + ": is not a valid URL (" + e.getReason() + "): '" + text + "'");
+        }
+    }
+
+    private static @Nullable String blankToNull(@Nullable String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    @Override
+    public String toString() {
+        return "SqsConfig[queueUrl=" + queueUrl + ", region=" + region + ", accessKeyId=" + accessKeyId
+                + ", secretAccessKey=" + (secretAccessKey == null ? "null" : "***") + ", fifo=" + fifo
+                + ", endpointUrl=" + endpointUrl + ", requestTimeout=" + requestTimeout.toMillis() + " ms]";
+    }
+}

@@ -1,0 +1,307 @@
+package dev.sluice.sink.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.SinkException;
+import dev.sluice.core.sink.SinkMessage;
+import dev.sluice.testkit.FreePort;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.elasticmq.rest.sqs.SQSRestServer;
+import org.elasticmq.rest.sqs.SQSRestServerBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequest;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/** Against ElasticMQ in this JVM: standard and FIFO queues created per test. */
+class SqsSinkIT {
+    private static final AtomicInteger QUEUES = new AtomicInteger();
+
+    // One server for the class (a restart test replaces it on the same port); each test makes its own queues.
+    private static SQSRestServer server;
+    private static int port;
+    private static SqsAsyncClient admin;
+    private final List<SqsSink> sinks = new ArrayList<>();
+
+    @BeforeAll
+    static void startServer() {
+        server = SQSRestServerBuilder.withInterface("127.0.0.1")
+                .withDynamicPort()
+                .start();
+        port = server.waitUntilStarted().localAddress().getPort();
+        admin = SqsSink.client(
+                new SqsConfig(
+                        URI.create(endpoint() + "/000000000000/x"),
+                        "us-east-1",
+                        "x",
+                        "y",
+                        false,
+                        URI.create(endpoint()),
+                        Duration.ofSeconds(10)),
+                Duration.ofSeconds(10));
+    }
+
+    @AfterAll
+    static void stopServer() {
+        admin.close();
+        server.stopAndWait();
+    }
+
+    @AfterEach
+    void closeSinks() {
+        sinks.forEach(SqsSink::close);
+    }
+
+    @Test
+    void deliver_standardQueue_sendsEachMessageJsonAsBody() {
+        URI queue = createQueue(false);
+        List<SinkMessage> messages = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            messages.add(TestMessages.insert("id" + i, "naïve – ünïcode " + i, 1000, i, null));
+        }
+
+        sink(queue, false).deliver(new Batch(messages)).toCompletableFuture().join();
+
+        assertThat(receiveAll(queue, 25).stream().map(Message::body))
+                .containsExactlyInAnyOrderElementsOf(
+                        messages.stream().map(TestMessages::body).toList());
+    }
+
+    @Test
+    void deliver_fifo_keepsOrderPerGroupAcrossBatchesAndCalls() {
+        URI queue = createQueue(true);
+        SqsSink sink = sink(queue, true);
+        Map<String, List<String>> sent = new LinkedHashMap<>();
+        int lsn = 1000;
+        for (int b = 0; b < 3; b++) {
+            List<SinkMessage> messages = new ArrayList<>();
+            for (int i = 0; i < 36; i++) {
+                String group = "g" + (i % 12);
+                SinkMessage m = TestMessages.insert(group, "b" + b + "-" + i, lsn, i, group);
+                sent.computeIfAbsent(group, g -> new ArrayList<>()).add(TestMessages.body(m));
+                messages.add(m);
+            }
+            lsn += 10;
+            sink.deliver(new Batch(messages)).toCompletableFuture().join();
+        }
+
+        Map<String, List<String>> received = new LinkedHashMap<>();
+        for (Message m : receiveAll(queue, 108)) {
+            String group = m.attributes().get(MessageSystemAttributeName.MESSAGE_GROUP_ID);
+            received.computeIfAbsent(group, g -> new ArrayList<>()).add(m.body());
+        }
+        assertThat(received).isEqualTo(sent);
+    }
+
+    @Test
+    void deliver_fifo_usesIdempotencyKeyAsDeduplicationIdHashedWhenTooLong() {
+        URI queue = createQueue(true);
+        SqsSink sink = sink(queue, true);
+        String longKey = "k".repeat(200);
+        SinkMessage plain = TestMessages.insert("1", "a", 1000, 0, null);
+        SinkMessage hashed = TestMessages.insert("2", "b", 1000, 1, null, longKey);
+        Batch batch = new Batch(List.of(plain, hashed));
+
+        sink.deliver(batch).toCompletableFuture().join();
+        sink.deliver(batch).toCompletableFuture().join(); // a redelivery: SQS drops it
+
+        List<Message> received = receiveAll(queue, 2);
+        assertThat(received).hasSize(2);
+        assertThat(received.get(0).attributes())
+                .containsEntry(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID, plain.idempotencyKey())
+                .containsEntry(MessageSystemAttributeName.MESSAGE_GROUP_ID, "public.orders");
+        assertThat(received.get(1).attributes().get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID))
+                .isEqualTo(SqsSink.sqsId(longKey))
+                .hasSize(64);
+        assertThat(receiveAll(queue, 0)).isEmpty();
+    }
+
+    @Test
+    void deliver_splitsCallsAtTenEntriesAnd256KiB() {
+        URI queue = createQueue(false);
+        List<List<Integer>> calls = new CopyOnWriteArrayList<>();
+        ExecutionInterceptor recorder = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof SendMessageBatchRequest r) {
+                    calls.add(r.entries().stream()
+                            .map(SendMessageBatchRequestEntry::messageBody)
+                            .map(String::length)
+                            .toList());
+                }
+            }
+        };
+        SqsConfig config = config(queue, false);
+        SqsSink sink = new SqsSink(config, SqsSink.client(config, config.requestTimeout(), List.of(recorder)));
+        sinks.add(sink);
+        List<SinkMessage> messages = new ArrayList<>();
+        for (int i = 0; i < 23; i++) {
+            messages.add(TestMessages.insert("id" + i, "n", 1000, i, null));
+        }
+        for (int i = 0; i < 5; i++) { // 5 x 100 KiB: at most 2 per call
+            messages.add(TestMessages.sized("big" + i, 100 * 1024, 1001, i));
+        }
+
+        sink.deliver(new Batch(messages)).toCompletableFuture().join();
+
+        assertThat(calls).extracting(List::size).containsExactly(10, 10, 5, 2, 1);
+        assertThat(calls)
+                .allSatisfy(
+                        c -> assertThat(c.stream().mapToInt(Integer::intValue).sum())
+                                .isLessThanOrEqualTo(SqsSink.MAX_CALL_BYTES));
+        assertThat(receiveAll(queue, 28)).hasSize(28);
+    }
+
+    @Test
+    void deliver_rejectsMessageOver256KiBAndDeliversTheRest() {
+        URI queue = createQueue(true);
+        List<SinkMessage> messages = List.of(
+                TestMessages.insert("1", "a", 1000, 0, "g"),
+                TestMessages.sized("2", SqsSink.MAX_CALL_BYTES + 1, 1000, 1),
+                TestMessages.insert("3", "c", 1000, 2, "g"));
+
+        SinkException e = failure(sink(queue, true).deliver(new Batch(messages)));
+
+        assertThat(e.isPartial()).isTrue();
+        assertThat(e.retriable()).isFalse();
+        assertThat(e.rejected(1)).isTrue();
+        assertThat(e.rejected(0) || e.rejected(2) || e.toRetry(0) || e.toRetry(2))
+                .isFalse();
+        assertThat(e.getMessage()).contains(queue.toString()).contains("over SQS's limit of 262144 bytes");
+        assertThat(receiveAll(queue, 2).stream().map(Message::body))
+                .containsExactly(TestMessages.body(messages.get(0)), TestMessages.body(messages.get(2)));
+    }
+
+    @Test
+    void deliver_whileServerIsDown_failsRetriably_thenSucceedsOnceItIsBack() {
+        URI queue = createQueue(false);
+        SqsSink sink = sink(queue, false);
+        Batch batch = new Batch(
+                List.of(TestMessages.insert("1", "a", 1000, 0, null), TestMessages.insert("2", "b", 1000, 1, null)));
+        server.stopAndWait();
+
+        SinkException down = failure(sink.deliver(batch));
+        assertThat(down.isPartial()).isFalse();
+        assertThat(down.retriable()).isTrue();
+        assertThat(down.getMessage())
+                .startsWith("SQS queue " + queue)
+                .contains("cannot reach http://127.0.0.1:" + port)
+                .doesNotContain("secret");
+
+        server = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(port).start();
+        server.waitUntilStarted();
+        assertThat(createQueue(queue.getPath().substring(queue.getPath().lastIndexOf('/') + 1), false))
+                .isEqualTo(queue);
+        sink.deliver(batch).toCompletableFuture().join();
+        assertThat(receiveAll(queue, 2)).hasSize(2);
+    }
+
+    @Test
+    void check_passesForExistingQueue() {
+        SqsSink.check(config(createQueue(true), true), Duration.ofSeconds(5));
+    }
+
+    @Test
+    void check_reportsMissingQueue() {
+        URI missing = URI.create(endpoint() + "/000000000000/nope");
+        assertThatThrownBy(() -> SqsSink.check(config(missing, false), Duration.ofSeconds(5)))
+                .isInstanceOf(SinkException.class)
+                .hasMessageStartingWith("SQS queue " + missing + ": queue does not exist");
+    }
+
+    @Test
+    void check_reportsUnreachableEndpoint() {
+        int closed = FreePort.find();
+        SqsConfig config = new SqsConfig(
+                URI.create("http://127.0.0.1:" + closed + "/000000000000/q"),
+                "us-east-1",
+                "x",
+                "secret-value",
+                false,
+                URI.create("http://127.0.0.1:" + closed),
+                Duration.ofSeconds(5));
+        assertThatThrownBy(() -> SqsSink.check(config, Duration.ofSeconds(2)))
+                .isInstanceOf(SinkException.class)
+                .hasMessageContaining("endpoint unreachable; cannot reach http://127.0.0.1:" + closed)
+                .hasMessageNotContaining("secret-value");
+    }
+
+    // ---- helpers ----
+
+    private static String endpoint() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    private SqsConfig config(URI queue, boolean fifo) {
+        return new SqsConfig(
+                queue, "us-east-1", "x", "secret-value", fifo, URI.create(endpoint()), Duration.ofSeconds(5));
+    }
+
+    private SqsSink sink(URI queue, boolean fifo) {
+        SqsSink sink = new SqsSink(config(queue, fifo));
+        sinks.add(sink);
+        return sink;
+    }
+
+    private URI createQueue(boolean fifo) {
+        return createQueue("q" + QUEUES.incrementAndGet() + (fifo ? ".fifo" : ""), fifo);
+    }
+
+    private URI createQueue(String name, boolean fifo) {
+        Map<QueueAttributeName, String> attributes = fifo ? Map.of(QueueAttributeName.FIFO_QUEUE, "true") : Map.of();
+        return URI.create(admin.createQueue(r -> r.queueName(name).attributes(attributes))
+                .join()
+                .queueUrl());
+    }
+
+    /** Receives (and deletes) until {@code expected} messages arrived or the queue stays empty. */
+    private List<Message> receiveAll(URI queue, int expected) {
+        List<Message> all = new ArrayList<>();
+        int emptyPolls = 0;
+        while (all.size() < expected || (expected == 0 && emptyPolls == 0)) {
+            List<Message> got = admin.receiveMessage(r -> r.queueUrl(queue.toString())
+                            .maxNumberOfMessages(10)
+                            .waitTimeSeconds(1)
+                            .messageSystemAttributeNames(MessageSystemAttributeName.ALL))
+                    .join()
+                    .messages();
+            if (got.isEmpty() && ++emptyPolls >= 3) {
+                break;
+            }
+            for (Message m : got) {
+                all.add(m);
+                admin.deleteMessage(r -> r.queueUrl(queue.toString()).receiptHandle(m.receiptHandle()))
+                        .join();
+            }
+        }
+        return all;
+    }
+
+    private static SinkException failure(java.util.concurrent.CompletionStage<Void> stage) {
+        CompletionException e = catchThrowableOfType(
+                CompletionException.class, () -> stage.toCompletableFuture().join());
+        assertThat(e).isNotNull();
+        assertThat(e.getCause()).isInstanceOf(SinkException.class);
+        return (SinkException) e.getCause();
+    }
+}
