@@ -49,6 +49,14 @@ import org.jspecify.annotations.Nullable;
  * producer's callbacks complete the stage once every record is acknowledged or failed. Only {@code send} may block
  * (waiting for topic metadata or for buffer space), and it does so on that thread, never on the caller's.
  *
+ * <p>Order after a failure: the idempotent producer keeps a partition's records in order while its retries succeed,
+ * but once a record fails for good it moves on, and a later record of the same key could be written before the
+ * engine sends the failed one again. So the first retriable failure discards the producer at once (closed without
+ * waiting, inside the failing callback): the records still queued behind it fail too, and those already sent
+ * cannot be written after the gap, because the broker refuses a producer's records that skip a sequence number.
+ * The next delivery creates a new producer. Deliveries of other groups on the discarded producer fail and are
+ * retried; no record is lost and the order of first occurrences per key holds.
+ *
  * <p>Failure: a stage fails with a {@link SinkException}. When some records failed, it is a {@linkplain
  * SinkException#partial partial} failure: records over the size limit or otherwise unwritable are {@code rejected},
  * the rest of the failed ones are to {@code retry}. When every record failed for the same kind of reason, the
@@ -63,8 +71,12 @@ public final class KafkaSink implements Sink {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
     private final KafkaConfig config;
-    private volatile @Nullable Producer<byte[], byte[]> producer;
-    private volatile @Nullable ExecutorService sender;
+    private final Object lock = new Object();
+    // Guarded by lock. The producer is null before start, after close, and after a failure discarded it.
+    private @Nullable Producer<byte[], byte[]> producer;
+    private @Nullable Map<String, Object> producerProps;
+    private @Nullable ExecutorService sender;
+    private boolean closed;
 
     public KafkaSink(KafkaConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -79,23 +91,54 @@ public final class KafkaSink implements Sink {
      */
     @Override
     public void start(SinkContext context) {
-        if (producer != null) {
-            throw new IllegalStateException("kafka sink already started");
+        synchronized (lock) {
+            if (producerProps != null || closed) {
+                throw new IllegalStateException("kafka sink already started");
+            }
+            producerProps = producerProperties(config, "sluice-" + context.sinkName());
+            producer = newProducer(producerProps, false);
+            sender = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "kafka-send-" + context.sinkName());
+                t.setDaemon(true);
+                return t;
+            });
         }
-        Map<String, Object> props = producerProperties(config, "sluice-" + context.sinkName());
+    }
+
+    private Producer<byte[], byte[]> newProducer(Map<String, Object> props, boolean retriable) {
         try {
-            producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+            return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
         } catch (KafkaException e) {
             throw new SinkException(
                     "kafka " + where(config) + ": cannot create the producer: " + Failures.describe(rootCause(e)),
-                    false,
+                    retriable,
                     e);
         }
-        sender = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "kafka-send-" + context.sinkName());
-            t.setDaemon(true);
-            return t;
-        });
+    }
+
+    /** The current producer, created anew when a failure discarded the previous one. Called on the sending thread. */
+    private Producer<byte[], byte[]> producer() {
+        synchronized (lock) {
+            if (closed || producerProps == null) {
+                throw new SinkException("kafka " + where(config) + ": sink is closed", true);
+            }
+            if (producer == null) {
+                producer = newProducer(producerProps, true);
+            }
+            return producer;
+        }
+    }
+
+    /** Drops {@code failed} so no later record can overtake the failed one; see the class comment. */
+    private void discard(Producer<byte[], byte[]> failed) {
+        synchronized (lock) {
+            if (producer != failed) {
+                return; // already discarded by another failure
+            }
+            producer = null;
+        }
+        // From the producer's callback this returns at once; queued and in-flight records fail.
+        failed.close(Duration.ZERO);
     }
 
     static Map<String, Object> producerProperties(KafkaConfig config, String clientId) {
@@ -135,14 +178,16 @@ public final class KafkaSink implements Sink {
      */
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
-        Producer<byte[], byte[]> p = producer;
-        ExecutorService s = sender;
-        if (p == null || s == null) {
+        ExecutorService s;
+        synchronized (lock) {
+            s = sender;
+        }
+        if (s == null) {
             throw new IllegalStateException("kafka sink is not started");
         }
         Delivery delivery = new Delivery(batch);
         try {
-            s.execute(() -> delivery.sendAll(p));
+            s.execute(delivery::sendAll);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             throw new IllegalStateException("kafka sink is closed", e);
         }
@@ -155,6 +200,7 @@ public final class KafkaSink implements Sink {
         final CompletableFuture<Void> done = new CompletableFuture<>();
         final AtomicInteger pending;
         final AtomicReferenceArray<Throwable> errors;
+        volatile @Nullable Producer<byte[], byte[]> usedProducer;
 
         Delivery(Batch batch) {
             this.batch = batch;
@@ -162,7 +208,15 @@ public final class KafkaSink implements Sink {
             this.errors = new AtomicReferenceArray<>(batch.size());
         }
 
-        void sendAll(Producer<byte[], byte[]> p) {
+        void sendAll() {
+            Producer<byte[], byte[]> p;
+            try {
+                p = producer();
+            } catch (SinkException e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            usedProducer = p;
             List<SinkMessage> messages = batch.messages();
             for (int i = 0; i < messages.size(); i++) {
                 SinkMessage m = messages.get(i);
@@ -182,6 +236,10 @@ public final class KafkaSink implements Sink {
         void acked(int index, @Nullable Exception error) {
             if (error != null) {
                 errors.set(index, error);
+                Producer<byte[], byte[]> p = usedProducer;
+                if (p != null && Failures.retriable(error)) {
+                    discard(p);
+                }
             }
             if (pending.decrementAndGet() == 0) {
                 finish();
@@ -249,8 +307,15 @@ public final class KafkaSink implements Sink {
      */
     @Override
     public void close() {
-        ExecutorService s = sender;
-        sender = null;
+        ExecutorService s;
+        Producer<byte[], byte[]> p;
+        synchronized (lock) {
+            closed = true;
+            s = sender;
+            sender = null;
+            p = producer;
+            producer = null;
+        }
         if (s != null) {
             s.shutdown();
             try {
@@ -259,8 +324,6 @@ public final class KafkaSink implements Sink {
                 Thread.currentThread().interrupt();
             }
         }
-        Producer<byte[], byte[]> p = producer;
-        producer = null;
         if (p != null) {
             p.close(CLOSE_TIMEOUT.compareTo(config.requestTimeout()) < 0 ? CLOSE_TIMEOUT : config.requestTimeout());
         }
