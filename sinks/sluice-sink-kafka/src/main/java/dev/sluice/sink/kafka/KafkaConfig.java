@@ -74,7 +74,7 @@ public record KafkaConfig(
         }
         if (requestTimeout.isZero() || requestTimeout.isNegative()) {
             throw new IllegalArgumentException(
-                    "request_timeout: must be positive, got " + requestTimeout.toMillis() + " ms");
+                    "request_timeout_ms: must be positive, got " + requestTimeout.toMillis() + " ms");
         }
     }
 

@@ -181,7 +181,7 @@ class KafkaConfigTest {
                 .hasMessage("batch_size: must be between 1 and 10000, got 0");
         assertThatThrownBy(() -> new KafkaConfig(
                         HOSTS, "t", false, null, null, null, null, null, null, Compression.NONE, 10, Duration.ZERO))
-                .hasMessageStartingWith("request_timeout: must be positive");
+                .hasMessageStartingWith("request_timeout_ms: must be positive");
     }
 
     @Test
