@@ -173,6 +173,9 @@ public final class KafkaSink implements Sink {
      * Sends every message of the batch, in order, and completes once the brokers acknowledged all of them. Never
      * blocks the caller. Thread-safe.
      *
+     * <p><b>Warning:</b> the stage usually completes on the producer's I/O thread. Actions chained to it without an
+     * executor run there and hold up every record of the sink: keep them short, or use the {@code *Async} variants.
+     *
      * @return a stage that fails with a {@link SinkException} when any message was not written
      * @throws IllegalStateException when the sink was not started or is closed
      */
