@@ -108,6 +108,7 @@ public final class ManagementApi {
         out.add(new Route("POST", "/api/postgres_databases/{id_or_name}/test_connection", this::testConnection));
         out.add(new Route("POST", "/api/postgres_databases/{id_or_name}/refresh_tables", this::refreshTables));
         crud(out, "/api/sinks", sinks);
+        out.add(new Route("POST", "/api/sinks/{id_or_name}/test_connection", this::testSink));
         messages.routes(out);
         backfills.routes(out);
         streams.routes(out);
@@ -449,6 +450,18 @@ public final class ManagementApi {
         StoredConfig.Loaded loaded = stored.load();
         int i = find(loaded, databases, ctx.pathParam("id_or_name"));
         String reason = ConnectionCheck.check(loaded.config().databases().get(i), true);
+        if (reason != null) {
+            ctx.status(422).json(Map.of("success", false, "reason", reason, "summary", reason));
+        } else {
+            ctx.json(Map.of("success", true));
+        }
+    }
+
+    private void testSink(Context ctx) throws SQLException, InterruptedException {
+        StoredConfig.Loaded loaded = stored.load();
+        int i = find(loaded, sinks, ctx.pathParam("id_or_name"));
+        String reason =
+                SinkCheck.check(loaded.config().sinks().get(i), loaded.config().httpEndpoints());
         if (reason != null) {
             ctx.status(422).json(Map.of("success", false, "reason", reason, "summary", reason));
         } else {

@@ -73,6 +73,9 @@ final class SinkResource implements Resource {
         if (s.destination() instanceof WebhookDestination w && w.directUrl() != null) {
             destination.put("http_endpoint", w.directUrl().toString());
         }
+        if (!showSensitive) {
+            StoredConfig.maskDestination(destination, Obfuscate.MASK);
+        }
         n.set("destination", destination);
         n.put("filter", "none");
         n.put("transform", "none");
@@ -196,6 +199,8 @@ final class SinkResource implements Resource {
             }
             entry.set(key, value);
         }
+        // A masked secret (as a response shows it) keeps the stored one.
+        StoredConfig.keepMaskedSecrets(entry, existing);
         // Functions are not stored: "none", "" and null all mean none.
         for (String f : new String[] {"filter", "transform", "enrichment", "routing"}) {
             JsonNode v = entry.get(f);

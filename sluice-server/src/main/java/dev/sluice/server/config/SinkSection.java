@@ -58,7 +58,40 @@ final class SinkSection {
     private static final List<String> WEBHOOK_KEYS =
             List.of("type", "http_endpoint", "http_endpoint_path", "batch", "request_timeout_ms");
     private static final List<String> STREAM_KEYS = List.of("type", "visibility_timeout_ms");
-    private static final List<String> DESTINATION_TYPES = List.of("webhook", "sequin_stream");
+    private static final List<String> KAFKA_KEYS = List.of(
+            "type",
+            "hosts",
+            "topic",
+            "tls",
+            "username",
+            "password",
+            "sasl_mechanism",
+            "aws_region",
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "compression",
+            "request_timeout_ms");
+    private static final List<String> SQS_KEYS = List.of(
+            "type",
+            "queue_url",
+            "region",
+            "access_key_id",
+            "secret_access_key",
+            "is_fifo",
+            "endpoint_url",
+            "use_task_role",
+            "request_timeout_ms");
+    private static final List<String> KINESIS_KEYS = List.of(
+            "type",
+            "stream_arn",
+            "region",
+            "access_key_id",
+            "secret_access_key",
+            "endpoint_url",
+            "use_task_role",
+            "request_timeout_ms");
+    private static final List<String> DESTINATION_TYPES =
+            List.of("webhook", "sequin_stream", "kafka", "sqs", "kinesis");
 
     private static final Map<String, Action> ACTIONS =
             orderedMap("insert", Action.INSERT, "update", Action.UPDATE, "delete", Action.DELETE);
@@ -373,6 +406,18 @@ final class SinkSection {
                         && map.entries().get("type").value() instanceof YamlNode.Scalar s
                 ? s.value()
                 : "webhook";
+        switch (typeName) {
+            case "kafka" -> {
+                return kafka(node, path, f);
+            }
+            case "sqs" -> {
+                return sqs(node, path, f);
+            }
+            case "kinesis" -> {
+                return kinesis(node, path, f);
+            }
+            default -> {}
+        }
         if ("sequin_stream".equals(typeName)) {
             Fields d = Fields.of(node, path, f.problems(), STREAM_KEYS, Map.of(), Set.of());
             if (d == null) {
@@ -409,6 +454,107 @@ final class SinkSection {
                 endpointPath.startsWith("/") ? endpointPath : "",
                 batch,
                 Duration.ofMillis(timeoutMs == null ? DEFAULT_REQUEST_TIMEOUT_MS : timeoutMs));
+    }
+
+    private static @Nullable DestinationConfig kafka(YamlNode node, String path, Fields f) {
+        Fields d = Fields.of(node, path, f.problems(), KAFKA_KEYS, Map.of(), Set.of());
+        if (d == null) {
+            return null;
+        }
+        String hosts = d.requiredString("hosts");
+        String topic = d.requiredString("topic");
+        Boolean tls = d.bool("tls");
+        String sasl = d.string("sasl_mechanism");
+        String compression = d.string("compression");
+        Integer timeoutMs = d.integer("request_timeout_ms", 1, Integer.MAX_VALUE);
+        if (hosts == null || topic == null) {
+            return null;
+        }
+        return checked(
+                d,
+                () -> new KafkaDestination(new dev.sluice.sink.kafka.KafkaConfig(
+                        dev.sluice.sink.kafka.KafkaConfig.parseHosts(hosts),
+                        topic,
+                        Boolean.TRUE.equals(tls),
+                        d.string("username"),
+                        d.string("password"),
+                        sasl == null || sasl.isBlank() ? null : dev.sluice.sink.kafka.SaslMechanism.parse(sasl),
+                        d.string("aws_region"),
+                        d.string("aws_access_key_id"),
+                        d.string("aws_secret_access_key"),
+                        compression == null || compression.isBlank()
+                                ? dev.sluice.sink.kafka.Compression.NONE
+                                : dev.sluice.sink.kafka.Compression.parse(compression),
+                        dev.sluice.sink.kafka.KafkaConfig.DEFAULT_BATCH_SIZE,
+                        timeoutMs == null
+                                ? dev.sluice.sink.kafka.KafkaConfig.DEFAULT_REQUEST_TIMEOUT
+                                : Duration.ofMillis(timeoutMs))));
+    }
+
+    private static @Nullable DestinationConfig sqs(YamlNode node, String path, Fields f) {
+        Fields d = Fields.of(node, path, f.problems(), SQS_KEYS, Map.of(), Set.of());
+        if (d == null) {
+            return null;
+        }
+        String queueUrl = d.requiredString("queue_url");
+        Boolean fifo = d.bool("is_fifo");
+        d.bool("use_task_role"); // without keys the default credentials chain is used, task role included
+        Integer timeoutMs = d.integer("request_timeout_ms", 1, Integer.MAX_VALUE);
+        if (queueUrl == null) {
+            return null;
+        }
+        return checked(
+                d,
+                () -> new SqsDestination(dev.sluice.sink.sqs.SqsConfig.of(
+                        queueUrl,
+                        d.string("region"),
+                        d.string("access_key_id"),
+                        d.string("secret_access_key"),
+                        fifo,
+                        d.string("endpoint_url"),
+                        timeoutMs == null ? null : Duration.ofMillis(timeoutMs))));
+    }
+
+    private static @Nullable DestinationConfig kinesis(YamlNode node, String path, Fields f) {
+        Fields d = Fields.of(node, path, f.problems(), KINESIS_KEYS, Map.of(), Set.of());
+        if (d == null) {
+            return null;
+        }
+        String arn = d.requiredString("stream_arn");
+        d.bool("use_task_role");
+        Integer timeoutMs = d.integer("request_timeout_ms", 1, Integer.MAX_VALUE);
+        if (arn == null) {
+            return null;
+        }
+        return checked(
+                d,
+                () -> new KinesisDestination(dev.sluice.sink.kinesis.KinesisConfig.of(
+                        arn,
+                        d.string("region"),
+                        d.string("access_key_id"),
+                        d.string("secret_access_key"),
+                        d.string("endpoint_url"),
+                        timeoutMs == null ? null : Duration.ofMillis(timeoutMs))));
+    }
+
+    /**
+     * A destination built by its sink module, whose checks throw {@code IllegalArgumentException("field: what to
+     * fix")}: recorded as a problem of that field.
+     */
+    private static @Nullable DestinationConfig checked(Fields d, java.util.function.Supplier<DestinationConfig> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            String message = String.valueOf(e.getMessage());
+            int colon = message.indexOf(": ");
+            String field = colon > 0 ? message.substring(0, colon) : "";
+            if (!field.isEmpty() && field.matches("[a-z_]+")) {
+                d.problem(field, message.substring(colon + 2));
+            } else {
+                d.problem("type", message);
+            }
+            return null;
+        }
     }
 
     private static @Nullable String annotations(Fields f) {

@@ -12,16 +12,23 @@ import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.server.api.Engine;
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.HttpEndpointConfig;
+import dev.sluice.server.config.KafkaDestination;
+import dev.sluice.server.config.KinesisDestination;
 import dev.sluice.server.config.SequinStreamDestination;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.config.SqsDestination;
 import dev.sluice.server.config.TableConfig;
 import dev.sluice.server.config.WebhookDestination;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.StoredConfig;
 import dev.sluice.server.stream.PullStream;
+import dev.sluice.sink.kafka.KafkaConfig;
+import dev.sluice.sink.kafka.KafkaSink;
+import dev.sluice.sink.kinesis.KinesisSink;
+import dev.sluice.sink.sqs.SqsSink;
 import dev.sluice.sink.webhook.WebhookConfig;
 import dev.sluice.sink.webhook.WebhookSink;
 import java.time.Duration;
@@ -340,6 +347,9 @@ final class Supervisor implements Engine, AutoCloseable {
         return switch (s.destination()) {
             case WebhookDestination w -> w.directUrl() == null ? endpoints.get(w.httpEndpoint()) : null;
             case SequinStreamDestination st -> null;
+            case KafkaDestination k -> null;
+            case SqsDestination q -> null;
+            case KinesisDestination ks -> null;
         };
     }
 
@@ -389,6 +399,10 @@ final class Supervisor implements Engine, AutoCloseable {
                 streams.put(source.config().name(), stream);
                 yield stream;
             }
+            case KafkaDestination k ->
+                new KafkaSink(withBatchSize(k.config(), source.config().batchSize()));
+            case SqsDestination q -> new SqsSink(q.config());
+            case KinesisDestination ks -> new KinesisSink(ks.config());
             case WebhookDestination w -> {
                 HttpEndpointConfig e = source.endpoint();
                 if (e == null) {
@@ -408,6 +422,23 @@ final class Supervisor implements Engine, AutoCloseable {
                         w.requestTimeout()));
             }
         };
+    }
+
+    // The producer batches as the sink does.
+    private static KafkaConfig withBatchSize(KafkaConfig c, int batchSize) {
+        return new KafkaConfig(
+                c.hosts(),
+                c.topic(),
+                c.tls(),
+                c.username(),
+                c.password(),
+                c.saslMechanism(),
+                c.awsRegion(),
+                c.awsAccessKeyId(),
+                c.awsSecretAccessKey(),
+                c.compression(),
+                Math.min(batchSize, KafkaConfig.MAX_BATCH_SIZE),
+                c.requestTimeout());
     }
 
     @Override

@@ -4,12 +4,16 @@ import dev.sluice.core.Action;
 import dev.sluice.core.TableId;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.config.DestinationConfig;
 import dev.sluice.server.config.HttpEndpointConfig;
+import dev.sluice.server.config.KafkaDestination;
+import dev.sluice.server.config.KinesisDestination;
 import dev.sluice.server.config.PrimaryConfig;
 import dev.sluice.server.config.SequinStreamDestination;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.SourceFilter;
+import dev.sluice.server.config.SqsDestination;
 import dev.sluice.server.config.TableConfig;
 import dev.sluice.server.config.WebhookDestination;
 import dev.sluice.server.store.MetadataStore.Kind;
@@ -238,6 +242,20 @@ public final class StoredConfig {
                 e.propertyNames().forEach(n -> e.put(n, mask));
             }
         }
+        for (JsonNode s : doc.withArray(Kind.SINK.section)) {
+            if (s.get("destination") instanceof ObjectNode d) {
+                maskDestination(d, mask);
+            }
+        }
+    }
+
+    /** Masks a destination's secrets (see {@link DestinationConfig#SECRET_KEYS}) in place. */
+    public static void maskDestination(ObjectNode destination, String mask) {
+        for (String key : DestinationConfig.SECRET_KEYS) {
+            if (destination.get(key) instanceof JsonNode v && !v.isNull()) {
+                destination.put(key, mask);
+            }
+        }
     }
 
     /** Replaces masked secrets in {@code incoming} by the values in {@code existing}. */
@@ -246,6 +264,19 @@ public final class StoredConfig {
         if (incoming.get("primary") instanceof ObjectNode primary) {
             keepMaskedPassword(
                     primary, existing == null ? null : existing.get("primary") instanceof ObjectNode o ? o : null);
+        }
+        if (incoming.get("destination") instanceof ObjectNode destination) {
+            JsonNode old = existing == null ? null : existing.get("destination");
+            for (String key : DestinationConfig.SECRET_KEYS) {
+                if (destination.get(key) instanceof JsonNode v && v.isString() && isMask(v.asString())) {
+                    JsonNode kept = old instanceof ObjectNode o ? o.get(key) : null;
+                    if (kept != null) {
+                        destination.set(key, kept);
+                    } else {
+                        destination.remove(key);
+                    }
+                }
+            }
         }
         if (incoming.get("encrypted_headers") instanceof ObjectNode headers) {
             JsonNode old = existing == null ? null : existing.get("encrypted_headers");
@@ -335,7 +366,10 @@ public final class StoredConfig {
             }
             for (int i = 0; i < cfg.sinks().size(); i++) {
                 SinkConfig s = cfg.sinks().get(i);
-                write(c, draft, Kind.SINK, i, s.name(), sinkSpec(s), null, existing, dbIds.get(s.database()));
+                ObjectNode spec = sinkSpec(s);
+                // The destination's credentials go to the sealed column, not the spec.
+                String secret = takeSecrets(spec);
+                write(c, draft, Kind.SINK, i, s.name(), spec, secret, existing, dbIds.get(s.database()));
             }
             return null;
         });
@@ -405,7 +439,14 @@ public final class StoredConfig {
                             spec.set("encrypted_headers", JSON.readTree(secrets.decrypt(s.sealed())));
                         }
                     }
-                    case SINK -> spec.put("database", dbNames.get(s.parent()));
+                    case SINK -> {
+                        spec.put("database", dbNames.get(s.parent()));
+                        if (s.sealed() != null && spec.get("destination") instanceof ObjectNode d) {
+                            JSON.readTree(secrets.decrypt(s.sealed()))
+                                    .properties()
+                                    .forEach(e -> d.set(e.getKey(), e.getValue()));
+                        }
+                    }
                 }
                 section.add(spec);
                 metas.add(new Meta(s.id(), s.name(), s.insertedAt(), s.updatedAt()));
@@ -523,6 +564,53 @@ public final class StoredConfig {
                 n.putObject("destination")
                         .put("type", st.type())
                         .put("visibility_timeout_ms", st.visibilityTimeout().toMillis());
+            case KafkaDestination k -> {
+                var c = k.config();
+                ObjectNode d = n.putObject("destination").put("type", k.type());
+                d.put("hosts", String.join(",", c.hosts()));
+                d.put("topic", c.topic());
+                d.put("tls", c.tls());
+                putIfSet(d, "username", c.username());
+                putIfSet(d, "password", c.password());
+                putIfSet(
+                        d,
+                        "sasl_mechanism",
+                        c.saslMechanism() == null
+                                ? null
+                                : c.saslMechanism().name().toLowerCase(Locale.ROOT));
+                putIfSet(d, "aws_region", c.awsRegion());
+                putIfSet(d, "aws_access_key_id", c.awsAccessKeyId());
+                putIfSet(d, "aws_secret_access_key", c.awsSecretAccessKey());
+                d.put("compression", c.compression().name().toLowerCase(Locale.ROOT));
+                d.put("request_timeout_ms", c.requestTimeout().toMillis());
+            }
+            case SqsDestination q -> {
+                var c = q.config();
+                ObjectNode d = n.putObject("destination").put("type", q.type());
+                d.put("queue_url", c.queueUrl().toString());
+                d.put("region", c.region());
+                putIfSet(d, "access_key_id", c.accessKeyId());
+                putIfSet(d, "secret_access_key", c.secretAccessKey());
+                d.put("is_fifo", c.fifo());
+                putIfSet(
+                        d,
+                        "endpoint_url",
+                        c.endpointUrl() == null ? null : c.endpointUrl().toString());
+                d.put("request_timeout_ms", c.requestTimeout().toMillis());
+            }
+            case KinesisDestination ks -> {
+                var c = ks.config();
+                ObjectNode d = n.putObject("destination").put("type", ks.type());
+                d.put("stream_arn", c.streamArn());
+                d.put("region", c.region());
+                putIfSet(d, "access_key_id", c.accessKeyId());
+                putIfSet(d, "secret_access_key", c.secretAccessKey());
+                putIfSet(
+                        d,
+                        "endpoint_url",
+                        c.endpointUrl() == null ? null : c.endpointUrl().toString());
+                d.put("request_timeout_ms", c.requestTimeout().toMillis());
+            }
         }
         n.put("batch_size", s.batchSize());
         n.put("max_memory_mb", s.maxMemoryMb());
@@ -537,6 +625,29 @@ public final class StoredConfig {
         n.put("retry_backoff_ms", s.retryBackoffMs());
         n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
         return n;
+    }
+
+    private static void putIfSet(ObjectNode n, String key, @Nullable String value) {
+        if (value != null) {
+            n.put(key, value);
+        }
+    }
+
+    /**
+     * Takes a sink spec's destination secrets out of it: the JSON object of them to seal, or null when it has none.
+     */
+    private static @Nullable String takeSecrets(ObjectNode spec) {
+        if (!(spec.get("destination") instanceof ObjectNode d)) {
+            return null;
+        }
+        ObjectNode secrets = JSON.createObjectNode();
+        for (String key : DestinationConfig.SECRET_KEYS) {
+            JsonNode v = d.remove(key);
+            if (v != null && !v.isNull()) {
+                secrets.set(key, v);
+            }
+        }
+        return secrets.isEmpty() ? null : secrets.toString();
     }
 
     private static void putStrings(ObjectNode n, String key, List<String> values) {

@@ -310,16 +310,47 @@ class ConfigErrorsTest {
     }
 
     @Test
-    void unsupportedDestinationType_listsSupportedTypes() {
+    void sinkModuleChecks_areReportedAtTheirField() {
         assertThat(sinkProblems("""
                         database: app
                         destination:
                           type: kafka
-                          hosts: localhost:9092
+                          hosts: b1
+                          topic: orders
+                        """))
+                .singleElement()
+                .asString()
+                .startsWith("sluice.yaml:")
+                .contains("sinks[0].destination.hosts: ")
+                .contains("b1");
+        assertThat(sinkProblems("""
+                        database: app
+                        destination:
+                          type: sqs
+                          queue_url: https://example.com/123456789012/q
+                        """)).singleElement().asString().contains("sinks[0].destination.region: ");
+        assertThat(sinkProblems("""
+                        database: app
+                        destination:
+                          type: kinesis
+                          stream_arn: not-an-arn
+                          topic: x
+                        """))
+                .anySatisfy(p -> assertThat(p).contains("sinks[0].destination.topic: "))
+                .anySatisfy(p -> assertThat(p).contains("sinks[0].destination.stream_arn: "));
+    }
+
+    @Test
+    void unsupportedDestinationType_listsSupportedTypes() {
+        assertThat(sinkProblems("""
+                        database: app
+                        destination:
+                          type: rabbitmq
+                          host: localhost
                         """))
                 .containsExactly(
-                        "sluice.yaml:12:13: sinks[0].destination.type: destination type 'kafka' is not supported yet;"
-                                + " supported types: webhook");
+                        "sluice.yaml:12:13: sinks[0].destination.type: destination type 'rabbitmq' is not supported"
+                                + " yet; supported types: webhook, sequin_stream, kafka, sqs, kinesis");
     }
 
     @Test
