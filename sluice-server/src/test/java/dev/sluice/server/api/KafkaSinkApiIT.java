@@ -92,6 +92,7 @@ class KafkaSinkApiIT {
         assertThat(dest.get("type").asString()).isEqualTo("kafka");
         assertThat(dest.get("password").asString()).isEqualTo(Obfuscate.MASK);
         assertThat(dest.get("username").asString()).isEqualTo(USER);
+        assertThat(dest.get("sasl_mechanism").asString()).isEqualToIgnoringCase("scram_sha_256");
         assertThat(api.get("/api/sinks/to-kafka").text()).doesNotContain(PASSWORD);
         assertThat(api.get("/api/sinks").text()).doesNotContain(PASSWORD);
         assertThat(api.get("/api/sinks/to-kafka?show_sensitive=true")
@@ -107,6 +108,11 @@ class KafkaSinkApiIT {
                 .allSatisfy(s -> assertThat(s).isNotBlank());
         String exported = api.get("/api/config/export").get("yaml").asString();
         assertThat(exported).doesNotContain(PASSWORD).contains("kafka").contains(USER);
+        // The export plans back unchanged: its masked password stands for the stored one.
+        assertThat(api.send("POST", "/api/config/plan", exported, "application/yaml")
+                        .get("changes"))
+                .as(exported)
+                .isEmpty();
         awaitHealthy("to-kafka");
 
         // ~50 rows: an insert and four updates each, in transactions of several rows.
