@@ -26,11 +26,11 @@ import org.apache.kafka.common.test.TestKitNodes;
 /**
  * A one-node KRaft cluster (broker and controller in one process) for a test class, started in about 2.5 s. The
  * SASL variant's client listener speaks SASL_PLAINTEXT with PLAIN and SCRAM-SHA-256/512; its PLAIN admin user,
- * {@value #ADMIN_USER}, creates topics and SCRAM users.
+ * {@value #ADMIN_USER}, creates topics and SCRAM users. Public for the server's end-to-end tests.
  */
-final class TestKafka implements AutoCloseable {
-    static final String ADMIN_USER = "plain-admin";
-    static final String ADMIN_PASSWORD = "plain-admin-secret";
+public final class TestKafka implements AutoCloseable {
+    public static final String ADMIN_USER = "plain-admin";
+    public static final String ADMIN_PASSWORD = "plain-admin-secret";
 
     private final KafkaClusterTestKit cluster;
     private final boolean sasl;
@@ -40,11 +40,11 @@ final class TestKafka implements AutoCloseable {
         this.sasl = sasl;
     }
 
-    static TestKafka plaintext() throws Exception {
+    public static TestKafka plaintext() throws Exception {
         return start(false);
     }
 
-    static TestKafka sasl() throws Exception {
+    public static TestKafka sasl() throws Exception {
         return start(true);
     }
 
@@ -79,15 +79,15 @@ final class TestKafka implements AutoCloseable {
         return new TestKafka(cluster, sasl);
     }
 
-    List<String> hosts() {
+    public List<String> hosts() {
         return KafkaConfig.parseHosts(cluster.bootstrapServers());
     }
 
-    Admin admin() {
+    public Admin admin() {
         return cluster.admin();
     }
 
-    void createTopic(String name, int partitions, Map<String, String> configs) throws Exception {
+    public void createTopic(String name, int partitions, Map<String, String> configs) throws Exception {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
                     .all()
@@ -95,7 +95,7 @@ final class TestKafka implements AutoCloseable {
         }
     }
 
-    void createScramUser(String user, String password, ScramMechanism mechanism) throws Exception {
+    public void createScramUser(String user, String password, ScramMechanism mechanism) throws Exception {
         try (Admin admin = admin()) {
             admin.alterUserScramCredentials(List.of(
                             new UserScramCredentialUpsertion(user, new ScramCredentialInfo(mechanism, 4096), password)))
@@ -105,11 +105,11 @@ final class TestKafka implements AutoCloseable {
     }
 
     /** Stops the broker (its controller stays up) and starts it again on the same port and log directory. */
-    void stopBroker() {
+    public void stopBroker() {
         cluster.brokers().values().forEach(b -> b.shutdown());
     }
 
-    void startBroker() throws Exception {
+    public void startBroker() throws Exception {
         for (var broker : cluster.brokers().values()) {
             broker.startup();
         }
@@ -117,7 +117,7 @@ final class TestKafka implements AutoCloseable {
     }
 
     /** Every record of the topic up to its current end, partition by partition, each in offset order. */
-    List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+    public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
         Map<String, Object> props = new HashMap<>();
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
         if (sasl) {
