@@ -199,6 +199,20 @@ class SqsSinkApiIT {
         ApiClient.Reply ok = api.post("/api/sinks/sqs-check-ok/test_connection", null);
         assertThat(ok.status()).as(ok.text()).isEqualTo(200);
         assertThat(ok.get("success").asBoolean()).isTrue();
+        // An update that sends the mask back keeps the stored secret; so does applying the export.
+        ApiClient.Reply updated = api.patch("/api/sinks/sqs-check-ok", """
+                {"destination": {"type": "sqs", "queue_url": "%s", "region": "us-east-1", "endpoint_url": "%s",
+                                 "access_key_id": "AKIDSLUICETEST", "secret_access_key": "%s",
+                                 "request_timeout_ms": 4000}}""".formatted(queue, endpoint(), MASK));
+        assertThat(updated.status()).as(updated.text()).isEqualTo(200);
+        JsonNode stored = api.get("/api/sinks/sqs-check-ok?show_sensitive=true").get("destination");
+        assertThat(stored.get("secret_access_key").asString()).isEqualTo(SECRET);
+        assertThat(stored.get("request_timeout_ms").asInt()).isEqualTo(4000);
+        String exported = api.get("/api/config/export").get("yaml").asString();
+        assertThat(api.send("POST", "/api/config/plan", exported, "application/yaml")
+                        .get("changes"))
+                .as(exported)
+                .isEmpty();
 
         createSink("sqs-check-missing", "sqscheck-db", endpoint() + "/000000000000/nope", "disabled");
         ApiClient.Reply missing = api.post("/api/sinks/sqs-check-missing/test_connection", null);
