@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The kinesis-local emulator (npm {@code kinesis-local}, a Node build of kinesis-mock) in a child process on a plain
  * HTTP port of 127.0.0.1. Installs the package under {@code ~/.cache/sluice} when missing (needs npm and network).
- * Streams live in memory: a restart loses them.
+ * Streams live in memory: a restart loses them. Public for the server's end-to-end tests.
  */
-final class KinesisLocal implements AutoCloseable {
+public final class KinesisLocal implements AutoCloseable {
     static final String VERSION = "0.6.2";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -31,22 +31,22 @@ final class KinesisLocal implements AutoCloseable {
     }
 
     /** Installs if needed and starts the emulator on a free port; returns once the port answers. */
-    static KinesisLocal start() {
+    public static KinesisLocal start() {
         KinesisLocal k = new KinesisLocal(install(), Path.of("target", "kinesis-local.log"), FreePort.find());
         k.restart();
         return k;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + port;
     }
 
     /** Stops the emulator (by its PID) and waits until it is gone. */
-    void stop() {
+    public void stop() {
         if (process == null) {
             return;
         }
@@ -62,7 +62,7 @@ final class KinesisLocal implements AutoCloseable {
     }
 
     /** Starts the emulator again on the same port, empty. */
-    void restart() {
+    public void restart() {
         stop();
         ProcessBuilder pb = new ProcessBuilder("node", main.toString());
         pb.environment()
