@@ -76,7 +76,7 @@ class KafkaSinkSaslIT {
             sink.start(new SinkContext("s1", "sasl"));
             sink.deliver(new Batch(List.of(message("a", 0), message("a", 1))))
                     .toCompletableFuture()
-                    .get(20, TimeUnit.SECONDS);
+                    .get(60, TimeUnit.SECONDS);
         }
         assertThat(kafka.readAll(TOPIC)).hasSize(before + 2);
     }
@@ -88,7 +88,7 @@ class KafkaSinkSaslIT {
             sink.start(new SinkContext("s1", "sasl"));
             sink.deliver(new Batch(List.of(message("a", 0))))
                     .toCompletableFuture()
-                    .get(20, TimeUnit.SECONDS);
+                    .get(60, TimeUnit.SECONDS);
         }
         assertThat(kafka.readAll(TOPIC)).hasSize(before + 1);
     }
@@ -98,7 +98,7 @@ class KafkaSinkSaslIT {
         try (KafkaSink sink = new KafkaSink(config(SaslMechanism.SCRAM_SHA_256, "sluice256", "wrong-password"))) {
             sink.start(new SinkContext("s1", "sasl"));
             var stage = sink.deliver(new Batch(List.of(message("a", 0), message("a", 1))));
-            assertThatThrownBy(() -> stage.toCompletableFuture().get(20, TimeUnit.SECONDS))
+            assertThatThrownBy(() -> stage.toCompletableFuture().get(60, TimeUnit.SECONDS))
                     .cause()
                     .isInstanceOfSatisfying(SinkException.class, e -> {
                         // The messages are fine: they are kept for another attempt once the credentials are fixed.
