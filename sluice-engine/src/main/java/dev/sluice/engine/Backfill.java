@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,8 +78,8 @@ final class Backfill {
     private static final int MAX_AHEAD = 3;
     // Reads encoded and handed to the sink at a time.
     private static final int CHUNK = 512;
-    // Low-watermark windows whose transactions are remembered; see recent.
-    private static final int RECENT = 32;
+    // Rows remembered by transaction (see byXid), at most: past it the oldest transactions are forgotten.
+    private static final int MAX_REMEMBERED = 1_000_000;
 
     /** A page read and not yet fully delivered. */
     private static final class Page {
@@ -101,7 +102,10 @@ final class Backfill {
 
         @Nullable
         List<String> cursor;
-        // Transactions in progress for the page's snapshot (32-bit xids, as the stream gives them).
+        // The page's snapshot: its xmin and the transactions in progress for it (32-bit xids, as the stream gives
+        // them).
+        int xmin;
+
         int[] invisible = new int[0];
         // Reads not yet resolved, plus one until the reader has enqueued them all.
         final AtomicInteger outstanding = new AtomicInteger(1);
@@ -142,11 +146,13 @@ final class Backfill {
     private @Nullable List<String> resumeAt;
     private Set<String> older = new HashSet<>();
     private Set<String> current = new HashSet<>();
-    // The rows each transaction changed, for the last RECENT windows between low watermarks (newest last): a
-    // transaction whose commit came before a page's window yet was still in progress for the page's snapshot (it
-    // committed, but had not yet been marked visible when the snapshot was taken) changed rows the page read in their
-    // older version, and they must be dropped too.
-    private final ArrayDeque<Map<Integer, List<String>>> recent = new ArrayDeque<>();
+    // The rows each transaction changed, in the order the stream gave them, until every snapshot sees the transaction
+    // (its xid precedes a page snapshot's xmin): a transaction whose commit came before a page's window yet was still
+    // in progress for the page's snapshot (it committed, but was not yet marked visible when the snapshot was taken,
+    // which on a busy machine can outlast many short pages) changed rows the page read in their older version, and
+    // they must be dropped too.
+    private final LinkedHashMap<Integer, List<String>> byXid = new LinkedHashMap<>();
+    private int remembered;
     private volatile @Nullable TableReader reader;
     private volatile Set<TableId> members = Set.of();
 
@@ -251,16 +257,15 @@ final class Backfill {
         lock.lock();
         try {
             current.add(key);
-            Map<Integer, List<String>> window = recent.peekLast();
-            if (window == null) {
-                recent.addLast(window = new HashMap<>());
-            }
-            List<String> rows = window.computeIfAbsent(xid, x -> new ArrayList<>(2));
+            List<String> rows = byXid.computeIfAbsent(xid, x -> new ArrayList<>(2));
             rows.add(key);
+            remembered++;
             if (oldKey != null) {
                 current.add(oldKey); // the key itself changed
                 rows.add(oldKey);
+                remembered++;
             }
+            forgetOldest();
         } finally {
             lock.unlock();
         }
@@ -278,10 +283,6 @@ final class Backfill {
             if (!high) {
                 older = current;
                 current = new HashSet<>();
-                recent.addLast(new HashMap<>());
-                while (recent.size() > RECENT) {
-                    recent.pollFirst();
-                }
                 return;
             }
             // Pages are met in the order they were read (each page's low watermark follows the previous page's
@@ -294,13 +295,20 @@ final class Backfill {
             drop = new HashSet<>(older);
             drop.addAll(current);
             for (int xid : page.invisible) {
-                for (Map<Integer, List<String>> window : recent) {
-                    List<String> rows = window.get(xid);
-                    if (rows != null) {
-                        drop.addAll(rows);
-                    }
+                List<String> rows = byXid.get(xid);
+                if (rows != null) {
+                    drop.addAll(rows);
                 }
             }
+            // Transactions before this snapshot's xmin are seen by every later snapshot: no page needs them again.
+            int xmin = page.xmin;
+            byXid.entrySet().removeIf(e -> {
+                boolean seen = e.getKey() - xmin < 0; // modulo 2^32, as Postgres compares xids
+                if (seen) {
+                    remembered -= e.getValue().size();
+                }
+                return seen;
+            });
         } finally {
             lock.unlock();
         }
@@ -364,6 +372,27 @@ final class Backfill {
         }
         return taken;
     }
+
+    // Holding lock: a bound on memory when some transaction holds every snapshot's xmin back for long.
+    private void forgetOldest() {
+        var it = byXid.entrySet().iterator();
+        while (remembered > MAX_REMEMBERED && it.hasNext()) {
+            remembered -= it.next().getValue().size();
+            it.remove();
+            if (!warnedForgetting) {
+                warnedForgetting = true;
+                log.warn(
+                        "backfill {} of {} ({}): more than {} changed rows wait for an old transaction to end; the"
+                                + " oldest are forgotten, and a read of one of them may arrive after its change",
+                        spec.id(),
+                        spec.table(),
+                        name,
+                        MAX_REMEMBERED);
+            }
+        }
+    }
+
+    private boolean warnedForgetting;
 
     private void resolved(Page page) {
         if (page.outstanding.decrementAndGet() == 0) {
@@ -509,7 +538,7 @@ final class Backfill {
                 // The snapshot's in-progress transactions and the page, under that one snapshot (on failure the
                 // connection is closed, and the transaction with it).
                 c.setAutoCommit(false);
-                page.invisible = inProgress(c);
+                inProgress(c, page);
                 TableReader.Page p = r.read(c, cursor, spec.startAt(), until, size, row -> prepare(page, schema, row));
                 c.commit();
                 c.setAutoCommit(true);
@@ -663,24 +692,25 @@ final class Backfill {
     }
 
     /**
-     * The transactions in progress for the snapshot of the transaction {@code c} is in (taken by this first query),
-     * as 32-bit xids.
+     * Notes on {@code page} the xmin and the transactions in progress of the snapshot of the transaction {@code c} is
+     * in (taken by this first query), as 32-bit xids.
      */
-    private static int[] inProgress(Connection c) throws SQLException {
+    private static void inProgress(Connection c, Page page) throws SQLException {
         try (java.sql.Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT txid_current_snapshot()::text")) {
             rs.next();
             // xmin:xmax:xip,xip,... with 64-bit (epoch-qualified) xids.
             String[] parts = rs.getString(1).split(":", -1);
+            page.xmin = (int) Long.parseLong(parts[0]);
             if (parts.length < 3 || parts[2].isEmpty()) {
-                return new int[0];
+                return;
             }
             String[] xip = parts[2].split(",");
             int[] out = new int[xip.length];
             for (int i = 0; i < xip.length; i++) {
                 out[i] = (int) Long.parseLong(xip[i]);
             }
-            return out;
+            page.invisible = out;
         }
     }
 
