@@ -154,14 +154,14 @@ class ApiIT {
     void validation_namesEachInvalidField() {
         ApiClient.Reply r = api.post("/api/sinks", """
                 {"name": "bad-sink", "database": "nope", "batch_size": 0, "bogus": 1,
-                 "destination": {"type": "kafka", "hosts": "localhost:9092", "topic": "t"}}""");
+                 "destination": {"type": "rabbitmq", "host": "localhost"}}""");
         assertThat(r.status()).as(r.text()).isEqualTo(422);
         JsonNode errors = r.get("validation_errors");
         assertThat(errors.has("database")).as(r.text()).isTrue();
         assertThat(errors.has("batch_size")).as(r.text()).isTrue();
         assertThat(errors.has("bogus")).as(r.text()).isTrue();
         assertThat(errors.get("destination.type").get(0).asString())
-                .contains("kafka")
+                .contains("rabbitmq")
                 .contains("not supported yet");
     }
 

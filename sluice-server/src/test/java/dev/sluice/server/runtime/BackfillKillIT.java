@@ -63,7 +63,9 @@ class BackfillKillIT {
     void setUp() {
         db = PG.createDatabase("bfkill");
         slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
+        // Each request answered after 100 ms, batches of 100: the backfill takes several seconds, so that a kill at a
+        // fraction of the saved progress (saved about every second) finds the run still going.
+        receiver = WebhookReceiver.start().hang(Duration.ofMillis(100));
         // Every row exists before the slot: only the backfill can deliver the ones the writer leaves alone.
         PG.execute(
                 db,
@@ -101,7 +103,7 @@ class BackfillKillIT {
         long seed = Long.getLong("sluice.bfkill.seed", System.nanoTime());
         System.out.println("BackfillKillIT seed " + seed + " (rerun with -Dsluice.bfkill.seed=" + seed + ")");
         Path config = E2e.write(home, E2e.yaml(db, slot, receiver, """
-                        batch_size: 500
+                        batch_size: 100
                         source:
                           include_tables: [public.items]"""));
         Path sluiceHome = home.resolve("home");
