@@ -181,6 +181,54 @@ class ApiIT {
     }
 
     @Test
+    void sinkTestConnection_reachesTheWebhookWithItsHeaders_andSaysWhyWhenItCannot() {
+        String db = ApiServer.PG.createDatabase("sinkchk");
+        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("chk-db", db, "chk_slot"))
+                        .status())
+                .isEqualTo(201);
+        assertThat(api.post("/api/destinations/http_endpoints", """
+                        {"name": "chk-ep", "url": "%s",
+                         "encrypted_headers": {"Authorization": "Bearer chk-secret"}}""".formatted(receiver.url()))
+                        .status())
+                .isEqualTo(201);
+        int closedPort = dev.sluice.testkit.FreePort.find();
+        for (String sink : List.of(
+                "{\"name\": \"chk-hook\", \"destination\": {\"type\": \"webhook\", \"http_endpoint\": \"chk-ep\","
+                        + " \"http_endpoint_path\": \"/check\"}",
+                "{\"name\": \"chk-closed\", \"destination\": {\"type\": \"webhook\", \"http_endpoint\":"
+                        + " \"http://127.0.0.1:" + closedPort + "/x\"}",
+                "{\"name\": \"chk-stream\", \"destination\": {\"type\": \"sequin_stream\"}")) {
+            ApiClient.Reply r = api.post("/api/sinks", sink + ", \"database\": \"chk-db\", \"status\": \"disabled\"}");
+            assertThat(r.status()).as(r.text()).isEqualTo(201);
+        }
+        try {
+            int before = receiver.requests().size();
+            ApiClient.Reply ok = api.post("/api/sinks/chk-hook/test_connection", null);
+            assertThat(ok.status()).as(ok.text()).isEqualTo(200);
+            assertThat(ok.get("success").asBoolean()).isTrue();
+            WebhookReceiver.Request head = receiver.requests().get(before);
+            assertThat(head.method()).isEqualTo("HEAD");
+            assertThat(head.path()).endsWith("/check");
+            assertThat(head.header("Authorization")).hasValue("Bearer chk-secret");
+
+            receiver.respondWith(401);
+            ApiClient.Reply denied = api.post("/api/sinks/chk-hook/test_connection", null);
+            assertThat(denied.status()).as(denied.text()).isEqualTo(422);
+            assertThat(denied.get("success").asBoolean()).isFalse();
+            assertThat(denied.get("reason").asString()).contains("401").doesNotContain("chk-secret");
+        } finally {
+            receiver.respondWith(200);
+        }
+        ApiClient.Reply closed = api.post("/api/sinks/chk-closed/test_connection", null);
+        assertThat(closed.status()).as(closed.text()).isEqualTo(422);
+        assertThat(closed.get("reason").asString()).contains("127.0.0.1:" + closedPort);
+        assertThat(api.post("/api/sinks/chk-stream/test_connection", null).status())
+                .isEqualTo(200);
+        assertThat(api.post("/api/sinks/no-such-sink/test_connection", null).status())
+                .isEqualTo(404);
+    }
+
+    @Test
     void databaseCreate_checksTheConnectionFirst_andAnswers422WithTheReason() {
         String db = ApiServer.PG.createDatabase("connchk");
         int closedPort = dev.sluice.testkit.FreePort.find();
