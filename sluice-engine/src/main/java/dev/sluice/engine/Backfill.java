@@ -156,6 +156,9 @@ final class Backfill {
     private volatile @Nullable TableReader reader;
     private volatile Set<TableId> members = Set.of();
 
+    // Reader thread only: the last watermark met, to tell a replayed one.
+    private long lastWatermarkLsn;
+
     // Reader thread only: where the identity columns sit in each live change's schema.
     private final Map<TableSchema, int[]> identityIndexes = new IdentityHashMap<>();
 
@@ -276,6 +279,12 @@ final class Backfill {
         if (!run.equals(this.run)) {
             return; // an earlier run's, met again as the slot replays after a restart: its pages are not ours
         }
+        if (Long.compareUnsigned(lsn, lastWatermarkLsn) <= 0) {
+            // Met again as the slot replays after a reconnect: the changes since were noted the first time and are
+            // not routed again, so a second turn of the windows here would forget them.
+            return;
+        }
+        lastWatermarkLsn = lsn;
         Page page;
         Set<String> drop;
         lock.lock();

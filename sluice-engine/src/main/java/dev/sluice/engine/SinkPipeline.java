@@ -128,6 +128,9 @@ final class SinkPipeline {
         final String key;
         final long bytes;
         final @Nullable String groupId;
+        // The order it was queued in: the slot's order, reads included (a read at a high watermark may share its
+        // commit position with the change right after it, so positions alone cannot order a batch).
+        long seq;
         int attempts;
 
         @Nullable
@@ -319,6 +322,8 @@ final class SinkPipeline {
     private int inFlightBatches;
     private long generation;
     private long ungroupedSeq;
+    // Numbers messages as they are queued (guarded by lock).
+    private long queuedSeq;
     private long progressVersion;
     private final MessageStore store;
     // Failing groups with messages the store does not hold as they are; positions to remove from the store.
@@ -1049,6 +1054,7 @@ final class SinkPipeline {
 
     /** Adds a message to its group; returns the group. */
     private Group add(Msg m, Config c) {
+        m.seq = ++queuedSeq;
         Object key = key(m.groupId, m.table, c);
         if (key == null) {
             key = ++ungroupedSeq; // ungrouped: every message on its own
@@ -1824,7 +1830,7 @@ final class SinkPipeline {
         }
         inFlightBatches++;
         // In slot order: each group's messages keep their order, and a transaction that fits reads as committed.
-        ms.sort(Comparator.comparing(m -> m.position));
+        ms.sort(Comparator.comparingLong(m -> m.seq));
         return new Dispatch(generation, gs, ms, probe);
     }
 

@@ -129,6 +129,7 @@ class BackfillIT {
 
     private String db;
     private String slot;
+    private final AtomicLong terminations = new AtomicLong();
     private @Nullable DatabasePipeline pipeline;
 
     @AfterEach
@@ -175,6 +176,34 @@ class BackfillIT {
         // Counted exactly at the start, while the writers were already at work.
         assertThat(listener.counted).isBetween(ROWS - writes, ROWS + writes);
         assertThat(listener.processed).isGreaterThanOrEqualTo(ROWS - writes);
+    }
+
+    /**
+     * The walsender is terminated every 300 ms during the backfill: the slot replays watermarks and changes the reader
+     * met already. A replayed low watermark must not turn the windows again (the replayed changes are not routed a
+     * second time, so they would be forgotten and a stale read could follow a delete).
+     */
+    @org.junit.jupiter.api.Test
+    void walsenderTerminatedRepeatedly_theReceivedMessagesStillRebuildTheTableExactly() throws Exception {
+        int rows = 40_000;
+        setUp(
+                "CREATE TABLE items (id int PRIMARY KEY, val int NOT NULL)",
+                "INSERT INTO items SELECT g, 0 FROM generate_series(1, " + rows + ") g",
+                "ANALYZE items");
+        ApplyingSink sink = new ApplyingSink("id");
+        start(PipelineTestSupport.spec("s1", "applying", 200), sink);
+        Write write = random -> {
+            int id = 1 + random.nextInt(rows);
+            return switch (random.nextInt(3)) {
+                case 0 -> "DELETE FROM items WHERE id = " + id;
+                case 1 -> "INSERT INTO items VALUES (" + id + ", 1) ON CONFLICT (id) DO UPDATE SET val = items.val + 1";
+                default -> "UPDATE items SET val = val + 1 WHERE id = " + id;
+            };
+        };
+        Listener listener = backfillWhileWriting(
+                new BackfillSpec("b-replay", "s1", new TableId("public", "items")), 400, write, 17, true);
+        assertRebuilt(sink, listener, "INSERT INTO items VALUES (-1, -1)", "SELECT id::text, val::text FROM items");
+        assertThat(terminations.get()).as("walsender terminations").isGreaterThan(2);
     }
 
     /** A primary key of each kind (char(n) with its blanks), read in 300-row pages while writers change rows ahead of and behind the cursor. */
@@ -390,7 +419,32 @@ class BackfillIT {
 
     /** Runs the backfill while a writer thread keeps writing; returns once it completed (or failed). */
     private Listener backfillWhileWriting(BackfillSpec spec, int pageSize, Write write, long seed) throws Exception {
+        return backfillWhileWriting(spec, pageSize, write, seed, false);
+    }
+
+    /**
+     * Runs the backfill while a writer changes rows; with {@code terminateWalsender}, the replication connection is
+     * also terminated every 300 ms, so that the slot replays watermarks and changes the reader met already.
+     */
+    private Listener backfillWhileWriting(
+            BackfillSpec spec, int pageSize, Write write, long seed, boolean terminateWalsender) throws Exception {
         AtomicBoolean writing = new AtomicBoolean(true);
+        Thread killer = !terminateWalsender
+                ? null
+                : Thread.ofPlatform().start(() -> {
+                    while (writing.get()) {
+                        try {
+                            Thread.sleep(300);
+                            PG.execute(
+                                    db,
+                                    "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
+                                            + " WHERE slot_name = '" + slot + "' AND active_pid IS NOT NULL");
+                            terminations.incrementAndGet();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                });
         AtomicLong count = new AtomicLong();
         Thread writer = Thread.ofPlatform().start(() -> {
             Random random = new Random(seed);
@@ -415,6 +469,9 @@ class BackfillIT {
         } finally {
             writing.set(false);
             writer.join();
+            if (killer != null) {
+                killer.join();
+            }
         }
         assertThat(listener.failed.get()).isNull();
         writes = count.get();
