@@ -4,6 +4,7 @@ import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
+import dev.sluice.sink.aws.AwsFailure;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,4 +1,4 @@
-package dev.sluice.sink.kinesis;
+package dev.sluice.sink.aws;
 
 import dev.sluice.core.sink.SinkException;
 import java.time.Duration;
@@ -15,9 +15,9 @@ import software.amazon.awssdk.core.exception.SdkClientException;
  * Turns AWS SDK failures into operator-facing text, classified by exception type and AWS error code. The SDK's
  * messages never contain the secret key; request ids are dropped to keep messages short.
  */
-final class AwsFailure {
+public final class AwsFailure {
     // Error codes meaning the credentials themselves are wrong (unknown key, bad secret, expired token).
-    static final Set<String> INVALID_CREDENTIALS = Set.of(
+    public static final Set<String> INVALID_CREDENTIALS = Set.of(
             "InvalidClientTokenId",
             "UnrecognizedClientException",
             "SignatureDoesNotMatch",
@@ -27,12 +27,12 @@ final class AwsFailure {
             "InvalidSecurity",
             "ExpiredToken",
             "ExpiredTokenException");
-    static final Set<String> ACCESS_DENIED = Set.of("AccessDenied", "AccessDeniedException");
+    public static final Set<String> ACCESS_DENIED = Set.of("AccessDenied", "AccessDeniedException");
 
     private AwsFailure() {}
 
     /** The SDK exception inside a future's wrapper. */
-    static Throwable unwrap(Throwable t) {
+    public static Throwable unwrap(Throwable t) {
         Throwable c = t;
         while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
             c = c.getCause();
@@ -41,7 +41,7 @@ final class AwsFailure {
     }
 
     /** The AWS error code of a service error, or null for anything else. */
-    static @Nullable String errorCode(Throwable t) {
+    public static @Nullable String errorCode(Throwable t) {
         if (t instanceof AwsServiceException e && e.awsErrorDetails() != null) {
             return e.awsErrorDetails().errorCode();
         }
@@ -54,12 +54,12 @@ final class AwsFailure {
      * @param what names the peer, such as {@code "SQS queue https://..."}
      * @param endpoint where requests went, for network failures
      */
-    static SinkException describe(String what, String endpoint, Duration timeout, Throwable failure) {
+    public static SinkException describe(String what, String endpoint, Duration timeout, Throwable failure) {
         Throwable t = unwrap(failure);
         return new SinkException(what + ": " + reason(endpoint, timeout, t), true, t);
     }
 
-    static String reason(String endpoint, Duration timeout, Throwable t) {
+    public static String reason(String endpoint, Duration timeout, Throwable t) {
         if (t instanceof AwsServiceException e) {
             String code = errorCode(e);
             String message = e.awsErrorDetails() != null ? e.awsErrorDetails().errorMessage() : null;
