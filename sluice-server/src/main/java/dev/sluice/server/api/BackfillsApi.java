@@ -1,6 +1,7 @@
 package dev.sluice.server.api;
 
 import dev.sluice.core.TableId;
+import dev.sluice.postgres.backfill.UnreadableTableException;
 import dev.sluice.server.config.InitialBackfill;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.store.MetadataStore.BackfillRow;
@@ -156,12 +157,8 @@ final class BackfillsApi {
                 throw new IllegalStateException();
             }
             engine.checkBackfill(databaseId, table, sortColumn);
-        } catch (IllegalArgumentException e) {
-            String field = sortColumn != null
-                            && e.getMessage() != null
-                            && e.getMessage().contains(sortColumn)
-                    ? "sort_column"
-                    : "table";
+        } catch (UnreadableTableException e) {
+            String field = e.reason() == UnreadableTableException.Reason.NO_SORT_COLUMN ? "sort_column" : "table";
             throw ApiException.invalid(field, e.getMessage());
         } catch (IllegalStateException e) {
             throw ApiException.conflict("database '" + sink.database() + "' is not running here");

@@ -27,7 +27,8 @@ public interface Engine {
     /**
      * Checks that a table of a configured database can be backfilled, in {@code sortColumn}'s order when given.
      *
-     * @throws IllegalArgumentException when it cannot, with a message that says what to fix
+     * @throws dev.sluice.postgres.backfill.UnreadableTableException when it cannot: its reason says whether the
+     *     table or the sort column is wrong, its message what to fix
      * @throws IllegalStateException when the database is not configured here
      * @throws SQLException when the database cannot be reached
      */

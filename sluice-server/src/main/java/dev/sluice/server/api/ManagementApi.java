@@ -1,12 +1,14 @@
 package dev.sluice.server.api;
 
+import dev.sluice.core.sink.CheckResult;
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.InitialBackfill;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
-import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.destination.DestinationOpenApi;
+import dev.sluice.server.destination.Destinations;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.MetadataStore.Kind;
 import dev.sluice.server.store.StoredConfig;
@@ -47,6 +49,7 @@ public final class ManagementApi {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final int MAX_LIMIT = 1000;
     private static final String ERROR_RENDERED = "sluice.error-rendered";
+    private static final java.time.Duration SINK_CHECK_TIMEOUT = java.time.Duration.ofSeconds(10);
 
     private final StoredConfig stored;
     private final ApiTokens tokens;
@@ -150,9 +153,23 @@ public final class ManagementApi {
     }
 
     private void openApi(Context ctx) throws IOException {
-        try (InputStream in = ManagementApi.class.getResourceAsStream("openapi.json")) {
-            ctx.contentType("application/json")
-                    .result(Objects.requireNonNull(in).readAllBytes());
+        ctx.contentType("application/json").result(OpenApiDocument.bytes());
+    }
+
+    /** The written document with the destination schemas of the installed sink types put in; made once. */
+    private static final class OpenApiDocument {
+        private static byte[] bytes;
+
+        static synchronized byte[] bytes() throws IOException {
+            if (bytes == null) {
+                try (InputStream in = ManagementApi.class.getResourceAsStream("openapi.json")) {
+                    ObjectNode doc = (ObjectNode)
+                            Requests.JSON.readTree(Objects.requireNonNull(in).readAllBytes());
+                    DestinationOpenApi.addTo(doc, Destinations.installed());
+                    bytes = Requests.JSON.writeValueAsBytes(doc);
+                }
+            }
+            return bytes;
         }
     }
 
@@ -262,8 +279,9 @@ public final class ManagementApi {
                             .toList();
                 case HTTP_ENDPOINT ->
                     loaded.config().sinks().stream()
-                            .filter(s -> s.destination() instanceof WebhookDestination w
-                                    && w.httpEndpoint().equals(name))
+                            .filter(s -> s.destination()
+                                    .references(Destinations.HTTP_ENDPOINT)
+                                    .contains(name))
                             .map(s -> s.name())
                             .toList();
                 case SINK -> List.of();
@@ -282,17 +300,20 @@ public final class ManagementApi {
     /** Sinks name their database and endpoint: a rename carries them along. */
     private static void renameReferences(StoredConfig.Draft draft, Kind kind, String oldName, String newName) {
         for (JsonNode sink : draft.section(Kind.SINK)) {
-            ObjectNode holder = switch (kind) {
-                case DATABASE -> (ObjectNode) sink;
-                case HTTP_ENDPOINT -> sink.get("destination") instanceof ObjectNode d ? d : null;
-                case SINK -> null;
-            };
-            String key = kind == Kind.DATABASE ? "database" : "http_endpoint";
-            if (holder != null
-                    && holder.get(key) instanceof JsonNode ref
-                    && ref.isString()
-                    && ref.asString().equals(oldName)) {
-                holder.put(key, newName);
+            switch (kind) {
+                case DATABASE -> {
+                    if (sink.get("database") instanceof JsonNode ref
+                            && ref.isString()
+                            && ref.asString().equals(oldName)) {
+                        ((ObjectNode) sink).put("database", newName);
+                    }
+                }
+                case HTTP_ENDPOINT -> {
+                    if (sink.get("destination") instanceof ObjectNode d) {
+                        Destinations.renameReferences(d, Destinations.HTTP_ENDPOINT, oldName, newName);
+                    }
+                }
+                case SINK -> {}
             }
         }
     }
@@ -460,8 +481,8 @@ public final class ManagementApi {
     private void testSink(Context ctx) throws SQLException, InterruptedException {
         StoredConfig.Loaded loaded = stored.load();
         int i = find(loaded, sinks, ctx.pathParam("id_or_name"));
-        String reason =
-                SinkCheck.check(loaded.config().sinks().get(i), loaded.config().httpEndpoints());
+        CheckResult result = loaded.config().sinks().get(i).destination().check(SINK_CHECK_TIMEOUT);
+        String reason = result.detail();
         if (reason != null) {
             ctx.status(422).json(Map.of("success", false, "reason", reason, "summary", reason));
         } else {
@@ -570,7 +591,7 @@ public final class ManagementApi {
                     "request",
                     name -> null,
                     current.ids(Kind.DATABASE).keySet(),
-                    current.ids(Kind.HTTP_ENDPOINT).keySet());
+                    current.config().httpEndpoints());
         } catch (ConfigException e) {
             Map<String, List<String>> errors = new LinkedHashMap<>();
             for (ConfigException.Problem p : e.problems()) {

@@ -4,7 +4,7 @@ import dev.sluice.core.Action;
 import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
-import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.destination.Destinations;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.MetadataStore.Kind;
 import dev.sluice.server.store.StoredConfig;
@@ -69,14 +69,7 @@ final class SinkResource implements Resource {
         for (Action a : s.actions()) {
             actions.add(a.wireName());
         }
-        ObjectNode destination = (ObjectNode) entry.get("destination");
-        if (s.destination() instanceof WebhookDestination w && w.directUrl() != null) {
-            destination.put("http_endpoint", w.directUrl().toString());
-        }
-        if (!showSensitive) {
-            StoredConfig.maskDestination(destination, Obfuscate.MASK);
-        }
-        n.set("destination", destination);
+        n.set("destination", Destinations.shown(s.destination(), showSensitive ? null : Obfuscate.MASK));
         n.put("filter", "none");
         n.put("transform", "none");
         n.put("enrichment", "none");

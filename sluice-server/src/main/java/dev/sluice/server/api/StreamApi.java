@@ -1,10 +1,10 @@
 package dev.sluice.server.api;
 
-import dev.sluice.server.config.SequinStreamDestination;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.store.MetadataStore.Kind;
 import dev.sluice.server.store.StoredConfig;
 import dev.sluice.server.stream.PullStream;
+import dev.sluice.server.stream.SequinStreamProvider;
 import io.javalin.http.Context;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -48,7 +48,7 @@ final class StreamApi {
             throw ApiException.notFound("sink", Requests.clip(idOrName));
         }
         SinkConfig sink = loaded.config().sinks().get(i);
-        if (!(sink.destination() instanceof SequinStreamDestination)) {
+        if (!sink.destination().type().equals(SequinStreamProvider.TYPE)) {
             throw ApiException.invalid(
                     "id_or_name",
                     "sink '" + sink.name() + "' delivers to "

@@ -2,6 +2,7 @@ package dev.sluice.server.config;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.TimestampFormat;
+import dev.sluice.server.destination.Destination;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
@@ -17,8 +18,9 @@ import org.jspecify.annotations.Nullable;
  * @param source which tables are delivered
  * @param tables per-table settings
  * @param actions which row actions are delivered (backfill reads always are); not empty
- * @param destination where messages go
- * @param batchSize at most this many messages per delivery, 1 to 1000
+ * @param destination where messages go, of any type
+ * @param batchSize at most this many messages per delivery, 1 to 1000; when not given, the destination type's
+ *     default
  * @param maxMemoryMb bound on the messages buffered for the sink, in MiB; when full, reading the slot
  *     pauses until there is room
  * @param status whether the sink runs
@@ -37,7 +39,7 @@ public record SinkConfig(
         SourceFilter source,
         List<TableConfig> tables,
         Set<Action> actions,
-        DestinationConfig destination,
+        Destination destination,
         int batchSize,
         int maxMemoryMb,
         SinkStatus status,

@@ -4,18 +4,13 @@ import dev.sluice.core.Action;
 import dev.sluice.core.TableId;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
-import dev.sluice.server.config.DestinationConfig;
 import dev.sluice.server.config.HttpEndpointConfig;
-import dev.sluice.server.config.KafkaDestination;
-import dev.sluice.server.config.KinesisDestination;
 import dev.sluice.server.config.PrimaryConfig;
-import dev.sluice.server.config.SequinStreamDestination;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.SourceFilter;
-import dev.sluice.server.config.SqsDestination;
 import dev.sluice.server.config.TableConfig;
-import dev.sluice.server.config.WebhookDestination;
+import dev.sluice.server.destination.Destinations;
 import dev.sluice.server.store.MetadataStore.Kind;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -244,16 +239,7 @@ public final class StoredConfig {
         }
         for (JsonNode s : doc.withArray(Kind.SINK.section)) {
             if (s.get("destination") instanceof ObjectNode d) {
-                maskDestination(d, mask);
-            }
-        }
-    }
-
-    /** Masks a destination's secrets (see {@link DestinationConfig#SECRET_KEYS}) in place. */
-    public static void maskDestination(ObjectNode destination, String mask) {
-        for (String key : DestinationConfig.SECRET_KEYS) {
-            if (destination.get(key) instanceof JsonNode v && !v.isNull()) {
-                destination.put(key, mask);
+                Destinations.mask(d, mask);
             }
         }
     }
@@ -267,7 +253,7 @@ public final class StoredConfig {
         }
         if (incoming.get("destination") instanceof ObjectNode destination) {
             JsonNode old = existing == null ? null : existing.get("destination");
-            for (String key : DestinationConfig.SECRET_KEYS) {
+            for (String key : Destinations.secretNames(destination)) {
                 if (destination.get(key) instanceof JsonNode v && v.isString() && isMask(v.asString())) {
                     JsonNode kept = old instanceof ObjectNode o ? o.get(key) : null;
                     if (kept != null) {
@@ -368,7 +354,9 @@ public final class StoredConfig {
                 SinkConfig s = cfg.sinks().get(i);
                 ObjectNode spec = sinkSpec(s);
                 // The destination's credentials go to the sealed column, not the spec.
-                String secret = takeSecrets(spec);
+                ObjectNode secrets =
+                        spec.get("destination") instanceof ObjectNode d ? Destinations.takeSecrets(d) : null;
+                String secret = secrets == null ? null : secrets.toString();
                 write(c, draft, Kind.SINK, i, s.name(), spec, secret, existing, dbIds.get(s.database()));
             }
             return null;
@@ -552,66 +540,8 @@ public final class StoredConfig {
         for (Action a : s.actions()) {
             actions.add(a.wireName());
         }
-        switch (s.destination()) {
-            case WebhookDestination w ->
-                n.putObject("destination")
-                        .put("type", "webhook")
-                        .put("http_endpoint", w.httpEndpoint())
-                        .put("http_endpoint_path", w.httpEndpointPath())
-                        .put("batch", w.batch())
-                        .put("request_timeout_ms", w.requestTimeout().toMillis());
-            case SequinStreamDestination st ->
-                n.putObject("destination")
-                        .put("type", st.type())
-                        .put("visibility_timeout_ms", st.visibilityTimeout().toMillis());
-            case KafkaDestination k -> {
-                var c = k.config();
-                ObjectNode d = n.putObject("destination").put("type", k.type());
-                d.put("hosts", String.join(",", c.hosts()));
-                d.put("topic", c.topic());
-                d.put("tls", c.tls());
-                putIfSet(d, "username", c.username());
-                putIfSet(d, "password", c.password());
-                putIfSet(
-                        d,
-                        "sasl_mechanism",
-                        c.saslMechanism() == null
-                                ? null
-                                : c.saslMechanism().name().toLowerCase(Locale.ROOT));
-                putIfSet(d, "aws_region", c.awsRegion());
-                putIfSet(d, "aws_access_key_id", c.awsAccessKeyId());
-                putIfSet(d, "aws_secret_access_key", c.awsSecretAccessKey());
-                d.put("compression", c.compression().name().toLowerCase(Locale.ROOT));
-                d.put("request_timeout_ms", c.requestTimeout().toMillis());
-            }
-            case SqsDestination q -> {
-                var c = q.config();
-                ObjectNode d = n.putObject("destination").put("type", q.type());
-                d.put("queue_url", c.queueUrl().toString());
-                d.put("region", c.region());
-                putIfSet(d, "access_key_id", c.accessKeyId());
-                putIfSet(d, "secret_access_key", c.secretAccessKey());
-                d.put("is_fifo", c.fifo());
-                putIfSet(
-                        d,
-                        "endpoint_url",
-                        c.endpointUrl() == null ? null : c.endpointUrl().toString());
-                d.put("request_timeout_ms", c.requestTimeout().toMillis());
-            }
-            case KinesisDestination ks -> {
-                var c = ks.config();
-                ObjectNode d = n.putObject("destination").put("type", ks.type());
-                d.put("stream_arn", c.streamArn());
-                d.put("region", c.region());
-                putIfSet(d, "access_key_id", c.accessKeyId());
-                putIfSet(d, "secret_access_key", c.secretAccessKey());
-                putIfSet(
-                        d,
-                        "endpoint_url",
-                        c.endpointUrl() == null ? null : c.endpointUrl().toString());
-                d.put("request_timeout_ms", c.requestTimeout().toMillis());
-            }
-        }
+        // What the user gave, so that nothing is dropped; defaults and inferred values are filled in on reading.
+        n.set("destination", Destinations.entry(s.destination()));
         n.put("batch_size", s.batchSize());
         n.put("max_memory_mb", s.maxMemoryMb());
         n.put("status", s.status().name().toLowerCase(Locale.ROOT));
@@ -625,29 +555,6 @@ public final class StoredConfig {
         n.put("retry_backoff_ms", s.retryBackoffMs());
         n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
         return n;
-    }
-
-    private static void putIfSet(ObjectNode n, String key, @Nullable String value) {
-        if (value != null) {
-            n.put(key, value);
-        }
-    }
-
-    /**
-     * Takes a sink spec's destination secrets out of it: the JSON object of them to seal, or null when it has none.
-     */
-    private static @Nullable String takeSecrets(ObjectNode spec) {
-        if (!(spec.get("destination") instanceof ObjectNode d)) {
-            return null;
-        }
-        ObjectNode secrets = JSON.createObjectNode();
-        for (String key : DestinationConfig.SECRET_KEYS) {
-            JsonNode v = d.remove(key);
-            if (v != null && !v.isNull()) {
-                secrets.set(key, v);
-            }
-        }
-        return secrets.isEmpty() ? null : secrets.toString();
     }
 
     private static void putStrings(ObjectNode n, String key, List<String> values) {
