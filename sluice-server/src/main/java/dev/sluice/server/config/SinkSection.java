@@ -57,12 +57,11 @@ final class SinkSection {
     private static final List<String> TABLE_KEYS = List.of("name", "group_column_names");
     private static final Map<String, Action> ACTIONS =
             orderedMap("insert", Action.INSERT, "update", Action.UPDATE, "delete", Action.DELETE);
-    private static final Map<String, SinkStatus> STATUSES =
-            orderedMap("active", SinkStatus.ACTIVE, "paused", SinkStatus.PAUSED, "disabled", SinkStatus.DISABLED);
+    private static final Map<String, SinkStatus> STATUSES = byWireName(SinkStatus.values(), SinkStatus::wireName);
     private static final Map<String, TimestampFormat> TIMESTAMP_FORMATS =
             orderedMap("iso8601", TimestampFormat.ISO8601, "unix_microsecond", TimestampFormat.UNIX_MICROSECOND);
-    private static final Map<String, String> LOAD_SHEDDING =
-            orderedMap("pause_on_full", "pause_on_full", "discard_on_full", "discard_on_full");
+    private static final Map<String, LoadSheddingPolicy> LOAD_SHEDDING =
+            byWireName(LoadSheddingPolicy.values(), LoadSheddingPolicy::wireName);
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern YAML_INT = Pattern.compile("[-+]?[0-9]+");
@@ -108,8 +107,8 @@ final class SinkSection {
         Integer maxRetryCount = f.integer("max_retry_count", 0, Integer.MAX_VALUE);
         TimestampFormat timestampFormat =
                 Objects.requireNonNullElse(f.choice("timestamp_format", TIMESTAMP_FORMATS), TimestampFormat.ISO8601);
-        String loadShedding =
-                Objects.requireNonNullElse(f.choice("load_shedding_policy", LOAD_SHEDDING), SinkConfig.PAUSE_ON_FULL);
+        LoadSheddingPolicy loadShedding = Objects.requireNonNullElse(
+                f.choice("load_shedding_policy", LOAD_SHEDDING), LoadSheddingPolicy.PAUSE_ON_FULL);
         String annotations = annotations(f);
         long backoff = Objects.requireNonNullElse(
                 f.integer("retry_backoff_ms", 1, SinkConfig.MAX_BACKOFF_MS), (int) SinkConfig.DEFAULT_RETRY_BACKOFF_MS);
@@ -379,6 +378,15 @@ final class SinkSection {
                 yield nodes.stringNode(v);
             }
         };
+    }
+
+    /** Constants by their written name, in declaration order (the order messages list them in). */
+    private static <E> Map<String, E> byWireName(E[] values, java.util.function.Function<E, String> name) {
+        Map<String, E> map = new LinkedHashMap<>();
+        for (E e : values) {
+            map.put(name.apply(e), e);
+        }
+        return java.util.Collections.unmodifiableMap(map);
     }
 
     @SuppressWarnings("unchecked")

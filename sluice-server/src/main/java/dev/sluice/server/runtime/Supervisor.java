@@ -13,16 +13,20 @@ import dev.sluice.engine.SinkState;
 import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.server.api.Engine;
 import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.config.LoadSheddingPolicy;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.TableConfig;
 import dev.sluice.server.metrics.SluiceMetrics;
+import dev.sluice.server.store.BackfillState;
+import dev.sluice.server.store.BackfillTable.BackfillRow;
 import dev.sluice.server.store.MetadataStore;
-import dev.sluice.server.store.StoredConfig;
+import dev.sluice.server.store.RunningConfig;
 import dev.sluice.server.stream.PullStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,7 +96,7 @@ final class Supervisor implements Engine, AutoCloseable {
             return;
         }
         try {
-            for (MetadataStore.BackfillRow row : store.activeBackfills(sinkId)) {
+            for (BackfillRow row : store.backfills().ofSink(sinkId, EnumSet.of(BackfillState.ACTIVE))) {
                 startBackfill(r, row);
             }
         } catch (java.sql.SQLException e) {
@@ -100,9 +104,9 @@ final class Supervisor implements Engine, AutoCloseable {
         }
     }
 
-    private boolean startBackfill(Running r, MetadataStore.BackfillRow row) {
+    private boolean startBackfill(Running r, BackfillRow row) {
         SinkConfig sink = r.sinks.get(row.sinkId());
-        if (!started || sink == null || !row.state().equals("active")) {
+        if (!started || sink == null || row.state() != BackfillState.ACTIVE) {
             return false;
         }
         String id = row.id().toString();
@@ -111,7 +115,12 @@ final class Supervisor implements Engine, AutoCloseable {
         }
         String sinkName = sink.name();
         StoreBackfillListener listener = new StoreBackfillListener(
-                store, row.id(), sinkName, row.rowsInitialCount(), row.rowsProcessedCount(), row.rowsIngestedCount());
+                store.backfills(),
+                row.id(),
+                sinkName,
+                row.rowsInitialCount(),
+                row.rowsProcessedCount(),
+                row.rowsIngestedCount());
         BackfillSpec spec = new BackfillSpec(
                 id,
                 row.sinkId().toString(),
@@ -122,7 +131,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 row.rowsProcessedCount(),
                 row.rowsIngestedCount());
         try {
-            store.backfillResumed(row.id());
+            store.backfills().resumed(row.id());
             r.pipeline.startBackfill(spec, listener);
         } catch (java.sql.SQLException | IllegalArgumentException | IllegalStateException e) {
             log.warn("sink {}: cannot start backfill {}: {}", sinkName, id, e.getMessage());
@@ -175,7 +184,7 @@ final class Supervisor implements Engine, AutoCloseable {
             return false;
         }
         try {
-            MetadataStore.BackfillRow row = store.backfill(backfillId);
+            BackfillRow row = store.backfills().get(backfillId);
             return row != null && startBackfill(r, row);
         } catch (java.sql.SQLException e) {
             log.warn("cannot read backfill {}: {}", backfillId, e.getMessage());
@@ -219,7 +228,7 @@ final class Supervisor implements Engine, AutoCloseable {
 
     /** Makes the running pipelines match {@code loaded}. */
     @Override
-    public synchronized void apply(StoredConfig.Loaded loaded) {
+    public synchronized void apply(RunningConfig loaded) {
         SluiceConfig cfg = loaded.config();
         Map<String, UUID> dbIds = loaded.databaseIds();
         Map<String, UUID> sinkIds = loaded.sinkIds();
@@ -321,11 +330,11 @@ final class Supervisor implements Engine, AutoCloseable {
                 d.name(),
                 settings,
                 RetryPolicy.RECONNECT,
-                new PositionRecorder(store, dbId, d.slot().name()),
+                new PositionRecorder(store.positions(), dbId, d.slot().name()),
                 metrics,
                 DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()),
-                new StoreLedger(store),
-                new StoreMessages(store));
+                new StoreLedger(store.progress()),
+                new StoreMessages(store.messages()));
     }
 
     static SinkSpec sinkSpec(SinkConfig s, UUID sinkId, DatabaseConfig d, UUID dbId) {
@@ -363,7 +372,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 ctx,
                 s.maxMemoryMb() * MIB,
                 SinkSpec.DEFAULT_MAX_IN_FLIGHT,
-                SinkConfig.DISCARD_ON_FULL.equals(s.loadSheddingPolicy()),
+                s.loadSheddingPolicy() == LoadSheddingPolicy.DISCARD_ON_FULL,
                 new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25));
     }
 
