@@ -2,32 +2,30 @@ package dev.sluice.engine;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
-import dev.sluice.core.MessageContext;
 import dev.sluice.core.MessageEncoder;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.core.TableSchema;
+import dev.sluice.core.Ticker;
+import dev.sluice.engine.queue.SinkQueue;
+import dev.sluice.postgres.backfill.BackfillSource;
 import dev.sluice.postgres.backfill.TableReader;
+import dev.sluice.postgres.backfill.Watermark;
 import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.postgres.types.TypeRegistry;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
@@ -55,7 +53,6 @@ import org.slf4j.LoggerFactory;
  * pages and reports; sinks' threads resolve reads. Shared state is guarded by {@code lock}.
  */
 final class Backfill {
-    static final String PREFIX = "sluice:backfill";
     private static final Logger log = LoggerFactory.getLogger(Backfill.class);
     private static final int FIRST_PAGE = 1_000;
     private static final int MIN_PAGE = 100;
@@ -70,10 +67,10 @@ final class Backfill {
     private static final long EXACT_COUNT_UP_TO = 1_000_000;
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
     private static final int MAX_ATTEMPTS = 6;
-    private static final String EMIT = "SELECT pg_logical_emit_message(false, ?, ?)::text";
-    // Postgres 17 and later flush the WAL up to the message: the high watermark reaches the slot at once rather than
-    // at the WAL writer's next round (wal_writer_delay).
-    private static final String EMIT_FLUSHED = "SELECT pg_logical_emit_message(false, ?, ?, true)::text";
+    // Between attempts at the table: 2 s, 4 s, ... 32 s.
+    private static final RetryPolicy RETRY = new RetryPolicy(Duration.ofSeconds(2), Duration.ofSeconds(32), 0);
+    // How often a standby is asked whether it has replayed a low watermark.
+    private static final Duration REPLAY_POLL = Duration.ofMillis(10);
     // Pages read and not yet enqueued: the next page is read while earlier ones wait for their high watermark.
     private static final int MAX_AHEAD = 3;
     // Reads encoded and handed to the sink at a time.
@@ -81,78 +78,29 @@ final class Backfill {
     // Rows remembered by transaction (see byXid), at most: past it the oldest transactions are forgotten.
     private static final int MAX_REMEMBERED = 1_000_000;
 
-    /** A page read and not yet fully delivered. */
-    private static final class Page {
-        final long seq;
-        // Each row's idempotency key and message but for its position, under context: encoded by the backfill's
-        // thread as the rows arrive, so that the reader only completes them. Released once enqueued.
-        @Nullable
-        List<String> keys = new ArrayList<>();
-        // Each row's SinkPipeline.sizeOf, taken here rather than on the reader's thread.
-        long[] sizes = new long[64];
-
-        MessageEncoder.@Nullable PreparedBatch prepared = new MessageEncoder.PreparedBatch();
-        final MessageContext context;
-
-        // Set once the page is read; released once enqueued.
-        @Nullable
-        List<@Nullable String[]> rows;
-
-        int read;
-
-        @Nullable
-        List<String> cursor;
-        // The page's snapshot: its xmin and the transactions in progress for it (32-bit xids, as the stream gives
-        // them).
-        int xmin;
-
-        int[] invisible = new int[0];
-        // Reads not yet resolved, plus one until the reader has enqueued them all.
-        final AtomicInteger outstanding = new AtomicInteger(1);
-        int ingested;
-        volatile boolean enqueued;
-
-        Page(long seq, MessageContext context) {
-            this.seq = seq;
-            this.context = context;
-        }
-
-        void read(List<@Nullable String[]> rows, @Nullable List<String> cursor) {
-            this.rows = rows;
-            this.read = rows.size();
-            this.cursor = cursor;
-        }
-    }
-
     private final BackfillSpec spec;
     private final SourceSettings settings;
-    private final SinkPipeline sink;
+    private final SinkQueue sink;
     private final BackfillListener listener;
     private final Runnable whileWaiting;
     private final String name;
     private final java.util.function.Consumer<Backfill> onFinished;
     // 0: pages adapt to take about a second each.
     private final int fixedPageSize;
+    private final Ticker ticker;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     // Guarded by lock.
-    private final ArrayDeque<Page> pages = new ArrayDeque<>();
+    private final ArrayDeque<BackfillPage> pages = new ArrayDeque<>();
     // Pages whose high watermark the reader has yet to meet, by page number.
-    private final Map<Long, Page> awaitingHigh = new HashMap<>();
+    private final Map<Long, BackfillPage> awaitingHigh = new HashMap<>();
     // Pages read and not yet enqueued.
     private int ahead;
     // The cursor after the last page the reader took at its high watermark: where a retry reads on from.
     private @Nullable List<String> resumeAt;
-    private Set<String> older = new HashSet<>();
-    private Set<String> current = new HashSet<>();
-    // The rows each transaction changed, in the order the stream gave them, until every snapshot sees the transaction
-    // (its xid precedes a page snapshot's xmin): a transaction whose commit came before a page's window yet was still
-    // in progress for the page's snapshot (it committed, but was not yet marked visible when the snapshot was taken,
-    // which on a busy machine can outlast many short pages) changed rows the page read in their older version, and
-    // they must be dropped too.
-    private final LinkedHashMap<Integer, List<String>> byXid = new LinkedHashMap<>();
-    private int remembered;
+    private final WatermarkWindow window = new WatermarkWindow(MAX_REMEMBERED);
+    private boolean warnedForgetting;
     private volatile @Nullable TableReader reader;
     private volatile Set<TableId> members = Set.of();
 
@@ -185,12 +133,14 @@ final class Backfill {
     Backfill(
             BackfillSpec spec,
             SourceSettings settings,
-            SinkPipeline sink,
+            SinkQueue sink,
             BackfillListener listener,
             Runnable whileWaiting,
             String name,
             java.util.function.Consumer<Backfill> onFinished,
-            int fixedPageSize) {
+            int fixedPageSize,
+            Ticker ticker) {
+        this.ticker = ticker;
         this.spec = spec;
         this.settings = settings;
         this.sink = sink;
@@ -210,7 +160,7 @@ final class Backfill {
         return spec;
     }
 
-    SinkPipeline sink() {
+    SinkQueue sink() {
         return sink;
     }
 
@@ -259,24 +209,25 @@ final class Backfill {
         String oldKey = change.old() == null ? null : identity(change.old(), idx);
         lock.lock();
         try {
-            current.add(key);
-            List<String> rows = byXid.computeIfAbsent(xid, x -> new ArrayList<>(2));
-            rows.add(key);
-            remembered++;
-            if (oldKey != null) {
-                current.add(oldKey); // the key itself changed
-                rows.add(oldKey);
-                remembered++;
+            window.changed(key, oldKey, xid);
+            if (window.forgetting() && !warnedForgetting) {
+                warnedForgetting = true;
+                log.warn(
+                        "backfill {} of {} ({}): more than {} changed rows wait for an old transaction to end; the"
+                                + " oldest are forgotten, and a read of one of them may arrive after its change",
+                        spec.id(),
+                        spec.table(),
+                        name,
+                        MAX_REMEMBERED);
             }
-            forgetOldest();
         } finally {
             lock.unlock();
         }
     }
 
     /** One of this backfill's watermarks, met in the slot at {@code lsn}. */
-    void watermark(String run, long seq, boolean high, long lsn) throws InterruptedException {
-        if (!run.equals(this.run)) {
+    void watermark(Watermark w, long lsn) throws InterruptedException {
+        if (!w.run().equals(this.run)) {
             return; // an earlier run's, met again as the slot replays after a restart: its pages are not ours
         }
         if (Long.compareUnsigned(lsn, lastWatermarkLsn) <= 0) {
@@ -285,39 +236,22 @@ final class Backfill {
             return;
         }
         lastWatermarkLsn = lsn;
-        Page page;
+        BackfillPage page;
         Set<String> drop;
         lock.lock();
         try {
-            if (!high) {
-                older = current;
-                current = new HashSet<>();
+            if (!w.high()) {
+                window.low();
                 return;
             }
             // Pages are met in the order they were read (each page's low watermark follows the previous page's
-            // high one), so the windows of older and current stay per page with several pages in flight.
-            page = awaitingHigh.remove(seq);
+            // high one), so the windows stay per page with several pages in flight.
+            page = awaitingHigh.remove(w.page());
             if (page == null) {
                 return; // replayed after a reconnect, or given up by a retry: its page was handled
             }
             resumeAt = page.cursor;
-            drop = new HashSet<>(older);
-            drop.addAll(current);
-            for (int xid : page.invisible) {
-                List<String> rows = byXid.get(xid);
-                if (rows != null) {
-                    drop.addAll(rows);
-                }
-            }
-            // Transactions before this snapshot's xmin are seen by every later snapshot: no page needs them again.
-            int xmin = page.xmin;
-            byXid.entrySet().removeIf(e -> {
-                boolean seen = e.getKey() - xmin < 0; // modulo 2^32, as Postgres compares xids
-                if (seen) {
-                    remembered -= e.getValue().size();
-                }
-                return seen;
-            });
+            drop = window.high(page.xmin, page.invisible);
         } finally {
             lock.unlock();
         }
@@ -341,7 +275,7 @@ final class Backfill {
      * messages were encoded by the backfill's thread; here they only get their positions (off the sink's delivery
      * thread, and taking little of the reader's). Returns how many the sink took.
      */
-    private int enqueue(Page page, Set<String> drop, long lsn) throws InterruptedException {
+    private int enqueue(BackfillPage page, Set<String> drop, long lsn) throws InterruptedException {
         TableReader r = java.util.Objects.requireNonNull(reader);
         List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
         List<String> keys = java.util.Objects.requireNonNull(page.keys);
@@ -351,10 +285,10 @@ final class Backfill {
         page.prepared = null;
         TableSchema schema = r.schema();
         Runnable onResolved = () -> resolved(page);
-        Instant now = Instant.now();
+        Instant now = ticker.now();
         MessageEncoder.PositionText at =
                 new MessageEncoder.PositionText(lsn, MessageEncoder.formatCommitTimestamp(now));
-        List<SinkPipeline.Read> chunk = new ArrayList<>(Math.min(CHUNK, rows.size()));
+        List<SinkQueue.Read> chunk = new ArrayList<>(Math.min(CHUNK, rows.size()));
         int i = 0;
         int taken = 0;
         for (int row = 0; row < rows.size() && !stopped; ) {
@@ -366,7 +300,7 @@ final class Backfill {
                 }
                 Position position = new Position(lsn, i);
                 Change read = new Change(schema, Action.READ, values, null, null, null, position, now, null);
-                chunk.add(new SinkPipeline.Read(read, keys.get(row), prepared.complete(row, at, i), page.sizes[row]));
+                chunk.add(new SinkQueue.Read(read, keys.get(row), prepared.complete(row, at, i), page.sizes[row]));
                 i++;
             }
             if (chunk.isEmpty()) {
@@ -382,28 +316,7 @@ final class Backfill {
         return taken;
     }
 
-    // Holding lock: a bound on memory when some transaction holds every snapshot's xmin back for long.
-    private void forgetOldest() {
-        var it = byXid.entrySet().iterator();
-        while (remembered > MAX_REMEMBERED && it.hasNext()) {
-            remembered -= it.next().getValue().size();
-            it.remove();
-            if (!warnedForgetting) {
-                warnedForgetting = true;
-                log.warn(
-                        "backfill {} of {} ({}): more than {} changed rows wait for an old transaction to end; the"
-                                + " oldest are forgotten, and a read of one of them may arrive after its change",
-                        spec.id(),
-                        spec.table(),
-                        name,
-                        MAX_REMEMBERED);
-            }
-        }
-    }
-
-    private boolean warnedForgetting;
-
-    private void resolved(Page page) {
+    private void resolved(BackfillPage page) {
         if (page.outstanding.decrementAndGet() == 0) {
             lock.lock();
             try {
@@ -415,20 +328,15 @@ final class Backfill {
     }
 
     /** Encodes one of the page's reads but for its position, under the page's context. */
-    private void prepare(Page page, TableSchema schema, @Nullable String[] row) {
+    private void prepare(BackfillPage page, TableSchema schema, @Nullable String[] row) {
         MessageEncoder enc = encoder;
         if (enc == null || !page.context.equals(enc.context())) {
             enc = encoder = new MessageEncoder(page.context);
         }
         String key = keys.of(schema, row);
-        List<String> keys = java.util.Objects.requireNonNull(page.keys);
         // Position and commit time are left out of the message: this change's are never used.
         Change read = new Change(schema, Action.READ, row, null, null, null, NO_POSITION, Instant.EPOCH, null);
-        if (page.sizes.length == keys.size()) {
-            page.sizes = java.util.Arrays.copyOf(page.sizes, keys.size() * 2);
-        }
-        page.sizes[keys.size()] = SinkPipeline.sizeOf(read);
-        keys.add(key);
+        page.prepared(key, SinkQueue.sizeOf(read));
         enc.prepare(read, key, java.util.Objects.requireNonNull(page.prepared));
     }
 
@@ -477,15 +385,17 @@ final class Backfill {
                     fail("reading " + spec.table() + " failed " + attempt + " times; last error: " + e.getMessage());
                     return;
                 }
+                Duration wait = RETRY.delayAfter(attempt);
                 log.warn(
-                        "backfill {} of {} ({}): {}; retrying (attempt {})",
+                        "backfill {} of {} ({}): {}; retrying in {} s (attempt {})",
                         spec.id(),
                         spec.table(),
                         name,
                         e.toString(),
+                        wait.toSeconds(),
                         attempt);
                 try {
-                    Thread.sleep(Duration.ofSeconds(1L << Math.min(attempt, 5)));
+                    Sleeper.sleep(ticker, wait);
                 } catch (InterruptedException ie) {
                     return;
                 }
@@ -521,7 +431,7 @@ final class Backfill {
                 count(c, r);
             }
             Connection emit = emitter != null ? emitter : c;
-            boolean flushHigh = emit.getMetaData().getDatabaseMajorVersion() >= 17;
+            boolean flushHigh = BackfillSource.canFlush(emit);
             int size = fixedPageSize > 0 ? fixedPageSize : firstPage(r.averageRowBytes(c));
             // The end as of now: a row moved or added beyond it is a live change the sink receives anyway.
             List<String> until = r.last(c, spec.startAt());
@@ -536,22 +446,24 @@ final class Backfill {
                     break;
                 }
                 long seq = ++pageSeq;
-                String low = emit(emit, seq, "low", false);
+                String low = BackfillSource.emit(emit, new Watermark(spec.id(), run, seq, false), false);
                 if (emitter != null) {
                     awaitReplay(c, low);
                 }
-                long t0 = System.nanoTime();
+                long t0 = ticker.nanos();
                 // Each row is encoded as it arrives, while Postgres sends the rest.
-                Page page = new Page(seq, sink.context());
+                BackfillPage page = new BackfillPage(seq, sink.context());
                 TableSchema schema = r.schema();
                 // The snapshot's in-progress transactions and the page, under that one snapshot (on failure the
                 // connection is closed, and the transaction with it).
                 c.setAutoCommit(false);
-                inProgress(c, page);
+                BackfillSource.Snapshot snapshot = BackfillSource.snapshot(c);
+                page.xmin = snapshot.xmin();
+                page.invisible = snapshot.inProgress();
                 TableReader.Page p = r.read(c, cursor, spec.startAt(), until, size, row -> prepare(page, schema, row));
                 c.commit();
                 c.setAutoCommit(true);
-                long took = System.nanoTime() - t0;
+                long took = ticker.nanos() - t0;
                 long pageBytes = java.util.Objects.requireNonNull(page.prepared).bytes();
                 page.read(p.rows(), p.cursor() != null ? p.cursor() : cursor);
                 lock.lock();
@@ -563,7 +475,7 @@ final class Backfill {
                     lock.unlock();
                 }
                 // The reader enqueues the page when it meets the high watermark in the slot.
-                emit(emit, seq, "high", flushHigh);
+                BackfillSource.emit(emit, new Watermark(spec.id(), run, seq, true), flushHigh);
                 report(false);
                 if (p.cursor() != null) {
                     cursor = p.cursor();
@@ -617,7 +529,7 @@ final class Backfill {
     private @Nullable List<String> resume() {
         lock.lock();
         try {
-            for (Page p : awaitingHigh.values()) {
+            for (BackfillPage p : awaitingHigh.values()) {
                 pages.remove(p);
                 ahead--;
             }
@@ -665,7 +577,7 @@ final class Backfill {
         boolean left;
         lock.lock();
         try {
-            Page head;
+            BackfillPage head;
             while ((head = pages.peekFirst()) != null && head.enqueued && head.outstanding.get() == 0) {
                 pages.pollFirst();
                 processed += head.read;
@@ -679,7 +591,7 @@ final class Backfill {
         } finally {
             lock.unlock();
         }
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         if ((moved && now - lastReport >= PROGRESS_EVERY.toNanos()) || force) {
             lastReport = now;
             if (lastDone != null && !stopped) {
@@ -689,52 +601,10 @@ final class Backfill {
         return left;
     }
 
-    private String emit(Connection c, long seq, String kind, boolean flush) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(flush ? EMIT_FLUSHED : EMIT)) {
-            ps.setString(1, PREFIX);
-            ps.setString(2, spec.id() + ":" + run + ":" + seq + ":" + kind);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
-
-    /**
-     * Notes on {@code page} the xmin and the transactions in progress of the snapshot of the transaction {@code c} is
-     * in (taken by this first query), as 32-bit xids.
-     */
-    private static void inProgress(Connection c, Page page) throws SQLException {
-        try (java.sql.Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT txid_current_snapshot()::text")) {
-            rs.next();
-            // xmin:xmax:xip,xip,... with 64-bit (epoch-qualified) xids.
-            String[] parts = rs.getString(1).split(":", -1);
-            page.xmin = (int) Long.parseLong(parts[0]);
-            if (parts.length < 3 || parts[2].isEmpty()) {
-                return;
-            }
-            String[] xip = parts[2].split(",");
-            int[] out = new int[xip.length];
-            for (int i = 0; i < xip.length; i++) {
-                out[i] = (int) Long.parseLong(xip[i]);
-            }
-            page.invisible = out;
-        }
-    }
-
     /** On a standby: waits until it has replayed {@code lsn}, so that the page's snapshot includes all before it. */
     private void awaitReplay(Connection standby, String lsn) throws SQLException, InterruptedException {
-        try (PreparedStatement ps = standby.prepareStatement("SELECT pg_last_wal_replay_lsn() >= ?::pg_lsn")) {
-            ps.setString(1, lsn);
-            while (!stopped) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next() && rs.getBoolean(1)) {
-                        return;
-                    }
-                }
-                Thread.sleep(10);
-            }
+        while (!stopped && !BackfillSource.replayed(standby, lsn)) {
+            Sleeper.sleep(ticker, REPLAY_POLL);
         }
     }
 }

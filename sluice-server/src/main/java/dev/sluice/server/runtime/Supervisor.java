@@ -5,6 +5,7 @@ import dev.sluice.core.TableId;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.engine.BackfillSpec;
 import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.engine.LoadShedding;
 import dev.sluice.engine.RetryPolicy;
 import dev.sluice.engine.SinkSpec;
 import dev.sluice.engine.SinkState;
@@ -388,7 +389,9 @@ final class Supervisor implements Engine, AutoCloseable {
                 ctx,
                 s.maxMemoryMb() * MIB,
                 SinkSpec.DEFAULT_MAX_IN_FLIGHT,
-                SinkConfig.DISCARD_ON_FULL.equals(s.loadSheddingPolicy()),
+                SinkConfig.DISCARD_ON_FULL.equals(s.loadSheddingPolicy())
+                        ? LoadShedding.DISCARD_ON_FULL
+                        : LoadShedding.PAUSE_ON_FULL,
                 new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25));
     }
 
