@@ -18,16 +18,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,10 +65,6 @@ final class Backfill {
     private static final Duration REPLAY_POLL = Duration.ofMillis(10);
     // Pages read and not yet enqueued: the next page is read while earlier ones wait for their high watermark.
     private static final int MAX_AHEAD = 3;
-    // Reads encoded and handed to the sink at a time.
-    private static final int CHUNK = 512;
-    // Rows remembered by transaction (see byXid), at most: past it the oldest transactions are forgotten.
-    private static final int MAX_REMEMBERED = 1_000_000;
 
     private final BackfillSpec spec;
     private final SourceSettings settings;
@@ -89,26 +77,7 @@ final class Backfill {
     private final int fixedPageSize;
     private final Ticker ticker;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    // Guarded by lock.
-    private final ArrayDeque<BackfillPage> pages = new ArrayDeque<>();
-    // Pages whose high watermark the reader has yet to meet, by page number.
-    private final Map<Long, BackfillPage> awaitingHigh = new HashMap<>();
-    // Pages read and not yet enqueued.
-    private int ahead;
-    // The cursor after the last page the reader took at its high watermark: where a retry reads on from.
-    private @Nullable List<String> resumeAt;
-    private final WatermarkWindow window = new WatermarkWindow(MAX_REMEMBERED);
-    private boolean warnedForgetting;
-    private volatile @Nullable TableReader reader;
-    private volatile Set<TableId> members = Set.of();
-
-    // Reader thread only: the last watermark met, to tell a replayed one.
-    private long lastWatermarkLsn;
-
-    // Reader thread only: where the identity columns sit in each live change's schema.
-    private final Map<TableSchema, int[]> identityIndexes = new IdentityHashMap<>();
+    private final PageHandoff handoff;
 
     // Backfill thread only.
     private long pageSeq;
@@ -150,7 +119,7 @@ final class Backfill {
         this.onFinished = onFinished;
         this.fixedPageSize = fixedPageSize;
         this.keys = new ReadKeys(spec.id(), spec.sortColumn());
-        this.resumeAt = spec.cursor();
+        this.handoff = new PageHandoff(spec, name, run, sink, whileWaiting, () -> stopped, ticker);
         this.lastDone = spec.cursor();
         this.processed = spec.rowsProcessed();
         this.ingested = spec.rowsIngested();
@@ -175,155 +144,23 @@ final class Backfill {
         if (t != null) {
             t.interrupt();
         }
-        lock.lock();
-        try {
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        handoff.wake();
+    }
+
+    /** A live change of transaction {@code xid} that the sink took (reader thread): see {@link PageHandoff}. */
+    void observe(Change change, int xid) {
+        handoff.observe(change, xid);
+    }
+
+    /** One of this backfill's watermarks, met in the slot at {@code lsn} (reader thread). */
+    void watermark(Watermark w, long lsn) throws InterruptedException {
+        handoff.watermark(w, lsn);
     }
 
     /** Checks that {@code table} can be backfilled (see {@link TableReader#describe}). */
     static void check(SourceSettings settings, TableId table, @Nullable String sortColumn) throws SQLException {
         try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), settings.properties(false))) {
             TableReader.describe(c, new TypeRegistry(c), table, sortColumn);
-        }
-    }
-
-    // ---- the reader thread ----
-
-    /**
-     * A live change from the slot, of transaction {@code xid}: notes its row when it belongs to the backfilled
-     * table.
-     */
-    void observe(Change change, int xid) {
-        TableReader r = reader;
-        if (r == null || !members.contains(change.table().id())) {
-            return;
-        }
-        int[] idx = identityIndexes.computeIfAbsent(change.table(), t -> indexes(t, r.identityColumns()));
-        if (idx == null) {
-            return;
-        }
-        String key = identity(change.record(), idx);
-        String oldKey = change.old() == null ? null : identity(change.old(), idx);
-        lock.lock();
-        try {
-            window.changed(key, oldKey, xid);
-            if (window.forgetting() && !warnedForgetting) {
-                warnedForgetting = true;
-                log.warn(
-                        "backfill {} of {} ({}): more than {} changed rows wait for an old transaction to end; the"
-                                + " oldest are forgotten, and a read of one of them may arrive after its change",
-                        spec.id(),
-                        spec.table(),
-                        name,
-                        MAX_REMEMBERED);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** One of this backfill's watermarks, met in the slot at {@code lsn}. */
-    void watermark(Watermark w, long lsn) throws InterruptedException {
-        if (!w.run().equals(this.run)) {
-            return; // an earlier run's, met again as the slot replays after a restart: its pages are not ours
-        }
-        if (Long.compareUnsigned(lsn, lastWatermarkLsn) <= 0) {
-            // Met again as the slot replays after a reconnect: the changes since were noted the first time and are
-            // not routed again, so a second turn of the windows here would forget them.
-            return;
-        }
-        lastWatermarkLsn = lsn;
-        BackfillPage page;
-        Set<String> drop;
-        lock.lock();
-        try {
-            if (!w.high()) {
-                window.low();
-                return;
-            }
-            // Pages are met in the order they were read (each page's low watermark follows the previous page's
-            // high one), so the windows stay per page with several pages in flight.
-            page = awaitingHigh.remove(w.page());
-            if (page == null) {
-                return; // replayed after a reconnect, or given up by a retry: its page was handled
-            }
-            resumeAt = page.cursor;
-            drop = window.high(page.xmin, page.invisible);
-        } finally {
-            lock.unlock();
-        }
-        try {
-            page.ingested = enqueue(page, drop, lsn);
-        } finally {
-            lock.lock();
-            try {
-                page.enqueued = true;
-                ahead--;
-                changed.signalAll(); // the backfill's thread may read on
-            } finally {
-                lock.unlock();
-            }
-            resolved(page); // the guard
-        }
-    }
-
-    /**
-     * Hands the page's rows, but those in {@code drop}, to the sink as reads at {@code lsn}, in chunks. Their
-     * messages were encoded by the backfill's thread; here they only get their positions (off the sink's delivery
-     * thread, and taking little of the reader's). Returns how many the sink took.
-     */
-    private int enqueue(BackfillPage page, Set<String> drop, long lsn) throws InterruptedException {
-        TableReader r = java.util.Objects.requireNonNull(reader);
-        List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
-        List<String> keys = java.util.Objects.requireNonNull(page.keys);
-        MessageEncoder.PreparedBatch prepared = java.util.Objects.requireNonNull(page.prepared);
-        page.rows = null;
-        page.keys = null;
-        page.prepared = null;
-        TableSchema schema = r.schema();
-        Runnable onResolved = () -> resolved(page);
-        Instant now = ticker.now();
-        MessageEncoder.PositionText at =
-                new MessageEncoder.PositionText(lsn, MessageEncoder.formatCommitTimestamp(now));
-        List<SinkQueue.Read> chunk = new ArrayList<>(Math.min(CHUNK, rows.size()));
-        int i = 0;
-        int taken = 0;
-        for (int row = 0; row < rows.size() && !stopped; ) {
-            chunk.clear();
-            for (; row < rows.size() && chunk.size() < CHUNK; row++) {
-                String[] values = rows.get(row);
-                if (!drop.isEmpty() && drop.contains(r.identity(values))) {
-                    continue;
-                }
-                Position position = new Position(lsn, i);
-                Change read = new Change(schema, Action.READ, values, null, null, null, position, now, null);
-                chunk.add(new SinkQueue.Read(read, keys.get(row), prepared.complete(row, at, i), page.sizes[row]));
-                i++;
-            }
-            if (chunk.isEmpty()) {
-                continue;
-            }
-            page.outstanding.addAndGet(chunk.size());
-            int took = sink.enqueueReads(chunk, page.context, onResolved, whileWaiting, () -> stopped);
-            if (took < chunk.size()) {
-                page.outstanding.addAndGet(took - chunk.size()); // never resolved; the guard keeps it above 0
-            }
-            taken += took;
-        }
-        return taken;
-    }
-
-    private void resolved(BackfillPage page) {
-        if (page.outstanding.decrementAndGet() == 0) {
-            lock.lock();
-            try {
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
         }
     }
 
@@ -341,28 +178,6 @@ final class Backfill {
     }
 
     private static final Position NO_POSITION = new Position(0, 0);
-
-    private static int @Nullable [] indexes(TableSchema t, List<String> columns) {
-        int[] out = new int[columns.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = t.indexOf(columns.get(i));
-            if (out[i] < 0) {
-                return null; // not published: the change cannot be matched to a read row
-            }
-        }
-        return out;
-    }
-
-    private static String identity(@Nullable String[] values, int[] idx) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < idx.length; i++) {
-            if (i > 0) {
-                sb.append('\u0000');
-            }
-            sb.append(values[idx[i]]);
-        }
-        return sb.toString();
-    }
 
     // ---- the backfill's thread ----
 
@@ -424,8 +239,7 @@ final class Backfill {
             // Pages are read in a transaction whose one snapshot the page's watermarks are judged against.
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             TableReader r = TableReader.describe(c, new TypeRegistry(c), spec.table(), spec.sortColumn());
-            members = Set.copyOf(r.members());
-            reader = r;
+            handoff.table(r);
             if (!counted) {
                 counted = true;
                 count(c, r);
@@ -435,11 +249,11 @@ final class Backfill {
             int size = fixedPageSize > 0 ? fixedPageSize : firstPage(r.averageRowBytes(c));
             // The end as of now: a row moved or added beyond it is a live change the sink receives anyway.
             List<String> until = r.last(c, spec.startAt());
-            @Nullable List<String> cursor = resume();
+            @Nullable List<String> cursor = handoff.resume();
             while (!stopped && until != null) {
                 // Up to MAX_AHEAD pages wait for the reader; each page's watermarks still follow the previous ones.
-                while (!stopped && ahead() >= MAX_AHEAD) {
-                    await();
+                while (!stopped && handoff.ahead() >= MAX_AHEAD) {
+                    handoff.await();
                     report(false);
                 }
                 if (stopped) {
@@ -466,14 +280,7 @@ final class Backfill {
                 long took = ticker.nanos() - t0;
                 long pageBytes = java.util.Objects.requireNonNull(page.prepared).bytes();
                 page.read(p.rows(), p.cursor() != null ? p.cursor() : cursor);
-                lock.lock();
-                try {
-                    awaitingHigh.put(seq, page);
-                    pages.addLast(page);
-                    ahead++;
-                } finally {
-                    lock.unlock();
-                }
+                handoff.offer(page);
                 // The reader enqueues the page when it meets the high watermark in the slot.
                 BackfillSource.emit(emit, new Watermark(spec.id(), run, seq, true), flushHigh);
                 report(false);
@@ -496,7 +303,7 @@ final class Backfill {
                 size = (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.min(scaled, size * GROWTH)));
             }
             while (!stopped && report(false)) {
-                await();
+                handoff.await();
             }
             if (!stopped) {
                 report(true);
@@ -522,33 +329,6 @@ final class Backfill {
         return (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, FIRST_PAGE_BYTES / averageRowBytes));
     }
 
-    /**
-     * Where this attempt reads from: after the last page the reader took. Pages an earlier attempt read but the
-     * reader has not taken are given up (read again from here); their high watermarks, if any, are ignored.
-     */
-    private @Nullable List<String> resume() {
-        lock.lock();
-        try {
-            for (BackfillPage p : awaitingHigh.values()) {
-                pages.remove(p);
-                ahead--;
-            }
-            awaitingHigh.clear();
-            return resumeAt;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private int ahead() {
-        lock.lock();
-        try {
-            return ahead;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     private void count(Connection c, TableReader r) throws SQLException {
         long estimate = r.estimate(c);
         if (estimate >= 0) {
@@ -559,38 +339,21 @@ final class Backfill {
         }
     }
 
-    private void await() throws InterruptedException {
-        lock.lock();
-        try {
-            changed.await(100, TimeUnit.MILLISECONDS);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
      * Takes completed pages off the head, in order, and reports at most every second (or now when forced). Returns
      * whether pages are still out.
      */
     private boolean report(boolean force) {
-        boolean moved = false;
-        boolean left;
-        lock.lock();
-        try {
-            BackfillPage head;
-            while ((head = pages.peekFirst()) != null && head.enqueued && head.outstanding.get() == 0) {
-                pages.pollFirst();
-                processed += head.read;
-                ingested += head.ingested;
-                if (head.cursor != null) {
-                    lastDone = head.cursor;
-                }
-                moved = true;
+        int[] taken = {0};
+        boolean left = handoff.takeCompleted(page -> {
+            taken[0]++;
+            processed += page.read;
+            ingested += page.ingested;
+            if (page.cursor != null) {
+                lastDone = page.cursor;
             }
-            left = !pages.isEmpty();
-        } finally {
-            lock.unlock();
-        }
+        });
+        boolean moved = taken[0] > 0;
         long now = ticker.nanos();
         if ((moved && now - lastReport >= PROGRESS_EVERY.toNanos()) || force) {
             lastReport = now;

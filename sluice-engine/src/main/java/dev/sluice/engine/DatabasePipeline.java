@@ -11,8 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongConsumer;
 import org.jspecify.annotations.Nullable;
@@ -145,8 +143,7 @@ public final class DatabasePipeline implements AutoCloseable {
 
     private final String name;
     private final SourceSettings settings;
-    // Running backfills by id; the reader iterates them for every change of a backfilled table.
-    private final Map<String, Backfill> backfills = new ConcurrentHashMap<>();
+    private final Backfills backfills;
     // Iterated by the reader while the API thread changes it.
     private final List<SinkQueue> sinks = new CopyOnWriteArrayList<>();
     private final PipelineMetrics metrics;
@@ -217,6 +214,7 @@ public final class DatabasePipeline implements AutoCloseable {
         this.messages = messages;
         this.options = options;
         this.ticker = ticker;
+        this.backfills = new Backfills(name, settings, this::answerWhileBlocked, ticker);
         Router router = new Router(sinks, backfills, this::answerWhileBlocked);
         this.acks = new SlotAcknowledger(sinks, router, onAcknowledged, ticker);
         this.slotReader = new SlotReader(name, settings, options, reconnect, sinks, router, acks, ticker);
@@ -265,7 +263,7 @@ public final class DatabasePipeline implements AutoCloseable {
         }
         SinkQueue p = new SinkQueue(spec, sink, metrics, messages, ticker);
         if (spec.state() != SinkState.DISABLED) {
-            p.restore(loadProgress(spec));
+            p.restore(ledger);
             p.restoreStored();
         }
         if (reader == null) {
@@ -322,11 +320,7 @@ public final class DatabasePipeline implements AutoCloseable {
         if (p == null) {
             return false;
         }
-        for (Backfill b : List.copyOf(backfills.values())) {
-            if (b.spec().sinkId().equals(sinkId)) {
-                stopBackfill(b.spec().id());
-            }
-        }
+        backfills.stopInto(sinkId);
         sinks.remove(p);
         p.remove(RECONFIGURE_GRACE);
         log.info("database {}: sink {} removed", name, p.spec().name());
@@ -350,21 +344,7 @@ public final class DatabasePipeline implements AutoCloseable {
         if (sink == null || sink.spec().state() == SinkState.DISABLED) {
             throw new IllegalArgumentException("sink " + spec.sinkId() + " is not running on database " + name);
         }
-        if (backfills.containsKey(spec.id())) {
-            throw new IllegalArgumentException("backfill " + spec.id() + " is already running");
-        }
-        Backfill b = new Backfill(
-                spec,
-                settings,
-                sink,
-                listener,
-                this::answerWhileBlocked,
-                name,
-                done -> backfills.remove(spec.id(), done),
-                pageSize,
-                ticker);
-        backfills.put(spec.id(), b);
-        b.start();
+        backfills.start(spec, sink, listener, pageSize);
         log.info(
                 "database {}: backfill {} of {} into sink {} started",
                 name,
@@ -378,17 +358,12 @@ public final class DatabasePipeline implements AutoCloseable {
      * hears nothing more from it. Returns whether it was running.
      */
     public boolean stopBackfill(String backfillId) {
-        Backfill b = backfills.remove(backfillId);
-        if (b == null) {
-            return false;
-        }
-        b.stop();
-        return true;
+        return backfills.stop(backfillId);
     }
 
     /** Whether the backfill runs here (it may have completed or failed since it was started). */
     public boolean backfillRunning(String backfillId) {
-        return backfills.containsKey(backfillId);
+        return backfills.running(backfillId);
     }
 
     /**
@@ -400,20 +375,6 @@ public final class DatabasePipeline implements AutoCloseable {
      */
     public void checkBackfill(TableId table, @Nullable String sortColumn) throws SQLException {
         Backfill.check(settings, table, sortColumn);
-    }
-
-    private DeliveryLedger.Progress loadProgress(SinkSpec spec) {
-        try {
-            return ledger.load(spec.id());
-        } catch (Exception e) {
-            log.warn(
-                    "database {}: cannot read the saved progress of sink {} ({}); the replay after this restart may"
-                            + " deliver messages it already had",
-                    name,
-                    spec.name(),
-                    e.toString());
-            return DeliveryLedger.Progress.NONE;
-        }
     }
 
     /**
@@ -504,9 +465,7 @@ public final class DatabasePipeline implements AutoCloseable {
     public void close() {
         running = false;
         slotReader.stop();
-        for (String id : List.copyOf(backfills.keySet())) {
-            stopBackfill(id);
-        }
+        backfills.stopAll();
         if (heartbeat != null) {
             heartbeat.close();
         }

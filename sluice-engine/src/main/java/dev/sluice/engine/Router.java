@@ -9,7 +9,6 @@ import dev.sluice.postgres.pgoutput.PgOutputMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,7 +35,7 @@ final class Router {
     private static final String ANNOTATIONS_CLEAR = "sequin:transaction_annotations.clear";
 
     private final List<SinkQueue> sinks;
-    private final Map<String, Backfill> backfills;
+    private final Backfills backfills;
     private final Runnable whileBlocked;
 
     private long lastRoutedCommitLsn;
@@ -53,7 +52,7 @@ final class Router {
     private @Nullable String annotations;
 
     /** @param whileBlocked run about once a second while a full sink keeps a change waiting */
-    Router(List<SinkQueue> sinks, Map<String, Backfill> backfills, Runnable whileBlocked) {
+    Router(List<SinkQueue> sinks, Backfills backfills, Runnable whileBlocked) {
         this.sinks = sinks;
         this.backfills = backfills;
         this.whileBlocked = whileBlocked;
@@ -153,7 +152,7 @@ final class Router {
      * dropped for one the sink never delivers (filtered, shed, or from before the sink began) would lose the row.
      */
     private void observed(SinkQueue sink, Change change) {
-        for (Backfill b : backfills.values()) {
+        for (Backfill b : backfills.all()) {
             if (b.sink() == sink) {
                 b.observe(change, xid);
             }

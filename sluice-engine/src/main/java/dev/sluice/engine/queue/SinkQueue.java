@@ -319,6 +319,26 @@ public final class SinkQueue {
         return ack.positioned();
     }
 
+    /**
+     * Before the first change: reads the sink's progress from {@code ledger} and {@link #restore(DeliveryLedger.Progress)
+     * restores} it; when it cannot be read, the replay after this restart may deliver messages the sink already had.
+     */
+    public void restore(DeliveryLedger ledger) {
+        SinkSpec spec = config.spec();
+        DeliveryLedger.Progress progress;
+        try {
+            progress = ledger.load(spec.id());
+        } catch (Exception e) {
+            log.warn(
+                    "sink {}: cannot read its saved progress ({}); the replay after this restart may deliver messages"
+                            + " it already had",
+                    spec.name(),
+                    e.toString());
+            progress = DeliveryLedger.Progress.NONE;
+        }
+        restore(progress);
+    }
+
     /** Before the first change: skips, in the replay after a restart, what the sink had resolved before it. */
     public void restore(DeliveryLedger.Progress progress) {
         locked(() -> {
