@@ -2,34 +2,24 @@ package dev.sluice.engine;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
-import dev.sluice.core.MessageContext;
 import dev.sluice.core.MessageEncoder;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.core.TableSchema;
+import dev.sluice.core.Ticker;
+import dev.sluice.engine.queue.SinkQueue;
+import dev.sluice.postgres.backfill.BackfillSource;
 import dev.sluice.postgres.backfill.TableReader;
+import dev.sluice.postgres.backfill.Watermark;
 import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.postgres.types.TypeRegistry;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +45,6 @@ import org.slf4j.LoggerFactory;
  * pages and reports; sinks' threads resolve reads. Shared state is guarded by {@code lock}.
  */
 final class Backfill {
-    static final String PREFIX = "sluice:backfill";
     private static final Logger log = LoggerFactory.getLogger(Backfill.class);
     private static final int FIRST_PAGE = 1_000;
     private static final int MIN_PAGE = 100;
@@ -70,97 +59,25 @@ final class Backfill {
     private static final long EXACT_COUNT_UP_TO = 1_000_000;
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
     private static final int MAX_ATTEMPTS = 6;
-    private static final String EMIT = "SELECT pg_logical_emit_message(false, ?, ?)::text";
-    // Postgres 17 and later flush the WAL up to the message: the high watermark reaches the slot at once rather than
-    // at the WAL writer's next round (wal_writer_delay).
-    private static final String EMIT_FLUSHED = "SELECT pg_logical_emit_message(false, ?, ?, true)::text";
+    // Between attempts at the table: 2 s, 4 s, ... 32 s.
+    private static final RetryPolicy RETRY = new RetryPolicy(Duration.ofSeconds(2), Duration.ofSeconds(32), 0);
+    // How often a standby is asked whether it has replayed a low watermark.
+    private static final Duration REPLAY_POLL = Duration.ofMillis(10);
     // Pages read and not yet enqueued: the next page is read while earlier ones wait for their high watermark.
     private static final int MAX_AHEAD = 3;
-    // Reads encoded and handed to the sink at a time.
-    private static final int CHUNK = 512;
-    // Rows remembered by transaction (see byXid), at most: past it the oldest transactions are forgotten.
-    private static final int MAX_REMEMBERED = 1_000_000;
-
-    /** A page read and not yet fully delivered. */
-    private static final class Page {
-        final long seq;
-        // Each row's idempotency key and message but for its position, under context: encoded by the backfill's
-        // thread as the rows arrive, so that the reader only completes them. Released once enqueued.
-        @Nullable
-        List<String> keys = new ArrayList<>();
-        // Each row's SinkPipeline.sizeOf, taken here rather than on the reader's thread.
-        long[] sizes = new long[64];
-
-        MessageEncoder.@Nullable PreparedBatch prepared = new MessageEncoder.PreparedBatch();
-        final MessageContext context;
-
-        // Set once the page is read; released once enqueued.
-        @Nullable
-        List<@Nullable String[]> rows;
-
-        int read;
-
-        @Nullable
-        List<String> cursor;
-        // The page's snapshot: its xmin and the transactions in progress for it (32-bit xids, as the stream gives
-        // them).
-        int xmin;
-
-        int[] invisible = new int[0];
-        // Reads not yet resolved, plus one until the reader has enqueued them all.
-        final AtomicInteger outstanding = new AtomicInteger(1);
-        int ingested;
-        volatile boolean enqueued;
-
-        Page(long seq, MessageContext context) {
-            this.seq = seq;
-            this.context = context;
-        }
-
-        void read(List<@Nullable String[]> rows, @Nullable List<String> cursor) {
-            this.rows = rows;
-            this.read = rows.size();
-            this.cursor = cursor;
-        }
-    }
 
     private final BackfillSpec spec;
     private final SourceSettings settings;
-    private final SinkPipeline sink;
+    private final SinkQueue sink;
     private final BackfillListener listener;
     private final Runnable whileWaiting;
     private final String name;
     private final java.util.function.Consumer<Backfill> onFinished;
     // 0: pages adapt to take about a second each.
     private final int fixedPageSize;
+    private final Ticker ticker;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    // Guarded by lock.
-    private final ArrayDeque<Page> pages = new ArrayDeque<>();
-    // Pages whose high watermark the reader has yet to meet, by page number.
-    private final Map<Long, Page> awaitingHigh = new HashMap<>();
-    // Pages read and not yet enqueued.
-    private int ahead;
-    // The cursor after the last page the reader took at its high watermark: where a retry reads on from.
-    private @Nullable List<String> resumeAt;
-    private Set<String> older = new HashSet<>();
-    private Set<String> current = new HashSet<>();
-    // The rows each transaction changed, in the order the stream gave them, until every snapshot sees the transaction
-    // (its xid precedes a page snapshot's xmin): a transaction whose commit came before a page's window yet was still
-    // in progress for the page's snapshot (it committed, but was not yet marked visible when the snapshot was taken,
-    // which on a busy machine can outlast many short pages) changed rows the page read in their older version, and
-    // they must be dropped too.
-    private final LinkedHashMap<Integer, List<String>> byXid = new LinkedHashMap<>();
-    private int remembered;
-    private volatile @Nullable TableReader reader;
-    private volatile Set<TableId> members = Set.of();
-
-    // Reader thread only: the last watermark met, to tell a replayed one.
-    private long lastWatermarkLsn;
-
-    // Reader thread only: where the identity columns sit in each live change's schema.
-    private final Map<TableSchema, int[]> identityIndexes = new IdentityHashMap<>();
+    private final PageHandoff handoff;
 
     // Backfill thread only.
     private long pageSeq;
@@ -185,12 +102,14 @@ final class Backfill {
     Backfill(
             BackfillSpec spec,
             SourceSettings settings,
-            SinkPipeline sink,
+            SinkQueue sink,
             BackfillListener listener,
             Runnable whileWaiting,
             String name,
             java.util.function.Consumer<Backfill> onFinished,
-            int fixedPageSize) {
+            int fixedPageSize,
+            Ticker ticker) {
+        this.ticker = ticker;
         this.spec = spec;
         this.settings = settings;
         this.sink = sink;
@@ -200,7 +119,7 @@ final class Backfill {
         this.onFinished = onFinished;
         this.fixedPageSize = fixedPageSize;
         this.keys = new ReadKeys(spec.id(), spec.sortColumn());
-        this.resumeAt = spec.cursor();
+        this.handoff = new PageHandoff(spec, name, run, sink, whileWaiting, () -> stopped, ticker);
         this.lastDone = spec.cursor();
         this.processed = spec.rowsProcessed();
         this.ingested = spec.rowsIngested();
@@ -210,7 +129,7 @@ final class Backfill {
         return spec;
     }
 
-    SinkPipeline sink() {
+    SinkQueue sink() {
         return sink;
     }
 
@@ -225,12 +144,17 @@ final class Backfill {
         if (t != null) {
             t.interrupt();
         }
-        lock.lock();
-        try {
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        handoff.wake();
+    }
+
+    /** A live change of transaction {@code xid} that the sink took (reader thread): see {@link PageHandoff}. */
+    void observe(Change change, int xid) {
+        handoff.observe(change, xid);
+    }
+
+    /** One of this backfill's watermarks, met in the slot at {@code lsn} (reader thread). */
+    void watermark(Watermark w, long lsn) throws InterruptedException {
+        handoff.watermark(w, lsn);
     }
 
     /** Checks that {@code table} can be backfilled (see {@link TableReader#describe}). */
@@ -240,221 +164,20 @@ final class Backfill {
         }
     }
 
-    // ---- the reader thread ----
-
-    /**
-     * A live change from the slot, of transaction {@code xid}: notes its row when it belongs to the backfilled
-     * table.
-     */
-    void observe(Change change, int xid) {
-        TableReader r = reader;
-        if (r == null || !members.contains(change.table().id())) {
-            return;
-        }
-        int[] idx = identityIndexes.computeIfAbsent(change.table(), t -> indexes(t, r.identityColumns()));
-        if (idx == null) {
-            return;
-        }
-        String key = identity(change.record(), idx);
-        String oldKey = change.old() == null ? null : identity(change.old(), idx);
-        lock.lock();
-        try {
-            current.add(key);
-            List<String> rows = byXid.computeIfAbsent(xid, x -> new ArrayList<>(2));
-            rows.add(key);
-            remembered++;
-            if (oldKey != null) {
-                current.add(oldKey); // the key itself changed
-                rows.add(oldKey);
-                remembered++;
-            }
-            forgetOldest();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** One of this backfill's watermarks, met in the slot at {@code lsn}. */
-    void watermark(String run, long seq, boolean high, long lsn) throws InterruptedException {
-        if (!run.equals(this.run)) {
-            return; // an earlier run's, met again as the slot replays after a restart: its pages are not ours
-        }
-        if (Long.compareUnsigned(lsn, lastWatermarkLsn) <= 0) {
-            // Met again as the slot replays after a reconnect: the changes since were noted the first time and are
-            // not routed again, so a second turn of the windows here would forget them.
-            return;
-        }
-        lastWatermarkLsn = lsn;
-        Page page;
-        Set<String> drop;
-        lock.lock();
-        try {
-            if (!high) {
-                older = current;
-                current = new HashSet<>();
-                return;
-            }
-            // Pages are met in the order they were read (each page's low watermark follows the previous page's
-            // high one), so the windows of older and current stay per page with several pages in flight.
-            page = awaitingHigh.remove(seq);
-            if (page == null) {
-                return; // replayed after a reconnect, or given up by a retry: its page was handled
-            }
-            resumeAt = page.cursor;
-            drop = new HashSet<>(older);
-            drop.addAll(current);
-            for (int xid : page.invisible) {
-                List<String> rows = byXid.get(xid);
-                if (rows != null) {
-                    drop.addAll(rows);
-                }
-            }
-            // Transactions before this snapshot's xmin are seen by every later snapshot: no page needs them again.
-            int xmin = page.xmin;
-            byXid.entrySet().removeIf(e -> {
-                boolean seen = e.getKey() - xmin < 0; // modulo 2^32, as Postgres compares xids
-                if (seen) {
-                    remembered -= e.getValue().size();
-                }
-                return seen;
-            });
-        } finally {
-            lock.unlock();
-        }
-        try {
-            page.ingested = enqueue(page, drop, lsn);
-        } finally {
-            lock.lock();
-            try {
-                page.enqueued = true;
-                ahead--;
-                changed.signalAll(); // the backfill's thread may read on
-            } finally {
-                lock.unlock();
-            }
-            resolved(page); // the guard
-        }
-    }
-
-    /**
-     * Hands the page's rows, but those in {@code drop}, to the sink as reads at {@code lsn}, in chunks. Their
-     * messages were encoded by the backfill's thread; here they only get their positions (off the sink's delivery
-     * thread, and taking little of the reader's). Returns how many the sink took.
-     */
-    private int enqueue(Page page, Set<String> drop, long lsn) throws InterruptedException {
-        TableReader r = java.util.Objects.requireNonNull(reader);
-        List<@Nullable String[]> rows = java.util.Objects.requireNonNull(page.rows);
-        List<String> keys = java.util.Objects.requireNonNull(page.keys);
-        MessageEncoder.PreparedBatch prepared = java.util.Objects.requireNonNull(page.prepared);
-        page.rows = null;
-        page.keys = null;
-        page.prepared = null;
-        TableSchema schema = r.schema();
-        Runnable onResolved = () -> resolved(page);
-        Instant now = Instant.now();
-        MessageEncoder.PositionText at =
-                new MessageEncoder.PositionText(lsn, MessageEncoder.formatCommitTimestamp(now));
-        List<SinkPipeline.Read> chunk = new ArrayList<>(Math.min(CHUNK, rows.size()));
-        int i = 0;
-        int taken = 0;
-        for (int row = 0; row < rows.size() && !stopped; ) {
-            chunk.clear();
-            for (; row < rows.size() && chunk.size() < CHUNK; row++) {
-                String[] values = rows.get(row);
-                if (!drop.isEmpty() && drop.contains(r.identity(values))) {
-                    continue;
-                }
-                Position position = new Position(lsn, i);
-                Change read = new Change(schema, Action.READ, values, null, null, null, position, now, null);
-                chunk.add(new SinkPipeline.Read(read, keys.get(row), prepared.complete(row, at, i), page.sizes[row]));
-                i++;
-            }
-            if (chunk.isEmpty()) {
-                continue;
-            }
-            page.outstanding.addAndGet(chunk.size());
-            int took = sink.enqueueReads(chunk, page.context, onResolved, whileWaiting, () -> stopped);
-            if (took < chunk.size()) {
-                page.outstanding.addAndGet(took - chunk.size()); // never resolved; the guard keeps it above 0
-            }
-            taken += took;
-        }
-        return taken;
-    }
-
-    // Holding lock: a bound on memory when some transaction holds every snapshot's xmin back for long.
-    private void forgetOldest() {
-        var it = byXid.entrySet().iterator();
-        while (remembered > MAX_REMEMBERED && it.hasNext()) {
-            remembered -= it.next().getValue().size();
-            it.remove();
-            if (!warnedForgetting) {
-                warnedForgetting = true;
-                log.warn(
-                        "backfill {} of {} ({}): more than {} changed rows wait for an old transaction to end; the"
-                                + " oldest are forgotten, and a read of one of them may arrive after its change",
-                        spec.id(),
-                        spec.table(),
-                        name,
-                        MAX_REMEMBERED);
-            }
-        }
-    }
-
-    private boolean warnedForgetting;
-
-    private void resolved(Page page) {
-        if (page.outstanding.decrementAndGet() == 0) {
-            lock.lock();
-            try {
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        }
-    }
-
     /** Encodes one of the page's reads but for its position, under the page's context. */
-    private void prepare(Page page, TableSchema schema, @Nullable String[] row) {
+    private void prepare(BackfillPage page, TableSchema schema, @Nullable String[] row) {
         MessageEncoder enc = encoder;
         if (enc == null || !page.context.equals(enc.context())) {
             enc = encoder = new MessageEncoder(page.context);
         }
         String key = keys.of(schema, row);
-        List<String> keys = java.util.Objects.requireNonNull(page.keys);
         // Position and commit time are left out of the message: this change's are never used.
         Change read = new Change(schema, Action.READ, row, null, null, null, NO_POSITION, Instant.EPOCH, null);
-        if (page.sizes.length == keys.size()) {
-            page.sizes = java.util.Arrays.copyOf(page.sizes, keys.size() * 2);
-        }
-        page.sizes[keys.size()] = SinkPipeline.sizeOf(read);
-        keys.add(key);
+        page.prepared(key, SinkQueue.sizeOf(read));
         enc.prepare(read, key, java.util.Objects.requireNonNull(page.prepared));
     }
 
     private static final Position NO_POSITION = new Position(0, 0);
-
-    private static int @Nullable [] indexes(TableSchema t, List<String> columns) {
-        int[] out = new int[columns.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = t.indexOf(columns.get(i));
-            if (out[i] < 0) {
-                return null; // not published: the change cannot be matched to a read row
-            }
-        }
-        return out;
-    }
-
-    private static String identity(@Nullable String[] values, int[] idx) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < idx.length; i++) {
-            if (i > 0) {
-                sb.append('\u0000');
-            }
-            sb.append(values[idx[i]]);
-        }
-        return sb.toString();
-    }
 
     // ---- the backfill's thread ----
 
@@ -477,15 +200,17 @@ final class Backfill {
                     fail("reading " + spec.table() + " failed " + attempt + " times; last error: " + e.getMessage());
                     return;
                 }
+                Duration wait = RETRY.delayAfter(attempt);
                 log.warn(
-                        "backfill {} of {} ({}): {}; retrying (attempt {})",
+                        "backfill {} of {} ({}): {}; retrying in {} s (attempt {})",
                         spec.id(),
                         spec.table(),
                         name,
                         e.toString(),
+                        wait.toSeconds(),
                         attempt);
                 try {
-                    Thread.sleep(Duration.ofSeconds(1L << Math.min(attempt, 5)));
+                    Sleeper.sleep(ticker, wait);
                 } catch (InterruptedException ie) {
                     return;
                 }
@@ -514,56 +239,50 @@ final class Backfill {
             // Pages are read in a transaction whose one snapshot the page's watermarks are judged against.
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             TableReader r = TableReader.describe(c, new TypeRegistry(c), spec.table(), spec.sortColumn());
-            members = Set.copyOf(r.members());
-            reader = r;
+            handoff.table(r);
             if (!counted) {
                 counted = true;
                 count(c, r);
             }
             Connection emit = emitter != null ? emitter : c;
-            boolean flushHigh = emit.getMetaData().getDatabaseMajorVersion() >= 17;
+            boolean flushHigh = BackfillSource.canFlush(emit);
             int size = fixedPageSize > 0 ? fixedPageSize : firstPage(r.averageRowBytes(c));
             // The end as of now: a row moved or added beyond it is a live change the sink receives anyway.
             List<String> until = r.last(c, spec.startAt());
-            @Nullable List<String> cursor = resume();
+            @Nullable List<String> cursor = handoff.resume();
             while (!stopped && until != null) {
                 // Up to MAX_AHEAD pages wait for the reader; each page's watermarks still follow the previous ones.
-                while (!stopped && ahead() >= MAX_AHEAD) {
-                    await();
+                while (!stopped && handoff.ahead() >= MAX_AHEAD) {
+                    handoff.await();
                     report(false);
                 }
                 if (stopped) {
                     break;
                 }
                 long seq = ++pageSeq;
-                String low = emit(emit, seq, "low", false);
+                String low = BackfillSource.emit(emit, new Watermark(spec.id(), run, seq, false), false);
                 if (emitter != null) {
                     awaitReplay(c, low);
                 }
-                long t0 = System.nanoTime();
+                long t0 = ticker.nanos();
                 // Each row is encoded as it arrives, while Postgres sends the rest.
-                Page page = new Page(seq, sink.context());
+                BackfillPage page = new BackfillPage(seq, sink.context());
                 TableSchema schema = r.schema();
                 // The snapshot's in-progress transactions and the page, under that one snapshot (on failure the
                 // connection is closed, and the transaction with it).
                 c.setAutoCommit(false);
-                inProgress(c, page);
+                BackfillSource.Snapshot snapshot = BackfillSource.snapshot(c);
+                page.xmin = snapshot.xmin();
+                page.invisible = snapshot.inProgress();
                 TableReader.Page p = r.read(c, cursor, spec.startAt(), until, size, row -> prepare(page, schema, row));
                 c.commit();
                 c.setAutoCommit(true);
-                long took = System.nanoTime() - t0;
+                long took = ticker.nanos() - t0;
                 long pageBytes = java.util.Objects.requireNonNull(page.prepared).bytes();
                 page.read(p.rows(), p.cursor() != null ? p.cursor() : cursor);
-                lock.lock();
-                try {
-                    awaitingHigh.put(seq, page);
-                    pages.addLast(page);
-                    ahead++;
-                } finally {
-                    lock.unlock();
-                }
+                handoff.offer(page);
                 // The reader enqueues the page when it meets the high watermark in the slot.
-                emit(emit, seq, "high", flushHigh);
+                BackfillSource.emit(emit, new Watermark(spec.id(), run, seq, true), flushHigh);
                 report(false);
                 if (p.cursor() != null) {
                     cursor = p.cursor();
@@ -584,7 +303,7 @@ final class Backfill {
                 size = (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.min(scaled, size * GROWTH)));
             }
             while (!stopped && report(false)) {
-                await();
+                handoff.await();
             }
             if (!stopped) {
                 report(true);
@@ -610,33 +329,6 @@ final class Backfill {
         return (int) Math.max(MIN_PAGE, Math.min(MAX_PAGE, FIRST_PAGE_BYTES / averageRowBytes));
     }
 
-    /**
-     * Where this attempt reads from: after the last page the reader took. Pages an earlier attempt read but the
-     * reader has not taken are given up (read again from here); their high watermarks, if any, are ignored.
-     */
-    private @Nullable List<String> resume() {
-        lock.lock();
-        try {
-            for (Page p : awaitingHigh.values()) {
-                pages.remove(p);
-                ahead--;
-            }
-            awaitingHigh.clear();
-            return resumeAt;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private int ahead() {
-        lock.lock();
-        try {
-            return ahead;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     private void count(Connection c, TableReader r) throws SQLException {
         long estimate = r.estimate(c);
         if (estimate >= 0) {
@@ -647,39 +339,22 @@ final class Backfill {
         }
     }
 
-    private void await() throws InterruptedException {
-        lock.lock();
-        try {
-            changed.await(100, TimeUnit.MILLISECONDS);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
      * Takes completed pages off the head, in order, and reports at most every second (or now when forced). Returns
      * whether pages are still out.
      */
     private boolean report(boolean force) {
-        boolean moved = false;
-        boolean left;
-        lock.lock();
-        try {
-            Page head;
-            while ((head = pages.peekFirst()) != null && head.enqueued && head.outstanding.get() == 0) {
-                pages.pollFirst();
-                processed += head.read;
-                ingested += head.ingested;
-                if (head.cursor != null) {
-                    lastDone = head.cursor;
-                }
-                moved = true;
+        int[] taken = {0};
+        boolean left = handoff.takeCompleted(page -> {
+            taken[0]++;
+            processed += page.read;
+            ingested += page.ingested;
+            if (page.cursor != null) {
+                lastDone = page.cursor;
             }
-            left = !pages.isEmpty();
-        } finally {
-            lock.unlock();
-        }
-        long now = System.nanoTime();
+        });
+        boolean moved = taken[0] > 0;
+        long now = ticker.nanos();
         if ((moved && now - lastReport >= PROGRESS_EVERY.toNanos()) || force) {
             lastReport = now;
             if (lastDone != null && !stopped) {
@@ -689,52 +364,10 @@ final class Backfill {
         return left;
     }
 
-    private String emit(Connection c, long seq, String kind, boolean flush) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(flush ? EMIT_FLUSHED : EMIT)) {
-            ps.setString(1, PREFIX);
-            ps.setString(2, spec.id() + ":" + run + ":" + seq + ":" + kind);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
-
-    /**
-     * Notes on {@code page} the xmin and the transactions in progress of the snapshot of the transaction {@code c} is
-     * in (taken by this first query), as 32-bit xids.
-     */
-    private static void inProgress(Connection c, Page page) throws SQLException {
-        try (java.sql.Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT txid_current_snapshot()::text")) {
-            rs.next();
-            // xmin:xmax:xip,xip,... with 64-bit (epoch-qualified) xids.
-            String[] parts = rs.getString(1).split(":", -1);
-            page.xmin = (int) Long.parseLong(parts[0]);
-            if (parts.length < 3 || parts[2].isEmpty()) {
-                return;
-            }
-            String[] xip = parts[2].split(",");
-            int[] out = new int[xip.length];
-            for (int i = 0; i < xip.length; i++) {
-                out[i] = (int) Long.parseLong(xip[i]);
-            }
-            page.invisible = out;
-        }
-    }
-
     /** On a standby: waits until it has replayed {@code lsn}, so that the page's snapshot includes all before it. */
     private void awaitReplay(Connection standby, String lsn) throws SQLException, InterruptedException {
-        try (PreparedStatement ps = standby.prepareStatement("SELECT pg_last_wal_replay_lsn() >= ?::pg_lsn")) {
-            ps.setString(1, lsn);
-            while (!stopped) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next() && rs.getBoolean(1)) {
-                        return;
-                    }
-                }
-                Thread.sleep(10);
-            }
+        while (!stopped && !BackfillSource.replayed(standby, lsn)) {
+            Sleeper.sleep(ticker, REPLAY_POLL);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.engine;
 
+import dev.sluice.core.Ticker;
 import dev.sluice.postgres.replication.SourceSettings;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -32,6 +33,7 @@ final class Heartbeat implements AutoCloseable {
     private final SourceSettings target;
     private final Duration interval;
     private final BooleanSupplier streaming;
+    private final Ticker ticker;
     private final Object lock = new Object();
 
     private volatile boolean running;
@@ -40,7 +42,8 @@ final class Heartbeat implements AutoCloseable {
     private @Nullable Connection connection;
     private boolean failing;
 
-    Heartbeat(String pipeline, SourceSettings source, Duration interval, BooleanSupplier streaming) {
+    Heartbeat(String pipeline, SourceSettings source, Duration interval, BooleanSupplier streaming, Ticker ticker) {
+        this.ticker = ticker;
         this.pipeline = pipeline;
         this.target = source.primary() != null ? source.primary() : source;
         this.interval = interval;
@@ -55,7 +58,7 @@ final class Heartbeat implements AutoCloseable {
     private void run() {
         while (running) {
             try {
-                Thread.sleep(interval);
+                Sleeper.sleep(ticker, interval);
             } catch (InterruptedException e) {
                 break;
             }
@@ -71,7 +74,7 @@ final class Heartbeat implements AutoCloseable {
             Connection c = connection();
             try (PreparedStatement ps = c.prepareStatement(EMIT)) {
                 ps.setString(1, PREFIX);
-                ps.setString(2, content(pipeline, Instant.now()));
+                ps.setString(2, content(pipeline, ticker.now()));
                 ps.execute();
             }
             if (failing) {

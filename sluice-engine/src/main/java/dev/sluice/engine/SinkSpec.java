@@ -24,8 +24,7 @@ import org.jspecify.annotations.Nullable;
  *     null retries forever
  * @param maxQueueBytes bound on the messages buffered for this sink
  * @param maxInFlight most batches in delivery at once (for different groups)
- * @param discardOnFull when the buffer is full: drop this sink's new messages (true) or stop reading the slot until
- *     there is room (false)
+ * @param loadShedding what to do with new messages when the buffer is full
  * @param retry the back-off of a failing group
  */
 public record SinkSpec(
@@ -42,7 +41,7 @@ public record SinkSpec(
         MessageContext context,
         long maxQueueBytes,
         int maxInFlight,
-        boolean discardOnFull,
+        LoadShedding loadShedding,
         RetryPolicy retry) {
     /** Batches in delivery at once unless configured. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 32;
@@ -75,7 +74,7 @@ public record SinkSpec(
                 context,
                 maxQueueBytes,
                 DEFAULT_MAX_IN_FLIGHT,
-                false,
+                LoadShedding.PAUSE_ON_FULL,
                 RetryPolicy.DELIVERY);
     }
 
@@ -83,6 +82,7 @@ public record SinkSpec(
         Objects.requireNonNull(id);
         Objects.requireNonNull(name);
         Objects.requireNonNull(retry);
+        Objects.requireNonNull(loadShedding);
         actions = Set.copyOf(actions);
         groupColumns = Map.copyOf(groupColumns);
         if (batchSize < 1 || batchSize > 1000) {

@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * A sink that records every delivery attempt and follows a script: each call to {@link #deliver} takes the next
  * scripted outcome (fail, or block until released); an empty script succeeds at once.
  */
-final class FakeSink implements Sink {
+public final class FakeSink implements Sink {
     private sealed interface Outcome {}
 
     private record Fail(RuntimeException error) implements Outcome {}
@@ -30,37 +30,37 @@ final class FakeSink implements Sink {
     private record Block(Gate gate) implements Outcome {}
 
     /** A delivery held open until {@link #release()}. */
-    static final class Gate {
+    public static final class Gate {
         private final CountDownLatch entered = new CountDownLatch(1);
         private final CompletableFuture<Void> released = new CompletableFuture<>();
 
         /** Waits until the pipeline has handed the blocked batch to the sink. */
-        void awaitEntered() throws InterruptedException {
+        public void awaitEntered() throws InterruptedException {
             assertThat(entered.await(2, TimeUnit.SECONDS))
                     .as("batch reached the sink")
                     .isTrue();
         }
 
-        boolean entered() {
+        public boolean entered() {
             return entered.getCount() == 0;
         }
 
-        void release() {
+        public void release() {
             released.complete(null);
         }
     }
 
-    final List<Batch> attempts = new CopyOnWriteArrayList<>();
-    final List<Batch> delivered = new CopyOnWriteArrayList<>();
+    public final List<Batch> attempts = new CopyOnWriteArrayList<>();
+    public final List<Batch> delivered = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedDeque<Outcome> script = new ConcurrentLinkedDeque<>();
-    volatile @Nullable SinkContext startedWith;
+    public volatile @Nullable SinkContext startedWith;
     /** Thrown by {@link #start} when set. */
-    volatile @Nullable RuntimeException startError;
+    public volatile @Nullable RuntimeException startError;
 
-    volatile boolean closed;
+    public volatile boolean closed;
 
     /** The next {@code n} deliveries fail with a retriable error. */
-    FakeSink failTimes(int n) {
+    public FakeSink failTimes(int n) {
         for (int i = 0; i < n; i++) {
             script.addLast(new Fail(new SinkException("peer said 503 (attempt scripted to fail)", true)));
         }
@@ -68,13 +68,13 @@ final class FakeSink implements Sink {
     }
 
     /** The next delivery fails with an error that retrying cannot fix. */
-    FakeSink failPermanently() {
+    public FakeSink failPermanently() {
         script.addLast(new Fail(new SinkException("message too large", false)));
         return this;
     }
 
     /** The next delivery blocks until the returned gate is released. */
-    Gate block() {
+    public Gate block() {
         Gate g = new Gate();
         script.addLast(new Block(g));
         return g;
@@ -90,16 +90,17 @@ final class FakeSink implements Sink {
     }
 
     /** Batches holding a message this matches fail (retriable), whatever the script says. */
-    volatile java.util.function.@Nullable Predicate<SinkMessage> poison;
+    public volatile java.util.function.@Nullable Predicate<SinkMessage> poison;
 
-    final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-    final java.util.concurrent.atomic.AtomicInteger maxInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    public final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    public final java.util.concurrent.atomic.AtomicInteger maxInFlight =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * Says, per batch, which of its messages fail (a {@link SinkException#partial}; null: the batch succeeds); the
      * others count as delivered.
      */
-    volatile java.util.function.@Nullable Function<Batch, @Nullable SinkException> partially;
+    public volatile java.util.function.@Nullable Function<Batch, @Nullable SinkException> partially;
 
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
@@ -147,7 +148,7 @@ final class FakeSink implements Sink {
     }
 
     /** Positions of the delivered messages, in delivery order. */
-    List<Position> deliveredPositions() {
+    public List<Position> deliveredPositions() {
         List<Position> out = new ArrayList<>();
         for (Batch b : delivered) {
             for (SinkMessage m : b.messages()) {
@@ -158,14 +159,14 @@ final class FakeSink implements Sink {
     }
 
     /** A column of a message's {@code record}, as text. */
-    static String column(SinkMessage m, String name) {
+    public static String column(SinkMessage m, String name) {
         return JSON.readTree(m.json()).get("record").get(name).asString();
     }
 
     private static final tools.jackson.databind.ObjectMapper JSON =
             tools.jackson.databind.json.JsonMapper.builder().build();
 
-    int deliveredMessages() {
+    public int deliveredMessages() {
         return deliveredPositions().size();
     }
 }

@@ -2,6 +2,7 @@ package dev.sluice.server.config;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.TimestampFormat;
+import dev.sluice.engine.LoadShedding;
 import dev.sluice.server.destination.Destination;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -47,7 +48,7 @@ public record SinkConfig(
         boolean messageGrouping,
         TimestampFormat timestampFormat,
         String annotationsJson,
-        LoadSheddingPolicy loadSheddingPolicy,
+        LoadShedding loadSheddingPolicy,
         long retryBackoffMs,
         long maxRetryBackoffMs,
         @Nullable InitialBackfill initialBackfill) {

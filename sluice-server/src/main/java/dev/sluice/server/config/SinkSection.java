@@ -3,6 +3,7 @@ package dev.sluice.server.config;
 import dev.sluice.core.Action;
 import dev.sluice.core.TableId;
 import dev.sluice.core.TimestampFormat;
+import dev.sluice.engine.LoadShedding;
 import dev.sluice.server.destination.Destination;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -60,8 +61,8 @@ final class SinkSection {
     private static final Map<String, SinkStatus> STATUSES = byWireName(SinkStatus.values(), SinkStatus::wireName);
     private static final Map<String, TimestampFormat> TIMESTAMP_FORMATS =
             orderedMap("iso8601", TimestampFormat.ISO8601, "unix_microsecond", TimestampFormat.UNIX_MICROSECOND);
-    private static final Map<String, LoadSheddingPolicy> LOAD_SHEDDING =
-            byWireName(LoadSheddingPolicy.values(), LoadSheddingPolicy::wireName);
+    private static final Map<String, LoadShedding> LOAD_SHEDDING =
+            byWireName(LoadShedding.values(), LoadShedding::wireName);
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern YAML_INT = Pattern.compile("[-+]?[0-9]+");
@@ -107,8 +108,8 @@ final class SinkSection {
         Integer maxRetryCount = f.integer("max_retry_count", 0, Integer.MAX_VALUE);
         TimestampFormat timestampFormat =
                 Objects.requireNonNullElse(f.choice("timestamp_format", TIMESTAMP_FORMATS), TimestampFormat.ISO8601);
-        LoadSheddingPolicy loadShedding = Objects.requireNonNullElse(
-                f.choice("load_shedding_policy", LOAD_SHEDDING), LoadSheddingPolicy.PAUSE_ON_FULL);
+        LoadShedding loadShedding =
+                Objects.requireNonNullElse(f.choice("load_shedding_policy", LOAD_SHEDDING), LoadShedding.PAUSE_ON_FULL);
         String annotations = annotations(f);
         long backoff = Objects.requireNonNullElse(
                 f.integer("retry_backoff_ms", 1, SinkConfig.MAX_BACKOFF_MS), (int) SinkConfig.DEFAULT_RETRY_BACKOFF_MS);

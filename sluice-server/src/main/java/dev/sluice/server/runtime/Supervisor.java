@@ -13,7 +13,6 @@ import dev.sluice.engine.SinkState;
 import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.server.api.Engine;
 import dev.sluice.server.config.DatabaseConfig;
-import dev.sluice.server.config.LoadSheddingPolicy;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.SluiceConfig;
@@ -372,7 +371,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 ctx,
                 s.maxMemoryMb() * MIB,
                 SinkSpec.DEFAULT_MAX_IN_FLIGHT,
-                s.loadSheddingPolicy() == LoadSheddingPolicy.DISCARD_ON_FULL,
+                s.loadSheddingPolicy(),
                 new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25));
     }
 

@@ -1,7 +1,8 @@
-package dev.sluice.engine;
+package dev.sluice.engine.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
@@ -10,12 +11,22 @@ import dev.sluice.core.MessageContext;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.core.TableSchema;
+import dev.sluice.core.Ticker;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
+import dev.sluice.engine.DeliveryLedger;
+import dev.sluice.engine.FakeSink;
+import dev.sluice.engine.LoadShedding;
+import dev.sluice.engine.MessageStore;
+import dev.sluice.engine.PipelineMetrics;
+import dev.sluice.engine.RetryPolicy;
+import dev.sluice.engine.SinkSpec;
+import dev.sluice.engine.SinkState;
+import dev.sluice.testkit.FakeTicker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +44,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class SinkPipelineTest {
+class SinkQueueTest {
     private static final TableId ORDERS_ID = new TableId("public", "orders");
     private static final TableSchema ORDERS =
             new TableSchema(ORDERS_ID, List.of(column("id"), column("name")), new int[] {0});
@@ -43,11 +54,11 @@ class SinkPipelineTest {
     /** A few milliseconds, so retry tests take no noticeable time. */
     private static final RetryPolicy FAST = new RetryPolicy(Duration.ofMillis(1), Duration.ofMillis(4), 0);
 
-    private final List<SinkPipeline> pipelines = new ArrayList<>();
+    private final List<SinkQueue> pipelines = new ArrayList<>();
 
     @AfterEach
     void stopPipelines() {
-        for (SinkPipeline p : pipelines) {
+        for (SinkQueue p : pipelines) {
             p.stop(Duration.ofMillis(100));
         }
     }
@@ -57,11 +68,11 @@ class SinkPipelineTest {
     @Test
     void enqueueReads_deliversJsonEncodedBeforeQueueingUnderTheSinksContext() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        SinkQueue p = started(sink, s -> s.batchSize = 10);
         java.util.concurrent.atomic.AtomicInteger resolved = new java.util.concurrent.atomic.AtomicInteger();
-        List<SinkPipeline.Read> reads = new ArrayList<>();
+        List<SinkQueue.Read> reads = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            reads.add(new SinkPipeline.Read(read(i), "k" + i, ("pre-" + i).getBytes(StandardCharsets.UTF_8), 100));
+            reads.add(new SinkQueue.Read(read(i), "k" + i, ("pre-" + i).getBytes(StandardCharsets.UTF_8), 100));
         }
 
         assertThat(p.enqueueReads(reads, CONTEXT, resolved::incrementAndGet, () -> {}, () -> false))
@@ -79,13 +90,13 @@ class SinkPipelineTest {
     @Test
     void enqueueReads_encodesAgainWhenTheSinksContextDiffersFromTheOneEncodedWith() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        SinkQueue p = started(sink, s -> s.batchSize = 10);
         MessageContext stale = new MessageContext(
                 "c1", "old-name", "{}", "d1", "shop", "{}", "shop", "localhost", TimestampFormat.ISO8601);
         Change read = read(0);
 
         p.enqueueReads(
-                List.of(new SinkPipeline.Read(read, "k0", "stale".getBytes(StandardCharsets.UTF_8), 100)),
+                List.of(new SinkQueue.Read(read, "k0", "stale".getBytes(StandardCharsets.UTF_8), 100)),
                 stale,
                 () -> {},
                 () -> {},
@@ -99,23 +110,17 @@ class SinkPipelineTest {
     @Test
     void enqueueReads_waitingForRoom_returnsOnceGivenUp() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = pipeline(sink, s -> s.maxQueueBytes = 1024); // not started: nothing makes room
-        List<SinkPipeline.Read> reads = List.of(
-                new SinkPipeline.Read(read(0), "k0", new byte[1024], 100),
-                new SinkPipeline.Read(read(1), "k1", new byte[1024], 100));
-        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
-        Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                return;
-            }
-            stopped.set(true);
-        });
+        SinkQueue p = pipeline(sink, s -> s.maxQueueBytes = 1024); // not started: nothing makes room
+        List<SinkQueue.Read> reads = List.of(
+                new SinkQueue.Read(read(0), "k0", new byte[1024], 100),
+                new SinkQueue.Read(read(1), "k1", new byte[1024], 100));
+        // The backfill gives up the second time it is asked, after one wait for room.
+        AtomicInteger asked = new AtomicInteger();
 
         // The first fits into the empty buffer; the second waits for room until the backfill gives up.
-        assertThat(p.enqueueReads(reads, CONTEXT, () -> {}, () -> {}, stopped::get))
+        assertThat(p.enqueueReads(reads, CONTEXT, () -> {}, () -> {}, () -> asked.incrementAndGet() > 1))
                 .isEqualTo(1);
+        assertThat(asked).hasValue(2);
         assertThat(p.queuedMessages()).isEqualTo(1);
     }
 
@@ -124,7 +129,7 @@ class SinkPipelineTest {
     @Test
     void deliver_messagesInEnqueueOrder() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, s -> s.batchSize = 3);
+        SinkQueue p = started(sink, s -> s.batchSize = 3);
         List<Position> enqueued = new ArrayList<>();
         for (int txn = 1; txn <= 4; txn++) {
             for (int i = 0; i < txn + 1; i++) {
@@ -145,7 +150,7 @@ class SinkPipelineTest {
         FakeSink sink = new FakeSink();
         FakeSink.Gate first = sink.block();
         // While a batch is out, a partial one waits up to the batch timeout for more.
-        SinkPipeline p = started(sink, s -> {
+        SinkQueue p = started(sink, s -> {
             s.batchSize = 3;
             s.batchTimeout = Duration.ofMillis(50);
         });
@@ -173,7 +178,7 @@ class SinkPipelineTest {
     void partialBatch_deliveredAtOnceWhenTransactionEnds() throws InterruptedException {
         FakeSink sink = new FakeSink();
         // A minute-long batch timeout: only the commit mark can close this batch within the test.
-        SinkPipeline p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
+        SinkQueue p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.enqueue(insert(commitLsn(1), 1, "b"));
         p.markCommit(endLsn(1));
@@ -186,14 +191,17 @@ class SinkPipelineTest {
     @Test
     void partialBatch_deliveredAfterBatchTimeoutWhileTransactionIsOpen() throws InterruptedException {
         FakeSink sink = new FakeSink();
+        FakeTicker ticker = new FakeTicker();
         Duration timeout = Duration.ofMillis(150);
-        SinkPipeline p = started(sink, s -> s.batchTimeout = timeout);
-        long before = System.nanoTime();
+        SinkQueue p = startedAt(ticker, sink, s -> s.batchTimeout = timeout);
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.enqueue(insert(commitLsn(1), 1, "b"));
+        ticker.advance(timeout.minusNanos(1));
+        awaitDispatcherLooked(p);
+        assertThat(sink.attempts).as("the timeout is not over").isEmpty();
 
+        ticker.advance(Duration.ofNanos(1));
         eventually().until(() -> sink.deliveredMessages() == 2);
-        assertThat(Duration.ofNanos(System.nanoTime() - before)).isGreaterThanOrEqualTo(timeout);
         assertThat(sink.delivered).extracting(Batch::size).containsExactly(2);
         assertThat(p.acknowledgedLsn()).as("the transaction has not ended").isZero();
 
@@ -209,7 +217,7 @@ class SinkPipelineTest {
         FakeSink.Gate b1 = sink.block();
         FakeSink.Gate b2 = sink.block();
         FakeSink.Gate b3 = sink.block();
-        SinkPipeline p = started(sink, s -> s.batchSize = 2);
+        SinkQueue p = started(sink, s -> s.batchSize = 2);
         // One row, so one batch at a time. Transaction 1: a0 a1 a2; transaction 2: b0 b1.
         p.enqueue(update(commitLsn(1), 0, "x", 0));
         p.enqueue(update(commitLsn(1), 1, "x", 1));
@@ -248,9 +256,9 @@ class SinkPipelineTest {
     void ack_commitArrivingWhileBatchIsFillingWaitsForDelivery() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkPipeline p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
+        SinkQueue p = startedAt(new FakeTicker(), sink, s -> s.batchTimeout = Duration.ofMinutes(1));
         p.enqueue(insert(commitLsn(1), 0, "a"));
-        Thread.sleep(50);
+        awaitDispatcherLooked(p);
         assertThat(sink.attempts)
                 .as("the batch waits for more of the open transaction")
                 .isEmpty();
@@ -268,7 +276,7 @@ class SinkPipelineTest {
     @Test
     void ack_markWithoutChangesAcknowledgesAtOnceWhenIdle() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, s -> {});
+        SinkQueue p = started(sink, s -> {});
         p.markCommit(endLsn(1));
         assertThat(p.acknowledgedLsn()).isEqualTo(endLsn(1));
 
@@ -283,7 +291,7 @@ class SinkPipelineTest {
     void ack_markWithoutChangesWaitsBehindBatchInFlight() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkPipeline p = started(sink, s -> {});
+        SinkQueue p = started(sink, s -> {});
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         gate.awaitEntered();
@@ -302,7 +310,7 @@ class SinkPipelineTest {
     void ack_markArrivingDuringDeliveryIsRecordedWithThatBatch() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkPipeline p = started(sink, s -> s.batchSize = 1);
+        SinkQueue p = started(sink, s -> s.batchSize = 1);
         p.enqueue(insert(commitLsn(1), 0, "a"));
         gate.awaitEntered();
         p.markCommit(endLsn(1));
@@ -318,7 +326,7 @@ class SinkPipelineTest {
     @Test
     void retry_aFailedRowIsRetriedHeadFirstWithTheSameMessage_thenTheRestInOneBatch() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(2);
-        SinkPipeline p = started(sink, s -> {});
+        SinkQueue p = started(sink, s -> {});
         for (int i = 0; i < 3; i++) {
             p.enqueue(update(commitLsn(1), i, "r", i));
         }
@@ -348,7 +356,7 @@ class SinkPipelineTest {
     @Test
     void retry_maxRetryCountTwoDiscardsAfterThreeAttemptsAndMovesOn() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(3);
-        SinkPipeline p = started(sink, s -> s.maxRetryCount = 2);
+        SinkQueue p = started(sink, s -> s.maxRetryCount = 2);
         p.enqueue(update(commitLsn(1), 0, "x", 0));
         p.enqueue(update(commitLsn(1), 1, "x", 1));
         p.markCommit(endLsn(1));
@@ -373,7 +381,7 @@ class SinkPipelineTest {
     @Test
     void retry_maxRetryCountZeroDiscardsAfterOneAttempt() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(1);
-        SinkPipeline p = started(sink, s -> s.maxRetryCount = 0);
+        SinkQueue p = started(sink, s -> s.maxRetryCount = 0);
         p.enqueue(insert(commitLsn(1), 0, "x"));
         p.markCommit(endLsn(1));
 
@@ -385,7 +393,7 @@ class SinkPipelineTest {
     @Test
     void retry_nonRetriableSinkExceptionIsDiscardedAtOnce() throws InterruptedException {
         FakeSink sink = new FakeSink().failPermanently();
-        SinkPipeline p = started(sink, s -> {}); // retries forever otherwise
+        SinkQueue p = started(sink, s -> {}); // retries forever otherwise
         p.enqueue(insert(commitLsn(1), 0, "x0"));
         p.enqueue(insert(commitLsn(1), 1, "x1"));
         p.markCommit(endLsn(1));
@@ -407,7 +415,7 @@ class SinkPipelineTest {
     void enqueue_blocksWhileQueueIsFullAndResumesWhenSinkDrains() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkPipeline p = started(sink, s -> {
+        SinkQueue p = started(sink, s -> {
             s.batchSize = 1;
             s.maxQueueBytes = 1024;
         });
@@ -451,7 +459,7 @@ class SinkPipelineTest {
     void stop_letsBatchInFlightFinishAndAcknowledgesIt() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkPipeline p = started(sink, s -> {});
+        SinkQueue p = started(sink, s -> {});
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.enqueue(insert(commitLsn(1), 1, "b"));
         p.markCommit(endLsn(1));
@@ -476,7 +484,7 @@ class SinkPipelineTest {
     void stop_acknowledgesTransactionWhoseMarkArrivedWhileItsLastBatchWasInFlight() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkPipeline p = started(sink, s -> s.batchSize = 1);
+        SinkQueue p = started(sink, s -> s.batchSize = 1);
         p.enqueue(insert(commitLsn(1), 0, "a"));
         gate.awaitEntered();
         p.markCommit(endLsn(1));
@@ -494,7 +502,7 @@ class SinkPipelineTest {
     void stop_finishesTheTransactionWhoseFirstBatchIsInFlight() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkPipeline p = started(sink, s -> s.batchSize = 2);
+        SinkQueue p = started(sink, s -> s.batchSize = 2);
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.enqueue(insert(commitLsn(1), 1, "b"));
         gate.awaitEntered();
@@ -522,7 +530,7 @@ class SinkPipelineTest {
     void stop_givesUpOnBatchThatOutlastsGraceAndLeavesItUnacknowledged() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkPipeline p = started(sink, s -> {});
+        SinkQueue p = started(sink, s -> {});
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         gate.awaitEntered();
@@ -539,7 +547,7 @@ class SinkPipelineTest {
     void stop_cutsRetryWaitShortWithoutAcknowledging() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(1);
         RetryPolicy slow = new RetryPolicy(Duration.ofMinutes(1), Duration.ofMinutes(1), 0);
-        SinkPipeline p = pipeline(sink, s -> {}, slow);
+        SinkQueue p = pipeline(sink, s -> {}, slow);
         p.start();
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
@@ -557,13 +565,13 @@ class SinkPipelineTest {
     void start_passesSinkIdAndName() {
         FakeSink sink = new FakeSink();
         started(sink, s -> {});
-        assertThat(sink.startedWith).isEqualTo(new SinkContext("s1", "orders-hook"));
+        assertThat(sink.startedWith).isEqualTo(new SinkContext("s1", "orders-hook", 10, Ticker.SYSTEM));
     }
 
     @Test
     void paused_buffersWithoutDeliveringAndHoldsTheAcknowledgement() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, s -> {
+        SinkQueue p = started(sink, s -> {
             s.state = SinkState.PAUSED;
             s.batchTimeout = Duration.ofMillis(1);
         });
@@ -580,7 +588,7 @@ class SinkPipelineTest {
     @Test
     void pause_holdsDeliveriesAndResumeDeliversThemInOrder() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, s -> s.batchSize = 2);
+        SinkQueue p = started(sink, s -> s.batchSize = 2);
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
@@ -609,7 +617,7 @@ class SinkPipelineTest {
     @Test
     void pause_putsBatchInRetryBackAtQueueHeadWithItsCommitMarks() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(1_000);
-        SinkPipeline p = pipeline(sink, s -> s.batchSize = 10);
+        SinkQueue p = pipeline(sink, s -> s.batchSize = 10);
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         p.enqueue(insert(commitLsn(2), 0, "b"));
@@ -639,13 +647,13 @@ class SinkPipelineTest {
     @Test
     void pause_whileBatchIsFillingQueuesItsChangesAgain() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, s -> s.batchTimeout = Duration.ofMinutes(1));
+        // On a clock that does not move, pausing can only return because nothing is in delivery, not because its
+        // grace ran out.
+        SinkQueue p = startedAt(new FakeTicker(), sink, s -> s.batchTimeout = Duration.ofMinutes(1));
         p.enqueue(insert(commitLsn(1), 0, "a"));
-        Thread.sleep(50); // a partial batch waiting for more of the open transaction
+        awaitDispatcherLooked(p); // a partial batch waiting for more of the open transaction
 
-        long before = System.nanoTime();
-        p.pause(Duration.ofSeconds(5));
-        assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(1));
+        assertTimeoutPreemptively(Duration.ofSeconds(2), () -> p.pause(Duration.ofSeconds(5)));
         assertThat(p.queuedMessages()).isEqualTo(1);
 
         p.enqueue(insert(commitLsn(1), 1, "b"));
@@ -659,7 +667,7 @@ class SinkPipelineTest {
     @Test
     void reconfigure_swapsSinkWhileRetryingAndNewSinkGetsEveryMessageOnceInOrder() throws InterruptedException {
         FakeSink failing = new FakeSink().failTimes(1_000);
-        SinkPipeline p = started(failing, s -> s.batchSize = 3);
+        SinkQueue p = started(failing, s -> s.batchSize = 3);
         List<Position> all = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             Change c = insert(commitLsn(1), i, "x" + i);
@@ -675,7 +683,7 @@ class SinkPipelineTest {
         eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
         assertThat(failing.closed).isTrue();
         assertThat(failing.delivered).isEmpty();
-        assertThat(fresh.startedWith).isEqualTo(new SinkContext("s1", "orders-hook"));
+        assertThat(fresh.startedWith).isEqualTo(new SinkContext("s1", "orders-hook", 2, Ticker.SYSTEM));
         assertThat(fresh.deliveredPositions()).containsExactlyElementsOf(all);
         assertThat(fresh.delivered).extracting(Batch::size).containsExactly(2, 2, 2, 1);
         assertThat(p.deliveredCount()).isEqualTo(7);
@@ -685,7 +693,7 @@ class SinkPipelineTest {
     void reconfigure_abandonsDeliveryOutlastingGraceAndDeliversItAgainWithNewSink() throws InterruptedException {
         FakeSink hung = new FakeSink();
         FakeSink.Gate never = hung.block();
-        SinkPipeline p = started(hung, s -> {});
+        SinkQueue p = started(hung, s -> {});
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         never.awaitEntered();
@@ -702,7 +710,7 @@ class SinkPipelineTest {
     @Test
     void reconfigure_toPausedAndBackWithSameSinkKeepsItOpen() throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, s -> {});
+        SinkQueue p = started(sink, s -> {});
         p.reconfigure(spec(s -> s.state = SinkState.PAUSED), sink, Duration.ofSeconds(1));
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
@@ -718,7 +726,7 @@ class SinkPipelineTest {
     @Test
     void reconfigure_newSinkFailingToStartLeavesPipelinePausedWithItsQueue() throws InterruptedException {
         FakeSink failing = new FakeSink().failTimes(1_000);
-        SinkPipeline p = started(failing, s -> {});
+        SinkQueue p = started(failing, s -> {});
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         eventually().until(() -> failing.attempts.size() >= 1);
@@ -738,7 +746,7 @@ class SinkPipelineTest {
 
     @Test
     void reconfigure_routingFollowsTheNewSpec() throws InterruptedException {
-        SinkPipeline p = started(new FakeSink(), s -> s.tables = t -> true);
+        SinkQueue p = started(new FakeSink(), s -> s.tables = t -> true);
         assertThat(p.accepts(ORDERS, Action.INSERT)).isTrue(); // cached for this spec
 
         p.reconfigure(spec(s -> s.tables = t -> false), new FakeSink(), Duration.ofSeconds(1));
@@ -748,7 +756,7 @@ class SinkPipelineTest {
     @Test
     void remove_deliversNothingMoreClosesSinkAndReleasesWaitingReader() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(1_000);
-        SinkPipeline p = started(sink, s -> s.maxQueueBytes = 1024);
+        SinkQueue p = started(sink, s -> s.maxQueueBytes = 1024);
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         eventually().until(() -> sink.attempts.size() >= 1);
@@ -777,7 +785,7 @@ class SinkPipelineTest {
 
     @Test
     void positionAt_onlyMovesTheAcknowledgementForward() {
-        SinkPipeline p = started(new FakeSink(), s -> {});
+        SinkQueue p = started(new FakeSink(), s -> {});
         assertThat(p.positioned()).isFalse();
         p.markCommit(endLsn(3));
         p.positionAt(endLsn(2));
@@ -832,7 +840,7 @@ class SinkPipelineTest {
     @Test
     void accepts_honoursActionsTablesAndDisabledState() {
         TableSchema other = new TableSchema(new TableId("audit", "log"), List.of(column("id")), new int[] {0});
-        SinkPipeline p = pipeline(new FakeSink(), s -> {
+        SinkQueue p = pipeline(new FakeSink(), s -> {
             s.actions = EnumSet.of(Action.INSERT, Action.DELETE);
             s.tables = t -> t.schema().equals("public");
         });
@@ -841,7 +849,7 @@ class SinkPipelineTest {
         assertThat(p.accepts(ORDERS, Action.UPDATE)).isFalse();
         assertThat(p.accepts(other, Action.INSERT)).isFalse();
 
-        SinkPipeline disabled = pipeline(new FakeSink(), s -> s.state = SinkState.DISABLED);
+        SinkQueue disabled = pipeline(new FakeSink(), s -> s.state = SinkState.DISABLED);
         for (Action a : Action.values()) {
             assertThat(disabled.accepts(ORDERS, a)).isFalse();
         }
@@ -853,7 +861,7 @@ class SinkPipelineTest {
     void groups_aHeldGroupHoldsOnlyItsOwnRows_andEveryRowKeepsItsOrder() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate held = sink.block();
-        SinkPipeline p = started(sink, s -> s.batchSize = 4);
+        SinkQueue p = started(sink, s -> s.batchSize = 4);
         // Row r0's first change is held by the sink; 200 changes over rows r0..r9 follow, 20 per row.
         p.enqueue(update(commitLsn(1), 0, "r0", 0));
         p.markCommit(endLsn(1));
@@ -889,7 +897,7 @@ class SinkPipelineTest {
         for (int i = 0; i < 10; i++) {
             gates.add(sink.block());
         }
-        SinkPipeline p = started(sink, s -> {
+        SinkQueue p = startedAt(new FakeTicker(), sink, s -> {
             s.batchSize = 1;
             s.maxInFlight = 3;
         });
@@ -898,7 +906,7 @@ class SinkPipelineTest {
         }
         p.markCommit(endLsn(1));
         eventually().until(() -> sink.attempts.size() == 3);
-        Thread.sleep(50);
+        awaitDispatcherLooked(p);
         assertThat(sink.attempts).hasSize(3);
         gates.forEach(FakeSink.Gate::release);
         eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
@@ -912,7 +920,7 @@ class SinkPipelineTest {
         FakeSink sink = new FakeSink();
         sink.poison = m -> "bad".equals(m.groupId());
         // Back-offs long enough to see the group waiting between attempts.
-        SinkPipeline p =
+        SinkQueue p =
                 pipeline(sink, s -> s.batchSize = 5, new RetryPolicy(Duration.ofMillis(20), Duration.ofMillis(20), 0));
         p.start();
         for (int i = 0; i < 30; i++) {
@@ -943,7 +951,7 @@ class SinkPipelineTest {
         FakeSink sink = new FakeSink();
         Change poisoned = update(commitLsn(1), 0, "r", 0);
         sink.poison = m -> m.position().equals(poisoned.position());
-        SinkPipeline p = started(sink, s -> {
+        SinkQueue p = started(sink, s -> {
             s.batchSize = 1;
             s.maxRetryCount = 2;
         });
@@ -965,7 +973,7 @@ class SinkPipelineTest {
     void groups_withoutMessageGrouping_aHeldMessageHoldsNothingElse() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate held = sink.block();
-        SinkPipeline p = started(sink, s -> {
+        SinkQueue p = started(sink, s -> {
             s.messageGrouping = false;
             s.batchSize = 1;
         });
@@ -985,12 +993,12 @@ class SinkPipelineTest {
         TableSchema keyless = new TableSchema(new TableId("public", "events"), List.of(column("v")), new int[0]);
         FakeSink sink = new FakeSink();
         FakeSink.Gate held = sink.block();
-        SinkPipeline p = started(sink, s -> s.batchSize = 1);
+        SinkQueue p = startedAt(new FakeTicker(), sink, s -> s.batchSize = 1);
         p.enqueue(change(keyless, commitLsn(1), 0, "first"));
         held.awaitEntered();
         p.enqueue(change(keyless, commitLsn(1), 1, "second"));
         p.markCommit(endLsn(1));
-        Thread.sleep(50);
+        awaitDispatcherLooked(p);
         assertThat(sink.deliveredMessages()).isZero();
         held.release();
         eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
@@ -1003,7 +1011,7 @@ class SinkPipelineTest {
         TableSchema orders =
                 new TableSchema(ORDERS_ID, List.of(column("id"), column("name"), column("customer")), new int[] {0});
         FakeSink sink = new FakeSink().failTimes(1_000);
-        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        SinkQueue p = started(sink, s -> s.batchSize = 10);
         for (int i = 0; i < 6; i++) {
             p.enqueue(change(orders, commitLsn(1), i, "o" + i, "n", "cust" + (i % 2)));
         }
@@ -1033,7 +1041,7 @@ class SinkPipelineTest {
     void retry_rowsThatFailedTogetherAreRetriedApart_soABadRowDoesNotHoldTheOthers() throws InterruptedException {
         FakeSink sink = new FakeSink();
         sink.poison = m -> FakeSink.column(m, "id").equals("bad");
-        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        SinkQueue p = started(sink, s -> s.batchSize = 10);
         p.enqueue(update(commitLsn(1), 0, "bad", 0));
         p.enqueue(update(commitLsn(1), 1, "a", 0));
         p.enqueue(update(commitLsn(1), 2, "b", 0));
@@ -1066,7 +1074,7 @@ class SinkPipelineTest {
                     ? null
                     : SinkException.partial("2 entries failed (scripted)", retry, rejected);
         };
-        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        SinkQueue p = started(sink, s -> s.batchSize = 10);
         String[] ids = {"a", "big", "b", "c", "d"};
         for (int i = 0; i < ids.length; i++) {
             p.enqueue(update(commitLsn(1), i, ids[i], 0));
@@ -1098,7 +1106,7 @@ class SinkPipelineTest {
             retry.set(0);
             return SinkException.partial("first entry throttled (scripted)", retry, new java.util.BitSet());
         };
-        SinkPipeline p = started(sink, s -> s.batchSize = 10);
+        SinkQueue p = started(sink, s -> s.batchSize = 10);
         p.enqueue(update(commitLsn(1), 0, "x", 1));
         p.enqueue(update(commitLsn(1), 1, "x", 2));
         p.markCommit(endLsn(1));
@@ -1114,18 +1122,36 @@ class SinkPipelineTest {
     void retry_whenEveryBatchFails_theSinkProbesOneBatchAtATimeInsteadOfEveryRowRetrying() throws InterruptedException {
         FakeSink sink = new FakeSink();
         sink.poison = m -> true; // the peer is down
-        SinkPipeline p = pipeline(
-                sink, s -> s.batchSize = 1, new RetryPolicy(Duration.ofMillis(100), Duration.ofMillis(100), 0));
+        FakeTicker ticker = new FakeTicker();
+        SinkQueue p = pipeline(
+                sink,
+                s -> {
+                    s.batchSize = 1;
+                    s.maxInFlight = 1; // one failure at a time, so that the count is exact
+                },
+                new RetryPolicy(Duration.ofMillis(100), Duration.ofMillis(100), 0),
+                ticker);
         p.start();
         for (int i = 0; i < 50; i++) {
             p.enqueue(update(commitLsn(1), i, "row" + i, 0));
         }
         p.markCommit(endLsn(1));
-        Thread.sleep(1000);
-        // 50 first attempts would be 50 requests, and 50 rows retrying every 100 ms another 500; after 8 failures
-        // in a row the sink sends one probe per 100 ms.
-        assertThat(sink.attempts.size()).isBetween(8, 8 + 12);
+        // 50 first attempts would be 50 requests, and 50 rows retrying every 100 ms another 500 a second; after 8
+        // failures in a row the sink sends one probe per 100 ms.
+        eventually().until(() -> sink.attempts.size() == 8);
+        awaitDispatcherLooked(p);
+        assertThat(sink.attempts)
+                .as("the peer looks down: nothing until the next probe")
+                .hasSize(8);
+        for (int probe = 1; probe <= 10; probe++) {
+            ticker.advance(Duration.ofMillis(100));
+            int expected = 8 + probe;
+            eventually().until(() -> sink.attempts.size() >= expected);
+            awaitDispatcherLooked(p);
+            assertThat(sink.attempts).as("one probe per 100 ms").hasSize(expected);
+        }
         sink.poison = null;
+        ticker.advance(Duration.ofMillis(100));
         eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
         assertThat(sink.deliveredMessages()).isEqualTo(50);
     }
@@ -1134,22 +1160,33 @@ class SinkPipelineTest {
     void retry_probesBackOffFromTheBaseDelay_evenWhenManyBatchesFailedTogether() throws InterruptedException {
         FakeSink sink = new FakeSink();
         sink.poison = m -> true; // the peer is down
-        SinkPipeline p = pipeline(
-                sink, s -> s.batchSize = 1, new RetryPolicy(Duration.ofMillis(100), Duration.ofSeconds(20), 0));
+        FakeTicker ticker = new FakeTicker();
+        SinkQueue p = pipeline(
+                sink, s -> s.batchSize = 1, new RetryPolicy(Duration.ofMillis(100), Duration.ofSeconds(20), 0), ticker);
         p.start();
         for (int i = 0; i < 50; i++) {
             p.enqueue(update(commitLsn(1), i, "row" + i, 0));
         }
         p.markCommit(endLsn(1));
-        // The first burst: up to 32 batches in flight fail at about the same moment.
-        eventually().until(() -> sink.attempts.size() >= 8);
-        Thread.sleep(100);
+        // The first burst: up to 32 batches in flight fail at about the same moment, without time moving.
+        eventually().until(() -> sink.attempts.size() >= 8 && p.failingGroups() == sink.attempts.size());
+        awaitDispatcherLooked(p);
         int burst = sink.attempts.size();
-        // Probes follow after 100 ms, 200 ms, 400 ms, ...: not after the delay of the 25th or so failure (capped
-        // at 20 s here), which a burst of failures in flight together would otherwise count.
-        Thread.sleep(1600);
-        assertThat(sink.attempts.size() - burst).isBetween(2, 6);
+        // Probes follow after 100 ms, 200 ms, 400 ms, ...: not after the delay of the 25th or so failure (capped at
+        // 20 s here), which a burst of failures in flight together would otherwise count.
+        long[] gaps = {100, 200, 400, 800};
+        for (int i = 0; i < gaps.length; i++) {
+            ticker.advance(Duration.ofMillis(gaps[i] - 1));
+            awaitDispatcherLooked(p);
+            assertThat(sink.attempts).as("before probe %d", i + 1).hasSize(burst + i);
+            ticker.advance(Duration.ofMillis(1));
+            int expected = burst + i + 1;
+            eventually().until(() -> sink.attempts.size() >= expected);
+            awaitDispatcherLooked(p);
+            assertThat(sink.attempts).as("probe %d", i + 1).hasSize(expected);
+        }
         sink.poison = null;
+        ticker.advance(Duration.ofSeconds(2));
         eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
     }
 
@@ -1157,25 +1194,34 @@ class SinkPipelineTest {
     void retry_aReconfiguredBackOffTakesEffect() throws InterruptedException {
         FakeSink sink = new FakeSink();
         sink.poison = m -> true;
-        SinkPipeline p = started(sink, s -> {});
+        FakeTicker ticker = new FakeTicker();
+        SinkQueue p = startedAt(ticker, sink, s -> {});
         p.enqueue(update(commitLsn(1), 0, "r", 0));
         p.markCommit(endLsn(1));
-        eventually().until(() -> sink.attempts.size() >= 3); // FAST: a few milliseconds apart
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            int expected = attempt;
+            eventually().until(() -> sink.attempts.size() == expected);
+            awaitDispatcherLooked(p); // the failure is applied: its back-off counts from now
+            ticker.advance(Duration.ofMillis(4)); // FAST: a few milliseconds apart
+        }
         p.reconfigure(
                 spec(s -> s.retry = new RetryPolicy(Duration.ofMinutes(5), Duration.ofMinutes(5), 0)),
                 sink,
                 Duration.ofSeconds(1));
-        eventually().until(() -> p.failingGroups() == 1 && sink.attempts.size() >= 4);
-        int attempts = sink.attempts.size();
-        Thread.sleep(200);
-        assertThat(sink.attempts).as("the next attempt waits five minutes").hasSize(attempts);
+        // Regrouped, the row goes at once, fails, and now waits five minutes.
+        eventually().until(() -> p.failingGroups() == 1 && sink.attempts.size() == 4);
+        ticker.advance(Duration.ofMinutes(5).minusMillis(1));
+        awaitDispatcherLooked(p);
+        assertThat(sink.attempts).as("the next attempt waits five minutes").hasSize(4);
+        ticker.advance(Duration.ofMillis(1));
+        eventually().until(() -> sink.attempts.size() == 5);
     }
 
     @Test
     void health_lagGrowsWhileAChangeIsOut_andTheOldestFailureIsWhenItFirstFailed() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate held = sink.block();
-        SinkPipeline p = started(sink, s -> {});
+        SinkQueue p = started(sink, s -> {});
         p.enqueue(change(ORDERS, commitLsn(1), 0, "r", "0")); // committed in 2025: far behind
         p.markCommit(endLsn(1));
         held.awaitEntered();
@@ -1259,13 +1305,17 @@ class SinkPipelineTest {
         }
     }
 
-    private SinkPipeline stored(FakeSink sink, MemoryStore store, Consumer<SpecBuilder> customize) {
-        SinkPipeline p = new SinkPipeline(
-                spec(customize),
+    private SinkQueue stored(FakeSink sink, MemoryStore store, Consumer<SpecBuilder> customize) {
+        RetryPolicy retry = new RetryPolicy(Duration.ofMillis(20), Duration.ofMillis(20), 0);
+        SinkQueue p = new SinkQueue(
+                spec(s -> {
+                    s.retry = retry;
+                    customize.accept(s);
+                }),
                 sink,
-                new RetryPolicy(Duration.ofMillis(20), Duration.ofMillis(20), 0),
                 PipelineMetrics.NONE,
-                store);
+                store,
+                Ticker.SYSTEM);
         pipelines.add(p);
         return p;
     }
@@ -1276,7 +1326,7 @@ class SinkPipelineTest {
         FakeSink sink = new FakeSink();
         sink.poison = m -> FakeSink.column(m, "id").equals("bad");
         MemoryStore store = new MemoryStore();
-        SinkPipeline p = stored(sink, store, s -> s.batchSize = 5);
+        SinkQueue p = stored(sink, store, s -> s.batchSize = 5);
         p.start();
         for (int t = 1; t <= 4; t++) {
             p.enqueue(update(commitLsn(t), 0, "bad", t));
@@ -1313,7 +1363,7 @@ class SinkPipelineTest {
         MemoryStore store = new MemoryStore();
         FakeSink failing = new FakeSink();
         failing.poison = m -> true;
-        SinkPipeline first = stored(failing, store, s -> s.batchSize = 10);
+        SinkQueue first = stored(failing, store, s -> s.batchSize = 10);
         first.start();
         first.enqueue(update(commitLsn(1), 0, "r", 1));
         first.enqueue(update(commitLsn(1), 1, "r", 2));
@@ -1324,7 +1374,7 @@ class SinkPipelineTest {
 
         // A restart: the stored messages come back, the slot replays transaction 1 (skipped) and then 2.
         FakeSink sink = new FakeSink();
-        SinkPipeline second = stored(sink, store, s -> s.batchSize = 10);
+        SinkQueue second = stored(sink, store, s -> s.batchSize = 10);
         second.restore(progress);
         second.restoreStored(store.load("s1", null, Integer.MAX_VALUE));
         second.start();
@@ -1344,12 +1394,15 @@ class SinkPipelineTest {
         MemoryStore store = new MemoryStore();
         FakeSink sink = new FakeSink();
         sink.poison = m -> FakeSink.column(m, "name").equals("1");
-        SinkPipeline p = new SinkPipeline(
-                spec(s -> s.batchSize = 1),
+        SinkQueue p = new SinkQueue(
+                spec(s -> {
+                    s.batchSize = 1;
+                    s.retry = new RetryPolicy(Duration.ofMinutes(5), Duration.ofMinutes(5), 0);
+                }),
                 sink,
-                new RetryPolicy(Duration.ofMinutes(5), Duration.ofMinutes(5), 0),
                 PipelineMetrics.NONE,
-                store);
+                store,
+                Ticker.SYSTEM);
         pipelines.add(p);
         p.start();
         p.enqueue(update(commitLsn(1), 0, "r", 1));
@@ -1386,7 +1439,7 @@ class SinkPipelineTest {
             s.batchSize = 10;
             s.maxQueueBytes = 4096; // about 20 messages
         };
-        SinkPipeline p = stored(sink, store, small);
+        SinkQueue p = stored(sink, store, small);
         p.start();
         int n = 500;
         for (int t = 1; t <= n; t++) {
@@ -1429,7 +1482,7 @@ class SinkPipelineTest {
             s.batchSize = 10;
             s.maxQueueBytes = 4096;
         };
-        SinkPipeline first = stored(sink, store, small);
+        SinkQueue first = stored(sink, store, small);
         first.start();
         int n = 300;
         for (int t = 1; t <= n; t++) {
@@ -1440,7 +1493,7 @@ class SinkPipelineTest {
         first.stop(Duration.ofSeconds(1));
 
         FakeSink healthy = new FakeSink();
-        SinkPipeline second = stored(healthy, store, small);
+        SinkQueue second = stored(healthy, store, small);
         second.restoreStored(store.load("s1", null, 100));
         second.restoreStored(store.load("s1", new Position(commitLsn(100), 0), 100));
         second.restoreStored(store.load("s1", new Position(commitLsn(200), 0), 100));
@@ -1458,7 +1511,7 @@ class SinkPipelineTest {
         store.down = true;
         FakeSink sink = new FakeSink();
         sink.poison = m -> true;
-        SinkPipeline p = stored(sink, store, s -> s.batchSize = 10);
+        SinkQueue p = stored(sink, store, s -> s.batchSize = 10);
         p.start();
         p.enqueue(update(commitLsn(1), 0, "r", 1));
         p.markCommit(endLsn(1));
@@ -1477,10 +1530,10 @@ class SinkPipelineTest {
     void discardOnFull_dropsNewMessagesAndCountsThem_withoutHoldingTheSlot() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate held = sink.block();
-        SinkPipeline p = started(sink, s -> {
+        SinkQueue p = started(sink, s -> {
             s.batchSize = 1;
             s.maxQueueBytes = 1024;
-            s.discardOnFull = true;
+            s.loadShedding = LoadShedding.DISCARD_ON_FULL;
         });
         p.enqueue(update(commitLsn(1), 0, "r", 0));
         held.awaitEntered();
@@ -1534,8 +1587,8 @@ class SinkPipelineTest {
         SinkState state = SinkState.ACTIVE;
         long maxQueueBytes = 1 << 20;
         int maxInFlight = SinkSpec.DEFAULT_MAX_IN_FLIGHT;
-        boolean discardOnFull;
-        RetryPolicy retry = RetryPolicy.DELIVERY;
+        LoadShedding loadShedding = LoadShedding.PAUSE_ON_FULL;
+        RetryPolicy retry = FAST;
 
         SinkSpec build() {
             return new SinkSpec(
@@ -1552,7 +1605,7 @@ class SinkPipelineTest {
                     CONTEXT,
                     maxQueueBytes,
                     maxInFlight,
-                    discardOnFull,
+                    loadShedding,
                     retry);
         }
     }
@@ -1563,32 +1616,60 @@ class SinkPipelineTest {
         return b.build();
     }
 
-    private SinkPipeline pipeline(FakeSink sink, Consumer<SpecBuilder> customize, RetryPolicy retry) {
-        SinkPipeline p = new SinkPipeline(spec(customize), sink, retry);
+    private SinkQueue pipeline(FakeSink sink, Consumer<SpecBuilder> customize, RetryPolicy retry) {
+        return pipeline(sink, customize, retry, Ticker.SYSTEM);
+    }
+
+    private SinkQueue pipeline(FakeSink sink, Consumer<SpecBuilder> customize, RetryPolicy retry, Ticker ticker) {
+        SinkQueue p = new SinkQueue(
+                spec(s -> {
+                    s.retry = retry;
+                    customize.accept(s);
+                }),
+                sink,
+                PipelineMetrics.NONE,
+                MessageStore.NONE,
+                ticker);
         pipelines.add(p);
         return p;
     }
 
-    private SinkPipeline pipeline(FakeSink sink, Consumer<SpecBuilder> customize) {
+    /** Started, on a clock that moves only when the test says. */
+    private SinkQueue startedAt(FakeTicker ticker, FakeSink sink, Consumer<SpecBuilder> customize) {
+        SinkQueue p = pipeline(sink, customize, FAST, ticker);
+        p.start();
+        return p;
+    }
+
+    /**
+     * Waits until the dispatcher has looked at the queue twice since now: once it has, it has seen every change made
+     * before this call (a "nothing happened" assertion after this one is about a state the dispatcher saw).
+     */
+    private static void awaitDispatcherLooked(SinkQueue p) {
+        long before = p.dispatcherLooks();
+        eventually().until(() -> p.dispatcherLooks() >= before + 2);
+    }
+
+    private SinkQueue pipeline(FakeSink sink, Consumer<SpecBuilder> customize) {
         return pipeline(sink, customize, FAST);
     }
 
-    private SinkPipeline started(FakeSink sink, Consumer<SpecBuilder> customize) {
-        SinkPipeline p = pipeline(sink, customize);
+    private SinkQueue started(FakeSink sink, Consumer<SpecBuilder> customize) {
+        SinkQueue p = pipeline(sink, customize);
         p.start();
         return p;
     }
 
     private @Nullable String groupIdOf(Consumer<SpecBuilder> customize, Change change) throws InterruptedException {
         FakeSink sink = new FakeSink();
-        SinkPipeline p = started(sink, customize);
+        SinkQueue p = started(sink, customize);
         p.enqueue(change);
         p.markCommit(endLsn(9));
         eventually().until(() -> sink.deliveredMessages() == 1);
         return sink.delivered.getFirst().messages().getFirst().groupId();
     }
 
-    private static Thread stopInBackground(SinkPipeline p, Duration grace) {
+    private static Thread stopInBackground(SinkQueue p, Duration grace) {
         Thread stopper = Thread.ofPlatform().name("test-stop").start(() -> p.stop(grace));
         // Timed waiting only in join(grace): stop has told the worker to finish by then.
         eventually().until(() -> stopper.getState() == Thread.State.TIMED_WAITING);

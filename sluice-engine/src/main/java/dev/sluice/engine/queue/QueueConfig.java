@@ -1,0 +1,118 @@
+package dev.sluice.engine.queue;
+
+import dev.sluice.core.Action;
+import dev.sluice.core.Change;
+import dev.sluice.core.MessageContext;
+import dev.sluice.core.MessageEncoder;
+import dev.sluice.core.TableId;
+import dev.sluice.core.TableSchema;
+import dev.sluice.core.sink.Sink;
+import dev.sluice.engine.SinkSpec;
+import dev.sluice.engine.SinkState;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything that a reconfiguration replaces, and what follows from the spec: which changes the sink takes, their
+ * group ids and their JSON. {@code accepts} is used by the reader only, {@code encoder} by the dispatcher only,
+ * {@code groupIndexes} under the queue's lock only.
+ */
+record QueueConfig(
+        SinkSpec spec,
+        Sink sink,
+        MessageEncoder encoder,
+        Map<TableSchema, Boolean> accepts,
+        Map<TableSchema, int[]> groupIndexes) {
+    private static final Logger log = LoggerFactory.getLogger(QueueConfig.class);
+
+    QueueConfig(SinkSpec spec, Sink sink) {
+        this(spec, sink, new MessageEncoder(spec.context()), new IdentityHashMap<>(), new IdentityHashMap<>());
+    }
+
+    /** True when a change of this table and action belongs to the sink. Reader thread only. */
+    boolean accepts(TableSchema table, Action action) {
+        if (spec.state() == SinkState.DISABLED || !spec.actions().contains(action)) {
+            return false;
+        }
+        return accepts.computeIfAbsent(table, t -> spec.tables().test(t.id()));
+    }
+
+    /** A message's group key: its group id, or its table when it has none; null when it is a group of its own. */
+    @Nullable
+    Object key(@Nullable String groupId, TableId table) {
+        if (groupId != null) {
+            return groupId;
+        }
+        return spec.messageGrouping() ? table : null; // no key columns: the table's changes stay in order
+    }
+
+    /** The change's group id: its group columns' (or primary key's) values joined by {@code :}. */
+    @Nullable
+    String groupId(Change c) {
+        if (!spec.messageGrouping()) {
+            return null;
+        }
+        int[] idx = groupIndexes.computeIfAbsent(c.table(), this::groupColumnIndexes);
+        if (idx.length == 0) {
+            return null;
+        }
+        String[] rec = c.record();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < idx.length; i++) {
+            if (i > 0) {
+                sb.append(':');
+            }
+            sb.append(rec[idx[i]]);
+        }
+        return sb.toString();
+    }
+
+    private int[] groupColumnIndexes(TableSchema t) {
+        List<String> cols = spec.groupColumns().get(t.id());
+        if (cols == null || cols.isEmpty()) {
+            return t.primaryKey();
+        }
+        int[] out = new int[cols.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = t.indexOf(cols.get(i));
+            if (out[i] < 0) {
+                log.warn(
+                        "sink {}: group column {} is not in {}; grouping by primary key",
+                        spec.name(),
+                        cols.get(i),
+                        t.id());
+                return t.primaryKey();
+            }
+        }
+        return out;
+    }
+
+    /** The message's JSON: as stored, as a backfill encoded it, or encoded now (dispatcher thread). */
+    byte[] json(Msg m) {
+        if (m.json != null) {
+            return m.json;
+        }
+        MessageContext pc = m.preContext;
+        if (m.pre != null && pc != null) {
+            MessageContext now = spec.context();
+            if (pc == now || pc.equals(now)) {
+                return m.pre;
+            }
+        }
+        return encoder.encode(Objects.requireNonNull(m.change), m.key);
+    }
+
+    /** Closes the sink, logging rather than throwing. */
+    void closeQuietly() {
+        try {
+            sink.close();
+        } catch (RuntimeException e) {
+            log.warn("sink {}: error while closing: {}", spec.name(), e.toString());
+        }
+    }
+}
