@@ -1,10 +1,11 @@
 package dev.sluice.sink.kafka;
 
-import static dev.sluice.sink.kafka.TestMessages.message;
-import static dev.sluice.sink.kafka.TestMessages.seq;
+import static dev.sluice.testkit.TestMessages.seq;
+import static dev.sluice.testkit.TestMessages.sequenced;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.core.Position;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkException;
@@ -95,7 +96,7 @@ class KafkaSinkIT {
         List<SinkMessage> messages = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             for (int g = 0; g < groups; g++) {
-                messages.add(message("lane" + lane + "-g" + g, (long) b * n + i));
+                messages.add(sequenced("lane" + lane + "-g" + g, (long) b * n + i));
             }
         }
         return new Batch(messages);
@@ -108,9 +109,9 @@ class KafkaSinkIT {
         kafka.createTopic(topic, 1, Map.of());
         List<SinkMessage> messages = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            messages.add(message("g" + (i % 3), i, "é✓ \\\"😀 " + "x".repeat(i * 20)));
+            messages.add(sequenced("g" + (i % 3), i, new Position(1000 + i, 0), "é✓ \\\"😀 " + "x".repeat(i * 20)));
         }
-        messages.add(message(null, 50));
+        messages.add(sequenced(null, 50));
         try (KafkaSink sink = started(config(topic, compression, Duration.ofSeconds(30)))) {
             sink.deliver(new Batch(messages)).toCompletableFuture().get(60, TimeUnit.SECONDS);
         }
@@ -147,7 +148,7 @@ class KafkaSinkIT {
                 List<SinkMessage> messages = new ArrayList<>();
                 for (int i = 0; i < 5; i++) {
                     for (int g = 0; g < groups; g++) {
-                        messages.add(message("g" + g, b * 5L + i));
+                        messages.add(sequenced("g" + g, b * 5L + i));
                     }
                 }
                 deliverUntilDone(sink, new Batch(messages), failures);
@@ -206,11 +207,11 @@ class KafkaSinkIT {
         String topic = "oversize";
         kafka.createTopic(topic, 1, Map.of("max.message.bytes", "4000"));
         List<SinkMessage> messages = List.of(
-                message("a", 0),
-                message("a", 1),
-                message("a", 2, "x".repeat(10_000)),
-                message("a", 3),
-                message("a", 4));
+                sequenced("a", 0),
+                sequenced("a", 1),
+                sequenced("a", 2, new Position(1002, 0), "x".repeat(10_000)),
+                sequenced("a", 3),
+                sequenced("a", 4));
         try (KafkaSink sink = started(config(topic, Compression.NONE, Duration.ofSeconds(30)))) {
             assertThatThrownBy(() -> sink.deliver(new Batch(messages))
                             .toCompletableFuture()
@@ -281,7 +282,7 @@ class KafkaSinkIT {
                 10,
                 Duration.ofSeconds(1));
         try (KafkaSink sink = started(config)) {
-            var stage = sink.deliver(new Batch(List.of(message("a", 0), message("a", 1))));
+            var stage = sink.deliver(new Batch(List.of(sequenced("a", 0), sequenced("a", 1))));
             assertThatThrownBy(() -> stage.toCompletableFuture().get(10, TimeUnit.SECONDS))
                     .cause()
                     .isInstanceOfSatisfying(SinkException.class, e -> {

@@ -1,6 +1,6 @@
 package dev.sluice.sink.kafka;
 
-import static dev.sluice.sink.kafka.TestMessages.message;
+import static dev.sluice.testkit.TestMessages.sequenced;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -74,7 +74,7 @@ class KafkaSinkSaslIT {
         int before = kafka.readAll(TOPIC).size();
         try (KafkaSink sink = new KafkaSink(config(mechanism, user(mechanism), PASSWORD))) {
             sink.start(new SinkContext("s1", "sasl"));
-            sink.deliver(new Batch(List.of(message("a", 0), message("a", 1))))
+            sink.deliver(new Batch(List.of(sequenced("a", 0), sequenced("a", 1))))
                     .toCompletableFuture()
                     .get(60, TimeUnit.SECONDS);
         }
@@ -86,7 +86,7 @@ class KafkaSinkSaslIT {
         int before = kafka.readAll(TOPIC).size();
         try (KafkaSink sink = new KafkaSink(config(SaslMechanism.PLAIN, "plain-user1", "plain-user1-secret"))) {
             sink.start(new SinkContext("s1", "sasl"));
-            sink.deliver(new Batch(List.of(message("a", 0))))
+            sink.deliver(new Batch(List.of(sequenced("a", 0))))
                     .toCompletableFuture()
                     .get(60, TimeUnit.SECONDS);
         }
@@ -97,7 +97,7 @@ class KafkaSinkSaslIT {
     void deliver_scramWithWrongPassword_failsRetriablyNamingAuthentication() throws Exception {
         try (KafkaSink sink = new KafkaSink(config(SaslMechanism.SCRAM_SHA_256, "sluice256", "wrong-password"))) {
             sink.start(new SinkContext("s1", "sasl"));
-            var stage = sink.deliver(new Batch(List.of(message("a", 0), message("a", 1))));
+            var stage = sink.deliver(new Batch(List.of(sequenced("a", 0), sequenced("a", 1))));
             assertThatThrownBy(() -> stage.toCompletableFuture().get(60, TimeUnit.SECONDS))
                     .cause()
                     .isInstanceOfSatisfying(SinkException.class, e -> {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 
 /**
  * The kinesis-local emulator (npm {@code kinesis-local}, a Node build of kinesis-mock) in a child process on a plain
@@ -81,27 +82,24 @@ public final class KinesisLocal implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start node " + main, e);
         }
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (true) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return;
-            } catch (IOException notYet) {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException(
-                            "kinesis-local exited with " + process.exitValue() + "; see " + log);
-                }
-                if (System.nanoTime() > deadline) {
-                    stop();
-                    throw new IllegalStateException("kinesis-local did not open port " + port + "; see " + log);
-                }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException(e);
-                }
-            }
+        try {
+            Awaitility.await("kinesis-local listens on port " + port)
+                    .atMost(START_TIMEOUT)
+                    .pollInterval(Duration.ofMillis(100))
+                    .failFast("kinesis-local exited; see " + log, () -> !process.isAlive())
+                    .until(this::listening);
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
+    }
+
+    private boolean listening() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException notYet) {
+            return false;
         }
     }
 

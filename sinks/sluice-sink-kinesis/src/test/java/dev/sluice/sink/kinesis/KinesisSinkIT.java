@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
+import dev.sluice.testkit.TestMessages;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -283,17 +285,15 @@ class KinesisSinkIT {
     private static String createStream(String name, int shards) {
         admin.createStream(r -> r.streamName(name).shardCount(shards)).join();
         String arn = arn(name);
-        for (int i = 0; i < 100; i++) {
-            StreamStatus status = admin.describeStreamSummary(r -> r.streamARN(arn))
-                    .join()
-                    .streamDescriptionSummary()
-                    .streamStatus();
-            if (status == StreamStatus.ACTIVE) {
-                return arn;
-            }
-            sleep(50);
-        }
-        throw new IllegalStateException("stream " + name + " did not become active");
+        Awaitility.await("stream " + name + " active")
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> admin.describeStreamSummary(r -> r.streamARN(arn))
+                                .join()
+                                .streamDescriptionSummary()
+                                .streamStatus()
+                        == StreamStatus.ACTIVE);
+        return arn;
     }
 
     /** Every record of every shard: shard id to partition key to data, in shard order. */
@@ -345,15 +345,6 @@ class KinesisSinkIT {
         assertThat(e).isNotNull();
         assertThat(e.getCause()).isInstanceOf(SinkException.class);
         return (SinkException) e.getCause();
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     /**

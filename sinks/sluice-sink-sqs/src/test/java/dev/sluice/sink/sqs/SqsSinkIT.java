@@ -8,6 +8,7 @@ import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.testkit.FreePort;
+import dev.sluice.testkit.TestMessages;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -124,8 +125,13 @@ class SqsSinkIT {
 
         sink.deliver(batch).toCompletableFuture().join();
         sink.deliver(batch).toCompletableFuture().join(); // a redelivery: SQS drops it
+        // A later message of the same group: FIFO, so once it is read, a copy queued before it would have been too.
+        SinkMessage marker = TestMessages.insert("3", "marker", 1000, 2, null);
+        sink.deliver(new Batch(List.of(marker))).toCompletableFuture().join();
 
-        List<Message> received = receiveAll(queue, 2);
+        List<Message> received = receiveAll(queue, 3);
+        assertThat(received).extracting(Message::body).last().isEqualTo(TestMessages.body(marker));
+        received = received.subList(0, received.size() - 1);
         assertThat(received).hasSize(2);
         assertThat(received.get(0).attributes())
                 .containsEntry(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID, plain.idempotencyKey())
@@ -133,7 +139,6 @@ class SqsSinkIT {
         assertThat(received.get(1).attributes().get(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID))
                 .isEqualTo(SqsSink.sqsId(longKey))
                 .hasSize(64);
-        assertThat(receiveAll(queue, 0)).isEmpty();
     }
 
     @Test
