@@ -39,8 +39,9 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Answers: by default every request gets 200 with an empty body. {@link #respondNext(int...)} queues
  * statuses for the next requests; when the queue is empty, the status set by {@link #respondWith(int)}
- * applies, or 503 while {@link #unavailable()}. {@link #hang(Duration)} delays every following
- * response. A 3xx answer carries {@code Location: /redirected}.
+ * applies, or 503 while {@link #unavailable()}. {@link #refuseMessages} and {@link #requireHeader} answer
+ * 500 and 401 whatever else is set. {@link #hang(Duration)} delays every following response. A 3xx answer
+ * carries {@code Location: /redirected}.
  *
  * <p>Concurrency: thread-safe; each request is handled on its own virtual thread, so hanging requests
  * do not hold up others. Requests are recorded in arrival order, before the response is sent.
@@ -109,6 +110,8 @@ public final class WebhookReceiver implements AutoCloseable {
     private boolean unavailable;
     private Duration hang = Duration.ZERO;
     private java.util.function.@Nullable Predicate<JsonNode> poison;
+    private @Nullable String requiredHeader;
+    private @Nullable String requiredValue;
 
     private WebhookReceiver(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -203,6 +206,18 @@ public final class WebhookReceiver implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Answers 401 to every request without header {@code name} set to {@code value}, whatever else is set, as an
+     * endpoint checking a token does; null to accept any again.
+     */
+    public WebhookReceiver requireHeader(@Nullable String name, @Nullable String value) {
+        synchronized (lock) {
+            this.requiredHeader = name;
+            this.requiredValue = value;
+        }
+        return this;
+    }
+
     /** Answers 503 to every request (after any queued statuses) until {@link #available()}. */
     public WebhookReceiver unavailable() {
         synchronized (lock) {
@@ -290,6 +305,8 @@ public final class WebhookReceiver implements AutoCloseable {
             responseBody = "";
             unavailable = false;
             hang = Duration.ZERO;
+            requiredHeader = null;
+            requiredValue = null;
         }
     }
 
@@ -326,6 +343,15 @@ public final class WebhookReceiver implements AutoCloseable {
                                 .messages().stream().anyMatch(poison)) {
                     answer = 500;
                     answerBody = "refused by the test";
+                }
+                if (requiredHeader != null
+                        && !Objects.equals(
+                                requiredValue,
+                                headers.getOrDefault(requiredHeader, List.of()).stream()
+                                        .findFirst()
+                                        .orElse(null))) {
+                    answer = 401;
+                    answerBody = "";
                 }
                 delay = hang;
                 Request request = new Request(
