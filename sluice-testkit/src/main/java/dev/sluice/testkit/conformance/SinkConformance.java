@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,7 +112,7 @@ public abstract class SinkConformance<C> {
         delivery.lanes(lanes.batches()).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
         assertThat(delivery.failures()).as("failures against a running peer").isEmpty();
-        GroupOrder.of(harness.arrived(d, lanes.messages())).assertExactly(lanes.sent());
+        GroupOrder.of(arrived(d, lanes.messages())).assertExactly(lanes.sent());
     }
 
     @Test
@@ -141,7 +142,7 @@ public abstract class SinkConformance<C> {
                         .isTrue());
         assertThat(delivery.rejected()).isEmpty();
         assertNoSecrets(d.config(), delivery.failures().stream().map(Throwable::getMessage));
-        GroupOrder.of(harness.arrived(d, lanes.messages())).assertAtLeastOnceInOrder(lanes.sent());
+        GroupOrder.of(arrived(d, lanes.messages())).assertAtLeastOnceInOrder(lanes.sent());
     }
 
     @Test
@@ -172,7 +173,7 @@ public abstract class SinkConformance<C> {
         Map<String, List<Long>> expected = new LinkedHashMap<>();
         expected.put("a", List.of(0L, 1L, 3L, 4L));
         expected.put("b", List.of(0L, 1L));
-        GroupOrder.of(harness.arrived(d, 6)).assertLastCopiesInOrder(expected);
+        GroupOrder.of(arrived(d, 6)).assertLastCopiesInOrder(expected);
     }
 
     @Test
@@ -218,6 +219,14 @@ public abstract class SinkConformance<C> {
 
     private Destination newDestination(String purpose) throws Exception {
         return harness.newDestination("conf-" + purpose + "-" + destinations.incrementAndGet());
+    }
+
+    private List<List<String>> arrived(Destination d, int atLeast) throws Exception {
+        try {
+            return harness.arrived(d, atLeast);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("fewer than " + atLeast + " messages arrived at " + d.name() + ": some were lost", e);
+        }
     }
 
     private C configured(ConfigValues values) {
