@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.server.fixture.Messages;
 import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.sink.kinesis.KinesisLocal;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -23,16 +22,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.Protocol;
-import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.Record;
-import software.amazon.awssdk.services.kinesis.model.Shard;
-import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
-import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -48,19 +38,12 @@ class KinesisSinkApiIT {
 
     static ApiClient api;
     static KinesisLocal emulator;
-    static KinesisAsyncClient admin;
 
     @BeforeAll
     static void start() {
         sluice.start();
         api = sluice.api();
         emulator = sluice.closeAfter(KinesisLocal.start());
-        admin = sluice.closeAfter(KinesisAsyncClient.builder()
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "y")))
-                .httpClientBuilder(NettyNioAsyncHttpClient.builder().protocol(Protocol.HTTP1_1))
-                .endpointOverride(URI.create(emulator.endpoint()))
-                .build());
     }
 
     @Test
@@ -118,7 +101,7 @@ class KinesisSinkApiIT {
     }
 
     private static String arn(String name) {
-        return "arn:aws:kinesis:us-east-1:000000000000:stream/" + name;
+        return KinesisLocal.arn(name);
     }
 
     private static String database(String prefix) {
@@ -161,16 +144,7 @@ class KinesisSinkApiIT {
     }
 
     private static String createStream(String name, int shards) {
-        admin.createStream(r -> r.streamName(name).shardCount(shards)).join();
-        String arn = arn(name);
-        await().atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(50))
-                .until(() -> admin.describeStreamSummary(r -> r.streamARN(arn))
-                                .join()
-                                .streamDescriptionSummary()
-                                .streamStatus()
-                        == StreamStatus.ACTIVE);
-        return arn;
+        return emulator.createStream(name, shards);
     }
 
     /** Reads the stream until it holds {@code distinct} distinct idempotency keys; fails after 30 s. */
@@ -192,27 +166,16 @@ class KinesisSinkApiIT {
     /** Every record of every shard: shard id to partition key to message, in shard order. */
     private static Map<String, Map<String, List<JsonNode>>> readAll(String arn) {
         Map<String, Map<String, List<JsonNode>>> out = new LinkedHashMap<>();
-        for (Shard shard : admin.listShards(r -> r.streamARN(arn)).join().shards()) {
+        emulator.records(arn).forEach((shard, records) -> {
             Map<String, List<JsonNode>> keys = new LinkedHashMap<>();
-            String iterator = admin.getShardIterator(r ->
-                            r.streamARN(arn).shardId(shard.shardId()).shardIteratorType(ShardIteratorType.TRIM_HORIZON))
-                    .join()
-                    .shardIterator();
-            while (iterator != null) {
-                String it = iterator;
-                var page = admin.getRecords(
-                                r -> r.streamARN(arn).shardIterator(it).limit(1000))
-                        .join();
-                for (Record record : page.records()) {
-                    keys.computeIfAbsent(record.partitionKey(), k -> new ArrayList<>())
-                            .add(ApiClient.JSON.readTree(record.data().asString(StandardCharsets.UTF_8)));
-                }
-                iterator = page.records().isEmpty() ? null : page.nextShardIterator();
+            for (Record record : records) {
+                keys.computeIfAbsent(record.partitionKey(), k -> new ArrayList<>())
+                        .add(ApiClient.JSON.readTree(record.data().asString(StandardCharsets.UTF_8)));
             }
             if (!keys.isEmpty()) {
-                out.put(shard.shardId(), keys);
+                out.put(shard, keys);
             }
-        }
+        });
         return out;
     }
 

@@ -21,7 +21,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,34 +32,25 @@ import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 import software.amazon.awssdk.services.kinesis.model.Record;
-import software.amazon.awssdk.services.kinesis.model.Shard;
-import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
-import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /** Against the kinesis-local emulator in a child process; each test makes its own stream. */
 class KinesisSinkIT {
     private static final AtomicInteger STREAMS = new AtomicInteger();
     private static KinesisLocal emulator;
-    private static KinesisAsyncClient admin;
     private final List<KinesisSink> sinks = new ArrayList<>();
 
     @BeforeAll
     static void startEmulator() {
         emulator = KinesisLocal.start();
-        admin = KinesisSink.client(config(arn("admin")), Duration.ofSeconds(10), List.of());
     }
 
     @AfterAll
     static void stopEmulator() {
-        if (admin != null) {
-            admin.close();
-        }
         if (emulator != null) {
             emulator.close();
         }
@@ -256,7 +246,7 @@ class KinesisSinkIT {
     // ---- helpers ----
 
     private static String arn(String name) {
-        return "arn:aws:kinesis:us-east-1:000000000000:stream/" + name;
+        return KinesisLocal.arn(name);
     }
 
     private static KinesisConfig config(String arn) {
@@ -283,43 +273,22 @@ class KinesisSinkIT {
     }
 
     private static String createStream(String name, int shards) {
-        admin.createStream(r -> r.streamName(name).shardCount(shards)).join();
-        String arn = arn(name);
-        Awaitility.await("stream " + name + " active")
-                .atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(50))
-                .until(() -> admin.describeStreamSummary(r -> r.streamARN(arn))
-                                .join()
-                                .streamDescriptionSummary()
-                                .streamStatus()
-                        == StreamStatus.ACTIVE);
-        return arn;
+        return emulator.createStream(name, shards);
     }
 
     /** Every record of every shard: shard id to partition key to data, in shard order. */
     private static Map<String, Map<String, List<String>>> readAll(String arn) {
         Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
-        for (Shard shard : admin.listShards(r -> r.streamARN(arn)).join().shards()) {
+        emulator.records(arn).forEach((shard, records) -> {
             Map<String, List<String>> keys = new LinkedHashMap<>();
-            String iterator = admin.getShardIterator(r ->
-                            r.streamARN(arn).shardId(shard.shardId()).shardIteratorType(ShardIteratorType.TRIM_HORIZON))
-                    .join()
-                    .shardIterator();
-            while (iterator != null) {
-                String it = iterator;
-                var page = admin.getRecords(
-                                r -> r.streamARN(arn).shardIterator(it).limit(1000))
-                        .join();
-                for (Record record : page.records()) {
-                    keys.computeIfAbsent(record.partitionKey(), k -> new ArrayList<>())
-                            .add(record.data().asString(StandardCharsets.UTF_8));
-                }
-                iterator = page.records().isEmpty() ? null : page.nextShardIterator();
+            for (Record record : records) {
+                keys.computeIfAbsent(record.partitionKey(), k -> new ArrayList<>())
+                        .add(record.data().asString(StandardCharsets.UTF_8));
             }
             if (!keys.isEmpty()) {
-                out.put(shard.shardId(), keys);
+                out.put(shard, keys);
             }
-        }
+        });
         return out;
     }
 
