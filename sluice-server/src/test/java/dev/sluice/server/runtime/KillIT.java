@@ -1,6 +1,7 @@
 package dev.sluice.server.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
@@ -53,9 +54,13 @@ class KillIT {
         receiver = sluice.receiver();
     }
 
-    /** Lets the server run under load until {@code messages} more messages were accepted. */
-    private void runFor(int messages) {
-        receiver.awaitAccepted(receiver.acceptedMessages().size() + messages, WAIT);
+    /**
+     * Lets the server run under load while the writer commits {@code changes} more changes: at its steady rate, a
+     * stretch of time measured in work done.
+     */
+    private static void runFor(UpdateWriter writer, int changes) {
+        long target = writer.changes.get() + changes;
+        await().atMost(WAIT).until(() -> writer.changes.get() >= target);
     }
 
     /** One accepted message: the row, its seq, its idempotency key, and how many kills preceded it. */
@@ -79,19 +84,21 @@ class KillIT {
             for (int kill = 1; kill <= KILLS; kill++) {
                 // Killed at a random point: after 1 to 4 s' worth of changes.
                 int running = CHANGES_PER_SECOND + random.nextInt(3 * CHANGES_PER_SECOND);
-                runFor(running);
+                runFor(writer, running);
                 server.kill();
                 server.close();
                 killedAt.add(receiver.requests().size());
                 System.out.printf(
-                        "KillIT kill %d after %d more messages: %d messages accepted, %d changes committed%n",
+                        "KillIT kill %d after %d more changes: %d messages accepted, %d changes committed%n",
                         kill, running, receiver.acceptedMessages().size(), writer.changes.get());
                 long down = System.nanoTime();
                 server = ServerProcess.start(sluiceHome, config, Map.of()).awaitHealthy(WAIT);
                 System.out.printf(
                         "KillIT restart %d healthy after %d ms%n", kill, (System.nanoTime() - down) / 1_000_000);
             }
-            runFor(CHANGES_PER_SECOND + random.nextInt(CHANGES_PER_SECOND)); // under load after the last restart too
+            runFor(
+                    writer,
+                    CHANGES_PER_SECOND + random.nextInt(CHANGES_PER_SECOND)); // under load after the last restart
             writer.close();
             Map<Integer, List<Integer>> committed = writer.committed();
             System.out.printf(
