@@ -9,6 +9,7 @@ import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.server.fixture.Logs;
 import dev.sluice.server.fixture.Messages;
 import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.server.fixture.SluiceYaml;
 import dev.sluice.testkit.FreePort;
 import dev.sluice.testkit.TestPostgres;
 import dev.sluice.testkit.WebhookReceiver;
@@ -60,41 +61,15 @@ class SourceErrorsIT {
     }
 
     private String yaml(Source s, String sinkExtra) {
-        return """
-                databases:
-                  - name: source
-                    hostname: localhost
-                    port: %d
-                    database: %s
-                    username: %s
-                %s
-                    slot:
-                      name: %s
-                      create_if_not_exists: %s
-                    publication:
-                      name: %s
-                      create_if_not_exists: %s
-                http_endpoints:
-                  - name: receiver
-                    url: %s
-                sinks:
-                  - name: hook
-                    database: source
-                    destination:
-                      type: webhook
-                      http_endpoint: receiver
-                %s
-                """.formatted(
-                        s.port(),
-                        s.database(),
-                        s.username(),
-                        s.password() == null ? "" : "    password: \"" + s.password() + "\"",
-                        s.slot(),
-                        s.createSlot(),
-                        s.publication(),
-                        s.createPublication(),
-                        receiver.url(),
-                        sinkExtra.indent(4).stripTrailing());
+        String connection = """
+                hostname: localhost
+                port: %d
+                database: %s
+                username: %s
+                """.formatted(s.port(), s.database(), s.username())
+                + (s.password() == null ? "" : "password: \"" + s.password() + "\"\n");
+        return SluiceYaml.webhook(
+                connection, s.slot(), s.createSlot(), s.createPublication(), receiver.url(), "", sinkExtra);
     }
 
     private void start(Source s) {
