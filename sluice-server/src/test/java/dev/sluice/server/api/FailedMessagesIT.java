@@ -48,12 +48,7 @@ class FailedMessagesIT {
                 {"name": "refusing", "database": "failed-db", "batch_size": 10,
                  "destination": {"type": "webhook", "http_endpoint": "%s"}}""".formatted(receiver.url()));
         assertThat(sink.status()).as(sink.text()).isEqualTo(201);
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/refusing")
-                                .get("health")
-                                .get("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("refusing");
 
         // Each row: an insert (seq 0), then ROUNDS updates (seq 1..ROUNDS), one transaction per statement. The
         // updates come once the bad row's insert has failed, so they queue behind it without being attempted.
@@ -168,12 +163,7 @@ class FailedMessagesIT {
                 .until(() -> api.get("/api/sinks/refusing/messages").get("data").isEmpty());
         assertThat(api.get("/api/sinks/refusing/messages?state=discarded").get("data"))
                 .hasSize(1);
-        await().atMost(Duration.ofSeconds(10))
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/refusing")
-                                .get("health")
-                                .get("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("refusing");
         assertThat(api.get("/api/sinks/refusing")
                         .get("health")
                         .get("checks")

@@ -2,7 +2,6 @@ package dev.sluice.server.api;
 
 import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.sink.kafka.TestKafka;
@@ -58,12 +57,7 @@ class KafkaSinkApiIT {
                   "sasl_mechanism": "SCRAM_SHA_256"}}""".formatted(String.join(",", kafka.hosts()), USER, PASSWORD));
         assertThat(created.status()).as(created.text()).isEqualTo(201);
         assertThat(created.get("destination").get("sasl_mechanism").asString()).isEqualToIgnoringCase("scram_sha_256");
-        await().atMost(ServerFixture.WAIT)
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/to-kafka")
-                                .get("health")
-                                .path("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("to-kafka");
 
         // 50 rows: an insert and four updates each, in transactions of several rows.
         int rows = 50;

@@ -51,7 +51,7 @@ class KinesisSinkApiIT {
         String db = database("kinmain");
         String arn = createStream("main", 2);
         createSink("kin-main", "kinmain-db", arn, "active");
-        awaitHealthy("kin-main");
+        sluice.awaitSinkHealthy("kin-main");
 
         writeInsertsAndUpdates(db, 1, 40);
 
@@ -118,14 +118,6 @@ class KinesisSinkApiIT {
                                  "access_key_id": "AKIDSLUICETEST", "secret_access_key": "kinesis-secret",
                                  "request_timeout_ms": 3000}}""".formatted(name, database, status, arn, emulator.endpoint()));
         assertThat(r.status()).as(r.text()).isEqualTo(201);
-    }
-
-    private static String health(String sink) {
-        return api.get("/api/sinks/" + sink).get("health").get("status").asString();
-    }
-
-    private static void awaitHealthy(String sink) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> "healthy".equals(health(sink)));
     }
 
     /** Rows {@code from..to}: each inserted with seq 0, then {@value #UPDATES} updates each, one transaction each. */

@@ -58,12 +58,7 @@ class SinkOutageIT {
                         {"name": "outage", "database": "outage-db", "batch_size": 50,
                          "destination": {"type": "webhook", "http_endpoint": "%s"}}""".formatted(receiver.url())).status())
                 .isEqualTo(201);
-        await().atMost(ServerFixture.WAIT)
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/outage")
-                                .get("health")
-                                .get("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("outage");
 
         // 20,000 updates (seq + 1 on a random row), small transactions, spread over about 45 s.
         AtomicBoolean done = new AtomicBoolean();
@@ -153,12 +148,7 @@ class SinkOutageIT {
         }
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> api.get("/api/sinks/outage/messages").get("data").isEmpty());
-        await().atMost(ServerFixture.WAIT)
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/outage")
-                                .get("health")
-                                .get("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("outage");
     }
 
     private static long distinct() {

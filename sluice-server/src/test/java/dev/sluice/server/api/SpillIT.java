@@ -50,12 +50,7 @@ class SpillIT {
                 {"name": "spilling", "database": "spill-db", "batch_size": 50, "max_memory_mb": 1,
                  "destination": {"type": "webhook", "http_endpoint": "%s"}}""".formatted(receiver.url()));
         assertThat(sink.status()).as(sink.text()).isEqualTo(201);
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/spilling")
-                                .get("health")
-                                .get("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("spilling");
 
         ServerFixture.PG.execute(db, "INSERT INTO items SELECT g, 0, repeat('x', 500) FROM generate_series(1, 10) g");
         await().atMost(Duration.ofSeconds(30))

@@ -67,8 +67,8 @@ class SqsSinkApiIT {
         String standard = createQueue("main", false);
         createSink("sqs-fifo", "sqsmain-db", fifo, "active");
         createSink("sqs-standard", "sqsmain-db", standard, "active");
-        awaitHealthy("sqs-fifo");
-        awaitHealthy("sqs-standard");
+        sluice.awaitSinkHealthy("sqs-fifo");
+        sluice.awaitSinkHealthy("sqs-standard");
 
         writeInsertsAndUpdates(db, 1, ROWS);
 
@@ -130,14 +130,6 @@ class SqsSinkApiIT {
     private static void createSink(String name, String database, String queueUrl, String status) {
         ApiClient.Reply r = api.post("/api/sinks", sinkJson(name, database, queueUrl, endpoint(), status));
         assertThat(r.status()).as(r.text()).isEqualTo(201);
-    }
-
-    private static String health(String sink) {
-        return api.get("/api/sinks/" + sink).get("health").get("status").asString();
-    }
-
-    private static void awaitHealthy(String sink) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> "healthy".equals(health(sink)));
     }
 
     /** Rows {@code from..to}: each inserted with seq 0, then {@value #UPDATES} updates each, one transaction each. */
