@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param required whether the value must be given (a field with a default never is)
  * @param defaultValue the value when none is given, typed as {@link ConfigValues} holds it ({@code String},
  *     {@code Long}, {@code Boolean}, {@code List<String>}); null for none
- * @param allowed for a string, the only values accepted (matched ignoring case, stored in the case listed); empty
+ * @param allowed for a string, the only values accepted (matched by {@link #canonical}, stored as listed); empty
  *     for any
  * @param min for an integer, the smallest value accepted; null for no bound
  * @param max for an integer, the largest value accepted; null for no bound
@@ -134,6 +134,24 @@ public record ConfigField(
 
     public ConfigField asSecret() {
         return new ConfigField(name, type, required, defaultValue, allowed, min, max, true, references, doc);
+    }
+
+    /**
+     * The listed {@linkplain #allowed() allowed value} that {@code value} names, matched ignoring case and with
+     * {@code -} taken as {@code _} (so {@code SCRAM-SHA-256} names {@code scram_sha_256}); {@code value} itself when
+     * any value is allowed; null when it names none.
+     */
+    public @Nullable String canonical(String value) {
+        if (allowed.isEmpty()) {
+            return value;
+        }
+        String wanted = value.strip().replace('-', '_');
+        for (String a : allowed) {
+            if (a.replace('-', '_').equalsIgnoreCase(wanted)) {
+                return a;
+            }
+        }
+        return null;
     }
 
     private static void checkDefault(

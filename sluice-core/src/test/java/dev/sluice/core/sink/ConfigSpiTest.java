@@ -54,6 +54,15 @@ class ConfigSpiTest {
     }
 
     @Test
+    void field_canonical_matchesAllowedValuesIgnoringCaseAndDashes() {
+        ConfigField sasl = ConfigField.string("sasl_mechanism", "d").allowed("plain", "scram_sha_256");
+        assertThat(sasl.canonical("SCRAM-SHA-256")).isEqualTo("scram_sha_256");
+        assertThat(sasl.canonical(" Plain ")).isEqualTo("plain");
+        assertThat(sasl.canonical("gssapi")).isNull();
+        assertThat(ConfigField.string("topic", "d").canonical("Any-Thing")).isEqualTo("Any-Thing");
+    }
+
+    @Test
     void field_rejectsContradictions() {
         assertThatThrownBy(() -> ConfigField.integer("n", "d").range(5, 1))
                 .isInstanceOf(IllegalArgumentException.class);

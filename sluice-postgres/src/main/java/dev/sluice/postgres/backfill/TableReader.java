@@ -90,7 +90,7 @@ public final class TableReader {
     /**
      * Describes {@code table} for reading, from the catalog.
      *
-     * @throws IllegalArgumentException when the table or the sort column does not exist, or the table has no
+     * @throws UnreadableTableException when the table or the sort column does not exist, or the table has no
      *     primary key and no sort column is given (the message says what to fix)
      */
     public static TableReader describe(
@@ -110,8 +110,10 @@ public final class TableReader {
             }
         }
         if (oid == null || !("r".equals(kind) || "p".equals(kind))) {
-            throw new IllegalArgumentException("table " + table + " does not exist in the source database"
-                    + (oid == null ? "" : " (it is not a table)"));
+            throw new UnreadableTableException(
+                    UnreadableTableException.Reason.NO_TABLE,
+                    "table " + table + " does not exist in the source database"
+                            + (oid == null ? "" : " (it is not a table)"));
         }
         List<Column> columns = new ArrayList<>();
         List<String> typeText = new ArrayList<>();
@@ -140,16 +142,21 @@ public final class TableReader {
         if (sortColumn != null) {
             int s = indexOf(columns, sortColumn);
             if (s < 0) {
-                throw new IllegalArgumentException("column '" + sortColumn + "' does not exist in table " + table
-                        + " (it has: "
-                        + String.join(", ", columns.stream().map(Column::name).toList()) + ")");
+                throw new UnreadableTableException(
+                        UnreadableTableException.Reason.NO_SORT_COLUMN,
+                        "column '" + sortColumn + "' does not exist in table " + table
+                                + " (it has: "
+                                + String.join(
+                                        ", ", columns.stream().map(Column::name).toList()) + ")");
             }
             order.add(sortColumn);
             orderTypes.add(typeText.get(s));
             sortType = typeText.get(s);
         } else if (pk.length == 0) {
-            throw new IllegalArgumentException("table " + table + " has no primary key: give a sort_column to read it"
-                    + " in that column's order (or add a primary key)");
+            throw new UnreadableTableException(
+                    UnreadableTableException.Reason.NO_PRIMARY_KEY,
+                    "table " + table + " has no primary key: give a sort_column to read it"
+                            + " in that column's order (or add a primary key)");
         }
         for (int i = 0; i < pk.length; i++) {
             if (!keyNames.get(i).equals(sortColumn)) {

@@ -1,5 +1,7 @@
 package dev.sluice.server.api;
 
+import dev.sluice.server.store.ApiKeyTable;
+import dev.sluice.server.store.ApiKeyTable.ApiKey;
 import dev.sluice.server.store.MetadataStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -21,14 +23,14 @@ public final class ApiTokens {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** A token just created: the only moment its value is known. */
-    public record Created(MetadataStore.ApiKey key, String token) {}
+    public record Created(ApiKey key, String token) {}
 
-    private final MetadataStore store;
-    private volatile List<MetadataStore.ApiKey> keys;
+    private final ApiKeyTable store;
+    private volatile List<ApiKey> keys;
 
     public ApiTokens(MetadataStore store) throws SQLException {
-        this.store = store;
-        this.keys = store.apiKeys();
+        this.store = store.apiKeys();
+        this.keys = this.store.list();
     }
 
     /**
@@ -40,8 +42,8 @@ public final class ApiTokens {
         if (fromEnv != null && !fromEnv.isBlank()) {
             byte[] hash = hash(fromEnv.strip());
             if (keys.stream().noneMatch(k -> MessageDigest.isEqual(k.tokenHash(), hash))) {
-                store.deleteApiKeysNamed("env");
-                store.insertApiKey(UUID.randomUUID(), "env", hash);
+                store.deleteNamed("env");
+                store.insert(UUID.randomUUID(), "env", hash);
                 reload();
             }
             return null;
@@ -59,13 +61,13 @@ public final class ApiTokens {
         }
         byte[] hash = hash(token);
         boolean found = false;
-        for (MetadataStore.ApiKey k : keys) {
+        for (ApiKey k : keys) {
             found |= MessageDigest.isEqual(k.tokenHash(), hash);
         }
         return found;
     }
 
-    public List<MetadataStore.ApiKey> list() {
+    public List<ApiKey> list() {
         return keys;
     }
 
@@ -75,23 +77,22 @@ public final class ApiTokens {
         RANDOM.nextBytes(raw);
         String token = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         UUID id = UUID.randomUUID();
-        if (!store.insertApiKey(id, name, hash(token))) {
+        if (!store.insert(id, name, hash(token))) {
             return null;
         }
         reload();
-        MetadataStore.ApiKey key =
-                keys.stream().filter(k -> k.id().equals(id)).findFirst().orElseThrow();
+        ApiKey key = keys.stream().filter(k -> k.id().equals(id)).findFirst().orElseThrow();
         return new Created(key, token);
     }
 
     public boolean delete(UUID id) throws SQLException {
-        boolean deleted = store.deleteApiKey(id);
+        boolean deleted = store.delete(id);
         reload();
         return deleted;
     }
 
     private void reload() throws SQLException {
-        keys = store.apiKeys();
+        keys = store.list();
     }
 
     static byte[] hash(String token) {

@@ -1,10 +1,13 @@
 package dev.sluice.server.api;
 
 import dev.sluice.core.TableId;
+import dev.sluice.postgres.backfill.UnreadableTableException;
+import dev.sluice.server.api.SinkLookup.SinkRef;
 import dev.sluice.server.config.InitialBackfill;
 import dev.sluice.server.config.SinkConfig;
-import dev.sluice.server.store.MetadataStore.BackfillRow;
-import dev.sluice.server.store.MetadataStore.Kind;
+import dev.sluice.server.store.BackfillState;
+import dev.sluice.server.store.BackfillTable;
+import dev.sluice.server.store.BackfillTable.BackfillRow;
 import dev.sluice.server.store.StoredConfig;
 import io.javalin.http.Context;
 import java.sql.SQLException;
@@ -27,43 +30,26 @@ import tools.jackson.databind.node.ObjectNode;
 final class BackfillsApi {
     private static final Logger log = LoggerFactory.getLogger(BackfillsApi.class);
     private static final List<String> CREATE_FIELDS = List.of("table", "sort_column", "start_position", "state");
-    private static final Map<String, List<String>> TRANSITIONS = Map.of(
-            "active", List.of("paused", "cancelled"),
-            "paused", List.of("active", "cancelled"));
-
     private final StoredConfig stored;
+    private final SinkLookup sinks;
     private final Engine engine;
     // Serializes changes of backfills (reads are not): state checks and engine calls go together.
     private final Object lock = new Object();
 
-    BackfillsApi(StoredConfig stored, Engine engine) {
+    BackfillsApi(StoredConfig stored, SinkLookup sinks, Engine engine) {
         this.stored = stored;
+        this.sinks = sinks;
         this.engine = engine;
     }
 
     void routes(List<ManagementApi.Route> out) {
         String base = "/api/sinks/{id_or_name}/backfills";
-        String one = base + "/{backfill_id}";
-        out.add(new ManagementApi.Route("GET", base, this::list));
-        out.add(new ManagementApi.Route("POST", base, this::create));
-        out.add(new ManagementApi.Route("GET", one, this::get));
-        out.add(new ManagementApi.Route("PUT", one, this::update));
-        out.add(new ManagementApi.Route("PATCH", one, this::update));
-        out.add(new ManagementApi.Route("DELETE", one, this::delete));
+        ManagementApi.collection(
+                out, base, base + "/{backfill_id}", this::list, this::create, this::get, this::update, this::delete);
     }
 
-    /** A sink with its ids. */
-    record SinkRef(UUID id, UUID databaseId, SinkConfig config) {}
-
-    private SinkRef sink(Context ctx) throws SQLException {
-        StoredConfig.Loaded loaded = stored.load();
-        String idOrName = ctx.pathParam("id_or_name");
-        int i = loaded.draft().indexOf(Kind.SINK, idOrName);
-        if (i < 0) {
-            throw ApiException.notFound("sink", Requests.clip(idOrName));
-        }
-        SinkConfig s = loaded.config().sinks().get(i);
-        return new SinkRef(loaded.draft().id(Kind.SINK, i), loaded.databaseIds().get(s.database()), s);
+    private BackfillTable table() {
+        return stored.metadata().backfills();
     }
 
     private BackfillRow backfill(SinkRef sink, String idText) throws SQLException {
@@ -73,7 +59,7 @@ final class BackfillsApi {
         } catch (IllegalArgumentException e) {
             throw ApiException.notFound("backfill", Requests.clip(idText));
         }
-        BackfillRow row = stored.metadata().backfill(id);
+        BackfillRow row = table().get(id);
         if (row == null || !row.sinkId().equals(sink.id())) {
             throw ApiException.notFound("backfill", Requests.clip(idText));
         }
@@ -81,23 +67,19 @@ final class BackfillsApi {
     }
 
     private void list(Context ctx) throws SQLException {
-        SinkRef sink = sink(ctx);
-        List<BackfillRow> rows = stored.metadata().backfills(sink.id());
-        ManagementApi.page(
-                ctx,
-                rows,
-                r -> new ManagementApi.Cursor(r.insertedAt(), r.id()),
-                r -> render(r, sink.config().name()));
+        SinkRef sink = sinks.find(ctx);
+        List<BackfillRow> rows = table().ofSink(sink.id());
+        Pages.inMemory(ctx, rows, r -> new Pages.Cursor(r.insertedAt(), r.id()), r -> render(r, sink.name()));
     }
 
     private void get(Context ctx) throws SQLException {
-        SinkRef sink = sink(ctx);
+        SinkRef sink = sinks.find(ctx);
         ctx.json(render(
                 backfill(sink, ctx.pathParam("backfill_id")), sink.config().name()));
     }
 
     private void create(Context ctx) throws SQLException {
-        SinkRef sink = sink(ctx);
+        SinkRef sink = sinks.find(ctx);
         ObjectNode body = Requests.optionalObject(ctx);
         for (String f : body.propertyNames()) {
             if (!CREATE_FIELDS.contains(f)) {
@@ -105,7 +87,7 @@ final class BackfillsApi {
             }
         }
         String state = string(body, "state");
-        if (state != null && !state.equals("active")) {
+        if (state != null && !state.equals(BackfillState.ACTIVE.wireName())) {
             throw ApiException.invalid("state", "a backfill is created active; got '" + Requests.clip(state) + "'");
         }
         String tableText = string(body, "table");
@@ -122,8 +104,7 @@ final class BackfillsApi {
                 new InitialBackfill(table, string(body, "sort_column"), string(body, "start_position"));
         synchronized (lock) {
             UUID id = create(sink, request);
-            ctx.status(201)
-                    .json(render(stored.metadata().backfill(id), sink.config().name()));
+            ctx.status(201).json(render(table().get(id), sink.name()));
         }
     }
 
@@ -156,12 +137,8 @@ final class BackfillsApi {
                 throw new IllegalStateException();
             }
             engine.checkBackfill(databaseId, table, sortColumn);
-        } catch (IllegalArgumentException e) {
-            String field = sortColumn != null
-                            && e.getMessage() != null
-                            && e.getMessage().contains(sortColumn)
-                    ? "sort_column"
-                    : "table";
+        } catch (UnreadableTableException e) {
+            String field = e.reason() == UnreadableTableException.Reason.NO_SORT_COLUMN ? "sort_column" : "table";
             throw ApiException.invalid(field, e.getMessage());
         } catch (IllegalStateException e) {
             throw ApiException.conflict("database '" + sink.database() + "' is not running here");
@@ -178,15 +155,14 @@ final class BackfillsApi {
     UUID insert(SinkRef sink, Checked c) throws SQLException {
         synchronized (lock) {
             UUID id = UUID.randomUUID();
-            if (!stored.metadata()
-                    .insertBackfill(
+            if (!table().insert(
                             id, sink.id(), c.table().schema(), c.table().name(), c.sortColumn(), c.startPosition())) {
-                throw ApiException.conflict("sink '" + sink.config().name()
+                throw ApiException.conflict("sink '" + sink.name()
                         + "' already has an active or paused backfill of table " + c.table()
                         + "; cancel or delete it first");
             }
             engine.startBackfill(sink.databaseId(), id);
-            log.info("sink {}: backfill {} of {} created", sink.config().name(), id, c.table());
+            log.info("sink {}: backfill {} of {} created", sink.name(), id, c.table());
             return id;
         }
     }
@@ -209,45 +185,46 @@ final class BackfillsApi {
     }
 
     private void update(Context ctx) throws SQLException {
-        SinkRef sink = sink(ctx);
+        SinkRef sink = sinks.find(ctx);
         ObjectNode body = Requests.object(ctx);
-        String to = null;
+        String toName = null;
         for (String f : body.propertyNames()) {
             if (f.equals("state")) {
-                to = string(body, "state");
+                toName = string(body, "state");
             } else if (!READ_ONLY.contains(f)) {
                 throw ApiException.invalid(f, "unknown field; only state can be changed");
             }
         }
-        if (to == null) {
+        if (toName == null) {
             throw ApiException.invalid("state", "required: active, paused or cancelled");
         }
         synchronized (lock) {
             BackfillRow row = backfill(sink, ctx.pathParam("backfill_id"));
-            String from = row.state();
-            if (!to.equals(from)) {
-                List<String> allowed = TRANSITIONS.getOrDefault(from, List.of());
-                if (!allowed.contains(to)) {
+            BackfillState from = row.state();
+            BackfillState to = BackfillState.of(toName).orElse(null);
+            if (to != from) {
+                Set<BackfillState> allowed = from.userMoves();
+                if (to == null || !allowed.contains(to)) {
                     throw ApiException.invalid(
                             "state",
-                            "a " + from + " backfill cannot become '" + Requests.clip(to) + "'"
+                            "a " + from.wireName() + " backfill cannot become '" + Requests.clip(toName) + "'"
                                     + (allowed.isEmpty()
                                             ? "; it is finished (create a new one)"
-                                            : "; allowed: " + String.join(", ", allowed)));
+                                            : "; allowed: " + String.join(", ", BackfillState.wireNames(allowed))));
                 }
-                if (!stored.metadata().transitionBackfill(row.id(), List.of(from), to)) {
-                    BackfillRow now = stored.metadata().backfill(row.id());
+                if (!table().transition(row.id(), List.of(from), to)) {
+                    BackfillRow now = table().get(row.id());
                     throw ApiException.conflict("backfill " + row.id() + " became "
-                            + (now == null ? "deleted" : now.state()) + " meanwhile; try again");
+                            + (now == null ? "deleted" : now.state().wireName()) + " meanwhile; try again");
                 }
-                if (to.equals("active")) {
+                if (to == BackfillState.ACTIVE) {
                     engine.startBackfill(sink.databaseId(), row.id());
                 } else {
                     engine.stopBackfill(sink.databaseId(), row.id());
                 }
-                log.info("sink {}: backfill {} {} -> {}", sink.config().name(), row.id(), from, to);
+                log.info("sink {}: backfill {} {} -> {}", sink.name(), row.id(), from.wireName(), to.wireName());
             }
-            ctx.json(render(stored.metadata().backfill(row.id()), sink.config().name()));
+            ctx.json(render(table().get(row.id()), sink.name()));
         }
     }
 
@@ -269,14 +246,14 @@ final class BackfillsApi {
             "eta_seconds");
 
     private void delete(Context ctx) throws SQLException {
-        SinkRef sink = sink(ctx);
+        SinkRef sink = sinks.find(ctx);
         synchronized (lock) {
             BackfillRow row = backfill(sink, ctx.pathParam("backfill_id"));
-            if (row.state().equals("active")) {
-                stored.metadata().transitionBackfill(row.id(), List.of("active"), "cancelled");
+            if (row.state() == BackfillState.ACTIVE) {
+                table().transition(row.id(), List.of(BackfillState.ACTIVE), BackfillState.CANCELLED);
             }
             engine.stopBackfill(sink.databaseId(), row.id());
-            stored.metadata().deleteBackfill(row.id());
+            table().delete(row.id());
             ctx.json(Map.of("id", row.id().toString(), "deleted", true));
         }
     }
@@ -298,7 +275,7 @@ final class BackfillsApi {
         }
         ObjectNode n = Requests.JSON.createObjectNode();
         n.put("id", r.id().toString());
-        n.put("state", r.state());
+        n.put("state", r.state().wireName());
         n.put("table", r.tableSchema() + "." + r.tableName());
         n.put("sink_consumer", sinkName);
         n.put("inserted_at", r.insertedAt().toString());

@@ -2,12 +2,15 @@ package dev.sluice.server.api;
 
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.PrimaryConfig;
-import dev.sluice.server.store.MetadataStore.Kind;
-import dev.sluice.server.store.StoredConfig;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.store.ConfigSnapshot;
+import dev.sluice.server.store.Kind;
+import dev.sluice.server.store.Masks;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -39,9 +42,11 @@ final class DatabaseResource implements Resource {
     }
 
     @Override
-    public ObjectNode render(StoredConfig.Loaded loaded, int index, boolean showSensitive) {
-        DatabaseConfig d = loaded.config().databases().get(index);
-        UUID id = loaded.draft().id(Kind.DATABASE, index);
+    public IntFunction<ObjectNode> renderer(ConfigSnapshot snapshot, SluiceConfig view) {
+        return index -> render(view.databases().get(index), snapshot.id(Kind.DATABASE, index));
+    }
+
+    private static ObjectNode render(DatabaseConfig d, UUID id) {
         ObjectNode n = Requests.JSON.createObjectNode();
         n.put("id", String.valueOf(id));
         n.put("name", d.name());
@@ -52,7 +57,7 @@ final class DatabaseResource implements Resource {
         if (d.password() == null) {
             n.putNull("password");
         } else {
-            n.put("password", Obfuscate.secret(d.password(), showSensitive));
+            n.put("password", d.password());
         }
         n.put("ssl", d.ssl());
         n.put("ipv6", d.ipv6());
@@ -73,7 +78,7 @@ final class DatabaseResource implements Resource {
             if (p.password() == null) {
                 pn.putNull("password");
             } else {
-                pn.put("password", Obfuscate.secret(p.password(), showSensitive));
+                pn.put("password", p.password());
             }
             pn.put("ssl", p.ssl());
         }
@@ -93,7 +98,7 @@ final class DatabaseResource implements Resource {
     }
 
     @Override
-    public ObjectNode toEntry(ObjectNode body, @Nullable ObjectNode existing, StoredConfig.Loaded loaded) {
+    public ObjectNode toEntry(ObjectNode body, @Nullable ObjectNode existing, ConfigSnapshot snapshot) {
         ObjectNode entry = existing == null ? Requests.JSON.createObjectNode() : existing.deepCopy();
         if (body.has("url") && existing != null) {
             // A URL replaces the whole connection, so the stored parts must not linger beside it.
@@ -120,7 +125,7 @@ final class DatabaseResource implements Resource {
                 entry.set(key, e.getValue());
             }
         }
-        StoredConfig.keepMaskedSecrets(entry, existing);
+        Masks.keepMasked(entry, existing);
         return entry;
     }
 

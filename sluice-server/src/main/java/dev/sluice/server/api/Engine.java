@@ -2,7 +2,7 @@ package dev.sluice.server.api;
 
 import dev.sluice.core.TableId;
 import dev.sluice.engine.DatabasePipeline;
-import dev.sluice.server.store.StoredConfig;
+import dev.sluice.server.store.RunningConfig;
 import java.sql.SQLException;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
 /** What the API needs from the running server: applying a saved configuration, and live status. */
 public interface Engine {
     /** Makes the running pipelines match the configuration just saved; returns when that is done. */
-    void apply(StoredConfig.Loaded loaded);
+    void apply(RunningConfig config);
 
     /**
      * Retries a running sink's failing groups now: all, or the one whose failed message is at {@code position}.
@@ -27,7 +27,8 @@ public interface Engine {
     /**
      * Checks that a table of a configured database can be backfilled, in {@code sortColumn}'s order when given.
      *
-     * @throws IllegalArgumentException when it cannot, with a message that says what to fix
+     * @throws dev.sluice.postgres.backfill.UnreadableTableException when it cannot: its reason says whether the
+     *     table or the sort column is wrong, its message what to fix
      * @throws IllegalStateException when the database is not configured here
      * @throws SQLException when the database cannot be reached
      */

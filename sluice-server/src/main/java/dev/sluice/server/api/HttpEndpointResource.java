@@ -1,9 +1,13 @@
 package dev.sluice.server.api;
 
 import dev.sluice.server.config.HttpEndpointConfig;
-import dev.sluice.server.store.MetadataStore.Kind;
-import dev.sluice.server.store.StoredConfig;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.store.ConfigSnapshot;
+import dev.sluice.server.store.Kind;
+import dev.sluice.server.store.Masks;
 import java.util.Set;
+import java.util.UUID;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -27,28 +31,31 @@ final class HttpEndpointResource implements Resource {
     }
 
     @Override
-    public ObjectNode render(StoredConfig.Loaded loaded, int index, boolean showSensitive) {
-        HttpEndpointConfig h = loaded.config().httpEndpoints().get(index);
+    public IntFunction<ObjectNode> renderer(ConfigSnapshot snapshot, SluiceConfig view) {
+        return index -> render(view.httpEndpoints().get(index), snapshot.id(Kind.HTTP_ENDPOINT, index));
+    }
+
+    private static ObjectNode render(HttpEndpointConfig h, UUID id) {
         ObjectNode n = Requests.JSON.createObjectNode();
-        n.put("id", String.valueOf(loaded.draft().id(Kind.HTTP_ENDPOINT, index)));
+        n.put("id", id.toString());
         n.put("name", h.name());
         n.put("url", h.url().toString());
         ObjectNode headers = n.putObject("headers");
         h.headers().forEach(headers::put);
         ObjectNode encrypted = n.putObject("encrypted_headers");
-        h.encryptedHeaders().forEach((k, v) -> encrypted.put(k, Obfuscate.secret(v, showSensitive)));
+        h.encryptedHeaders().forEach(encrypted::put);
         return n;
     }
 
     @Override
-    public ObjectNode toEntry(ObjectNode body, @Nullable ObjectNode existing, StoredConfig.Loaded loaded) {
+    public ObjectNode toEntry(ObjectNode body, @Nullable ObjectNode existing, ConfigSnapshot snapshot) {
         ObjectNode entry = existing == null ? Requests.JSON.createObjectNode() : existing.deepCopy();
         for (var e : body.properties()) {
             if (!READ_ONLY.contains(e.getKey())) {
                 entry.set(e.getKey(), e.getValue());
             }
         }
-        StoredConfig.keepMaskedSecrets(entry, existing);
+        Masks.keepMasked(entry, existing);
         return entry;
     }
 }

@@ -1,13 +1,11 @@
 package dev.sluice.server.api;
 
-/** How secrets look in responses: a fixed mask that tells nothing, not even the length. */
+import dev.sluice.server.store.Masks;
+
+/** How secrets look in responses (see {@link Masks}). */
 final class Obfuscate {
-    /** Sent back unchanged in an update, it means "keep the stored value" (see StoredConfig.isMask). */
-    static final String MASK = "************";
+    /** Sent back unchanged in an update, it means "keep the stored value". */
+    static final String MASK = Masks.MASK;
 
     private Obfuscate() {}
-
-    static String secret(String value, boolean show) {
-        return show ? value : MASK;
-    }
 }

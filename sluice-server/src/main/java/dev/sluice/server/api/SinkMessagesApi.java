@@ -1,16 +1,14 @@
 package dev.sluice.server.api;
 
 import dev.sluice.core.Position;
-import dev.sluice.server.store.MetadataStore;
-import dev.sluice.server.store.MetadataStore.Kind;
+import dev.sluice.server.api.SinkLookup.SinkRef;
+import dev.sluice.server.store.MessageTable;
 import dev.sluice.server.store.StoredConfig;
 import io.javalin.http.Context;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -21,14 +19,15 @@ import tools.jackson.databind.node.ObjectNode;
  * group, or discarded), and redelivering or discarding them. Beyond Sequin, which shows these in its console only.
  */
 final class SinkMessagesApi {
-    private static final int MAX_LIMIT = 1000;
     private static final Pattern MESSAGE_ID = Pattern.compile("([0-9]{1,20})-([0-9]{1,10})");
 
     private final StoredConfig stored;
+    private final SinkLookup sinks;
     private final Engine engine;
 
-    SinkMessagesApi(StoredConfig stored, Engine engine) {
+    SinkMessagesApi(StoredConfig stored, SinkLookup sinks, Engine engine) {
         this.stored = stored;
+        this.sinks = sinks;
         this.engine = engine;
     }
 
@@ -43,50 +42,23 @@ final class SinkMessagesApi {
                 "POST", base + "/{message_id}/discard", ctx -> discard(ctx, ctx.pathParam("message_id"))));
     }
 
-    /** A sink's ids. */
-    private record SinkRef(UUID id, UUID databaseId, String name) {}
-
-    private SinkRef sink(Context ctx) throws SQLException {
-        StoredConfig.Loaded loaded = stored.load();
-        String idOrName = ctx.pathParam("id_or_name");
-        int i = loaded.draft().indexOf(Kind.SINK, idOrName);
-        if (i < 0) {
-            throw ApiException.notFound("sink", Requests.clip(idOrName));
-        }
-        String name = loaded.config().sinks().get(i).name();
-        String database = loaded.config().sinks().get(i).database();
-        UUID dbId = loaded.draft().id(Kind.DATABASE, loaded.draft().indexOf(Kind.DATABASE, database));
-        return new SinkRef(loaded.draft().id(Kind.SINK, i), dbId, name);
-    }
-
     private void list(Context ctx) throws SQLException {
-        SinkRef sink = sink(ctx);
+        SinkRef sink = sinks.find(ctx);
         String state = ctx.queryParam("state");
-        MetadataStore.MessageFilter filter = switch (state == null ? "" : state) {
-            case "" -> MetadataStore.MessageFilter.LIVE;
-            case "failed" -> MetadataStore.MessageFilter.FAILED;
-            case "pending" -> MetadataStore.MessageFilter.PENDING;
-            case "discarded" -> MetadataStore.MessageFilter.DISCARDED;
+        MessageTable.MessageFilter filter = switch (state == null ? "" : state) {
+            case "" -> MessageTable.MessageFilter.LIVE;
+            case "failed" -> MessageTable.MessageFilter.FAILED;
+            case "pending" -> MessageTable.MessageFilter.PENDING;
+            case "discarded" -> MessageTable.MessageFilter.DISCARDED;
             default ->
                 throw ApiException.invalid(
                         "state", "expected 'failed', 'pending' or 'discarded', got '" + Requests.clip(state) + "'");
         };
-        int limit = MAX_LIMIT;
-        String limitText = ctx.queryParam("limit");
-        if (limitText != null) {
-            try {
-                limit = Integer.parseInt(limitText.strip());
-            } catch (NumberFormatException e) {
-                throw ApiException.invalid("limit", "expected an integer, got '" + Requests.clip(limitText) + "'");
-            }
-            if (limit < 1 || limit > MAX_LIMIT) {
-                throw ApiException.invalid("limit", "must be between 1 and " + MAX_LIMIT + ", got " + limit);
-            }
-        }
-        String after = ctx.queryParam("after");
-        Position start = after == null || after.isEmpty() ? null : position("after", after);
-        List<MetadataStore.MessageRow> rows = stored.metadata()
-                .messages(
+        Integer given = Pages.limit(ctx);
+        int limit = given == null ? Pages.MAX_LIMIT : given;
+        Position start = Pages.after(ctx, text -> position("after", text));
+        List<MessageTable.MessageRow> rows = messages()
+                .list(
                         sink.id(),
                         filter,
                         start == null ? null : new long[] {start.commitLsn(), start.commitIdx()},
@@ -95,18 +67,15 @@ final class SinkMessagesApi {
         for (int i = 0; i < Math.min(limit, rows.size()); i++) {
             data.add(render(rows.get(i)));
         }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("data", data);
-        if (rows.size() > limit) {
-            MetadataStore.MessageRow last = rows.get(limit - 1);
-            body.put("next_cursor", last.commitLsn() + "-" + last.commitIdx());
-        } else if (limitText != null || start != null) {
-            body.put("next_cursor", null);
-        }
-        ctx.json(body);
+        MessageTable.MessageRow last = rows.size() > limit ? rows.get(limit - 1) : null;
+        Pages.respond(ctx, data, last == null ? null : last.commitLsn() + "-" + last.commitIdx());
     }
 
-    private static ObjectNode render(MetadataStore.MessageRow r) {
+    private MessageTable messages() {
+        return stored.metadata().messages();
+    }
+
+    private static ObjectNode render(MessageTable.MessageRow r) {
         ObjectNode n = Requests.JSON.createObjectNode();
         n.put("id", r.commitLsn() + "-" + r.commitIdx());
         n.put("state", r.discardedAt() != null ? "discarded" : r.deliverCount() > 0 ? "failed" : "pending");
@@ -132,7 +101,7 @@ final class SinkMessagesApi {
     }
 
     private void redeliver(Context ctx, @Nullable String messageId) throws SQLException {
-        SinkRef sink = sink(ctx);
+        SinkRef sink = sinks.find(ctx);
         Position at = messageId == null ? null : storedMessage(sink, messageId);
         int n = engine.redeliver(sink.databaseId(), sink.id(), at);
         if (n < 0) {
@@ -146,7 +115,7 @@ final class SinkMessagesApi {
     }
 
     private void discard(Context ctx, @Nullable String messageId) throws SQLException {
-        SinkRef sink = sink(ctx);
+        SinkRef sink = sinks.find(ctx);
         Position at = messageId == null ? null : storedMessage(sink, messageId);
         int n = engine.discard(sink.databaseId(), sink.id(), at);
         if (n < 0) {
@@ -169,9 +138,8 @@ final class SinkMessagesApi {
     /** The message's position, when the store holds it for this sink, still to deliver; 404 or 409 otherwise. */
     private Position storedMessage(SinkRef sink, String messageId) throws SQLException {
         Position p = position("message_id", messageId);
-        List<MetadataStore.MessageRow> rows = stored.metadata()
-                .messages(
-                        sink.id(), MetadataStore.MessageFilter.ANY, new long[] {p.commitLsn(), p.commitIdx() - 1L}, 1);
+        List<MessageTable.MessageRow> rows = messages()
+                .list(sink.id(), MessageTable.MessageFilter.ANY, new long[] {p.commitLsn(), p.commitIdx() - 1L}, 1);
         if (rows.isEmpty()
                 || rows.getFirst().commitLsn() != p.commitLsn()
                 || rows.getFirst().commitIdx() != p.commitIdx()) {

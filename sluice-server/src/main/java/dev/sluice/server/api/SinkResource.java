@@ -4,14 +4,24 @@ import dev.sluice.core.Action;
 import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
-import dev.sluice.server.config.WebhookDestination;
-import dev.sluice.server.store.MetadataStore;
-import dev.sluice.server.store.MetadataStore.Kind;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.destination.Destinations;
+import dev.sluice.server.store.BackfillState;
+import dev.sluice.server.store.BackfillTable.BackfillRow;
+import dev.sluice.server.store.ConfigDocs;
+import dev.sluice.server.store.ConfigSnapshot;
+import dev.sluice.server.store.Kind;
+import dev.sluice.server.store.Masks;
 import dev.sluice.server.store.StoredConfig;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -48,16 +58,38 @@ final class SinkResource implements Resource {
         return READ_ONLY;
     }
 
+    /** Reads every sink's unfinished backfills in one query, and each database's live status once. */
     @Override
-    public ObjectNode render(StoredConfig.Loaded loaded, int index, boolean showSensitive) {
-        SinkConfig s = loaded.config().sinks().get(index);
-        UUID id = loaded.draft().id(Kind.SINK, index);
+    public IntFunction<ObjectNode> renderer(ConfigSnapshot snapshot, SluiceConfig view) throws SQLException {
+        Map<UUID, List<BackfillRow>> backfills = new HashMap<>();
+        for (BackfillRow row : stored.metadata().backfills().inStates(BackfillState.UNFINISHED)) {
+            backfills.computeIfAbsent(row.sinkId(), k -> new ArrayList<>()).add(row);
+        }
+        Map<UUID, DatabasePipeline.@Nullable Status> live = new HashMap<>();
+        return index -> {
+            SinkConfig s = view.sinks().get(index);
+            UUID dbId = snapshot.databaseId(s.database());
+            DatabasePipeline.Status status = dbId == null ? null : live.computeIfAbsent(dbId, engine::status);
+            return render(
+                    s,
+                    snapshot.meta(Kind.SINK, index),
+                    backfills.getOrDefault(snapshot.id(Kind.SINK, index), List.of()),
+                    status);
+        };
+    }
+
+    private static ObjectNode render(
+            SinkConfig s,
+            ConfigSnapshot.Meta meta,
+            List<BackfillRow> backfills,
+            DatabasePipeline.@Nullable Status status) {
+        UUID id = meta.id();
         // The stored entry is already in the API's shape for most keys: start from it.
-        ObjectNode entry = StoredConfig.sinkSpec(s);
+        ObjectNode entry = ConfigDocs.sinkSpec(s);
         ObjectNode n = Requests.JSON.createObjectNode();
         n.put("id", String.valueOf(id));
         n.put("name", s.name());
-        n.put("status", s.status().name().toLowerCase(Locale.ROOT));
+        n.put("status", s.status().wireName());
         n.put("database", s.database());
         ObjectNode source = n.putObject("source");
         for (String key : new String[] {"include_schemas", "exclude_schemas", "include_tables", "exclude_tables"}) {
@@ -69,14 +101,8 @@ final class SinkResource implements Resource {
         for (Action a : s.actions()) {
             actions.add(a.wireName());
         }
-        ObjectNode destination = (ObjectNode) entry.get("destination");
-        if (s.destination() instanceof WebhookDestination w && w.directUrl() != null) {
-            destination.put("http_endpoint", w.directUrl().toString());
-        }
-        if (!showSensitive) {
-            StoredConfig.maskDestination(destination, Obfuscate.MASK);
-        }
-        n.set("destination", destination);
+        // Secrets as the view holds them: masked, or revealed for show_sensitive.
+        n.set("destination", Destinations.shown(s.destination(), null));
         n.put("filter", "none");
         n.put("transform", "none");
         n.put("enrichment", "none");
@@ -89,38 +115,25 @@ final class SinkResource implements Resource {
         } else {
             n.put("max_retry_count", s.maxRetryCount());
         }
-        n.put("load_shedding_policy", s.loadSheddingPolicy());
+        n.put("load_shedding_policy", s.loadSheddingPolicy().wireName());
         n.put("retry_backoff_ms", s.retryBackoffMs());
         n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
         n.put("timestamp_format", s.timestampFormat().name().toLowerCase(Locale.ROOT));
         n.set("annotations", entry.get("annotations"));
-        ArrayNode backfills = n.putArray("active_backfills");
-        if (id != null) {
-            try {
-                for (MetadataStore.BackfillRow row : stored.metadata().backfills(id)) {
-                    if (row.state().equals("active") || row.state().equals("paused")) {
-                        backfills.add(BackfillsApi.render(row, s.name()));
-                    }
-                }
-            } catch (SQLException e) {
-                throw new IllegalStateException("reading the sink's backfills: " + e.getMessage(), e);
-            }
-        }
+        ArrayNode active = n.putArray("active_backfills");
+        backfills.forEach(row -> active.add(BackfillsApi.render(row, s.name())));
 
-        DatabasePipeline.SinkStatus live = live(loaded, s, id);
+        DatabasePipeline.SinkStatus live = live(status, s);
         n.set("health", health(s, live));
-        StoredConfig.Meta meta = loaded.meta(Kind.SINK, s.name());
         ObjectNode info = n.putObject("status_info");
-        info.put("state", s.status().name().toLowerCase(Locale.ROOT));
-        info.put("created_at", meta == null ? null : meta.insertedAt().toString());
-        info.put("updated_at", meta == null ? null : meta.updatedAt().toString());
+        info.put("state", s.status().wireName());
+        info.put("created_at", meta.insertedAt().toString());
+        info.put("updated_at", meta.updatedAt().toString());
         info.put("last_error", live == null ? null : live.lastError());
         return n;
     }
 
-    private DatabasePipeline.@Nullable SinkStatus live(StoredConfig.Loaded loaded, SinkConfig s, @Nullable UUID id) {
-        UUID dbId = loaded.databaseIds().get(s.database());
-        DatabasePipeline.Status status = dbId == null ? null : engine.status(dbId);
+    private static DatabasePipeline.@Nullable SinkStatus live(DatabasePipeline.@Nullable Status status, SinkConfig s) {
         if (status == null) {
             return null;
         }
@@ -169,7 +182,7 @@ final class SinkResource implements Resource {
     }
 
     @Override
-    public ObjectNode toEntry(ObjectNode body, @Nullable ObjectNode existing, StoredConfig.Loaded loaded) {
+    public ObjectNode toEntry(ObjectNode body, @Nullable ObjectNode existing, ConfigSnapshot snapshot) {
         ObjectNode entry = existing == null ? Requests.JSON.createObjectNode() : existing.deepCopy();
         for (var e : body.properties()) {
             String key = e.getKey();
@@ -179,9 +192,11 @@ final class SinkResource implements Resource {
             }
             if (key.equals("database") && value.isString()) {
                 // By id or by name: the entry refers to databases by name.
-                int i = loaded.draft().indexOf(Kind.DATABASE, value.asString());
+                int i = snapshot.indexOf(Kind.DATABASE, value.asString());
                 if (i >= 0) {
-                    value = loaded.draft().entry(Kind.DATABASE, i).get("name");
+                    value = Requests.JSON
+                            .getNodeFactory()
+                            .stringNode(snapshot.meta(Kind.DATABASE, i).name());
                 }
             }
             if (key.equals("destination")
@@ -200,7 +215,7 @@ final class SinkResource implements Resource {
             entry.set(key, value);
         }
         // A masked secret (as a response shows it) keeps the stored one.
-        StoredConfig.keepMaskedSecrets(entry, existing);
+        Masks.keepMasked(entry, existing);
         // Functions are not stored: "none", "" and null all mean none.
         for (String f : new String[] {"filter", "transform", "enrichment", "routing"}) {
             JsonNode v = entry.get(f);

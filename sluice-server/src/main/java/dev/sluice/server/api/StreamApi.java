@@ -1,12 +1,9 @@
 package dev.sluice.server.api;
 
-import dev.sluice.server.config.SequinStreamDestination;
 import dev.sluice.server.config.SinkConfig;
-import dev.sluice.server.store.MetadataStore.Kind;
-import dev.sluice.server.store.StoredConfig;
 import dev.sluice.server.stream.PullStream;
+import dev.sluice.server.stream.SequinStreamProvider;
 import io.javalin.http.Context;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,11 +20,11 @@ final class StreamApi {
     static final int MAX_BATCH = 1000;
     static final long MAX_WAIT_MS = 60_000;
 
-    private final StoredConfig stored;
+    private final SinkLookup sinks;
     private final Engine engine;
 
-    StreamApi(StoredConfig stored, Engine engine) {
-        this.stored = stored;
+    StreamApi(SinkLookup sinks, Engine engine) {
+        this.sinks = sinks;
         this.engine = engine;
     }
 
@@ -40,15 +37,10 @@ final class StreamApi {
         }
     }
 
-    private PullStream stream(Context ctx) throws SQLException {
-        StoredConfig.Loaded loaded = stored.load();
-        String idOrName = ctx.pathParam("id_or_name");
-        int i = loaded.draft().indexOf(Kind.SINK, idOrName);
-        if (i < 0) {
-            throw ApiException.notFound("sink", Requests.clip(idOrName));
-        }
-        SinkConfig sink = loaded.config().sinks().get(i);
-        if (!(sink.destination() instanceof SequinStreamDestination)) {
+    /** The running pull stream of the route's sink; reads the configuration snapshot, nothing from the store. */
+    private PullStream stream(Context ctx) {
+        SinkConfig sink = sinks.find(ctx).config();
+        if (!sink.destination().type().equals(SequinStreamProvider.TYPE)) {
             throw ApiException.invalid(
                     "id_or_name",
                     "sink '" + sink.name() + "' delivers to "
@@ -57,14 +49,13 @@ final class StreamApi {
         }
         PullStream stream = engine.stream(sink.name());
         if (stream == null) {
-            throw ApiException.conflict(
-                    "sink '" + sink.name() + "' is " + sink.status().name().toLowerCase()
-                            + " or not running yet: nothing can be received until it is active");
+            throw ApiException.conflict("sink '" + sink.name() + "' is "
+                    + sink.status().wireName() + " or not running yet: nothing can be received until it is active");
         }
         return stream;
     }
 
-    private void receive(Context ctx) throws SQLException, InterruptedException {
+    private void receive(Context ctx) throws InterruptedException {
         ObjectNode body =
                 ctx.method().name().equals("POST") ? Requests.optionalObject(ctx) : Requests.JSON.createObjectNode();
         int batchSize = (int) number(ctx, body, "batch_size", 1, 1, MAX_BATCH);
@@ -85,7 +76,7 @@ final class StreamApi {
         ctx.json(n);
     }
 
-    private void settle(Context ctx, boolean ack) throws SQLException {
+    private void settle(Context ctx, boolean ack) {
         PullStream stream = stream(ctx);
         ObjectNode body = Requests.object(ctx);
         JsonNode ids = body.get("ack_ids");

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -62,19 +63,20 @@ public final class ConfigLoader {
      * @throws ConfigException if the text is invalid; the message lists every problem
      */
     public static SluiceConfig parse(String yaml, String sourceName, Function<String, @Nullable String> env) {
-        return parse(yaml, sourceName, env, Set.of(), Set.of());
+        return parse(yaml, sourceName, env, Set.of(), List.of());
     }
 
     /**
      * Like {@link #parse(String, String, Function)}, for a file applied on top of stored resources: its sinks may
-     * also refer to the databases and HTTP endpoints named in {@code knownDatabases} and {@code knownEndpoints}.
+     * also refer to the databases named in {@code knownDatabases} and to the HTTP endpoints {@code knownEndpoints}
+     * (which the file's endpoints of the same name replace).
      */
     public static SluiceConfig parse(
             String yaml,
             String sourceName,
             Function<String, @Nullable String> env,
             Set<String> knownDatabases,
-            Set<String> knownEndpoints) {
+            Collection<HttpEndpointConfig> knownEndpoints) {
         Problems problems = new Problems(sourceName);
         return read(YamlReader.read(yaml, sourceName, env, problems), problems, knownDatabases, knownEndpoints);
     }
@@ -88,11 +90,14 @@ public final class ConfigLoader {
      */
     public static SluiceConfig parseTree(tools.jackson.databind.JsonNode doc, String sourceName) {
         Problems problems = new Problems(sourceName);
-        return read(JsonTree.toYaml(doc, problems), problems, Set.of(), Set.of());
+        return read(JsonTree.toYaml(doc, problems), problems, Set.of(), List.of());
     }
 
     private static SluiceConfig read(
-            @Nullable YamlNode root, Problems problems, Set<String> knownDatabases, Set<String> knownEndpoints) {
+            @Nullable YamlNode root,
+            Problems problems,
+            Set<String> knownDatabases,
+            Collection<HttpEndpointConfig> knownEndpoints) {
         if (root == null) {
             problems.throwIfAny();
             return SluiceConfig.empty();
@@ -120,7 +125,11 @@ public final class ConfigLoader {
         Set<String> databaseNames = uniqueNames(databaseNodes, "databases", "database", problems);
         Set<String> endpointNames = uniqueNames(endpointNodes, "http_endpoints", "HTTP endpoint", problems);
         databaseNames.addAll(knownDatabases);
-        endpointNames.addAll(knownEndpoints);
+        Map<String, HttpEndpointConfig> endpointsByName = new HashMap<>();
+        knownEndpoints.forEach(e -> {
+            endpointNames.add(e.name());
+            endpointsByName.put(e.name(), e);
+        });
         uniqueNames(sinkNodes, "sinks", "sink", problems);
 
         List<DatabaseConfig> databases = new ArrayList<>();
@@ -136,12 +145,13 @@ public final class ConfigLoader {
                     HttpEndpointSection.read(endpointNodes.get(i), "http_endpoints[" + i + "]", problems);
             if (ep != null) {
                 endpoints.add(ep);
+                endpointsByName.put(ep.name(), ep);
             }
         }
         List<SinkConfig> sinks = new ArrayList<>();
         for (int i = 0; i < sinkNodes.size(); i++) {
-            SinkConfig sink =
-                    SinkSection.read(sinkNodes.get(i), "sinks[" + i + "]", problems, databaseNames, endpointNames);
+            SinkConfig sink = SinkSection.read(
+                    sinkNodes.get(i), "sinks[" + i + "]", problems, databaseNames, endpointNames, endpointsByName);
             if (sink != null) {
                 sinks.add(sink);
             }

@@ -142,6 +142,13 @@ final class Fields {
 
     @Nullable
     Integer integer(String key, long min, long max) {
+        Long value = longInteger(key, Math.max(min, Integer.MIN_VALUE), Math.min(max, Integer.MAX_VALUE));
+        return value == null ? null : (int) (long) value;
+    }
+
+    /** An integer within {@code [min, max]}; a problem names the range otherwise. */
+    @Nullable
+    Long longInteger(String key, long min, long max) {
         YamlNode node = node(key);
         if (node == null) {
             return null;
@@ -161,7 +168,7 @@ final class Fields {
             problem(key, range(min, max) + ", got " + text.strip());
             return null;
         }
-        return (int) value;
+        return value;
     }
 
     private static String range(long min, long max) {

@@ -2,6 +2,7 @@ package dev.sluice.server.config;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.TimestampFormat;
+import dev.sluice.server.destination.Destination;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
@@ -17,8 +18,9 @@ import org.jspecify.annotations.Nullable;
  * @param source which tables are delivered
  * @param tables per-table settings
  * @param actions which row actions are delivered (backfill reads always are); not empty
- * @param destination where messages go
- * @param batchSize at most this many messages per delivery, 1 to 1000
+ * @param destination where messages go, of any type
+ * @param batchSize at most this many messages per delivery, 1 to 1000; when not given, the destination type's
+ *     default
  * @param maxMemoryMb bound on the messages buffered for the sink, in MiB; when full, reading the slot
  *     pauses until there is room
  * @param status whether the sink runs
@@ -26,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * @param messageGrouping whether messages are ordered per group (primary key or group columns)
  * @param timestampFormat how date-time values are written
  * @param annotationsJson a JSON object added to every message's metadata
- * @param loadSheddingPolicy {@code pause_on_full} or {@code discard_on_full}: what a full queue does
+ * @param loadSheddingPolicy what a full queue does
  * @param retryBackoffMs the first retry waits about this long (then twice as long each time, with jitter)
  * @param maxRetryBackoffMs no retry waits longer
  * @param initialBackfill a backfill to create with the sink, or null; not stored (it only acts on creation)
@@ -37,7 +39,7 @@ public record SinkConfig(
         SourceFilter source,
         List<TableConfig> tables,
         Set<Action> actions,
-        DestinationConfig destination,
+        Destination destination,
         int batchSize,
         int maxMemoryMb,
         SinkStatus status,
@@ -45,15 +47,13 @@ public record SinkConfig(
         boolean messageGrouping,
         TimestampFormat timestampFormat,
         String annotationsJson,
-        String loadSheddingPolicy,
+        LoadSheddingPolicy loadSheddingPolicy,
         long retryBackoffMs,
         long maxRetryBackoffMs,
         @Nullable InitialBackfill initialBackfill) {
-    public static final String PAUSE_ON_FULL = "pause_on_full";
     public static final long DEFAULT_RETRY_BACKOFF_MS = 1_000;
     public static final long DEFAULT_MAX_RETRY_BACKOFF_MS = 600_000;
     static final long MAX_BACKOFF_MS = 86_400_000;
-    public static final String DISCARD_ON_FULL = "discard_on_full";
     static final int MAX_BATCH_SIZE = 1000;
     static final int DEFAULT_MEMORY_MB = 128;
     static final int MAX_MEMORY_MB = 65_536;
@@ -64,6 +64,7 @@ public record SinkConfig(
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(destination, "destination");
         Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(loadSheddingPolicy, "loadSheddingPolicy");
         Objects.requireNonNull(timestampFormat, "timestampFormat");
         Objects.requireNonNull(annotationsJson, "annotationsJson");
         tables = List.copyOf(tables);

@@ -3,9 +3,9 @@ package dev.sluice.server.config;
 import dev.sluice.core.Action;
 import dev.sluice.core.TableId;
 import dev.sluice.core.TimestampFormat;
+import dev.sluice.server.destination.Destination;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -55,67 +55,32 @@ final class SinkSection {
     private static final List<String> SOURCE_KEYS =
             List.of("include_schemas", "exclude_schemas", "include_tables", "exclude_tables");
     private static final List<String> TABLE_KEYS = List.of("name", "group_column_names");
-    private static final List<String> WEBHOOK_KEYS =
-            List.of("type", "http_endpoint", "http_endpoint_path", "batch", "request_timeout_ms");
-    private static final List<String> STREAM_KEYS = List.of("type", "visibility_timeout_ms");
-    private static final List<String> KAFKA_KEYS = List.of(
-            "type",
-            "hosts",
-            "topic",
-            "tls",
-            "username",
-            "password",
-            "sasl_mechanism",
-            "aws_region",
-            "aws_access_key_id",
-            "aws_secret_access_key",
-            "compression",
-            "request_timeout_ms");
-    private static final List<String> SQS_KEYS = List.of(
-            "type",
-            "queue_url",
-            "region",
-            "access_key_id",
-            "secret_access_key",
-            "is_fifo",
-            "endpoint_url",
-            "use_task_role",
-            "request_timeout_ms");
-    private static final List<String> KINESIS_KEYS = List.of(
-            "type",
-            "stream_arn",
-            "region",
-            "access_key_id",
-            "secret_access_key",
-            "endpoint_url",
-            "use_task_role",
-            "request_timeout_ms");
-    private static final List<String> DESTINATION_TYPES =
-            List.of("webhook", "sequin_stream", "kafka", "sqs", "kinesis");
-
     private static final Map<String, Action> ACTIONS =
             orderedMap("insert", Action.INSERT, "update", Action.UPDATE, "delete", Action.DELETE);
-    private static final Map<String, SinkStatus> STATUSES =
-            orderedMap("active", SinkStatus.ACTIVE, "paused", SinkStatus.PAUSED, "disabled", SinkStatus.DISABLED);
+    private static final Map<String, SinkStatus> STATUSES = byWireName(SinkStatus.values(), SinkStatus::wireName);
     private static final Map<String, TimestampFormat> TIMESTAMP_FORMATS =
             orderedMap("iso8601", TimestampFormat.ISO8601, "unix_microsecond", TimestampFormat.UNIX_MICROSECOND);
-    private static final Map<String, String> LOAD_SHEDDING =
-            orderedMap("pause_on_full", "pause_on_full", "discard_on_full", "discard_on_full");
+    private static final Map<String, LoadSheddingPolicy> LOAD_SHEDDING =
+            byWireName(LoadSheddingPolicy.values(), LoadSheddingPolicy::wireName);
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern YAML_INT = Pattern.compile("[-+]?[0-9]+");
     private static final Pattern YAML_FLOAT = Pattern.compile("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-    private static final long DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
     private SinkSection() {}
 
     /**
      * Returns null if the entry has problems (all recorded). References to databases and endpoints are checked
      * against the names given, which come from the raw file so that one broken database does not also fail its
-     * sinks.
+     * sinks; a reference to an endpoint resolves to the endpoint read from {@code endpoints}.
      */
     static @Nullable SinkConfig read(
-            YamlNode node, String path, Problems problems, Set<String> databases, Set<String> endpoints) {
+            YamlNode node,
+            String path,
+            Problems problems,
+            Set<String> databases,
+            Set<String> endpointNames,
+            Map<String, HttpEndpointConfig> endpoints) {
         int before = problems.count();
         Fields f = Fields.of(node, path, problems, KEYS, REJECTED, Set.of());
         if (f == null) {
@@ -130,16 +95,20 @@ final class SinkSection {
         boolean grouping = Objects.requireNonNullElse(f.bool("message_grouping"), true);
         List<TableConfig> tables = tables(f, grouping);
         Set<Action> actions = actions(f);
-        DestinationConfig destination = destination(f, endpoints);
-        int batchSize = Objects.requireNonNullElse(f.integer("batch_size", 1, SinkConfig.MAX_BATCH_SIZE), 1);
+        Destination destination = DestinationSection.read(f, endpointNames, endpoints);
+        int batchSize = Objects.requireNonNullElse(
+                f.integer("batch_size", 1, SinkConfig.MAX_BATCH_SIZE),
+                destination == null
+                        ? 1
+                        : Math.min(destination.provider().defaultBatchSize(), SinkConfig.MAX_BATCH_SIZE));
         int maxMemoryMb = Objects.requireNonNullElse(
                 f.integer("max_memory_mb", 1, SinkConfig.MAX_MEMORY_MB), SinkConfig.DEFAULT_MEMORY_MB);
         SinkStatus status = Objects.requireNonNullElse(f.choice("status", STATUSES), SinkStatus.ACTIVE);
         Integer maxRetryCount = f.integer("max_retry_count", 0, Integer.MAX_VALUE);
         TimestampFormat timestampFormat =
                 Objects.requireNonNullElse(f.choice("timestamp_format", TIMESTAMP_FORMATS), TimestampFormat.ISO8601);
-        String loadShedding =
-                Objects.requireNonNullElse(f.choice("load_shedding_policy", LOAD_SHEDDING), SinkConfig.PAUSE_ON_FULL);
+        LoadSheddingPolicy loadShedding = Objects.requireNonNullElse(
+                f.choice("load_shedding_policy", LOAD_SHEDDING), LoadSheddingPolicy.PAUSE_ON_FULL);
         String annotations = annotations(f);
         long backoff = Objects.requireNonNullElse(
                 f.integer("retry_backoff_ms", 1, SinkConfig.MAX_BACKOFF_MS), (int) SinkConfig.DEFAULT_RETRY_BACKOFF_MS);
@@ -369,194 +338,6 @@ final class SinkSection {
         return ok ? out : null;
     }
 
-    private static @Nullable DestinationConfig destination(Fields f, Set<String> endpoints) {
-        YamlNode node = f.node("destination");
-        if (node == null) {
-            f.problems()
-                    .add(
-                            f.mark(),
-                            f.path("destination"),
-                            "required key is missing (e.g. {type: webhook, http_endpoint: <name>})");
-            return null;
-        }
-        String path = f.path("destination");
-        if (node instanceof YamlNode.Mapping map) {
-            YamlNode.Entry type = map.entries().get("type");
-            String typeName = type != null && type.value() instanceof YamlNode.Scalar s ? s.value() : null;
-            if (typeName == null) {
-                f.problems()
-                        .add(
-                                type == null ? map.mark() : type.value().mark(),
-                                Fields.join(path, "type"),
-                                "required key is missing; supported types: " + String.join(", ", DESTINATION_TYPES));
-                return null;
-            }
-            if (!DESTINATION_TYPES.contains(typeName)) {
-                f.problems()
-                        .add(
-                                type.value().mark(),
-                                Fields.join(path, "type"),
-                                "destination type '" + typeName + "' is not supported yet; supported types: "
-                                        + String.join(", ", DESTINATION_TYPES));
-                return null;
-            }
-        }
-        String typeName = node instanceof YamlNode.Mapping map
-                        && map.entries().get("type") != null
-                        && map.entries().get("type").value() instanceof YamlNode.Scalar s
-                ? s.value()
-                : "webhook";
-        switch (typeName) {
-            case "kafka" -> {
-                return kafka(node, path, f);
-            }
-            case "sqs" -> {
-                return sqs(node, path, f);
-            }
-            case "kinesis" -> {
-                return kinesis(node, path, f);
-            }
-            default -> {}
-        }
-        if ("sequin_stream".equals(typeName)) {
-            Fields d = Fields.of(node, path, f.problems(), STREAM_KEYS, Map.of(), Set.of());
-            if (d == null) {
-                return null;
-            }
-            Integer ms = d.integer("visibility_timeout_ms", 1, 43_200_000);
-            return new SequinStreamDestination(
-                    ms == null ? SequinStreamDestination.DEFAULT_VISIBILITY_TIMEOUT : Duration.ofMillis(ms));
-        }
-        Fields d = Fields.of(node, path, f.problems(), WEBHOOK_KEYS, Map.of(), Set.of());
-        if (d == null) {
-            return null;
-        }
-        String endpoint = d.requiredString("http_endpoint");
-        if (endpoint != null && WebhookDestination.isUrl(endpoint)) {
-            // A base URL instead of an endpoint name, as the Terraform provider's examples write it.
-            java.net.URI url = HttpEndpointSection.url(d, "http_endpoint", endpoint.strip());
-            endpoint = url == null ? null : url.toString();
-        } else if (endpoint != null && !endpoints.contains(endpoint)) {
-            d.problem(
-                    "http_endpoint", "no HTTP endpoint named '" + endpoint + "'" + known("http_endpoints", endpoints));
-        }
-        String endpointPath = Objects.requireNonNullElse(d.string("http_endpoint_path"), "");
-        if (!endpointPath.isEmpty() && !endpointPath.startsWith("/")) {
-            d.problem("http_endpoint_path", "must start with '/', got '" + endpointPath + "'");
-        }
-        boolean batch = Objects.requireNonNullElse(d.bool("batch"), true);
-        Integer timeoutMs = d.integer("request_timeout_ms", 1, Integer.MAX_VALUE);
-        if (endpoint == null) {
-            return null;
-        }
-        return new WebhookDestination(
-                endpoint,
-                endpointPath.startsWith("/") ? endpointPath : "",
-                batch,
-                Duration.ofMillis(timeoutMs == null ? DEFAULT_REQUEST_TIMEOUT_MS : timeoutMs));
-    }
-
-    private static @Nullable DestinationConfig kafka(YamlNode node, String path, Fields f) {
-        Fields d = Fields.of(node, path, f.problems(), KAFKA_KEYS, Map.of(), Set.of());
-        if (d == null) {
-            return null;
-        }
-        String hosts = d.requiredString("hosts");
-        String topic = d.requiredString("topic");
-        Boolean tls = d.bool("tls");
-        String sasl = d.string("sasl_mechanism");
-        String compression = d.string("compression");
-        Integer timeoutMs = d.integer("request_timeout_ms", 1, Integer.MAX_VALUE);
-        if (hosts == null || topic == null) {
-            return null;
-        }
-        return checked(
-                d,
-                () -> new KafkaDestination(new dev.sluice.sink.kafka.KafkaConfig(
-                        dev.sluice.sink.kafka.KafkaConfig.parseHosts(hosts),
-                        topic,
-                        Boolean.TRUE.equals(tls),
-                        d.string("username"),
-                        d.string("password"),
-                        sasl == null || sasl.isBlank() ? null : dev.sluice.sink.kafka.SaslMechanism.parse(sasl),
-                        d.string("aws_region"),
-                        d.string("aws_access_key_id"),
-                        d.string("aws_secret_access_key"),
-                        compression == null || compression.isBlank()
-                                ? dev.sluice.sink.kafka.Compression.NONE
-                                : dev.sluice.sink.kafka.Compression.parse(compression),
-                        dev.sluice.sink.kafka.KafkaConfig.DEFAULT_BATCH_SIZE,
-                        timeoutMs == null
-                                ? dev.sluice.sink.kafka.KafkaConfig.DEFAULT_REQUEST_TIMEOUT
-                                : Duration.ofMillis(timeoutMs))));
-    }
-
-    private static @Nullable DestinationConfig sqs(YamlNode node, String path, Fields f) {
-        Fields d = Fields.of(node, path, f.problems(), SQS_KEYS, Map.of(), Set.of());
-        if (d == null) {
-            return null;
-        }
-        String queueUrl = d.requiredString("queue_url");
-        Boolean fifo = d.bool("is_fifo");
-        d.bool("use_task_role"); // without keys the default credentials chain is used, task role included
-        Integer timeoutMs = d.integer("request_timeout_ms", 1, Integer.MAX_VALUE);
-        if (queueUrl == null) {
-            return null;
-        }
-        return checked(
-                d,
-                () -> new SqsDestination(dev.sluice.sink.sqs.SqsConfig.of(
-                        queueUrl,
-                        d.string("region"),
-                        d.string("access_key_id"),
-                        d.string("secret_access_key"),
-                        fifo,
-                        d.string("endpoint_url"),
-                        timeoutMs == null ? null : Duration.ofMillis(timeoutMs))));
-    }
-
-    private static @Nullable DestinationConfig kinesis(YamlNode node, String path, Fields f) {
-        Fields d = Fields.of(node, path, f.problems(), KINESIS_KEYS, Map.of(), Set.of());
-        if (d == null) {
-            return null;
-        }
-        String arn = d.requiredString("stream_arn");
-        d.bool("use_task_role");
-        Integer timeoutMs = d.integer("request_timeout_ms", 1, Integer.MAX_VALUE);
-        if (arn == null) {
-            return null;
-        }
-        return checked(
-                d,
-                () -> new KinesisDestination(dev.sluice.sink.kinesis.KinesisConfig.of(
-                        arn,
-                        d.string("region"),
-                        d.string("access_key_id"),
-                        d.string("secret_access_key"),
-                        d.string("endpoint_url"),
-                        timeoutMs == null ? null : Duration.ofMillis(timeoutMs))));
-    }
-
-    /**
-     * A destination built by its sink module, whose checks throw {@code IllegalArgumentException("field: what to
-     * fix")}: recorded as a problem of that field.
-     */
-    private static @Nullable DestinationConfig checked(Fields d, java.util.function.Supplier<DestinationConfig> build) {
-        try {
-            return build.get();
-        } catch (IllegalArgumentException e) {
-            String message = String.valueOf(e.getMessage());
-            int colon = message.indexOf(": ");
-            String field = colon > 0 ? message.substring(0, colon) : "";
-            if (!field.isEmpty() && field.matches("[a-z_]+")) {
-                d.problem(field, message.substring(colon + 2));
-            } else {
-                d.problem("type", message);
-            }
-            return null;
-        }
-    }
-
     private static @Nullable String annotations(Fields f) {
         YamlNode node = f.node("annotations");
         if (node == null) {
@@ -570,7 +351,7 @@ final class SinkSection {
     }
 
     /** YAML to JSON; plain scalars are typed as YAML 1.2's core schema does, quoted ones stay strings. */
-    private static JsonNode toJson(YamlNode node) {
+    static JsonNode toJson(YamlNode node) {
         JsonNodeFactory nodes = JsonNodeFactory.instance;
         return switch (node) {
             case YamlNode.Mapping m -> {
@@ -597,6 +378,15 @@ final class SinkSection {
                 yield nodes.stringNode(v);
             }
         };
+    }
+
+    /** Constants by their written name, in declaration order (the order messages list them in). */
+    private static <E> Map<String, E> byWireName(E[] values, java.util.function.Function<E, String> name) {
+        Map<String, E> map = new LinkedHashMap<>();
+        for (E e : values) {
+            map.put(name.apply(e), e);
+        }
+        return java.util.Collections.unmodifiableMap(map);
     }
 
     @SuppressWarnings("unchecked")

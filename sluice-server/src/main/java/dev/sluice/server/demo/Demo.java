@@ -1,17 +1,8 @@
 package dev.sluice.server.demo;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.sluice.core.Action;
-import dev.sluice.core.TimestampFormat;
-import dev.sluice.server.config.DatabaseConfig;
-import dev.sluice.server.config.HttpEndpointConfig;
-import dev.sluice.server.config.PublicationConfig;
-import dev.sluice.server.config.SinkConfig;
-import dev.sluice.server.config.SinkStatus;
-import dev.sluice.server.config.SlotConfig;
+import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.SluiceConfig;
-import dev.sluice.server.config.SourceFilter;
-import dev.sluice.server.config.WebhookDestination;
 import dev.sluice.server.runtime.ServerOptions;
 import dev.sluice.server.runtime.SluiceServer;
 import dev.sluice.server.runtime.StartupException;
@@ -19,15 +10,10 @@ import dev.sluice.server.store.EmbeddedMetadataPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.Comparator;
-import java.util.EnumSet;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
@@ -108,41 +94,33 @@ public final class Demo {
     }
 
     static SluiceConfig demoConfig(int pgPort, String receiverUrl) {
-        DatabaseConfig db = new DatabaseConfig(
-                "demo",
-                "localhost",
-                pgPort,
-                "demo",
-                "postgres",
-                null,
-                false,
-                false,
-                new SlotConfig("sluice_demo_slot", true),
-                new PublicationConfig("sluice_demo_pub", true),
-                5,
-                null,
-                DatabaseConfig.DEFAULT_HEARTBEAT_INTERVAL);
-        HttpEndpointConfig endpoint =
-                new HttpEndpointConfig("demo-receiver", URI.create(receiverUrl), Map.of(), Map.of());
-        SinkConfig sink = new SinkConfig(
-                "demo-webhook",
-                "demo",
-                SourceFilter.ALL,
-                List.of(),
-                EnumSet.of(Action.INSERT, Action.UPDATE, Action.DELETE),
-                new WebhookDestination("demo-receiver", "/demo", false, Duration.ofSeconds(10)),
-                1,
-                128,
-                SinkStatus.ACTIVE,
-                null,
-                true,
-                TimestampFormat.ISO8601,
-                "{}",
-                SinkConfig.PAUSE_ON_FULL,
-                SinkConfig.DEFAULT_RETRY_BACKOFF_MS,
-                SinkConfig.DEFAULT_MAX_RETRY_BACKOFF_MS,
-                null);
-        return new SluiceConfig(List.of(db), List.of(endpoint), List.of(sink));
+        // Written as a user would write sluice.yaml, and read the same way.
+        String yaml = """
+                databases:
+                  - name: demo
+                    hostname: localhost
+                    port: %d
+                    database: demo
+                    username: postgres
+                    ssl: false
+                    pool_size: 5
+                    slot: {name: sluice_demo_slot, create_if_not_exists: true}
+                    publication: {name: sluice_demo_pub, create_if_not_exists: true}
+                http_endpoints:
+                  - name: demo-receiver
+                    url: "%s"
+                sinks:
+                  - name: demo-webhook
+                    database: demo
+                    batch_size: 1
+                    destination:
+                      type: webhook
+                      http_endpoint: demo-receiver
+                      http_endpoint_path: /demo
+                      batch: false
+                      request_timeout_ms: 10000
+                """.formatted(pgPort, receiverUrl);
+        return ConfigLoader.parse(yaml, "demo", name -> null);
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -1,7 +1,7 @@
 package dev.sluice.server.runtime;
 
 import dev.sluice.core.Lsn;
-import dev.sluice.server.store.MetadataStore;
+import dev.sluice.server.store.PositionTable;
 import java.sql.SQLException;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -17,14 +17,14 @@ import org.slf4j.LoggerFactory;
 final class PositionRecorder implements LongConsumer {
     private static final Logger log = LoggerFactory.getLogger(PositionRecorder.class);
 
-    private final MetadataStore store;
+    private final PositionTable store;
     private final UUID databaseId;
     private final String slotName;
     private final AtomicLong latest = new AtomicLong();
     private final AtomicBoolean writing = new AtomicBoolean();
     private volatile boolean warned;
 
-    PositionRecorder(MetadataStore store, UUID databaseId, String slotName) {
+    PositionRecorder(PositionTable store, UUID databaseId, String slotName) {
         this.store = store;
         this.databaseId = databaseId;
         this.slotName = slotName;
@@ -43,7 +43,7 @@ final class PositionRecorder implements LongConsumer {
             long written = -1;
             long next;
             while ((next = latest.get()) != written) {
-                store.recordPosition(databaseId, slotName, new Lsn(next).toString());
+                store.record(databaseId, slotName, new Lsn(next).toString());
                 written = next;
             }
             warned = false;

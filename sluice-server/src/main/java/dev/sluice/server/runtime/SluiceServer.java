@@ -64,25 +64,25 @@ public final class SluiceServer implements AutoCloseable {
         Javalin http = null;
         try {
             StoredConfig stored = new StoredConfig(store, secrets);
-            java.util.Set<String> sinksBefore = stored.load().sinkIds().keySet();
+            StoredConfig.Saved loaded = stored.load();
+            java.util.Set<String> sinksBefore = loaded.snapshot().sinkIds().keySet();
             if (fileConfig != null) {
-                stored.apply(fileConfig);
+                loaded = stored.apply(fileConfig);
             }
             if (o.inlineConfig() != null) {
-                stored.apply(o.inlineConfig());
+                loaded = stored.apply(o.inlineConfig());
             }
-            StoredConfig.Loaded loaded = stored.load();
             if (fileConfig != null) {
-                warnAboutResourcesNotInFile(fileConfig, loaded.config(), o.configFile());
+                warnAboutResourcesNotInFile(fileConfig, loaded.snapshot().config(), o.configFile());
             }
             ApiTokens tokens = new ApiTokens(store);
             String bootstrap = tokens.bootstrap(o.apiToken());
-            supervisor.apply(loaded);
+            supervisor.apply(loaded.running());
             ManagementApi api = new ManagementApi(stored, tokens, supervisor);
             // Sinks the file (or inline config) just created get their initial_backfill; they start with the rest.
             for (SluiceConfig c : java.util.Arrays.asList(fileConfig, o.inlineConfig())) {
                 if (c != null) {
-                    api.createInitialBackfills(sinksBefore, c, loaded);
+                    api.createInitialBackfills(sinksBefore, c, loaded.snapshot());
                 }
             }
             http = startHttp(o.port(), supervisor, metrics, api);
@@ -94,7 +94,7 @@ public final class SluiceServer implements AutoCloseable {
                 System.out.println("  Use it as 'Authorization: Bearer <token>'. Create more with POST /api/api_keys.");
                 System.out.println();
             }
-            if (loaded.config().databases().isEmpty()) {
+            if (loaded.snapshot().config().databases().isEmpty()) {
                 log.info(
                         "No databases configured yet: pass a sluice.yaml with --config, or use the API (see docs/api.md)");
             }

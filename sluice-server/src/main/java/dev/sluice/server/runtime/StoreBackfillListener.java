@@ -1,7 +1,7 @@
 package dev.sluice.server.runtime;
 
 import dev.sluice.engine.BackfillListener;
-import dev.sluice.server.store.MetadataStore;
+import dev.sluice.server.store.BackfillTable;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.UUID;
@@ -20,7 +20,7 @@ final class StoreBackfillListener implements BackfillListener {
 
     private record Pending(List<String> cursor, long processed, long ingested) {}
 
-    private final MetadataStore store;
+    private final BackfillTable store;
     private final UUID id;
     private final String sinkName;
     private volatile long processed;
@@ -33,7 +33,7 @@ final class StoreBackfillListener implements BackfillListener {
     private @Nullable Pending pending;
 
     StoreBackfillListener(
-            MetadataStore store, UUID id, String sinkName, @Nullable Long initial, long processed, long ingested) {
+            BackfillTable store, UUID id, String sinkName, @Nullable Long initial, long processed, long ingested) {
         this.store = store;
         this.id = id;
         this.sinkName = sinkName;
@@ -53,7 +53,7 @@ final class StoreBackfillListener implements BackfillListener {
     @Nullable
     Long etaSeconds() {
         long p = processed;
-        return MetadataStore.BackfillRow.etaSeconds(
+        return BackfillTable.BackfillRow.etaSeconds(
                 initial, p, p - runStartRows, (System.nanoTime() - runStartNanos) / 1_000_000);
     }
 
@@ -69,7 +69,7 @@ final class StoreBackfillListener implements BackfillListener {
     public void counted(String backfillId, long rows, boolean exact) {
         initial = rows;
         try {
-            store.backfillCounted(id, rows);
+            store.counted(id, rows);
         } catch (SQLException e) {
             log.warn("sink {}: backfill {}: cannot save its row count: {}", sinkName, id, e.getMessage());
         }
@@ -106,7 +106,7 @@ final class StoreBackfillListener implements BackfillListener {
 
     private void write(Pending p) {
         try {
-            store.backfillProgressed(id, p.cursor(), p.processed(), p.ingested());
+            store.progressed(id, p.cursor(), p.processed(), p.ingested());
         } catch (SQLException e) {
             log.warn("sink {}: backfill {}: cannot save its progress: {}", sinkName, id, e.getMessage());
         }
@@ -137,7 +137,7 @@ final class StoreBackfillListener implements BackfillListener {
 
     private void finish(long rowsProcessed, long rowsIngested, @Nullable String error) {
         try {
-            store.backfillFinished(id, rowsProcessed, rowsIngested, error);
+            store.finished(id, rowsProcessed, rowsIngested, error);
         } catch (SQLException e) {
             log.warn("sink {}: backfill {}: cannot save its end: {}", sinkName, id, e.getMessage());
         }

@@ -2,7 +2,7 @@ package dev.sluice.server.runtime;
 
 import dev.sluice.core.Position;
 import dev.sluice.engine.DeliveryLedger;
-import dev.sluice.server.store.MetadataStore;
+import dev.sluice.server.store.ProgressTable;
 import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -13,15 +13,15 @@ import java.util.UUID;
 final class StoreLedger implements DeliveryLedger {
     private static final int POSITION_BYTES = Long.BYTES + Integer.BYTES;
 
-    private final MetadataStore store;
+    private final ProgressTable store;
 
-    StoreLedger(MetadataStore store) {
+    StoreLedger(ProgressTable store) {
         this.store = store;
     }
 
     @Override
     public Progress load(String sinkId) throws SQLException {
-        MetadataStore.SinkProgress p = store.loadProgress(UUID.fromString(sinkId));
+        ProgressTable.SinkProgress p = store.load(UUID.fromString(sinkId));
         if (p == null) {
             return Progress.NONE;
         }
@@ -39,7 +39,6 @@ final class StoreLedger implements DeliveryLedger {
         for (Position p : progress.resolvedAfter()) {
             b.putLong(p.commitLsn()).putInt(p.commitIdx());
         }
-        store.saveProgress(
-                UUID.fromString(sinkId), new MetadataStore.SinkProgress(progress.acknowledgedLsn(), b.array()));
+        store.save(UUID.fromString(sinkId), new ProgressTable.SinkProgress(progress.acknowledgedLsn(), b.array()));
     }
 }

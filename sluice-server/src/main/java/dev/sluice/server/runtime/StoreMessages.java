@@ -4,7 +4,7 @@ import dev.sluice.core.Action;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.engine.MessageStore;
-import dev.sluice.server.store.MetadataStore;
+import dev.sluice.server.store.MessageTable;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,26 +15,26 @@ import org.jspecify.annotations.Nullable;
 
 /** Sinks' failing messages in the metadata store. */
 final class StoreMessages implements MessageStore {
-    private final MetadataStore store;
+    private final MessageTable store;
 
-    StoreMessages(MetadataStore store) {
+    StoreMessages(MessageTable store) {
         this.store = store;
     }
 
     @Override
     public void save(String sinkId, List<Stored> messages) throws SQLException {
-        store.saveMessages(UUID.fromString(sinkId), rows(messages));
+        store.save(UUID.fromString(sinkId), rows(messages));
     }
 
     @Override
     public void discarded(String sinkId, List<Stored> messages) throws SQLException {
-        store.discardMessages(UUID.fromString(sinkId), rows(messages), Instant.now());
+        store.discard(UUID.fromString(sinkId), rows(messages), Instant.now());
     }
 
-    private static List<MetadataStore.MessageRow> rows(List<Stored> messages) {
-        List<MetadataStore.MessageRow> rows = new ArrayList<>(messages.size());
+    private static List<MessageTable.MessageRow> rows(List<Stored> messages) {
+        List<MessageTable.MessageRow> rows = new ArrayList<>(messages.size());
         for (Stored m : messages) {
-            rows.add(new MetadataStore.MessageRow(
+            rows.add(new MessageTable.MessageRow(
                     m.position().commitLsn(),
                     m.position().commitIdx(),
                     m.groupId(),
@@ -57,20 +57,20 @@ final class StoreMessages implements MessageStore {
     public void delete(String sinkId, List<Position> positions) throws SQLException {
         List<long[]> keys = new ArrayList<>(positions.size());
         positions.forEach(p -> keys.add(key(p)));
-        store.deleteMessages(UUID.fromString(sinkId), keys);
+        store.delete(UUID.fromString(sinkId), keys);
     }
 
     @Override
     public List<Stored> load(String sinkId, @Nullable Position after, int limit) throws SQLException {
-        return stored(store.messages(
-                UUID.fromString(sinkId), MetadataStore.MessageFilter.LIVE, after == null ? null : key(after), limit));
+        return stored(store.list(
+                UUID.fromString(sinkId), MessageTable.MessageFilter.LIVE, after == null ? null : key(after), limit));
     }
 
     @Override
     public List<Stored> loadGroup(
             String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit)
             throws SQLException {
-        return stored(store.groupMessages(
+        return stored(store.group(
                 UUID.fromString(sinkId), groupId, table.schema(), table.name(), key(after), key(upTo), limit));
     }
 
@@ -78,13 +78,13 @@ final class StoreMessages implements MessageStore {
         return new long[] {p.commitLsn(), p.commitIdx()};
     }
 
-    private static List<Stored> stored(List<MetadataStore.MessageRow> rows) {
+    private static List<Stored> stored(List<MessageTable.MessageRow> rows) {
         List<Stored> out = new ArrayList<>(rows.size());
         rows.forEach(r -> out.add(stored(r)));
         return out;
     }
 
-    static Stored stored(MetadataStore.MessageRow r) {
+    static Stored stored(MessageTable.MessageRow r) {
         return new Stored(
                 new Position(r.commitLsn(), r.commitIdx()),
                 r.groupId(),

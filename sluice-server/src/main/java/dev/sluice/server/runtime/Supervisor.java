@@ -2,7 +2,9 @@ package dev.sluice.server.runtime;
 
 import dev.sluice.core.MessageContext;
 import dev.sluice.core.TableId;
+import dev.sluice.core.Ticker;
 import dev.sluice.core.sink.Sink;
+import dev.sluice.core.sink.SinkContext;
 import dev.sluice.engine.BackfillSpec;
 import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.engine.RetryPolicy;
@@ -11,28 +13,20 @@ import dev.sluice.engine.SinkState;
 import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.server.api.Engine;
 import dev.sluice.server.config.DatabaseConfig;
-import dev.sluice.server.config.HttpEndpointConfig;
-import dev.sluice.server.config.KafkaDestination;
-import dev.sluice.server.config.KinesisDestination;
-import dev.sluice.server.config.SequinStreamDestination;
+import dev.sluice.server.config.LoadSheddingPolicy;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.SluiceConfig;
-import dev.sluice.server.config.SqsDestination;
 import dev.sluice.server.config.TableConfig;
-import dev.sluice.server.config.WebhookDestination;
 import dev.sluice.server.metrics.SluiceMetrics;
+import dev.sluice.server.store.BackfillState;
+import dev.sluice.server.store.BackfillTable.BackfillRow;
 import dev.sluice.server.store.MetadataStore;
-import dev.sluice.server.store.StoredConfig;
+import dev.sluice.server.store.RunningConfig;
 import dev.sluice.server.stream.PullStream;
-import dev.sluice.sink.kafka.KafkaConfig;
-import dev.sluice.sink.kafka.KafkaSink;
-import dev.sluice.sink.kinesis.KinesisSink;
-import dev.sluice.sink.sqs.SqsSink;
-import dev.sluice.sink.webhook.WebhookConfig;
-import dev.sluice.sink.webhook.WebhookSink;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,13 +51,14 @@ final class Supervisor implements Engine, AutoCloseable {
     private static final long MIB = 1024L * 1024;
     private static final Duration BATCH_TIMEOUT = Duration.ofMillis(5);
 
-    /** What a running sink was built from: a change to either means a reconfiguration. */
-    private record SinkSource(SinkConfig config, @Nullable HttpEndpointConfig endpoint) {}
-
     private static final class Running {
         final DatabaseConfig config;
         final DatabasePipeline pipeline;
-        final Map<UUID, SinkSource> sinks = new HashMap<>();
+        /**
+         * What each running sink was built from: a change means a reconfiguration. A destination holds the HTTP
+         * endpoint it refers to, resolved, so a changed endpoint changes it too.
+         */
+        final Map<UUID, SinkConfig> sinks = new HashMap<>();
 
         Running(DatabaseConfig config, DatabasePipeline pipeline) {
             this.config = config;
@@ -101,7 +96,7 @@ final class Supervisor implements Engine, AutoCloseable {
             return;
         }
         try {
-            for (MetadataStore.BackfillRow row : store.activeBackfills(sinkId)) {
+            for (BackfillRow row : store.backfills().ofSink(sinkId, EnumSet.of(BackfillState.ACTIVE))) {
                 startBackfill(r, row);
             }
         } catch (java.sql.SQLException e) {
@@ -109,18 +104,23 @@ final class Supervisor implements Engine, AutoCloseable {
         }
     }
 
-    private boolean startBackfill(Running r, MetadataStore.BackfillRow row) {
-        SinkSource sink = r.sinks.get(row.sinkId());
-        if (!started || sink == null || !row.state().equals("active")) {
+    private boolean startBackfill(Running r, BackfillRow row) {
+        SinkConfig sink = r.sinks.get(row.sinkId());
+        if (!started || sink == null || row.state() != BackfillState.ACTIVE) {
             return false;
         }
         String id = row.id().toString();
         if (r.pipeline.backfillRunning(id)) {
             return true;
         }
-        String sinkName = sink.config().name();
+        String sinkName = sink.name();
         StoreBackfillListener listener = new StoreBackfillListener(
-                store, row.id(), sinkName, row.rowsInitialCount(), row.rowsProcessedCount(), row.rowsIngestedCount());
+                store.backfills(),
+                row.id(),
+                sinkName,
+                row.rowsInitialCount(),
+                row.rowsProcessedCount(),
+                row.rowsIngestedCount());
         BackfillSpec spec = new BackfillSpec(
                 id,
                 row.sinkId().toString(),
@@ -131,7 +131,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 row.rowsProcessedCount(),
                 row.rowsIngestedCount());
         try {
-            store.backfillResumed(row.id());
+            store.backfills().resumed(row.id());
             r.pipeline.startBackfill(spec, listener);
         } catch (java.sql.SQLException | IllegalArgumentException | IllegalStateException e) {
             log.warn("sink {}: cannot start backfill {}: {}", sinkName, id, e.getMessage());
@@ -184,7 +184,7 @@ final class Supervisor implements Engine, AutoCloseable {
             return false;
         }
         try {
-            MetadataStore.BackfillRow row = store.backfill(backfillId);
+            BackfillRow row = store.backfills().get(backfillId);
             return row != null && startBackfill(r, row);
         } catch (java.sql.SQLException e) {
             log.warn("cannot read backfill {}: {}", backfillId, e.getMessage());
@@ -228,14 +228,12 @@ final class Supervisor implements Engine, AutoCloseable {
 
     /** Makes the running pipelines match {@code loaded}. */
     @Override
-    public synchronized void apply(StoredConfig.Loaded loaded) {
+    public synchronized void apply(RunningConfig loaded) {
         SluiceConfig cfg = loaded.config();
         Map<String, UUID> dbIds = loaded.databaseIds();
         Map<String, UUID> sinkIds = loaded.sinkIds();
         Map<UUID, DatabaseConfig> wanted = new LinkedHashMap<>();
         cfg.databases().forEach(d -> wanted.put(dbIds.get(d.name()), d));
-        Map<String, HttpEndpointConfig> endpoints = new HashMap<>();
-        cfg.httpEndpoints().forEach(e -> endpoints.put(e.name(), e));
 
         for (var it = running.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
@@ -252,13 +250,11 @@ final class Supervisor implements Engine, AutoCloseable {
         for (var e : wanted.entrySet()) {
             UUID dbId = e.getKey();
             DatabaseConfig d = e.getValue();
-            Map<UUID, SinkSource> desired = new LinkedHashMap<>();
-            Map<UUID, SinkConfig> configs = new HashMap<>();
+            Map<UUID, SinkConfig> desired = new LinkedHashMap<>();
             for (SinkConfig s : cfg.sinks()) {
                 if (s.database().equals(d.name()) && s.status() != SinkStatus.DISABLED) {
                     UUID id = sinkIds.get(s.name());
-                    desired.put(id, new SinkSource(s, endpointOf(s, endpoints)));
-                    configs.put(id, s);
+                    desired.put(id, s);
                 }
             }
             Running r = running.get(dbId);
@@ -266,8 +262,8 @@ final class Supervisor implements Engine, AutoCloseable {
                 r = new Running(d, pipeline(d, dbId));
                 metrics.registerDatabase(r.pipeline);
                 for (var s : desired.entrySet()) {
-                    metrics.registerSink(s.getValue().config().name());
-                    r.pipeline.addSink(sinkSpec(s.getValue().config(), s.getKey(), d, dbId), sinkFor(s.getValue()));
+                    metrics.registerSink(s.getValue().name());
+                    r.pipeline.addSink(sinkSpec(s.getValue(), s.getKey(), d, dbId), sinkFor(s.getValue(), s.getKey()));
                     r.sinks.put(s.getKey(), s.getValue());
                 }
                 running.put(dbId, r);
@@ -284,31 +280,29 @@ final class Supervisor implements Engine, AutoCloseable {
                 if (!desired.containsKey(s.getKey())) {
                     log.info(
                             "sink {}: stopping (deleted or disabled)",
-                            s.getValue().config().name());
+                            s.getValue().name());
                     r.pipeline.removeSink(s.getKey().toString());
                     it.remove();
-                    if (!configs.containsKey(s.getKey())) {
-                        unregisterIfGone(s.getValue().config().name(), cfg);
-                    }
+                    unregisterIfGone(s.getValue().name(), cfg);
                 }
             }
             for (var s : desired.entrySet()) {
-                SinkSource before = r.sinks.get(s.getKey());
+                SinkConfig before = r.sinks.get(s.getKey());
                 if (Objects.equals(before, s.getValue())) {
                     continue;
                 }
-                SinkSpec spec = sinkSpec(s.getValue().config(), s.getKey(), d, dbId);
-                metrics.registerSink(s.getValue().config().name());
+                SinkSpec spec = sinkSpec(s.getValue(), s.getKey(), d, dbId);
+                metrics.registerSink(s.getValue().name());
                 if (before == null) {
-                    log.info("sink {}: starting", s.getValue().config().name());
-                    r.pipeline.addSink(spec, sinkFor(s.getValue()));
+                    log.info("sink {}: starting", s.getValue().name());
+                    r.pipeline.addSink(spec, sinkFor(s.getValue(), s.getKey()));
                 } else {
                     log.info(
                             "sink {}: applying its new configuration",
-                            s.getValue().config().name());
-                    r.pipeline.updateSink(spec, sinkFor(s.getValue()));
-                    if (!before.config().name().equals(s.getValue().config().name())) {
-                        unregisterIfGone(before.config().name(), cfg);
+                            s.getValue().name());
+                    r.pipeline.updateSink(spec, sinkFor(s.getValue(), s.getKey()));
+                    if (!before.name().equals(s.getValue().name())) {
+                        unregisterIfGone(before.name(), cfg);
                     }
                 }
                 r.sinks.put(s.getKey(), s.getValue());
@@ -336,21 +330,11 @@ final class Supervisor implements Engine, AutoCloseable {
                 d.name(),
                 settings,
                 RetryPolicy.RECONNECT,
-                new PositionRecorder(store, dbId, d.slot().name()),
+                new PositionRecorder(store.positions(), dbId, d.slot().name()),
                 metrics,
                 DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()),
-                new StoreLedger(store),
-                new StoreMessages(store));
-    }
-
-    private static @Nullable HttpEndpointConfig endpointOf(SinkConfig s, Map<String, HttpEndpointConfig> endpoints) {
-        return switch (s.destination()) {
-            case WebhookDestination w -> w.directUrl() == null ? endpoints.get(w.httpEndpoint()) : null;
-            case SequinStreamDestination st -> null;
-            case KafkaDestination k -> null;
-            case SqsDestination q -> null;
-            case KinesisDestination ks -> null;
-        };
+                new StoreLedger(store.progress()),
+                new StoreMessages(store.messages()));
     }
 
     static SinkSpec sinkSpec(SinkConfig s, UUID sinkId, DatabaseConfig d, UUID dbId) {
@@ -388,57 +372,17 @@ final class Supervisor implements Engine, AutoCloseable {
                 ctx,
                 s.maxMemoryMb() * MIB,
                 SinkSpec.DEFAULT_MAX_IN_FLIGHT,
-                SinkConfig.DISCARD_ON_FULL.equals(s.loadSheddingPolicy()),
+                s.loadSheddingPolicy() == LoadSheddingPolicy.DISCARD_ON_FULL,
                 new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25));
     }
 
-    private Sink sinkFor(SinkSource source) {
-        return switch (source.config().destination()) {
-            case SequinStreamDestination st -> {
-                PullStream stream = new PullStream(st.visibilityTimeout());
-                streams.put(source.config().name(), stream);
-                yield stream;
-            }
-            case KafkaDestination k ->
-                new KafkaSink(withBatchSize(k.config(), source.config().batchSize()));
-            case SqsDestination q -> new SqsSink(q.config());
-            case KinesisDestination ks -> new KinesisSink(ks.config());
-            case WebhookDestination w -> {
-                HttpEndpointConfig e = source.endpoint();
-                if (e == null) {
-                    yield new WebhookSink(new WebhookConfig(
-                            WebhookConfig.join(
-                                    Objects.requireNonNull(w.directUrl()).toString(), w.httpEndpointPath()),
-                            Map.of(),
-                            w.batch(),
-                            w.requestTimeout()));
-                }
-                Map<String, String> headers = new LinkedHashMap<>(e.headers());
-                headers.putAll(e.encryptedHeaders());
-                yield new WebhookSink(new WebhookConfig(
-                        WebhookConfig.join(e.url().toString(), w.httpEndpointPath()),
-                        headers,
-                        w.batch(),
-                        w.requestTimeout()));
-            }
-        };
-    }
-
-    // The producer batches as the sink does.
-    private static KafkaConfig withBatchSize(KafkaConfig c, int batchSize) {
-        return new KafkaConfig(
-                c.hosts(),
-                c.topic(),
-                c.tls(),
-                c.username(),
-                c.password(),
-                c.saslMechanism(),
-                c.awsRegion(),
-                c.awsAccessKeyId(),
-                c.awsSecretAccessKey(),
-                c.compression(),
-                Math.min(batchSize, KafkaConfig.MAX_BATCH_SIZE),
-                c.requestTimeout());
+    private Sink sinkFor(SinkConfig s, UUID sinkId) {
+        Sink sink = s.destination().create(new SinkContext(sinkId.toString(), s.name(), s.batchSize(), Ticker.SYSTEM));
+        if (sink instanceof PullStream stream) {
+            // The pull API hands out what this sink holds.
+            streams.put(s.name(), stream);
+        }
+        return sink;
     }
 
     @Override

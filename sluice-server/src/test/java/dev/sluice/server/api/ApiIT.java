@@ -151,6 +151,44 @@ class ApiIT {
     }
 
     @Test
+    void anEndpointChange_reachesTheRunningSinksThatUseIt() {
+        String db = ApiServer.PG.createDatabase("apimove");
+        ApiServer.PG.execute(db, "CREATE TABLE items (id int PRIMARY KEY, label text)");
+        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("move-db", db, "move_slot"))
+                        .status())
+                .isEqualTo(201);
+        try (WebhookReceiver other = WebhookReceiver.start()) {
+            assertThat(api.post("/api/destinations/http_endpoints", """
+                            {"name": "move-ep", "url": "%s", "encrypted_headers": {"X-Key": "one"}}""".formatted(receiver.url("/first")))
+                            .status())
+                    .isEqualTo(201);
+            ApiClient.Reply sink = api.post("/api/sinks", """
+                    {"name": "move-sink", "database": "move-db",
+                     "destination": {"type": "webhook", "http_endpoint": "move-ep", "http_endpoint_path": "/in"}}""");
+            assertThat(sink.status()).as(sink.text()).isEqualTo(201);
+            int before = receiver.requests().size();
+            ApiServer.PG.execute(db, "INSERT INTO items VALUES (1, 'first')");
+            WebhookReceiver.Request first =
+                    receiver.awaitRequests(before + 1, Duration.ofSeconds(30)).get(before);
+            assertThat(first.path()).isEqualTo("/first/in");
+            assertThat(first.header("X-Key")).hasValue("one");
+
+            ApiClient.Reply moved =
+                    api.patch("/api/destinations/http_endpoints/move-ep", """
+                    {"url": "%s", "encrypted_headers": {"X-Key": "two"}}""".formatted(other.url("/second")));
+            assertThat(moved.status()).as(moved.text()).isEqualTo(200);
+            ApiServer.PG.execute(db, "INSERT INTO items VALUES (2, 'second')");
+            WebhookReceiver.Request second =
+                    other.awaitRequests(1, Duration.ofSeconds(30)).getFirst();
+            assertThat(second.path()).isEqualTo("/second/in");
+            assertThat(second.header("X-Key")).hasValue("two");
+            assertThat(second.messages().getFirst().get("record").get("label").asString())
+                    .isEqualTo("second");
+        }
+        assertThat(api.delete("/api/sinks/move-sink").status()).isEqualTo(200);
+    }
+
+    @Test
     void validation_namesEachInvalidField() {
         ApiClient.Reply r = api.post("/api/sinks", """
                 {"name": "bad-sink", "database": "nope", "batch_size": 0, "bogus": 1,

@@ -58,6 +58,24 @@ class OpenApiIT {
                  "tables": [{"name": "public.items", "group_column_names": ["id"]}], "max_retry_count": 3,
                  "destination": {"type": "webhook", "http_endpoint": "oa-ep", "http_endpoint_path": "/x"}}"""));
         created.put("/api/api_keys", api.post("/api/api_keys", "{\"name\": \"oa-key\"}"));
+        // A disabled sink of every other type, so that the sink list checks each type's generated schema.
+        int n = 0;
+        for (String destination : List.of(
+                "{\"type\": \"sequin_stream\"}",
+                "{\"type\": \"kafka\", \"hosts\": \"localhost:9\", \"topic\": \"t\", \"username\": \"u\","
+                        + " \"password\": \"p\", \"sasl_mechanism\": \"PLAIN\"}",
+                "{\"type\": \"sqs\", \"queue_url\": \"http://localhost:9/000000000000/q.fifo\", \"region\":"
+                        + " \"us-east-1\", \"endpoint_url\": \"http://localhost:9\", \"access_key_id\": \"AKID\","
+                        + " \"secret_access_key\": \"s\", \"use_task_role\": false}",
+                "{\"type\": \"kinesis\", \"stream_arn\": \"arn:aws:kinesis:us-east-1:000000000000:stream/s\","
+                        + " \"endpoint_url\": \"http://localhost:9\"}")) {
+            ApiClient.Reply other = api.post(
+                    "/api/sinks",
+                    "{\"name\": \"oa-other-" + n++ + "\", \"database\": \"oa-db\", \"status\": \"disabled\","
+                            + " \"destination\": " + destination + "}");
+            assertThat(other.status()).as(other.text()).isEqualTo(201);
+            assertMatches(other, "POST", "/api/sinks");
+        }
         // oa-sink cannot deliver: the backfill stays active.
         created.put("/api/sinks/{id_or_name}/backfills", api.post("/api/sinks/oa-sink/backfills", "{}"));
         // oa-ep refuses connections: a change to items fails and is stored, so the messages list has a row.
@@ -360,10 +378,26 @@ class OpenApiIT {
         check(reply.body(), schema, what + " $");
     }
 
-    /** A small JSON Schema check: type, const, enum, required, declared properties, items and allOf. */
+    /** A small JSON Schema check: type, const, enum, required, declared properties, items, allOf and oneOf. */
     private static void check(JsonNode value, JsonNode schemaRef, String where) {
         JsonNode schema = resolve(schemaRef);
         schema.path("allOf").forEach(s -> check(value, s, where));
+        if (schema.has("oneOf")) {
+            List<String> matched = new ArrayList<>();
+            List<String> failures = new ArrayList<>();
+            for (JsonNode alternative : schema.get("oneOf")) {
+                String name = alternative.has("$ref") ? alternative.get("$ref").asString() : alternative.toString();
+                try {
+                    check(value, alternative, where);
+                    matched.add(name);
+                } catch (AssertionError e) {
+                    failures.add(name + ": " + e.getMessage());
+                }
+            }
+            assertThat(matched)
+                    .as(where + " matches exactly one of oneOf; failures: " + failures)
+                    .hasSize(1);
+        }
         if (schema.has("type")) {
             List<String> types = new ArrayList<>();
             if (schema.get("type").isArray()) {

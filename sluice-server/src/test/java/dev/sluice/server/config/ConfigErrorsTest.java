@@ -350,7 +350,37 @@ class ConfigErrorsTest {
                         """))
                 .containsExactly(
                         "sluice.yaml:12:13: sinks[0].destination.type: destination type 'rabbitmq' is not supported"
-                                + " yet; supported types: webhook, sequin_stream, kafka, sqs, kinesis");
+                                + " yet; supported types: kafka, kinesis, sequin_stream, sqs, webhook");
+    }
+
+    @Test
+    void destinationValues_areCheckedAgainstTheirTypesSchema() {
+        assertThat(sinkProblems("""
+                        database: app
+                        destination:
+                          type: kafka
+                          hosts: b1:9092
+                          compression: brotli
+                          tls: maybe
+                          request_timeout_ms: 0
+                        """))
+                .containsExactly(
+                        "sluice.yaml:12:7: sinks[0].destination.topic: required key is missing",
+                        "sluice.yaml:14:20: sinks[0].destination.compression: expected one of none, gzip, snappy,"
+                                + " lz4, zstd, got 'brotli'",
+                        "sluice.yaml:15:12: sinks[0].destination.tls: expected true or false, got 'maybe'",
+                        "sluice.yaml:16:27: sinks[0].destination.request_timeout_ms: must be at least 1, got 0");
+        assertThat(sinkProblems("""
+                        database: app
+                        destination: {type: sequin_stream, visibility_timeout_ms: 99999999999}
+                        """))
+                .containsExactly("sluice.yaml:11:63: sinks[0].destination.visibility_timeout_ms: must be between 1"
+                        + " and 43200000, got 99999999999");
+        assertThat(sinkProblems("""
+                        database: app
+                        destination: webhook
+                        """))
+                .containsExactly("sluice.yaml:11:18: sinks[0].destination: expected a mapping, got 'webhook'");
     }
 
     @Test

@@ -122,8 +122,71 @@ class ConfigLoaderTest {
         assertThat(sink.messageGrouping()).isTrue();
         assertThat(sink.timestampFormat()).isEqualTo(TimestampFormat.UNIX_MICROSECOND);
         assertThat(sink.annotationsJson()).isEqualTo("{\"team\":\"billing\",\"priority\":2,\"tags\":[\"a\",\"1\"]}");
-        assertThat(sink.destination())
-                .isEqualTo(new WebhookDestination("hooks", "/orders", false, Duration.ofMillis(5000)));
+        assertThat(sink.destination().type()).isEqualTo("webhook");
+        assertThat(sink.destination().given())
+                .containsExactly(
+                        Map.entry("http_endpoint", "hooks"),
+                        Map.entry("http_endpoint_path", "/orders"),
+                        Map.entry("batch", false),
+                        Map.entry("request_timeout_ms", 5000L));
+        // The endpoint is resolved: its URL and headers, encrypted ones included, are the sink's.
+        assertThat(sink.destination().values().endpoint("http_endpoint"))
+                .isEqualTo(new dev.sluice.core.sink.HttpEndpoint(
+                        "hooks",
+                        URI.create("https://hooks.example.com/in"),
+                        Map.of("Content-Type", "application/json", "Authorization", "Bearer abc")));
+        assertThat(sink.destination().toString()).doesNotContain("Bearer abc");
+    }
+
+    @Test
+    void destinationsOfEveryType_load_withTheirTypesDefaultBatchSize_andKeepWhatWasGiven() {
+        SluiceConfig config = parse("""
+                databases:
+                  - {name: app, hostname: localhost, database: app}
+                sinks:
+                  - name: k
+                    database: app
+                    destination: {type: kafka, hosts: "b1:9092", topic: t, username: u, password: p,
+                                  sasl_mechanism: SCRAM-SHA-256, aws_region: ""}
+                  - name: q
+                    database: app
+                    destination: {type: sqs, queue_url: "https://sqs.eu-west-1.amazonaws.com/123456789012/q.fifo",
+                                  use_task_role: true}
+                  - name: s
+                    database: app
+                    destination: {type: kinesis, stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s"}
+                  - name: p
+                    database: app
+                    destination: {type: sequin_stream}
+                  - name: w
+                    database: app
+                    destination: {type: webhook, http_endpoint: "https://x.example/h"}
+                  - name: k50
+                    database: app
+                    batch_size: 50
+                    destination: {type: kafka, hosts: "b1:9092", topic: t}
+                """);
+        assertThat(config.sinks())
+                .extracting(s -> s.destination().type() + "/" + s.batchSize())
+                .containsExactly("kafka/200", "sqs/10", "kinesis/100", "sequin_stream/1", "webhook/1", "kafka/50");
+        SinkConfig kafka = config.sinks().get(0);
+        // Allowed values are stored as listed; a blank optional value counts as not given.
+        assertThat(kafka.destination().given())
+                .containsEntry("sasl_mechanism", "scram_sha_256")
+                .doesNotContainKey("aws_region");
+        assertThat(kafka.destination().toString()).doesNotContain("=p,").contains("password=****");
+        SinkConfig sqs = config.sinks().get(1);
+        // use_task_role is kept; region and is_fifo are inferred, shown, and not taken as given.
+        assertThat(sqs.destination().given()).containsOnlyKeys("queue_url", "use_task_role");
+        assertThat(sqs.destination().shown())
+                .containsEntry("region", "eu-west-1")
+                .containsEntry("is_fifo", true)
+                .containsEntry("use_task_role", true)
+                .containsEntry("request_timeout_ms", 30_000L);
+        assertThat(config.sinks().get(2).destination().shown()).containsEntry("region", "us-east-1");
+        assertThat(config.sinks().get(3).destination().shown()).containsEntry("visibility_timeout_ms", 30_000L);
+        assertThat(config.sinks().get(4).destination().references("http_endpoint"))
+                .isEmpty();
     }
 
     @Test
@@ -162,7 +225,13 @@ class ConfigLoaderTest {
         assertThat(sink.messageGrouping()).isTrue();
         assertThat(sink.timestampFormat()).isEqualTo(TimestampFormat.ISO8601);
         assertThat(sink.annotationsJson()).isEqualTo("{}");
-        assertThat(sink.destination()).isEqualTo(new WebhookDestination("hooks", "", true, Duration.ofSeconds(30)));
+        assertThat(sink.destination().given()).containsExactly(Map.entry("http_endpoint", "hooks"));
+        assertThat(sink.destination().shown())
+                .containsExactly(
+                        Map.entry("http_endpoint", "hooks"),
+                        Map.entry("http_endpoint_path", ""),
+                        Map.entry("batch", true),
+                        Map.entry("request_timeout_ms", 30_000L));
     }
 
     @Test
@@ -234,8 +303,11 @@ class ConfigLoaderTest {
         SinkConfig first = config.sinks().get(0);
         assertThat(first.database()).isEqualTo("production-db");
         assertThat(first.source()).isEqualTo(new SourceFilter(List.of("public"), null, null, null));
-        assertThat(first.destination())
-                .isEqualTo(new WebhookDestination("webhook-endpoint", "/custom", false, Duration.ofSeconds(30)));
+        assertThat(first.destination().given())
+                .containsExactly(
+                        Map.entry("http_endpoint", "webhook-endpoint"),
+                        Map.entry("http_endpoint_path", "/custom"),
+                        Map.entry("batch", false));
         assertThat(config.sinks().get(1).source())
                 .isEqualTo(new SourceFilter(
                         null, List.of("private"), null, List.of(new TableId("public", "background_jobs"))));

@@ -1,11 +1,13 @@
 package dev.sluice.sink.aws;
 
+import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.SinkException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
@@ -57,6 +59,58 @@ public final class AwsFailure {
     public static SinkException describe(String what, String endpoint, Duration timeout, Throwable failure) {
         Throwable t = unwrap(failure);
         return new SinkException(what + ": " + reason(endpoint, timeout, t), true, t);
+    }
+
+    /**
+     * For a check: null when {@code credentials} resolve, else the failure saying how to give credentials.
+     *
+     * @param what names the peer, such as {@code "SQS queue https://..."}
+     */
+    public static @Nullable CheckResult noCredentials(String what, AwsCredentialsProvider credentials) {
+        try {
+            credentials.resolveCredentials();
+            return null;
+        } catch (SdkClientException e) {
+            return CheckResult.failed(
+                    CheckResult.Status.UNAUTHORIZED,
+                    what + ": no AWS credentials found; set access_key_id and secret_access_key, or configure the"
+                            + " default credential chain (environment, profile or role)");
+        }
+    }
+
+    /**
+     * For a check whose call failed: classified by AWS error code and exception type.
+     *
+     * @param what names the peer, such as {@code "SQS queue https://..."}
+     * @param missing what to say when the caller found (by exception type or error code) that the queue or stream
+     *     does not exist, such as {@code "queue does not exist"}; null when it exists
+     * @param permissions the IAM actions the sink needs, for an access-denied answer
+     */
+    public static CheckResult checkFailure(
+            String what,
+            String endpoint,
+            Duration timeout,
+            Throwable failure,
+            @Nullable String missing,
+            String permissions) {
+        Throwable t = unwrap(failure);
+        String code = errorCode(t);
+        String reason = reason(endpoint, timeout, t);
+        if (missing != null) {
+            return CheckResult.failed(CheckResult.Status.NOT_FOUND, what + ": " + missing + " (" + reason + ")");
+        }
+        if (code != null && INVALID_CREDENTIALS.contains(code)) {
+            return CheckResult.failed(CheckResult.Status.UNAUTHORIZED, what + ": invalid credentials (" + reason + ")");
+        }
+        if (code != null && ACCESS_DENIED.contains(code)) {
+            return CheckResult.failed(
+                    CheckResult.Status.UNAUTHORIZED,
+                    what + ": access denied; the credentials need " + permissions + " (" + reason + ")");
+        }
+        if (t instanceof SdkClientException) {
+            return CheckResult.failed(CheckResult.Status.UNREACHABLE, what + ": endpoint unreachable; " + reason);
+        }
+        return CheckResult.failed(CheckResult.Status.FAILED, what + ": " + reason);
     }
 
     public static String reason(String endpoint, Duration timeout, Throwable t) {

@@ -1,5 +1,6 @@
 package dev.sluice.sink.kafka;
 
+import dev.sluice.core.sink.InvalidConfigException;
 import java.util.Locale;
 
 /** How the producer compresses record batches (Kafka's {@code compression.type}). */
@@ -18,7 +19,7 @@ public enum Compression {
     /**
      * Parses {@code none}, {@code gzip}, {@code snappy}, {@code lz4} or {@code zstd} in any case.
      *
-     * @throws IllegalArgumentException naming the accepted values
+     * @throws InvalidConfigException naming the accepted values
      */
     public static Compression parse(String text) {
         String s = text.strip().toUpperCase(Locale.ROOT);
@@ -27,7 +28,7 @@ public enum Compression {
                 return c;
             }
         }
-        throw new IllegalArgumentException(
-                "compression: unknown value '" + text + "'; use one of none, gzip, snappy, lz4, zstd");
+        throw new InvalidConfigException(
+                "compression", "unknown value '" + text + "'; use one of none, gzip, snappy, lz4, zstd");
     }
 }

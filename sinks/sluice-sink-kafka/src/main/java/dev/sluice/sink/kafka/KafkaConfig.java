@@ -1,5 +1,6 @@
 package dev.sluice.sink.kafka;
 
+import dev.sluice.core.sink.InvalidConfigException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,8 +8,9 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Configuration of a {@link KafkaSink}, validated on construction. Field names follow Sequin's Kafka sink; a
- * validation error's message starts with the Sequin field name ({@code hosts: ...}) and says what to change.
+ * Configuration of a {@link KafkaSink}, validated on construction. Field names follow Sequin's Kafka sink; an
+ * invalid value throws {@link InvalidConfigException} at its Sequin field ({@code hosts}, {@code topic}, …), saying what
+ * to change.
  *
  * <p>{@link #toString()} hides the password and the AWS secret key.
  *
@@ -24,7 +26,6 @@ import org.jspecify.annotations.Nullable;
  *     means the AWS default credentials chain (environment, profile, instance role)
  * @param awsSecretAccessKey see {@code awsAccessKeyId}
  * @param compression how record batches are compressed
- * @param batchSize most messages per delivered batch, 1 to {@value #MAX_BATCH_SIZE}
  * @param requestTimeout how long a message may wait for the brokers' acknowledgement (retries included) before its
  *     delivery fails; positive
  */
@@ -39,14 +40,7 @@ public record KafkaConfig(
         @Nullable String awsAccessKeyId,
         @Nullable String awsSecretAccessKey,
         Compression compression,
-        int batchSize,
         Duration requestTimeout) {
-
-    /** Used when no {@code batch_size} is configured. */
-    public static final int DEFAULT_BATCH_SIZE = 100;
-
-    /** The largest accepted {@code batch_size}. */
-    public static final int MAX_BATCH_SIZE = 10_000;
 
     /** Used when no request timeout is configured. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
@@ -59,7 +53,7 @@ public record KafkaConfig(
         Objects.requireNonNull(compression, "compression");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         if (hosts.isEmpty()) {
-            throw new IllegalArgumentException("hosts: at least one broker is required, like broker1:9092");
+            throw new InvalidConfigException("hosts", "at least one broker is required, like broker1:9092");
         }
         List<String> checked = new ArrayList<>(hosts.size());
         for (String host : hosts) {
@@ -68,53 +62,38 @@ public record KafkaConfig(
         hosts = List.copyOf(checked);
         checkTopic(topic);
         checkAuthentication(tls, username, password, saslMechanism, awsRegion, awsAccessKeyId, awsSecretAccessKey);
-        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-            throw new IllegalArgumentException(
-                    "batch_size: must be between 1 and " + MAX_BATCH_SIZE + ", got " + batchSize);
-        }
         if (requestTimeout.isZero() || requestTimeout.isNegative()) {
-            throw new IllegalArgumentException(
-                    "request_timeout_ms: must be positive, got " + requestTimeout.toMillis() + " ms");
+            throw new InvalidConfigException(
+                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
         }
     }
 
     /**
-     * An unauthenticated, plaintext configuration without compression and with the default batch size and request
-     * timeout.
+     * An unauthenticated, plaintext configuration without compression and with the default request timeout.
      */
     public static KafkaConfig of(List<String> hosts, String topic) {
         return new KafkaConfig(
-                hosts,
-                topic,
-                false,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                Compression.NONE,
-                DEFAULT_BATCH_SIZE,
-                DEFAULT_REQUEST_TIMEOUT);
+                hosts, topic, false, null, null, null, null, null, null, Compression.NONE, DEFAULT_REQUEST_TIMEOUT);
     }
 
     /**
      * Splits Sequin's {@code hosts} string, {@code "broker1:9092, broker2:9092"}, trimming each entry. IPv6 addresses
      * go in brackets: {@code [::1]:9092}.
      *
-     * @throws IllegalArgumentException when the text is empty, an entry is empty or an entry has no valid port
+     * @throws InvalidConfigException at {@code hosts} when the text is empty, an entry is empty or an entry has no
+     *     valid port
      */
     public static List<String> parseHosts(String commaSeparated) {
         Objects.requireNonNull(commaSeparated, "commaSeparated");
         if (commaSeparated.isBlank()) {
-            throw new IllegalArgumentException("hosts: at least one broker is required, like broker1:9092");
+            throw new InvalidConfigException("hosts", "at least one broker is required, like broker1:9092");
         }
         List<String> hosts = new ArrayList<>();
         for (String part : commaSeparated.split(",", -1)) {
             String host = part.strip();
             if (host.isEmpty()) {
-                throw new IllegalArgumentException(
-                        "hosts: empty entry in '" + commaSeparated + "'; separate brokers with single commas");
+                throw new InvalidConfigException(
+                        "hosts", "empty entry in '" + commaSeparated + "'; separate brokers with single commas");
             }
             hosts.add(checkHost(host));
         }
@@ -125,20 +104,20 @@ public record KafkaConfig(
         String host = text.strip();
         int colon = host.lastIndexOf(':');
         if (host.isEmpty()) {
-            throw new IllegalArgumentException("hosts: empty broker address; use host:port");
+            throw new InvalidConfigException("hosts", "empty broker address; use host:port");
         }
         if (colon < 0 || (host.startsWith("[") && colon < host.indexOf(']'))) {
-            throw new IllegalArgumentException(
-                    "hosts: '" + host + "' has no port; use host:port, like " + host + ":9092");
+            throw new InvalidConfigException(
+                    "hosts", "'" + host + "' has no port; use host:port, like " + host + ":9092");
         }
         String name = host.substring(0, colon);
         String port = host.substring(colon + 1);
         if (name.isEmpty() || name.equals("[]")) {
-            throw new IllegalArgumentException("hosts: '" + host + "' has no host name; use host:port");
+            throw new InvalidConfigException("hosts", "'" + host + "' has no host name; use host:port");
         }
         if (!name.startsWith("[") && name.indexOf(':') >= 0) {
-            throw new IllegalArgumentException(
-                    "hosts: '" + host + "' looks like an IPv6 address; put it in brackets, like [::1]:9092");
+            throw new InvalidConfigException(
+                    "hosts", "'" + host + "' looks like an IPv6 address; put it in brackets, like [::1]:9092");
         }
         int p;
         try {
@@ -147,22 +126,22 @@ public record KafkaConfig(
             p = -1;
         }
         if (p < 1 || p > 65535) {
-            throw new IllegalArgumentException(
-                    "hosts: '" + host + "' has an invalid port '" + port + "'; use a number from 1 to 65535");
+            throw new InvalidConfigException(
+                    "hosts", "'" + host + "' has an invalid port '" + port + "'; use a number from 1 to 65535");
         }
         return host;
     }
 
     private static void checkTopic(String topic) {
         if (topic.isEmpty()) {
-            throw new IllegalArgumentException("topic: must not be empty");
+            throw new InvalidConfigException("topic", "must not be empty");
         }
         if (topic.length() > MAX_TOPIC_LENGTH) {
-            throw new IllegalArgumentException(
-                    "topic: at most " + MAX_TOPIC_LENGTH + " characters, got " + topic.length());
+            throw new InvalidConfigException(
+                    "topic", "at most " + MAX_TOPIC_LENGTH + " characters, got " + topic.length());
         }
         if (topic.equals(".") || topic.equals("..")) {
-            throw new IllegalArgumentException("topic: '" + topic + "' is not a valid Kafka topic name");
+            throw new InvalidConfigException("topic", "'" + topic + "' is not a valid Kafka topic name");
         }
         for (int i = 0; i < topic.length(); i++) {
             char c = topic.charAt(i);
@@ -173,8 +152,10 @@ public record KafkaConfig(
                     || c == '_'
                     || c == '-';
             if (!ok) {
-                throw new IllegalArgumentException("topic: '" + topic + "' has an invalid character at index " + i
-                        + "; Kafka topic names use letters, digits, '.', '_' and '-'");
+                throw new InvalidConfigException(
+                        "topic",
+                        "'" + topic + "' has an invalid character at index " + i
+                                + "; Kafka topic names use letters, digits, '.', '_' and '-'");
             }
         }
     }
@@ -197,8 +178,9 @@ public record KafkaConfig(
         }
         if (mechanism == null) {
             if (username != null || password != null) {
-                throw new IllegalArgumentException(
-                        "sasl_mechanism: username and password are set but no sasl_mechanism; set it to plain,"
+                throw new InvalidConfigException(
+                        "sasl_mechanism",
+                        "username and password are set but no sasl_mechanism; set it to plain,"
                                 + " scram_sha_256 or scram_sha_512, or remove the credentials");
             }
             return;
@@ -206,39 +188,41 @@ public record KafkaConfig(
         String name = mechanism.name().toLowerCase(java.util.Locale.ROOT);
         if (mechanism.usesPassword()) {
             if (username == null || username.isEmpty()) {
-                throw new IllegalArgumentException("username: required with sasl_mechanism " + name);
+                throw new InvalidConfigException("username", "required with sasl_mechanism " + name);
             }
             if (password == null || password.isEmpty()) {
-                throw new IllegalArgumentException("password: required with sasl_mechanism " + name);
+                throw new InvalidConfigException("password", "required with sasl_mechanism " + name);
             }
             return;
         }
         rejectSet("username", username, "with sasl_mechanism aws_msk_iam (it signs with AWS credentials)");
         rejectSet("password", password, "with sasl_mechanism aws_msk_iam (it signs with AWS credentials)");
         if (awsRegion == null || awsRegion.isBlank()) {
-            throw new IllegalArgumentException("aws_region: required with sasl_mechanism aws_msk_iam, like us-east-1");
+            throw new InvalidConfigException("aws_region", "required with sasl_mechanism aws_msk_iam, like us-east-1");
         }
         boolean hasKey = awsAccessKeyId != null && !awsAccessKeyId.isEmpty();
         boolean hasSecret = awsSecretAccessKey != null && !awsSecretAccessKey.isEmpty();
         if (hasKey && !hasSecret) {
-            throw new IllegalArgumentException(
-                    "aws_secret_access_key: required when aws_access_key_id is set (or remove both to use the"
+            throw new InvalidConfigException(
+                    "aws_secret_access_key",
+                    "required when aws_access_key_id is set (or remove both to use the"
                             + " default AWS credentials chain)");
         }
         if (hasSecret && !hasKey) {
-            throw new IllegalArgumentException(
-                    "aws_access_key_id: required when aws_secret_access_key is set (or remove both to use the"
+            throw new InvalidConfigException(
+                    "aws_access_key_id",
+                    "required when aws_secret_access_key is set (or remove both to use the"
                             + " default AWS credentials chain)");
         }
         if (!tls) {
-            throw new IllegalArgumentException(
-                    "tls: sasl_mechanism aws_msk_iam needs tls: true (MSK's IAM listener accepts TLS only)");
+            throw new InvalidConfigException(
+                    "tls", "sasl_mechanism aws_msk_iam needs tls: true (MSK's IAM listener accepts TLS only)");
         }
     }
 
     private static void rejectSet(String field, @Nullable String value, String why) {
         if (value != null) {
-            throw new IllegalArgumentException(field + ": not used " + why + "; remove it");
+            throw new InvalidConfigException(field, "not used " + why + "; remove it");
         }
     }
 
@@ -252,7 +236,7 @@ public record KafkaConfig(
         return "KafkaConfig[hosts=" + hosts + ", topic=" + topic + ", tls=" + tls + ", saslMechanism=" + saslMechanism
                 + ", username=" + username + ", password=" + (password == null ? null : "****") + ", awsRegion="
                 + awsRegion + ", awsAccessKeyId=" + awsAccessKeyId + ", awsSecretAccessKey="
-                + (awsSecretAccessKey == null ? null : "****") + ", compression=" + compression + ", batchSize="
-                + batchSize + ", requestTimeout=" + requestTimeout + "]";
+                + (awsSecretAccessKey == null ? null : "****") + ", compression=" + compression
+                + ", requestTimeout=" + requestTimeout + "]";
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.sink.kafka;
 
 import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkException;
@@ -69,6 +70,8 @@ public final class KafkaSink implements Sink {
     // The topic's max.message.bytes decides what is too large; the client only guards against absurd sizes.
     private static final int MAX_REQUEST_BYTES = 16 * 1024 * 1024;
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+    private static final String MSK_IAM_MISSING =
+            "aws_msk_iam needs the aws-msk-iam-auth library (software.amazon.msk:aws-msk-iam-auth) on the class path";
 
     private final KafkaConfig config;
     private final Object lock = new Object();
@@ -162,10 +165,7 @@ public final class KafkaSink implements Sink {
 
     private static void checkMskIam(KafkaConfig config) {
         if (config.saslMechanism() == SaslMechanism.AWS_MSK_IAM && !MskIam.available()) {
-            throw new SinkException(
-                    "aws_msk_iam needs the aws-msk-iam-auth library (software.amazon.msk:aws-msk-iam-auth) on the"
-                            + " class path",
-                    false);
+            throw new SinkException(MSK_IAM_MISSING, false);
         }
     }
 
@@ -333,16 +333,27 @@ public final class KafkaSink implements Sink {
     }
 
     /**
-     * Checks that the brokers are reachable with the configured security settings and that the topic exists, as the
-     * API's test_connection does. Blocks up to about {@code timeout}.
+     * Checks that the brokers are reachable with the configured security settings and that the topic exists, as
+     * {@link KafkaProvider#check} does, and throws when not. Blocks up to about {@code timeout}.
      *
      * @throws SinkException saying what failed: brokers unreachable (retriable), authentication or authorization
      *     failed, or the topic does not exist (not retriable)
      */
     public static void check(KafkaConfig config, Duration timeout) {
+        CheckResult result = probe(config, timeout);
+        if (!result.ok()) {
+            throw new SinkException(
+                    Objects.requireNonNull(result.detail()), result.status() == CheckResult.Status.UNREACHABLE);
+        }
+    }
+
+    /** {@link KafkaProvider#check}: describes the topic with an admin client; never throws for the peer's answer. */
+    static CheckResult probe(KafkaConfig config, Duration timeout) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(timeout, "timeout");
-        checkMskIam(config);
+        if (config.saslMechanism() == SaslMechanism.AWS_MSK_IAM && !MskIam.available()) {
+            return CheckResult.failed(CheckResult.Status.FAILED, MSK_IAM_MISSING);
+        }
         Map<String, Object> props = ClientProperties.connection(config, "sluice-check");
         int timeoutMs = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
@@ -351,49 +362,50 @@ public final class KafkaSink implements Sink {
         try {
             admin = Admin.create(props);
         } catch (KafkaException e) {
-            throw new SinkException(
-                    "kafka " + where(config) + ": cannot connect: " + Failures.describe(rootCause(e)), true, e);
+            return CheckResult.failed(
+                    CheckResult.Status.UNREACHABLE,
+                    "kafka " + where(config) + ": cannot connect: " + Failures.describe(rootCause(e)));
         }
         try {
             admin.describeTopics(List.of(config.topic())).allTopicNames().get(timeoutMs + 1000L, TimeUnit.MILLISECONDS);
+            return CheckResult.OK;
         } catch (ExecutionException e) {
-            throw checkFailure(config, e.getCause() == null ? e : e.getCause(), timeout);
+            return checkFailure(config, e.getCause() == null ? e : e.getCause(), timeout);
         } catch (java.util.concurrent.TimeoutException e) {
-            throw checkFailure(config, new TimeoutException("no answer"), timeout);
+            return checkFailure(config, new TimeoutException("no answer"), timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SinkException("kafka " + where(config) + ": check interrupted", true, e);
+            return CheckResult.failed(CheckResult.Status.FAILED, "kafka " + where(config) + ": check interrupted");
         } finally {
             admin.close(Duration.ofSeconds(1));
         }
     }
 
-    private static SinkException checkFailure(KafkaConfig config, Throwable error, Duration timeout) {
+    private static CheckResult checkFailure(KafkaConfig config, Throwable error, Duration timeout) {
         String hosts = config.bootstrapServers();
         if (error instanceof UnknownTopicOrPartitionException) {
-            return new SinkException("topic '" + config.topic() + "' does not exist on " + hosts, false, error);
+            return CheckResult.failed(
+                    CheckResult.Status.NOT_FOUND, "topic '" + config.topic() + "' does not exist on " + hosts);
         }
         if (error instanceof AuthenticationException) {
-            return new SinkException("kafka " + hosts + ": authentication failed: " + error.getMessage(), false, error);
+            return CheckResult.failed(
+                    CheckResult.Status.UNAUTHORIZED,
+                    "kafka " + hosts + ": authentication failed: " + error.getMessage());
         }
         if (error instanceof AuthorizationException) {
-            return new SinkException(
+            return CheckResult.failed(
+                    CheckResult.Status.UNAUTHORIZED,
                     "kafka " + hosts + ": not authorized to describe topic '" + config.topic() + "': "
-                            + error.getMessage(),
-                    false,
-                    error);
+                            + error.getMessage());
         }
         if (error instanceof TimeoutException) {
-            return new SinkException(
+            return CheckResult.failed(
+                    CheckResult.Status.UNREACHABLE,
                     "kafka " + hosts + ": no broker answered within " + timeout.toMillis()
-                            + " ms; check hosts, ports, network and tls",
-                    true,
-                    error);
+                            + " ms; check hosts, ports, network and tls");
         }
-        return new SinkException(
-                "kafka " + where(config) + ": check failed: " + Failures.describe(error),
-                Failures.retriable(error),
-                error);
+        return CheckResult.failed(
+                CheckResult.Status.FAILED, "kafka " + where(config) + ": check failed: " + Failures.describe(error));
     }
 
     private static String where(KafkaConfig config) {

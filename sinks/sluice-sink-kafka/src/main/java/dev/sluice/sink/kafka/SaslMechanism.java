@@ -1,5 +1,6 @@
 package dev.sluice.sink.kafka;
 
+import dev.sluice.core.sink.InvalidConfigException;
 import java.util.Locale;
 
 /** How the sink authenticates to the brokers, as Sequin's {@code sasl_mechanism} names it. */
@@ -30,7 +31,7 @@ public enum SaslMechanism {
      * Parses Sequin's spelling ({@code plain}, {@code scram_sha_256}, {@code scram_sha_512}, {@code aws_msk_iam}) in any
      * case; Kafka's dashed form ({@code SCRAM-SHA-256}) is accepted too.
      *
-     * @throws IllegalArgumentException naming the accepted values
+     * @throws InvalidConfigException naming the accepted values
      */
     public static SaslMechanism parse(String text) {
         String s = text.strip().toUpperCase(Locale.ROOT).replace('-', '_');
@@ -39,7 +40,8 @@ public enum SaslMechanism {
                 return m;
             }
         }
-        throw new IllegalArgumentException("sasl_mechanism: unknown value '" + text
-                + "'; use one of plain, scram_sha_256, scram_sha_512, aws_msk_iam");
+        throw new InvalidConfigException(
+                "sasl_mechanism",
+                "unknown value '" + text + "'; use one of plain, scram_sha_256, scram_sha_512, aws_msk_iam");
     }
 }

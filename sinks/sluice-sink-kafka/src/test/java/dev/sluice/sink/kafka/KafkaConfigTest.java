@@ -3,6 +3,7 @@ package dev.sluice.sink.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.core.sink.InvalidConfigException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,6 @@ class KafkaConfigTest {
                 keyId,
                 secret,
                 Compression.NONE,
-                100,
                 Duration.ofSeconds(30));
     }
 
@@ -164,23 +164,11 @@ class KafkaConfigTest {
     }
 
     @Test
-    void batchSizeAndTimeout_outOfRange_areRejected() {
+    void timeout_notPositive_isRejectedAtItsField() {
         assertThatThrownBy(() -> new KafkaConfig(
-                        HOSTS,
-                        "t",
-                        false,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        null,
-                        Compression.NONE,
-                        0,
-                        Duration.ofSeconds(1)))
-                .hasMessage("batch_size: must be between 1 and 10000, got 0");
-        assertThatThrownBy(() -> new KafkaConfig(
-                        HOSTS, "t", false, null, null, null, null, null, null, Compression.NONE, 10, Duration.ZERO))
+                        HOSTS, "t", false, null, null, null, null, null, null, Compression.NONE, Duration.ZERO))
+                .isInstanceOfSatisfying(
+                        InvalidConfigException.class, e -> assertThat(e.field()).isEqualTo("request_timeout_ms"))
                 .hasMessageStartingWith("request_timeout_ms: must be positive");
     }
 
@@ -223,7 +211,7 @@ class KafkaConfigTest {
     @Test
     void producerProperties_areIdempotentAndCompressed() {
         KafkaConfig config = new KafkaConfig(
-                HOSTS, "t", false, null, null, null, null, null, null, Compression.ZSTD, 10, Duration.ofSeconds(7));
+                HOSTS, "t", false, null, null, null, null, null, null, Compression.ZSTD, Duration.ofSeconds(7));
         Map<String, Object> props = KafkaSink.producerProperties(config, "c");
         assertThat(props)
                 .containsEntry("enable.idempotence", true)

@@ -46,7 +46,7 @@ class KafkaSinkIT {
 
     private KafkaConfig config(String topic, Compression compression, Duration requestTimeout) {
         return new KafkaConfig(
-                kafka.hosts(), topic, false, null, null, null, null, null, null, compression, 100, requestTimeout);
+                kafka.hosts(), topic, false, null, null, null, null, null, null, compression, requestTimeout);
     }
 
     private KafkaSink started(KafkaConfig config) {
@@ -279,7 +279,6 @@ class KafkaSinkIT {
                 null,
                 null,
                 Compression.NONE,
-                10,
                 Duration.ofSeconds(1));
         try (KafkaSink sink = started(config)) {
             var stage = sink.deliver(new Batch(List.of(sequenced("a", 0), sequenced("a", 1))));

@@ -54,7 +54,6 @@ class KafkaSinkSaslIT {
                 null,
                 null,
                 Compression.NONE,
-                10,
                 Duration.ofSeconds(5));
     }
 

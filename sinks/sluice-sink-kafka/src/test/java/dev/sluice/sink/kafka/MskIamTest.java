@@ -38,7 +38,6 @@ class MskIamTest {
                 keyId,
                 secret,
                 Compression.NONE,
-                10,
                 Duration.ofSeconds(5));
     }
 

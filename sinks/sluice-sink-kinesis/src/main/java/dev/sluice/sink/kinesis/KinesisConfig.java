@@ -1,5 +1,6 @@
 package dev.sluice.sink.kinesis;
 
+import dev.sluice.core.sink.InvalidConfigException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -9,7 +10,8 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Configuration of a {@link KinesisSink}, validated on construction. Field names in error messages are Sequin's
+ * Configuration of a {@link KinesisSink}, validated on construction: an invalid value throws {@link
+ * InvalidConfigException} at its field. Field names are Sequin's
  * ({@code stream_arn}, {@code region}, {@code access_key_id}, {@code secret_access_key}), plus Sluice's {@code
  * endpoint_url} and {@code request_timeout_ms}. Use {@link #of} to infer the region from the ARN.
  *
@@ -43,41 +45,44 @@ public record KinesisConfig(
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Matcher arn = parseArn(streamArn);
         if (!REGION.matcher(region).matches()) {
-            throw new IllegalArgumentException(
-                    "region: '" + region + "' is not an AWS region name; use one like us-east-1 or eu-west-2");
+            throw new InvalidConfigException(
+                    "region", "'" + region + "' is not an AWS region name; use one like us-east-1 or eu-west-2");
         }
         if (!region.equals(arn.group(2))) {
-            throw new IllegalArgumentException("region: '" + region + "' differs from the stream's region '"
-                    + arn.group(2) + "' in stream_arn; leave region unset or make them equal");
+            throw new InvalidConfigException(
+                    "region",
+                    "'" + region + "' differs from the stream's region '" + arn.group(2)
+                            + "' in stream_arn; leave region unset or make them equal");
         }
         if ((accessKeyId == null) != (secretAccessKey == null)) {
-            throw new IllegalArgumentException((accessKeyId == null ? "access_key_id" : "secret_access_key")
-                    + ": set access_key_id and secret_access_key together, or neither to use the default"
-                    + " credential chain");
+            throw new InvalidConfigException(
+                    accessKeyId == null ? "access_key_id" : "secret_access_key",
+                    "set access_key_id and secret_access_key together, or neither to use the default credential"
+                            + " chain");
         }
         if (accessKeyId != null && accessKeyId.isBlank()) {
-            throw new IllegalArgumentException("access_key_id: is blank; set it or leave both keys unset");
+            throw new InvalidConfigException("access_key_id", "is blank; set it or leave both keys unset");
         }
         if (secretAccessKey != null && secretAccessKey.isBlank()) {
-            throw new IllegalArgumentException("secret_access_key: is blank; set it or leave both keys unset");
+            throw new InvalidConfigException("secret_access_key", "is blank; set it or leave both keys unset");
         }
         if (endpointUrl != null) {
             if (endpointUrl.getRawUserInfo() != null) {
-                throw new IllegalArgumentException(
-                        "endpoint_url: must not contain user info; use access_key_id and secret_access_key");
+                throw new InvalidConfigException(
+                        "endpoint_url", "must not contain user info; use access_key_id and secret_access_key");
             }
             String scheme = endpointUrl.getScheme();
             if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-                throw new IllegalArgumentException(
-                        "endpoint_url: must start with https:// or http://, got '" + endpointUrl + "'");
+                throw new InvalidConfigException(
+                        "endpoint_url", "must start with https:// or http://, got '" + endpointUrl + "'");
             }
             if (endpointUrl.getHost() == null || endpointUrl.getHost().isEmpty()) {
-                throw new IllegalArgumentException("endpoint_url: '" + endpointUrl + "' has no host");
+                throw new InvalidConfigException("endpoint_url", "'" + endpointUrl + "' has no host");
             }
         }
         if (requestTimeout.isZero() || requestTimeout.isNegative()) {
-            throw new IllegalArgumentException(
-                    "request_timeout_ms: must be positive, got " + requestTimeout.toMillis() + " ms");
+            throw new InvalidConfigException(
+                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
         }
     }
 
@@ -90,7 +95,7 @@ public record KinesisConfig(
      * @param secretAccessKey see {@code accessKeyId}
      * @param endpointUrl null or blank for AWS
      * @param requestTimeout null for {@link #DEFAULT_REQUEST_TIMEOUT}
-     * @throws IllegalArgumentException naming the field and how to fix it
+     * @throws InvalidConfigException naming the field and how to fix it
      */
     public static KinesisConfig of(
             String streamArn,
@@ -100,8 +105,8 @@ public record KinesisConfig(
             @Nullable String endpointUrl,
             @Nullable Duration requestTimeout) {
         if (streamArn == null || streamArn.isBlank()) {
-            throw new IllegalArgumentException(
-                    "stream_arn: is required, like arn:aws:kinesis:us-east-1:123456789012:stream/orders");
+            throw new InvalidConfigException(
+                    "stream_arn", "is required, like arn:aws:kinesis:us-east-1:123456789012:stream/orders");
         }
         String arn = streamArn.strip();
         String effectiveRegion = blankToNull(region);
@@ -133,8 +138,10 @@ public record KinesisConfig(
     private static Matcher parseArn(String arn) {
         Matcher m = ARN.matcher(arn);
         if (!m.matches()) {
-            throw new IllegalArgumentException("stream_arn: '" + arn + "' is not a Kinesis stream ARN; use the form"
-                    + " arn:aws:kinesis:<region>:<12-digit account>:stream/<name>");
+            throw new InvalidConfigException(
+                    "stream_arn",
+                    "'" + arn + "' is not a Kinesis stream ARN; use the form"
+                            + " arn:aws:kinesis:<region>:<12-digit account>:stream/<name>");
         }
         return m;
     }
@@ -143,7 +150,7 @@ public record KinesisConfig(
         try {
             return new URI(text);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("endpoint_url: is not a valid URL (" + e.getReason() + ")");
+            throw new InvalidConfigException("endpoint_url", "is not a valid URL (" + e.getReason() + ")");
         }
     }
 

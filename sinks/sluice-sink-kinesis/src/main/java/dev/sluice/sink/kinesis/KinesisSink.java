@@ -1,6 +1,7 @@
 package dev.sluice.sink.kinesis;
 
 import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
@@ -14,6 +15,7 @@ import java.util.BitSet;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -26,7 +28,6 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.Protocol;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
@@ -136,24 +137,26 @@ public final class KinesisSink implements Sink {
     }
 
     /**
-     * Checks that the stream can be reached with the configured credentials and is writable: calls {@code
-     * DescribeStreamSummary}. Blocks up to about {@code timeout}.
+     * Checks that the stream can be reached with the configured credentials and is writable, as {@link
+     * KinesisProvider#check} does, and throws when not. Blocks up to about {@code timeout}.
      *
-     * @throws SinkException naming the reason: no credentials, endpoint unreachable, invalid credentials, access
-     *     denied, stream does not exist, or stream being deleted
+     * @throws SinkException naming the reason: no credentials, endpoint unreachable (retriable), invalid credentials,
+     *     access denied, stream does not exist, or stream being deleted
      */
     public static void check(KinesisConfig config, Duration timeout) {
-        String what = "Kinesis stream " + config.streamArn();
-        String endpoint = endpoint(config);
-        AwsCredentialsProvider credentials = credentials(config);
-        try {
-            credentials.resolveCredentials();
-        } catch (SdkClientException e) {
+        CheckResult result = probe(config, timeout);
+        if (!result.ok()) {
             throw new SinkException(
-                    what + ": no AWS credentials found; set access_key_id and secret_access_key, or configure the"
-                            + " default credential chain (environment, profile or role)",
-                    false,
-                    e);
+                    Objects.requireNonNull(result.detail()), result.status() == CheckResult.Status.UNREACHABLE);
+        }
+    }
+
+    /** {@link KinesisProvider#check}: calls {@code DescribeStreamSummary}; never throws for the peer's answer. */
+    static CheckResult probe(KinesisConfig config, Duration timeout) {
+        String what = "Kinesis stream " + config.streamArn();
+        CheckResult noCredentials = AwsFailure.noCredentials(what, credentials(config));
+        if (noCredentials != null) {
+            return noCredentials;
         }
         StreamStatus status;
         try (KinesisAsyncClient client = client(config, timeout, List.of())) {
@@ -163,29 +166,18 @@ public final class KinesisSink implements Sink {
                     .streamStatus();
         } catch (RuntimeException e) {
             Throwable t = AwsFailure.unwrap(e);
-            String code = AwsFailure.errorCode(t);
-            String reason = AwsFailure.reason(endpoint, timeout, t);
-            if (t instanceof ResourceNotFoundException) {
-                throw new SinkException(what + ": stream does not exist (" + reason + ")", false, t);
-            }
-            if (code != null && AwsFailure.INVALID_CREDENTIALS.contains(code)) {
-                throw new SinkException(what + ": invalid credentials (" + reason + ")", false, t);
-            }
-            if (code != null && AwsFailure.ACCESS_DENIED.contains(code)) {
-                throw new SinkException(
-                        what + ": access denied; the credentials need kinesis:DescribeStreamSummary and"
-                                + " kinesis:PutRecords (" + reason + ")",
-                        false,
-                        t);
-            }
-            if (t instanceof SdkClientException) {
-                throw new SinkException(what + ": endpoint unreachable; " + reason, true, t);
-            }
-            throw new SinkException(what + ": " + reason, true, t);
+            return AwsFailure.checkFailure(
+                    what,
+                    endpoint(config),
+                    timeout,
+                    t,
+                    t instanceof ResourceNotFoundException ? "stream does not exist" : null,
+                    "kinesis:DescribeStreamSummary and kinesis:PutRecords");
         }
         if (status == StreamStatus.DELETING) {
-            throw new SinkException(what + ": stream is being deleted", false);
+            return CheckResult.failed(CheckResult.Status.NOT_FOUND, what + ": stream is being deleted");
         }
+        return CheckResult.OK;
     }
 
     /** Stops taking deliveries and closes the client; deliveries in progress fail. */

@@ -1,5 +1,6 @@
 package dev.sluice.sink.sqs;
 
+import dev.sluice.core.sink.InvalidConfigException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -10,7 +11,8 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Configuration of an {@link SqsSink}, validated on construction. Field names in error messages are Sequin's
+ * Configuration of an {@link SqsSink}, validated on construction: an invalid value throws {@link
+ * InvalidConfigException} at its field. Field names are Sequin's
  * ({@code queue_url}, {@code region}, {@code access_key_id}, {@code secret_access_key}, {@code is_fifo}), plus
  * Sluice's {@code endpoint_url} and {@code request_timeout_ms}. Use {@link #of} to infer the region and the queue type
  * from the queue URL.
@@ -52,38 +54,43 @@ public record SqsConfig(
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         String name = queueName(queueUrl);
         if (!REGION.matcher(region).matches()) {
-            throw new IllegalArgumentException(
-                    "region: '" + region + "' is not an AWS region name; use one like us-east-1 or eu-west-2");
+            throw new InvalidConfigException(
+                    "region", "'" + region + "' is not an AWS region name; use one like us-east-1 or eu-west-2");
         }
         if ((accessKeyId == null) != (secretAccessKey == null)) {
-            throw new IllegalArgumentException((accessKeyId == null ? "access_key_id" : "secret_access_key")
-                    + ": set access_key_id and secret_access_key together, or neither to use the default"
-                    + " credential chain");
+            throw new InvalidConfigException(
+                    accessKeyId == null ? "access_key_id" : "secret_access_key",
+                    "set access_key_id and secret_access_key together, or neither to use the default credential"
+                            + " chain");
         }
         if (accessKeyId != null && accessKeyId.isBlank()) {
-            throw new IllegalArgumentException("access_key_id: is blank; set it or leave both keys unset");
+            throw new InvalidConfigException("access_key_id", "is blank; set it or leave both keys unset");
         }
         if (secretAccessKey != null && secretAccessKey.isBlank()) {
-            throw new IllegalArgumentException("secret_access_key: is blank; set it or leave both keys unset");
+            throw new InvalidConfigException("secret_access_key", "is blank; set it or leave both keys unset");
         }
         if (fifo != name.endsWith(FIFO_SUFFIX)) {
-            throw new IllegalArgumentException(
+            throw new InvalidConfigException(
+                    "is_fifo",
                     fifo
-                            ? "is_fifo: is true but queue '" + name + "' is not a FIFO queue (FIFO queue names end in"
-                                    + " .fifo); set is_fifo to false or use the FIFO queue's URL"
-                            : "is_fifo: is false but queue '" + name + "' is a FIFO queue (its name ends in .fifo); set"
-                                    + " is_fifo to true or leave it unset");
+                            ? "is true but queue '" + name
+                                    + "' is not a FIFO queue (FIFO queue names end in .fifo); set"
+                                    + " is_fifo to false or use the FIFO queue's URL"
+                            : "is false but queue '" + name + "' is a FIFO queue (its name ends in .fifo); set is_fifo"
+                                    + " to true or leave it unset");
         }
         if (endpointUrl != null) {
             checkHttpUrl("endpoint_url", endpointUrl);
         } else if (!isAwsHost(queueUrl.getHost())) {
-            throw new IllegalArgumentException("endpoint_url: queue_url host '" + queueUrl.getHost()
-                    + "' is not an AWS SQS host; set endpoint_url to the emulator's address (such as"
-                    + " http://localhost:9324)");
+            throw new InvalidConfigException(
+                    "endpoint_url",
+                    "queue_url host '" + queueUrl.getHost()
+                            + "' is not an AWS SQS host; set endpoint_url to the emulator's address (such as"
+                            + " http://localhost:9324)");
         }
         if (requestTimeout.isZero() || requestTimeout.isNegative()) {
-            throw new IllegalArgumentException(
-                    "request_timeout_ms: must be positive, got " + requestTimeout.toMillis() + " ms");
+            throw new InvalidConfigException(
+                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
         }
     }
 
@@ -103,7 +110,7 @@ public record SqsConfig(
      * @param isFifo null to infer it
      * @param endpointUrl null or blank for AWS
      * @param requestTimeout null for {@link #DEFAULT_REQUEST_TIMEOUT}
-     * @throws IllegalArgumentException naming the field and how to fix it
+     * @throws InvalidConfigException naming the field and how to fix it
      */
     public static SqsConfig of(
             String queueUrl,
@@ -114,8 +121,8 @@ public record SqsConfig(
             @Nullable String endpointUrl,
             @Nullable Duration requestTimeout) {
         if (queueUrl == null || queueUrl.isBlank()) {
-            throw new IllegalArgumentException(
-                    "queue_url: is required, like https://sqs.us-east-1.amazonaws.com/123456789012/orders");
+            throw new InvalidConfigException(
+                    "queue_url", "is required, like https://sqs.us-east-1.amazonaws.com/123456789012/orders");
         }
         URI url = parseUrl("queue_url", queueUrl.strip());
         String name = queueName(url);
@@ -123,8 +130,10 @@ public record SqsConfig(
         if (effectiveRegion == null) {
             effectiveRegion = regionOf(url.getHost());
             if (effectiveRegion == null) {
-                throw new IllegalArgumentException("region: cannot be inferred from queue_url host '" + url.getHost()
-                        + "' (not sqs.<region>.amazonaws.com); set region, such as us-east-1");
+                throw new InvalidConfigException(
+                        "region",
+                        "cannot be inferred from queue_url host '" + url.getHost()
+                                + "' (not sqs.<region>.amazonaws.com); set region, such as us-east-1");
             }
         }
         boolean fifo = isFifo != null ? isFifo : name.endsWith(FIFO_SUFFIX);
@@ -189,13 +198,17 @@ public record SqsConfig(
         int slash = path.lastIndexOf('/');
         String name = slash < 0 ? path : path.substring(slash + 1);
         if (slash <= 0 || name.isEmpty()) {
-            throw new IllegalArgumentException("queue_url: '" + url
-                    + "' has no account and queue name in its path; use the queue's URL, like"
-                    + " https://sqs.us-east-1.amazonaws.com/123456789012/orders");
+            throw new InvalidConfigException(
+                    "queue_url",
+                    "'" + url
+                            + "' has no account and queue name in its path; use the queue's URL, like"
+                            + " https://sqs.us-east-1.amazonaws.com/123456789012/orders");
         }
         if (!QUEUE_NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("queue_url: '" + name + "' is not a valid queue name (1 to 80"
-                    + " letters, digits, '-' or '_', FIFO queues ending in .fifo)");
+            throw new InvalidConfigException(
+                    "queue_url",
+                    "'" + name + "' is not a valid queue name (1 to 80"
+                            + " letters, digits, '-' or '_', FIFO queues ending in .fifo)");
         }
         return name;
     }
@@ -203,15 +216,15 @@ public record SqsConfig(
     private static void checkHttpUrl(String field, URI url) {
         // First, so that later messages may show the URL.
         if (url.getRawUserInfo() != null) {
-            throw new IllegalArgumentException(
-                    field + ": must not contain user info; use access_key_id and secret_access_key");
+            throw new InvalidConfigException(
+                    field, "must not contain user info; use access_key_id and secret_access_key");
         }
         String scheme = url.getScheme();
         if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-            throw new IllegalArgumentException(field + ": must start with https:// or http://, got '" + url + "'");
+            throw new InvalidConfigException(field, "must start with https:// or http://, got '" + url + "'");
         }
         if (url.getHost() == null || url.getHost().isEmpty()) {
-            throw new IllegalArgumentException(field + ": '" + url + "' has no host");
+            throw new InvalidConfigException(field, "'" + url + "' has no host");
         }
     }
 
@@ -219,7 +232,7 @@ public record SqsConfig(
         try {
             return new URI(text);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException(field + ": is not a valid URL (" + e.getReason() + "): '" + text + "'");
+            throw new InvalidConfigException(field, "is not a valid URL (" + e.getReason() + "): '" + text + "'");
         }
     }
 

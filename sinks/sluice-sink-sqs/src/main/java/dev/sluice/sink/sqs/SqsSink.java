@@ -1,6 +1,7 @@
 package dev.sluice.sink.sqs;
 
 import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
@@ -14,6 +15,7 @@ import java.util.BitSet;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -25,7 +27,6 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -137,52 +138,45 @@ public final class SqsSink implements Sink {
     }
 
     /**
-     * Checks that the queue can be reached with the configured credentials: calls {@code GetQueueAttributes}.
-     * Blocks up to about {@code timeout}.
+     * Checks that the queue can be reached with the configured credentials, as {@link SqsProvider#check} does, and
+     * throws when not. Blocks up to about {@code timeout}.
      *
-     * @throws SinkException naming the reason: no credentials, endpoint unreachable, invalid credentials, access
-     *     denied, or queue does not exist
+     * @throws SinkException naming the reason: no credentials, endpoint unreachable (retriable), invalid credentials,
+     *     access denied, or queue does not exist
      */
     public static void check(SqsConfig config, Duration timeout) {
-        String what = "SQS queue " + config.queueUrl();
-        String endpoint = endpoint(config);
-        AwsCredentialsProvider credentials = credentials(config);
-        try {
-            credentials.resolveCredentials();
-        } catch (SdkClientException e) {
+        CheckResult result = probe(config, timeout);
+        if (!result.ok()) {
             throw new SinkException(
-                    what + ": no AWS credentials found; set access_key_id and secret_access_key, or configure the"
-                            + " default credential chain (environment, profile or role)",
-                    false,
-                    e);
+                    Objects.requireNonNull(result.detail()), result.status() == CheckResult.Status.UNREACHABLE);
+        }
+    }
+
+    /** {@link SqsProvider#check}: calls {@code GetQueueAttributes}; never throws for the peer's answer. */
+    static CheckResult probe(SqsConfig config, Duration timeout) {
+        String what = "SQS queue " + config.queueUrl();
+        CheckResult noCredentials = AwsFailure.noCredentials(what, credentials(config));
+        if (noCredentials != null) {
+            return noCredentials;
         }
         try (SqsAsyncClient client = client(config, timeout)) {
             client.getQueueAttributes(
                             r -> r.queueUrl(config.queueUrl().toString()).attributeNames(QueueAttributeName.QUEUE_ARN))
                     .join();
+            return CheckResult.OK;
         } catch (RuntimeException e) {
             Throwable t = AwsFailure.unwrap(e);
             String code = AwsFailure.errorCode(t);
-            String reason = AwsFailure.reason(endpoint, timeout, t);
-            if (t instanceof QueueDoesNotExistException
+            boolean missing = t instanceof QueueDoesNotExistException
                     || "QueueDoesNotExist".equals(code)
-                    || "AWS.SimpleQueueService.NonExistentQueue".equals(code)) {
-                throw new SinkException(what + ": queue does not exist (" + reason + ")", false, t);
-            }
-            if (code != null && AwsFailure.INVALID_CREDENTIALS.contains(code)) {
-                throw new SinkException(what + ": invalid credentials (" + reason + ")", false, t);
-            }
-            if (code != null && AwsFailure.ACCESS_DENIED.contains(code)) {
-                throw new SinkException(
-                        what + ": access denied; the credentials need sqs:GetQueueAttributes and sqs:SendMessage ("
-                                + reason + ")",
-                        false,
-                        t);
-            }
-            if (t instanceof SdkClientException) {
-                throw new SinkException(what + ": endpoint unreachable; " + reason, true, t);
-            }
-            throw new SinkException(what + ": " + reason, true, t);
+                    || "AWS.SimpleQueueService.NonExistentQueue".equals(code);
+            return AwsFailure.checkFailure(
+                    what,
+                    endpoint(config),
+                    timeout,
+                    t,
+                    missing ? "queue does not exist" : null,
+                    "sqs:GetQueueAttributes and sqs:SendMessage");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.sluice.sink.webhook;
 
+import dev.sluice.core.sink.InvalidConfigException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -11,7 +12,9 @@ import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Configuration of a {@link WebhookSink}, validated on construction.
+ * Configuration of a {@link WebhookSink}, validated on construction: an invalid value throws {@link
+ * InvalidConfigException} at the Sequin field it comes from ({@code http_endpoint} for the URL and the endpoint's
+ * headers, {@code request_timeout_ms}).
  *
  * <p>Maps Sequin's webhook sink: {@code url} is the HTTP endpoint's {@code url} joined with the sink's
  * {@code http_endpoint_path} (see {@link #join(String, String)}), {@code headers} holds the endpoint's
@@ -29,6 +32,9 @@ public record WebhookConfig(URI url, Map<String, String> headers, boolean batch,
     /** Used when no {@code request_timeout_ms} is configured. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
+    /** The URL and headers come from the sink's {@code http_endpoint}. */
+    private static final String URL_FIELD = "http_endpoint";
+
     // The JDK HTTP client sets these itself and rejects them as user headers.
     private static final Set<String> RESTRICTED_HEADERS =
             Set.of("connection", "content-length", "expect", "host", "upgrade");
@@ -39,15 +45,15 @@ public record WebhookConfig(URI url, Map<String, String> headers, boolean batch,
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         String scheme = url.getScheme();
         if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-            throw new IllegalArgumentException(
-                    "webhook url must start with http:// or https://, got " + Redaction.url(url));
+            throw new InvalidConfigException(
+                    URL_FIELD, "webhook url must start with http:// or https://, got " + Redaction.url(url));
         }
         if (url.getHost() == null || url.getHost().isEmpty()) {
-            throw new IllegalArgumentException("webhook url has no host: " + Redaction.url(url));
+            throw new InvalidConfigException(URL_FIELD, "webhook url has no host: " + Redaction.url(url));
         }
         if (url.getRawFragment() != null) {
-            throw new IllegalArgumentException(
-                    "webhook url must not have a #fragment (it is never sent): " + Redaction.url(url));
+            throw new InvalidConfigException(
+                    URL_FIELD, "webhook url must not have a #fragment (it is never sent): " + Redaction.url(url));
         }
         Map<String, String> copy = new LinkedHashMap<>();
         Set<String> seen = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
@@ -55,14 +61,15 @@ public record WebhookConfig(URI url, Map<String, String> headers, boolean batch,
             String name = h.getKey();
             validateHeader(name, h.getValue());
             if (!seen.add(name)) {
-                throw new IllegalArgumentException("header '" + name + "' is configured twice (names ignore case)");
+                throw new InvalidConfigException(
+                        URL_FIELD, "header '" + name + "' is configured twice (names ignore case)");
             }
             copy.put(name, h.getValue());
         }
         headers = java.util.Collections.unmodifiableMap(copy);
         if (requestTimeout.isZero() || requestTimeout.isNegative()) {
-            throw new IllegalArgumentException(
-                    "request timeout must be positive, got " + requestTimeout.toMillis() + " ms");
+            throw new InvalidConfigException(
+                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
         }
     }
 
@@ -150,26 +157,28 @@ public record WebhookConfig(URI url, Map<String, String> headers, boolean batch,
 
     private static void validateHeader(@Nullable String name, @Nullable String value) {
         if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("header name must not be empty");
+            throw new InvalidConfigException(URL_FIELD, "header name must not be empty");
         }
         for (int i = 0; i < name.length(); i++) {
             if (!isTokenChar(name.charAt(i))) {
                 // The name is not secret; show it so the operator can find the typo.
-                throw new IllegalArgumentException("header name '" + name + "' has an invalid character at index " + i);
+                throw new InvalidConfigException(
+                        URL_FIELD, "header name '" + name + "' has an invalid character at index " + i);
             }
         }
         if (RESTRICTED_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
-            throw new IllegalArgumentException(
-                    "header '" + name + "' is set by the HTTP client and cannot be configured");
+            throw new InvalidConfigException(
+                    URL_FIELD, "header '" + name + "' is set by the HTTP client and cannot be configured");
         }
         if (value == null) {
-            throw new IllegalArgumentException("header '" + name + "' has no value");
+            throw new InvalidConfigException(URL_FIELD, "header '" + name + "' has no value");
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             // The value stays out of the message: it may be a credential.
             if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
-                throw new IllegalArgumentException("header '" + name + "' has an invalid character in its value");
+                throw new InvalidConfigException(
+                        URL_FIELD, "header '" + name + "' has an invalid character in its value");
             }
         }
     }

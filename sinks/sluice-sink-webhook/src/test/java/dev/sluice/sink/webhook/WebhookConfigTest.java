@@ -68,7 +68,7 @@ class WebhookConfigTest {
     @Test
     void rejectsNonPositiveRequestTimeout() {
         assertThatThrownBy(() -> new WebhookConfig(URL, Map.of(), true, Duration.ZERO))
-                .hasMessage("request timeout must be positive, got 0 ms");
+                .hasMessage("request_timeout_ms: must be positive, got 0 ms");
         assertThatThrownBy(() -> new WebhookConfig(URL, Map.of(), true, Duration.ofMillis(-5)))
                 .hasMessageContaining("must be positive");
     }
@@ -78,7 +78,7 @@ class WebhookConfigTest {
         assertThatThrownBy(() -> new WebhookConfig(URL, Map.of("X Token", "v"), true))
                 .hasMessageContaining("header name 'X Token' has an invalid character");
         assertThatThrownBy(() -> new WebhookConfig(URL, Map.of("X-Token", "s3cret\r\nEvil: 1"), true))
-                .hasMessage("header 'X-Token' has an invalid character in its value");
+                .hasMessage("http_endpoint: header 'X-Token' has an invalid character in its value");
         assertThatThrownBy(() -> new WebhookConfig(URL, Map.of("Content-Length", "1"), true))
                 .hasMessageContaining("set by the HTTP client");
         Map<String, String> twice = new LinkedHashMap<>();

@@ -1,0 +1,56 @@
+package dev.sluice.sink.sqs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.core.sink.ConfigValues;
+import dev.sluice.core.sink.Configured;
+import dev.sluice.core.sink.SinkProviders;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SqsProviderTest {
+    private static final String FIFO_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo";
+    private final SqsProvider provider = new SqsProvider();
+
+    private Configured<SqsConfig> configure(Map<String, ?> given) {
+        return provider.configure(ConfigValues.of(provider.schema(), given));
+    }
+
+    @Test
+    void isInstalled_withSequinsFieldsAndDefaults() {
+        assertThat(SinkProviders.installed().find("sqs")).containsInstanceOf(SqsProvider.class);
+        assertThat(provider.schema().names())
+                .containsExactly(
+                        "queue_url",
+                        "region",
+                        "access_key_id",
+                        "secret_access_key",
+                        "is_fifo",
+                        "endpoint_url",
+                        "use_task_role",
+                        "request_timeout_ms");
+        assertThat(provider.schema().secretNames()).containsExactly("secret_access_key");
+        assertThat(provider.routingKeys()).containsExactly("queue_url");
+        assertThat(provider.defaultBatchSize()).isEqualTo(10);
+    }
+
+    @Test
+    void configure_infersRegionAndFifo_andReportsThemAsDerived() {
+        Configured.Valid<SqsConfig> c = (Configured.Valid<SqsConfig>) configure(Map.of("queue_url", FIFO_URL));
+        assertThat(c.config().region()).isEqualTo("eu-west-1");
+        assertThat(c.config().fifo()).isTrue();
+        assertThat(c.derived()).containsOnly(Map.entry("region", "eu-west-1"), Map.entry("is_fifo", true));
+
+        Configured.Valid<SqsConfig> given = (Configured.Valid<SqsConfig>)
+                configure(Map.of("queue_url", FIFO_URL, "region", "eu-west-1", "is_fifo", true, "use_task_role", true));
+        assertThat(given.derived()).isEmpty();
+    }
+
+    @Test
+    void configure_reportsAnUninferableRegionAtRegion() {
+        assertThat(((Configured.Invalid<SqsConfig>) configure(Map.of("queue_url", "https://example.com/123/q")))
+                        .problems())
+                .singleElement()
+                .satisfies(p -> assertThat(p.field()).isEqualTo("region"));
+    }
+}

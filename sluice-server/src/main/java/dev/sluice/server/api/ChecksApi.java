@@ -1,0 +1,102 @@
+package dev.sluice.server.api;
+
+import dev.sluice.core.sink.CheckResult;
+import dev.sluice.postgres.replication.SourceException;
+import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.config.SinkConfig;
+import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.destination.Destinations;
+import dev.sluice.server.store.ConfigSnapshot;
+import dev.sluice.server.store.Kind;
+import dev.sluice.server.store.StoredConfig;
+import io.javalin.http.Context;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The checks that reach a peer: {@code test_connection} of a database or a sink, and a database's {@code
+ * refresh_tables}. Each decrypts the credentials of what it checks, and only those.
+ */
+final class ChecksApi {
+    static final Duration SINK_CHECK_TIMEOUT = Duration.ofSeconds(10);
+
+    private final StoredConfig stored;
+    private final SinkLookup sinks;
+
+    ChecksApi(StoredConfig stored, SinkLookup sinks) {
+        this.stored = stored;
+        this.sinks = sinks;
+    }
+
+    void databaseRoutes(List<ManagementApi.Route> out) {
+        String one = "/api/postgres_databases/{id_or_name}";
+        out.add(new ManagementApi.Route("POST", one + "/test_connection", this::testDatabase));
+        out.add(new ManagementApi.Route("POST", one + "/refresh_tables", this::refreshTables));
+    }
+
+    void sinkRoutes(List<ManagementApi.Route> out) {
+        out.add(new ManagementApi.Route("POST", "/api/sinks/{id_or_name}/test_connection", this::testSink));
+    }
+
+    /** A 422 with the reason when the database cannot be used as a source. */
+    static void checkConnection(DatabaseConfig d) {
+        String reason = ConnectionCheck.check(d, true);
+        if (reason != null) {
+            throw new ApiException(
+                    422, reason, Map.of("connection", List.of(reason)), Map.of("success", false, "reason", reason));
+        }
+    }
+
+    /** The database the route names, with its password. */
+    private DatabaseConfig database(Context ctx) {
+        ConfigSnapshot s = stored.snapshot();
+        String idOrName = ctx.pathParam("id_or_name");
+        int i = s.indexOf(Kind.DATABASE, idOrName);
+        if (i < 0) {
+            throw ApiException.notFound("postgres database", Requests.clip(idOrName));
+        }
+        return s.revealed(Kind.DATABASE, List.of(i)).databases().get(i);
+    }
+
+    private void testDatabase(Context ctx) {
+        answer(ctx, ConnectionCheck.check(database(ctx), true));
+    }
+
+    private void refreshTables(Context ctx) {
+        DatabaseConfig d = database(ctx);
+        try {
+            ctx.json(Map.of("success", true, "tables", ConnectionCheck.publishedTables(d)));
+        } catch (SQLException e) {
+            answer(
+                    ctx,
+                    SourceException.classify(e, d.sourceSettings(), "reading the tables")
+                            .getMessage());
+        }
+    }
+
+    /** The sink's own check, with its credentials and those of the HTTP endpoints it refers to. */
+    private void testSink(Context ctx) throws InterruptedException {
+        SinkLookup.SinkRef sink = sinks.find(ctx);
+        ConfigSnapshot s = sink.snapshot();
+        List<Integer> endpoints = new ArrayList<>();
+        for (String name : sink.config().destination().references(Destinations.HTTP_ENDPOINT)) {
+            endpoints.add(s.indexOf(Kind.HTTP_ENDPOINT, name));
+        }
+        SluiceConfig revealed = s.revealed(Map.of(Kind.SINK, List.of(sink.index()), Kind.HTTP_ENDPOINT, endpoints));
+        SinkConfig withSecrets = revealed.sinks().get(sink.index());
+        CheckResult result = withSecrets.destination().check(SINK_CHECK_TIMEOUT);
+        answer(ctx, result.detail());
+    }
+
+    private static void answer(Context ctx, @Nullable String reason) {
+        if (reason != null) {
+            ctx.status(422).json(Map.of("success", false, "reason", reason, "summary", reason));
+        } else {
+            ctx.json(Map.of("success", true));
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.sluice.server.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/** The {@code replication_positions} table: the flush position last acknowledged to each database's slot. */
+public final class PositionTable {
+    private final DataSource dataSource;
+
+    PositionTable(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /** Records the flush position last acknowledged to a database's slot. */
+    public void record(UUID databaseId, String slotName, String lsn) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("""
+                        INSERT INTO replication_positions (database_id, slot_name, flushed_lsn)
+                        VALUES (?, ?, ?::pg_lsn)
+                        ON CONFLICT (database_id) DO UPDATE
+                        SET slot_name = EXCLUDED.slot_name, flushed_lsn = EXCLUDED.flushed_lsn, updated_at = now()""")) {
+            ps.setObject(1, databaseId);
+            ps.setString(2, slotName);
+            ps.setString(3, lsn);
+            ps.executeUpdate();
+        }
+    }
+}
