@@ -225,7 +225,8 @@ public abstract class SinkConformance<C> {
         try {
             return harness.arrived(d, atLeast);
         } catch (ConditionTimeoutException e) {
-            throw new AssertionError("fewer than " + atLeast + " messages arrived at " + d.name() + ": some were lost", e);
+            throw new AssertionError(
+                    "fewer than " + atLeast + " messages arrived at " + d.name() + ": some were lost", e);
         }
     }
 

@@ -110,20 +110,4 @@ class KafkaSinkSaslIT {
                     .doesNotContain("wrong-password");
         }
     }
-
-    @Test
-    void check_rightPassword_passes() {
-        KafkaSink.check(config(SaslMechanism.SCRAM_SHA_512, "sluice512", PASSWORD), Duration.ofSeconds(5));
-    }
-
-    @Test
-    void check_wrongPassword_saysAuthenticationFailed() {
-        KafkaConfig config = config(SaslMechanism.SCRAM_SHA_512, "sluice512", "wrong-password");
-        assertThatThrownBy(() -> KafkaSink.check(config, Duration.ofSeconds(5)))
-                .isInstanceOfSatisfying(
-                        SinkException.class, e -> assertThat(e.retriable()).isFalse())
-                .hasMessageStartingWith("kafka " + String.join(",", kafka.hosts()) + ": authentication failed")
-                .message()
-                .doesNotContain("wrong-password");
-    }
 }

@@ -62,31 +62,6 @@ class KinesisSinkIT {
     }
 
     @Test
-    void deliver_manyGroupsOverSeveralBatches_keepsOrderPerPartitionKey() {
-        String arn = createStream(2);
-        KinesisSink sink = sink(arn);
-        Map<String, List<String>> sent = new LinkedHashMap<>();
-        for (int b = 0; b < 4; b++) {
-            List<SinkMessage> messages = new ArrayList<>();
-            for (int i = 0; i < 60; i++) {
-                String group = "g" + (i % 20);
-                SinkMessage m = TestMessages.insert(group, "b" + b + "-" + i, 1000 + b, i, group);
-                sent.computeIfAbsent(group, g -> new ArrayList<>()).add(TestMessages.body(m));
-                messages.add(m);
-            }
-            sink.deliver(new Batch(messages)).toCompletableFuture().join();
-        }
-
-        Map<String, Map<String, List<String>>> byShard = readAll(arn);
-        assertThat(byShard)
-                .hasSize(2)
-                .allSatisfy((shard, keys) -> assertThat(keys).isNotEmpty());
-        Map<String, List<String>> received = new LinkedHashMap<>();
-        byShard.values().forEach(received::putAll);
-        assertThat(received).containsExactlyInAnyOrderEntriesOf(sent);
-    }
-
-    @Test
     void deliver_usesTableAsKeyWithoutGroupAndHashesKeysOver256Bytes() {
         String arn = createStream(1);
         String longKey = "k".repeat(257);
@@ -133,26 +108,6 @@ class KinesisSinkIT {
 
         // Reading 5 MiB back from the emulator takes long; the other tests check what arrives.
         assertThat(calls).containsExactly(500, 500, 100 + 5, 1);
-    }
-
-    @Test
-    void deliver_rejectsRecordOver1MiBAndDeliversTheRest() {
-        String arn = createStream(1);
-        List<SinkMessage> messages = List.of(
-                TestMessages.insert("1", "a", 1000, 0, "g"),
-                TestMessages.sized("2", KinesisSink.MAX_RECORD_BYTES, 1000, 1),
-                TestMessages.insert("3", "c", 1000, 2, "g"));
-
-        SinkException e = failure(sink(arn).deliver(new Batch(messages)));
-
-        assertThat(e.isPartial()).isTrue();
-        assertThat(e.retriable()).isFalse();
-        assertThat(e.rejected(1)).isTrue();
-        assertThat(e.rejected(0) || e.rejected(2) || e.toRetry(0) || e.toRetry(2))
-                .isFalse();
-        assertThat(e.getMessage()).contains(arn).contains("over Kinesis's limit of 1048576 bytes");
-        assertThat(flatten(readAll(arn)).get("g"))
-                .containsExactly(TestMessages.body(messages.get(0)), TestMessages.body(messages.get(2)));
     }
 
     @Test
@@ -203,36 +158,6 @@ class KinesisSinkIT {
                 .contains("ProvisionedThroughputExceededException")
                 .contains("3 of 6");
         assertThat(flatten(readAll(arn))).containsOnlyKeys("a", RecordFaults.FILLER);
-    }
-
-    @Test
-    void deliver_whileEmulatorIsDown_failsRetriably_thenSucceedsOnceItIsBack() {
-        String name = "restart" + STREAMS.incrementAndGet();
-        String arn = createStream(name, 1);
-        KinesisSink sink = sink(arn);
-        Batch batch = new Batch(List.of(TestMessages.insert("1", "a", 1000, 0, "g")));
-        emulator.stop();
-        try {
-            SinkException down = failure(sink.deliver(batch));
-            assertThat(down.isPartial()).isFalse();
-            assertThat(down.retriable()).isTrue();
-            assertThat(down.getMessage())
-                    .startsWith("Kinesis stream " + arn)
-                    .contains("cannot reach " + emulator.endpoint())
-                    .doesNotContain("secret-value");
-        } finally {
-            emulator.restart();
-        }
-        createStream(name, 1);
-
-        sink.deliver(batch).toCompletableFuture().join();
-        assertThat(flatten(readAll(arn)).get("g"))
-                .containsExactly(TestMessages.body(batch.messages().get(0)));
-    }
-
-    @Test
-    void check_passesForExistingStream() {
-        KinesisSink.check(config(createStream(1)), Duration.ofSeconds(5));
     }
 
     @Test
