@@ -11,6 +11,7 @@ import dev.sluice.testkit.FakeTicker;
 import dev.sluice.testkit.TestPostgres;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,6 +64,7 @@ class DatabasePipelineHeartbeatIT {
         // Only the other database writes: the slot has nothing of its own to move past but the heartbeats.
         noise();
         long walBefore = currentWal(PG, db);
+        awaitHeartbeatWaiting();
         ticker.advance(INTERVAL);
         Instant first = ticker.now();
         await("a heartbeat to come back one interval after the start")
@@ -70,6 +72,7 @@ class DatabasePipelineHeartbeatIT {
         await("the slot to pass " + walBefore).until(() -> confirmedFlush(PG, db, slot) >= walBefore);
 
         noise();
+        awaitHeartbeatWaiting();
         ticker.advance(INTERVAL);
         Instant second = ticker.now();
         await("the next heartbeat").until(() -> second.equals(p.status().lastHeartbeatAt()));
@@ -103,6 +106,16 @@ class DatabasePipelineHeartbeatIT {
         DatabasePipeline.Status off = new DatabasePipeline.Status(
                 "d", DatabasePipeline.State.STREAMING, null, 0, java.util.List.of(), t0, null, 0, Duration.ZERO);
         assertThat(off.heartbeatWarning(t0.plusSeconds(1000))).isNull();
+    }
+
+    /** Waits until the heartbeat's thread waits for its next interval (so that moving time on starts it). */
+    private void awaitHeartbeatWaiting() {
+        String name = "heartbeat-" + db;
+        await("the heartbeat's thread to wait for the interval")
+                .until(() -> Thread.getAllStackTraces().entrySet().stream()
+                        .anyMatch(e -> e.getKey().getName().equals(name)
+                                && Arrays.stream(e.getValue())
+                                        .anyMatch(f -> f.getClassName().equals(Sleeper.class.getName()))));
     }
 
     private void noise() {
