@@ -284,7 +284,7 @@ class PostgresSetupsIT {
         assertChange(got.get(0), "insert", "public", "prices", "{\"id\":1,\"net\":\"10.00\"}", "null", "[\"1\"]");
 
         if (PG.majorVersion() >= 18) {
-            PG.execute(db, "ALTER PUBLICATION " + slot + "_pub SET (publish_generated_columns = stored)");
+            PG.execute(db, "ALTER PUBLICATION " + slot.publication() + " SET (publish_generated_columns = stored)");
             PG.execute(db, "INSERT INTO prices (id, net) VALUES (2, 12)");
             got = awaitExactly(2);
             assertChange(
