@@ -3,17 +3,8 @@ package dev.sluice.bench.jmh;
 import dev.sluice.postgres.pgoutput.PgOutputDecoder;
 import dev.sluice.postgres.pgoutput.PgOutputMessage;
 import java.nio.ByteBuffer;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@link PgOutputDecoder#decode} of one pgoutput frame of the benchmark table's row (seven text
@@ -32,13 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>java -cp "$(cat sluice-bench/target/classpath.txt):sluice-bench/target/classes" \
  *     org.openjdk.jmh.Main DecodeBenchmark -prof gc</pre>
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@State(Scope.Thread)
-@Fork(1)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class DecodeBenchmark {
+public class DecodeBenchmark extends Microbenchmark {
     ByteBuffer insert;
     ByteBuffer update;
     ByteBuffer updateFull;

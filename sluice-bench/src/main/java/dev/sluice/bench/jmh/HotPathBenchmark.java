@@ -8,17 +8,8 @@ import dev.sluice.postgres.capture.ChangeAssembler;
 import dev.sluice.postgres.pgoutput.PgOutputDecoder;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.RowChange;
 import java.nio.ByteBuffer;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The whole per-change CPU cost from pgoutput bytes to message JSON: {@link PgOutputDecoder#decode}
@@ -45,13 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>java -cp "$(cat sluice-bench/target/classpath.txt):sluice-bench/target/classes" \
  *     org.openjdk.jmh.Main HotPathBenchmark -prof gc</pre>
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@State(Scope.Thread)
-@Fork(1)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class HotPathBenchmark {
+public class HotPathBenchmark extends Microbenchmark {
     ByteBuffer insertFrame;
     ByteBuffer updateFrame;
     RowChange decodedInsert;

@@ -4,17 +4,8 @@ import dev.sluice.core.JsonWriter;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.ValueCodec;
 import dev.sluice.postgres.types.TypeRegistry;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Value mapping: the codecs {@link TypeRegistry#codecFor} returns for the benchmark table's built-in
@@ -37,13 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>java -cp "$(cat sluice-bench/target/classpath.txt):sluice-bench/target/classes" \
  *     org.openjdk.jmh.Main ValueMappingBenchmark -prof gc</pre>
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@State(Scope.Thread)
-@Fork(1)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class ValueMappingBenchmark {
+public class ValueMappingBenchmark extends Microbenchmark {
     JsonWriter out;
     ValueCodec[] codecs;
     String[] columns;

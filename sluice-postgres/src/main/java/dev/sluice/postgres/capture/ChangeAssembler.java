@@ -42,27 +42,35 @@ public final class ChangeAssembler {
 
     /**
      * @param position commit LSN of the transaction and this change's index in it
-     * @param transactionAnnotations raw JSON annotations of the transaction, or null
+     * @param committedAt the transaction's commit timestamp
+     * @param annotations raw JSON annotations of the transaction, or null
      * @throws IllegalStateException when the relation is unknown, or the tuple does not match its
      *     schema (column count, binary values)
      */
-    public Change assemble(
-            RowChange change, Position position, Instant commitTimestamp, @Nullable String transactionAnnotations) {
+    public Change assemble(RowChange change, Position position, Instant committedAt, @Nullable String annotations) {
         CachedRelation relation = relations.get(change.relationId());
         return switch (change) {
-            case Insert insert -> insert(relation, insert, position, commitTimestamp, transactionAnnotations);
-            case Update update -> update(relation, update, position, commitTimestamp, transactionAnnotations);
-            case Delete delete -> delete(relation, delete, position, commitTimestamp, transactionAnnotations);
+            case Insert i -> wholeRow(relation, Action.INSERT, i.newTuple(), "new", position, committedAt, annotations);
+            case Update u -> update(relation, u, position, committedAt, annotations);
+            // For a 'K' old key Postgres sends the non-key columns as nulls, which is what the record keeps.
+            case Delete d -> wholeRow(relation, Action.DELETE, d.oldTuple(), "old", position, committedAt, annotations);
         };
     }
 
-    private static Change insert(
-            CachedRelation relation, Insert insert, Position position, Instant commitTs, @Nullable String annotations) {
+    /** An insert's new row or a delete's old row (or key) as the record, with no changes and no old values. */
+    private static Change wholeRow(
+            CachedRelation relation,
+            Action action,
+            TupleData tuple,
+            String which,
+            Position position,
+            Instant commitTs,
+            @Nullable String annotations) {
         TableSchema schema = relation.schema();
-        TupleData row = checkWidth(relation, insert.newTuple(), "new");
+        TupleData row = checkWidth(relation, tuple, which);
         String[] record = new String[schema.columnCount()];
         BitSet toast = copyValues(relation, row, record);
-        return new Change(schema, Action.INSERT, record, null, null, toast, position, commitTs, annotations);
+        return new Change(schema, action, record, null, null, toast, position, commitTs, annotations);
     }
 
     private static Change update(
@@ -98,16 +106,6 @@ public final class ChangeAssembler {
             }
         }
         return new Change(schema, Action.UPDATE, record, changed, old, toast, position, commitTs, annotations);
-    }
-
-    private static Change delete(
-            CachedRelation relation, Delete delete, Position position, Instant commitTs, @Nullable String annotations) {
-        TableSchema schema = relation.schema();
-        TupleData oldRow = checkWidth(relation, delete.oldTuple(), "old");
-        String[] record = new String[schema.columnCount()];
-        // For a 'K' old key Postgres sends the non-key columns as nulls, which is what the record keeps.
-        BitSet toast = copyValues(relation, oldRow, record);
-        return new Change(schema, Action.DELETE, record, null, null, toast, position, commitTs, annotations);
     }
 
     /** Copies a row's values into {@code record}; returns the unchanged-TOAST columns, or null when none. */

@@ -48,53 +48,58 @@ public final class SourceException extends RuntimeException {
             detail = detail.substring(0, detail.length() - 1); // our advice follows after ". "
         }
         String at = " (" + where.describe() + ")";
+        String during = " while " + doing + at + ": " + detail;
         if (state.equals("08004") && where.ssl()) {
             // pgjdbc rejects with 08004 when the server answers the TLS request with "no" (and for a
             // few other refusals): with ssl on, a server without TLS is the likely cause, and the
             // network advice below would send the operator the wrong way.
-            return new SourceException(
+            return advised(
                     Kind.SETUP,
-                    "Postgres refused the connection while " + doing + at + ": " + detail
-                            + ". This database has ssl: true; if the server does not accept TLS connections,"
-                            + " set ssl: false (or sslmode=disable in the url), otherwise enable TLS on the server.",
+                    "Postgres refused the connection" + during,
+                    "This database has ssl: true; if the server does not accept TLS connections, set ssl: false"
+                            + " (or sslmode=disable in the url), otherwise enable TLS on the server.",
                     e);
         }
         if (state.startsWith("08") || state.isEmpty() && e.getCause() instanceof java.io.IOException) {
-            return new SourceException(
+            return advised(
                     Kind.UNREACHABLE,
-                    "cannot reach Postgres while " + doing + at + ": " + detail
-                            + ". Check the hostname and port, that Postgres is running and that it accepts"
-                            + " TCP connections from this machine.",
+                    "cannot reach Postgres" + during,
+                    "Check the hostname and port, that Postgres is running and that it accepts TCP connections"
+                            + " from this machine.",
                     e);
         }
         if (state.startsWith("28")) {
-            return new SourceException(
+            return advised(
                     Kind.AUTHENTICATION,
-                    "Postgres rejected the login while " + doing + at + ": " + detail
-                            + ". Check the username and password, and that pg_hba.conf allows this user"
-                            + " (replication connections need a 'replication' or 'all' database entry).",
+                    "Postgres rejected the login" + during,
+                    "Check the username and password, and that pg_hba.conf allows this user (replication"
+                            + " connections need a 'replication' or 'all' database entry).",
                     e);
         }
         if (state.equals("3D000")) {
-            return new SourceException(
-                    Kind.SETUP, "database does not exist" + at + ": " + detail + ". Check the database name.", e);
+            return advised(Kind.SETUP, "database does not exist" + at + ": " + detail, "Check the database name.", e);
         }
         if (state.equals("42501")) {
-            return new SourceException(
+            return advised(
                     Kind.PERMISSION,
-                    "permission denied while " + doing + at + ": " + detail
-                            + ". The user needs the REPLICATION attribute (ALTER ROLE <user> WITH REPLICATION)"
-                            + " and SELECT on the captured tables.",
+                    "permission denied" + during,
+                    "The user needs the REPLICATION attribute (ALTER ROLE <user> WITH REPLICATION) and SELECT on"
+                            + " the captured tables.",
                     e);
         }
         if (state.equals("55006")) {
-            return new SourceException(
+            return advised(
                     Kind.SLOT_IN_USE,
-                    "replication slot '" + where.slotName() + "' is in use by another client" + at
-                            + ". Only one reader per slot: stop the other reader (see pg_stat_replication)"
-                            + " or give this database its own slot.",
+                    "replication slot '" + where.slotName() + "' is in use by another client" + at,
+                    "Only one reader per slot: stop the other reader (see pg_stat_replication) or give this"
+                            + " database its own slot.",
                     e);
         }
-        return new SourceException(Kind.OTHER, "Postgres error while " + doing + at + ": " + detail, e);
+        return new SourceException(Kind.OTHER, "Postgres error" + during, e);
+    }
+
+    /** What went wrong, then what the operator can do about it. */
+    private static SourceException advised(Kind kind, String what, String advice, SQLException e) {
+        return new SourceException(kind, what + ". " + advice, e);
     }
 }

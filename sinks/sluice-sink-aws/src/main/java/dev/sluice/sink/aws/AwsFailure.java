@@ -66,7 +66,7 @@ public final class AwsFailure {
      *
      * @param what names the peer, such as {@code "SQS queue https://..."}
      */
-    public static @Nullable CheckResult noCredentials(String what, AwsCredentialsProvider credentials) {
+    static @Nullable CheckResult noCredentials(String what, AwsCredentialsProvider credentials) {
         try {
             credentials.resolveCredentials();
             return null;
@@ -86,7 +86,7 @@ public final class AwsFailure {
      *     does not exist, such as {@code "queue does not exist"}; null when it exists
      * @param permissions the IAM actions the sink needs, for an access-denied answer
      */
-    public static CheckResult checkFailure(
+    static CheckResult checkFailure(
             String what,
             String endpoint,
             Duration timeout,

@@ -87,7 +87,7 @@ public final class KafkaSink implements Sink {
 
     /**
      * Creates the producer. It does not contact the brokers: an unreachable cluster shows up in the first delivery or
-     * in {@link #check}.
+     * in {@link KafkaProvider#check}.
      *
      * @throws SinkException when the producer cannot be created, for example when no host name resolves, or when
      *     {@code aws_msk_iam} is configured without its library on the class path
@@ -329,21 +329,6 @@ public final class KafkaSink implements Sink {
         }
         if (p != null) {
             p.close(CLOSE_TIMEOUT.compareTo(config.requestTimeout()) < 0 ? CLOSE_TIMEOUT : config.requestTimeout());
-        }
-    }
-
-    /**
-     * Checks that the brokers are reachable with the configured security settings and that the topic exists, as
-     * {@link KafkaProvider#check} does, and throws when not. Blocks up to about {@code timeout}.
-     *
-     * @throws SinkException saying what failed: brokers unreachable (retriable), authentication or authorization
-     *     failed, or the topic does not exist (not retriable)
-     */
-    public static void check(KafkaConfig config, Duration timeout) {
-        CheckResult result = probe(config, timeout);
-        if (!result.ok()) {
-            throw new SinkException(
-                    Objects.requireNonNull(result.detail()), result.status() == CheckResult.Status.UNREACHABLE);
         }
     }
 

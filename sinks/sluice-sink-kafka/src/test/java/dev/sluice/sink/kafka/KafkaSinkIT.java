@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.core.Position;
 import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
@@ -75,10 +76,11 @@ class KafkaSinkIT {
     @Test
     void check_unknownTopic_saysItDoesNotExist() {
         KafkaConfig config = config("no-such-topic", Compression.NONE, Duration.ofSeconds(5));
-        assertThatThrownBy(() -> KafkaSink.check(config, Duration.ofSeconds(5)))
-                .isInstanceOfSatisfying(
-                        SinkException.class, e -> assertThat(e.retriable()).isFalse())
-                .hasMessage("topic 'no-such-topic' does not exist on " + String.join(",", kafka.hosts()));
+        CheckResult result = new KafkaProvider().check(config, Duration.ofSeconds(5));
+
+        assertThat(result.status()).isEqualTo(CheckResult.Status.NOT_FOUND);
+        assertThat(result.detail())
+                .isEqualTo("topic 'no-such-topic' does not exist on " + String.join(",", kafka.hosts()));
     }
 
     @Test

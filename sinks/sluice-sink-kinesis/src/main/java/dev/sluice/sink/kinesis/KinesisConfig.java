@@ -1,8 +1,9 @@
 package dev.sluice.sink.kinesis;
 
 import dev.sluice.core.sink.InvalidConfigException;
+import dev.sluice.sink.aws.AwsAccess;
+import dev.sluice.sink.aws.AwsChecks;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -31,59 +32,31 @@ public record KinesisConfig(
         @Nullable String accessKeyId,
         @Nullable String secretAccessKey,
         @Nullable URI endpointUrl,
-        Duration requestTimeout) {
+        Duration requestTimeout)
+        implements AwsAccess {
     /** Used when no {@code request_timeout_ms} is configured. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private static final Pattern ARN =
             Pattern.compile("arn:(aws[a-z-]*):kinesis:([a-z0-9-]+):([0-9]{12}):stream/([A-Za-z0-9_.-]{1,128})");
-    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-[0-9]+");
 
     public KinesisConfig {
         Objects.requireNonNull(streamArn, "streamArn");
         Objects.requireNonNull(region, "region");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Matcher arn = parseArn(streamArn);
-        if (!REGION.matcher(region).matches()) {
-            throw new InvalidConfigException(
-                    "region", "'" + region + "' is not an AWS region name; use one like us-east-1 or eu-west-2");
-        }
+        AwsChecks.region(region);
         if (!region.equals(arn.group(2))) {
             throw new InvalidConfigException(
                     "region",
                     "'" + region + "' differs from the stream's region '" + arn.group(2)
                             + "' in stream_arn; leave region unset or make them equal");
         }
-        if ((accessKeyId == null) != (secretAccessKey == null)) {
-            throw new InvalidConfigException(
-                    accessKeyId == null ? "access_key_id" : "secret_access_key",
-                    "set access_key_id and secret_access_key together, or neither to use the default credential"
-                            + " chain");
-        }
-        if (accessKeyId != null && accessKeyId.isBlank()) {
-            throw new InvalidConfigException("access_key_id", "is blank; set it or leave both keys unset");
-        }
-        if (secretAccessKey != null && secretAccessKey.isBlank()) {
-            throw new InvalidConfigException("secret_access_key", "is blank; set it or leave both keys unset");
-        }
+        AwsChecks.keys(accessKeyId, secretAccessKey);
         if (endpointUrl != null) {
-            if (endpointUrl.getRawUserInfo() != null) {
-                throw new InvalidConfigException(
-                        "endpoint_url", "must not contain user info; use access_key_id and secret_access_key");
-            }
-            String scheme = endpointUrl.getScheme();
-            if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-                throw new InvalidConfigException(
-                        "endpoint_url", "must start with https:// or http://, got '" + endpointUrl + "'");
-            }
-            if (endpointUrl.getHost() == null || endpointUrl.getHost().isEmpty()) {
-                throw new InvalidConfigException("endpoint_url", "'" + endpointUrl + "' has no host");
-            }
+            AwsChecks.httpUrl("endpoint_url", endpointUrl);
         }
-        if (requestTimeout.isZero() || requestTimeout.isNegative()) {
-            throw new InvalidConfigException(
-                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
-        }
+        AwsChecks.requestTimeout(requestTimeout);
     }
 
     /**
@@ -109,14 +82,13 @@ public record KinesisConfig(
                     "stream_arn", "is required, like arn:aws:kinesis:us-east-1:123456789012:stream/orders");
         }
         String arn = streamArn.strip();
-        String effectiveRegion = blankToNull(region);
-        String endpoint = blankToNull(endpointUrl);
+        String effectiveRegion = AwsChecks.blankToNull(region);
         return new KinesisConfig(
                 arn,
                 effectiveRegion == null ? parseArn(arn).group(2) : effectiveRegion.strip(),
-                blankToNull(accessKeyId),
-                blankToNull(secretAccessKey),
-                endpoint == null ? null : parseUrl(endpoint.strip()),
+                AwsChecks.blankToNull(accessKeyId),
+                AwsChecks.blankToNull(secretAccessKey),
+                AwsChecks.optionalUrl("endpoint_url", endpointUrl),
                 requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout);
     }
 
@@ -144,18 +116,6 @@ public record KinesisConfig(
                             + " arn:aws:kinesis:<region>:<12-digit account>:stream/<name>");
         }
         return m;
-    }
-
-    private static URI parseUrl(String text) {
-        try {
-            return new URI(text);
-        } catch (URISyntaxException e) {
-            throw new InvalidConfigException("endpoint_url", "is not a valid URL (" + e.getReason() + ")");
-        }
-    }
-
-    private static @Nullable String blankToNull(@Nullable String s) {
-        return s == null || s.isBlank() ? null : s;
     }
 
     @Override

@@ -1,41 +1,27 @@
 package dev.sluice.sink.kinesis;
 
 import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.BlockingSender;
 import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.Sink;
-import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
-import dev.sluice.sink.aws.AwsFailure;
+import dev.sluice.sink.aws.AwsClients;
+import dev.sluice.sink.aws.BatchCalls;
+import dev.sluice.sink.aws.Sha256;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.jspecify.annotations.Nullable;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.Protocol;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
-import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
-import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
@@ -57,7 +43,7 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  *   <li>Kinesis may fail single records of a successful call (throttling, internal errors) yet accept later ones. A
  *       failed record followed by an accepted record of the same partition key in that call would break the key's
  *       order, so the later ones are put again too, after it: the key's records are sent again from its first failed
- *       one, up to {@value #ATTEMPTS} attempts in all with short pauses. The key's records are then in order, possibly
+ *       one, up to {@value BatchCalls#ATTEMPTS} attempts in all with short pauses. The key's records are then in order, possibly
  *       after a duplicate of a later one (same idempotency key). Records still failing are reported to retry, and the
  *       key's later records in the batch are not sent (left to retry too).
  *   <li>A call that fails as a whole (unreachable endpoint, timeout, bad credentials, missing stream) stops the batch:
@@ -65,7 +51,8 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  * </ul>
  *
  * <p>The SDK does not retry: the engine's retry policy applies. Errors name the stream, the endpoint and the AWS
- * error code, never the secret key.
+ * error code, never the secret key. The splitting, quick retries and outcome are {@link BatchCalls}'; the client is
+ * built by {@link AwsClients}.
  *
  * <p>Concurrency: thread-safe. One asynchronous Kinesis client (HTTP/1.1) per sink; each delivery runs on a virtual
  * thread, so {@link #deliver(Batch)} never blocks.
@@ -75,16 +62,13 @@ public final class KinesisSink implements Sink {
     static final int MAX_CALL_BYTES = 5 * 1024 * 1024;
     static final int MAX_RECORD_BYTES = 1024 * 1024;
     static final int MAX_KEY_BYTES = 256;
-    static final int ATTEMPTS = 3;
-    private static final long[] PAUSES_MS = {50, 200};
-    private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final BatchCalls.Limits LIMITS =
+            new BatchCalls.Limits("Kinesis", MAX_RECORDS, MAX_CALL_BYTES, MAX_RECORD_BYTES, " with its partition key");
 
     private final KinesisConfig config;
-    private final String stream;
-    private final String endpoint;
     private final KinesisAsyncClient client;
-    private final ExecutorService executor;
-    private volatile boolean closed;
+    private final BlockingSender sender;
+    private final BatchCalls calls;
 
     /**
      * Creates the sink and its client. No connection is opened until the first delivery.
@@ -98,93 +82,53 @@ public final class KinesisSink implements Sink {
     /** With a given client, which the sink closes (tests observe its calls). */
     KinesisSink(KinesisConfig config, KinesisAsyncClient client) {
         this.config = config;
-        this.stream = "Kinesis stream " + config.streamArn();
-        this.endpoint = endpoint(config);
         this.client = client;
-        this.executor = Executors.newThreadPerTaskExecutor(
-                Thread.ofVirtual().name("kinesis-sink-", 0).factory());
-    }
-
-    /** The configuration this sink was created with. */
-    public KinesisConfig config() {
-        return config;
+        this.sender = new BlockingSender(what(config), "kinesis-sink-");
+        this.calls = new BatchCalls(what(config), endpoint(config), config.requestTimeout(), LIMITS, sender::isClosed);
     }
 
     /**
      * Puts the batch. The stage completes normally once Kinesis accepted every record, or exceptionally with a {@link
-     * SinkException}: for the whole batch, or {@linkplain SinkException#partial partial} when some messages were
-     * accepted or rejected for good. Never blocks.
+     * dev.sluice.core.sink.SinkException}: for the whole batch, or {@linkplain
+     * dev.sluice.core.sink.SinkException#partial partial} when some messages were accepted or rejected for good. Never
+     * blocks.
      */
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
-        if (closed) {
-            return CompletableFuture.failedFuture(new SinkException(stream + ": sink is closed", true));
-        }
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        try {
-            executor.execute(() -> {
-                try {
-                    send(batch.messages());
-                    result.complete(null);
-                } catch (Throwable t) {
-                    result.completeExceptionally(t);
-                }
-            });
-        } catch (RuntimeException e) { // closed concurrently
-            result.completeExceptionally(new SinkException(stream + ": sink is closed", true, e));
-        }
-        return result;
+        return sender.submit(() -> send(batch.messages()));
     }
 
     /**
-     * Checks that the stream can be reached with the configured credentials and is writable, as {@link
-     * KinesisProvider#check} does, and throws when not. Blocks up to about {@code timeout}.
-     *
-     * @throws SinkException naming the reason: no credentials, endpoint unreachable (retriable), invalid credentials,
-     *     access denied, stream does not exist, or stream being deleted
+     * {@link KinesisProvider#check}: calls {@code DescribeStreamSummary}; never throws for the peer's answer. Fails
+     * with no credentials, endpoint unreachable, invalid credentials, access denied, stream does not exist, or stream
+     * being deleted.
      */
-    public static void check(KinesisConfig config, Duration timeout) {
-        CheckResult result = probe(config, timeout);
-        if (!result.ok()) {
-            throw new SinkException(
-                    Objects.requireNonNull(result.detail()), result.status() == CheckResult.Status.UNREACHABLE);
-        }
-    }
-
-    /** {@link KinesisProvider#check}: calls {@code DescribeStreamSummary}; never throws for the peer's answer. */
     static CheckResult probe(KinesisConfig config, Duration timeout) {
-        String what = "Kinesis stream " + config.streamArn();
-        CheckResult noCredentials = AwsFailure.noCredentials(what, credentials(config));
-        if (noCredentials != null) {
-            return noCredentials;
-        }
-        StreamStatus status;
-        try (KinesisAsyncClient client = client(config, timeout, List.of())) {
-            status = client.describeStreamSummary(r -> r.streamARN(config.streamArn()))
-                    .join()
-                    .streamDescriptionSummary()
-                    .streamStatus();
-        } catch (RuntimeException e) {
-            Throwable t = AwsFailure.unwrap(e);
-            return AwsFailure.checkFailure(
-                    what,
-                    endpoint(config),
-                    timeout,
-                    t,
-                    t instanceof ResourceNotFoundException ? "stream does not exist" : null,
-                    "kinesis:DescribeStreamSummary and kinesis:PutRecords");
-        }
-        if (status == StreamStatus.DELETING) {
-            return CheckResult.failed(CheckResult.Status.NOT_FOUND, what + ": stream is being deleted");
-        }
-        return CheckResult.OK;
+        String what = what(config);
+        return AwsClients.check(
+                what,
+                config,
+                endpoint(config),
+                timeout,
+                () -> {
+                    try (KinesisAsyncClient client = client(config, timeout, List.of())) {
+                        StreamStatus status = client.describeStreamSummary(r -> r.streamARN(config.streamArn()))
+                                .join()
+                                .streamDescriptionSummary()
+                                .streamStatus();
+                        return status == StreamStatus.DELETING
+                                ? CheckResult.failed(CheckResult.Status.NOT_FOUND, what + ": stream is being deleted")
+                                : CheckResult.OK;
+                    }
+                },
+                t -> t instanceof ResourceNotFoundException ? "stream does not exist" : null,
+                "kinesis:DescribeStreamSummary and kinesis:PutRecords");
     }
 
     /** Stops taking deliveries and closes the client; deliveries in progress fail. */
     @Override
     public void close() {
-        closed = true;
-        executor.shutdown();
+        sender.close();
         client.close();
     }
 
@@ -192,12 +136,8 @@ public final class KinesisSink implements Sink {
 
     private void send(List<SinkMessage> messages) {
         int n = messages.size();
-        BitSet retry = new BitSet(n);
-        BitSet rejected = new BitSet(n);
-        Set<String> stalledKeys = new HashSet<>();
         String[] keys = new String[n];
         int[] sizes = new int[n];
-        String firstError = null;
         for (int i = 0; i < n; i++) {
             SinkMessage m = messages.get(i);
             keys[i] = partitionKey(
@@ -205,180 +145,67 @@ public final class KinesisSink implements Sink {
                             ? m.groupId()
                             : m.table().toString());
             sizes[i] = m.json().length + keys[i].getBytes(StandardCharsets.UTF_8).length;
-            if (sizes[i] > MAX_RECORD_BYTES) {
-                rejected.set(i);
-                if (firstError == null) {
-                    firstError = "message " + m.idempotencyKey() + " is " + sizes[i]
-                            + " bytes with its partition key, over Kinesis's limit of " + MAX_RECORD_BYTES + " bytes";
-                }
-            }
         }
-        SinkException callFailure = null;
-        int next = 0;
-        while (next < n) {
-            // Fill one call: up to MAX_RECORDS records and MAX_CALL_BYTES bytes, in batch order.
-            List<Integer> call = new ArrayList<>();
-            long bytes = 0;
-            while (next < n && call.size() < MAX_RECORDS) {
-                if (rejected.get(next)) {
-                    next++;
-                } else if (stalledKeys.contains(keys[next])) {
-                    retry.set(next++);
-                } else if (bytes + sizes[next] > MAX_CALL_BYTES) {
-                    break;
-                } else {
-                    bytes += sizes[next];
-                    call.add(next++);
-                }
-            }
-            if (call.isEmpty()) {
-                continue;
-            }
-            CallOutcome outcome = sendCall(messages, keys, call);
-            if (outcome.wholeCallFailure != null) {
-                callFailure = outcome.wholeCallFailure;
-                for (int i : call) {
-                    retry.set(i);
-                }
-                for (int i = next; i < n; i++) {
-                    if (!rejected.get(i)) {
-                        retry.set(i);
-                    }
-                }
-                break;
-            }
-            retry.or(outcome.retry);
-            outcome.retry.stream().forEach(i -> stalledKeys.add(keys[i]));
-            if (firstError == null) {
-                firstError = outcome.firstError;
-            }
-        }
-        if (retry.isEmpty() && rejected.isEmpty()) {
-            return;
-        }
-        if (callFailure != null && retry.cardinality() == n) {
-            throw callFailure;
-        }
-        String reason = callFailure != null ? callFailure.getMessage() : stream + ": " + firstError;
-        throw SinkException.partial(
-                reason + " (" + retry.cardinality() + " of " + n + " messages to retry, " + rejected.cardinality()
-                        + " rejected)",
-                retry,
-                rejected);
+        calls.send(messages, keys, sizes, indexes -> putRecords(messages, keys, indexes));
     }
 
-    /** Outcome of one call: records still failing after the quick retries, or a failure of the whole call. */
-    private record CallOutcome(
-            BitSet retry,
-            @Nullable String firstError,
-            @Nullable SinkException wholeCallFailure) {}
-
-    private CallOutcome sendCall(List<SinkMessage> messages, String[] keys, List<Integer> call) {
-        BitSet retry = new BitSet();
+    /** One {@code PutRecords} call; a key's records are put again from its first failed one (see the class comment). */
+    private BatchCalls.Answer putRecords(List<SinkMessage> messages, String[] keys, List<Integer> indexes) {
+        List<PutRecordsRequestEntry> entries = new ArrayList<>(indexes.size());
+        for (int i : indexes) {
+            entries.add(PutRecordsRequestEntry.builder()
+                    .data(SdkBytes.fromByteArrayUnsafe(messages.get(i).json()))
+                    .partitionKey(keys[i])
+                    .build());
+        }
+        List<PutRecordsResultEntry> results = client.putRecords(
+                        r -> r.streamARN(config.streamArn()).records(entries))
+                .join()
+                .records();
         String firstError = null;
-        List<Integer> pending = call;
-        for (int attempt = 1; ; attempt++) {
-            PutRecordsResponse response;
-            try {
-                List<PutRecordsRequestEntry> entries = new ArrayList<>(pending.size());
-                for (int i : pending) {
-                    entries.add(PutRecordsRequestEntry.builder()
-                            .data(SdkBytes.fromByteArrayUnsafe(messages.get(i).json()))
-                            .partitionKey(keys[i])
-                            .build());
-                }
-                response = client.putRecords(
-                                r -> r.streamARN(config.streamArn()).records(entries))
-                        .join();
-            } catch (RuntimeException e) {
-                SinkException failure = AwsFailure.describe(stream, endpoint, config.requestTimeout(), e);
-                if (attempt == 1) {
-                    return new CallOutcome(retry, null, failure);
-                }
-                // Some records went through on an earlier attempt: only the pending ones are to retry.
-                pending.forEach(retry::set);
-                return new CallOutcome(retry, failure.getMessage(), null);
+        Set<String> failedKeys = new HashSet<>();
+        List<Integer> again = new ArrayList<>();
+        for (int j = 0; j < indexes.size(); j++) {
+            int i = indexes.get(j);
+            PutRecordsResultEntry r = j < results.size() ? results.get(j) : null;
+            boolean failed = r == null || r.errorCode() != null;
+            if (failed && firstError == null) {
+                firstError = "message " + messages.get(i).idempotencyKey() + " failed: "
+                        + (r == null ? "no result" : r.errorCode() + ": " + r.errorMessage());
             }
-            List<PutRecordsResultEntry> results = response.records();
-            // From a key's first failed record on, its records are put again (see the class comment).
-            Set<String> failedKeys = new HashSet<>();
-            List<Integer> again = new ArrayList<>();
-            for (int j = 0; j < pending.size(); j++) {
-                int i = pending.get(j);
-                PutRecordsResultEntry r = j < results.size() ? results.get(j) : null;
-                boolean failed = r == null || r.errorCode() != null;
-                if (failed && firstError == null) {
-                    firstError = "message " + messages.get(i).idempotencyKey() + " failed: "
-                            + (r == null ? "no result" : r.errorCode() + ": " + r.errorMessage());
-                }
-                if (failed) {
-                    failedKeys.add(keys[i]);
-                }
-                if (failed || failedKeys.contains(keys[i])) {
-                    again.add(i);
-                }
+            if (failed) {
+                failedKeys.add(keys[i]);
             }
-            if (again.isEmpty() || attempt == ATTEMPTS || closed) {
-                again.forEach(retry::set);
-                return new CallOutcome(retry, firstError, null);
-            }
-            pending = again;
-            try {
-                Thread.sleep(PAUSES_MS[attempt - 1]);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                pending.forEach(retry::set);
-                return new CallOutcome(retry, firstError, null);
+            if (failed || failedKeys.contains(keys[i])) {
+                again.add(i);
             }
         }
+        return new BatchCalls.Answer(again, new BitSet(), firstError);
     }
 
     /** {@code key} when at most {@value #MAX_KEY_BYTES} UTF-8 bytes, otherwise its hex SHA-256 (64 characters). */
     static String partitionKey(String key) {
-        byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
-        if (utf8.length <= MAX_KEY_BYTES) {
-            return key;
-        }
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(utf8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
-        }
+        return key.getBytes(StandardCharsets.UTF_8).length <= MAX_KEY_BYTES ? key : Sha256.hex(key);
     }
 
     // ---- client ----
 
-    private static String endpoint(KinesisConfig config) {
-        return config.endpointUrl() != null
-                ? config.endpointUrl().toString()
-                : "https://kinesis." + config.region() + ".amazonaws.com";
+    private static String what(KinesisConfig config) {
+        return "Kinesis stream " + config.streamArn();
     }
 
-    private static AwsCredentialsProvider credentials(KinesisConfig config) {
-        if (config.accessKeyId() != null && config.secretAccessKey() != null) {
-            return StaticCredentialsProvider.create(
-                    AwsBasicCredentials.create(config.accessKeyId(), config.secretAccessKey()));
-        }
-        return DefaultCredentialsProvider.builder().build();
+    private static String endpoint(KinesisConfig config) {
+        return AwsClients.endpoint(config, "kinesis");
     }
 
     static KinesisAsyncClient client(KinesisConfig config, Duration timeout, List<ExecutionInterceptor> interceptors) {
-        Duration connect = timeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? timeout : MAX_CONNECT_TIMEOUT;
-        KinesisAsyncClientBuilder b = KinesisAsyncClient.builder()
-                .region(Region.of(config.region()))
-                .credentialsProvider(credentials(config))
+        return AwsClients.asyncClient(
+                KinesisAsyncClient.builder(),
+                config,
+                timeout,
+                interceptors,
                 // HTTP/1.1: the SDK's HTTP/2 default is for SubscribeToShard, which the sink does not use, and
                 // emulators speak plain HTTP/1.1.
-                .httpClientBuilder(NettyNioAsyncHttpClient.builder()
-                        .protocol(Protocol.HTTP1_1)
-                        .connectionTimeout(connect))
-                // The engine owns retries; the SDK's own would only delay the failure.
-                .overrideConfiguration(o -> o.apiCallTimeout(timeout)
-                        .retryStrategy(AwsRetryStrategy.doNotRetry())
-                        .executionInterceptors(interceptors));
-        if (config.endpointUrl() != null) {
-            b.endpointOverride(config.endpointUrl());
-        }
-        return b.build();
+                NettyNioAsyncHttpClient.builder().protocol(Protocol.HTTP1_1));
     }
 }

@@ -1,10 +1,10 @@
 package dev.sluice.sink.kinesis;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.testkit.TestMessages;
@@ -163,9 +163,10 @@ class KinesisSinkIT {
     @Test
     void check_reportsMissingStream() {
         String arn = arn("nope");
-        assertThatThrownBy(() -> KinesisSink.check(config(arn), Duration.ofSeconds(5)))
-                .isInstanceOf(SinkException.class)
-                .hasMessageStartingWith("Kinesis stream " + arn + ": stream does not exist");
+        CheckResult result = new KinesisProvider().check(config(arn), Duration.ofSeconds(5));
+
+        assertThat(result.status()).isEqualTo(CheckResult.Status.NOT_FOUND);
+        assertThat(result.detail()).startsWith("Kinesis stream " + arn + ": stream does not exist");
     }
 
     // ---- helpers ----

@@ -1,8 +1,9 @@
 package dev.sluice.sink.sqs;
 
 import dev.sluice.core.sink.InvalidConfigException;
+import dev.sluice.sink.aws.AwsAccess;
+import dev.sluice.sink.aws.AwsChecks;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -37,14 +38,14 @@ public record SqsConfig(
         @Nullable String secretAccessKey,
         boolean fifo,
         @Nullable URI endpointUrl,
-        Duration requestTimeout) {
+        Duration requestTimeout)
+        implements AwsAccess {
     /** Used when no {@code request_timeout_ms} is configured. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     // sqs.<region>.amazonaws.com[.cn] and the legacy <region>.queue.amazonaws.com.
     private static final Pattern SQS_HOST = Pattern.compile("sqs\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?");
     private static final Pattern LEGACY_HOST = Pattern.compile("([a-z0-9-]+)\\.queue\\.amazonaws\\.com(\\.cn)?");
-    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+-[0-9]+");
     private static final Pattern QUEUE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,75}(\\.fifo)?|[A-Za-z0-9_-]{1,80}");
     private static final String FIFO_SUFFIX = ".fifo";
 
@@ -53,22 +54,8 @@ public record SqsConfig(
         Objects.requireNonNull(region, "region");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         String name = queueName(queueUrl);
-        if (!REGION.matcher(region).matches()) {
-            throw new InvalidConfigException(
-                    "region", "'" + region + "' is not an AWS region name; use one like us-east-1 or eu-west-2");
-        }
-        if ((accessKeyId == null) != (secretAccessKey == null)) {
-            throw new InvalidConfigException(
-                    accessKeyId == null ? "access_key_id" : "secret_access_key",
-                    "set access_key_id and secret_access_key together, or neither to use the default credential"
-                            + " chain");
-        }
-        if (accessKeyId != null && accessKeyId.isBlank()) {
-            throw new InvalidConfigException("access_key_id", "is blank; set it or leave both keys unset");
-        }
-        if (secretAccessKey != null && secretAccessKey.isBlank()) {
-            throw new InvalidConfigException("secret_access_key", "is blank; set it or leave both keys unset");
-        }
+        AwsChecks.region(region);
+        AwsChecks.keys(accessKeyId, secretAccessKey);
         if (fifo != name.endsWith(FIFO_SUFFIX)) {
             throw new InvalidConfigException(
                     "is_fifo",
@@ -80,7 +67,7 @@ public record SqsConfig(
                                     + " to true or leave it unset");
         }
         if (endpointUrl != null) {
-            checkHttpUrl("endpoint_url", endpointUrl);
+            AwsChecks.httpUrl("endpoint_url", endpointUrl);
         } else if (!isAwsHost(queueUrl.getHost())) {
             throw new InvalidConfigException(
                     "endpoint_url",
@@ -88,10 +75,7 @@ public record SqsConfig(
                             + "' is not an AWS SQS host; set endpoint_url to the emulator's address (such as"
                             + " http://localhost:9324)");
         }
-        if (requestTimeout.isZero() || requestTimeout.isNegative()) {
-            throw new InvalidConfigException(
-                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
-        }
+        AwsChecks.requestTimeout(requestTimeout);
     }
 
     /**
@@ -124,9 +108,9 @@ public record SqsConfig(
             throw new InvalidConfigException(
                     "queue_url", "is required, like https://sqs.us-east-1.amazonaws.com/123456789012/orders");
         }
-        URI url = parseUrl("queue_url", queueUrl.strip());
+        URI url = AwsChecks.parseUrl("queue_url", queueUrl.strip());
         String name = queueName(url);
-        String effectiveRegion = blankToNull(region);
+        String effectiveRegion = AwsChecks.blankToNull(region);
         if (effectiveRegion == null) {
             effectiveRegion = regionOf(url.getHost());
             if (effectiveRegion == null) {
@@ -137,14 +121,13 @@ public record SqsConfig(
             }
         }
         boolean fifo = isFifo != null ? isFifo : name.endsWith(FIFO_SUFFIX);
-        String endpoint = blankToNull(endpointUrl);
         return new SqsConfig(
                 url,
                 effectiveRegion.strip(),
-                blankToNull(accessKeyId),
-                blankToNull(secretAccessKey),
+                AwsChecks.blankToNull(accessKeyId),
+                AwsChecks.blankToNull(secretAccessKey),
                 fifo,
-                endpoint == null ? null : parseUrl("endpoint_url", endpoint.strip()),
+                AwsChecks.optionalUrl("endpoint_url", endpointUrl),
                 requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout);
     }
 
@@ -190,7 +173,7 @@ public record SqsConfig(
     }
 
     private static String queueName(URI url) {
-        checkHttpUrl("queue_url", url);
+        AwsChecks.httpUrl("queue_url", url);
         String path = url.getPath() == null ? "" : url.getPath();
         while (path.endsWith("/")) {
             path = path.substring(0, path.length() - 1);
@@ -211,33 +194,6 @@ public record SqsConfig(
                             + " letters, digits, '-' or '_', FIFO queues ending in .fifo)");
         }
         return name;
-    }
-
-    private static void checkHttpUrl(String field, URI url) {
-        // First, so that later messages may show the URL.
-        if (url.getRawUserInfo() != null) {
-            throw new InvalidConfigException(
-                    field, "must not contain user info; use access_key_id and secret_access_key");
-        }
-        String scheme = url.getScheme();
-        if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-            throw new InvalidConfigException(field, "must start with https:// or http://, got '" + url + "'");
-        }
-        if (url.getHost() == null || url.getHost().isEmpty()) {
-            throw new InvalidConfigException(field, "'" + url + "' has no host");
-        }
-    }
-
-    private static URI parseUrl(String field, String text) {
-        try {
-            return new URI(text);
-        } catch (URISyntaxException e) {
-            throw new InvalidConfigException(field, "is not a valid URL (" + e.getReason() + "): '" + text + "'");
-        }
-    }
-
-    private static @Nullable String blankToNull(@Nullable String s) {
-        return s == null || s.isBlank() ? null : s;
     }
 
     @Override

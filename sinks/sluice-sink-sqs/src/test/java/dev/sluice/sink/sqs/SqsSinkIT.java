@@ -1,10 +1,10 @@
 package dev.sluice.sink.sqs;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.testkit.TestMessages;
@@ -152,9 +152,10 @@ class SqsSinkIT {
     @Test
     void check_reportsMissingQueue() {
         URI missing = URI.create(endpoint() + "/000000000000/nope");
-        assertThatThrownBy(() -> SqsSink.check(config(missing, false), Duration.ofSeconds(5)))
-                .isInstanceOf(SinkException.class)
-                .hasMessageStartingWith("SQS queue " + missing + ": queue does not exist");
+        CheckResult result = new SqsProvider().check(config(missing, false), Duration.ofSeconds(5));
+
+        assertThat(result.status()).isEqualTo(CheckResult.Status.NOT_FOUND);
+        assertThat(result.detail()).startsWith("SQS queue " + missing + ": queue does not exist");
     }
 
     // ---- helpers ----
