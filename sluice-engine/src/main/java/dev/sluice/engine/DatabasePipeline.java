@@ -128,6 +128,11 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param failingGroups groups whose last delivery failed, waiting for a retry
      * @param oldestFailureAt when the oldest message still failing first failed; null when none is
      * @param lag from the commit of the oldest transaction the sink has not resolved until now
+     * @param spilled messages kept in the message store only (memory ran short), until their group needs them
+     * @param storedBytes bytes of the sink's messages in the message store (failing, spilled, or moved there from a
+     *     full buffer)
+     * @param maxSpillBytes the sink's spill budget: once stored bytes reach it, a full buffer applies the sink's
+     *     load-shedding policy
      */
     public record SinkStatus(
             String name,
@@ -139,7 +144,15 @@ public final class DatabasePipeline implements AutoCloseable {
             int failingGroups,
             @Nullable String lastError,
             @Nullable Instant oldestFailureAt,
-            Duration lag) {}
+            Duration lag,
+            long spilled,
+            long storedBytes,
+            long maxSpillBytes) {
+        /** Whether the spill budget is used up, so that a full buffer applies the load-shedding policy. */
+        public boolean spillBudgetUsedUp() {
+            return storedBytes >= maxSpillBytes;
+        }
+    }
 
     private final String name;
     private final SourceSettings settings;
@@ -432,6 +445,7 @@ public final class DatabasePipeline implements AutoCloseable {
     public Status status() {
         List<SinkStatus> ss = new ArrayList<>();
         for (SinkQueue s : sinks) {
+            SinkQueue.StoreUse stored = s.storeUse();
             ss.add(new SinkStatus(
                     s.spec().name(),
                     s.state(),
@@ -442,7 +456,10 @@ public final class DatabasePipeline implements AutoCloseable {
                     s.failingGroups(),
                     s.lastError(),
                     s.oldestFailure(),
-                    s.lag()));
+                    s.lag(),
+                    stored.spilledMessages(),
+                    stored.storedBytes(),
+                    s.spec().maxSpillBytes()));
         }
         State st = slotReader.state();
         return new Status(

@@ -56,6 +56,8 @@ final class Msg {
     boolean finished;
     // Given up on: recorded as discarded in the store rather than removed.
     boolean discarded;
+    // Its row is live in the store (counted against the spill budget), possibly with an older attempt count.
+    boolean inStore;
 
     /** A change from the slot ({@code txn} set) or a backfill's read ({@code pre} set). */
     Msg(
@@ -101,6 +103,7 @@ final class Msg {
         this.lastAttemptAt = s.lastAttemptAt();
         this.resolved = true;
         this.stored = true;
+        this.inStore = true;
     }
 
     /** The same message, grouped anew. */
@@ -124,6 +127,7 @@ final class Msg {
         this.firstFailedAt = m.firstFailedAt;
         this.resolved = m.resolved;
         this.stored = m.stored;
+        this.inStore = m.inStore;
     }
 
     /** Counts a failed attempt. */
@@ -151,5 +155,19 @@ final class Msg {
                 lastError,
                 lastAttemptAt,
                 nextAttemptAt);
+    }
+
+    /** See {@link SinkQueue#sizeOf}. */
+    static long sizeOf(Change c) {
+        String[] old = c.old();
+        return ENTRY_OVERHEAD + sizeOf(c.record()) + (old == null ? 0 : sizeOf(old));
+    }
+
+    private static long sizeOf(@Nullable String[] values) {
+        long n = 0;
+        for (String v : values) {
+            n += v == null ? 8 : 40 + 2L * v.length();
+        }
+        return n;
     }
 }
