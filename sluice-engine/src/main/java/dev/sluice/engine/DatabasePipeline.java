@@ -148,9 +148,12 @@ public final class DatabasePipeline implements AutoCloseable {
             long spilled,
             long storedBytes,
             long maxSpillBytes) {
-        /** Whether the spill budget is used up, so that a full buffer applies the load-shedding policy. */
+        /**
+         * Whether the spill budget is used up, so that a full buffer applies the load-shedding policy; never for a
+         * budget of 0, which stores nothing on purpose.
+         */
         public boolean spillBudgetUsedUp() {
-            return storedBytes >= maxSpillBytes;
+            return maxSpillBytes > 0 && storedBytes >= maxSpillBytes;
         }
     }
 

@@ -125,6 +125,9 @@ final class Backlog {
     /** A dispatcher started or stopped running (holding the lock). */
     void writing(boolean on) {
         writing = on;
+        if (on) {
+            report(); // the budget, so that it shows before anything is stored
+        }
     }
 
     /**
@@ -196,7 +199,7 @@ final class Backlog {
         }
         if (m.inStore) {
             m.inStore = false;
-            storedBytes -= m.json == null ? 0 : m.json.length;
+            storedBytes -= m.storedSize;
             report();
         }
     }
@@ -315,7 +318,7 @@ final class Backlog {
             List<Position> orphans = new ArrayList<>();
             for (int i = 0; i < encoded.size(); i++) {
                 Msg m = w.msgs().get(i);
-                m.json = encoded.get(i);
+
                 if (m.finished) {
                     if (!m.discarded) {
                         orphans.add(m.position); // delivered while it was being saved
@@ -327,7 +330,8 @@ final class Backlog {
                 }
                 if (!m.inStore) {
                     m.inStore = true;
-                    storedBytes += m.json.length;
+                    m.storedSize = encoded.get(i).length;
+                    storedBytes += m.storedSize;
                 }
                 ack.resolve(m);
             }
