@@ -13,11 +13,13 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -38,6 +40,9 @@ import tools.jackson.databind.json.JsonMapper;
  * not read yet) while it is backfilled; applying every message the sink received, in delivery order per row, to an
  * empty map yields exactly the table at the end. Over int, uuid, collated text, enum and composite keys, a sort
  * column with ties, and several page sizes.
+ *
+ * <p>The writer stays a few statements ahead of the pipeline (see {@link PacedWriter}), so that its writes interleave
+ * with every page on a fast machine as on a loaded one, instead of piling up in the slot ahead of the watermarks.
  */
 class BackfillIT {
     private static final TestPostgres PG = TestPostgres.shared();
@@ -45,6 +50,9 @@ class BackfillIT {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final int ROWS = 200_000;
     private static final String SENTINEL = "-1";
+    // Statements the writer may be ahead of the pipeline, for writes of a row or three.
+    private static final int SMALL_WRITES = 100;
+    private static final Duration BACKFILL_LIMIT = Duration.ofSeconds(120);
 
     /**
      * Applies what it receives to a map: key (the key columns' values joined by '|') → val; a read, insert or
@@ -55,6 +63,8 @@ class BackfillIT {
         final Map<String, String> rows = new ConcurrentHashMap<>();
         final AtomicLong reads = new AtomicLong();
         final AtomicLong live = new AtomicLong();
+        /** The highest position delivered (a live change's commit, a read's high watermark): the reader got there. */
+        final AtomicLong highestLsn = new AtomicLong();
 
         ApplyingSink(String... keyColumns) {
             this.keyColumns = List.of(keyColumns);
@@ -63,6 +73,7 @@ class BackfillIT {
         @Override
         public CompletionStage<Void> deliver(Batch batch) {
             for (SinkMessage m : batch.messages()) {
+                highestLsn.accumulateAndGet(m.position().commitLsn(), Math::max);
                 JsonNode n = JSON.readTree(m.json());
                 JsonNode record = n.get("record");
                 StringBuilder key = new StringBuilder();
@@ -131,6 +142,7 @@ class BackfillIT {
     private String slot;
     private final AtomicLong terminations = new AtomicLong();
     private @Nullable DatabasePipeline pipeline;
+    private @Nullable ApplyingSink applying;
 
     @AfterEach
     void tearDown() {
@@ -201,7 +213,7 @@ class BackfillIT {
             };
         };
         Listener listener = backfillWhileWriting(
-                new BackfillSpec("b-replay", "s1", new TableId("public", "items")), 400, write, 17, true);
+                new BackfillSpec("b-replay", "s1", new TableId("public", "items")), 400, write, 17, SMALL_WRITES, true);
         assertRebuilt(sink, listener, "INSERT INTO items VALUES (-1, -1)", "SELECT id::text, val::text FROM items");
         assertThat(terminations.get()).as("walsender terminations").isGreaterThan(2);
     }
@@ -356,7 +368,8 @@ class BackfillIT {
 
     /**
      * A change the sink does not take (here: updates, which it filters out) must not drop a read: the sink would never
-     * see the row. Updates hit every row many times while 200-row pages are read; every row still arrives as a read.
+     * see the row. Updates hit every row, a statement at a time (at most four ahead of the pipeline), while 200-row pages
+     * are read; every row still arrives as a read.
      */
     @org.junit.jupiter.api.Test
     void changesTheSinkDoesNotTake_doNotDropReads() throws Exception {
@@ -365,29 +378,19 @@ class BackfillIT {
                 "CREATE TABLE items (id int PRIMARY KEY, val int NOT NULL)",
                 "INSERT INTO items SELECT g, 0 FROM generate_series(1, " + rows + ") g");
         ApplyingSink sink = new ApplyingSink("id");
-        SinkSpec all = PipelineTestSupport.spec("s1", "no-updates", 200);
         start(
-                new SinkSpec(
-                        all.id(),
-                        all.name(),
-                        all.tables(),
-                        EnumSet.of(Action.INSERT, Action.DELETE),
-                        all.groupColumns(),
-                        all.messageGrouping(),
-                        all.batchSize(),
-                        all.batchTimeout(),
-                        all.maxRetryCount(),
-                        all.state(),
-                        all.context(),
-                        all.maxQueueBytes()),
+                PipelineTestSupport.spec(
+                        "s1", "no-updates", SinkState.ACTIVE, 200, EnumSet.of(Action.INSERT, Action.DELETE)),
                 sink);
         Listener listener = backfillWhileWriting(
                 new BackfillSpec("b-filtered", "s1", new TableId("public", "items")),
                 200,
                 random -> "UPDATE items SET val = val + 1",
-                0);
-        PipelineTestSupport.awaitTrue(
-                Duration.ofSeconds(30), () -> sink.reads.get() >= rows, () -> "reads: " + sink.reads.get());
+                0,
+                4,
+                false);
+        // Everything up to now resolved: an update delivered by mistake would be in the sink.
+        PipelineTestSupport.awaitAcknowledged(pipeline, PipelineTestSupport.currentWal(PG, db));
         assertThat(sink.reads.get()).isEqualTo(rows);
         assertThat(sink.rows).hasSize(rows);
         assertThat(sink.live.get()).as("no update reached the sink").isZero();
@@ -402,92 +405,113 @@ class BackfillIT {
         PG.execute(db, sql);
     }
 
-    private void start(SinkSpec spec, Sink sink) throws Exception {
+    private void start(SinkSpec spec, ApplyingSink sink) {
         SourceSettings settings = new SourceSettings(
                 "localhost", PG.port(), db, "postgres", null, false, false, slot, "pub_" + db, true, true);
         DatabasePipeline p = new DatabasePipeline(db, settings, FAST_RECONNECT, lsn -> {});
         pipeline = p;
+        applying = sink;
         p.addSink(spec, sink);
         p.start();
-        PipelineTestSupport.awaitTrue(
-                Duration.ofSeconds(30),
-                () -> p.status().state() == DatabasePipeline.State.STREAMING,
-                () -> "streaming");
+        PipelineTestSupport.awaitStreaming(p);
     }
 
     private long writes;
 
-    /** Runs the backfill while a writer thread keeps writing; returns once it completed (or failed). */
+    /** Runs the backfill while a writer, at most {@value #SMALL_WRITES} statements ahead, keeps writing. */
     private Listener backfillWhileWriting(BackfillSpec spec, int pageSize, Write write, long seed) throws Exception {
-        return backfillWhileWriting(spec, pageSize, write, seed, false);
+        return backfillWhileWriting(spec, pageSize, write, seed, SMALL_WRITES, false);
     }
 
     /**
-     * Runs the backfill while a writer changes rows; with {@code terminateWalsender}, the replication connection is
-     * also terminated every 300 ms, so that the slot replays watermarks and changes the reader met already.
+     * Runs the backfill while a writer changes rows, at most {@code ahead} statements beyond the pipeline (the highest
+     * position delivered to the sink or acknowledged); returns once the backfill completed (or failed). With {@code
+     * terminateWalsender}, the replication connection is also terminated every time the pipeline has streamed again
+     * and delivered two more pages, so that the slot replays watermarks and changes the reader met already.
      */
     private Listener backfillWhileWriting(
-            BackfillSpec spec, int pageSize, Write write, long seed, boolean terminateWalsender) throws Exception {
+            BackfillSpec spec, int pageSize, Write write, long seed, int ahead, boolean terminateWalsender)
+            throws Exception {
+        DatabasePipeline p = Objects.requireNonNull(pipeline);
+        ApplyingSink sink = Objects.requireNonNull(applying);
+        PacedWriter writer = new PacedWriter(
+                PG,
+                db,
+                seed,
+                ahead,
+                Long.MAX_VALUE,
+                () -> Math.max(sink.highestLsn.get(), p.status().acknowledgedLsn()),
+                (st, random) -> {
+                    st.execute(write.sql(random));
+                    try (ResultSet rs =
+                            st.executeQuery("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint")) {
+                        rs.next();
+                        return rs.getLong(1);
+                    }
+                });
         AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicReference<@Nullable Throwable> killerFailed = new AtomicReference<>();
         Thread killer = !terminateWalsender
                 ? null
                 : Thread.ofPlatform().start(() -> {
-                    while (writing.get()) {
-                        try {
-                            Thread.sleep(300);
-                            PG.execute(
+                    try {
+                        while (writing.get()) {
+                            long readsBefore = sink.reads.get();
+                            Instant killedAt = Instant.now();
+                            terminations.addAndGet(PipelineTestSupport.queryLong(
+                                    PG,
                                     db,
-                                    "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
-                                            + " WHERE slot_name = '" + slot + "' AND active_pid IS NOT NULL");
-                            terminations.incrementAndGet();
-                        } catch (InterruptedException e) {
-                            return;
+                                    "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot
+                                            + "' AND active_pid IS NOT NULL AND pg_terminate_backend(active_pid)"));
+                            PipelineTestSupport.await("streaming again, and two pages more delivered")
+                                    .until(() -> !writing.get()
+                                            || (streamingSince(p, killedAt)
+                                                    && sink.reads.get() >= readsBefore + 2L * pageSize));
                         }
+                    } catch (Throwable e) {
+                        killerFailed.set(e);
                     }
                 });
-        AtomicLong count = new AtomicLong();
-        Thread writer = Thread.ofPlatform().start(() -> {
-            Random random = new Random(seed);
-            try (Connection c = PG.connect(db);
-                    Statement st = c.createStatement()) {
-                while (writing.get()) {
-                    st.execute(write.sql(random));
-                    count.incrementAndGet();
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
         Listener listener = new Listener();
-        DatabasePipeline p = java.util.Objects.requireNonNull(pipeline);
         try {
             p.startBackfill(spec, listener, pageSize);
-            PipelineTestSupport.awaitTrue(
-                    Duration.ofSeconds(120),
-                    () -> listener.completed.get() != null || listener.failed.get() != null,
-                    () -> "backfill done; processed " + listener.processed);
+            PipelineTestSupport.await("the backfill to end", BACKFILL_LIMIT)
+                    .pollInterval(Duration.ofMillis(50))
+                    .untilAsserted(() -> assertThat(listener.completed.get() != null || listener.failed.get() != null)
+                            .as("backfill done; processed %d, written %d", listener.processed, writer.written())
+                            .isTrue());
         } finally {
             writing.set(false);
-            writer.join();
+            writer.close();
             if (killer != null) {
                 killer.join();
             }
         }
+        writer.stop();
+        assertThat(killerFailed.get()).as("walsender terminations").isNull();
         assertThat(listener.failed.get()).isNull();
-        writes = count.get();
+        writes = writer.written();
         assertThat(writes).as("writes during the backfill").isGreaterThan(2);
         return listener;
     }
 
+    private static boolean streamingSince(DatabasePipeline p, Instant t) {
+        DatabasePipeline.Status s = p.status();
+        return s.state() == DatabasePipeline.State.STREAMING
+                && s.streamingSince() != null
+                && s.streamingSince().isAfter(t);
+    }
+
     /**
-     * Writes a sentinel row (val -1) and waits for it (the sink then has everything before it), and compares the map the
-     * messages built with {@code query} (key text, val text) without the sentinel. Returns the writes made.
+     * Writes a sentinel row (val -1) and waits until the pipeline has acknowledged everything written (the sink then
+     * has every live change, and the completed backfill every read), and compares the map the messages built with
+     * {@code query} (key text, val text) without the sentinel. Returns the writes made.
      */
     private long assertRebuilt(ApplyingSink sink, Listener listener, String sentinelSql, String query)
             throws Exception {
         PG.execute(db, sentinelSql);
-        PipelineTestSupport.awaitTrue(
-                Duration.ofSeconds(60), () -> sink.rows.containsValue(SENTINEL), () -> "the sentinel arrived");
+        PipelineTestSupport.awaitAcknowledged(Objects.requireNonNull(pipeline), PipelineTestSupport.currentWal(PG, db));
+        assertThat(sink.rows).as("the sentinel arrived").containsValue(SENTINEL);
         sink.rows.values().removeIf(SENTINEL::equals);
         Map<String, String> table = new HashMap<>();
         try (Connection c = PG.connect(db);
@@ -498,14 +522,7 @@ class BackfillIT {
             }
         }
         table.values().removeIf(SENTINEL::equals);
-        // The sentinel's arrival does not mean that batches of other rows, in flight beside it, are all applied.
-        Map<String, String> differences = differences(table, sink.rows);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while ((!differences.isEmpty() || sink.reads.get() < listener.ingested) && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            differences = differences(table, sink.rows);
-        }
-        assertThat(differences)
+        assertThat(differences(table, sink.rows))
                 .as(
                         "rows that differ (processed %d, ingested %d, reads %d, live %d, counted %d, writes %d)",
                         listener.processed,

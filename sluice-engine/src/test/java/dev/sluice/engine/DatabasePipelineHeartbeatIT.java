@@ -1,39 +1,37 @@
 package dev.sluice.engine;
 
-import static dev.sluice.engine.PipelineTestSupport.awaitTrue;
+import static dev.sluice.engine.PipelineTestSupport.await;
+import static dev.sluice.engine.PipelineTestSupport.awaitStreaming;
 import static dev.sluice.engine.PipelineTestSupport.confirmedFlush;
 import static dev.sluice.engine.PipelineTestSupport.currentWal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.postgres.replication.SourceSettings;
+import dev.sluice.testkit.FakeTicker;
 import dev.sluice.testkit.TestPostgres;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Heartbeats move the slot of a database that has no writes of its own while another database writes. */
+/**
+ * Heartbeats move the slot of a database that has no writes of its own while another database writes. The pipeline's
+ * time is a {@link FakeTicker}: each heartbeat interval passes when the test says so.
+ */
 class DatabasePipelineHeartbeatIT {
     private static final TestPostgres PG = TestPostgres.shared();
-    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Duration INTERVAL = Duration.ofSeconds(1);
 
     private final String db = PG.createDatabase("hb");
     private final String other = PG.createDatabase("hbother");
     private final String slot = "slot_" + db;
+    private final FakeTicker ticker = new FakeTicker();
     private @Nullable DatabasePipeline pipeline;
-    private volatile boolean writing = true;
-    private @Nullable Thread writer;
 
     @AfterEach
-    void tearDown() throws InterruptedException {
-        writing = false;
-        if (writer != null) {
-            writer.join(Duration.ofSeconds(10));
-        }
+    void tearDown() {
         if (pipeline != null) {
             pipeline.close();
         }
@@ -47,57 +45,44 @@ class DatabasePipelineHeartbeatIT {
         SourceSettings settings = new SourceSettings(
                 "localhost", PG.port(), db, "postgres", null, false, false, slot, "pub_" + db, true, true);
         FakeSink sink = new FakeSink();
-        pipeline = new DatabasePipeline(
+        DatabasePipeline p = new DatabasePipeline(
                 db,
                 settings,
                 RetryPolicy.RECONNECT,
                 lsn -> {},
                 PipelineMetrics.NONE,
-                DatabasePipeline.Options.heartbeatEvery(Duration.ofSeconds(1)));
-        pipeline.addSink(PipelineTestSupport.spec("s", "sink", 10), sink);
-        pipeline.start();
-        awaitTrue(WAIT, () -> pipeline.status().state() == DatabasePipeline.State.STREAMING, () -> "streaming");
-        assertThat(pipeline.status().lastHeartbeatAt()).isNull();
+                DatabasePipeline.Options.heartbeatEvery(INTERVAL),
+                DeliveryLedger.NONE,
+                MessageStore.NONE,
+                ticker);
+        pipeline = p;
+        p.addSink(PipelineTestSupport.spec("s", "sink", 10), sink);
+        p.start();
+        awaitStreaming(p);
+        assertThat(p.status().lastHeartbeatAt()).isNull();
 
-        AtomicInteger noise = new AtomicInteger();
-        writer = Thread.ofPlatform().start(() -> {
-            try (Connection c = PG.connect(other);
-                    Statement st = c.createStatement()) {
-                while (writing) {
-                    st.execute("INSERT INTO noise (note) VALUES (repeat('x', 200))");
-                    noise.incrementAndGet();
-                    Thread.sleep(20);
-                }
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        // Only the other database writes: the slot has nothing of its own to move past but the heartbeats.
+        noise();
+        long walBefore = currentWal(PG, db);
+        awaitHeartbeatWaiting();
+        ticker.advance(INTERVAL);
+        Instant first = ticker.now();
+        await("a heartbeat to come back one interval after the start")
+                .until(() -> first.equals(p.status().lastHeartbeatAt()));
+        await("the slot to pass " + walBefore).until(() -> confirmedFlush(PG, db, slot) >= walBefore);
 
-        Instant started = Instant.now();
-        awaitTrue(WAIT, () -> pipeline.status().lastHeartbeatAt() != null, () -> "a heartbeat to come back");
-        Instant first = pipeline.status().lastHeartbeatAt();
-        assertThat(first).isAfter(started);
+        noise();
+        awaitHeartbeatWaiting();
+        ticker.advance(INTERVAL);
+        Instant second = ticker.now();
+        await("the next heartbeat").until(() -> second.equals(p.status().lastHeartbeatAt()));
+        // Past the second heartbeat: a heartbeat routed to the sink would hold the slot before it.
+        long walAfter = currentWal(PG, db);
+        await("the slot to keep moving").until(() -> confirmedFlush(PG, db, slot) >= walAfter);
 
-        long before = confirmedFlush(PG, db, slot);
-        long walNow = currentWal(PG, db);
-        awaitTrue(
-                Duration.ofSeconds(10),
-                () -> confirmedFlush(PG, db, slot) >= walNow,
-                () -> "the slot to pass " + walNow + " (at " + before + ")");
-        long walLater = currentWal(PG, db);
-        awaitTrue(
-                Duration.ofSeconds(10),
-                () -> confirmedFlush(PG, db, slot) >= walLater,
-                () -> "the slot to keep moving");
-        awaitTrue(
-                Duration.ofSeconds(5),
-                () -> pipeline.status().lastHeartbeatAt().isAfter(first),
-                () -> "further heartbeats");
-
-        DatabasePipeline.Status status = pipeline.status();
-        assertThat(status.heartbeatWarning(Instant.now())).isNull();
-        assertThat(status.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(noise.get()).as("the other database wrote").isPositive();
+        DatabasePipeline.Status status = p.status();
+        assertThat(status.heartbeatWarning(ticker.now())).isNull();
+        assertThat(status.heartbeatInterval()).isEqualTo(INTERVAL);
         assertThat(sink.attempts).as("heartbeats are not delivered").isEmpty();
     }
 
@@ -121,5 +106,19 @@ class DatabasePipelineHeartbeatIT {
         DatabasePipeline.Status off = new DatabasePipeline.Status(
                 "d", DatabasePipeline.State.STREAMING, null, 0, java.util.List.of(), t0, null, 0, Duration.ZERO);
         assertThat(off.heartbeatWarning(t0.plusSeconds(1000))).isNull();
+    }
+
+    /** Waits until the heartbeat's thread waits for its next interval (so that moving time on starts it). */
+    private void awaitHeartbeatWaiting() {
+        String name = "heartbeat-" + db;
+        await("the heartbeat's thread to wait for the interval")
+                .until(() -> Thread.getAllStackTraces().entrySet().stream()
+                        .anyMatch(e -> e.getKey().getName().equals(name)
+                                && Arrays.stream(e.getValue())
+                                        .anyMatch(f -> f.getClassName().equals(Sleeper.class.getName()))));
+    }
+
+    private void noise() {
+        PG.execute(other, "INSERT INTO noise (note) SELECT repeat('x', 200) FROM generate_series(1, 20)");
     }
 }

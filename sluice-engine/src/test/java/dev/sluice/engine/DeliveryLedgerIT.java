@@ -1,23 +1,22 @@
 package dev.sluice.engine;
 
+import static dev.sluice.engine.PipelineTestSupport.await;
+import static dev.sluice.engine.PipelineTestSupport.awaitAcknowledged;
+import static dev.sluice.engine.PipelineTestSupport.awaitStreaming;
+import static dev.sluice.engine.PipelineTestSupport.currentWal;
+import static dev.sluice.engine.PipelineTestSupport.ids;
+import static dev.sluice.engine.PipelineTestSupport.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.core.Action;
-import dev.sluice.core.MessageContext;
-import dev.sluice.core.TimestampFormat;
-import dev.sluice.core.sink.Batch;
-import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.testkit.TestPostgres;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
-import org.awaitility.Awaitility;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,10 +63,7 @@ class DeliveryLedgerIT {
         if (pipeline != null) {
             pipeline.close();
         }
-        PG.execute(
-                db,
-                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot
-                        + "' AND NOT active");
+        PipelineTestSupport.dropSlot(PG, db, slot);
     }
 
     @Test
@@ -78,8 +74,8 @@ class DeliveryLedgerIT {
         behind.poison = m -> FakeSink.column(m, "id").equals("5");
         start(fast, behind);
         insertRows(1, 100);
-        await(() -> ids(fast).size() == 100);
-        await(() -> ids(behind).size() == 99);
+        await("every row at the fast sink").until(() -> fast.deliveredMessages() == 100);
+        await("every row but the held one at the other").until(() -> behind.deliveredMessages() == 99);
         assertThat(ids(behind)).doesNotContain(5);
         pipeline.close();
         pipeline = null;
@@ -92,8 +88,8 @@ class DeliveryLedgerIT {
         FakeSink behind2 = new FakeSink();
         start(fast2, behind2);
         insertRows(101, 110);
-        await(() -> ids(fast2).size() >= 10 && ids(behind2).size() >= 11);
-        Thread.sleep(200); // anything replayed by mistake would arrive by now
+        // Both sinks have resolved everything up to the last row: a replay by mistake would have been delivered.
+        awaitAcknowledged(pipeline, currentWal(PG, db));
         assertThat(ids(fast2)).containsExactlyElementsOf(range(101, 110));
         List<Integer> expected = new ArrayList<>(List.of(5));
         expected.addAll(range(101, 110));
@@ -108,12 +104,12 @@ class DeliveryLedgerIT {
         behind.poison = m -> FakeSink.column(m, "id").equals("3");
         start(fast, behind, DeliveryLedger.NONE);
         insertRows(1, 10);
-        await(() -> ids(fast).size() == 10);
+        await("every row at the fast sink").until(() -> fast.deliveredMessages() == 10);
         pipeline.close();
 
         FakeSink fast2 = new FakeSink();
         start(fast2, new FakeSink(), DeliveryLedger.NONE);
-        await(() -> ids(fast2).size() >= 8);
+        awaitAcknowledged(pipeline, currentWal(PG, db));
         // At least everything from the held row on comes again, though the fast sink had it all.
         assertThat(ids(fast2)).containsAll(range(3, 10));
     }
@@ -134,10 +130,10 @@ class DeliveryLedgerIT {
                 DatabasePipeline.Options.DEFAULT,
                 l,
                 MessageStore.NONE);
-        pipeline.addSink(spec("a", "fast"), a);
-        pipeline.addSink(spec("b", "behind"), b);
+        pipeline.addSink(spec("a", "fast", 10), a);
+        pipeline.addSink(spec("b", "behind", 10), b);
         pipeline.start();
-        await(() -> pipeline.status().state() == DatabasePipeline.State.STREAMING);
+        awaitStreaming(pipeline);
     }
 
     private void insertRows(int from, int to) throws Exception {
@@ -149,42 +145,7 @@ class DeliveryLedgerIT {
         }
     }
 
-    private static SinkSpec spec(String id, String name) {
-        MessageContext ctx =
-                new MessageContext(id, name, "{}", "d1", "shop", "{}", "shop", "localhost", TimestampFormat.ISO8601);
-        return new SinkSpec(
-                id,
-                name,
-                t -> t.name().equals("events"),
-                EnumSet.allOf(Action.class),
-                Map.of(),
-                true,
-                10,
-                Duration.ofMillis(20),
-                null,
-                SinkState.ACTIVE,
-                ctx,
-                1 << 20);
-    }
-
-    private static List<Integer> ids(FakeSink sink) {
-        List<Integer> out = new ArrayList<>();
-        for (Batch batch : sink.delivered) {
-            for (SinkMessage m : batch.messages()) {
-                out.add(Integer.parseInt(FakeSink.column(m, "id")));
-            }
-        }
-        return out;
-    }
-
     private static List<Integer> range(int from, int to) {
         return IntStream.rangeClosed(from, to).boxed().toList();
-    }
-
-    private static void await(java.util.concurrent.Callable<Boolean> condition) {
-        Awaitility.await()
-                .atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(10))
-                .until(condition);
     }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,7 +26,8 @@ import org.jspecify.annotations.Nullable;
 public final class FakeSink implements Sink {
     private sealed interface Outcome {}
 
-    private record Fail(RuntimeException error) implements Outcome {}
+    /** Fails the next {@code times} deliveries, all with the same error (a million of them cost one entry). */
+    private record Fail(RuntimeException error, AtomicInteger times) implements Outcome {}
 
     private record Block(Gate gate) implements Outcome {}
 
@@ -52,6 +54,7 @@ public final class FakeSink implements Sink {
 
     public final List<Batch> attempts = new CopyOnWriteArrayList<>();
     public final List<Batch> delivered = new CopyOnWriteArrayList<>();
+    private final AtomicInteger messagesDelivered = new AtomicInteger();
     private final ConcurrentLinkedDeque<Outcome> script = new ConcurrentLinkedDeque<>();
     public volatile @Nullable SinkContext startedWith;
     /** Thrown by {@link #start} when set. */
@@ -61,15 +64,16 @@ public final class FakeSink implements Sink {
 
     /** The next {@code n} deliveries fail with a retriable error. */
     public FakeSink failTimes(int n) {
-        for (int i = 0; i < n; i++) {
-            script.addLast(new Fail(new SinkException("peer said 503 (attempt scripted to fail)", true)));
+        if (n > 0) {
+            script.addLast(new Fail(
+                    new SinkException("peer said 503 (attempt scripted to fail)", true), new AtomicInteger(n)));
         }
         return this;
     }
 
     /** The next delivery fails with an error that retrying cannot fix. */
     public FakeSink failPermanently() {
-        script.addLast(new Fail(new SinkException("message too large", false)));
+        script.addLast(new Fail(new SinkException("message too large", false), new AtomicInteger(1)));
         return this;
     }
 
@@ -92,9 +96,8 @@ public final class FakeSink implements Sink {
     /** Batches holding a message this matches fail (retriable), whatever the script says. */
     public volatile java.util.function.@Nullable Predicate<SinkMessage> poison;
 
-    public final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-    public final java.util.concurrent.atomic.AtomicInteger maxInFlight =
-            new java.util.concurrent.atomic.AtomicInteger();
+    public final AtomicInteger inFlight = new AtomicInteger();
+    public final AtomicInteger maxInFlight = new AtomicInteger();
 
     /**
      * Says, per batch, which of its messages fail (a {@link SinkException#partial}; null: the batch succeeds); the
@@ -119,14 +122,14 @@ public final class FakeSink implements Sink {
                 }
             }
             if (!took.isEmpty()) {
-                delivered.add(new Batch(took));
+                record(new Batch(took));
             }
             return CompletableFuture.failedFuture(some);
         }
-        Outcome next = script.pollFirst();
+        Outcome next = nextOutcome();
         return switch (next) {
             case null -> {
-                delivered.add(batch);
+                record(batch);
                 yield CompletableFuture.completedFuture(null);
             }
             case Fail f -> CompletableFuture.failedFuture(f.error());
@@ -136,10 +139,23 @@ public final class FakeSink implements Sink {
                 // Recorded before the returned stage completes, so an acknowledgement can never be seen first.
                 yield b.gate.released.thenRun(() -> {
                     inFlight.decrementAndGet();
-                    delivered.add(batch);
+                    record(batch);
                 });
             }
         };
+    }
+
+    private synchronized @Nullable Outcome nextOutcome() {
+        Outcome next = script.peekFirst();
+        if (!(next instanceof Fail f) || f.times().decrementAndGet() == 0) {
+            script.pollFirst();
+        }
+        return next;
+    }
+
+    private void record(Batch batch) {
+        delivered.add(batch);
+        messagesDelivered.addAndGet(batch.size());
     }
 
     @Override
@@ -166,7 +182,8 @@ public final class FakeSink implements Sink {
     private static final tools.jackson.databind.ObjectMapper JSON =
             tools.jackson.databind.json.JsonMapper.builder().build();
 
+    /** Messages delivered so far (repeats included); cheap enough to poll. */
     public int deliveredMessages() {
-        return deliveredPositions().size();
+        return messagesDelivered.get();
     }
 }

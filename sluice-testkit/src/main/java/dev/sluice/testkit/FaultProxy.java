@@ -49,6 +49,8 @@ public final class FaultProxy implements AutoCloseable {
     // Guards blackholed and every direction's held chunks; readers and writers wait on it.
     private final Object gate = new Object();
     private boolean blackholed;
+    // Guarded by gate: bytes read from either side of any connection and not yet written to the other.
+    private long heldTotal;
     private volatile boolean refusing;
     private volatile boolean closed;
 
@@ -97,6 +99,17 @@ public final class FaultProxy implements AutoCloseable {
     /** The most {@linkplain #openClientConnections() client connections} open at once since the start. */
     public int maxOpenClientConnections() {
         return maxClientOpen.get();
+    }
+
+    /**
+     * Bytes read from either side and not yet passed on to the other: while {@linkplain #blackhole() blackholed},
+     * what the silent path has swallowed so far. A test waits for it to know its bytes reached the proxy and stopped
+     * there.
+     */
+    public long heldBytes() {
+        synchronized (gate) {
+            return heldTotal;
+        }
     }
 
     /** Resets every open connection, on both sides; new connections are accepted as before. */
@@ -212,6 +225,7 @@ public final class FaultProxy implements AutoCloseable {
                     }
                     d.held.add(Arrays.copyOf(buf, n));
                     d.heldBytes += n;
+                    heldTotal += n;
                     gate.notifyAll();
                     while (d.heldBytes >= HOLD_LIMIT && !d.pair.closed && !closed) {
                         gate.wait();
@@ -248,6 +262,7 @@ public final class FaultProxy implements AutoCloseable {
                     }
                     chunk = d.held.poll();
                     d.heldBytes -= chunk.length;
+                    heldTotal -= chunk.length;
                     gate.notifyAll();
                 }
                 if (chunk == END) {

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Tests isolate themselves with {@link #createDatabase(String)} and unique slot and publication
  * names rather than sharing tables. The server stops when the JVM exits.
  */
-public final class TestPostgres {
+public final class TestPostgres implements AutoCloseable {
     private static final AtomicInteger DATABASES = new AtomicInteger();
     private static volatile TestPostgres shared;
 
@@ -199,23 +200,24 @@ public final class TestPostgres {
 
     // The postmaster reloads pg_hba.conf asynchronously after the signal.
     private void awaitPasswordRequired(String role) {
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < deadline) {
-            Properties p = new Properties();
-            p.setProperty("user", role);
-            try (Connection ignored =
-                    DriverManager.getConnection("jdbc:postgresql://localhost:" + port() + "/postgres", p)) {
-                Thread.sleep(50);
-            } catch (SQLException e) {
-                return; // rejected without a password: the new rules are in force
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        throw new IllegalStateException("pg_hba.conf change did not take effect");
+        Awaitility.await("pg_hba.conf requires a password of " + role)
+                .atMost(java.time.Duration.ofSeconds(10))
+                .pollInterval(java.time.Duration.ofMillis(50))
+                .until(() -> !logsInWithoutPassword(role));
     }
 
+    private boolean logsInWithoutPassword(String role) {
+        Properties p = new Properties();
+        p.setProperty("user", role);
+        try (Connection ignored =
+                DriverManager.getConnection("jdbc:postgresql://localhost:" + port() + "/postgres", p)) {
+            return true;
+        } catch (SQLException e) {
+            return false; // rejected without a password: the new rules are in force
+        }
+    }
+
+    @Override
     public void close() {
         try {
             pg.close();

@@ -8,8 +8,10 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 
 /**
  * A primary and a streaming hot standby, both embedded, for tests of reading changes from a replica. The embedded
@@ -77,27 +79,24 @@ public final class TestStandby implements AutoCloseable {
     /** Waits until the standby has replayed everything the primary has written so far. */
     public void awaitReplay() {
         String target = single(primary, "SELECT pg_current_wal_lsn()::text");
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if ("t".equals(single(standby, "SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn"))) {
-                return;
-            }
-            sleep();
-        }
-        throw new IllegalStateException("the standby did not replay up to " + target + " within 30 s");
+        Awaitility.await("the standby replays up to " + target)
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() ->
+                        "t".equals(single(standby, "SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn")));
     }
 
     private void awaitStreaming() {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if ("t".equals(single(standby, "SELECT pg_is_in_recovery()"))
-                    && "t".equals(single(primary, "SELECT count(*) > 0 FROM pg_stat_replication"))) {
-                return;
-            }
-            sleep();
+        try {
+            Awaitility.await("the standby streams from the primary")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> "t".equals(single(standby, "SELECT pg_is_in_recovery()"))
+                            && "t".equals(single(primary, "SELECT count(*) > 0 FROM pg_stat_replication")));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
         }
-        close();
-        throw new IllegalStateException("the standby did not start streaming from the primary within 30 s");
     }
 
     private static String single(TestPostgres pg, String sql) {
@@ -108,15 +107,6 @@ public final class TestStandby implements AutoCloseable {
             return String.valueOf(rs.getString(1));
         } catch (SQLException e) {
             throw new IllegalStateException(sql + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 

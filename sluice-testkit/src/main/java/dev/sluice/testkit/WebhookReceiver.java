@@ -39,8 +39,9 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Answers: by default every request gets 200 with an empty body. {@link #respondNext(int...)} queues
  * statuses for the next requests; when the queue is empty, the status set by {@link #respondWith(int)}
- * applies, or 503 while {@link #unavailable()}. {@link #hang(Duration)} delays every following
- * response. A 3xx answer carries {@code Location: /redirected}.
+ * applies, or 503 while {@link #unavailable()}. {@link #refuseMessages} and {@link #requireHeader} answer
+ * 500 and 401 whatever else is set. {@link #hang(Duration)} delays every following response. A 3xx answer
+ * carries {@code Location: /redirected}.
  *
  * <p>Concurrency: thread-safe; each request is handled on its own virtual thread, so hanging requests
  * do not hold up others. Requests are recorded in arrival order, before the response is sent.
@@ -100,12 +101,17 @@ public final class WebhookReceiver implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final List<Request> requests = new ArrayList<>();
+    // Running totals over requests, so that waiting for a count does not walk every request on each arrival.
+    private int messageCount;
+    private int acceptedCount;
     private final ArrayDeque<Integer> nextStatuses = new ArrayDeque<>();
     private int status = 200;
     private String responseBody = "";
     private boolean unavailable;
     private Duration hang = Duration.ZERO;
     private java.util.function.@Nullable Predicate<JsonNode> poison;
+    private @Nullable String requiredHeader;
+    private @Nullable String requiredValue;
 
     private WebhookReceiver(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -114,8 +120,16 @@ public final class WebhookReceiver implements AutoCloseable {
 
     /** Starts a receiver on 127.0.0.1 and a free port. Close it after the test. */
     public static WebhookReceiver start() {
+        return start(0);
+    }
+
+    /**
+     * Starts a receiver on 127.0.0.1 and {@code port} (0: a free one), for example on the port of a receiver closed
+     * before, to bring a peer back where a sink has been failing to connect.
+     */
+    public static WebhookReceiver start(int port) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
             ExecutorService executor = Executors.newThreadPerTaskExecutor(
                     Thread.ofVirtual().name("webhook-receiver-", 0).factory());
             WebhookReceiver receiver = new WebhookReceiver(server, executor);
@@ -192,6 +206,18 @@ public final class WebhookReceiver implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Answers 401 to every request without header {@code name} set to {@code value}, whatever else is set, as an
+     * endpoint checking a token does; null to accept any again.
+     */
+    public WebhookReceiver requireHeader(@Nullable String name, @Nullable String value) {
+        synchronized (lock) {
+            this.requiredHeader = name;
+            this.requiredValue = value;
+        }
+        return this;
+    }
+
     /** Answers 503 to every request (after any queued statuses) until {@link #available()}. */
     public WebhookReceiver unavailable() {
         synchronized (lock) {
@@ -231,8 +257,31 @@ public final class WebhookReceiver implements AutoCloseable {
      * @throws AssertionError on timeout, saying how many arrived
      */
     public List<JsonNode> awaitMessages(int n, Duration timeout) {
-        awaitCondition(() -> countMessages() >= n, timeout, () -> n + " messages");
+        awaitCondition(() -> messageCount() >= n, timeout, () -> n + " messages");
         return messages();
+    }
+
+    /**
+     * Waits until at least {@code n} messages were answered with 2xx and returns the accepted messages.
+     *
+     * @throws AssertionError on timeout, saying how many arrived
+     */
+    public List<JsonNode> awaitAccepted(int n, Duration timeout) {
+        awaitCondition(() -> acceptedCount() >= n, timeout, () -> n + " accepted messages");
+        return acceptedMessages();
+    }
+
+    /**
+     * Waits until {@code done} holds for the accepted messages (as {@link #acceptedMessages()} gives them), checking
+     * again on every arrival, and returns them.
+     *
+     * @param what what is awaited, for the failure message
+     * @throws AssertionError on timeout
+     */
+    public List<JsonNode> awaitAccepted(
+            java.util.function.Predicate<List<JsonNode>> done, Duration timeout, String what) {
+        awaitCondition(() -> done.test(acceptedMessages()), timeout, () -> what);
+        return acceptedMessages();
     }
 
     /**
@@ -241,7 +290,7 @@ public final class WebhookReceiver implements AutoCloseable {
      * @throws AssertionError on timeout, saying how many arrived
      */
     public List<Request> awaitRequests(int n, Duration timeout) {
-        awaitCondition(() -> requests.size() >= n, timeout, () -> n + " requests");
+        awaitCondition(() -> requests().size() >= n, timeout, () -> n + " requests");
         return requests();
     }
 
@@ -249,11 +298,15 @@ public final class WebhookReceiver implements AutoCloseable {
     public void reset() {
         synchronized (lock) {
             requests.clear();
+            messageCount = 0;
+            acceptedCount = 0;
             nextStatuses.clear();
             status = 200;
             responseBody = "";
             unavailable = false;
             hang = Duration.ZERO;
+            requiredHeader = null;
+            requiredValue = null;
         }
     }
 
@@ -291,15 +344,28 @@ public final class WebhookReceiver implements AutoCloseable {
                     answer = 500;
                     answerBody = "refused by the test";
                 }
+                if (requiredHeader != null
+                        && !Objects.equals(
+                                requiredValue,
+                                headers.getOrDefault(requiredHeader, List.of()).stream()
+                                        .findFirst()
+                                        .orElse(null))) {
+                    answer = 401;
+                    answerBody = "";
+                }
                 delay = hang;
-                requests.add(new Request(
+                Request request = new Request(
                         exchange.getRequestMethod(),
                         exchange.getRequestURI().getRawPath(),
                         exchange.getRequestURI().getRawQuery(),
                         Collections.unmodifiableMap(headers),
                         body,
                         json,
-                        answer));
+                        answer);
+                requests.add(request);
+                int carried = request.messages().size();
+                messageCount += carried;
+                acceptedCount += request.accepted() ? carried : 0;
                 lock.notifyAll();
             }
             if (!delay.isZero()) {
@@ -323,29 +389,47 @@ public final class WebhookReceiver implements AutoCloseable {
         }
     }
 
-    private int countMessages() {
-        int n = 0;
-        for (Request r : requests) {
-            n += r.messages().size();
+    private int messageCount() {
+        synchronized (lock) {
+            return messageCount;
         }
-        return n;
     }
 
+    private int acceptedCount() {
+        synchronized (lock) {
+            return acceptedCount;
+        }
+    }
+
+    /**
+     * Waits until {@code done} holds, checking it on every arrival. It is evaluated outside the lock (it may walk every
+     * message), so requests keep being recorded meanwhile; an arrival during the check wakes the next one at once.
+     */
     private void awaitCondition(
             java.util.function.BooleanSupplier done, Duration timeout, java.util.function.Supplier<String> what) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lock) {
-            while (!done.getAsBoolean()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new AssertionError("expected " + what.get() + " within " + timeout.toMillis() + " ms, got "
-                            + requests.size() + " requests with " + countMessages() + " messages");
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(lock, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new AssertionError("interrupted while waiting for " + what.get(), e);
+        while (true) {
+            long seen;
+            synchronized (lock) {
+                seen = requests.size();
+            }
+            if (done.getAsBoolean()) {
+                return;
+            }
+            synchronized (lock) {
+                while (requests.size() == seen) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new AssertionError("expected " + what.get() + " within " + timeout.toMillis()
+                                + " ms, got " + requests.size() + " requests with " + messageCount + " messages ("
+                                + acceptedCount + " accepted)");
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(lock, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new AssertionError("interrupted while waiting for " + what.get(), e);
+                    }
                 }
             }
         }

@@ -206,7 +206,7 @@ final class Report {
         ratio(DrainSystem.SLUICE_NULL, DrainSystem.DEBEZIUM).ifPresent(r -> ratios.put("b/d", round(r, 3)));
         root.put("ratios", ratios);
         if (backfill != null) {
-            root.put("backfill", backfillJson(backfill));
+            root.put("backfill", BackfillReport.json(backfill));
         }
         List<Map<String, Object>> ts = new ArrayList<>();
         for (Target t : targets()) {
@@ -241,109 +241,6 @@ final class Report {
         root.put("live", ls);
         root.put("errors", errors);
         return root;
-    }
-
-    private static Map<String, Object> backfillJson(BackfillResult b) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("rows", b.rows());
-        m.put("tableBytes", b.tableBytes());
-        m.put("copy", b.copy().stream().map(Report::runJson).toList());
-        m.put("keysetRead", b.keyset().stream().map(Report::runJson).toList());
-        m.put("keysetPageRows", BackfillResult.KEYSET_PAGE);
-        List<Map<String, Object>> runs = new ArrayList<>();
-        for (BackfillResult.BackfillRun r : b.backfill()) {
-            Map<String, Object> x = runJson(r.run());
-            x.put("completed", r.completed());
-            x.put("error", r.error());
-            x.put("firstReadSeconds", round(r.firstReadSeconds(), 3));
-            x.put("pageSizes", BackfillResult.pageSizes(r.pages()));
-            List<Map<String, Object>> pages = new ArrayList<>();
-            for (BackfillResult.Page p : r.pages()) {
-                pages.add(Map.of(
-                        "rows",
-                        p.rows(),
-                        "firstSeconds",
-                        round(p.firstSeconds(), 3),
-                        "lastSeconds",
-                        round(p.lastSeconds(), 3)));
-            }
-            x.put("pages", pages);
-            runs.add(x);
-        }
-        m.put("backfill", runs);
-        m.put("bestCopyRowsPerSecond", round(b.bestCopy().rowsPerSecond(), 0));
-        m.put("bestBackfillRowsPerSecond", round(b.bestBackfill().rowsPerSecond(), 0));
-        m.put("ratio", round(b.ratio(), 3));
-        return m;
-    }
-
-    private static Map<String, Object> runJson(BackfillResult.Run r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("rows", r.rows());
-        m.put("bytes", r.bytes());
-        m.put("seconds", round(r.seconds(), 3));
-        m.put("rowsPerSecond", round(r.rowsPerSecond(), 0));
-        m.put("megabytesPerSecond", round(r.megabytesPerSecond(), 1));
-        return m;
-    }
-
-    private static void backfillMarkdown(StringBuilder md, BackfillResult b) {
-        md.append("## Backfill versus COPY\n\n");
-        md.append(String.format(
-                Locale.ROOT,
-                "Table of %,d rows (%.1f MiB), read whole by each method in turn; MB/s counts what the client"
-                        + " received (COPY text, the text values of the page query, the sink's JSON).\n\n",
-                b.rows(),
-                b.tableBytes() / 1048576.0));
-        md.append("| Method | Run | Rows | Seconds | Rows/s | MB/s | vs best COPY |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|\n");
-        double copy = b.bestCopy().rowsPerSecond();
-        int i = 0;
-        for (BackfillResult.Run r : b.copy()) {
-            backfillRow(md, "COPY TO STDOUT", ++i, r, copy);
-        }
-        i = 0;
-        for (BackfillResult.Run r : b.keyset()) {
-            backfillRow(md, "page query alone (" + BackfillResult.KEYSET_PAGE + "-row pages)", ++i, r, copy);
-        }
-        i = 0;
-        for (BackfillResult.BackfillRun r : b.backfill()) {
-            backfillRow(
-                    md,
-                    "Sluice backfill → null" + (r.error().isEmpty() ? "" : " (" + r.error() + ")"),
-                    ++i,
-                    r.run(),
-                    copy);
-        }
-        md.append(String.format(
-                Locale.ROOT,
-                "\nBest backfill / best COPY = **%.2f** (%,.0f / %,.0f rows/s).\n\n",
-                b.ratio(),
-                b.bestBackfill().rowsPerSecond(),
-                copy));
-        i = 0;
-        for (BackfillResult.BackfillRun r : b.backfill()) {
-            md.append(String.format(
-                    Locale.ROOT,
-                    "Backfill run %d: first read after %.2f s; %d pages: %s\n\n",
-                    ++i,
-                    r.firstReadSeconds(),
-                    r.pages().size(),
-                    BackfillResult.pageSizes(r.pages())));
-        }
-    }
-
-    private static void backfillRow(StringBuilder md, String method, int run, BackfillResult.Run r, double copy) {
-        md.append(String.format(
-                Locale.ROOT,
-                "| %s | %d | %,d | %.2f | %,.0f | %.1f | %s |\n",
-                method,
-                run,
-                r.rows(),
-                r.seconds(),
-                r.rowsPerSecond(),
-                r.megabytesPerSecond(),
-                copy > 0 ? fmt(r.rowsPerSecond() / copy, 2) : "–"));
     }
 
     String markdown() {
@@ -407,7 +304,7 @@ final class Report {
             md.append("\n");
         }
         if (backfill != null) {
-            backfillMarkdown(md, backfill);
+            BackfillReport.markdown(md, backfill);
         }
         md.append("## Targets\n\n");
         md.append(args.options().quick() ? "Quick mode: targets are not judged.\n\n" : "");
@@ -523,12 +420,12 @@ final class Report {
         }
     }
 
-    private static double round(double v, int places) {
+    static double round(double v, int places) {
         double f = Math.pow(10, places);
         return Math.round(v * f) / f;
     }
 
-    private static String fmt(double v, int places) {
+    static String fmt(double v, int places) {
         return String.format(Locale.ROOT, "%." + places + "f", v);
     }
 }

@@ -4,7 +4,6 @@ import dev.sluice.core.Column;
 import dev.sluice.core.TableId;
 import dev.sluice.core.TableSchema;
 import dev.sluice.postgres.types.TypeRegistry;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -283,30 +282,16 @@ public final class TableReader {
     private Page copy(Connection conn, String sql, List<String> params, int limit, @Nullable RowHandler each)
             throws SQLException {
         BaseConnection c = conn.unwrap(BaseConnection.class);
-        StringBuilder inlined = new StringBuilder(sql.length() + 64).append("COPY (");
-        int p = 0;
-        boolean quoted = false; // in a quoted identifier, where '?' is just a character
-        for (int i = 0; i < sql.length(); i++) {
-            char ch = sql.charAt(i);
-            if (ch == '"') {
-                quoted = !quoted;
-                inlined.append(ch);
-            } else if (ch == '?' && !quoted) {
-                literal(inlined, params.get(p++));
-            } else {
-                inlined.append(ch);
-            }
-        }
-        inlined.append(") TO STDOUT");
+        String inlined = "COPY (" + CopyText.inline(sql, params) + ") TO STDOUT";
         int n = schema.columnCount();
         List<@Nullable String[]> rows = new ArrayList<>(Math.min(limit, 10_000));
         String ctid = null;
-        CopyOut out = new CopyManager(c).copyOut(inlined.toString());
+        CopyOut out = new CopyManager(c).copyOut(inlined);
         try {
             byte[] line;
             @Nullable String[] fields = new String[n + 1];
             while ((line = out.readFromCopy()) != null) {
-                parseCopyRow(line, fields);
+                CopyText.parseRow(line, fields);
                 String[] row = java.util.Arrays.copyOf(fields, n);
                 rows.add(row);
                 if (each != null) {
@@ -322,77 +307,6 @@ public final class TableReader {
             }
         }
         return page(rows, ctid);
-    }
-
-    // E'...' reads the same whatever standard_conforming_strings is.
-    private static void literal(StringBuilder sql, String value) {
-        sql.append("E'");
-        for (int i = 0; i < value.length(); i++) {
-            char ch = value.charAt(i);
-            if (ch == '\\' || ch == '\'') {
-                sql.append(ch);
-            }
-            sql.append(ch);
-        }
-        sql.append('\'');
-    }
-
-    /**
-     * Splits one row of COPY's text format into {@code fields}: tab-separated, {@code \N} for null, backslash
-     * escapes for backslash and control characters, UTF-8 (the driver's client encoding).
-     */
-    static void parseCopyRow(byte[] line, @Nullable String[] fields) {
-        int end = line.length;
-        if (end > 0 && line[end - 1] == '\n') {
-            end--;
-        }
-        int f = 0;
-        int start = 0;
-        boolean escaped = false;
-        for (int i = 0; i <= end; i++) {
-            byte b = i < end ? line[i] : (byte) '\t';
-            if (b == '\\') {
-                escaped = true;
-                i++; // the escaped byte is never a separator
-            } else if (b == '\t') {
-                if (f == fields.length) {
-                    throw new IllegalStateException("COPY row with more than " + fields.length + " fields");
-                }
-                fields[f++] = field(line, start, i, escaped);
-                start = i + 1;
-                escaped = false;
-            }
-        }
-        if (f != fields.length) {
-            throw new IllegalStateException("COPY row with " + f + " fields, expected " + fields.length);
-        }
-    }
-
-    private static @Nullable String field(byte[] line, int from, int to, boolean escaped) {
-        if (!escaped) {
-            return new String(line, from, to - from, StandardCharsets.UTF_8);
-        }
-        if (to - from == 2 && line[from + 1] == 'N') {
-            return null;
-        }
-        byte[] out = new byte[to - from];
-        int o = 0;
-        for (int i = from; i < to; i++) {
-            byte b = line[i];
-            if (b == '\\' && i + 1 < to) {
-                b = switch (line[++i]) {
-                    case 'b' -> 8;
-                    case 'f' -> 12;
-                    case 'n' -> 10;
-                    case 'r' -> 13;
-                    case 't' -> 9;
-                    case 'v' -> 11;
-                    default -> line[i]; // \\ and any other escaped byte stand for themselves
-                };
-            }
-            out[o++] = b;
-        }
-        return new String(out, 0, o, StandardCharsets.UTF_8);
     }
 
     private void where(

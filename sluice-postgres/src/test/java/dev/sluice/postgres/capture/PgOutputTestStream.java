@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import org.awaitility.Awaitility;
 import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
 import org.postgresql.replication.PGReplicationStream;
@@ -107,24 +108,27 @@ public final class PgOutputTestStream implements AutoCloseable {
     }
 
     /** Reads until {@code count} non-empty transactions have committed, or fails after {@code timeout}. */
-    public List<Transaction> readTransactions(int count, Duration timeout) throws SQLException, InterruptedException {
+    public List<Transaction> readTransactions(int count, Duration timeout) {
         List<Transaction> done = new ArrayList<>();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (done.size() < count) {
-            ByteBuffer frame = stream.readPending();
-            if (frame == null) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("only " + done.size() + " of " + count + " transactions within " + timeout
-                            + "; in progress: " + pending);
-                }
-                Thread.sleep(10);
-                continue;
-            }
-            Transaction tx = accept(PgOutputDecoder.decode(frame));
-            if (tx != null && !tx.messages().isEmpty()) {
-                done.add(tx);
-            }
-        }
+        Awaitility.await()
+                .atMost(timeout)
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(10))
+                .alias(count + " transactions")
+                .until(() -> {
+                    // Everything that arrived since the last look, then whether it is enough.
+                    while (done.size() < count) {
+                        ByteBuffer frame = stream.readPending();
+                        if (frame == null) {
+                            break;
+                        }
+                        Transaction tx = accept(PgOutputDecoder.decode(frame));
+                        if (tx != null && !tx.messages().isEmpty()) {
+                            done.add(tx);
+                        }
+                    }
+                    return done.size() >= count;
+                });
         return done;
     }
 

@@ -233,21 +233,37 @@ class ReplicationTypesIT {
     }
 
     /** Reads until {@code count} transactions with row changes have committed, as the pipeline reads. */
-    private List<Tx> readTransactions(int count) throws InterruptedException {
+    private List<Tx> readTransactions(int count) {
         List<Tx> done = new ArrayList<>();
-        List<Change> changes = new ArrayList<>();
-        Begin begin = null;
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (done.size() < count) {
-            ByteBuffer frame = session.readPending();
-            if (frame == null) {
-                assertThat(System.nanoTime())
-                        .as("transactions read in time: %s", done.size())
-                        .isLessThan(deadline);
-                Thread.sleep(10);
-                continue;
-            }
-            PgOutputMessage message = PgOutputDecoder.decode(frame);
+        TxReader reader = new TxReader(done);
+        await().atMost(TIMEOUT)
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(10))
+                .alias(count + " transactions")
+                .until(() -> {
+                    while (done.size() < count) {
+                        ByteBuffer frame = session.readPending();
+                        if (frame == null) {
+                            break;
+                        }
+                        reader.accept(PgOutputDecoder.decode(frame));
+                    }
+                    return done.size() >= count;
+                });
+        return done;
+    }
+
+    /** Assembles committed transactions with row changes from messages, across polls. */
+    private final class TxReader {
+        private final List<Tx> done;
+        private List<Change> changes = new ArrayList<>();
+        private Begin begin;
+
+        TxReader(List<Tx> done) {
+            this.done = done;
+        }
+
+        void accept(PgOutputMessage message) {
             switch (message) {
                 case Begin b -> {
                     begin = b;
@@ -265,7 +281,6 @@ class ReplicationTypesIT {
                 default -> {}
             }
         }
-        return done;
     }
 
     private static String encode(Change change, TimestampFormat format) {

@@ -12,11 +12,11 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** A small client for the management API in tests: every call returns the status and the parsed body. */
-final class ApiClient {
-    static final JsonMapper JSON = JsonMapper.builder().build();
+public final class ApiClient {
+    public static final JsonMapper JSON = JsonMapper.builder().build();
 
-    record Reply(int status, String text, JsonNode body) {
-        JsonNode get(String field) {
+    public record Reply(int status, String text, JsonNode body) {
+        public JsonNode get(String field) {
             return body.get(field);
         }
 
@@ -31,36 +31,36 @@ final class ApiClient {
     private final String base;
     private final @Nullable String token;
 
-    ApiClient(int port, @Nullable String token) {
+    public ApiClient(int port, @Nullable String token) {
         this.base = "http://localhost:" + port;
         this.token = token;
     }
 
-    ApiClient withToken(@Nullable String other) {
+    public ApiClient withToken(@Nullable String other) {
         return new ApiClient(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), other);
     }
 
-    Reply get(String path) {
+    public Reply get(String path) {
         return send("GET", path, null, null);
     }
 
-    Reply delete(String path) {
+    public Reply delete(String path) {
         return send("DELETE", path, null, null);
     }
 
-    Reply post(String path, @Nullable String json) {
+    public Reply post(String path, @Nullable String json) {
         return send("POST", path, json, json == null ? null : "application/json");
     }
 
-    Reply put(String path, String json) {
+    public Reply put(String path, String json) {
         return send("PUT", path, json, "application/json");
     }
 
-    Reply patch(String path, String json) {
+    public Reply patch(String path, String json) {
         return send("PATCH", path, json, "application/json");
     }
 
-    Reply send(String method, String path, @Nullable String body, @Nullable String contentType) {
+    public Reply send(String method, String path, @Nullable String body, @Nullable String contentType) {
         return sendBytes(
                 method,
                 path,
@@ -68,7 +68,7 @@ final class ApiClient {
                 contentType);
     }
 
-    Reply sendBytes(String method, String path, byte @Nullable [] body, @Nullable String contentType) {
+    public Reply sendBytes(String method, String path, byte @Nullable [] body, @Nullable String contentType) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(Duration.ofSeconds(60))
                 .method(

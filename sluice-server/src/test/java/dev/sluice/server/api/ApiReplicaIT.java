@@ -2,6 +2,7 @@ package dev.sluice.server.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.TestPostgres;
 import dev.sluice.testkit.TestStandby;
 import dev.sluice.testkit.WebhookReceiver;
@@ -12,9 +13,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -27,28 +28,23 @@ import tools.jackson.databind.node.ObjectNode;
 class ApiReplicaIT {
     private static final String PRIMARY_PASSWORD = "primary-pw-Zq81";
 
+    @RegisterExtension
+    static final ServerFixture sluice = new ServerFixture();
+
     static TestStandby pair;
-    static ApiServer server;
     static ApiClient api;
     static WebhookReceiver receiver;
     static String db;
 
     @BeforeAll
     static void start() throws Exception {
-        pair = TestStandby.start(Files.createTempDirectory("sluice-standby"));
-        server = ApiServer.start();
-        api = server.client();
-        receiver = WebhookReceiver.start();
+        pair = sluice.closeAfter(TestStandby.start(Files.createTempDirectory("sluice-standby")));
+        sluice.start();
+        api = sluice.api();
+        receiver = sluice.receiver();
         db = pair.createDatabase("replica");
         pair.primary().execute(db, "CREATE TABLE items (id bigint PRIMARY KEY, label text)");
         pair.awaitReplay();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-        receiver.close();
-        pair.close();
     }
 
     private static boolean decodesOnStandby() {
@@ -267,7 +263,7 @@ class ApiReplicaIT {
 
     private static List<String> metadataRows(String sql) throws Exception {
         List<String> out = new ArrayList<>();
-        try (Connection c = ApiServer.PG.connect(server.metaDb);
+        try (Connection c = ServerFixture.PG.connect(sluice.metaDb());
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery(sql)) {
             while (rs.next()) {

@@ -2,6 +2,7 @@ package dev.sluice.server.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.server.fixture.ServerFixture;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,9 +19,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -38,30 +39,25 @@ class ApiRobustnessIT {
     private static final boolean STRICT = Boolean.getBoolean("sluice.fuzz.strict");
     private static final String TAG = UUID.randomUUID().toString().substring(0, 6);
 
-    static ApiServer server;
+    @RegisterExtension
+    static final ServerFixture sluice = new ServerFixture();
+
     static ApiClient api;
     static String canaryDbId;
     static String targetDbId;
     static String targetSinkId;
     static String targetEndpointId;
-    static final List<String[]> slots = new ArrayList<>();
 
     @BeforeAll
     static void start() {
-        server = ApiServer.start();
-        api = server.client();
-        canaryDbId = database("canary-db", "canary");
-        targetDbId = database("target-db", "target");
+        sluice.start();
+        api = sluice.api();
+        canaryDbId = database("canary-db");
+        targetDbId = database("target-db");
         endpoint("canary-ep");
         targetEndpointId = endpoint("target-ep");
         sink("canary-sink", "canary-db", "canary-ep");
         targetSinkId = sink("target-sink", "target-db", "target-ep");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-        ApiServer.dropSlots(slots);
     }
 
     // ---- per-route checks ------------------------------------------------------------------------------------
@@ -430,7 +426,7 @@ class ApiRobustnessIT {
         } else if (t == 2) {
             token = "sluice_" + Long.toHexString(random.nextLong());
         } else if (t == 3) {
-            token = ApiServer.TOKEN + "x";
+            token = ServerFixture.TOKEN + "x";
         } else if (t == 4) {
             token = "Basic dXNlcjpwYXNz";
         } else if (t == 5) {
@@ -637,7 +633,7 @@ class ApiRobustnessIT {
                     {"name": "fuzz-db-%d", "hostname": "localhost", "port": %d, "database": "fuzz_missing_%s",
                      "username": "postgres", "password": "pw", "ssl": false, "ipv6": false, "pool_size": 2,
                      "replication_slots": [{"publication_name": "fuzz_pub", "slot_name": "fuzz_slot",
-                                            "create_if_not_exists": false}]}""".formatted(n, ApiServer.PG.port(), TAG);
+                                            "create_if_not_exists": false}]}""".formatted(n, ServerFixture.PG.port(), TAG);
         } else if (path.startsWith("/api/sinks")) {
             body = """
                     {"name": "fuzz-sink-%d", "database": "target-db", "status": "paused",
@@ -682,7 +678,7 @@ class ApiRobustnessIT {
                 "databases:\n  - name: \"x'; DROP TABLE sinks; --\"\n    url: postgres://u@localhost:1/"
                         + "../../etc/passwd\n";
             default ->
-                "databases:\n  - name: fuzz-cfg-db\n    hostname: localhost\n    port: " + ApiServer.PG.port()
+                "databases:\n  - name: fuzz-cfg-db\n    hostname: localhost\n    port: " + ServerFixture.PG.port()
                         + "\n    database: fuzz_missing_cfg\n    username: postgres\n    ssl: false\n"
                         + "sinks:\n  - name: \""
                         + pickOf(random, HOSTILE_STRINGS).replace("\"", "") + "\"\n"
@@ -697,11 +693,9 @@ class ApiRobustnessIT {
         return new ManagementApi(null, null, null).routes();
     }
 
-    private static String database(String name, String slotPrefix) {
-        String db = ApiServer.PG.createDatabase("robust");
-        String slot = slotPrefix + "_" + TAG;
-        slots.add(new String[] {db, slot});
-        ApiClient.Reply r = api.post("/api/postgres_databases", ApiServer.databaseJson(name, db, slot));
+    private static String database(String name) {
+        String db = sluice.database("robust");
+        ApiClient.Reply r = api.post("/api/postgres_databases", sluice.databaseJson(name, db));
         assertThat(r.status()).as(r.text()).isEqualTo(201);
         return r.get("id").asString();
     }
@@ -725,7 +719,7 @@ class ApiRobustnessIT {
     }
 
     private static String token() {
-        return ApiServer.TOKEN;
+        return ServerFixture.TOKEN;
     }
 
     @SafeVarargs
@@ -779,7 +773,7 @@ class ApiRobustnessIT {
     /** Sends the request as given (the path is not encoded) and reads the whole response. */
     static Raw send(
             String method, String path, byte @Nullable [] body, @Nullable String contentType, @Nullable String token) {
-        try (Socket s = new Socket("localhost", server.server.port())) {
+        try (Socket s = new Socket("localhost", sluice.server().port())) {
             s.setSoTimeout(60_000);
             ByteArrayOutputStream head = new ByteArrayOutputStream();
             head.writeBytes(bytes(method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"));

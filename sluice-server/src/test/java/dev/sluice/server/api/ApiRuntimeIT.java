@@ -3,18 +3,19 @@ package dev.sluice.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.server.fixture.Slot;
 import dev.sluice.testkit.WebhookReceiver;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -24,27 +25,23 @@ import tools.jackson.databind.JsonNode;
  * a second sink on the same database neither loses nor repeats a message through all of it.
  */
 class ApiRuntimeIT {
-    static ApiServer server;
+    @RegisterExtension
+    static final ServerFixture sluice = new ServerFixture();
+
     static ApiClient api;
     static WebhookReceiver steady;
     static WebhookReceiver changing;
     static String db;
+    static Slot slot;
 
     @BeforeAll
     static void start() {
-        server = ApiServer.start();
-        api = server.client();
-        steady = WebhookReceiver.start();
-        changing = WebhookReceiver.start();
-        db = ApiServer.PG.createDatabase("runtime");
-        ApiServer.PG.execute(db, "CREATE TABLE ticks (id bigint PRIMARY KEY)");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-        steady.close();
-        changing.close();
+        sluice.start();
+        api = sluice.api();
+        steady = sluice.newReceiver();
+        changing = sluice.newReceiver();
+        db = sluice.database("runtime", "CREATE TABLE ticks (id bigint PRIMARY KEY)");
+        slot = sluice.slot(db);
     }
 
     /** Inserts ids 1, 2, 3... one per transaction, until stopped. */
@@ -54,7 +51,7 @@ class ApiRuntimeIT {
         final Thread thread = Thread.ofPlatform().start(this::run);
 
         private void run() {
-            try (Connection c = ApiServer.PG.connect(db);
+            try (Connection c = ServerFixture.PG.connect(db);
                     Statement s = c.createStatement()) {
                 while (running.get()) {
                     s.execute("INSERT INTO ticks VALUES (" + (last.get() + 1) + ")");
@@ -100,24 +97,23 @@ class ApiRuntimeIT {
         }
     }
 
-    private static String confirmedFlush(String slot) throws Exception {
-        try (Connection c = ApiServer.PG.connect(db);
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(
-                        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + slot + "'")) {
-            rs.next();
-            return rs.getString(1);
-        }
+    /** The largest id delivered to {@code r}, or 0. */
+    private static long maxId(WebhookReceiver r) {
+        List<Long> got = ids(r);
+        return got.isEmpty() ? 0 : got.getLast();
     }
 
-    private static long lsn(String text) {
-        int slash = text.indexOf('/');
-        return (Long.parseLong(text.substring(0, slash), 16) << 32) | Long.parseLong(text.substring(slash + 1), 16);
+    /**
+     * Waits until the steady sink delivered every id up to {@code target}: the reader routed each change up to there,
+     * so a sink that was still delivering would have had them too.
+     */
+    private static void awaitSteadyPast(long target) {
+        await().atMost(ServerFixture.WAIT).until(() -> settledUpTo(ids(steady), target));
     }
 
     @Test
     void sinkLifecycleThroughTheApi_takesEffectLive_andLeavesTheOtherSinkExact() throws Exception {
-        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("live", db, "live_slot"))
+        assertThat(api.post("/api/postgres_databases", sluice.databaseJson("live", db))
                         .status())
                 .isEqualTo(201);
         ApiClient.Reply a = api.post("/api/sinks", """
@@ -126,31 +122,30 @@ class ApiRuntimeIT {
         assertThat(a.status()).as(a.text()).isEqualTo(201);
 
         try (Writer writer = new Writer()) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> ids(steady).size() > 20);
+            await().atMost(ServerFixture.WAIT).until(() -> ids(steady).size() > 20);
 
             // Created while changes flow: it delivers from about now on, in order.
             ApiClient.Reply b = api.post("/api/sinks", """
                     {"name": "changing", "database": "live", "batch_size": 5,
                      "destination": {"type": "webhook", "http_endpoint": "%s"}}""".formatted(changing.url()));
             assertThat(b.status()).as(b.text()).isEqualTo(201);
-            await().atMost(Duration.ofSeconds(30))
-                    .until(() -> ids(changing).size() > 20 && settledUpTo(ids(changing), 0));
+            await().atMost(ServerFixture.WAIT).until(() -> ids(changing).size() > 20 && settledUpTo(ids(changing), 0));
             assertContiguous(ids(changing));
 
-            // Paused: deliveries stop (after the batch in flight) ...
+            // Paused: deliveries stop (after the batch in flight): nothing written after the pause arrives, though
+            // the steady sink gets well past it.
             ApiClient.Reply paused = api.patch("/api/sinks/changing", "{\"status\": \"paused\"}");
             assertThat(paused.status()).as(paused.text()).isEqualTo(200);
             assertThat(paused.get("status").asString()).isEqualTo("paused");
-            Thread.sleep(300);
-            int atPause = ids(changing).size();
-            Thread.sleep(1500);
-            assertThat(ids(changing)).hasSize(atPause);
+            int atPause = writer.last.get();
+            awaitSteadyPast(atPause + 100);
+            assertThat(maxId(changing)).as("last id delivered while paused").isLessThanOrEqualTo(atPause);
             // ... and resume in order with nothing lost or repeated.
             assertThat(api.patch("/api/sinks/changing", "{\"status\": \"active\"}")
                             .status())
                     .isEqualTo(200);
             int target = writer.last.get();
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
+            await().atMost(ServerFixture.WAIT).until(() -> {
                 List<Long> got = ids(changing);
                 return settledUpTo(got, target);
             });
@@ -160,30 +155,30 @@ class ApiRuntimeIT {
             assertThat(api.patch("/api/sinks/changing", "{\"batch_size\": 1}").status())
                     .isEqualTo(200);
             int target2 = writer.last.get();
-            await().atMost(Duration.ofSeconds(30)).until(() -> settledUpTo(ids(changing), target2));
+            await().atMost(ServerFixture.WAIT).until(() -> settledUpTo(ids(changing), target2));
             assertContiguous(ids(changing));
 
             // Disabled: nothing more is delivered, and the slot keeps advancing without it.
             assertThat(api.patch("/api/sinks/changing", "{\"status\": \"disabled\"}")
                             .status())
                     .isEqualTo(200);
-            Thread.sleep(300);
+            int atDisableWritten = writer.last.get();
+            long disabledAt = slot.walInsertLsn();
+            slot.awaitConfirmed(
+                    lsn -> Long.compareUnsigned(lsn, disabledAt) > 0, ServerFixture.WAIT, "passes the disable");
+            awaitSteadyPast(atDisableWritten + 100);
+            assertThat(maxId(changing)).as("last id delivered once disabled").isLessThanOrEqualTo(atDisableWritten);
             int atDisable = ids(changing).size();
-            String before = confirmedFlush("live_slot");
-            await().atMost(Duration.ofSeconds(20)).until(() -> lsn(confirmedFlush("live_slot")) > lsn(before));
-            assertThat(ids(changing)).hasSize(atDisable);
 
-            // Re-enabled: it starts from then; nothing written while it was disabled reaches it.
-            long lastBeforeDisable = ids(changing).getLast();
-            Thread.sleep(1000); // a disabled spell long enough to tell "from then" apart from reader lag
+            // Re-enabled: it starts from then; nothing written while it was disabled reaches it. The disabled spell
+            // lasts over 100 writes, to tell "from then" apart from reader lag.
+            long lastBeforeDisable = maxId(changing);
+            await().atMost(ServerFixture.WAIT).until(() -> writer.last.get() - lastBeforeDisable > 100);
             int writtenBeforeEnable = writer.last.get();
-            assertThat(writtenBeforeEnable - lastBeforeDisable)
-                    .as("writes while disabled")
-                    .isGreaterThan(100);
             assertThat(api.patch("/api/sinks/changing", "{\"status\": \"active\"}")
                             .status())
                     .isEqualTo(200);
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
+            await().atMost(ServerFixture.WAIT).until(() -> {
                 List<Long> got = ids(changing);
                 return got.size() > atDisable + 20 && settledUpTo(got.subList(atDisable, got.size()), 0);
             });
@@ -198,20 +193,19 @@ class ApiRuntimeIT {
             // Deleted: gone from the API, and its pipeline stays stopped.
             assertThat(api.delete("/api/sinks/changing").status()).isEqualTo(200);
             assertThat(api.get("/api/sinks/changing").status()).isEqualTo(404);
-            Thread.sleep(300);
-            int atDelete = ids(changing).size();
-            Thread.sleep(500);
-            assertThat(ids(changing)).hasSize(atDelete);
+            int atDelete = writer.last.get();
+            awaitSteadyPast(atDelete + 100);
+            assertThat(maxId(changing)).as("last id delivered once deleted").isLessThanOrEqualTo(atDelete);
         }
         // The steady sink saw every insert exactly once, in order, through all of the above.
         long last;
-        try (Connection c = ApiServer.PG.connect(db);
+        try (Connection c = ServerFixture.PG.connect(db);
                 Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("SELECT max(id) FROM ticks")) {
             rs.next();
             last = rs.getLong(1);
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> settledUpTo(ids(steady), last));
+        await().atMost(ServerFixture.WAIT).until(() -> settledUpTo(ids(steady), last));
         List<Long> all = ids(steady);
         assertThat(all.getFirst()).isEqualTo(1L);
         assertContiguous(all);

@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.server.runtime.ServerOptions;
 import dev.sluice.server.runtime.SluiceServer;
 import java.io.ByteArrayOutputStream;
@@ -25,14 +26,18 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /** Secrets at rest and in responses and logs, API keys, and the bootstrap token. */
 class ApiSecurityIT {
     static final String PASSWORD = "pw-Very-Secret-4711";
     static final String HEADER_SECRET = "Bearer hdr-Secret-0815";
+
+    @RegisterExtension
+    static final ServerFixture sluice = new ServerFixture();
+
     static ListAppender<ILoggingEvent> logs;
-    static ApiServer server;
     static ApiClient api;
 
     @BeforeAll
@@ -40,13 +45,12 @@ class ApiSecurityIT {
         logs = new ListAppender<>();
         logs.start();
         root().addAppender(logs);
-        server = ApiServer.start();
-        api = server.client();
+        sluice.start();
+        api = sluice.api();
     }
 
     @AfterAll
     static void stop() {
-        server.close();
         root().detachAppender(logs);
     }
 
@@ -56,7 +60,7 @@ class ApiSecurityIT {
 
     private static List<String> rows(String sql) throws Exception {
         List<String> out = new ArrayList<>();
-        try (Connection c = ApiServer.PG.connect(server.metaDb);
+        try (Connection c = ServerFixture.PG.connect(sluice.metaDb());
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery(sql)) {
             while (rs.next()) {
@@ -68,8 +72,8 @@ class ApiSecurityIT {
 
     @Test
     void secrets_areCiphertextAtRest_maskedInResponses_andNeverLogged() throws Exception {
-        String db = ApiServer.PG.createDatabase("secrets");
-        String body = ApiServer.databaseJson("secret-db", db, "secret_slot")
+        String db = sluice.database("secrets");
+        String body = sluice.databaseJson("secret-db", db)
                 .replace(
                         "\"username\": \"postgres\"", "\"username\": \"postgres\", \"password\": \"" + PASSWORD + "\"");
         ApiClient.Reply created = api.post("/api/postgres_databases", body);
@@ -138,7 +142,7 @@ class ApiSecurityIT {
             assertThat(line)
                     .doesNotContain(PASSWORD)
                     .doesNotContain("hdr-Secret")
-                    .doesNotContain(ApiServer.TOKEN);
+                    .doesNotContain(ServerFixture.TOKEN);
         }
     }
 
@@ -171,8 +175,8 @@ class ApiSecurityIT {
     @Test
     void firstStart_printsABootstrapTokenOnce_thatWorks() throws Exception {
         Path home = Files.createTempDirectory("sluice-bootstrap");
-        String metaDb = ApiServer.PG.createDatabase("bootmeta");
-        ServerOptions options = new ServerOptions(home, 0, null, null, ApiServer.PG.jdbcUrl(metaDb), null, null);
+        String metaDb = ServerFixture.PG.createDatabase("bootmeta");
+        ServerOptions options = new ServerOptions(home, 0, null, null, ServerFixture.PG.jdbcUrl(metaDb), null, null);
         String first = captureStdout(() -> {
             try (SluiceServer s = SluiceServer.start(options)) {
                 return s.port();

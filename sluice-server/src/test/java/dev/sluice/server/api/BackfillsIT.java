@@ -3,6 +3,7 @@ package dev.sluice.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -11,28 +12,29 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /** Backfills through the API against a real database: rows arrive as reads, state and counts follow. */
 class BackfillsIT {
     private static final int ITEMS = 2500;
 
-    static ApiServer server;
+    @RegisterExtension
+    static final ServerFixture sluice = new ServerFixture();
+
     static ApiClient api;
     static WebhookReceiver receiver;
     static String db;
 
     @BeforeAll
     static void start() {
-        server = ApiServer.start();
-        api = server.client();
-        receiver = WebhookReceiver.start();
-        db = ApiServer.PG.createDatabase("backfill");
-        ApiServer.PG.execute(
-                db,
+        sluice.start();
+        api = sluice.api();
+        receiver = sluice.receiver();
+        db = sluice.database(
+                "backfill",
                 "CREATE TABLE items (id int PRIMARY KEY, label text NOT NULL)",
                 "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, " + ITEMS + ") g",
                 "CREATE TABLE small (id int PRIMARY KEY)",
@@ -42,15 +44,8 @@ class BackfillsIT {
                 "CREATE TABLE nopk (a int)",
                 "CREATE TABLE many (id int PRIMARY KEY)",
                 "INSERT INTO many SELECT generate_series(1, 1500)");
-        ApiClient.Reply d = api.post("/api/postgres_databases", ApiServer.databaseJson("bf-db", db, "bf_slot"));
+        ApiClient.Reply d = api.post("/api/postgres_databases", sluice.databaseJson("bf-db", db));
         assertThat(d.status()).as(d.text()).isEqualTo(201);
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-        receiver.close();
-        ApiServer.dropSlots(List.<String[]>of(new String[] {db, "bf_slot"}));
     }
 
     private static void sink(String name, String extra) {
@@ -135,6 +130,7 @@ class BackfillsIT {
         assertThat(done.get("rows_processed_count").asLong()).isEqualTo(1500);
         // Completed means every read is stored for delivery; delivery itself may trail a little.
         await().atMost(Duration.ofSeconds(30)).until(() -> reads("bf-many").size() >= 1500);
+        sluice.slot(db).awaitCaughtUp(); // a read delivered twice would have arrived by now
         Set<Integer> ids = new TreeSet<>();
         reads("bf-many").forEach(m -> ids.add(m.get("record").get("id").asInt()));
         assertThat(reads("bf-many")).hasSize(1500);
@@ -240,6 +236,7 @@ class BackfillsIT {
         assertThat(list).hasSize(1);
         awaitState("/api/sinks/bf-init/backfills/" + list.get(0).get("id").asString(), "completed");
         await().atMost(Duration.ofSeconds(30)).until(() -> reads("bf-init").size() >= 10);
+        sluice.slot(db).awaitCaughtUp();
         assertThat(reads("bf-init")).hasSize(10);
     }
 }

@@ -3,13 +3,14 @@ package dev.sluice.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -22,57 +23,45 @@ class FailedMessagesIT {
     private static final int ROUNDS = 3;
     private static final int BAD = 7;
 
-    static ApiServer server;
+    @RegisterExtension
+    static final ServerFixture sluice = new ServerFixture();
+
     static ApiClient api;
     static WebhookReceiver receiver;
     static String db;
 
     @BeforeAll
     static void start() {
-        server = ApiServer.start();
-        api = server.client();
-        receiver = WebhookReceiver.start();
-        db = ApiServer.PG.createDatabase("failed");
-        ApiServer.PG.execute(db, "CREATE TABLE items (id int PRIMARY KEY, seq int NOT NULL)");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-        receiver.close();
-        ApiServer.dropSlots(List.<String[]>of(new String[] {db, "failed_slot"}));
+        sluice.start();
+        api = sluice.api();
+        receiver = sluice.receiver();
+        db = sluice.database("failed", "CREATE TABLE items (id int PRIMARY KEY, seq int NOT NULL)");
     }
 
     @Test
     void aRefusedRowIsStoredAndListed_othersFlow_theSlotAdvances_andDiscardThenRedeliverReleaseIt() throws Exception {
         receiver.refuseMessages(m -> m.get("record").get("id").asInt() == BAD);
-        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("failed-db", db, "failed_slot"))
+        assertThat(api.post("/api/postgres_databases", sluice.databaseJson("failed-db", db))
                         .status())
                 .isEqualTo(201);
         ApiClient.Reply sink = api.post("/api/sinks", """
                 {"name": "refusing", "database": "failed-db", "batch_size": 10,
                  "destination": {"type": "webhook", "http_endpoint": "%s"}}""".formatted(receiver.url()));
         assertThat(sink.status()).as(sink.text()).isEqualTo(201);
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/refusing")
-                                .get("health")
-                                .get("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("refusing");
 
         // Each row: an insert (seq 0), then ROUNDS updates (seq 1..ROUNDS), one transaction per statement. The
         // updates come once the bad row's insert has failed, so they queue behind it without being attempted.
-        ApiServer.PG.execute(db, "INSERT INTO items SELECT g, 0 FROM generate_series(1, " + ROWS + ") g");
+        ServerFixture.PG.execute(db, "INSERT INTO items SELECT g, 0 FROM generate_series(1, " + ROWS + ") g");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> api.get("/api/sinks/refusing/messages?state=failed")
                                 .get("data")
                                 .size()
                         == 1);
         for (int round = 1; round <= ROUNDS; round++) {
-            ApiServer.PG.execute(db, "UPDATE items SET seq = " + round);
+            ServerFixture.PG.execute(db, "UPDATE items SET seq = " + round);
         }
-        String lastCommit =
-                ApiServer.single(db, "SELECT pg_current_wal_insert_lsn()::text"); // synchronous_commit is off
+        long lastCommit = sluice.slot(db).walInsertLsn(); // synchronous_commit is off
 
         // Every other row arrives, each in order.
         int others = (ROWS - 1) * (ROUNDS + 1);
@@ -80,12 +69,11 @@ class FailedMessagesIT {
                 .until(() -> accepted(id -> id != BAD).size() == others);
         assertRowsInOrder(accepted(id -> id != BAD));
         // The refused row's messages are stored, so the slot moves past every transaction.
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> "t"
-                        .equals(ApiServer.single(
-                                db,
-                                "SELECT confirmed_flush_lsn >= '" + lastCommit
-                                        + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'failed_slot'")));
+        sluice.slot(db)
+                .awaitConfirmed(
+                        lsn -> Long.compareUnsigned(lsn, lastCommit) >= 0,
+                        ServerFixture.WAIT,
+                        "passes every transaction, the refused row's stored");
 
         // The API lists them: the insert failed, the updates wait behind it.
         JsonNode failed = api.get("/api/sinks/refusing/messages?state=failed").get("data");
@@ -175,12 +163,7 @@ class FailedMessagesIT {
                 .until(() -> api.get("/api/sinks/refusing/messages").get("data").isEmpty());
         assertThat(api.get("/api/sinks/refusing/messages?state=discarded").get("data"))
                 .hasSize(1);
-        await().atMost(Duration.ofSeconds(10))
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/refusing")
-                                .get("health")
-                                .get("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("refusing");
         assertThat(api.get("/api/sinks/refusing")
                         .get("health")
                         .get("checks")

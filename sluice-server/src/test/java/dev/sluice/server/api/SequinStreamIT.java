@@ -3,6 +3,7 @@ package dev.sluice.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -26,17 +27,18 @@ class SequinStreamIT {
     private static final int ROWS = 60;
     private static final int CHANGES_PER_ROW = 5; // an insert and four updates
 
-    static ApiServer server;
+    @RegisterExtension
+    static final ServerFixture sluice = new ServerFixture();
+
     static ApiClient api;
     static String db;
 
     @BeforeAll
     static void start() {
-        server = ApiServer.start();
-        api = server.client();
-        db = ApiServer.PG.createDatabase("stream");
-        ApiServer.PG.execute(db, "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL)");
-        ApiClient.Reply d = api.post("/api/postgres_databases", ApiServer.databaseJson("st-db", db, "st_slot"));
+        sluice.start();
+        api = sluice.api();
+        db = sluice.database("stream", "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL)");
+        ApiClient.Reply d = api.post("/api/postgres_databases", sluice.databaseJson("st-db", db));
         assertThat(d.status()).as(d.text()).isEqualTo(201);
         ApiClient.Reply s = api.post("/api/sinks", """
                 {"name": "pulled", "database": "st-db", "batch_size": 25,
@@ -53,19 +55,13 @@ class SequinStreamIT {
                         api.post("/api/sequin_streams/pulled/receive", "{}").status() == 200);
     }
 
-    @AfterAll
-    static void stop() {
-        server.close();
-        ApiServer.dropSlots(List.<String[]>of(new String[] {db, "st_slot"}));
-    }
-
     /** One hand-out, as a consumer saw it. */
     private record Got(String consumer, String ackId, int id, int n) {}
 
     @Test
     void twoConsumers_everyChangeAcked_perRowInOrder_andWhatACrashedConsumerHeldComesBack() throws Exception {
         for (int round = 0; round < CHANGES_PER_ROW; round++) {
-            ApiServer.PG.execute(
+            ServerFixture.PG.execute(
                     db,
                     round == 0
                             ? "INSERT INTO items SELECT g, 0 FROM generate_series(1, " + ROWS + ") g"
@@ -168,7 +164,7 @@ class SequinStreamIT {
 
     @Test
     void receiveByGet_nack_andErrors() {
-        ApiServer.PG.execute(db, "INSERT INTO items VALUES (10001, 0)");
+        ServerFixture.PG.execute(db, "INSERT INTO items VALUES (10001, 0)");
         JsonNode item = await().atMost(Duration.ofSeconds(30))
                 .until(
                         () -> api.get("/api/http_pull_consumers/pulled/receive?batch_size=1&wait_for=200")

@@ -3,14 +3,15 @@ package dev.sluice.server.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -23,71 +24,58 @@ class SpillIT {
     private static final int GOOD = 1;
     private static final int UPDATES = 5000;
 
-    static ApiServer server;
+    @RegisterExtension
+    static final ServerFixture sluice = new ServerFixture();
+
     static ApiClient api;
     static WebhookReceiver receiver;
     static String db;
 
     @BeforeAll
     static void start() {
-        server = ApiServer.start();
-        api = server.client();
-        receiver = WebhookReceiver.start();
-        db = ApiServer.PG.createDatabase("spill");
-        ApiServer.PG.execute(db, "CREATE TABLE items (id int PRIMARY KEY, seq int NOT NULL, pad text NOT NULL)");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-        receiver.close();
-        ApiServer.dropSlots(List.<String[]>of(new String[] {db, "spill_slot"}));
+        sluice.start();
+        api = sluice.api();
+        receiver = sluice.receiver();
+        db = sluice.database("spill", "CREATE TABLE items (id int PRIMARY KEY, seq int NOT NULL, pad text NOT NULL)");
     }
 
     @Test
     void aFailingRowsBacklogBeyondTheMemoryBoundWaitsInTheStore_theSlotMoves_andItArrivesInOrderLater()
             throws Exception {
         receiver.refuseMessages(m -> m.get("record").get("id").asInt() == BAD);
-        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("spill-db", db, "spill_slot"))
+        assertThat(api.post("/api/postgres_databases", sluice.databaseJson("spill-db", db))
                         .status())
                 .isEqualTo(201);
         ApiClient.Reply sink = api.post("/api/sinks", """
                 {"name": "spilling", "database": "spill-db", "batch_size": 50, "max_memory_mb": 1,
                  "destination": {"type": "webhook", "http_endpoint": "%s"}}""".formatted(receiver.url()));
         assertThat(sink.status()).as(sink.text()).isEqualTo(201);
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> "healthy"
-                        .equals(api.get("/api/sinks/spilling")
-                                .get("health")
-                                .get("status")
-                                .asString()));
+        sluice.awaitSinkHealthy("spilling");
 
-        ApiServer.PG.execute(db, "INSERT INTO items SELECT g, 0, repeat('x', 500) FROM generate_series(1, 10) g");
+        ServerFixture.PG.execute(db, "INSERT INTO items SELECT g, 0, repeat('x', 500) FROM generate_series(1, 10) g");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> api.get("/api/sinks/spilling/messages?state=failed")
                                 .get("data")
                                 .size()
                         == 1);
         // About 1 KiB each in memory: 5,000 updates of the refused row are five times the 1 MiB bound.
-        ApiServer.PG.execute(db, """
+        ServerFixture.PG.execute(db, """
                 DO $$ BEGIN
                   FOR i IN 1..%d LOOP
                     UPDATE items SET seq = i WHERE id IN (%d, %d);
                     COMMIT;
                   END LOOP;
                 END $$""".formatted(UPDATES, BAD, GOOD));
-        String lastCommit =
-                ApiServer.single(db, "SELECT pg_current_wal_insert_lsn()::text"); // synchronous_commit is off
+        long lastCommit = sluice.slot(db).walInsertLsn(); // synchronous_commit is off
 
         // The good row's updates all arrive, in order, while the bad row's wait in the store.
         await().atMost(Duration.ofSeconds(90)).until(() -> seqs(GOOD).size() == UPDATES + 1);
         assertThat(seqs(GOOD)).containsExactlyElementsOf(range(UPDATES));
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> "t"
-                        .equals(ApiServer.single(
-                                db,
-                                "SELECT confirmed_flush_lsn >= '" + lastCommit
-                                        + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'spill_slot'")));
+        sluice.slot(db)
+                .awaitConfirmed(
+                        lsn -> Long.compareUnsigned(lsn, lastCommit) >= 0,
+                        Duration.ofSeconds(60),
+                        "passes every update, the refused row's stored");
         JsonNode check =
                 api.get("/api/sinks/spilling").get("health").get("checks").get(1);
         assertThat(check.get("pending").asInt()).isEqualTo(UPDATES + 1);

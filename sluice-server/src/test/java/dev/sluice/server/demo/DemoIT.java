@@ -1,6 +1,7 @@
 package dev.sluice.server.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,13 +26,11 @@ class DemoIT {
         pb.environment().put("SLUICE_HOME", home.toString());
         Process p = pb.start();
         try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            String text = "";
-            while (System.nanoTime() < deadline && countLines(text, "  update ") < 3) {
-                Thread.sleep(200);
-                text = Files.readString(out);
-                assertThat(p.isAlive()).as("demo exited early:\n%s", text).isTrue();
-            }
+            String text = await("three updates printed")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .failFast("the demo exited early", () -> !p.isAlive())
+                    .until(() -> Files.readString(out), t -> countLines(t, "  update ") >= 3);
             assertThat(text).contains("Sluice demo is running.", "First message, in full", "\"action\" : \"");
             assertThat(countLines(text, "  insert ")).isGreaterThanOrEqualTo(1);
             assertThat(countLines(text, "  update ")).as(text).isGreaterThanOrEqualTo(3);

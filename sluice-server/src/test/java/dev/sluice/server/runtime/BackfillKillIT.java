@@ -1,13 +1,12 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.api.ApiClient;
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,12 +24,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A backfill survives SIGKILLs: the server runs as a child JVM on the embedded metadata store, backfills a table
@@ -44,31 +41,26 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class BackfillKillIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final String TOKEN = "sluice_test_token_backfill_kill_0123";
-    private static final JsonMapper JSON = JsonMapper.builder().build();
     // Rows before the slot; the writer inserts new ones only in (ROWS + 2000, ROWS + 4000].
     private static final int ROWS = 150_000;
     private static final int WRITES_PER_SECOND = 400;
     // A kill as soon as a run's first reads arrive, rather than at a fraction of the saved progress.
     private static final double EARLY = 0;
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String slot;
     private WebhookReceiver receiver;
 
     @BeforeEach
     void setUp() {
-        db = PG.createDatabase("bfkill");
-        slot = "slot_" + db;
         // Each request answered after 100 ms, batches of 100: the backfill takes several seconds, so that a kill at a
         // fraction of the saved progress (saved about every second) finds the run still going.
-        receiver = WebhookReceiver.start().hang(Duration.ofMillis(100));
+        receiver = sluice.receiver().hang(Duration.ofMillis(100));
         // Every row exists before the slot: only the backfill can deliver the ones the writer leaves alone.
-        PG.execute(
-                db,
+        db = sluice.database(
+                "bfkill",
                 "CREATE TABLE items (id int PRIMARY KEY, val int NOT NULL)",
                 "INSERT INTO items SELECT g, 0 FROM generate_series(1, " + ROWS + ") g",
                 "ANALYZE items");
@@ -92,22 +84,16 @@ class BackfillKillIT {
         killAndResume(EARLY, EARLY, 0.5);
     }
 
-    @AfterEach
-    void tearDown() {
-        receiver.close();
-        E2e.dropSlot(db, slot);
-    }
-
     /** Kills at these points ({@link #EARLY}, or a fraction of the table in saved progress), then completes. */
     private void killAndResume(double... killAt) throws Exception {
         long seed = Long.getLong("sluice.bfkill.seed", System.nanoTime());
         System.out.println("BackfillKillIT seed " + seed + " (rerun with -Dsluice.bfkill.seed=" + seed + ")");
-        Path config = E2e.write(home, E2e.yaml(db, slot, receiver, """
+        Path config = sluice.writeConfig(sluice.yaml(db, """
                         batch_size: 100
                         source:
                           include_tables: [public.items]"""));
-        Path sluiceHome = home.resolve("home");
-        Map<String, String> env = Map.of("SLUICE_API_TOKEN", TOKEN);
+        Path sluiceHome = sluice.home().resolve("home");
+        Map<String, String> env = Map.of("SLUICE_API_TOKEN", ServerFixture.TOKEN);
         // Index into receiver.requests() at each kill: every request of a killed JVM lies before it.
         List<Integer> killedAt = new ArrayList<>();
         List<Long> savedAtKill = new ArrayList<>();
@@ -163,10 +149,14 @@ class BackfillKillIT {
             JsonNode done = awaitDone(api, path);
             writer.close();
             assertThat(done.get("state").asString()).as(done.toString()).isEqualTo("completed");
-            // A last write proves the receiver has everything committed before it.
+            // A last write, and the slot confirming it, prove the receiver has everything committed before it (and
+            // that no straggling duplicate is still on its way).
             PG.execute(db, "INSERT INTO items VALUES (-1, -1)");
-            awaitSentinel();
-            Thread.sleep(300); // a straggling duplicate would arrive right behind
+            receiver.awaitAccepted(
+                    got -> got.stream().anyMatch(m -> m.get("record").get("id").asInt() == -1),
+                    WAIT,
+                    "the sentinel row");
+            sluice.slot(db).awaitCaughtUp();
             assertThat(server.stop()).isIn(0, 143);
 
             List<WebhookReceiver.Request> requests = receiver.requests();
@@ -294,30 +284,27 @@ class BackfillKillIT {
     }
 
     /** Waits until the saved progress reaches {@code rows}, and returns the backfill then. */
-    private static JsonNode awaitProgress(Api api, String path, long rows) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        JsonNode b = api.get(path);
-        while (System.nanoTime() < deadline) {
-            b = api.get(path);
-            assertThat(b.get("state").asString()).as(b.toString()).isEqualTo("active");
-            if (b.get("rows_processed_count").asLong() >= rows) {
-                return b;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("backfill progress did not reach " + rows + ": " + b);
+    private static JsonNode awaitProgress(Api api, String path, long rows) {
+        return await("backfill progress reaches " + rows)
+                .atMost(WAIT)
+                .pollInterval(Duration.ofMillis(50))
+                .until(
+                        () -> {
+                            JsonNode b = api.get(path);
+                            assertThat(b.get("state").asString())
+                                    .as(b.toString())
+                                    .isEqualTo("active");
+                            return b;
+                        },
+                        b -> b.get("rows_processed_count").asLong() >= rows);
     }
 
     /** Waits until a read arrives in a request after index {@code from}. */
-    private void awaitReadsSince(int from) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!reads(receiver.requests(), from, Integer.MAX_VALUE).isEmpty()) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError("no read arrived within " + WAIT + " after a restart");
+    private void awaitReadsSince(int from) {
+        receiver.awaitAccepted(
+                got -> !reads(receiver.requests(), from, Integer.MAX_VALUE).isEmpty(),
+                WAIT,
+                "a read after request " + from);
     }
 
     private long currentLsn() throws Exception {
@@ -329,26 +316,10 @@ class BackfillKillIT {
         }
     }
 
-    private static JsonNode awaitDone(Api api, String path) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        JsonNode b = api.get(path);
-        while (System.nanoTime() < deadline && b.get("state").asString().equals("active")) {
-            Thread.sleep(100);
-            b = api.get(path);
-        }
-        return b;
-    }
-
-    private void awaitSentinel() throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (receiver.acceptedMessages().stream()
-                    .anyMatch(m -> m.get("record").get("id").asInt() == -1)) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("the sentinel row did not arrive within " + WAIT);
+    private static JsonNode awaitDone(Api api, String path) {
+        return await("the backfill ends")
+                .atMost(WAIT)
+                .until(() -> api.get(path), b -> !b.get("state").asString().equals("active"));
     }
 
     /** The {@code read} messages of the accepted requests {@code [from, to)}. */
@@ -502,34 +473,22 @@ class BackfillKillIT {
     }
 
     /** The management API of the child server, with the token it was started with. */
-    private record Api(ServerProcess server) {
-        JsonNode get(String path) throws Exception {
-            return send("GET", path, null, 200);
+    private record Api(ApiClient client) {
+        Api(ServerProcess server) {
+            this(new ApiClient(server.port(), ServerFixture.TOKEN));
         }
 
-        JsonNode post(String path, String body) throws Exception {
-            return send("POST", path, body, 201);
+        JsonNode get(String path) {
+            return expect(client.get(path), 200);
         }
 
-        private JsonNode send(String method, String path, @Nullable String body, int expected) throws Exception {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + path))
-                    .timeout(Duration.ofSeconds(30))
-                    .header("Authorization", "Bearer " + TOKEN)
-                    .method(
-                            method,
-                            body == null
-                                    ? HttpRequest.BodyPublishers.noBody()
-                                    : HttpRequest.BodyPublishers.ofString(body));
-            if (body != null) {
-                b.header("Content-Type", "application/json");
-            }
-            try (HttpClient http = HttpClient.newHttpClient()) {
-                HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(r.statusCode())
-                        .as(method + " " + path + ": " + r.body())
-                        .isEqualTo(expected);
-                return JSON.readTree(r.body());
-            }
+        JsonNode post(String path, String body) {
+            return expect(client.post(path, body), 201);
+        }
+
+        private static JsonNode expect(ApiClient.Reply r, int status) {
+            assertThat(r.status()).as(r.text()).isEqualTo(status);
+            return r.body();
         }
     }
 }

@@ -1,8 +1,10 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.FreePort;
 import dev.sluice.testkit.WebhookReceiver;
 import java.nio.charset.StandardCharsets;
@@ -17,9 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -30,16 +32,14 @@ class CliIT {
     @TempDir
     Path home;
 
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
+
     private WebhookReceiver receiver;
 
     @BeforeEach
     void setUp() {
-        receiver = WebhookReceiver.start();
-    }
-
-    @AfterEach
-    void tearDown() {
-        receiver.close();
+        receiver = sluice.receiver();
     }
 
     private record Result(int exitCode, String stdout, String stderr) {}
@@ -125,15 +125,13 @@ class CliIT {
 
     @Test
     void embeddedStoreSurvivesSigkillAndLeavesNoPostgresBehind() throws Exception {
-        String db = PG.createDatabase("cli");
-        String slot = "slot_" + db;
-        PG.execute(db, "CREATE TABLE items (id int PRIMARY KEY, name text)");
+        String db = sluice.database("cli", "CREATE TABLE items (id int PRIMARY KEY, name text)");
         String password = "plain-text-Pa55word";
         // The shared test server trusts every login, so any password works.
-        String yaml = E2e.yaml(db, slot, receiver, "")
+        String yaml = sluice.yaml(db, "")
                 .replace("    username: postgres\n", "    username: postgres\n    password: " + password + "\n");
         assertThat(yaml).contains("password: " + password);
-        Path cfg = E2e.write(home, yaml);
+        Path cfg = sluice.writeConfig(yaml);
         Path sluiceHome = home.resolve("home");
         String marker = sluiceHome.toString();
         try {
@@ -167,16 +165,11 @@ class CliIT {
                 assertThat(second.output()).contains("Sluice stopped");
                 assertNoStackTrace(second.output());
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!postgresProcessesUnder(marker).isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(postgresProcessesUnder(marker))
-                    .as("Postgres processes left after SIGTERM")
-                    .isEmpty();
+            await("no Postgres process left after SIGTERM")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> postgresProcessesUnder(marker).isEmpty());
         } finally {
             postgresProcessesUnder(marker).forEach(ProcessHandle::destroy);
-            E2e.dropSlot(db, slot);
         }
     }
 
@@ -190,23 +183,19 @@ class CliIT {
                 .toList();
     }
 
-    private void awaitIds(List<Integer> expected) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        List<Integer> ids = List.of();
-        while (System.nanoTime() < deadline) {
-            ids = receiver.acceptedMessages().stream()
-                    .map(m -> m.get("record").get("id").asInt())
-                    .distinct()
-                    .toList();
-            if (ids.containsAll(expected)) {
-                break;
-            }
-            Thread.sleep(50);
-        }
-        assertThat(ids).containsExactlyElementsOf(expected);
+    private void awaitIds(List<Integer> expected) {
+        receiver.awaitAccepted(got -> ids(got).containsAll(expected), WAIT, "rows " + expected);
+        assertThat(ids(receiver.acceptedMessages())).containsExactlyElementsOf(expected);
         for (JsonNode m : receiver.acceptedMessages()) {
             assertThat(m.get("action").asString()).isEqualTo("insert");
         }
+    }
+
+    private static List<Integer> ids(List<JsonNode> messages) {
+        return messages.stream()
+                .map(m -> m.get("record").get("id").asInt())
+                .distinct()
+                .toList();
     }
 
     /** The sealed password column, read from the embedded metadata Postgres of {@code sluiceHome}. */

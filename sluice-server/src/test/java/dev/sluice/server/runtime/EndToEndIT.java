@@ -1,21 +1,21 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
+import static dev.sluice.server.fixture.ServerFixture.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.server.fixture.Messages;
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -23,60 +23,32 @@ import tools.jackson.databind.json.JsonMapper;
 /** sluice.yaml → server → real Postgres → real HTTP receiver, asserting the exact messages. */
 class EndToEndIT {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
-    private static final Duration WAIT = Duration.ofSeconds(30);
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String meta;
-    private String slot;
     private WebhookReceiver receiver;
-    private SluiceServer server;
 
     @BeforeEach
     void setUp() {
-        db = PG.createDatabase("e2e");
-        meta = PG.createDatabase("meta");
-        slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
-        PG.execute(
-                db,
+        db = sluice.database(
+                "e2e",
                 "CREATE TABLE users (id int PRIMARY KEY, name text, score numeric(6,2), active boolean, tags text[],"
                         + " created_at timestamptz)",
                 "CREATE SCHEMA shop",
                 "CREATE TABLE shop.items (sku text PRIMARY KEY, qty int NOT NULL)",
                 "CREATE TABLE counters (id int PRIMARY KEY, seq int NOT NULL)");
+        receiver = sluice.receiver();
     }
 
-    @AfterEach
-    void tearDown() {
-        if (server != null) {
-            server.close();
-        }
-        receiver.close();
-        E2e.dropSlot(db, slot);
-    }
-
-    private void start(String sinkExtra) throws Exception {
-        Path cfg = E2e.write(home, E2e.yaml(db, slot, receiver, sinkExtra));
-        server = SluiceServer.start(E2e.options(home, cfg, meta));
-        awaitStreaming();
-    }
-
-    private void awaitStreaming() throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (server.status().stream().allMatch(s -> s.state().name().equals("STREAMING"))) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("pipeline did not start streaming: " + server.status());
+    private void start(String sinkExtra) {
+        sluice.start(sluice.yaml(db, sinkExtra));
+        sluice.awaitStreaming();
     }
 
     private UUID id(String table, String name) throws Exception {
-        try (var c = PG.connect(meta);
+        try (var c = PG.connect(sluice.metaDb());
                 var ps = c.prepareStatement("SELECT id FROM sluice." + table + " WHERE name = ?")) {
             ps.setString(1, name);
             try (var rs = ps.executeQuery()) {
@@ -131,12 +103,12 @@ class EndToEndIT {
                         action,
                         meta.get("commit_timestamp").asString(),
                         meta.get("commit_lsn").asLong(),
-                        E2e.idempotencyKey(m),
+                        Messages.idempotencyKey(m),
                         context);
         assertThat(m).isEqualTo(JSON.readTree(expected));
         assertThat(meta.get("commit_timestamp").asString())
                 .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z");
-        assertThat(meta.get("idempotency_key").asString()).isEqualTo(E2e.idempotencyKey(m));
+        assertThat(meta.get("idempotency_key").asString()).isEqualTo(Messages.idempotencyKey(m));
     }
 
     @Test
@@ -181,8 +153,8 @@ class EndToEndIT {
                 "DELETE FROM users WHERE id = 1",
                 "INSERT INTO users (id, name) VALUES (2, 'sentinel')");
         receiver.awaitMessages(3, WAIT);
-        Thread.sleep(300); // anything wrongly routed would have arrived by now
-        assertThat(E2e.inCommitOrder(receiver.messages()))
+        sluice.slot(db).awaitCaughtUp(); // every change was routed: anything wrongly routed has arrived
+        assertThat(Messages.inCommitOrder(receiver.messages()))
                 .extracting(m -> m.get("action").asString() + ":"
                         + m.get("record").get("id").asInt())
                 .containsExactly("insert:1", "delete:1", "insert:2");
@@ -231,7 +203,7 @@ class EndToEndIT {
         PG.execute(db, "INSERT INTO shop.items VALUES ('b', 2, 'hello')");
         PG.execute(db, "ALTER TABLE shop.items DROP COLUMN qty");
         PG.execute(db, "UPDATE shop.items SET note = 'bye' WHERE sku = 'a'");
-        List<JsonNode> got = E2e.inCommitOrder(receiver.awaitMessages(3, WAIT));
+        List<JsonNode> got = Messages.inCommitOrder(receiver.awaitMessages(3, WAIT));
         assertThat(got.get(0).get("record")).isEqualTo(JSON.readTree("{\"sku\":\"a\",\"qty\":1}"));
         assertThat(got.get(1).get("record")).isEqualTo(JSON.readTree("{\"sku\":\"b\",\"qty\":2,\"note\":\"hello\"}"));
         assertThat(got.get(2).get("record")).isEqualTo(JSON.readTree("{\"sku\":\"a\",\"note\":\"bye\"}"));
@@ -245,10 +217,7 @@ class EndToEndIT {
                 db,
                 "INSERT INTO users (id, name) VALUES (1, 'first')",
                 "UPDATE users SET name = 'second' WHERE id = 1");
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (receiver.acceptedMessages().size() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+        receiver.awaitAccepted(2, WAIT);
         // the first message was attempted three times (500, 503, 200) and its row's next change did not overtake it
         assertThat(receiver.acceptedMessages())
                 .extracting(m -> m.get("record").get("name").asString())
@@ -272,7 +241,7 @@ class EndToEndIT {
             s.execute("INSERT INTO users (id, name) VALUES (3, 'next transaction')");
             c.commit();
         }
-        List<JsonNode> got = E2e.inCommitOrder(receiver.awaitMessages(3, WAIT));
+        List<JsonNode> got = Messages.inCommitOrder(receiver.awaitMessages(3, WAIT));
         assertThat(got.get(0).get("metadata").get("transaction_annotations").isNull())
                 .isTrue();
         assertThat(got.get(1).get("metadata").get("transaction_annotations"))

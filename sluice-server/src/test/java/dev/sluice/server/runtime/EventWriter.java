@@ -1,18 +1,20 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Inserts and updates rows of {@code events (id int primary key, seq int)} in small transactions on its
@@ -71,5 +73,29 @@ final class EventWriter implements AutoCloseable {
         running.set(false);
         thread.join();
         assertThat(failure).isNull();
+    }
+
+    /**
+     * Every written change ({@code "id:seq"}) arrived exactly once, and each row's seq values arrived as 0, 1, 2, ...
+     * Pass {@link dev.sluice.server.fixture.Messages#firstCopies} of what arrived where redeliveries are expected.
+     */
+    static void assertExactlyOnceInRowOrder(List<JsonNode> got, List<String> written) {
+        Map<String, Integer> copies = new LinkedHashMap<>();
+        Map<Integer, Integer> lastSeq = new HashMap<>();
+        List<String> outOfOrder = new ArrayList<>();
+        for (JsonNode m : got) {
+            int id = m.get("record").get("id").asInt();
+            int seq = m.get("record").get("seq").asInt();
+            copies.merge(id + ":" + seq, 1, Integer::sum);
+            Integer prev = lastSeq.put(id, seq);
+            if (seq != (prev == null ? 0 : prev + 1)) {
+                outOfOrder.add("row " + id + ": " + prev + " then " + seq);
+            }
+        }
+        assertThat(copies.entrySet().stream().filter(e -> e.getValue() > 1).toList())
+                .as("duplicates")
+                .isEmpty();
+        assertThat(outOfOrder).as("per-row order").isEmpty();
+        assertThat(copies.keySet()).containsExactlyInAnyOrderElementsOf(written);
     }
 }

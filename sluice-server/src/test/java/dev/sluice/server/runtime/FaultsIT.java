@@ -1,28 +1,27 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
+import static dev.sluice.server.fixture.ServerFixture.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.server.fixture.Messages;
+import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.server.fixture.Slot;
+import dev.sluice.server.fixture.SluiceYaml;
 import dev.sluice.testkit.FreePort;
 import dev.sluice.testkit.TestPostgres;
 import dev.sluice.testkit.WebhookReceiver;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongPredicate;
-import java.util.function.Predicate;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -31,106 +30,49 @@ import tools.jackson.databind.JsonNode;
  * changes in order, and the slot is acknowledged exactly as far as delivery got.
  */
 class FaultsIT {
-    private static final Duration WAIT = Duration.ofSeconds(30);
+    // How long the source Postgres stays down: long enough for several reconnect attempts to fail.
+    private static final Duration POSTGRES_DOWN = Duration.ofSeconds(1);
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String meta;
-    private String slot;
+    private Slot slot;
     private WebhookReceiver receiver;
-    private @Nullable SluiceServer server;
-    private @Nullable TestPostgres privatePg;
 
     @BeforeEach
     void setUp() {
-        db = PG.createDatabase("faults");
-        meta = PG.createDatabase("meta");
-        slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
-        PG.execute(
-                db,
+        db = sluice.database(
+                "faults",
                 "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)",
                 "CREATE TABLE other (id serial PRIMARY KEY, note text)");
+        slot = sluice.slot(db);
+        receiver = sluice.receiver();
     }
 
-    @AfterEach
-    void tearDown() {
-        if (server != null) {
-            server.close();
-        }
-        receiver.close();
-        if (privatePg != null) {
-            privatePg.close();
-        }
-        E2e.dropSlot(db, slot);
+    private void start(String connection, Slot slot, String destinationExtra, String sinkExtra) {
+        sluice.start(SluiceYaml.webhook(connection, slot.name(), receiver.url(), destinationExtra, sinkExtra));
+        awaitStreaming();
     }
 
-    private void start(String connection, String destinationExtra, String sinkExtra) throws Exception {
-        Path cfg = E2e.write(home, E2e.yaml(connection, slot, receiver, destinationExtra, sinkExtra));
-        server = SluiceServer.start(E2e.options(home, cfg, meta));
-        awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline to stream");
+    private void start(String destinationExtra, String sinkExtra) {
+        start(SluiceYaml.hostConnection(PG.port(), db), slot, destinationExtra, sinkExtra);
     }
 
-    private void start(String destinationExtra, String sinkExtra) throws Exception {
-        start(E2e.hostConnection(PG.port(), db), destinationExtra, sinkExtra);
+    private void awaitStreaming() {
+        sluice.awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline streams");
     }
 
-    private DatabasePipeline.Status awaitStatus(Predicate<DatabasePipeline.Status> p, String what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            DatabasePipeline.Status s = server.status().getFirst();
-            if (p.test(s)) {
-                return s;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("expected " + what + ", status is " + server.status());
+    private List<JsonNode> awaitAccepted(int n) {
+        return receiver.awaitAccepted(n, WAIT);
     }
 
-    private List<JsonNode> awaitAccepted(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            List<JsonNode> got = receiver.acceptedMessages();
-            if (got.size() >= n) {
-                return got;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("expected " + n + " accepted messages, got "
-                + receiver.acceptedMessages().size());
-    }
-
-    private static String change(JsonNode m) {
-        return m.get("record").get("id").asInt() + ":"
-                + m.get("record").get("seq").asInt();
+    private DatabasePipeline.SinkStatus sink() {
+        return sluice.server().status().getFirst().sinks().getFirst();
     }
 
     private static long commitLsn(JsonNode m) {
         return m.get("metadata").get("commit_lsn").asLong();
-    }
-
-    /** Every written change arrived exactly once, and each row's seq values arrived as 0, 1, 2, ... */
-    private static void assertExactlyOnceInRowOrder(List<JsonNode> got, List<String> written) {
-        Map<String, Integer> copies = new LinkedHashMap<>();
-        Map<Integer, Integer> lastSeq = new HashMap<>();
-        List<String> outOfOrder = new ArrayList<>();
-        for (JsonNode m : got) {
-            copies.merge(change(m), 1, Integer::sum);
-            int id = m.get("record").get("id").asInt();
-            int seq = m.get("record").get("seq").asInt();
-            Integer prev = lastSeq.put(id, seq);
-            if (seq != (prev == null ? 0 : prev + 1)) {
-                outOfOrder.add("row " + id + ": " + prev + " then " + seq);
-            }
-        }
-        assertThat(copies.entrySet().stream().filter(e -> e.getValue() > 1).toList())
-                .as("duplicates")
-                .isEmpty();
-        assertThat(outOfOrder).as("per-row order").isEmpty();
-        assertThat(copies.keySet()).containsExactlyInAnyOrderElementsOf(written);
     }
 
     /** Each row's sequence numbers never go back (rows may start past 0). */
@@ -146,75 +88,17 @@ class FaultsIT {
         }
     }
 
-    private long slotLsn(String column) throws SQLException {
-        try (Connection c = PG.connect(db);
-                var ps = c.prepareStatement("SELECT (" + column + " - '0/0'::pg_lsn)::bigint FROM pg_replication_slots"
-                        + " WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (var rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
-
-    private long confirmedFlush() throws SQLException {
-        return slotLsn("confirmed_flush_lsn");
-    }
-
-    private long awaitConfirmedFlush(LongPredicate p, Duration within, String what) throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        long lsn = confirmedFlush();
-        while (!p.test(lsn)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("confirmed_flush_lsn " + lsn + " did not get " + what + " within " + within);
-            }
-            Thread.sleep(50);
-            lsn = confirmedFlush();
-        }
-        return lsn;
-    }
-
-    private static long walInsertLsn(String database) throws SQLException {
-        try (Connection c = PG.connect(database);
-                var rs = c.createStatement().executeQuery("SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint")) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    /** The pid of the walsender serving the slot, waiting until one is active and is not {@code not}. */
-    private int awaitWalsender(int not) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Connection c = PG.connect(db);
-                    var ps = c.prepareStatement("SELECT active_pid FROM pg_replication_slots WHERE slot_name = ?")) {
-                ps.setString(1, slot);
-                try (var rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        int pid = rs.getInt(1);
-                        if (!rs.wasNull() && pid != not) {
-                            return pid;
-                        }
-                    }
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no new walsender for slot " + slot + "; status " + server.status());
-    }
-
     @Test
     void walsenderTerminatedMidStreamReconnectsAtOnceWithoutLossOrDuplicates() throws Exception {
         start("", "batch_size: 25");
         EventWriter writer = new EventWriter(db);
         try (writer) {
-            int pid = awaitWalsender(0);
+            int pid = slot.awaitWalsender(0);
             for (int kill = 1; kill <= 4; kill++) {
                 awaitAccepted(receiver.acceptedMessages().size() + 40); // changes are flowing
                 long t0 = System.nanoTime();
                 PG.execute(db, "SELECT pg_terminate_backend(" + pid + ")");
-                pid = awaitWalsender(pid);
+                pid = slot.awaitWalsender(pid);
                 long tookMs = (System.nanoTime() - t0) / 1_000_000;
                 // A session that streamed resets the back-off: every reconnect waits about the base
                 // delay (1 s), not 2, 4, 8 s after repeated disconnects.
@@ -224,9 +108,9 @@ class FaultsIT {
         }
         int written = writer.written.size();
         awaitAccepted(written);
-        Thread.sleep(300); // a duplicate would arrive right behind
-        assertExactlyOnceInRowOrder(receiver.acceptedMessages(), writer.written);
-        assertThat(server.status().getFirst().lastError()).isNull();
+        slot.awaitCaughtUp(); // a duplicate would have arrived by now
+        EventWriter.assertExactlyOnceInRowOrder(receiver.acceptedMessages(), writer.written);
+        assertThat(sluice.server().status().getFirst().lastError()).isNull();
         assertThat(written).isGreaterThan(200);
     }
 
@@ -235,25 +119,23 @@ class FaultsIT {
         // A 1 MiB queue and a stalled receiver stop the reader in the middle of the transaction (no spilling to the
         // store, which would let the reader go on).
         start("", "batch_size: 100\nmax_memory_mb: 1\nmax_spill_mb: 0");
-        int pid = awaitWalsender(0);
+        int pid = slot.awaitWalsender(0);
         receiver.hang(Duration.ofSeconds(3));
         int rows = 30_000;
         PG.execute(db, "INSERT INTO events SELECT g, 0 FROM generate_series(0, " + (rows - 1) + ") g");
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (receiver.requests().isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        Thread.sleep(300); // the reader fills the queue and blocks inside the transaction
+        receiver.awaitRequests(1, WAIT);
+        // The reader routed part of the transaction and waits for room in the queue, inside the transaction.
+        await().atMost(WAIT).until(() -> sink().queued() >= 100);
         // Cut the connection: Postgres replays the whole transaction, and the part already routed
         // must not be routed again.
         PG.execute(db, "SELECT pg_terminate_backend(" + pid + ")");
         receiver.hang(Duration.ZERO);
-        awaitWalsender(pid);
+        slot.awaitWalsender(pid);
         awaitAccepted(rows);
-        Thread.sleep(300); // a duplicate would arrive right behind
+        slot.awaitCaughtUp(); // a duplicate would have arrived by now
         List<JsonNode> got = receiver.acceptedMessages();
         assertThat(got).hasSize(rows);
-        assertThat(E2e.inCommitOrder(got))
+        assertThat(Messages.inCommitOrder(got))
                 .extracting(m -> m.get("metadata").get("commit_idx").asInt())
                 .containsExactlyElementsOf(
                         java.util.stream.IntStream.range(0, rows).boxed().toList());
@@ -281,26 +163,16 @@ class FaultsIT {
             written.add("7:" + seq);
         }
         receiver.awaitRequests(before + 2, WAIT);
-        long until = System.nanoTime() + WAIT.toNanos();
-        while (server.status().getFirst().sinks().getFirst().lastError() == null && System.nanoTime() < until) {
-            Thread.sleep(20); // the first attempts time out after 300 ms
-        }
-        assertThat(server.status().getFirst().sinks().getFirst().lastError())
-                .contains("no response from")
-                .contains("300");
+        // The first attempts time out after 300 ms.
+        String error = await().atMost(WAIT).until(() -> sink().lastError(), e -> e != null);
+        assertThat(error).contains("no response from").contains("300");
         receiver.hang(Duration.ZERO);
         int hungRequests = receiver.requests().size() - before;
 
         // The receiver recorded the hung requests as accepted; the client gave up on them.
-        List<JsonNode> all = awaitDistinct(written.size());
-        Map<String, JsonNode> firstByKey = new LinkedHashMap<>();
-        for (JsonNode m : all) {
-            JsonNode first = firstByKey.putIfAbsent(E2e.idempotencyKey(m), m);
-            if (first != null) {
-                assertThat(m).as("a retried message is the same message").isEqualTo(first);
-            }
-        }
-        assertExactlyOnceInRowOrder(List.copyOf(firstByKey.values()), written);
+        receiver.awaitAccepted(m -> Messages.distinct(m) >= written.size(), WAIT, written.size() + " distinct changes");
+        slot.awaitCaughtUp(); // every retry is answered: nothing more is on its way
+        EventWriter.assertExactlyOnceInRowOrder(Messages.firstCopies(receiver.acceptedMessages()), written);
 
         // Requests answered after the hang carry each row's changes in order (rows go in parallel, so which
         // requests fell in the hung window is a matter of timing).
@@ -312,38 +184,20 @@ class FaultsIT {
         assertInRowOrder(answered);
         assertThat(hungRequests).isGreaterThanOrEqualTo(2);
         // The receiver counted the hung requests as accepted; Sluice retries them until one is answered.
-        long settled = System.nanoTime() + WAIT.toNanos();
-        while (server.status().getFirst().sinks().getFirst().lastError() != null && System.nanoTime() < settled) {
-            Thread.sleep(20);
-        }
-        assertThat(server.status().getFirst().sinks().getFirst().lastError()).isNull();
-    }
-
-    /** Waits until {@code n} distinct idempotency keys were accepted; returns every accepted message. */
-    private List<JsonNode> awaitDistinct(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            List<JsonNode> got = receiver.acceptedMessages();
-            if (got.stream().map(E2e::idempotencyKey).distinct().count() >= n) {
-                Thread.sleep(300); // anything extra would arrive right behind
-                return receiver.acceptedMessages();
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("expected " + n + " distinct messages, got " + receiver.acceptedMessages());
+        await().atMost(WAIT).until(() -> sink().lastError() == null);
     }
 
     @Test
     void sourcePostgresRestartShowsRetryingWithTheReasonAndResumesWithoutLoss() throws Exception {
         int port = FreePort.find();
-        Path data = home.resolve("pgdata");
-        privatePg = TestPostgres.startPrivate(Map.of(), port, data);
-        privatePg.execute("postgres", "CREATE DATABASE app");
-        privatePg.execute("app", "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)");
-        start(E2e.hostConnection(port, "app"), "", "");
+        Path data = sluice.home().resolve("pgdata");
+        TestPostgres first = sluice.closeAfter(TestPostgres.startPrivate(Map.of(), port, data));
+        first.execute("postgres", "CREATE DATABASE app");
+        first.execute("app", "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)");
+        start(SluiceYaml.hostConnection(port, "app"), new Slot(first, "app", "slot_app"), "", "");
         List<String> written = new ArrayList<>();
         for (int id = 0; id < 10; id++) {
-            privatePg.execute(
+            first.execute(
                     "app", "INSERT INTO events VALUES (" + id + ", 0)", "UPDATE events SET seq = 1 WHERE id = " + id);
             written.add(id + ":0");
             written.add(id + ":1");
@@ -351,9 +205,8 @@ class FaultsIT {
         awaitAccepted(20);
 
         long stoppedAt = System.nanoTime();
-        privatePg.close(); // a fast shutdown, as systemd or a failover does
-        privatePg = null;
-        DatabasePipeline.Status down = awaitStatus(
+        first.close(); // a fast shutdown, as systemd or a failover does
+        DatabasePipeline.Status down = sluice.awaitStatus(
                 s -> s.state() == DatabasePipeline.State.RETRYING
                         && s.lastError() != null
                         && s.lastError().contains("cannot reach Postgres"),
@@ -362,18 +215,18 @@ class FaultsIT {
         // The closed connection is noticed by the next status update (every second), and a reconnect
         // attempt follows after the base back-off.
         assertThat(Duration.ofNanos(System.nanoTime() - stoppedAt)).isLessThan(Duration.ofSeconds(8));
-        Thread.sleep(1000); // still down for a while
+        Thread.sleep(POSTGRES_DOWN); // the outage goes on: reconnect attempts keep failing meanwhile
 
-        privatePg = TestPostgres.startPrivate(Map.of(), port, data);
+        TestPostgres again = sluice.closeAfter(TestPostgres.startPrivate(Map.of(), port, data));
         for (int id = 10; id < 20; id++) {
-            privatePg.execute("app", "INSERT INTO events VALUES (" + id + ", 0)");
+            again.execute("app", "INSERT INTO events VALUES (" + id + ", 0)");
             written.add(id + ":0");
         }
-        awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline to stream again");
+        awaitStreaming();
         awaitAccepted(written.size());
-        Thread.sleep(300);
-        assertExactlyOnceInRowOrder(receiver.acceptedMessages(), written);
-        assertThat(server.status().getFirst().lastError()).isNull();
+        new Slot(again, "app", "slot_app").awaitCaughtUp(); // a duplicate would have arrived by now
+        EventWriter.assertExactlyOnceInRowOrder(receiver.acceptedMessages(), written);
+        assertThat(sluice.server().status().getFirst().lastError()).isNull();
     }
 
     @Test
@@ -385,7 +238,7 @@ class FaultsIT {
         List<JsonNode> burst = awaitAccepted(20);
         long burstCommit = commitLsn(burst.getLast());
         // The commit LSN is where the commit record starts; its end, which is acknowledged, lies beyond.
-        awaitConfirmedFlush(
+        slot.awaitConfirmed(
                 lsn -> Long.compareUnsigned(lsn, burstCommit) > 0, Duration.ofSeconds(5), "past the burst's commit");
 
         // The webhook fails: the undelivered rows are stored as failed messages, and only then acknowledged.
@@ -394,39 +247,25 @@ class FaultsIT {
             PG.execute(db, "INSERT INTO events VALUES (" + id + ", 0)");
         }
         // The insert position: with synchronous_commit off, pg_current_wal_lsn() may not include them yet.
-        long lastWritten = slotLsn("pg_current_wal_insert_lsn()");
-        awaitConfirmedFlush(
+        long lastWritten = slot.walInsertLsn();
+        slot.awaitConfirmed(
                 lsn -> Long.compareUnsigned(lsn, lastWritten) >= 0, WAIT, "past the undelivered rows, once stored");
-        assertThat(storedMessages())
+        assertThat(sluice.storedMessages())
                 .as(
                         "rows 20..29 held in the store; requests %s; status %s",
                         receiver.requests().stream()
                                 .map(r -> r.status() + ":" + r.messages().size())
                                 .toList(),
-                        server.status())
+                        sluice.server().status())
                 .isEqualTo(10);
-        assertThat(server.status().getFirst().sinks().getFirst().failingGroups())
-                .isPositive();
+        assertThat(sink().failingGroups()).isPositive();
         assertThat(receiver.acceptedMessages()).hasSize(20);
 
         // Back: the stored rows are delivered, each once, and leave the store.
         receiver.available();
-        List<JsonNode> all = E2e.inCommitOrder(awaitAccepted(30));
+        List<JsonNode> all = Messages.inCommitOrder(awaitAccepted(30));
         assertThat(all).extracting(m -> m.get("record").get("id").asInt()).containsExactlyElementsOf(range(0, 30));
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (storedMessages() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(storedMessages()).isZero();
-    }
-
-    private long storedMessages() throws SQLException {
-        try (Connection c = PG.connect(meta);
-                var st = c.createStatement();
-                var rs = st.executeQuery("SELECT count(*) FROM sluice.sink_messages")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        await().atMost(WAIT).until(() -> sluice.storedMessages() == 0);
     }
 
     @Test
@@ -442,20 +281,19 @@ class FaultsIT {
         for (int i = 0; i < 5; i++) {
             PG.execute(db, "INSERT INTO other (note) VALUES ('not for the sink')");
         }
-        long afterOther = walInsertLsn(db);
-        awaitConfirmedFlush(
+        long afterOther = slot.walInsertLsn();
+        slot.awaitConfirmed(
                 lsn -> Long.compareUnsigned(lsn, afterOther) >= 0,
                 Duration.ofSeconds(5),
                 "to the WAL end after writes to an uncovered table");
 
         // Nothing at all for this database: only other databases write. Keepalives move the slot.
-        String noise = PG.createDatabase("noise");
-        PG.execute(noise, "CREATE TABLE t (id int)");
+        String noise = sluice.database("noise", "CREATE TABLE t (id int)");
         for (int i = 0; i < 5; i++) {
             PG.execute(noise, "INSERT INTO t VALUES (" + i + ")");
         }
-        long afterNoise = walInsertLsn(noise);
-        awaitConfirmedFlush(
+        long afterNoise = slot.walInsertLsn();
+        slot.awaitConfirmed(
                 lsn -> Long.compareUnsigned(lsn, afterNoise) >= 0,
                 Duration.ofSeconds(5),
                 "to the WAL end after writes in another database");

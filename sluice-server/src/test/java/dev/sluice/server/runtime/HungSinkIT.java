@@ -1,27 +1,27 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
+import static dev.sluice.server.fixture.ServerFixture.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
-import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.engine.SinkSpec;
+import dev.sluice.server.fixture.Messages;
+import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.server.fixture.Slot;
+import dev.sluice.server.fixture.SluiceYaml;
 import dev.sluice.testkit.FaultProxy;
 import dev.sluice.testkit.WebhookReceiver;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -31,7 +31,6 @@ import tools.jackson.databind.JsonNode;
  * platform threads do not grow, and once the peer answers again every change arrives, each row's in order.
  */
 class HungSinkIT {
-    private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Duration HANG = Duration.ofSeconds(20);
     private static final int ROWS = 200;
     private static final int ROUNDS = 10; // an insert and nine updates per row: 2,000 changes
@@ -42,35 +41,20 @@ class HungSinkIT {
     // Platform threads that may come and go on their own (JDBC, the API server, carrier threads of virtual threads).
     private static final int THREAD_SLACK = 8;
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String meta;
-    private String slot;
+    private Slot slot;
     private WebhookReceiver receiver;
     private FaultProxy proxy;
-    private @Nullable SluiceServer server;
 
     @BeforeEach
     void setUp() {
-        db = PG.createDatabase("hung");
-        meta = PG.createDatabase("meta");
-        slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
-        proxy = FaultProxy.start("127.0.0.1", receiver.port());
-        PG.execute(db, "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)");
-    }
-
-    @AfterEach
-    void tearDown() {
-        proxy.restore();
-        if (server != null) {
-            server.close();
-        }
-        proxy.close();
-        receiver.close();
-        E2e.dropSlot(db, slot);
+        db = sluice.database("hung", "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)");
+        slot = sluice.slot(db);
+        receiver = sluice.receiver();
+        proxy = sluice.closeAfter(FaultProxy.start("127.0.0.1", receiver.port()));
     }
 
     @Test
@@ -78,14 +62,15 @@ class HungSinkIT {
             throws Exception {
         // A short back-off cap keeps the outage probes coming within the hang (the default cap is 30 s).
         URI viaProxy = URI.create("http://127.0.0.1:" + proxy.port() + "/");
-        String yaml = E2e.yaml(
-                E2e.hostConnection(PG.port(), db),
-                slot,
+        String yaml = SluiceYaml.webhook(
+                SluiceYaml.hostConnection(PG.port(), db),
+                slot.name(),
                 viaProxy,
                 "request_timeout_ms: 300",
                 "batch_size: 5\nretry_backoff_ms: 200\nmax_retry_backoff_ms: 1000");
-        server = SluiceServer.start(E2e.options(home, E2e.write(home, yaml), meta));
-        awaitStreaming();
+        sluice.start(yaml);
+        sluice.closeAfter(proxy::restore); // before the server stops: a silent path would hold up its shutdown
+        sluice.awaitStreaming();
 
         // Warm up: the client's connection pool and the threads of normal delivery exist before the baseline.
         List<String> written = new ArrayList<>();
@@ -97,7 +82,7 @@ class HungSinkIT {
             written.add(id + ":0");
         }
         awaitDistinct(written.size());
-        Thread.sleep(500);
+        slot.awaitCaughtUp(); // every warm-up delivery answered and acknowledged: delivery is idle
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         int threadsBefore = threads.getThreadCount();
         threads.resetPeakThreadCount();
@@ -185,76 +170,28 @@ class HungSinkIT {
 
         // (4) Every change arrives once the peer answers; held requests of abandoned connections arrive too, as
         // copies with the same idempotency keys.
-        List<JsonNode> all = awaitDistinct(written.size());
+        awaitDistinct(written.size());
+        long deliveredAfter = System.nanoTime() - restoredAt;
+        slot.awaitCaughtUp(); // every copy still held by an abandoned connection has arrived
+        List<JsonNode> all = receiver.acceptedMessages();
         System.out.printf(
                 "[hung] every change delivered %d ms after the peer answered again; %d copies of %d changes%n",
-                (System.nanoTime() - restoredAt) / 1_000_000 - 300, // awaitDistinct waits 300 ms for stragglers
-                all.size(),
-                written.size());
-        Map<String, JsonNode> firstByKey = new LinkedHashMap<>();
-        for (JsonNode m : all) {
-            JsonNode first = firstByKey.putIfAbsent(E2e.idempotencyKey(m), m);
-            if (first != null) {
-                assertThat(m).as("a retried message is the same message").isEqualTo(first);
-            }
-        }
-        assertFirstCopiesExactlyOnceInRowOrder(List.copyOf(firstByKey.values()), written);
-        long settled = System.nanoTime() + WAIT.toNanos();
-        while (sinkError() != null && System.nanoTime() < settled) {
-            Thread.sleep(20);
-        }
-        assertThat(sinkError()).isNull();
+                deliveredAfter / 1_000_000, all.size(), written.size());
+        EventWriter.assertExactlyOnceInRowOrder(Messages.firstCopies(all), written);
+        await().atMost(WAIT).until(() -> sinkError() == null);
         assertThat(proxy.openClientConnections()).isLessThanOrEqualTo(SinkSpec.DEFAULT_MAX_IN_FLIGHT);
     }
 
     private @Nullable String sinkError() {
-        return server.status().getFirst().sinks().getFirst().lastError();
-    }
-
-    private void awaitStreaming() throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (server.status().getFirst().state() != DatabasePipeline.State.STREAMING) {
-            assertThat(System.nanoTime()).as("streaming: %s", server.status()).isLessThan(deadline);
-            Thread.sleep(20);
-        }
+        return sluice.server().status().getFirst().sinks().getFirst().lastError();
     }
 
     private int distinctAccepted() {
-        return (int) receiver.acceptedMessages().stream()
-                .map(E2e::idempotencyKey)
-                .distinct()
-                .count();
+        return (int) Messages.distinct(receiver.acceptedMessages());
     }
 
-    /** Waits until {@code n} distinct idempotency keys were accepted; returns every accepted message. */
-    private List<JsonNode> awaitDistinct(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (distinctAccepted() >= n) {
-                Thread.sleep(300); // anything extra would arrive right behind
-                return receiver.acceptedMessages();
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError(
-                "expected " + n + " distinct messages, got " + distinctAccepted() + "; status " + server.status());
-    }
-
-    /** Every written change arrived, and each row's seq values arrived as 0, 1, 2, ... (first copies only). */
-    private static void assertFirstCopiesExactlyOnceInRowOrder(List<JsonNode> firstCopies, List<String> written) {
-        Map<Integer, Integer> lastSeq = new HashMap<>();
-        List<String> outOfOrder = new ArrayList<>();
-        List<String> got = new ArrayList<>();
-        for (JsonNode m : firstCopies) {
-            int id = m.get("record").get("id").asInt();
-            int seq = m.get("record").get("seq").asInt();
-            got.add(id + ":" + seq);
-            Integer prev = lastSeq.put(id, seq);
-            if (seq != (prev == null ? 0 : prev + 1)) {
-                outOfOrder.add("row " + id + ": " + prev + " then " + seq);
-            }
-        }
-        assertThat(outOfOrder).as("per-row order").isEmpty();
-        assertThat(got).containsExactlyInAnyOrderElementsOf(written);
+    /** Waits until {@code n} distinct changes were accepted. */
+    private void awaitDistinct(int n) {
+        receiver.awaitAccepted(m -> Messages.distinct(m) >= n, WAIT, n + " distinct changes");
     }
 }

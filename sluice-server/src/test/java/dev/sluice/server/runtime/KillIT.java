@@ -1,8 +1,9 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,10 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -38,29 +38,29 @@ class KillIT {
     private static final int MAX_BATCHES_IN_FLIGHT = 32;
     private static final int MAX_DUPLICATES_PER_KILL = 2 * BATCH_SIZE * MAX_BATCHES_IN_FLIGHT;
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String slot;
     private WebhookReceiver receiver;
 
     @BeforeEach
     void setUp() {
-        db = PG.createDatabase("kill");
-        slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
         // Inserted before the slot exists, so only the updates are captured: each row's seq 1, 2, 3, ...
-        PG.execute(
-                db,
+        db = sluice.database(
+                "kill",
                 "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)",
                 "INSERT INTO events SELECT g, 0 FROM generate_series(0, " + (ROWS - 1) + ") g");
+        receiver = sluice.receiver();
     }
 
-    @AfterEach
-    void tearDown() {
-        receiver.close();
-        E2e.dropSlot(db, slot);
+    /**
+     * Lets the server run under load while the writer commits {@code changes} more changes: at its steady rate, a
+     * stretch of time measured in work done.
+     */
+    private static void runFor(UpdateWriter writer, int changes) {
+        long target = writer.changes.get() + changes;
+        await().atMost(WAIT).until(() -> writer.changes.get() >= target);
     }
 
     /** One accepted message: the row, its seq, its idempotency key, and how many kills preceded it. */
@@ -71,8 +71,8 @@ class KillIT {
         long seed = Long.getLong("sluice.kill.seed", System.nanoTime());
         System.out.println("KillIT seed " + seed + " (rerun with -Dsluice.kill.seed=" + seed + ")");
         Random random = new Random(seed);
-        Path config = E2e.write(home, E2e.yaml(db, slot, receiver, "batch_size: " + BATCH_SIZE));
-        Path sluiceHome = home.resolve("home");
+        Path config = sluice.writeConfig(sluice.yaml(db, "batch_size: " + BATCH_SIZE));
+        Path sluiceHome = sluice.home().resolve("home");
         // Index into receiver.requests() at each kill: every request of the killed JVM lies before it.
         List<Integer> killedAt = new ArrayList<>();
         UpdateWriter writer = null;
@@ -82,27 +82,30 @@ class KillIT {
             server = ServerProcess.start(sluiceHome, config, Map.of()).awaitHealthy(WAIT);
             writer = new UpdateWriter(db, ROWS, CHANGES_PER_SECOND, random.nextLong());
             for (int kill = 1; kill <= KILLS; kill++) {
-                long pause = 1000 + random.nextInt(3000);
-                Thread.sleep(pause);
+                // Killed at a random point: after 1 to 4 s' worth of changes.
+                int running = CHANGES_PER_SECOND + random.nextInt(3 * CHANGES_PER_SECOND);
+                runFor(writer, running);
                 server.kill();
                 server.close();
                 killedAt.add(receiver.requests().size());
                 System.out.printf(
-                        "KillIT kill %d after %d ms of running: %d messages accepted, %d changes committed%n",
-                        kill, pause, receiver.acceptedMessages().size(), writer.changes.get());
+                        "KillIT kill %d after %d more changes: %d messages accepted, %d changes committed%n",
+                        kill, running, receiver.acceptedMessages().size(), writer.changes.get());
                 long down = System.nanoTime();
                 server = ServerProcess.start(sluiceHome, config, Map.of()).awaitHealthy(WAIT);
                 System.out.printf(
                         "KillIT restart %d healthy after %d ms%n", kill, (System.nanoTime() - down) / 1_000_000);
             }
-            Thread.sleep(1000 + random.nextInt(1000)); // under load after the last restart too
+            runFor(
+                    writer,
+                    CHANGES_PER_SECOND + random.nextInt(CHANGES_PER_SECOND)); // under load after the last restart
             writer.close();
             Map<Integer, List<Integer>> committed = writer.committed();
             System.out.printf(
                     "KillIT writer: %d changes in %d transactions, %.0f changes/s%n",
                     writer.changes.get(), writer.transactions.get(), writer.rate());
             awaitEverything(committed);
-            Thread.sleep(500); // a straggling duplicate would arrive right behind
+            sluice.slot(db).awaitCaughtUp(); // a straggling duplicate would have arrived by now
             assertThat(server.stop()).isIn(0, 143);
 
             List<Delivery> deliveries = deliveries(killedAt);
@@ -126,25 +129,26 @@ class KillIT {
     }
 
     /** Waits until each row's last committed seq was accepted. */
-    private void awaitEverything(Map<Integer, List<Integer>> committed) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        Map<Integer, Integer> maxSeen = new HashMap<>();
-        while (System.nanoTime() < deadline) {
-            maxSeen.clear();
-            for (JsonNode m : receiver.acceptedMessages()) {
-                maxSeen.merge(
-                        m.get("record").get("id").asInt(),
-                        m.get("record").get("seq").asInt(),
-                        Math::max);
-            }
-            if (committed.entrySet().stream()
-                    .allMatch(e ->
-                            maxSeen.getOrDefault(e.getKey(), 0) >= e.getValue().getLast())) {
-                return;
-            }
-            Thread.sleep(200);
+    private void awaitEverything(Map<Integer, List<Integer>> committed) {
+        try {
+            receiver.awaitAccepted(
+                    accepted -> {
+                        Map<Integer, Integer> maxSeen = new HashMap<>();
+                        for (JsonNode m : accepted) {
+                            maxSeen.merge(
+                                    m.get("record").get("id").asInt(),
+                                    m.get("record").get("seq").asInt(),
+                                    Math::max);
+                        }
+                        return committed.entrySet().stream()
+                                .allMatch(e -> maxSeen.getOrDefault(e.getKey(), 0)
+                                        >= e.getValue().getLast());
+                    },
+                    WAIT,
+                    "each row's last committed change");
+        } catch (AssertionError timeout) {
+            // Fall through: the assertions name what is missing.
         }
-        // Fall through: the assertions name what is missing.
     }
 
     private List<Delivery> deliveries(List<Integer> killedAt) {

@@ -1,56 +1,39 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code GET /metrics} of a running server, scraped over HTTP while it moves real changes. */
 class MetricsIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String slot;
     private WebhookReceiver receiver;
     private SluiceServer server;
 
     @BeforeEach
-    void setUp() throws Exception {
-        db = PG.createDatabase("metrics");
-        String meta = PG.createDatabase("meta");
-        slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
-        PG.execute(db, "CREATE TABLE users (id int PRIMARY KEY, name text)");
-        String yaml = E2e.yaml(E2e.hostConnection(PG.port(), db), slot, receiver, "batch: true", "");
-        server = SluiceServer.start(E2e.options(home, E2e.write(home, yaml), meta));
-        await().atMost(WAIT)
-                .until(() ->
-                        server.status().stream().allMatch(s -> s.state().name().equals("STREAMING")));
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (server != null) {
-            server.close();
-        }
-        receiver.close();
-        E2e.dropSlot(db, slot);
+    void setUp() {
+        db = sluice.database("metrics", "CREATE TABLE users (id int PRIMARY KEY, name text)");
+        receiver = sluice.receiver();
+        server = sluice.start(sluice.yaml(db, "batch: true", ""));
+        sluice.awaitStreaming();
     }
 
     @Test
@@ -91,7 +74,8 @@ class MetricsIT {
         assertThat(afterRetry)
                 .contains("sluice_delivery_latency_seconds_bucket{sink=\"hook\",le=\"+Inf\"} " + acceptedRequests);
 
-        String lag = "sluice_replication_slot_lag_bytes{database=\"source\",slot=\"" + slot + "\"}";
+        String lag = "sluice_replication_slot_lag_bytes{database=\"source\",slot=\""
+                + sluice.slot(db).name() + "\"}";
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             Double v = value(scrape(), lag);
             return v != null && v >= 0;

@@ -1,8 +1,10 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,10 +13,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -23,66 +24,51 @@ import tools.jackson.databind.JsonNode;
  */
 class NoLossIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
+    // Transactions committed while Sluice is down, before it starts again.
+    private static final int WRITTEN_WHILE_DOWN = 100;
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String meta;
-    private String slot;
     private WebhookReceiver receiver;
     private Path config;
-    private ServerProcess current;
 
     @BeforeEach
-    void setUp() throws Exception {
-        db = PG.createDatabase("noloss");
-        meta = PG.createDatabase("meta");
-        slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
-        PG.execute(db, "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)");
-        config = E2e.write(home, E2e.yaml(db, slot, receiver, "batch_size: 25"));
+    void setUp() {
+        db = sluice.database("noloss", "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL)");
+        receiver = sluice.receiver();
+        config = sluice.writeConfig(sluice.yaml(db, "batch_size: 25"));
     }
 
-    @AfterEach
-    void tearDown() {
-        receiver.close();
-        E2e.dropSlot(db, slot);
+    private ServerProcess startServer() throws Exception {
+        return sluice.closeAfter(
+                ServerProcess.start(sluice.home(), config, Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(sluice.metaDb()))));
     }
 
-    private Map<String, String> env() {
-        return Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(meta));
-    }
-
-    private void awaitAccepted(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (receiver.acceptedMessages().size() < n && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-    }
-
-    private void assertEverythingArrivedOnce(Set<String> written) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+    /** Each change ({@code "id:seq"}) accepted, with its idempotency key; a duplicate must carry the same key. */
+    private static Map<String, String> keyByChange(List<JsonNode> accepted) {
         Map<String, String> keyByChange = new HashMap<>();
-        Map<String, Integer> copies = new HashMap<>();
-        while (System.nanoTime() < deadline) {
-            keyByChange.clear();
-            copies.clear();
-            for (JsonNode m : receiver.acceptedMessages()) {
-                String change = m.get("record").get("id").asInt() + ":"
-                        + m.get("record").get("seq").asInt();
-                String key = m.get("metadata").get("idempotency_key").asString();
-                String prev = keyByChange.putIfAbsent(change, key);
-                assertThat(prev == null || prev.equals(key))
-                        .as("duplicate of %s carries the same idempotency key", change)
-                        .isTrue();
-                copies.merge(change, 1, Integer::sum);
-            }
-            if (keyByChange.keySet().containsAll(written)) {
-                break;
-            }
-            Thread.sleep(100);
+        for (JsonNode m : accepted) {
+            String change = m.get("record").get("id").asInt() + ":"
+                    + m.get("record").get("seq").asInt();
+            String key = m.get("metadata").get("idempotency_key").asString();
+            String prev = keyByChange.putIfAbsent(change, key);
+            assertThat(prev == null || prev.equals(key))
+                    .as("duplicate of %s carries the same idempotency key", change)
+                    .isTrue();
         }
+        return keyByChange;
+    }
+
+    private void assertEverythingArrivedOnce(Set<String> written) {
+        try {
+            receiver.awaitAccepted(
+                    m -> keyByChange(m).keySet().containsAll(written), WAIT, written.size() + " written changes");
+        } catch (AssertionError timeout) {
+            // the assertions below say what is missing
+        }
+        Map<String, String> keyByChange = keyByChange(receiver.acceptedMessages());
         Set<String> missing = new HashSet<>(written);
         missing.removeAll(keyByChange.keySet());
         Set<String> idsSeen = new HashSet<>();
@@ -107,18 +93,18 @@ class NoLossIT {
     @Test
     void sigkillMidStreamThenRestartDeliversEveryChange() throws Exception {
         EventWriter writer;
-        try (ServerProcess first = ServerProcess.start(home, config, env())) {
+        try (ServerProcess first = startServer()) {
             first.awaitHealthy(WAIT); // the slot exists from here on: start writing
             writer = new EventWriter(db);
-            awaitAccepted(500);
+            receiver.awaitAccepted(500, WAIT);
             first.kill();
         }
         int atKill = receiver.acceptedMessages().size();
-        Thread.sleep(500); // changes keep coming while Sluice is down
-        try (ServerProcess second = ServerProcess.start(home, config, env())) {
-            current = second;
+        int transactionsAtKill = writer.transactions.get();
+        await().atMost(WAIT).until(() -> writer.transactions.get() >= transactionsAtKill + WRITTEN_WHILE_DOWN);
+        try (ServerProcess second = startServer()) {
             second.awaitHealthy(WAIT);
-            awaitAccepted(atKill + 500);
+            receiver.awaitAccepted(atKill + 500, WAIT);
             writer.close();
             assertEverythingArrivedOnce(Set.copyOf(writer.written));
             assertThat(second.stop()).isIn(0, 143);
@@ -129,17 +115,16 @@ class NoLossIT {
     @Test
     void gracefulStopAcknowledgesWhatWasDelivered() throws Exception {
         EventWriter writer;
-        try (ServerProcess first = ServerProcess.start(home, config, env())) {
+        try (ServerProcess first = startServer()) {
             first.awaitHealthy(WAIT); // the slot exists from here on: start writing
             writer = new EventWriter(db);
-            awaitAccepted(300);
+            receiver.awaitAccepted(300, WAIT);
             assertThat(first.stop()).isIn(0, 143);
             assertThat(first.output()).contains("Sluice stopped").doesNotContain("Exception");
         }
         writer.close();
         int beforeRestart = receiver.acceptedMessages().size();
-        try (ServerProcess second = ServerProcess.start(home, config, env())) {
-            current = second;
+        try (ServerProcess second = startServer()) {
             second.awaitHealthy(WAIT);
             assertEverythingArrivedOnce(Set.copyOf(writer.written));
             second.stop();

@@ -1,13 +1,16 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.server.fixture.Messages;
+import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.server.fixture.Slot;
+import dev.sluice.server.fixture.SluiceYaml;
 import dev.sluice.testkit.TestPostgres;
 import dev.sluice.testkit.WebhookReceiver;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -15,11 +18,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -32,61 +33,39 @@ class PostgresSetupsIT {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String meta;
-    private String slot;
+    private Slot slot;
     private WebhookReceiver receiver;
-    private @Nullable SluiceServer server;
 
     @BeforeEach
     void setUp() {
-        db = PG.createDatabase("setups");
-        meta = PG.createDatabase("meta");
-        slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
+        db = sluice.database("setups");
+        slot = sluice.slot(db);
+        receiver = sluice.receiver();
     }
 
-    @AfterEach
-    void tearDown() {
-        if (server != null) {
-            server.close();
-        }
-        receiver.close();
-        E2e.dropSlot(db, slot);
+    private void start(String connection, String sinkExtra) {
+        sluice.start(SluiceYaml.webhook(connection, slot.name(), receiver.url(), "", sinkExtra));
     }
 
-    private void start(String connection, String sinkExtra) throws Exception {
-        Path cfg = E2e.write(home, E2e.yaml(connection, slot, receiver, "", sinkExtra));
-        server = SluiceServer.start(E2e.options(home, cfg, meta));
+    private void startStreaming(String sinkExtra) {
+        start(SluiceYaml.hostConnection(PG.port(), db), sinkExtra);
+        sluice.awaitStreaming();
     }
 
-    private void startStreaming(String sinkExtra) throws Exception {
-        start(E2e.hostConnection(PG.port(), db), sinkExtra);
-        awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline to stream");
+    /** Waits for {@code n} messages, then until the slot confirmed every change, so that an extra one shows. */
+    private List<JsonNode> awaitExactly(int n) {
+        return awaitExactly(n, slot);
     }
 
-    private DatabasePipeline.Status awaitStatus(java.util.function.Predicate<DatabasePipeline.Status> p, String what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            DatabasePipeline.Status s = server.status().getFirst();
-            if (p.test(s)) {
-                return s;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("expected " + what + ", status is " + server.status());
-    }
-
-    /** Waits for {@code n} messages, then a moment longer so that an unexpected extra one shows. */
-    private List<JsonNode> awaitExactly(int n) throws InterruptedException {
+    private List<JsonNode> awaitExactly(int n, Slot slot) {
         receiver.awaitMessages(n, WAIT);
-        Thread.sleep(300);
+        slot.awaitCaughtUp();
         // In commit order: delivery keeps each row's order, not the order across rows.
-        List<JsonNode> got = E2e.inCommitOrder(receiver.messages());
+        List<JsonNode> got = Messages.inCommitOrder(receiver.messages());
         assertThat(got).as("messages").hasSize(n);
         return got;
     }
@@ -305,7 +284,7 @@ class PostgresSetupsIT {
         assertChange(got.get(0), "insert", "public", "prices", "{\"id\":1,\"net\":\"10.00\"}", "null", "[\"1\"]");
 
         if (PG.majorVersion() >= 18) {
-            PG.execute(db, "ALTER PUBLICATION " + slot + "_pub SET (publish_generated_columns = stored)");
+            PG.execute(db, "ALTER PUBLICATION " + slot.publication() + " SET (publish_generated_columns = stored)");
             PG.execute(db, "INSERT INTO prices (id, net) VALUES (2, 12)");
             got = awaitExactly(2);
             assertChange(
@@ -323,7 +302,7 @@ class PostgresSetupsIT {
     void connectsWithAPostgresUrl() throws Exception {
         PG.execute(db, "CREATE TABLE items (id int PRIMARY KEY)");
         start("url: " + PG.postgresUrl(db), "");
-        awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline to stream");
+        sluice.awaitStreaming();
         PG.execute(db, "INSERT INTO items VALUES (1)");
         JsonNode m = awaitExactly(1).getFirst();
         assertChange(m, "insert", "public", "items", "{\"id\":1}", "null", "[\"1\"]");
@@ -345,43 +324,44 @@ class PostgresSetupsIT {
     @Test
     void connectsToAnIpv6LiteralWithAndWithoutTheIpv6Flag() throws Exception {
         // The shared server listens on "localhost", which may be IPv4 only: listen on ::1 explicitly.
-        TestPostgres v6 = TestPostgres.startPrivate(Map.of("listen_addresses", "'127.0.0.1,::1'"));
-        try {
-            assumeTrue(reachableOverIpv6Loopback(v6.port()), "this machine has no IPv6 loopback (::1)");
-            v6.execute("postgres", "CREATE DATABASE app");
-            v6.execute("app", "CREATE TABLE items (id int PRIMARY KEY)");
-            String connection = """
-                    hostname: "::1"
-                    port: %d
-                    database: app
-                    username: postgres
-                    """.formatted(v6.port());
-            int id = 0;
-            for (String flag : List.of("ipv6: true\n", "")) {
-                id++;
-                Path cfg = E2e.write(home, E2e.yaml(connection + flag, "slot_v6_" + id, receiver, "", ""));
-                try (SluiceServer s = SluiceServer.start(E2e.options(home, cfg, PG.createDatabase("meta")))) {
-                    server = s;
-                    awaitStatus(
-                            st -> st.state() == DatabasePipeline.State.STREAMING, "streaming over IPv6 (" + flag + ")");
-                    v6.execute("app", "INSERT INTO items VALUES (" + id + ")");
-                    JsonNode m = awaitExactly(id).getLast();
-                    assertChange(m, "insert", "public", "items", "{\"id\":" + id + "}", "null", "[\"" + id + "\"]");
-                    assertThat(m.get("metadata").get("database").get("hostname").asString())
-                            .isEqualTo("::1");
-                } finally {
-                    server = null;
-                }
-            }
-        } finally {
-            v6.close();
+        TestPostgres v6 = sluice.closeAfter(TestPostgres.startPrivate(Map.of("listen_addresses", "'127.0.0.1,::1'")));
+        assumeTrue(reachableOverIpv6Loopback(v6.port()), "this machine has no IPv6 loopback (::1)");
+        v6.execute("postgres", "CREATE DATABASE app");
+        v6.execute("app", "CREATE TABLE items (id int PRIMARY KEY)");
+        String connection = """
+                hostname: "::1"
+                port: %d
+                database: app
+                username: postgres
+                """.formatted(v6.port());
+        int id = 0;
+        for (String flag : List.of("ipv6: true\n", "")) {
+            id++;
+            Slot v6Slot = new Slot(v6, "app", "slot_v6_" + id);
+            // A fresh metadata database each time: the server meets this configuration for the first time.
+            sluice.start(new ServerOptions(
+                    sluice.home(),
+                    0,
+                    sluice.writeConfig(SluiceYaml.webhook(connection + flag, v6Slot.name(), receiver.url(), "", "")),
+                    null,
+                    PG.jdbcUrl(PG.createDatabase("meta")),
+                    null,
+                    ServerFixture.TOKEN));
+            sluice.awaitStatus(
+                    st -> st.state() == DatabasePipeline.State.STREAMING, "streaming over IPv6 (" + flag + ")");
+            v6.execute("app", "INSERT INTO items VALUES (" + id + ")");
+            JsonNode m = awaitExactly(id, v6Slot).getLast();
+            assertChange(m, "insert", "public", "items", "{\"id\":" + id + "}", "null", "[\"" + id + "\"]");
+            assertThat(m.get("metadata").get("database").get("hostname").asString())
+                    .isEqualTo("::1");
+            sluice.stop();
         }
     }
 
     @Test
     void sslAgainstAServerWithoutTlsSaysToTurnSslOff() throws Exception {
-        start(E2e.hostConnection(PG.port(), db) + "ssl: true\n", "");
-        DatabasePipeline.Status s = awaitStatus(
+        start(SluiceYaml.hostConnection(PG.port(), db) + "ssl: true\n", "");
+        DatabasePipeline.Status s = sluice.awaitStatus(
                 st -> st.state() == DatabasePipeline.State.RETRYING && st.lastError() != null,
                 "the pipeline to retry with an error");
         assertThat(s.lastError())

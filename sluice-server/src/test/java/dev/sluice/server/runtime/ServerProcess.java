@@ -12,6 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 
 /** The packaged server ({@code target/sluice.jar}) as a child JVM, so tests can SIGKILL it. */
 final class ServerProcess implements AutoCloseable {
@@ -55,28 +58,25 @@ final class ServerProcess implements AutoCloseable {
         return new ServerProcess(pb.start(), port, log);
     }
 
-    /** Waits until {@code /health} answers 200 (every database streaming). */
+    /** Waits until {@code /health} answers 200 (every database streaming); fails at once if the process exits. */
     ServerProcess awaitHealthy(Duration timeout) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("server exited with " + process.exitValue() + ":\n" + output());
-            }
-            try {
-                HttpResponse<String> r = http.send(
-                        HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/health"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return this;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(100);
+        try {
+            Awaitility.await("the server is healthy")
+                    .atMost(timeout)
+                    .pollInterval(Duration.ofMillis(100))
+                    .failFast("the server exited", () -> !process.isAlive())
+                    .ignoreExceptionsInstanceOf(IOException.class) // not listening yet
+                    .until(() -> http.send(
+                                            HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/health"))
+                                                    .build(),
+                                            HttpResponse.BodyHandlers.ofString())
+                                    .statusCode()
+                            == 200);
+        } catch (ConditionTimeoutException | TerminalFailureException e) {
+            throw new AssertionError(e.getMessage() + ":\n" + output(), e);
         }
-        throw new AssertionError("server not healthy within " + timeout + ":\n" + output());
+        return this;
     }
 
     String health() throws Exception {

@@ -1,9 +1,10 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
-import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.WebhookReceiver;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -11,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,10 +24,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -46,8 +45,9 @@ class SinkDownMemoryIT {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final long MIB = 1024 * 1024;
     private static final Duration OUTAGE = Duration.ofSeconds(120);
-    private static final Duration WARM_UP = Duration.ofSeconds(10);
     private static final int CHANGES_PER_SECOND = 2000;
+    // Delivered before the outage (10 s of changes): flowing, JIT warm, every pool and buffer allocated.
+    private static final int WARM_UP_ROWS = 10 * CHANGES_PER_SECOND;
     private static final int ROWS_PER_TRANSACTION = 100;
     // Larger than "a small row" on purpose: the outage must write clearly more than the heap bound
     // below (2,000/s x 120 s x 1,000 B is about 229 MiB of payload alone, about 330 MiB as queued
@@ -61,38 +61,25 @@ class SinkDownMemoryIT {
     // receiver's record of the failed requests, and what a full GC leaves floating: 64 MiB.
     private static final long HEAP_BOUND = (MAX_MEMORY_MB + 64) * MIB;
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String meta;
     private String slot;
     private WebhookReceiver receiver;
-    private @Nullable SluiceServer server;
+    private SluiceServer server;
 
     @BeforeEach
     void setUp() {
-        db = PG.createDatabase("sinkdown");
-        meta = PG.createDatabase("meta");
-        slot = "slot_" + db;
-        receiver = WebhookReceiver.start();
-        PG.execute(db, "CREATE TABLE items (id bigint PRIMARY KEY, payload text NOT NULL)");
-    }
-
-    @AfterEach
-    void tearDown() {
-        if (server != null) {
-            server.close();
-        }
-        receiver.close();
-        E2e.dropSlot(db, slot);
+        db = sluice.database("sinkdown", "CREATE TABLE items (id bigint PRIMARY KEY, payload text NOT NULL)");
+        slot = sluice.slot(db).name();
+        receiver = sluice.receiver();
     }
 
     @Test
     void sinkDownForTwoMinutesUnderLoadKeepsTheHeapBoundedHoldsItsPlaceAndThenDeliversEverything() throws Exception {
-        Path cfg = E2e.write(home, E2e.yaml(db, slot, receiver, "batch_size: 500\nmax_memory_mb: " + MAX_MEMORY_MB));
-        server = SluiceServer.start(E2e.options(home, cfg, meta));
-        awaitStreaming();
+        server = sluice.start(sluice.yaml(db, "batch_size: 500\nmax_memory_mb: " + MAX_MEMORY_MB));
+        sluice.awaitStreaming();
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         System.out.printf(
                 "SinkDownMemoryIT max heap %d MiB, bound baseline + %d MiB%n",
@@ -101,10 +88,7 @@ class SinkDownMemoryIT {
         InsertWriter writer = new InsertWriter(db);
         List<Integer> walsenderGone;
         try (writer) {
-            Thread.sleep(WARM_UP.toMillis()); // flowing, JIT warm, every pool and buffer allocated
-            assertThat(receiver.acceptedMessages())
-                    .as("delivering before the outage")
-                    .isNotEmpty();
+            receiver.awaitAccepted(WARM_UP_ROWS, Duration.ofSeconds(60));
             long baseline = floor(memory);
 
             receiver.unavailable();
@@ -211,20 +195,9 @@ class SinkDownMemoryIT {
                 .isEmpty();
     }
 
-    private void awaitStreaming() throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (server.status().getFirst().state() != DatabasePipeline.State.STREAMING) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not streaming: " + server.status());
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    /** Heap used right after a full GC. */
-    private static long floor(MemoryMXBean memory) throws InterruptedException {
+    /** Heap used right after a full GC (System.gc() returns once the collection is done). */
+    private static long floor(MemoryMXBean memory) {
         System.gc();
-        Thread.sleep(100);
         return memory.getHeapMemoryUsage().getUsed();
     }
 
@@ -263,15 +236,29 @@ class SinkDownMemoryIT {
     private record CatchUp(long missing, long firstMissing, long duplicates, long firstAcceptedNanos) {}
 
     /** Waits until rows 0 to {@code rows - 1} all arrived, scanning only requests not seen before. */
-    private CatchUp awaitAll(long rows, Duration timeout) throws InterruptedException {
-        BitSet seen = new BitSet();
-        long duplicates = 0;
+    private CatchUp awaitAll(long rows, Duration timeout) {
+        Scan scan = new Scan();
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(250)).until(() -> {
+                scan.more(receiver.requests());
+                return scan.seen.nextClearBit(0) >= rows;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // the caller's assertion names what is missing
+        }
+        long missing = rows - scan.seen.get(0, (int) rows).cardinality();
+        return new CatchUp(missing, scan.seen.nextClearBit(0), scan.duplicates, scan.firstAccepted);
+    }
+
+    /** What the accepted requests carried so far, scanned incrementally. */
+    private static final class Scan {
+        final BitSet seen = new BitSet();
+        long duplicates;
         long firstAccepted = -1;
-        int scanned = 0;
-        int failedBefore = -1;
-        long deadline = System.nanoTime() + timeout.toNanos();
-        do {
-            List<WebhookReceiver.Request> requests = receiver.requests();
+        private int scanned;
+        private int failedBefore = -1;
+
+        void more(List<WebhookReceiver.Request> requests) {
             for (; scanned < requests.size(); scanned++) {
                 WebhookReceiver.Request r = requests.get(scanned);
                 if (!r.accepted()) {
@@ -289,13 +276,7 @@ class SinkDownMemoryIT {
                     seen.set(id);
                 }
             }
-            if (seen.nextClearBit(0) >= rows) {
-                break;
-            }
-            Thread.sleep(250);
-        } while (System.nanoTime() < deadline);
-        long missing = rows - seen.get(0, (int) rows).cardinality();
-        return new CatchUp(missing, seen.nextClearBit(0), duplicates, firstAccepted);
+        }
     }
 
     /**

@@ -1,9 +1,11 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.server.fixture.SluiceYaml;
 import dev.sluice.testkit.FaultProxy;
 import dev.sluice.testkit.WebhookReceiver;
 import java.net.URI;
@@ -28,10 +30,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -70,11 +71,10 @@ class SinkDownSpillIT {
     private static final long HEAP_BOUND = (2L * MAX_MEMORY_MB + 64) * MIB;
     private static final Duration WAIT = Duration.ofSeconds(90);
 
-    @TempDir
-    Path home;
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String meta;
     private String slot;
     private WebhookReceiver healthy;
     private WebhookReceiver down;
@@ -82,34 +82,23 @@ class SinkDownSpillIT {
 
     @BeforeEach
     void setUp() {
-        db = PG.createDatabase("spilldown");
-        meta = PG.createDatabase("meta");
-        slot = "slot_" + db;
-        healthy = WebhookReceiver.start();
-        down = WebhookReceiver.start();
-        proxy = FaultProxy.start("127.0.0.1", down.port());
         // Inserted before the slot exists: only the updates are captured, each row's seq 1, 2, 3, ...
-        PG.execute(
-                db,
+        db = sluice.database(
+                "spilldown",
                 "CREATE TABLE items (id int PRIMARY KEY, seq int NOT NULL, payload text NOT NULL)",
                 "INSERT INTO items SELECT g, 0, '' FROM generate_series(0, " + (ROWS - 1) + ") g");
-    }
-
-    @AfterEach
-    void tearDown() {
-        proxy.refuse(false);
-        proxy.close();
-        healthy.close();
-        down.close();
-        E2e.dropSlot(db, slot);
+        slot = sluice.slot(db).name();
+        healthy = sluice.receiver();
+        down = sluice.newReceiver();
+        proxy = sluice.closeAfter(FaultProxy.start("127.0.0.1", down.port()));
     }
 
     @Test
     void aSinkDownForMinutesWithAKillInTheMiddle_neitherStallsTheOtherSinkNorTheSlot_andLosesNothing()
             throws Exception {
-        Path config = E2e.write(home, yaml());
-        Path sluiceHome = home.resolve("home");
-        Map<String, String> env = Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(meta));
+        Path config = sluice.writeConfig(yaml());
+        Path sluiceHome = sluice.home().resolve("home");
+        Map<String, String> env = Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(sluice.metaDb()));
         Tally toHealthy = new Tally(healthy);
         Tally toDown = new Tally(down);
         ServerProcess server = ServerProcess.start(sluiceHome, config, env);
@@ -225,7 +214,7 @@ class SinkDownSpillIT {
                       type: webhook
                       http_endpoint: down-endpoint
                 """.formatted(
-                        E2e.hostConnection(PG.port(), db).indent(4).stripTrailing(),
+                        SluiceYaml.hostConnection(PG.port(), db).indent(4).stripTrailing(),
                         slot,
                         slot + "_pub",
                         healthy.url(),

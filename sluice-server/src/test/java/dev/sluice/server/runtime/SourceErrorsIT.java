@@ -1,9 +1,15 @@
 package dev.sluice.server.runtime;
 
-import static dev.sluice.server.runtime.E2e.PG;
+import static dev.sluice.server.fixture.ServerFixture.PG;
+import static dev.sluice.server.fixture.ServerFixture.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.server.fixture.Logs;
+import dev.sluice.server.fixture.Messages;
+import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.server.fixture.SluiceYaml;
 import dev.sluice.testkit.FreePort;
 import dev.sluice.testkit.TestPostgres;
 import dev.sluice.testkit.WebhookReceiver;
@@ -11,49 +17,33 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.JsonNode;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Bad source setups against real Postgres: the server keeps running, says what is wrong and how to fix
  * it (in {@code status()} and {@code /health}), and recovers by itself once the operator fixes it.
  */
 class SourceErrorsIT {
-    private static final Duration WAIT = Duration.ofSeconds(30);
+    @RegisterExtension
+    final ServerFixture sluice = new ServerFixture();
 
-    @TempDir
-    Path home;
-
-    private String meta;
     private WebhookReceiver receiver;
-    private SluiceServer server;
-    private final List<TestPostgres> privateServers = new ArrayList<>();
-    private final List<Runnable> cleanups = new ArrayList<>();
+    private Logs logs;
 
     @BeforeEach
     void setUp() {
-        meta = PG.createDatabase("meta");
-        receiver = WebhookReceiver.start();
+        receiver = sluice.receiver();
+        logs = sluice.closeAfter(Logs.capture());
     }
 
-    @AfterEach
-    void tearDown() {
-        if (server != null) {
-            server.close();
-        }
-        receiver.close();
-        cleanups.forEach(Runnable::run);
-        privateServers.forEach(TestPostgres::close);
+    /** Attempts to reach the source that failed so far, as logged: one line per attempt. */
+    private long failedConnects() {
+        return logs.count(m -> m.contains("cannot reach Postgres") && m.contains("retrying"));
     }
 
     /** The settings of the one source database in the yaml. */
@@ -71,84 +61,53 @@ class SourceErrorsIT {
     }
 
     private String yaml(Source s, String sinkExtra) {
-        return """
-                databases:
-                  - name: source
-                    hostname: localhost
-                    port: %d
-                    database: %s
-                    username: %s
-                %s
-                    slot:
-                      name: %s
-                      create_if_not_exists: %s
-                    publication:
-                      name: %s
-                      create_if_not_exists: %s
-                http_endpoints:
-                  - name: receiver
-                    url: %s
-                sinks:
-                  - name: hook
-                    database: source
-                    destination:
-                      type: webhook
-                      http_endpoint: receiver
-                %s
-                """.formatted(
-                        s.port(),
-                        s.database(),
-                        s.username(),
-                        s.password() == null ? "" : "    password: \"" + s.password() + "\"",
-                        s.slot(),
-                        s.createSlot(),
-                        s.publication(),
-                        s.createPublication(),
-                        receiver.url(),
-                        sinkExtra.indent(4).stripTrailing());
+        String connection = """
+                hostname: localhost
+                port: %d
+                database: %s
+                username: %s
+                """.formatted(s.port(), s.database(), s.username())
+                + (s.password() == null ? "" : "password: \"" + s.password() + "\"\n");
+        return SluiceYaml.webhook(
+                connection, s.slot(), s.createSlot(), s.createPublication(), receiver.url(), "", sinkExtra);
     }
 
-    private void start(Source s) throws Exception {
-        Path cfg = E2e.write(home, yaml(s, ""));
-        server = SluiceServer.start(E2e.options(home, cfg, meta));
+    private void start(Source s) {
+        sluice.start(yaml(s, ""));
     }
 
     /** A fresh database on the shared server with one keyed table; its slot is dropped after the test. */
     private Source sharedSource(boolean createSlot, boolean createPublication) {
-        String db = PG.createDatabase("src");
-        PG.execute(db, "CREATE TABLE items (id int PRIMARY KEY, name text)");
-        String slot = "slot_" + db;
-        cleanups.add(() -> E2e.dropSlot(db, slot));
-        return new Source(PG.port(), db, "postgres", null, slot, createSlot, createPublication);
+        String db = sluice.database("src", "CREATE TABLE items (id int PRIMARY KEY, name text)");
+        return new Source(PG.port(), db, "postgres", null, sluice.slot(db).name(), createSlot, createPublication);
     }
 
-    private DatabasePipeline.Status awaitStatus(Predicate<DatabasePipeline.Status> p, String what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            DatabasePipeline.Status s = server.status().getFirst();
-            if (p.test(s)) {
-                return s;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("expected " + what + ", status is " + server.status());
+    private ServerProcess startProcess(Source src) throws Exception {
+        return sluice.closeAfter(ServerProcess.start(
+                sluice.home(),
+                sluice.writeConfig(yaml(src, "")),
+                Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(sluice.metaDb()))));
     }
 
-    private DatabasePipeline.Status awaitRetrying() throws InterruptedException {
-        return awaitStatus(
+    private DatabasePipeline.Status awaitRetrying() {
+        return sluice.awaitStatus(
                 s -> s.state() == DatabasePipeline.State.RETRYING && s.lastError() != null,
-                "the pipeline to retry with an error");
+                "the pipeline retries with an error");
     }
 
-    private void awaitStreaming() throws InterruptedException {
-        awaitStatus(s -> s.state() == DatabasePipeline.State.STREAMING, "the pipeline to stream");
+    private void awaitStreaming() {
+        sluice.awaitStreaming();
+    }
+
+    private TestPostgres privateServer(TestPostgres pg) {
+        return sluice.closeAfter(pg);
     }
 
     private HttpResponse<String> health() throws Exception {
         return HttpClient.newHttpClient()
                 .send(
-                        HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/health"))
+                        HttpRequest.newBuilder(URI.create(
+                                        "http://localhost:" + sluice.server().port() + "/health"))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
     }
@@ -161,20 +120,8 @@ class SourceErrorsIT {
     /** Inserts a row and waits until the receiver got it: the pipeline really delivers. */
     private void assertDelivers(TestPostgres pg, String db, int id) {
         pg.execute(db, "INSERT INTO items VALUES (" + id + ", 'after fix')");
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (JsonNode m : receiver.acceptedMessages()) {
-                if (m.get("record").get("id").asInt() == id) {
-                    return;
-                }
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
-        throw new AssertionError("row " + id + " was not delivered; got " + receiver.acceptedMessages());
+        receiver.awaitAccepted(
+                got -> got.stream().anyMatch(m -> m.get("record").get("id").asInt() == id), WAIT, "row " + id);
     }
 
     @Test
@@ -192,25 +139,24 @@ class SourceErrorsIT {
         assertThat(h.statusCode()).isEqualTo(503);
         assertThat(h.body()).contains("\"state\":\"retrying\"").contains("cannot reach Postgres");
 
-        // Still failing a moment later: retried, not crashed.
-        Thread.sleep(1500);
-        assertThat(server.status().getFirst().state()).isEqualTo(DatabasePipeline.State.RETRYING);
+        // Still failing after more attempts: retried, not crashed (each failed attempt logs a line).
+        long failedBefore = failedConnects();
+        await().atMost(WAIT).until(() -> failedConnects() > failedBefore);
+        assertThat(sluice.server().status().getFirst().state()).isEqualTo(DatabasePipeline.State.RETRYING);
 
         // Postgres appears on that port: the pipeline connects on its next attempt without a restart.
-        TestPostgres late = TestPostgres.startPrivate(Map.of(), port);
-        privateServers.add(late);
+        TestPostgres late = privateServer(TestPostgres.startPrivate(Map.of(), port));
         late.execute("postgres", "CREATE DATABASE app");
         late.execute("app", "CREATE TABLE items (id int PRIMARY KEY, name text)");
         awaitStreaming();
-        assertThat(server.status().getFirst().lastError()).isNull();
+        assertThat(sluice.server().status().getFirst().lastError()).isNull();
         assertDelivers(late, "app", 1);
         assertThat(health().statusCode()).isEqualTo(200);
     }
 
     @Test
     void walLevelNotLogicalSaysToSetItAndRestart() throws Exception {
-        TestPostgres replica = TestPostgres.startPrivate(Map.of("wal_level", "replica"));
-        privateServers.add(replica);
+        TestPostgres replica = privateServer(TestPostgres.startPrivate(Map.of("wal_level", "replica")));
         start(new Source(replica.port(), "postgres", "postgres", null, "slot_wal", true, true));
 
         DatabasePipeline.Status s = awaitRetrying();
@@ -258,8 +204,7 @@ class SourceErrorsIT {
 
     @Test
     void wrongPasswordSaysTheLoginWasRejectedWithoutShowingThePassword() throws Exception {
-        TestPostgres secured = TestPostgres.startPrivate(Map.of());
-        privateServers.add(secured);
+        TestPostgres secured = privateServer(TestPostgres.startPrivate(Map.of()));
         secured.requirePassword("sluice_user", "the-right-one");
         String wrong = "wr0ng-S3cret-pw";
         start(new Source(secured.port(), "postgres", "sluice_user", wrong, "slot_pw", true, true));
@@ -278,8 +223,7 @@ class SourceErrorsIT {
     void keylessPublishedTableIsReportedWithReplicaIdentityAdvice() throws Exception {
         Source src = sharedSource(true, true);
         PG.execute(src.database(), "CREATE TABLE audit_log (at timestamptz, line text)");
-        Path cfg = E2e.write(home, yaml(src, ""));
-        try (ServerProcess p = ServerProcess.start(home, cfg, Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(meta)))) {
+        try (ServerProcess p = startProcess(src)) {
             p.awaitHealthy(WAIT); // the check runs before streaming starts
             String log = p.output();
             List<String> advice =
@@ -304,24 +248,20 @@ class SourceErrorsIT {
     @Test
     void webhookOutageLogsOneLinePerAttemptAndDeliversEverythingInOrder() throws Exception {
         Source src = sharedSource(true, true);
-        Path cfg = E2e.write(home, yaml(src, ""));
         int changes = 50;
-        try (ServerProcess p = ServerProcess.start(home, cfg, Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(meta)))) {
+        try (ServerProcess p = startProcess(src)) {
             p.awaitHealthy(WAIT);
             receiver.unavailable();
             for (int i = 0; i < changes; i++) {
                 PG.execute(src.database(), "INSERT INTO items VALUES (" + i + ", 'row " + i + "')");
             }
-            receiver.awaitRequests(2, WAIT); // at least one retry happened while down
-            Thread.sleep(2000);
+            // Down for several failed attempts: the first, then the retries that probe the outage.
+            receiver.awaitRequests(4, WAIT);
             receiver.available();
 
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (receiver.acceptedMessages().size() < changes && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            receiver.awaitAccepted(changes, WAIT);
             // Rows are independent groups: each arrives once; the order across rows is the retries' order.
-            List<Integer> ids = E2e.inCommitOrder(receiver.acceptedMessages()).stream()
+            List<Integer> ids = Messages.inCommitOrder(receiver.acceptedMessages()).stream()
                     .map(m -> m.get("record").get("id").asInt())
                     .toList();
             assertThat(ids).hasSize(changes);
@@ -330,10 +270,7 @@ class SourceErrorsIT {
             }
 
             // The recovery line follows the last acknowledgement, and the process' output arrives a moment later.
-            long settle = System.nanoTime() + WAIT.toNanos();
-            while (!p.output().contains("delivery recovered after") && System.nanoTime() < settle) {
-                Thread.sleep(50);
-            }
+            await().atMost(WAIT).until(() -> p.output().contains("delivery recovered after"));
             String log = p.output();
             long failedAttempts =
                     receiver.requests().stream().filter(r -> !r.accepted()).count();

@@ -1,6 +1,7 @@
 package dev.sluice.server.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Position;
@@ -75,16 +76,20 @@ class PullStreamTest {
     @Test
     void receiveWaitsForMessagesUpToWaitFor() throws Exception {
         PullStream s = new PullStream(Duration.ofSeconds(30));
-        Thread.ofVirtual().start(() -> {
+        CompletableFuture<List<PullStream.Received>> receiving = new CompletableFuture<>();
+        Thread receiver = Thread.ofPlatform().start(() -> {
             try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                return;
+                receiving.complete(s.receive(5, Duration.ofSeconds(10)));
+            } catch (Exception e) {
+                receiving.completeExceptionally(e);
             }
-            s.deliver(batch(msg(7, null)));
         });
+        // Blocked in receive with nothing to hand out; a delivery wakes it with the message.
+        await().atMost(Duration.ofSeconds(5)).until(() -> receiver.getState() == Thread.State.TIMED_WAITING);
+        assertThat(receiving).isNotDone();
         long t0 = System.nanoTime();
-        List<PullStream.Received> got = s.receive(5, Duration.ofSeconds(10));
+        s.deliver(batch(msg(7, null)));
+        List<PullStream.Received> got = receiving.get(5, TimeUnit.SECONDS);
         assertThat(got).extracting(r -> r.message().position().commitIdx()).containsExactly(7);
         assertThat(System.nanoTime() - t0).isLessThan(TimeUnit.SECONDS.toNanos(5));
 

@@ -22,6 +22,7 @@ import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.awaitility.Awaitility;
 
 /**
  * A one-node KRaft cluster (broker and controller in one process) for a test class, started in about 2.5 s. The
@@ -140,13 +141,17 @@ public final class TestKafka implements AutoCloseable {
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(10));
             List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (!reached(consumer, end)) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("could not read " + topic + " to its end " + end);
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
+            Awaitility.await("reading " + topic + " to its end " + end)
+                    .atMost(Duration.ofSeconds(20))
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(1)) // each poll waits up to 200 ms for records itself
+                    .until(() -> {
+                        if (reached(consumer, end)) {
+                            return true;
+                        }
+                        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                        return reached(consumer, end);
+                    });
             return records;
         }
     }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
+import dev.sluice.testkit.TestMessages;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,34 +32,25 @@ import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 import software.amazon.awssdk.services.kinesis.model.Record;
-import software.amazon.awssdk.services.kinesis.model.Shard;
-import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
-import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /** Against the kinesis-local emulator in a child process; each test makes its own stream. */
 class KinesisSinkIT {
     private static final AtomicInteger STREAMS = new AtomicInteger();
     private static KinesisLocal emulator;
-    private static KinesisAsyncClient admin;
     private final List<KinesisSink> sinks = new ArrayList<>();
 
     @BeforeAll
     static void startEmulator() {
         emulator = KinesisLocal.start();
-        admin = KinesisSink.client(config(arn("admin")), Duration.ofSeconds(10), List.of());
     }
 
     @AfterAll
     static void stopEmulator() {
-        if (admin != null) {
-            admin.close();
-        }
         if (emulator != null) {
             emulator.close();
         }
@@ -67,31 +59,6 @@ class KinesisSinkIT {
     @AfterEach
     void closeSinks() {
         sinks.forEach(KinesisSink::close);
-    }
-
-    @Test
-    void deliver_manyGroupsOverSeveralBatches_keepsOrderPerPartitionKey() {
-        String arn = createStream(2);
-        KinesisSink sink = sink(arn);
-        Map<String, List<String>> sent = new LinkedHashMap<>();
-        for (int b = 0; b < 4; b++) {
-            List<SinkMessage> messages = new ArrayList<>();
-            for (int i = 0; i < 60; i++) {
-                String group = "g" + (i % 20);
-                SinkMessage m = TestMessages.insert(group, "b" + b + "-" + i, 1000 + b, i, group);
-                sent.computeIfAbsent(group, g -> new ArrayList<>()).add(TestMessages.body(m));
-                messages.add(m);
-            }
-            sink.deliver(new Batch(messages)).toCompletableFuture().join();
-        }
-
-        Map<String, Map<String, List<String>>> byShard = readAll(arn);
-        assertThat(byShard)
-                .hasSize(2)
-                .allSatisfy((shard, keys) -> assertThat(keys).isNotEmpty());
-        Map<String, List<String>> received = new LinkedHashMap<>();
-        byShard.values().forEach(received::putAll);
-        assertThat(received).containsExactlyInAnyOrderEntriesOf(sent);
     }
 
     @Test
@@ -141,26 +108,6 @@ class KinesisSinkIT {
 
         // Reading 5 MiB back from the emulator takes long; the other tests check what arrives.
         assertThat(calls).containsExactly(500, 500, 100 + 5, 1);
-    }
-
-    @Test
-    void deliver_rejectsRecordOver1MiBAndDeliversTheRest() {
-        String arn = createStream(1);
-        List<SinkMessage> messages = List.of(
-                TestMessages.insert("1", "a", 1000, 0, "g"),
-                TestMessages.sized("2", KinesisSink.MAX_RECORD_BYTES, 1000, 1),
-                TestMessages.insert("3", "c", 1000, 2, "g"));
-
-        SinkException e = failure(sink(arn).deliver(new Batch(messages)));
-
-        assertThat(e.isPartial()).isTrue();
-        assertThat(e.retriable()).isFalse();
-        assertThat(e.rejected(1)).isTrue();
-        assertThat(e.rejected(0) || e.rejected(2) || e.toRetry(0) || e.toRetry(2))
-                .isFalse();
-        assertThat(e.getMessage()).contains(arn).contains("over Kinesis's limit of 1048576 bytes");
-        assertThat(flatten(readAll(arn)).get("g"))
-                .containsExactly(TestMessages.body(messages.get(0)), TestMessages.body(messages.get(2)));
     }
 
     @Test
@@ -214,36 +161,6 @@ class KinesisSinkIT {
     }
 
     @Test
-    void deliver_whileEmulatorIsDown_failsRetriably_thenSucceedsOnceItIsBack() {
-        String name = "restart" + STREAMS.incrementAndGet();
-        String arn = createStream(name, 1);
-        KinesisSink sink = sink(arn);
-        Batch batch = new Batch(List.of(TestMessages.insert("1", "a", 1000, 0, "g")));
-        emulator.stop();
-        try {
-            SinkException down = failure(sink.deliver(batch));
-            assertThat(down.isPartial()).isFalse();
-            assertThat(down.retriable()).isTrue();
-            assertThat(down.getMessage())
-                    .startsWith("Kinesis stream " + arn)
-                    .contains("cannot reach " + emulator.endpoint())
-                    .doesNotContain("secret-value");
-        } finally {
-            emulator.restart();
-        }
-        createStream(name, 1);
-
-        sink.deliver(batch).toCompletableFuture().join();
-        assertThat(flatten(readAll(arn)).get("g"))
-                .containsExactly(TestMessages.body(batch.messages().get(0)));
-    }
-
-    @Test
-    void check_passesForExistingStream() {
-        KinesisSink.check(config(createStream(1)), Duration.ofSeconds(5));
-    }
-
-    @Test
     void check_reportsMissingStream() {
         String arn = arn("nope");
         assertThatThrownBy(() -> KinesisSink.check(config(arn), Duration.ofSeconds(5)))
@@ -254,7 +171,7 @@ class KinesisSinkIT {
     // ---- helpers ----
 
     private static String arn(String name) {
-        return "arn:aws:kinesis:us-east-1:000000000000:stream/" + name;
+        return KinesisLocal.arn(name);
     }
 
     private static KinesisConfig config(String arn) {
@@ -281,45 +198,22 @@ class KinesisSinkIT {
     }
 
     private static String createStream(String name, int shards) {
-        admin.createStream(r -> r.streamName(name).shardCount(shards)).join();
-        String arn = arn(name);
-        for (int i = 0; i < 100; i++) {
-            StreamStatus status = admin.describeStreamSummary(r -> r.streamARN(arn))
-                    .join()
-                    .streamDescriptionSummary()
-                    .streamStatus();
-            if (status == StreamStatus.ACTIVE) {
-                return arn;
-            }
-            sleep(50);
-        }
-        throw new IllegalStateException("stream " + name + " did not become active");
+        return emulator.createStream(name, shards);
     }
 
     /** Every record of every shard: shard id to partition key to data, in shard order. */
     private static Map<String, Map<String, List<String>>> readAll(String arn) {
         Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
-        for (Shard shard : admin.listShards(r -> r.streamARN(arn)).join().shards()) {
+        emulator.records(arn).forEach((shard, records) -> {
             Map<String, List<String>> keys = new LinkedHashMap<>();
-            String iterator = admin.getShardIterator(r ->
-                            r.streamARN(arn).shardId(shard.shardId()).shardIteratorType(ShardIteratorType.TRIM_HORIZON))
-                    .join()
-                    .shardIterator();
-            while (iterator != null) {
-                String it = iterator;
-                var page = admin.getRecords(
-                                r -> r.streamARN(arn).shardIterator(it).limit(1000))
-                        .join();
-                for (Record record : page.records()) {
-                    keys.computeIfAbsent(record.partitionKey(), k -> new ArrayList<>())
-                            .add(record.data().asString(StandardCharsets.UTF_8));
-                }
-                iterator = page.records().isEmpty() ? null : page.nextShardIterator();
+            for (Record record : records) {
+                keys.computeIfAbsent(record.partitionKey(), k -> new ArrayList<>())
+                        .add(record.data().asString(StandardCharsets.UTF_8));
             }
             if (!keys.isEmpty()) {
-                out.put(shard.shardId(), keys);
+                out.put(shard, keys);
             }
-        }
+        });
         return out;
     }
 
@@ -345,15 +239,6 @@ class KinesisSinkIT {
         assertThat(e).isNotNull();
         assertThat(e.getCause()).isInstanceOf(SinkException.class);
         return (SinkException) e.getCause();
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     /**
