@@ -98,26 +98,14 @@ public final class DatabasePipeline implements AutoCloseable {
             @Nullable Instant lastHeartbeatAt,
             long slotLagBytes,
             Duration heartbeatInterval) {
-
         /**
          * A warning when heartbeats are on, the reader streams, and none has come back for 3 intervals (counted
          * from the start of streaming if none has come back since): the slot may not be advancing.
          */
         public @Nullable String heartbeatWarning(Instant now) {
-            if (heartbeatInterval.isZero() || state != State.STREAMING || streamingSince == null) {
-                return null;
-            }
-            Instant since = lastHeartbeatAt == null || lastHeartbeatAt.isBefore(streamingSince)
-                    ? streamingSince
-                    : lastHeartbeatAt;
-            Duration quiet = Duration.between(since, now);
-            if (quiet.compareTo(heartbeatInterval.multipliedBy(3)) <= 0) {
-                return null;
-            }
-            return "no heartbeat has come back through the slot for " + quiet.toSeconds() + " s (one is emitted every "
-                    + heartbeatInterval.toMillis() + " ms): the slot may not be advancing; check the log for"
-                    + " heartbeat errors (the role must be able to run pg_logical_emit_message"
-                    + " on the primary)";
+            return state == State.STREAMING
+                    ? Heartbeat.warning(heartbeatInterval, streamingSince, lastHeartbeatAt, now)
+                    : null;
         }
     }
 
@@ -129,10 +117,8 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param oldestFailureAt when the oldest message still failing first failed; null when none is
      * @param lag from the commit of the oldest transaction the sink has not resolved until now
      * @param spilled messages kept in the message store only (memory ran short), until their group needs them
-     * @param storedBytes bytes of the sink's messages in the message store (failing, spilled, or moved there from a
-     *     full buffer)
-     * @param maxSpillBytes the sink's spill budget: once stored bytes reach it, a full buffer applies the sink's
-     *     load-shedding policy
+     * @param storedBytes bytes of the sink's messages in the message store (failing, spilled or from a full buffer)
+     * @param maxSpillBytes the spill budget: once stored bytes reach it, a full buffer applies load shedding
      */
     public record SinkStatus(
             String name,
@@ -148,10 +134,7 @@ public final class DatabasePipeline implements AutoCloseable {
             long spilled,
             long storedBytes,
             long maxSpillBytes) {
-        /**
-         * Whether the spill budget is used up, so that a full buffer applies the load-shedding policy; never for a
-         * budget of 0, which stores nothing on purpose.
-         */
+        /** Whether a full buffer applies load shedding; never for a budget of 0, which stores nothing on purpose. */
         public boolean spillBudgetUsedUp() {
             return maxSpillBytes > 0 && storedBytes >= maxSpillBytes;
         }
@@ -209,8 +192,8 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param options heartbeat and idle limits
      * @param ledger where each sink's progress is saved while running and read when the sink is added, so that the
      *     replay after a restart skips what a sink already has
-     * @param messages where failing groups' messages are kept so that they do not hold the slot, and from where they
-     *     are delivered after a restart
+     * @param messages where failing groups' messages and a full buffer's backlog are kept so that they do not hold
+     *     the slot, and from where they are delivered after a restart
      * @param ticker the clock of every time-based behaviour
      */
     public DatabasePipeline(

@@ -57,43 +57,7 @@ public record SinkSpec(
      */
     public static final long DEFAULT_MAX_SPILL_BYTES = 1L << 30;
 
-    /** A spec with the default spill budget. */
-    public SinkSpec(
-            String id,
-            String name,
-            Predicate<TableId> tables,
-            Set<Action> actions,
-            Map<TableId, List<String>> groupColumns,
-            boolean messageGrouping,
-            int batchSize,
-            Duration batchTimeout,
-            @Nullable Integer maxRetryCount,
-            SinkState state,
-            MessageContext context,
-            long maxQueueBytes,
-            int maxInFlight,
-            LoadShedding loadShedding,
-            RetryPolicy retry) {
-        this(
-                id,
-                name,
-                tables,
-                actions,
-                groupColumns,
-                messageGrouping,
-                batchSize,
-                batchTimeout,
-                maxRetryCount,
-                state,
-                context,
-                maxQueueBytes,
-                maxInFlight,
-                loadShedding,
-                retry,
-                DEFAULT_MAX_SPILL_BYTES);
-    }
-
-    /** A spec with the default concurrency that stops reading when full. */
+    /** A spec with the default concurrency and spill budget that stops reading when full. */
     public SinkSpec(
             String id,
             String name,
@@ -122,7 +86,8 @@ public record SinkSpec(
                 maxQueueBytes,
                 DEFAULT_MAX_IN_FLIGHT,
                 LoadShedding.PAUSE_ON_FULL,
-                RetryPolicy.DELIVERY);
+                RetryPolicy.DELIVERY,
+                DEFAULT_MAX_SPILL_BYTES);
     }
 
     public SinkSpec {

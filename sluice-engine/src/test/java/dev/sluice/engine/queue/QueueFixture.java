@@ -247,6 +247,15 @@ final class QueueFixture {
         return p;
     }
 
+    /** A started queue whose first delivery, of one committed insert, has entered {@code gate} (from {@code sink}). */
+    SinkQueue startedDelivering(FakeSink sink, FakeSink.Gate gate) throws InterruptedException {
+        SinkQueue p = started(sink, s -> {});
+        p.enqueue(insert(commitLsn(1), 0, "a"));
+        p.markCommit(endLsn(1));
+        gate.awaitEntered();
+        return p;
+    }
+
     @Nullable
     String groupIdOf(Consumer<SpecBuilder> customize, Change change) throws InterruptedException {
         FakeSink sink = new FakeSink();

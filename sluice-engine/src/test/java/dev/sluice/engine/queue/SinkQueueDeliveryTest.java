@@ -256,10 +256,7 @@ class SinkQueueDeliveryTest {
     void ack_markWithoutChangesWaitsBehindBatchInFlight() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkQueue p = queues.started(sink, s -> {});
-        p.enqueue(insert(commitLsn(1), 0, "a"));
-        p.markCommit(endLsn(1));
-        gate.awaitEntered();
+        SinkQueue p = queues.startedDelivering(sink, gate);
         p.markCommit(endLsn(2)); // a transaction with no change for this sink
         assertThat(p.acknowledgedLsn()).isZero();
 

@@ -185,10 +185,7 @@ class SinkQueueLifecycleTest {
     void stop_givesUpOnBatchThatOutlastsGraceAndLeavesItUnacknowledged() throws InterruptedException {
         FakeSink sink = new FakeSink();
         FakeSink.Gate gate = sink.block();
-        SinkQueue p = queues.started(sink, s -> {});
-        p.enqueue(insert(commitLsn(1), 0, "a"));
-        p.markCommit(endLsn(1));
-        gate.awaitEntered();
+        SinkQueue p = queues.startedDelivering(sink, gate);
 
         p.stop(Duration.ofMillis(50));
 
@@ -339,10 +336,7 @@ class SinkQueueLifecycleTest {
     void reconfigure_abandonsDeliveryOutlastingGraceAndDeliversItAgainWithNewSink() throws InterruptedException {
         FakeSink hung = new FakeSink();
         FakeSink.Gate never = hung.block();
-        SinkQueue p = queues.started(hung, s -> {});
-        p.enqueue(insert(commitLsn(1), 0, "a"));
-        p.markCommit(endLsn(1));
-        never.awaitEntered();
+        SinkQueue p = queues.startedDelivering(hung, never);
 
         FakeSink fresh = new FakeSink();
         p.reconfigure(spec(s -> {}), fresh, Duration.ofMillis(50));

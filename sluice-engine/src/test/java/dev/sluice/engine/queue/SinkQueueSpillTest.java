@@ -183,17 +183,7 @@ class SinkQueueSpillTest {
         sink.poison = m -> true;
         store.down = true;
         SinkQueue p = spilling(s -> {});
-        Thread reader = Thread.ofPlatform().name("test-reader").start(() -> {
-            try {
-                for (int t = 1; t <= 500; t++) {
-                    p.enqueue(update(commitLsn(t), 0, "row" + (t % 10), t));
-                    p.markCommit(endLsn(t));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        eventually().until(() -> reader.getState() == Thread.State.TIMED_WAITING);
+        Thread reader = waitingReader(p);
         assertThat(store.rows).isEmpty();
         assertThat(p.acknowledgedLsn()).isZero();
 
@@ -210,17 +200,7 @@ class SinkQueueSpillTest {
     @Test
     void pausedSink_keepsItsBufferInMemory_andHoldsTheSlot() throws InterruptedException {
         SinkQueue p = spilling(s -> s.state = SinkState.PAUSED);
-        Thread reader = Thread.ofPlatform().name("test-reader").start(() -> {
-            try {
-                for (int t = 1; t <= 500; t++) {
-                    p.enqueue(update(commitLsn(t), 0, "row" + (t % 10), t));
-                    p.markCommit(endLsn(t));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        eventually().until(() -> reader.getState() == Thread.State.TIMED_WAITING);
+        Thread reader = waitingReader(p);
         assertThat(store.rows).isEmpty();
         assertThat(p.acknowledgedLsn()).isZero();
 
@@ -333,6 +313,22 @@ class SinkQueueSpillTest {
         });
         p.start();
         return p;
+    }
+
+    /** A reader of 500 one-change transactions over 10 rows, once it waits for room in {@code p}. */
+    private static Thread waitingReader(SinkQueue p) {
+        Thread reader = Thread.ofPlatform().name("test-reader").start(() -> {
+            try {
+                for (int t = 1; t <= 500; t++) {
+                    p.enqueue(update(commitLsn(t), 0, "row" + (t % 10), t));
+                    p.markCommit(endLsn(t));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        eventually().until(() -> reader.getState() == Thread.State.TIMED_WAITING);
+        return reader;
     }
 
     /** The peer answers again: a probe goes now, and every back-off of the outage runs out. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.server.fixture.Slot;
 import dev.sluice.server.fixture.SluiceYaml;
 import dev.sluice.testkit.FaultProxy;
 import dev.sluice.testkit.WebhookReceiver;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -75,7 +75,7 @@ class SinkDownSpillIT {
     final ServerFixture sluice = new ServerFixture();
 
     private String db;
-    private String slot;
+    private Slot slot;
     private WebhookReceiver healthy;
     private WebhookReceiver down;
     private FaultProxy proxy;
@@ -87,7 +87,7 @@ class SinkDownSpillIT {
                 "spilldown",
                 "CREATE TABLE items (id int PRIMARY KEY, seq int NOT NULL, payload text NOT NULL)",
                 "INSERT INTO items SELECT g, 0, '' FROM generate_series(0, " + (ROWS - 1) + ") g");
-        slot = sluice.slot(db).name();
+        slot = sluice.slot(db);
         healthy = sluice.receiver();
         down = sluice.newReceiver();
         proxy = sluice.closeAfter(FaultProxy.start("127.0.0.1", down.port()));
@@ -113,7 +113,7 @@ class SinkDownSpillIT {
             // The endpoint refuses connections: open ones are cut, new ones closed at once.
             proxy.refuse(true);
             proxy.dropConnections();
-            long slotAtOutage = slotLsn("confirmed_flush_lsn");
+            long slotAtOutage = slot.confirmedFlush();
             Samples first = observe(server, w, toHealthy, HALF, Duration.ZERO);
             JsonNode downBeforeKill = healthOf(server, "down");
             assertThat(downBeforeKill.path("stored_bytes").asLong())
@@ -121,15 +121,15 @@ class SinkDownSpillIT {
                     .isPositive();
             assertThat(downBeforeKill.path("spilled").asLong()).isPositive();
             assertThat(downBeforeKill.path("max_spill_bytes").asLong()).isEqualTo(1024 * MIB);
-            long slotBeforeKill = slotLsn("confirmed_flush_lsn");
+            long slotBeforeKill = slot.confirmedFlush();
 
             server.kill();
             server.close();
             server = ServerProcess.start(sluiceHome, config, env);
             awaitStreaming(server);
             Samples second = observe(server, w, toHealthy, HALF, CATCH_UP_AFTER_RESTART);
-            long slotAtEnd = slotLsn("confirmed_flush_lsn");
-            long slotLagAtEnd = slotLag();
+            long slotAtEnd = slot.confirmedFlush();
+            long slotLagAtEnd = slot.walInsertLsn() - slot.confirmedFlush();
 
             proxy.refuse(false);
             long back = System.nanoTime();
@@ -215,8 +215,8 @@ class SinkDownSpillIT {
                       http_endpoint: down-endpoint
                 """.formatted(
                         SluiceYaml.hostConnection(PG.port(), db).indent(4).stripTrailing(),
-                        slot,
-                        slot + "_pub",
+                        slot.name(),
+                        slot.publication(),
                         healthy.url(),
                         proxy.port(),
                         MAX_MEMORY_MB,
@@ -308,26 +308,6 @@ class SinkDownSpillIT {
         }
         assertThat(used).as("heap in /metrics").isPositive();
         return used;
-    }
-
-    private long slotLsn(String column) throws SQLException {
-        return slotValue("(" + column + " - '0/0'::pg_lsn)::bigint");
-    }
-
-    private long slotLag() throws SQLException {
-        return slotValue("pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint");
-    }
-
-    private long slotValue(String expression) throws SQLException {
-        try (Connection c = PG.connect(db);
-                PreparedStatement ps =
-                        c.prepareStatement("SELECT " + expression + " FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
     }
 
     /** The distinct changes a receiver accepted, counted as requests arrive (each request is read once). */
