@@ -14,22 +14,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLong;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -85,8 +77,8 @@ class SinkDownSpillIT {
         // Inserted before the slot exists: only the updates are captured, each row's seq 1, 2, 3, ...
         db = sluice.database(
                 "spilldown",
-                "CREATE TABLE items (id int PRIMARY KEY, seq int NOT NULL, payload text NOT NULL)",
-                "INSERT INTO items SELECT g, 0, '' FROM generate_series(0, " + (ROWS - 1) + ") g");
+                "CREATE TABLE events (id int PRIMARY KEY, seq int NOT NULL, payload text NOT NULL)",
+                "INSERT INTO events SELECT g, 0, '' FROM generate_series(0, " + (ROWS - 1) + ") g");
         slot = sluice.slot(db);
         healthy = sluice.receiver();
         down = sluice.newReceiver();
@@ -102,11 +94,11 @@ class SinkDownSpillIT {
         Tally toHealthy = new Tally(healthy);
         Tally toDown = new Tally(down);
         ServerProcess server = ServerProcess.start(sluiceHome, config, env);
-        Writer writer = null;
+        UpdateWriter writer = null;
         try {
             awaitStreaming(server);
-            writer = new Writer(db);
-            Writer w = writer;
+            writer = new UpdateWriter(db, ROWS, CHANGES_PER_SECOND, 15, PAYLOAD_BYTES);
+            UpdateWriter w = writer;
             await().atMost(WAIT).until(() -> toHealthy.count() > 2000 && toDown.count() > 2000);
             long baseline = heapAfterGc(server);
 
@@ -160,7 +152,7 @@ class SinkDownSpillIT {
             assertThat(slotAtEnd).as("and after the restart").isGreaterThan(slotBeforeKill);
 
             // Back: every change arrives at both, the down sink's in each row's order, and its store empties.
-            int[] last = writer.lastSeqs();
+            int[] last = lastSeqs(writer.committed());
             long total = writer.changes.get();
             int downBefore = toDown.requestsSeen();
             await().atMost(WAIT).until(() -> toHealthy.count() == total && toDown.count() == total);
@@ -238,7 +230,7 @@ class SinkDownSpillIT {
      * For {@code span}: every {@link #SAMPLE_EVERY}, how far the healthy sink is behind the writer (from {@code grace}
      * on), and every fifth sample the server's heap after a full GC.
      */
-    private Samples observe(ServerProcess server, Writer writer, Tally toHealthy, Duration span, Duration grace)
+    private Samples observe(ServerProcess server, UpdateWriter writer, Tally toHealthy, Duration span, Duration grace)
             throws Exception {
         List<Long> lags = new ArrayList<>();
         List<Long> heaps = new ArrayList<>();
@@ -310,6 +302,13 @@ class SinkDownSpillIT {
         return used;
     }
 
+    /** Each row's last committed seq, by row id. */
+    private static int[] lastSeqs(Map<Integer, List<Integer>> committed) {
+        int[] last = new int[ROWS];
+        committed.forEach((id, seqs) -> last[id] = seqs.getLast());
+        return last;
+    }
+
     /** The distinct changes a receiver accepted, counted as requests arrive (each request is read once). */
     private static final class Tally {
         private final WebhookReceiver receiver;
@@ -375,81 +374,6 @@ class SinkDownSpillIT {
         private static long key(JsonNode m) {
             JsonNode record = m.get("record");
             return ((long) record.get("id").asInt() << 32) | record.get("seq").asInt();
-        }
-    }
-
-    /**
-     * Updates random rows of {@code items}, five per transaction, paced to {@link #CHANGES_PER_SECOND}, each with a new
-     * payload of {@link #PAYLOAD_BYTES}, on its own thread until closed; {@link #lastSeqs} says each row's last seq.
-     */
-    private static final class Writer implements AutoCloseable {
-        final AtomicLong changes = new AtomicLong();
-        private final AtomicIntegerArray lastSeq = new AtomicIntegerArray(ROWS);
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final String database;
-        private final Thread thread;
-        private volatile @Nullable Throwable failure;
-        private volatile long startedNanos;
-        private volatile long stoppedNanos;
-
-        Writer(String database) {
-            this.database = database;
-            this.thread = Thread.ofPlatform().name("spill-writer").start(this::run);
-        }
-
-        private void run() {
-            Random random = new Random(15);
-            long perTransaction = TimeUnit.SECONDS.toNanos(5) / CHANGES_PER_SECOND;
-            String update = "UPDATE items SET seq = seq + 1, payload = rpad(md5(random()::text), " + PAYLOAD_BYTES
-                    + ", 'x') WHERE id = ? RETURNING seq";
-            try (Connection c = PG.connect(database);
-                    PreparedStatement ps = c.prepareStatement(update)) {
-                c.setAutoCommit(false);
-                startedNanos = System.nanoTime();
-                long due = startedNanos;
-                while (running.get()) {
-                    int[][] txn = new int[5][];
-                    for (int i = 0; i < 5; i++) {
-                        int id = random.nextInt(ROWS);
-                        ps.setInt(1, id);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            rs.next();
-                            txn[i] = new int[] {id, rs.getInt(1)};
-                        }
-                    }
-                    c.commit();
-                    for (int[] change : txn) {
-                        lastSeq.accumulateAndGet(change[0], change[1], Math::max);
-                    }
-                    changes.addAndGet(5);
-                    // Steady pacing; after a stall, catch up at most 200 ms worth instead of bursting.
-                    due = Math.max(due + perTransaction, System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(200));
-                    TimeUnit.NANOSECONDS.sleep(Math.max(0, due - System.nanoTime()));
-                }
-            } catch (Throwable t) {
-                failure = t;
-            } finally {
-                stoppedNanos = System.nanoTime();
-            }
-        }
-
-        int[] lastSeqs() {
-            int[] out = new int[ROWS];
-            for (int i = 0; i < ROWS; i++) {
-                out[i] = lastSeq.get(i);
-            }
-            return out;
-        }
-
-        double rate() {
-            return changes.get() * 1e9 / Math.max(1, stoppedNanos - startedNanos);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running.set(false);
-            thread.join();
-            assertThat(failure).as("writer failed").isNull();
         }
     }
 }
