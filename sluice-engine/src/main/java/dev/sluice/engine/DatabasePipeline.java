@@ -98,26 +98,14 @@ public final class DatabasePipeline implements AutoCloseable {
             @Nullable Instant lastHeartbeatAt,
             long slotLagBytes,
             Duration heartbeatInterval) {
-
         /**
          * A warning when heartbeats are on, the reader streams, and none has come back for 3 intervals (counted
          * from the start of streaming if none has come back since): the slot may not be advancing.
          */
         public @Nullable String heartbeatWarning(Instant now) {
-            if (heartbeatInterval.isZero() || state != State.STREAMING || streamingSince == null) {
-                return null;
-            }
-            Instant since = lastHeartbeatAt == null || lastHeartbeatAt.isBefore(streamingSince)
-                    ? streamingSince
-                    : lastHeartbeatAt;
-            Duration quiet = Duration.between(since, now);
-            if (quiet.compareTo(heartbeatInterval.multipliedBy(3)) <= 0) {
-                return null;
-            }
-            return "no heartbeat has come back through the slot for " + quiet.toSeconds() + " s (one is emitted every "
-                    + heartbeatInterval.toMillis() + " ms): the slot may not be advancing; check the log for"
-                    + " heartbeat errors (the role must be able to run pg_logical_emit_message"
-                    + " on the primary)";
+            return state == State.STREAMING
+                    ? Heartbeat.warning(heartbeatInterval, streamingSince, lastHeartbeatAt, now)
+                    : null;
         }
     }
 
@@ -128,6 +116,9 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param failingGroups groups whose last delivery failed, waiting for a retry
      * @param oldestFailureAt when the oldest message still failing first failed; null when none is
      * @param lag from the commit of the oldest transaction the sink has not resolved until now
+     * @param spilled messages kept in the message store only (memory ran short), until their group needs them
+     * @param storedBytes bytes of the sink's messages in the message store (failing, spilled or from a full buffer)
+     * @param maxSpillBytes the spill budget: once stored bytes reach it, a full buffer applies load shedding
      */
     public record SinkStatus(
             String name,
@@ -139,7 +130,15 @@ public final class DatabasePipeline implements AutoCloseable {
             int failingGroups,
             @Nullable String lastError,
             @Nullable Instant oldestFailureAt,
-            Duration lag) {}
+            Duration lag,
+            long spilled,
+            long storedBytes,
+            long maxSpillBytes) {
+        /** Whether a full buffer applies load shedding; never for a budget of 0, which stores nothing on purpose. */
+        public boolean spillBudgetUsedUp() {
+            return maxSpillBytes > 0 && storedBytes >= maxSpillBytes;
+        }
+    }
 
     private final String name;
     private final SourceSettings settings;
@@ -193,8 +192,8 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param options heartbeat and idle limits
      * @param ledger where each sink's progress is saved while running and read when the sink is added, so that the
      *     replay after a restart skips what a sink already has
-     * @param messages where failing groups' messages are kept so that they do not hold the slot, and from where they
-     *     are delivered after a restart
+     * @param messages where failing groups' messages and a full buffer's backlog are kept so that they do not hold
+     *     the slot, and from where they are delivered after a restart
      * @param ticker the clock of every time-based behaviour
      */
     public DatabasePipeline(
@@ -432,6 +431,7 @@ public final class DatabasePipeline implements AutoCloseable {
     public Status status() {
         List<SinkStatus> ss = new ArrayList<>();
         for (SinkQueue s : sinks) {
+            SinkQueue.StoreUse stored = s.storeUse();
             ss.add(new SinkStatus(
                     s.spec().name(),
                     s.state(),
@@ -442,7 +442,10 @@ public final class DatabasePipeline implements AutoCloseable {
                     s.failingGroups(),
                     s.lastError(),
                     s.oldestFailure(),
-                    s.lag()));
+                    s.lag(),
+                    stored.spilledMessages(),
+                    stored.storedBytes(),
+                    s.spec().maxSpillBytes()));
         }
         State st = slotReader.state();
         return new Status(

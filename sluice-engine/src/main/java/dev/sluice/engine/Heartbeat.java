@@ -180,4 +180,25 @@ final class Heartbeat implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * The warning of {@link DatabasePipeline.Status#heartbeatWarning}, for a streaming reader: heartbeats are on and
+     * none has come back for 3 intervals (counted from the start of streaming if none has come back since).
+     */
+    static @Nullable String warning(
+            Duration interval, @Nullable Instant streamingSince, @Nullable Instant lastHeartbeatAt, Instant now) {
+        if (interval.isZero() || streamingSince == null) {
+            return null;
+        }
+        Instant since =
+                lastHeartbeatAt == null || lastHeartbeatAt.isBefore(streamingSince) ? streamingSince : lastHeartbeatAt;
+        Duration quiet = Duration.between(since, now);
+        if (quiet.compareTo(interval.multipliedBy(3)) <= 0) {
+            return null;
+        }
+        return "no heartbeat has come back through the slot for " + quiet.toSeconds() + " s (one is emitted every "
+                + interval.toMillis() + " ms): the slot may not be advancing; check the log for"
+                + " heartbeat errors (the role must be able to run pg_logical_emit_message"
+                + " on the primary)";
+    }
 }

@@ -27,6 +27,12 @@ public interface PipelineMetrics {
     /** {@code n} new messages were dropped because the sink's buffer was full ({@code discard_on_full}). */
     default void shed(String sink, int n) {}
 
+    /**
+     * The sink's messages in the message store now take {@code bytes} (their JSON), against its spill budget of
+     * {@code maxBytes}. Called when that changes, possibly holding the sink's queue lock: keep it cheap.
+     */
+    default void stored(String sink, long bytes, long maxBytes) {}
+
     /** Reports nothing. */
     PipelineMetrics NONE = new PipelineMetrics() {
         @Override

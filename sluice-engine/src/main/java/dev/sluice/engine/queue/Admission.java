@@ -19,8 +19,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Rules: a message fits when the buffer holds less than {@code maxQueueBytes} with it, after spilling what the
  * {@link Spill} can spill; an oversized message still fits an empty buffer, so that it can never wedge the reader.
- * When it does not fit, {@link LoadShedding#PAUSE_ON_FULL} waits for room (running the caller's keep-alive about once
- * a second) and {@link LoadShedding#DISCARD_ON_FULL} drops it, counts it and warns once per full spell. A change from
+ * When it does not fit and the store can take more of the sink's messages ({@link Backlog#canStore}), groups are
+ * marked for storing and the caller waits for the store, whatever the policy: stored messages no longer hold the
+ * slot, and then leave memory. Otherwise (no store, the store down, the sink paused, its spill budget used up)
+ * {@link LoadShedding#PAUSE_ON_FULL} waits for room (running the caller's keep-alive about once a second) and
+ * {@link LoadShedding#DISCARD_ON_FULL} drops it, counts it and warns once per full spell. A change from
  * the slot joins the open transaction of the {@link AckTracker}; a replay of what the sink resolved before a restart
  * is skipped.
  *
@@ -95,7 +98,7 @@ final class Admission {
                 SinkSpec spec = c.spec();
                 name = spec.name();
                 boolean full = !fits(spec, size);
-                if (full && spec.loadShedding() == LoadShedding.DISCARD_ON_FULL) {
+                if (full && !storing() && spec.loadShedding() == LoadShedding.DISCARD_ON_FULL) {
                     shed.incrementAndGet();
                     warnShedding(spec);
                     metrics.shed(spec.name(), 1);
@@ -159,7 +162,7 @@ final class Admission {
                     while (i < n) {
                         long size = sizes[i];
                         boolean full = !fits(spec, size);
-                        if (full && spec.loadShedding() == LoadShedding.DISCARD_ON_FULL) {
+                        if (full && !storing() && spec.loadShedding() == LoadShedding.DISCARD_ON_FULL) {
                             shedHere++;
                             warnShedding(spec);
                             i++;
@@ -214,10 +217,26 @@ final class Admission {
     private boolean fits(SinkSpec spec, long size) {
         long max = spec.maxQueueBytes();
         boolean full = q.heldBytes() > 0 && q.heldBytes() + size > max;
-        if (full && spill.spill(max - size, spec.name())) {
+        // Down to half: dropping stored messages costs nothing now, and the reader then goes on for a while.
+        if (full && spill.spill(Math.min(max - size, max / 2), spec.name())) {
             full = q.heldBytes() > 0 && q.heldBytes() + size > max;
         }
         return !full;
+    }
+
+    /**
+     * Holding the lock, the buffer full: whether the store takes some of it, so that the caller waits for that rather
+     * than apply the load-shedding policy. Marks the backlog for storing, and wakes the dispatcher to store it.
+     */
+    private boolean storing() {
+        if (!backlog.canStore(ticker.nanos())) {
+            return false;
+        }
+        if (!spill.markForStore()) {
+            return false; // nothing to store: what is in memory is in delivery or failing
+        }
+        lock.wake.signal();
+        return true;
     }
 
     // Holding the lock: warns once per full spell that new messages are dropped.

@@ -54,7 +54,7 @@ final class Dispatcher {
     private final Batcher batcher;
     private final Outcomes outcomes;
     private final Backlog backlog;
-    private final Spill spill;
+    private final Reload reload;
     private final PipelineMetrics metrics;
     private final Ticker ticker;
     // Guarded by the lock.
@@ -69,7 +69,7 @@ final class Dispatcher {
             Batcher batcher,
             Outcomes outcomes,
             Backlog backlog,
-            Spill spill,
+            Reload reload,
             PipelineMetrics metrics,
             Ticker ticker) {
         this.lock = lock;
@@ -78,7 +78,7 @@ final class Dispatcher {
         this.batcher = batcher;
         this.outcomes = outcomes;
         this.backlog = backlog;
-        this.spill = spill;
+        this.reload = reload;
         this.metrics = metrics;
         this.ticker = ticker;
     }
@@ -89,6 +89,7 @@ final class Dispatcher {
         lock.lock.lock();
         try {
             worker = w;
+            backlog.writing(true);
             w.thread = Thread.ofVirtual().name("sink-" + c.spec().name()).unstarted(() -> loop(w));
         } finally {
             lock.lock.unlock();
@@ -112,6 +113,8 @@ final class Dispatcher {
             }
             w.finish = finishTransactions;
             w.go = false;
+            backlog.writing(false); // a full buffer no longer waits for the store
+            lock.notFull.signalAll();
             lock.wake.signalAll();
         } finally {
             lock.lock.unlock();
@@ -185,7 +188,7 @@ final class Dispatcher {
                 }
                 case Batcher.Dispatch d -> send(w.config, d);
                 case Backlog.StoreWork sw -> backlog.save(w.config, sw);
-                case Spill.LoadWork lw -> spill.load(w.config, lw);
+                case Reload.LoadWork lw -> reload.load(w.config, lw);
                 default -> throw new IllegalStateException("unknown work " + work);
             }
         }
@@ -224,15 +227,16 @@ final class Dispatcher {
                     lock.await(lock.wake, TimeUnit.MILLISECONDS.toNanos(10));
                     continue;
                 }
-                if (spill.loadDue(now)) {
-                    Spill.LoadWork lw = spill.loadWork(spec); // null while the buffer is full
+                // The peer looks down: one probe batch at a time, on the sink's own back-off, instead of every failing
+                // row retrying on its own.
+                boolean outage = outcomes.outage();
+                if (reload.loadDue(now)) {
+                    Reload.LoadWork lw =
+                            reload.loadWork(room(spec, outage), spec.name()); // null while there is no room
                     if (lw != null) {
                         return lw;
                     }
                 }
-                // The peer looks down: one probe batch at a time, on the sink's own back-off, instead of every failing
-                // row retrying on its own.
-                boolean outage = outcomes.outage();
                 if (outage && q.readyCount() > 0 && batcher.inFlight() == 0 && now - outcomes.probeAt() < 0) {
                     wait = Math.min(wait, Math.max(1, outcomes.probeAt() - now));
                 }
@@ -250,6 +254,19 @@ final class Dispatcher {
         } finally {
             lock.lock.unlock();
         }
+    }
+
+    /**
+     * How far the buffer is filled from the store: half, leaving the rest to new messages so that a full buffer does
+     * not drop again what was just loaded, or all of it when nothing is ready to go out; during an outage, only when
+     * nothing is ready for the next probe, and then half. Starved, at least one message.
+     */
+    private Reload.Room room(SinkSpec spec, boolean outage) {
+        boolean nothingReady = q.readyCount() == 0;
+        long cap = outage
+                ? (nothingReady ? spec.maxQueueBytes() / 2 : 0)
+                : (nothingReady ? spec.maxQueueBytes() : spec.maxQueueBytes() / 2);
+        return new Reload.Room(cap, nothingReady && batcher.inFlight() == 0);
     }
 
     private void send(QueueConfig c, Batcher.Dispatch d) {

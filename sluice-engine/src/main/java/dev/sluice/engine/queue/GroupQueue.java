@@ -75,16 +75,16 @@ final class GroupQueue {
     private long readySince;
     private int held;
     private long heldBytes;
-    private long ungroupedSeq;
     private long queuedSeq;
 
     /**
-     * Appends a message to the group of {@code key} (a group of its own when null) and lists the group if it is idle.
+     * Appends a message to the group of {@code key} (a group of its own, keyed by its position, when null) and lists
+     * the group if it is idle.
      */
     Group add(Msg m, @Nullable Object key, long now) {
         m.seq = ++queuedSeq;
         if (key == null) {
-            key = ++ungroupedSeq; // ungrouped: every message on its own
+            key = m.position; // ungrouped: every message on its own, found again by its position when stored
         }
         Group g = groups.computeIfAbsent(key, Group::new);
         g.msgs.addLast(m);
@@ -195,6 +195,11 @@ final class GroupQueue {
         return groups.get(key);
     }
 
+    /** The group of {@code key}, new and listed nowhere if there was none. */
+    Group group(Object key) {
+        return groups.computeIfAbsent(key, Group::new);
+    }
+
     Collection<Group> groups() {
         return groups.values();
     }
@@ -215,6 +220,20 @@ final class GroupQueue {
 
     Collection<Group> waiting() {
         return waiting;
+    }
+
+    /** Ready groups, the most recently ready first. */
+    Iterator<Group> readyNewestFirst() {
+        return ready.descendingIterator();
+    }
+
+    /**
+     * Takes a ready group out of the ready set, already removed through {@link #readyNewestFirst}: it keeps its
+     * messages and is listed again by the caller.
+     */
+    void unready(Group g) {
+        readyCount -= g.msgs.size();
+        g.where = Where.NONE;
     }
 
     Set<Group> loading() {

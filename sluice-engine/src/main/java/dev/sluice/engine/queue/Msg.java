@@ -9,10 +9,7 @@ import dev.sluice.engine.MessageStore;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
-/**
- * One message queued for a sink, from the slot, a backfill or the store. Mutable; guarded by the queue's lock (its
- * JSON is filled in by the dispatcher outside it, once, before the message is marked stored).
- */
+/** One message queued for a sink, from the slot, a backfill or the store. Mutable; guarded by the queue's lock. */
 final class Msg {
     static final long ENTRY_OVERHEAD = 96;
 
@@ -22,8 +19,9 @@ final class Msg {
     final Instant committedAt;
     // Null for a message restored from the store: only its JSON survives.
     final @Nullable Change change;
-    // Encoded once it is stored (or as restored); encoded per attempt until then.
-    byte @Nullable [] json;
+    // As restored from the store; a change is encoded per attempt (its JSON is not kept, so that memory holds what
+    // the bound counts).
+    final byte @Nullable [] json;
     // A backfill's read, encoded before it was queued, under preContext: used while the sink's context is the same
     // (a reconfiguration may change it).
     final byte @Nullable [] pre;
@@ -56,6 +54,10 @@ final class Msg {
     boolean finished;
     // Given up on: recorded as discarded in the store rather than removed.
     boolean discarded;
+    // Its row is live in the store (counted against the spill budget), possibly with an older attempt count; the
+    // row's JSON size.
+    boolean inStore;
+    int storedSize;
 
     /** A change from the slot ({@code txn} set) or a backfill's read ({@code pre} set). */
     Msg(
@@ -67,6 +69,7 @@ final class Msg {
             @Nullable Runnable onResolved,
             byte @Nullable [] pre,
             @Nullable MessageContext preContext) {
+        this.json = null;
         this.pre = pre;
         this.preContext = preContext;
         this.position = change.position();
@@ -101,6 +104,8 @@ final class Msg {
         this.lastAttemptAt = s.lastAttemptAt();
         this.resolved = true;
         this.stored = true;
+        this.inStore = true;
+        this.storedSize = s.json().length;
     }
 
     /** The same message, grouped anew. */
@@ -124,6 +129,8 @@ final class Msg {
         this.firstFailedAt = m.firstFailedAt;
         this.resolved = m.resolved;
         this.stored = m.stored;
+        this.inStore = m.inStore;
+        this.storedSize = m.storedSize;
     }
 
     /** Counts a failed attempt. */
@@ -151,5 +158,19 @@ final class Msg {
                 lastError,
                 lastAttemptAt,
                 nextAttemptAt);
+    }
+
+    /** See {@link SinkQueue#sizeOf}. */
+    static long sizeOf(Change c) {
+        String[] old = c.old();
+        return ENTRY_OVERHEAD + sizeOf(c.record()) + (old == null ? 0 : sizeOf(old));
+    }
+
+    private static long sizeOf(@Nullable String[] values) {
+        long n = 0;
+        for (String v : values) {
+            n += v == null ? 8 : 40 + 2L * v.length();
+        }
+        return n;
     }
 }

@@ -233,7 +233,7 @@ final class Outcomes {
         probeAt = ticker.nanos();
         int n = 0;
         for (GroupQueue.Group g : List.copyOf(q.waiting())) {
-            if (position == null || g.msgs.getFirst().position.equals(position)) {
+            if (position == null || failedAt(g, position)) {
                 q.unlist(g, 0);
                 list(g);
                 n++;
@@ -274,6 +274,17 @@ final class Outcomes {
             }
         }
         return n;
+    }
+
+    // Whether the failed message of a waiting group is at p: its head, or the first of its spilled messages.
+    private static boolean failedAt(GroupQueue.Group g, Position p) {
+        if (g.available() > 0) {
+            return g.msgs.getFirst().position.equals(p);
+        }
+        return g.spillAfter != null
+                && g.spillTo != null
+                && p.compareTo(g.spillAfter) > 0
+                && p.compareTo(g.spillTo) <= 0;
     }
 
     /** A message restored from the store whose group failed before the restart: it resumes its back-off. */
@@ -330,7 +341,7 @@ final class Outcomes {
         }
         Instant oldest = null;
         for (GroupQueue.Group g : q.groups()) {
-            if (g.failures > 0 && !g.msgs.isEmpty()) {
+            if (g.failures > 0 && g.available() > 0) {
                 Msg head = g.msgs.getFirst();
                 Instant at = head.firstFailedAt != null ? head.firstFailedAt : head.lastAttemptAt;
                 if (at != null && (oldest == null || at.isBefore(oldest))) {

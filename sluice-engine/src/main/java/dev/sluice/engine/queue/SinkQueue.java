@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Parts, each with its own state and rules: {@link GroupQueue} (per-group FIFOs), {@link AckTracker} (what the
  * sink has acknowledged), {@link Batcher} (what goes into the next batch), {@link Outcomes} (successes, failures,
- * retries, outage probes), {@link Backlog} and {@link Spill} (the store: failing groups, and memory that ran short) and {@link Dispatcher}
- * (the delivery thread). This class is their facade: lifecycle, admission with backpressure, status.
+ * retries, outage probes), {@link Backlog}, {@link Spill} and {@link Reload} (the store: failing groups, and a backlog
+ * beyond memory), {@link Dispatcher} (the delivery thread). This class is their facade: lifecycle, status.
  *
  * <p>Concurrency: the database's reader thread calls {@link #accepts}, {@link #enqueue}, {@link #markCommit} and
  * {@link #positionAt}; a backfill's thread {@link #enqueueReads}. The control methods ({@link #start}, {@link
@@ -42,13 +42,13 @@ import org.slf4j.LoggerFactory;
  * still out after that is abandoned and delivered again later (at-least-once, same idempotency keys). A
  * reconfiguration regroups every buffered message with the new spec, in slot order.
  *
- * <p>Memory: buffered messages are bounded in bytes ({@code maxQueueBytes}). When full, stored messages of failing
- * groups are spilled; if there is still no room, {@link #enqueue} blocks the reader ({@link
- * LoadShedding#PAUSE_ON_FULL}) or drops the new message and counts it ({@link LoadShedding#DISCARD_ON_FULL}).
+ * <p>Memory: buffered messages are bounded in bytes ({@code maxQueueBytes}). When full, stored messages are spilled
+ * and, within the sink's spill budget, more of its backlog is moved to the store (see {@link Admission}); only when
+ * that cannot be done does {@link #enqueue} block the reader ({@link LoadShedding#PAUSE_ON_FULL}) or drop the new
+ * message and count it ({@link LoadShedding#DISCARD_ON_FULL}).
  */
 public final class SinkQueue {
     private static final Logger log = LoggerFactory.getLogger(SinkQueue.class);
-    private static final int RESTORE_PAGE = 10_000;
 
     /**
      * A backfill's read for {@link #enqueueReads}: the row, its idempotency key, its JSON under some context and the
@@ -85,10 +85,11 @@ public final class SinkQueue {
         this.ticker = ticker;
         this.config = new QueueConfig(spec, sink);
         this.lock = new QueueLock(ticker);
-        this.backlog = new Backlog(store, q, ack, lock, ticker);
+        this.backlog = new Backlog(store, q, ack, lock, ticker, metrics, () -> config);
         this.spill = new Spill(store, q, ack, backlog, lock, ticker);
         this.outcomes = new Outcomes(q, ack, backlog, metrics, ticker, spec.retry());
-        this.dispatcher = new Dispatcher(lock, q, ack, batcher, outcomes, backlog, spill, metrics, ticker);
+        Reload reload = new Reload(store, q, spill, backlog, lock, ticker);
+        this.dispatcher = new Dispatcher(lock, q, ack, batcher, outcomes, backlog, reload, metrics, ticker);
         this.admission = new Admission(lock, q, ack, backlog, spill, metrics, ticker, () -> config);
     }
 
@@ -366,7 +367,7 @@ public final class SinkQueue {
      */
     public void restoreStored() {
         try {
-            spill.restoreAll(config, outcomes, RESTORE_PAGE);
+            spill.restoreAll(config, outcomes);
         } catch (Exception e) {
             throw new IllegalStateException(
                     "cannot read the stored messages of sink " + config.spec().name() + ": " + e.getMessage(), e);
@@ -444,6 +445,13 @@ public final class SinkQueue {
         return locked(q::heldBytes);
     }
 
+    /** Messages kept in the store only (memory ran short), and the bytes of all of the sink's rows there (JSON). */
+    public record StoreUse(long spilledMessages, long storedBytes) {}
+
+    public StoreUse storeUse() {
+        return locked(() -> new StoreUse(spill.spilled(), backlog.storedBytes()));
+    }
+
     /** Messages not yet delivered or discarded, including those kept in the store only. */
     public int queuedMessages() {
         return locked(q::held);
@@ -484,16 +492,6 @@ public final class SinkQueue {
 
     /** What {@code c} takes in memory while queued, roughly (its JSON aside). */
     public static long sizeOf(Change c) {
-        long n = Msg.ENTRY_OVERHEAD;
-        for (String v : c.record()) {
-            n += v == null ? 8 : 40 + 2L * v.length();
-        }
-        String[] old = c.old();
-        if (old != null) {
-            for (String v : old) {
-                n += v == null ? 8 : 40 + 2L * v.length();
-            }
-        }
-        return n;
+        return Msg.sizeOf(c);
     }
 }

@@ -110,6 +110,7 @@ final class SinkResource implements Resource {
         n.put("message_grouping", s.messageGrouping());
         n.put("batch_size", s.batchSize());
         n.put("max_memory_mb", s.maxMemoryMb());
+        n.put("max_spill_mb", s.maxSpillMb());
         if (s.maxRetryCount() == null) {
             n.putNull("max_retry_count");
         } else {
@@ -145,6 +146,9 @@ final class SinkResource implements Resource {
         return null;
     }
 
+    static final String SPILL_BUDGET_USED_UP = "the spill budget (max_spill_mb) in the metadata store is used up;"
+            + " load_shedding_policy %s applies while the buffer is full";
+
     private static ObjectNode health(SinkConfig s, DatabasePipeline.@Nullable SinkStatus live) {
         ObjectNode h = Requests.JSON.createObjectNode();
         h.put("name", "Consumer health");
@@ -159,11 +163,18 @@ final class SinkResource implements Resource {
             checks.addObject().put("name", "Messages delivered").put("status", "initializing");
         } else {
             boolean failing = live.lastError() != null;
-            overall = s.status() == SinkStatus.PAUSED ? "paused" : failing ? "error" : "healthy";
-            ObjectNode delivery =
-                    checks.addObject().put("name", "Messages delivered").put("status", failing ? "error" : "healthy");
+            // A used-up spill budget alone is a warning: nothing is lost with pause_on_full, but the slot waits.
+            boolean budget = live.spillBudgetUsedUp();
+            overall = s.status() == SinkStatus.PAUSED ? "paused" : failing ? "error" : budget ? "warning" : "healthy";
+            ObjectNode delivery = checks.addObject()
+                    .put("name", "Messages delivered")
+                    .put("status", failing ? "error" : budget ? "warning" : "healthy");
             if (failing) {
                 delivery.put("error", live.lastError());
+            } else if (budget) {
+                delivery.put(
+                        "error",
+                        SPILL_BUDGET_USED_UP.formatted(s.loadSheddingPolicy().wireName()));
             }
             delivery.put("delivered", live.delivered());
             delivery.put("discarded", live.discarded());
@@ -176,6 +187,9 @@ final class SinkResource implements Resource {
                             : live.oldestFailureAt().toString());
             delivery.put("lag_ms", live.lag().toMillis());
             delivery.put("pending", live.queued());
+            delivery.put("spilled", live.spilled());
+            delivery.put("stored_bytes", live.storedBytes());
+            delivery.put("max_spill_bytes", live.maxSpillBytes());
         }
         h.put("status", overall);
         return h;

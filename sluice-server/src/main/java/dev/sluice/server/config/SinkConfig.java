@@ -22,8 +22,10 @@ import org.jspecify.annotations.Nullable;
  * @param destination where messages go, of any type
  * @param batchSize at most this many messages per delivery, 1 to 1000; when not given, the destination type's
  *     default
- * @param maxMemoryMb bound on the messages buffered for the sink, in MiB; when full, reading the slot
- *     pauses until there is room
+ * @param maxMemoryMb bound on the messages buffered for the sink, in MiB; when full, its backlog moves to the
+ *     metadata store (see {@code maxSpillMb}), or reading the slot pauses until there is room
+ * @param maxSpillMb the spill budget, in MiB: how much of the sink's messages the metadata store may hold (failing
+ *     ones, and a full buffer's backlog); 0 stores none
  * @param status whether the sink runs
  * @param maxRetryCount deliveries of one message before it is given up, or null to retry forever
  * @param messageGrouping whether messages are ordered per group (primary key or group columns)
@@ -43,6 +45,7 @@ public record SinkConfig(
         Destination destination,
         int batchSize,
         int maxMemoryMb,
+        int maxSpillMb,
         SinkStatus status,
         @Nullable Integer maxRetryCount,
         boolean messageGrouping,
@@ -58,6 +61,9 @@ public record SinkConfig(
     static final int MAX_BATCH_SIZE = 1000;
     static final int DEFAULT_MEMORY_MB = 128;
     static final int MAX_MEMORY_MB = 65_536;
+    // As SinkSpec.DEFAULT_MAX_SPILL_BYTES: a dead destination can hold a long outage without filling the disk.
+    static final int DEFAULT_SPILL_MB = 1024;
+    static final int MAX_SPILL_MB = 1_048_576;
 
     public SinkConfig {
         Objects.requireNonNull(name, "name");
@@ -78,6 +84,9 @@ public record SinkConfig(
         }
         if (maxMemoryMb < 1 || maxMemoryMb > MAX_MEMORY_MB) {
             throw new IllegalArgumentException("maxMemoryMb must be between 1 and 65536, got " + maxMemoryMb);
+        }
+        if (maxSpillMb < 0 || maxSpillMb > MAX_SPILL_MB) {
+            throw new IllegalArgumentException("maxSpillMb must be between 0 and 1048576, got " + maxSpillMb);
         }
         if (maxRetryCount != null && maxRetryCount < 0) {
             throw new IllegalArgumentException("maxRetryCount must be at least 0, got " + maxRetryCount);

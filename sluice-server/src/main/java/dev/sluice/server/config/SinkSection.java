@@ -36,6 +36,7 @@ final class SinkSection {
             "destination",
             "batch_size",
             "max_memory_mb",
+            "max_spill_mb",
             "status",
             "max_retry_count",
             "message_grouping",
@@ -104,6 +105,8 @@ final class SinkSection {
                         : Math.min(destination.provider().defaultBatchSize(), SinkConfig.MAX_BATCH_SIZE));
         int maxMemoryMb = Objects.requireNonNullElse(
                 f.integer("max_memory_mb", 1, SinkConfig.MAX_MEMORY_MB), SinkConfig.DEFAULT_MEMORY_MB);
+        int maxSpillMb = Objects.requireNonNullElse(
+                f.integer("max_spill_mb", 0, SinkConfig.MAX_SPILL_MB), SinkConfig.DEFAULT_SPILL_MB);
         SinkStatus status = Objects.requireNonNullElse(f.choice("status", STATUSES), SinkStatus.ACTIVE);
         Integer maxRetryCount = f.integer("max_retry_count", 0, Integer.MAX_VALUE);
         TimestampFormat timestampFormat =
@@ -144,6 +147,7 @@ final class SinkSection {
                 destination,
                 batchSize,
                 maxMemoryMb,
+                maxSpillMb,
                 status,
                 maxRetryCount,
                 grouping,

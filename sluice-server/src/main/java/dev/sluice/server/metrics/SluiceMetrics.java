@@ -15,14 +15,16 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The engine's {@link PipelineMetrics} on a Prometheus registry, scraped by {@code GET /metrics}.
  *
- * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded,shed}_total} and the
+ * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded,shed}_total}, the
  * {@code sluice_delivery_latency_seconds} histogram (one observation per delivered batch, from the commit
- * of its oldest change). Per database: {@code sluice_replication_slot_lag_bytes}. Plus JVM memory,
+ * of its oldest change), and the gauges {@code sluice_sink_stored_bytes} (its messages in the metadata store)
+ * and {@code sluice_sink_spill_budget_bytes} (its {@code max_spill_mb}). Per database: {@code sluice_replication_slot_lag_bytes}. Plus JVM memory,
  * threads, CPU and uptime.
  */
 public final class SluiceMetrics implements PipelineMetrics {
@@ -33,7 +35,16 @@ public final class SluiceMetrics implements PipelineMetrics {
     private final Map<String, SinkMeters> sinks = new ConcurrentHashMap<>();
 
     private record SinkMeters(
-            Counter ingested, Counter delivered, Counter failed, Counter discarded, Counter shed, Timer latency) {}
+            Counter ingested,
+            Counter delivered,
+            Counter failed,
+            Counter discarded,
+            Counter shed,
+            Timer latency,
+            AtomicLong storedBytes,
+            AtomicLong spillBudget,
+            Gauge stored,
+            Gauge budget) {}
 
     public SluiceMetrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -81,6 +92,8 @@ public final class SluiceMetrics implements PipelineMetrics {
             registry.remove(m.discarded());
             registry.remove(m.shed());
             registry.remove(m.latency());
+            registry.remove(m.stored());
+            registry.remove(m.budget());
         }
     }
 
@@ -213,11 +226,20 @@ public final class SluiceMetrics implements PipelineMetrics {
         meters(sink).shed.increment(n);
     }
 
+    @Override
+    public void stored(String sink, long bytes, long maxBytes) {
+        SinkMeters m = meters(sink);
+        m.storedBytes.set(bytes);
+        m.spillBudget.set(maxBytes);
+    }
+
     private SinkMeters meters(String sink) {
         return sinks.computeIfAbsent(sink, this::create);
     }
 
     private SinkMeters create(String sink) {
+        AtomicLong stored = new AtomicLong();
+        AtomicLong budget = new AtomicLong(-1); // unknown until the sink reports
         return new SinkMeters(
                 counter("sluice.messages.ingested", "Changes queued for the sink", sink),
                 counter("sluice.messages.delivered", "Messages the sink acknowledged", sink),
@@ -230,6 +252,19 @@ public final class SluiceMetrics implements PipelineMetrics {
                         .publishPercentileHistogram()
                         .minimumExpectedValue(Duration.ofMillis(1))
                         .maximumExpectedValue(Duration.ofMinutes(10))
+                        .register(registry),
+                stored,
+                budget,
+                Gauge.builder("sluice.sink.stored", stored, AtomicLong::get)
+                        .description("Bytes of the sink's messages in the metadata store (failing, or spilled from a"
+                                + " full buffer)")
+                        .baseUnit("bytes")
+                        .tag("sink", sink)
+                        .register(registry),
+                Gauge.builder("sluice.sink.spill.budget", budget, b -> b.get() < 0 ? Double.NaN : b.get())
+                        .description("The sink's spill budget (max_spill_mb); NaN until the sink has run")
+                        .baseUnit("bytes")
+                        .tag("sink", sink)
                         .register(registry));
     }
 

@@ -41,6 +41,10 @@ record Health(boolean healthy, Map<String, Object> body) {
                                 ? null
                                 : ss.oldestFailureAt().toString());
                 m.put("lag_ms", ss.lag().toMillis());
+                m.put("spilled", ss.spilled());
+                m.put("stored_bytes", ss.storedBytes());
+                m.put("max_spill_bytes", ss.maxSpillBytes());
+                m.put("spill_budget_used_up", ss.spillBudgetUsedUp());
                 m.put("last_error", ss.lastError());
                 healthy &= ss.lastError() == null;
                 sinks.add(m);

@@ -372,7 +372,8 @@ final class Supervisor implements Engine, AutoCloseable {
                 s.maxMemoryMb() * MIB,
                 SinkSpec.DEFAULT_MAX_IN_FLIGHT,
                 s.loadSheddingPolicy(),
-                new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25));
+                new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25),
+                s.maxSpillMb() * MIB);
     }
 
     private Sink sinkFor(SinkConfig s, UUID sinkId) {

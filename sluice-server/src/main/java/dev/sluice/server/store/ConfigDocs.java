@@ -117,6 +117,7 @@ public final class ConfigDocs {
         n.set("destination", Destinations.entry(s.destination()));
         n.put("batch_size", s.batchSize());
         n.put("max_memory_mb", s.maxMemoryMb());
+        n.put("max_spill_mb", s.maxSpillMb());
         n.put("status", s.status().wireName());
         if (s.maxRetryCount() != null) {
             n.put("max_retry_count", s.maxRetryCount());

@@ -139,9 +139,10 @@ class BackfillsIT {
 
     @Test
     void pauseResumeCancelDelete_andOneUnfinishedBackfillPerTable() {
-        // The destination refuses connections: reads cannot be delivered, so the backfill stays active.
+        // The destination refuses connections: reads cannot be delivered nor (max_spill_mb: 0) stored, so the
+        // backfill stays active.
         ApiClient.Reply s = api.post("/api/sinks", """
-                {"name": "bf-life", "database": "bf-db", "max_memory_mb": 1,
+                {"name": "bf-life", "database": "bf-db", "max_memory_mb": 1, "max_spill_mb": 0,
                  "destination": {"type": "webhook", "http_endpoint": "http://localhost:9/never"}}""");
         assertThat(s.status()).as(s.text()).isEqualTo(201);
         String base = "/api/sinks/bf-life/backfills";

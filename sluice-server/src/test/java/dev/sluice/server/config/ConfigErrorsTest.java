@@ -81,6 +81,16 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void maxSpillMbOutOfRange_pointsAtValue() {
+        assertThat(sinkProblems("""
+                        database: app
+                        max_spill_mb: -1
+                        destination: {type: webhook, http_endpoint: hooks}
+                        """))
+                .containsExactly("sluice.yaml:11:19: sinks[0].max_spill_mb: must be between 0 and 1048576, got -1");
+    }
+
+    @Test
     void retryBackoff_isCheckedAndTheCapMayNotBeBelowTheStart() {
         assertThat(sinkProblems("""
                         database: app

@@ -117,6 +117,7 @@ class ConfigLoaderTest {
                 .containsExactly(new TableConfig(new TableId("public", "orders"), List.of("account_id")));
         assertThat(sink.actions()).containsExactly(Action.INSERT, Action.UPDATE);
         assertThat(sink.batchSize()).isEqualTo(50);
+        assertThat(sink.maxSpillMb()).as("the spill budget's default").isEqualTo(1024);
         assertThat(sink.status()).isEqualTo(SinkStatus.PAUSED);
         assertThat(sink.maxRetryCount()).isEqualTo(5);
         assertThat(sink.messageGrouping()).isTrue();

@@ -116,8 +116,9 @@ class FaultsIT {
 
     @Test
     void walsenderTerminatedInsideALargeTransactionRoutesEachChangeOnce() throws Exception {
-        // A 1 MiB queue and a stalled receiver stop the reader in the middle of the transaction.
-        start("", "batch_size: 100\nmax_memory_mb: 1");
+        // A 1 MiB queue and a stalled receiver stop the reader in the middle of the transaction (no spilling to the
+        // store, which would let the reader go on).
+        start("", "batch_size: 100\nmax_memory_mb: 1\nmax_spill_mb: 0");
         int pid = slot.awaitWalsender(0);
         receiver.hang(Duration.ofSeconds(3));
         int rows = 30_000;

@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Runs {@code UPDATE events SET seq = seq + 1} on random rows of an existing {@code events (id, seq)}
- * table, 1 to 5 rows per transaction, paced to a steady rate of changes per second, on its own thread
+ * table (with a payload: {@code events (id, seq, payload text)}, each update a new one of that size), 1 to 5 rows per transaction, paced to a steady rate of changes per second, on its own thread
  * until closed. After {@link #close()}, {@link #committed()} holds for each row the seq values its
  * committed updates produced, in commit order.
  */
@@ -27,6 +27,7 @@ final class UpdateWriter implements AutoCloseable {
     private final int rows;
     private final int changesPerSecond;
     private final Random random;
+    private final int payloadBytes;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     // Written by the writer thread only; read after close() (Thread.join orders the two).
@@ -38,6 +39,11 @@ final class UpdateWriter implements AutoCloseable {
     private volatile long stoppedNanos;
 
     UpdateWriter(String database, int rows, int changesPerSecond, long seed) {
+        this(database, rows, changesPerSecond, seed, 0);
+    }
+
+    UpdateWriter(String database, int rows, int changesPerSecond, long seed, int payloadBytes) {
+        this.payloadBytes = payloadBytes;
         this.database = database;
         this.rows = rows;
         this.changesPerSecond = changesPerSecond;
@@ -48,8 +54,9 @@ final class UpdateWriter implements AutoCloseable {
     private void run() {
         long nanosPerChange = TimeUnit.SECONDS.toNanos(1) / changesPerSecond;
         try (Connection c = PG.connect(database);
-                PreparedStatement ps =
-                        c.prepareStatement("UPDATE events SET seq = seq + 1 WHERE id = ? RETURNING seq")) {
+                PreparedStatement ps = c.prepareStatement("UPDATE events SET seq = seq + 1"
+                        + (payloadBytes > 0 ? ", payload = rpad(md5(random()::text), " + payloadBytes + ", 'x')" : "")
+                        + " WHERE id = ? RETURNING seq")) {
             c.setAutoCommit(false);
             startedNanos = System.nanoTime();
             long due = startedNanos;
