@@ -82,10 +82,19 @@ public final class LiveLatency {
                     awaitReceived(receiver, warm, server, "of the warm-up");
 
                     long cpuStart = LiveProcessStats.cpuNanos(server.pid());
+                    long requestsStart = receiver.requests();
                     receiver.measureFrom(LiveReceiver.nowMicros());
                     LiveWriter.Written measured = writer.write(rate, seconds);
                     long cpuEnd = LiveProcessStats.cpuNanos(server.pid());
                     awaitReceived(receiver, warm + measured.changes(), server, "");
+                    long requests = receiver.requests() - requestsStart;
+                    // Where the CPU goes depends on how many requests carry the changes: print both per change.
+                    System.out.printf(
+                            "live %d/s: %d requests, %.1f messages a request, %.1f us of Sluice CPU a change%n",
+                            rate,
+                            requests,
+                            measured.changes() / (double) Math.max(1, requests),
+                            (cpuEnd - cpuStart) / 1000.0 / Math.max(1, measured.changes()));
 
                     return result(rate, receiver, measured, cpuEnd - cpuStart, sampler.rssMax());
                 }

@@ -35,6 +35,7 @@ final class LiveReceiver implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final AtomicLong received = new AtomicLong();
+    private final AtomicLong requests = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final LiveHistogram all = new LiveHistogram();
     private final List<LiveHistogram> perSecond = new ArrayList<>();
@@ -68,6 +69,11 @@ final class LiveReceiver implements AutoCloseable {
         measureFromMicros = epochMicros;
     }
 
+    /** Requests received so far, warm-up included. */
+    long requests() {
+        return requests.get();
+    }
+
     /** Messages received so far, warm-up included. */
     long received() {
         return received.get();
@@ -92,6 +98,7 @@ final class LiveReceiver implements AutoCloseable {
                 InputStream in = exchange.getRequestBody()) {
             byte[] body = in.readAllBytes();
             long receipt = nowMicros();
+            requests.incrementAndGet();
             // Latin-1 maps each byte to one char: cheap, and the keys and timestamps are ASCII.
             String text = new String(body, StandardCharsets.ISO_8859_1);
             long[] commits = new long[16];

@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,11 @@ final class LiveServer implements AutoCloseable {
 
     /** The jar, looked up from the repository root or a module directory. */
     static Path locateJar() {
+        // To compare builds side by side in one session: -Dsluice.bench.serverJar=/path/to/sluice.jar
+        String override = System.getProperty("sluice.bench.serverJar", "");
+        if (!override.isBlank()) {
+            return Path.of(override).toAbsolutePath().normalize();
+        }
         for (Path p : JAR_CANDIDATES) {
             if (Files.isRegularFile(p)) {
                 return p.toAbsolutePath().normalize();
@@ -49,26 +55,45 @@ final class LiveServer implements AutoCloseable {
         int port = FreePort.find();
         String java = ProcessHandle.current().info().command().orElse("java");
         Path log = workDir.resolve("sluice.log");
-        ProcessBuilder pb = new ProcessBuilder(
-                        java,
-                        "-Xmx512m",
-                        // GC pauses are the usual suspect for a latency spike: keep them next to the output
-                        "-Xlog:gc:file=" + workDir.resolve("gc.log"),
-                        "-jar",
-                        jar.toString(),
-                        "start",
-                        "--config",
-                        config.toString(),
-                        "--port",
-                        Integer.toString(port),
-                        "--home",
-                        workDir.resolve("home").toString())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "-Xmx512m",
+                // GC pauses are the usual suspect for a latency spike: keep them next to the output
+                "-Xlog:gc:file=" + workDir.resolve("gc.log")));
+        command.addAll(extraJvmOptions(workDir));
+        command.addAll(List.of(
+                "-jar",
+                jar.toString(),
+                "start",
+                "--config",
+                config.toString(),
+                "--port",
+                Integer.toString(port),
+                "--home",
+                workDir.resolve("home").toString()));
+        ProcessBuilder pb =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("SLUICE_"));
         env.put("SLUICE_DATABASE_URL", metadataUrl);
         return new LiveServer(pb.start(), port, log);
+    }
+
+    /**
+     * Extra JVM options for the server from the {@code sluice.bench.serverJvmOpts} system property (space-separated,
+     * off by default), e.g. {@code -XX:StartFlightRecording=filename=%w/sluice.jfr,settings=profile} to profile the
+     * live path; {@code %w} becomes the run's directory.
+     */
+    private static List<String> extraJvmOptions(Path workDir) {
+        String opts = System.getProperty("sluice.bench.serverJvmOpts", "").trim();
+        if (opts.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String opt : opts.split("\\s+")) {
+            out.add(opt.replace("%w", workDir.toString()));
+        }
+        return out;
     }
 
     long pid() {

@@ -24,8 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,8 +39,11 @@ import org.jspecify.annotations.Nullable;
  * redirects are not followed. Timeouts, refused connections and unknown hosts are retriable failures
  * too. The engine retries; this class never does. Header values never appear in messages.
  *
- * <p>Concurrency: thread-safe. One HTTP/1.1 client per sink, whose work runs on virtual threads; {@link
- * #deliver(Batch)} never blocks.
+ * <p>Concurrency: thread-safe. One HTTP/1.1 client per sink. Its tasks run inline, on the client's selector thread or
+ * the caller's, instead of one new virtual thread per task: every step of a request is short and non-blocking, and a
+ * profile of the live path (issue 15, {@code docs/benchmarks.md}) showed the hand-offs between threads costing more
+ * CPU than the requests themselves. Completion callbacks must therefore stay short. {@link #deliver(Batch)} never
+ * blocks.
  */
 public final class WebhookSink implements Sink {
     private static final byte[] BATCH_OPEN = "{\"data\":[".getBytes(StandardCharsets.US_ASCII);
@@ -56,7 +57,6 @@ public final class WebhookSink implements Sink {
     private final URI requestUri;
     private final String displayUrl;
     private final @Nullable String basicAuthorization;
-    private final ExecutorService executor;
     private final HttpClient client;
     private volatile boolean closed;
 
@@ -70,14 +70,12 @@ public final class WebhookSink implements Sink {
         this.displayUrl = Redaction.url(config.url());
         this.requestUri = withoutUserInfo(config.url());
         this.basicAuthorization = basicAuthorization(config);
-        this.executor = Executors.newThreadPerTaskExecutor(
-                Thread.ofVirtual().name("webhook-sink-", 0).factory());
         Duration timeout = config.requestTimeout();
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(timeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? timeout : MAX_CONNECT_TIMEOUT)
-                .executor(executor)
+                .executor(Runnable::run)
                 .build();
     }
 
@@ -317,9 +315,6 @@ public final class WebhookSink implements Sink {
         } catch (InterruptedException e) {
             client.shutdownNow();
             Thread.currentThread().interrupt();
-        } finally {
-            // Not shutdownNow: completions of aborted requests may still need a thread.
-            executor.shutdown();
         }
     }
 
