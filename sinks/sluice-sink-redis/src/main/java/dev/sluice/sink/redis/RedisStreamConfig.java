@@ -1,0 +1,123 @@
+package dev.sluice.sink.redis;
+
+import dev.sluice.core.sink.InvalidConfigException;
+import java.time.Duration;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Configuration of a {@link RedisStreamSink}, validated on construction: an invalid value throws {@link
+ * InvalidConfigException} at its field. Field names are Sequin's ({@code host}, {@code port}, {@code stream_key},
+ * {@code database}, {@code tls}, {@code username}, {@code password}), plus Sluice's {@code max_entry_bytes} and
+ * {@code request_timeout_ms}.
+ *
+ * <p>{@link #toString()} never shows the password.
+ *
+ * @param host the Redis server's host name or address
+ * @param port its port, 1 to 65535
+ * @param streamKey the stream every entry is added to; 1 to {@link #MAX_STREAM_KEY_LENGTH} characters (Sequin's
+ *     limit)
+ * @param database the logical database selected on connect, 0 or more
+ * @param tls whether to connect with TLS, verifying the server's certificate and host name against the JVM's
+ *     trusted CAs
+ * @param username the ACL user, with {@code password}; null for the {@code default} user
+ * @param password the password ({@code AUTH}); null when the server takes none
+ * @param maxEntryBytes the largest message JSON, in bytes, sent as an entry; larger ones are rejected. At most the
+ *     server's {@code proto-max-bulk-len}
+ * @param requestTimeout how long connecting, or one transaction's round trip, may take; positive
+ */
+public record RedisStreamConfig(
+        String host,
+        int port,
+        String streamKey,
+        int database,
+        boolean tls,
+        @Nullable String username,
+        @Nullable String password,
+        int maxEntryBytes,
+        Duration requestTimeout) {
+    /** Redis' port when none is configured. */
+    public static final int DEFAULT_PORT = 6379;
+    /** Sequin's limit on the length of {@code stream_key}. */
+    public static final int MAX_STREAM_KEY_LENGTH = 255;
+    /** Redis' default {@code proto-max-bulk-len} (512 MB): the largest single value a server takes by default. */
+    public static final int DEFAULT_MAX_ENTRY_BYTES = 512 * 1024 * 1024;
+    /** Sequin's command timeout. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(15);
+
+    public RedisStreamConfig {
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        if (host == null || host.isBlank()) {
+            throw new InvalidConfigException("host", "is required, like redis.example.com or 10.0.0.5");
+        }
+        host = host.strip();
+        if (host.contains("://") || host.contains("/") || host.chars().anyMatch(Character::isWhitespace)) {
+            throw new InvalidConfigException(
+                    "host", "is a host name or address only, got '" + host + "'; put the port in port and use tls");
+        }
+        if (port < 1 || port > 65_535) {
+            throw new InvalidConfigException("port", "must be between 1 and 65535, got " + port);
+        }
+        if (streamKey == null || streamKey.isEmpty()) {
+            throw new InvalidConfigException("stream_key", "is required: the stream entries are added to");
+        }
+        if (streamKey.length() > MAX_STREAM_KEY_LENGTH) {
+            throw new InvalidConfigException(
+                    "stream_key", "is " + streamKey.length() + " characters long; at most " + MAX_STREAM_KEY_LENGTH);
+        }
+        if (database < 0) {
+            throw new InvalidConfigException("database", "must be 0 or more, got " + database);
+        }
+        username = blankToNull(username);
+        password = password == null || password.isEmpty() ? null : password;
+        if (username != null && password == null) {
+            throw new InvalidConfigException(
+                    "password", "is required with username: Redis authenticates an ACL user with its password");
+        }
+        if (maxEntryBytes < 1) {
+            throw new InvalidConfigException("max_entry_bytes", "must be positive, got " + maxEntryBytes);
+        }
+        if (requestTimeout.isZero() || requestTimeout.isNegative()) {
+            throw new InvalidConfigException(
+                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
+        }
+    }
+
+    /** With Sluice's defaults for {@code max_entry_bytes} and {@code request_timeout_ms}. */
+    public RedisStreamConfig(
+            String host,
+            int port,
+            String streamKey,
+            int database,
+            boolean tls,
+            @Nullable String username,
+            @Nullable String password) {
+        this(
+                host,
+                port,
+                streamKey,
+                database,
+                tls,
+                username,
+                password,
+                DEFAULT_MAX_ENTRY_BYTES,
+                DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    /** {@code host:port}, for messages. */
+    public String address() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private static @Nullable String blankToNull(@Nullable String s) {
+        return s == null || s.isBlank() ? null : s.strip();
+    }
+
+    @Override
+    public String toString() {
+        return "RedisStreamConfig[host=" + host + ", port=" + port + ", streamKey=" + streamKey + ", database="
+                + database + ", tls=" + tls + ", username=" + username + ", password="
+                + (password == null ? "null" : "***") + ", maxEntryBytes=" + maxEntryBytes + ", requestTimeout="
+                + requestTimeout.toMillis() + " ms]";
+    }
+}

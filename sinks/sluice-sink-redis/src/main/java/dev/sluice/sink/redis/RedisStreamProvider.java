@@ -1,0 +1,105 @@
+package dev.sluice.sink.redis;
+
+import dev.sluice.core.sink.CheckResult;
+import dev.sluice.core.sink.ConfigField;
+import dev.sluice.core.sink.ConfigSchema;
+import dev.sluice.core.sink.ConfigValues;
+import dev.sluice.core.sink.Configured;
+import dev.sluice.core.sink.Sink;
+import dev.sluice.core.sink.SinkContext;
+import dev.sluice.core.sink.SinkProvider;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The {@code redis_stream} destination (alias {@code redis}): {@code XADD} of each message to a Redis stream, a batch
+ * in one transaction. Sequin's fields and default batch size (50). See docs/sinks/redis_stream.md.
+ */
+public final class RedisStreamProvider implements SinkProvider<RedisStreamConfig> {
+    public static final String TYPE = "redis_stream";
+
+    /** Sequin's {@code batch_size} for Redis Stream sinks. */
+    static final int DEFAULT_BATCH_SIZE = 50;
+
+    private static final ConfigSchema SCHEMA = ConfigSchema.of(
+            ConfigField.string("host", "The Redis server's host name or address")
+                    .asRequired(),
+            ConfigField.integer("port", "The Redis server's port")
+                    .range(1, 65_535)
+                    .defaultValue((long) RedisStreamConfig.DEFAULT_PORT),
+            ConfigField.string("stream_key", "The stream every entry is added to (XADD), at most 255 characters")
+                    .asRequired(),
+            ConfigField.integer("database", "The logical database selected on connect")
+                    .range(0, Integer.MAX_VALUE)
+                    .defaultValue(0L),
+            ConfigField.bool("tls", "Connect with TLS, verifying the certificate against the JVM's trusted CAs")
+                    .defaultValue(false),
+            ConfigField.string("username", "ACL user, with password; the default user when absent"),
+            ConfigField.string("password", "Password (AUTH)").asSecret(),
+            ConfigField.integer(
+                            "max_entry_bytes",
+                            "Largest message JSON sent as an entry, in bytes; larger ones are rejected. At most the"
+                                    + " server's proto-max-bulk-len")
+                    .range(1, Integer.MAX_VALUE)
+                    .defaultValue((long) RedisStreamConfig.DEFAULT_MAX_ENTRY_BYTES),
+            ConfigField.integer("request_timeout_ms", "How long connecting, or one batch's round trip, may take")
+                    .range(1, 3_600_000)
+                    .defaultValue(RedisStreamConfig.DEFAULT_REQUEST_TIMEOUT.toMillis()));
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public Set<String> aliases() {
+        return Set.of("redis");
+    }
+
+    @Override
+    public String description() {
+        return "Adds each message to a Redis stream (XADD), a batch in one MULTI/EXEC transaction";
+    }
+
+    @Override
+    public ConfigSchema schema() {
+        return SCHEMA;
+    }
+
+    @Override
+    public Configured<RedisStreamConfig> configure(ConfigValues values) {
+        return Configured.of(() -> new RedisStreamConfig(
+                Objects.requireNonNull(values.string("host")),
+                Math.toIntExact(Objects.requireNonNull(values.integer("port"))),
+                Objects.requireNonNull(values.string("stream_key")),
+                Math.toIntExact(Objects.requireNonNull(values.integer("database"))),
+                values.flag("tls"),
+                values.string("username"),
+                values.string("password"),
+                Math.toIntExact(Objects.requireNonNull(values.integer("max_entry_bytes"))),
+                Duration.ofMillis(Objects.requireNonNull(values.integer("request_timeout_ms")))));
+    }
+
+    @Override
+    public Sink create(RedisStreamConfig config, SinkContext context) {
+        return new RedisStreamSink(config);
+    }
+
+    @Override
+    public CheckResult check(RedisStreamConfig config, Duration timeout) {
+        return RedisStreamSink.probe(config, timeout);
+    }
+
+    /** Sequin's routing key for Redis Stream sinks. */
+    @Override
+    public List<String> routingKeys() {
+        return List.of("stream_key");
+    }
+
+    @Override
+    public int defaultBatchSize() {
+        return DEFAULT_BATCH_SIZE;
+    }
+}
