@@ -2,6 +2,7 @@ package dev.sluice.core.sink;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -67,4 +68,16 @@ public interface SinkProvider<C> {
 
     /** The {@code batch_size} of a sink of this type that does not set one (Sequin's: kafka 200, sqs 10, …). */
     int defaultBatchSize();
+
+    /**
+     * Destinations of this type as a user writes them in {@code sluice.yaml} or the API, without {@code type}: each
+     * valid on its own (some secret fields only go with some settings), together setting every secret field of the
+     * schema, each secret a value that appears nowhere else. The server's tests create them for every installed type
+     * (secrets never shown, a masked value sent back keeps the stored one), so a new sink needs no test wiring in
+     * the server; the peer need not exist, nothing is delivered. Empty by default, which only a type without secret
+     * fields may keep.
+     */
+    default List<Map<String, Object>> examples() {
+        return List.of();
+    }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.core.sink.SinkProvider;
 import dev.sluice.core.sink.SinkProviders;
 import dev.sluice.server.fixture.ServerFixture;
-import dev.sluice.testkit.conformance.SinkExample;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -14,7 +13,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,8 +25,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The secrets of every installed sink type, the part of the sink conformance suite that needs the server: a sink of
- * each type created through the API with every secret field of its schema set (from the {@link SinkExample}s the sink
- * modules ship in their test-jars) never shows a secret in a response, the sink list, the metadata store or the
+ * each type created through the API with every secret field of its schema set (from the provider's
+ * {@link SinkProvider#examples()}) never shows a secret in a response, the sink list, the metadata store or the
  * export; {@code show_sensitive} shows it; and a destination sent back as shown, masked, keeps the stored secret.
  */
 class SinkSecretsIT {
@@ -55,15 +53,11 @@ class SinkSecretsIT {
 
     @Test
     void everyTypeWithSecretsHasAnExampleSettingEachOfThem() {
-        Map<String, SinkExample> examples = examples();
         typesWithSecrets().forEach(type -> {
-            assertThat(examples)
-                    .as("a SinkExample for '%s' in its module's test-jar (META-INF/services)", type)
-                    .containsKey(type);
             Set<String> set = new HashSet<>();
-            examples.get(type).destinations().forEach(d -> set.addAll(d.keySet()));
+            provider(type).examples().forEach(d -> set.addAll(d.keySet()));
             assertThat(set)
-                    .as("the secret fields the '%s' examples set", type)
+                    .as("the secret fields the '%s' provider's examples() set", type)
                     .containsAll(provider(type).schema().secretNames());
         });
     }
@@ -71,11 +65,11 @@ class SinkSecretsIT {
     @ParameterizedTest
     @MethodSource("typesWithSecrets")
     void secretsAreMaskedInResponsesListsTheStoreAndTheExport_andAMaskSentBackKeepsThem(String type) throws Exception {
-        SinkExample example = examples().get(type);
-        assertThat(example).as("example for " + type).isNotNull();
+        List<Map<String, Object>> examples = provider(type).examples();
+        assertThat(examples).as("examples() of " + type).isNotEmpty();
         Set<String> secretFields = provider(type).schema().secretNames();
         int n = 0;
-        for (Map<String, Object> destination : example.destinations()) {
+        for (Map<String, Object> destination : examples) {
             String name = type + "-secrets-" + ++n;
             Map<String, String> secrets = new LinkedHashMap<>();
             destination.forEach((k, v) -> {
@@ -132,12 +126,6 @@ class SinkSecretsIT {
 
     private static SinkProvider<?> provider(String type) {
         return SinkProviders.installed().find(type).orElseThrow();
-    }
-
-    private static Map<String, SinkExample> examples() {
-        Map<String, SinkExample> out = new LinkedHashMap<>();
-        ServiceLoader.load(SinkExample.class).forEach(e -> out.put(e.type(), e));
-        return out;
     }
 
     private static List<String> metadataRows() throws Exception {

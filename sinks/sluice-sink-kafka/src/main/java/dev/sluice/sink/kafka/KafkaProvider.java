@@ -10,6 +10,7 @@ import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkProvider;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /** The {@code kafka} destination: one record per message on one topic, keyed by group. See docs/sinks/kafka.md. */
@@ -96,5 +97,24 @@ public final class KafkaProvider implements SinkProvider<KafkaConfig> {
     @Override
     public int defaultBatchSize() {
         return 200;
+    }
+
+    @Override
+    public List<Map<String, Object>> examples() {
+        return List.of(
+                Map.of(
+                        "hosts", "broker.invalid:9092",
+                        "topic", "orders",
+                        "username", "sluice",
+                        "password", "kafka-example-password-7f3e",
+                        "sasl_mechanism", "scram_sha_512"),
+                Map.of(
+                        "hosts", "b-1.msk.us-east-1.amazonaws.com:9098",
+                        "topic", "orders",
+                        "tls", true,
+                        "sasl_mechanism", "aws_msk_iam",
+                        "aws_region", "us-east-1",
+                        "aws_access_key_id", "AKIAEXAMPLEKAFKA",
+                        "aws_secret_access_key", "kafka-example-aws-secret-2b9d"));
     }
 }

@@ -83,4 +83,12 @@ public final class KinesisProvider implements SinkProvider<KinesisConfig> {
     public int defaultBatchSize() {
         return 100;
     }
+
+    @Override
+    public List<Map<String, Object>> examples() {
+        return List.of(Map.of(
+                "stream_arn", "arn:aws:kinesis:us-east-1:123456789012:stream/orders",
+                "access_key_id", "AKIAEXAMPLEKINESIS",
+                "secret_access_key", "kinesis-example-secret-9a6e"));
+    }
 }

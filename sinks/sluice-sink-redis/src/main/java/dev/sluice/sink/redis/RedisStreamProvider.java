@@ -10,6 +10,7 @@ import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkProvider;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -101,5 +102,14 @@ public final class RedisStreamProvider implements SinkProvider<RedisStreamConfig
     @Override
     public int defaultBatchSize() {
         return DEFAULT_BATCH_SIZE;
+    }
+
+    @Override
+    public List<Map<String, Object>> examples() {
+        return List.of(Map.of(
+                "host", "redis.example.com",
+                "stream_key", "orders",
+                "username", "sluice",
+                "password", "redis-example-secret-7d3b"));
     }
 }

@@ -92,4 +92,12 @@ public final class SqsProvider implements SinkProvider<SqsConfig> {
     public int defaultBatchSize() {
         return 10;
     }
+
+    @Override
+    public List<Map<String, Object>> examples() {
+        return List.of(Map.of(
+                "queue_url", "https://sqs.us-east-1.amazonaws.com/123456789012/orders.fifo",
+                "access_key_id", "AKIAEXAMPLESQS",
+                "secret_access_key", "sqs-example-secret-4c1a"));
+    }
 }
