@@ -17,13 +17,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * JVM) to a local webhook receiver, which measures commit timestamp → receipt for every message.
  *
  * <p>One run: a fresh database with the benchmark table; the receiver; a {@code sluice.yaml} and the server
- * started on it; {@value #WARMUP_SECONDS} s of warm-up at the target rate (delivered, not measured, so JIT
- * compilation and connection set-up stay out of the numbers); then {@code seconds} at the target rate,
+ * started on it; {@link #WARMUP_SECONDS} s of warm-up at the target rate (delivered, not measured, so
+ * connection set-up and most JIT compilation stay out of the numbers; {@code -Dsluice.bench.warmupSeconds}
+ * lengthens it to measure the steady state of a long-running server, without JIT compiling in the CPU figure); then {@code seconds} at the target rate,
  * measured; then up to {@value #DRAIN_SECONDS} s for the last messages. CPU and RSS of the server are read
  * from {@code /proc} every {@value #SAMPLE_MILLIS} ms. The server is stopped with SIGTERM at the end.
  */
 public final class LiveLatency {
-    static final int WARMUP_SECONDS = 2;
+    static final int WARMUP_SECONDS = Integer.getInteger("sluice.bench.warmupSeconds", 2);
     static final int DRAIN_SECONDS = 30;
     static final int SAMPLE_MILLIS = 500;
     private static final Duration STARTUP = Duration.ofSeconds(60);

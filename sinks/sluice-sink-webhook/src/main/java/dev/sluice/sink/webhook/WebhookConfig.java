@@ -35,9 +35,9 @@ public record WebhookConfig(URI url, Map<String, String> headers, boolean batch,
     /** The URL and headers come from the sink's {@code http_endpoint}. */
     private static final String URL_FIELD = "http_endpoint";
 
-    // The JDK HTTP client sets these itself and rejects them as user headers.
+    // The HTTP client sets these itself (or must not send them): they frame the request or the connection.
     private static final Set<String> RESTRICTED_HEADERS =
-            Set.of("connection", "content-length", "expect", "host", "upgrade");
+            Set.of("connection", "content-length", "expect", "host", "te", "transfer-encoding", "upgrade");
 
     public WebhookConfig {
         Objects.requireNonNull(url, "url");

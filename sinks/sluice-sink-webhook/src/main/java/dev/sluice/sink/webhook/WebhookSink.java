@@ -9,21 +9,22 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import javax.net.ssl.SSLSocketFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -39,25 +40,20 @@ import org.jspecify.annotations.Nullable;
  * redirects are not followed. Timeouts, refused connections and unknown hosts are retriable failures
  * too. The engine retries; this class never does. Header values never appear in messages.
  *
- * <p>Concurrency: thread-safe. One HTTP/1.1 client per sink. Its tasks run inline, on the client's selector thread or
- * the caller's, instead of one new virtual thread per task: every step of a request is short and non-blocking, and a
- * profile of the live path (issue 15, {@code docs/benchmarks.md}) showed the hand-offs between threads costing more
- * CPU than the requests themselves. Completion callbacks must therefore stay short. {@link #deliver(Batch)} never
- * blocks.
+ * <p>Concurrency: thread-safe. One {@link Http1Client} per sink: keep-alive connections, each request sent and awaited
+ * on a worker thread of the sink (why not the JDK's client: see there). {@link #deliver(Batch)} never blocks; its stage
+ * completes on that worker thread, so completion callbacks must stay short.
  */
 public final class WebhookSink implements Sink {
     private static final byte[] BATCH_OPEN = "{\"data\":[".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] BATCH_CLOSE = "]}".getBytes(StandardCharsets.US_ASCII);
-    private static final int ERROR_BODY_BYTES = 1024;
     private static final int ERROR_BODY_CHARS = 200;
     private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
 
     private final WebhookConfig config;
-    private final URI requestUri;
     private final String displayUrl;
-    private final @Nullable String basicAuthorization;
-    private final HttpClient client;
+    private final Duration connectTimeout;
+    private final Http1Client client;
     private volatile boolean closed;
 
     /**
@@ -66,17 +62,24 @@ public final class WebhookSink implements Sink {
      * @param config validated configuration; not null
      */
     public WebhookSink(WebhookConfig config) {
+        this(config, null);
+    }
+
+    /** With the TLS socket factory for https URLs (tests trust their own certificate); null for the JVM's default. */
+    WebhookSink(WebhookConfig config, @Nullable SSLSocketFactory tls) {
         this.config = config;
         this.displayUrl = Redaction.url(config.url());
-        this.requestUri = withoutUserInfo(config.url());
-        this.basicAuthorization = basicAuthorization(config);
         Duration timeout = config.requestTimeout();
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(timeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? timeout : MAX_CONNECT_TIMEOUT)
-                .executor(Runnable::run)
-                .build();
+        this.connectTimeout = timeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? timeout : MAX_CONNECT_TIMEOUT;
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", "application/json");
+        headers.put("User-Agent", "sluice-webhook");
+        String basic = basicAuthorization(config);
+        if (basic != null) {
+            headers.put("Authorization", basic);
+        }
+        headers.putAll(config.headers());
+        this.client = new Http1Client(withoutUserInfo(config.url()), headers, connectTimeout, timeout, tls);
     }
 
     /** The configuration this sink was created with. */
@@ -95,81 +98,41 @@ public final class WebhookSink implements Sink {
                     new SinkException("webhook sink for " + displayUrl + " is closed", true));
         }
         List<SinkMessage> messages = batch.messages();
-        if (config.batch()) {
-            return post(batchBody(messages));
-        }
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        postInOrder(messages, 0, result);
-        return result;
-    }
-
-    private void postInOrder(List<SinkMessage> messages, int index, CompletableFuture<Void> result) {
-        post(messages.get(index).json()).whenComplete((ok, failure) -> {
-            if (failure != null) {
-                result.completeExceptionally(failure);
-            } else if (index + 1 == messages.size()) {
-                result.complete(null);
+        CompletableFuture<Void> sent = client.submit(() -> {
+            if (config.batch()) {
+                send(batchBody(messages));
             } else {
-                postInOrder(messages, index + 1, result);
-            }
-        });
-    }
-
-    /** Completes with null on 2xx, otherwise exceptionally with a {@link SinkException} (unwrapped). */
-    private CompletableFuture<Void> post(byte[] body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(requestUri)
-                .timeout(config.requestTimeout())
-                .header("Content-Type", "application/json")
-                .header("User-Agent", "sluice-webhook")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (basicAuthorization != null) {
-            request.header("Authorization", basicAuthorization);
-        }
-        config.headers().forEach(request::setHeader);
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        try {
-            client.sendAsync(request.build(), WebhookSink::handleBody).whenComplete((response, failure) -> {
-                if (failure != null) {
-                    result.completeExceptionally(describeFailure(failure));
-                } else if (isSuccess(response.statusCode())) {
-                    result.complete(null);
-                } else {
-                    result.completeExceptionally(new SinkException(describeStatus(response), true));
+                for (SinkMessage m : messages) {
+                    send(m.json());
                 }
-            });
-        } catch (RuntimeException e) {
-            result.completeExceptionally(describeFailure(e));
+            }
+            return null;
+        });
+        return sent.exceptionallyCompose(failure -> CompletableFuture.failedFuture(describeFailure(failure)));
+    }
+
+    /** Posts one body, blocking; a non-2xx status fails with a {@link SinkException}. */
+    private void send(byte[] body) throws IOException {
+        HttpReply reply = client.post(body);
+        if (!reply.isSuccess()) {
+            throw new SinkException(describeStatus(reply), true);
         }
-        return result;
     }
 
-    private static boolean isSuccess(int status) {
-        return status >= 200 && status < 300;
-    }
-
-    // Keep only the start of an error body: enough to show the peer's reason, bounded in memory.
-    private static HttpResponse.BodySubscriber<byte[]> handleBody(HttpResponse.ResponseInfo info) {
-        if (isSuccess(info.statusCode())) {
-            return HttpResponse.BodySubscribers.replacing(new byte[0]);
-        }
-        PrefixSubscriber prefix = new PrefixSubscriber(ERROR_BODY_BYTES);
-        return HttpResponse.BodySubscribers.fromSubscriber(prefix, PrefixSubscriber::bytes);
-    }
-
-    private String describeStatus(HttpResponse<byte[]> response) {
+    private String describeStatus(HttpReply reply) {
         StringBuilder s = new StringBuilder()
                 .append("HTTP ")
-                .append(response.statusCode())
+                .append(reply.status())
                 .append(" from ")
                 .append(displayUrl);
-        if (response.statusCode() >= 300 && response.statusCode() < 400) {
+        if (reply.status() >= 300 && reply.status() < 400) {
             s.append(" (redirects are not followed");
-            response.headers()
-                    .firstValue("Location")
-                    .ifPresent(l -> s.append("; Location: ").append(Redaction.text(l)));
+            if (reply.location() != null) {
+                s.append("; Location: ").append(Redaction.text(reply.location()));
+            }
             s.append(')');
         }
-        String body = bodySnippet(response.body());
+        String body = bodySnippet(reply.bodyPrefix());
         if (!body.isEmpty()) {
             s.append(": ").append(body);
         }
@@ -179,7 +142,7 @@ public final class WebhookSink implements Sink {
     static String bodySnippet(byte[] body) {
         String text = new String(body, StandardCharsets.UTF_8).strip().replaceAll("\\s+", " ");
         // A body cut at ERROR_BODY_BYTES may end in half a character; the length check covers that.
-        if (text.length() > ERROR_BODY_CHARS || body.length >= ERROR_BODY_BYTES) {
+        if (text.length() > ERROR_BODY_CHARS || body.length >= Http1Client.ERROR_BODY_BYTES) {
             return text.substring(0, Math.min(text.length(), ERROR_BODY_CHARS)) + "…";
         }
         return text;
@@ -195,7 +158,7 @@ public final class WebhookSink implements Sink {
         }
         if (t instanceof HttpConnectTimeoutException) {
             return new SinkException(
-                    "could not connect to " + displayUrl + " within " + Redaction.duration(connectTimeout()), true, t);
+                    "could not connect to " + displayUrl + " within " + Redaction.duration(connectTimeout), true, t);
         }
         if (t instanceof HttpTimeoutException) {
             return new SinkException(
@@ -207,13 +170,11 @@ public final class WebhookSink implements Sink {
             return new SinkException("cannot resolve host '" + config.url().getHost() + "' of " + displayUrl, true, t);
         }
         if (t instanceof ConnectException) {
-            // The JDK client reports a refused connection as a ConnectException without any message.
             String reason = reason(t);
+            boolean refused = reason.equals(t.getClass().getSimpleName())
+                    || reason.toLowerCase(Locale.ROOT).contains("connection refused");
             return new SinkException(
-                    "cannot connect to " + displayUrl + ": "
-                            + (reason.equals(t.getClass().getSimpleName()) ? "connection refused" : reason),
-                    true,
-                    t);
+                    "cannot connect to " + displayUrl + ": " + (refused ? "connection refused" : reason), true, t);
         }
         if (t instanceof CancellationException) {
             return new SinkException("request to " + displayUrl + " was cancelled", true, t);
@@ -223,10 +184,6 @@ public final class WebhookSink implements Sink {
         }
         // Not an I/O problem: a bug or a misconfiguration that retrying the same batch will not fix.
         return new SinkException("request to " + displayUrl + " failed: " + reason(t), false, t);
-    }
-
-    private Duration connectTimeout() {
-        return client.connectTimeout().orElse(config.requestTimeout());
     }
 
     private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
@@ -269,7 +226,7 @@ public final class WebhookSink implements Sink {
         return out;
     }
 
-    // The JDK client ignores user info in the URL, so turn it into basic auth, as browsers and curl do.
+    // User info in the URL becomes basic auth, as browsers and curl do; it is never sent as part of the URL.
     private static @Nullable String basicAuthorization(WebhookConfig config) {
         String userInfo = config.url().getUserInfo();
         if (userInfo == null || config.headers().keySet().stream().anyMatch("Authorization"::equalsIgnoreCase)) {
@@ -306,16 +263,7 @@ public final class WebhookSink implements Sink {
             return;
         }
         closed = true;
-        client.shutdown();
-        try {
-            if (!client.awaitTermination(CLOSE_GRACE)) {
-                client.shutdownNow();
-                client.awaitTermination(CLOSE_GRACE);
-            }
-        } catch (InterruptedException e) {
-            client.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        client.close();
     }
 
     @Override

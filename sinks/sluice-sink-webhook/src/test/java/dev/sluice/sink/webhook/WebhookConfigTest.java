@@ -81,6 +81,10 @@ class WebhookConfigTest {
                 .hasMessage("http_endpoint: header 'X-Token' has an invalid character in its value");
         assertThatThrownBy(() -> new WebhookConfig(URL, Map.of("Content-Length", "1"), true))
                 .hasMessageContaining("set by the HTTP client");
+        // It would change how the body is framed on the wire.
+        assertThatThrownBy(() -> new WebhookConfig(URL, Map.of("Transfer-Encoding", "chunked"), true))
+                .hasMessage(
+                        "http_endpoint: header 'Transfer-Encoding' is set by the HTTP client and cannot be configured");
         Map<String, String> twice = new LinkedHashMap<>();
         twice.put("X-Key", "a");
         twice.put("x-key", "b");

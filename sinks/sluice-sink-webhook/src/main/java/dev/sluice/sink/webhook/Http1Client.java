@@ -1,0 +1,313 @@
+package dev.sluice.sink.webhook;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocketFactory;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A lean HTTP/1.1 client for one webhook URL: POST only, keep-alive connections in a pool, blocking I/O on the
+ * thread that runs the delivery.
+ *
+ * <p>Why not the JDK's {@code HttpClient}: on the live path (issue 15, {@code docs/benchmarks.md}) it cost about 1 ms
+ * of CPU a request, in hand-offs between its selector thread, its executor and the caller. Here a request is two
+ * system calls on a platform thread that then sleeps in the kernel until the response arrives.
+ *
+ * <p>Work runs on a cached pool of daemon platform threads: one per delivery in flight (the engine bounds those with
+ * {@code max_in_flight}). Each {@link #post} has one deadline, the request timeout, covering connect, TLS handshake,
+ * write and read; a shared timer closes the connection when it passes. A request that fails on a reused connection
+ * before any byte of the response arrived (the peer closed it while idle) is sent once more on a new connection:
+ * webhook delivery is at least once, so the receiver may see it twice, never zero times.
+ *
+ * <p>Thread-safe.
+ */
+final class Http1Client implements AutoCloseable {
+    /** Kept of a non-2xx response body: enough to show the peer's reason. */
+    static final int ERROR_BODY_BYTES = 1024;
+
+    private static final int MAX_IDLE_CONNECTIONS = 64;
+    // Below the keep-alive timeouts of common servers (nginx 75 s, load balancers 60 s); Node's 5 s is caught by the
+    // one resend on a stale connection.
+    private static final long MAX_IDLE_NANOS = Duration.ofSeconds(30).toNanos();
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
+    private static final int COMBINE_LIMIT = 64 * 1024;
+    private static final ScheduledThreadPoolExecutor TIMER = timer();
+
+    private final String host;
+    private final int port;
+    private final @Nullable SSLSocketFactory tls;
+    private final int connectTimeoutMillis;
+    private final long requestTimeoutNanos;
+    private final byte[] headStart;
+    private final ThreadPoolExecutor workers;
+    private final ConcurrentLinkedDeque<Http1Connection> idle = new ConcurrentLinkedDeque<>();
+    private final Set<Http1Connection> busy = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /**
+     * @param uri the request URI, without user info
+     * @param headers request headers besides Host and Content-Length; later names replace earlier ones, ignoring case
+     * @param tls the TLS socket factory for https; null to use the JVM's default
+     */
+    Http1Client(
+            URI uri,
+            Map<String, String> headers,
+            Duration connectTimeout,
+            Duration requestTimeout,
+            @Nullable SSLSocketFactory tls) {
+        boolean https = uri.getScheme().equalsIgnoreCase("https");
+        String uriHost = uri.getHost();
+        this.host = uriHost.startsWith("[") ? uriHost.substring(1, uriHost.length() - 1) : uriHost;
+        int defaultPort = https ? 443 : 80;
+        this.port = uri.getPort() >= 0 ? uri.getPort() : defaultPort;
+        this.tls = !https ? null : tls != null ? tls : (SSLSocketFactory) SSLSocketFactory.getDefault();
+        this.connectTimeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+        this.requestTimeoutNanos = requestTimeout.toNanos();
+        String hostHeader = uriHost + (port == defaultPort ? "" : ":" + port);
+        this.headStart = headStart(uri, hostHeader, headers);
+        this.workers = new ThreadPoolExecutor(
+                0,
+                Integer.MAX_VALUE,
+                60,
+                TimeUnit.SECONDS,
+                new SynchronousQueue<>(),
+                Thread.ofPlatform().daemon().name("webhook-sink-", 0).factory());
+    }
+
+    private static byte[] headStart(URI uri, String hostHeader, Map<String, String> headers) {
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        String target = path + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        StringBuilder head = new StringBuilder(256)
+                .append("POST ")
+                .append(target)
+                .append(" HTTP/1.1\r\nHost: ")
+                .append(hostHeader)
+                .append("\r\n");
+        // A later name replaces an earlier one (names ignore case), keeping the earlier one's place.
+        Map<String, String> byName = new LinkedHashMap<>();
+        Map<String, String> spelling = new HashMap<>();
+        headers.forEach((name, value) -> {
+            String key = name.toLowerCase(Locale.ROOT);
+            byName.put(key, value);
+            spelling.put(key, name);
+        });
+        byName.forEach((key, value) ->
+                head.append(spelling.get(key)).append(": ").append(value).append("\r\n"));
+        head.append("Content-Length: ");
+        return head.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Runs {@code work} on a worker thread; the future completes with its result or what it threw. Completion callbacks
+     * run on that thread and must stay short.
+     */
+    <T> CompletableFuture<T> submit(Work<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(new IOException("the client is closed"));
+            return result;
+        }
+        try {
+            workers.execute(() -> {
+                try {
+                    result.complete(work.run());
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new IOException("the client is closed", e));
+        }
+        return result;
+    }
+
+    /** Work that may block and throw, for {@link #submit}. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run() throws Exception;
+    }
+
+    /**
+     * Posts {@code body} and returns the response, blocking.
+     *
+     * @throws java.net.http.HttpConnectTimeoutException when no connection was made within the connect timeout
+     * @throws HttpTimeoutException when the whole exchange took longer than the request timeout
+     * @throws IOException on any other failure, including {@link #close()} aborting the request
+     */
+    HttpReply post(byte[] body) throws IOException {
+        Deadline deadline = new Deadline();
+        try {
+            Http1Connection connection = idleConnection();
+            boolean reused = connection != null;
+            while (true) {
+                if (connection == null) {
+                    connection = Http1Connection.open(host, port, tls, connectTimeoutMillis);
+                }
+                busy.add(connection);
+                if (!deadline.watch(connection)) {
+                    busy.remove(connection);
+                    connection.close();
+                    throw deadline.failure(null);
+                }
+                try {
+                    HttpReply reply = exchange(connection, body);
+                    release(connection);
+                    return reply;
+                } catch (Http1Connection.NoResponseException e) {
+                    discard(connection);
+                    if (!reused || deadline.passed() || closed) {
+                        throw deadline.failure(e);
+                    }
+                    // The peer closed the idle connection: send once more on a new one.
+                    connection = null;
+                    reused = false;
+                } catch (IOException e) {
+                    discard(connection);
+                    throw deadline.failure(e);
+                }
+            }
+        } finally {
+            deadline.cancel();
+        }
+    }
+
+    private HttpReply exchange(Http1Connection connection, byte[] body) throws IOException {
+        byte[] length = (Integer.toString(body.length) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        int headLength = headStart.length + length.length;
+        boolean combine = body.length <= COMBINE_LIMIT;
+        byte[] head = new byte[headLength + (combine ? body.length : 0)];
+        System.arraycopy(headStart, 0, head, 0, headStart.length);
+        System.arraycopy(length, 0, head, headStart.length, length.length);
+        if (combine) {
+            System.arraycopy(body, 0, head, headLength, body.length);
+        }
+        return connection.exchange(head, combine ? new byte[0] : body, ERROR_BODY_BYTES);
+    }
+
+    private @Nullable Http1Connection idleConnection() {
+        long now = System.nanoTime();
+        Http1Connection c;
+        while ((c = idle.pollFirst()) != null) {
+            if (now - c.idleSince() < MAX_IDLE_NANOS && c.reusable()) {
+                return c;
+            }
+            c.close();
+        }
+        return null;
+    }
+
+    private void release(Http1Connection connection) {
+        busy.remove(connection);
+        if (closed || !connection.reusable() || idle.size() >= MAX_IDLE_CONNECTIONS) {
+            connection.close();
+            return;
+        }
+        idle.offerFirst(connection);
+        if (closed && idle.remove(connection)) { // close() ran in between
+            connection.close();
+        }
+    }
+
+    private void discard(Http1Connection connection) {
+        busy.remove(connection);
+        connection.close();
+    }
+
+    /**
+     * Takes no more work; lets requests in flight finish for a grace period of 1 s, then aborts the rest (they fail with an
+     * IOException) and closes every connection. Idempotent.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        workers.shutdown();
+        awaitWorkers(CLOSE_GRACE);
+        busy.forEach(Http1Connection::close);
+        Http1Connection c;
+        while ((c = idle.pollFirst()) != null) {
+            c.close();
+        }
+        awaitWorkers(CLOSE_GRACE);
+    }
+
+    private void awaitWorkers(Duration grace) {
+        try {
+            workers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The request timeout of one post: a timer that closes the connection in use when it passes. */
+    private final class Deadline {
+        private final long end = System.nanoTime() + requestTimeoutNanos;
+        private volatile boolean expired;
+        private @Nullable ScheduledFuture<?> timer;
+
+        /** Watches {@code connection}; false when the deadline has already passed. */
+        boolean watch(Http1Connection connection) {
+            cancel();
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                expired = true;
+                return false;
+            }
+            timer = TIMER.schedule(
+                    () -> {
+                        expired = true;
+                        connection.close();
+                    },
+                    left,
+                    TimeUnit.NANOSECONDS);
+            return true;
+        }
+
+        boolean passed() {
+            return expired || System.nanoTime() - end >= 0;
+        }
+
+        void cancel() {
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+        }
+
+        /** What to throw for {@code failure}: a timeout when the deadline closed the connection. */
+        IOException failure(@Nullable IOException failure) {
+            if (expired) {
+                HttpTimeoutException timeout = new HttpTimeoutException("request timed out");
+                timeout.initCause(failure);
+                return timeout;
+            }
+            if (closed && failure != null) {
+                return new IOException("the sink was closed with the request in flight");
+            }
+            return failure != null ? failure : new IOException("request failed");
+        }
+    }
+
+    private static ScheduledThreadPoolExecutor timer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(
+                1, Thread.ofPlatform().daemon().name("webhook-timeouts").factory());
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
+}
