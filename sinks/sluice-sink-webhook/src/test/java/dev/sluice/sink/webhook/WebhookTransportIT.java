@@ -1,12 +1,16 @@
 package dev.sluice.sink.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.testkit.TestMessages;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -180,5 +184,28 @@ class WebhookTransportIT {
         deliver(1);
 
         assertThat(server.connections()).isEqualTo(2);
+    }
+
+    @Test
+    void hungPeer_holdsNoMorePlatformThreadsThanTheFewPooledOnes() throws Exception {
+        // Accepts and reads every request, never answers.
+        server = RawHttpServer.start(n -> RawHttpServer.Answer.keepAlive(""));
+        sink = new WebhookSink(new WebhookConfig(server.url("/hook"), Map.of(), true, Duration.ofSeconds(30)));
+        List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+
+        for (int i = 0; i < 20; i++) {
+            inFlight.add(sink.deliver(TestMessages.batch("h" + i + "-", 1)).toCompletableFuture());
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.received().size() == 20);
+
+        // Thread.getAllStackTraces lists platform threads only: the requests beyond the pooled few wait on virtual
+        // ones.
+        long platformWorkers = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("webhook-sink-"))
+                .count();
+        assertThat(platformWorkers).isBetween(1L, 4L);
+        assertThat(inFlight).noneMatch(CompletableFuture::isDone);
+        sink.close();
+        assertThat(inFlight).allMatch(CompletableFuture::isCompletedExceptionally);
     }
 }
