@@ -24,6 +24,9 @@ public interface PipelineMetrics {
     /** {@code n} messages were given up on after their last failed attempt. */
     void discarded(String sink, int n);
 
+    /** The sink's filter function rejected {@code n} messages: done without being sent. */
+    default void filtered(String sink, int n) {}
+
     /** {@code n} new messages were dropped because the sink's buffer was full ({@code discard_on_full}). */
     default void shed(String sink, int n) {}
 

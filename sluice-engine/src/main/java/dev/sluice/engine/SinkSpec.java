@@ -30,6 +30,8 @@ import org.jspecify.annotations.Nullable;
  * @param maxSpillBytes the spill budget: how many bytes of this sink's messages (their JSON) the message store may
  *     hold. A full buffer moves its backlog there, so that the slot and the other sinks go on, until this is used up;
  *     0 never stores a message (failing groups' messages then hold the slot too)
+ * @param functions the sink's user functions, applied to each batch as it goes out; {@link MessageFunctions#NONE}
+ *     for none
  */
 public record SinkSpec(
         String id,
@@ -47,7 +49,8 @@ public record SinkSpec(
         int maxInFlight,
         LoadShedding loadShedding,
         RetryPolicy retry,
-        long maxSpillBytes) {
+        long maxSpillBytes,
+        MessageFunctions functions) {
     /** Batches in delivery at once unless configured. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 32;
 
@@ -90,11 +93,72 @@ public record SinkSpec(
                 DEFAULT_MAX_SPILL_BYTES);
     }
 
+    /** A spec without functions. */
+    public SinkSpec(
+            String id,
+            String name,
+            Predicate<TableId> tables,
+            Set<Action> actions,
+            Map<TableId, List<String>> groupColumns,
+            boolean messageGrouping,
+            int batchSize,
+            Duration batchTimeout,
+            @Nullable Integer maxRetryCount,
+            SinkState state,
+            MessageContext context,
+            long maxQueueBytes,
+            int maxInFlight,
+            LoadShedding loadShedding,
+            RetryPolicy retry,
+            long maxSpillBytes) {
+        this(
+                id,
+                name,
+                tables,
+                actions,
+                groupColumns,
+                messageGrouping,
+                batchSize,
+                batchTimeout,
+                maxRetryCount,
+                state,
+                context,
+                maxQueueBytes,
+                maxInFlight,
+                loadShedding,
+                retry,
+                maxSpillBytes,
+                MessageFunctions.NONE);
+    }
+
+    /** The same spec with other functions. */
+    public SinkSpec withFunctions(MessageFunctions functions) {
+        return new SinkSpec(
+                id,
+                name,
+                tables,
+                actions,
+                groupColumns,
+                messageGrouping,
+                batchSize,
+                batchTimeout,
+                maxRetryCount,
+                state,
+                context,
+                maxQueueBytes,
+                maxInFlight,
+                loadShedding,
+                retry,
+                maxSpillBytes,
+                functions);
+    }
+
     public SinkSpec {
         Objects.requireNonNull(id);
         Objects.requireNonNull(name);
         Objects.requireNonNull(retry);
         Objects.requireNonNull(loadShedding);
+        Objects.requireNonNull(functions);
         actions = Set.copyOf(actions);
         groupColumns = Map.copyOf(groupColumns);
         if (batchSize < 1 || batchSize > 1000) {

@@ -4,6 +4,9 @@ import dev.sluice.core.Action;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,6 +21,9 @@ import org.jspecify.annotations.Nullable;
  * @param groupId rows of one group are delivered in order, one batch at a time; null when the sink
  *     does not group
  * @param idempotencyKey stable across redeliveries of the same change
+ * @param routing what the sink's routing function set for this message (only keys of its type's {@link
+ *     SinkProvider#routingKeys()}, checked): each key overrides the sink's own setting; null when the sink has no
+ *     routing function. Messages of one batch all have equal routing.
  */
 public record SinkMessage(
         Position position,
@@ -26,4 +32,27 @@ public record SinkMessage(
         Instant committedAt,
         byte[] json,
         @Nullable String groupId,
-        String idempotencyKey) {}
+        String idempotencyKey,
+        @Nullable Map<String, Object> routing) {
+    public SinkMessage {
+        // Values may be null (a routed message_key of null): no Map.copyOf.
+        routing = routing == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(routing));
+    }
+
+    /** A message with no routing function. */
+    public SinkMessage(
+            Position position,
+            TableId table,
+            Action action,
+            Instant committedAt,
+            byte[] json,
+            @Nullable String groupId,
+            String idempotencyKey) {
+        this(position, table, action, committedAt, json, groupId, idempotencyKey, null);
+    }
+
+    /** The same message with another payload and routing. */
+    public SinkMessage with(byte[] json, @Nullable Map<String, Object> routing) {
+        return new SinkMessage(position, table, action, committedAt, json, groupId, idempotencyKey, routing);
+    }
+}

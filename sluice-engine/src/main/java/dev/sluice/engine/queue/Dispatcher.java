@@ -1,12 +1,9 @@
 package dev.sluice.engine.queue;
 
 import dev.sluice.core.Ticker;
-import dev.sluice.core.sink.Batch;
-import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.engine.PipelineMetrics;
 import dev.sluice.engine.SinkSpec;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -270,13 +267,9 @@ final class Dispatcher {
     }
 
     private void send(QueueConfig c, Batcher.Dispatch d) {
-        List<SinkMessage> messages = new ArrayList<>(d.msgs().size());
-        for (Msg m : d.msgs()) {
-            messages.add(new SinkMessage(m.position, m.table, m.action, m.committedAt, c.json(m), m.groupId, m.key));
-        }
         CompletionStage<Void> outcome;
         try {
-            outcome = c.sink().deliver(new Batch(messages));
+            outcome = Delivery.deliver(c, d.msgs(), metrics);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }

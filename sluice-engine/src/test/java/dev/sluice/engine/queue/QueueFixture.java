@@ -16,6 +16,7 @@ import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.engine.FakeSink;
 import dev.sluice.engine.LoadShedding;
+import dev.sluice.engine.MessageFunctions;
 import dev.sluice.engine.MessageStore;
 import dev.sluice.engine.PipelineMetrics;
 import dev.sluice.engine.RetryPolicy;
@@ -90,6 +91,7 @@ final class QueueFixture {
         LoadShedding loadShedding = LoadShedding.PAUSE_ON_FULL;
         RetryPolicy retry = FAST;
         long maxSpillBytes = SinkSpec.DEFAULT_MAX_SPILL_BYTES;
+        MessageFunctions functions = MessageFunctions.NONE;
 
         SinkSpec build() {
             return new SinkSpec(
@@ -108,7 +110,8 @@ final class QueueFixture {
                     maxInFlight,
                     loadShedding,
                     retry,
-                    maxSpillBytes);
+                    maxSpillBytes,
+                    functions);
         }
     }
 
