@@ -1,6 +1,8 @@
 package dev.sluice.core.sink;
 
 import java.util.BitSet;
+import java.util.Collection;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -11,6 +13,9 @@ import org.jspecify.annotations.Nullable;
  * others, and only the failed ones are tried again (or, when they can never succeed, kept as failed messages).
  */
 public final class SinkException extends RuntimeException {
+    /** Most characters of a routed value that {@link #invalidRouting} shows. */
+    private static final int ROUTED_VALUE_CHARS = 100;
+
     private final boolean retriable;
     private final @Nullable BitSet retry;
     private final @Nullable BitSet rejected;
@@ -45,6 +50,87 @@ public final class SinkException extends RuntimeException {
             throw new IllegalArgumentException("a partial failure names at least one failed message");
         }
         return new SinkException(message, retry, rejected);
+    }
+
+    /**
+     * A batch whose routing (see {@link SinkMessage#routing()}) the sink cannot follow: the routing function set
+     * {@code key} to {@code value}, which breaks {@code rule}. The message reads {@code routing: <key> <value> <rule>},
+     * the value as JSON cut to {@value #ROUTED_VALUE_CHARS} characters, such as {@code routing: topic "a b" is not a
+     * valid Kafka topic name (...)}. Retriable: the batch can go once the user fixes the function.
+     *
+     * <p><b>Warning:</b> the value is shown; pass null, or leave it out of the rule, when it may be a secret (a header
+     * value).
+     *
+     * @param key the routing key, as users write it
+     * @param value what the function set; a string, number, boolean, null, list or map, as read from JSON
+     * @param rule what the value breaks, starting with a verb: {@code "must be a string"}
+     */
+    public static SinkException invalidRouting(String key, @Nullable Object value, String rule) {
+        StringBuilder text = new StringBuilder("routing: ").append(key).append(' ');
+        StringBuilder shown = new StringBuilder();
+        appendJson(shown, value);
+        if (shown.length() > ROUTED_VALUE_CHARS) {
+            shown.setLength(ROUTED_VALUE_CHARS);
+            shown.append('…');
+        }
+        return new SinkException(text.append(shown).append(' ').append(rule).toString(), true);
+    }
+
+    private static void appendJson(StringBuilder out, @Nullable Object value) {
+        if (out.length() > ROUTED_VALUE_CHARS) {
+            return; // cut anyway
+        }
+        switch (value) {
+            case null -> out.append("null");
+            case String s -> {
+                out.append('"');
+                for (int i = 0; i < s.length() && out.length() <= ROUTED_VALUE_CHARS; i++) {
+                    char c = s.charAt(i);
+                    switch (c) {
+                        case '"' -> out.append("\\\"");
+                        case '\\' -> out.append("\\\\");
+                        case '\n' -> out.append("\\n");
+                        case '\r' -> out.append("\\r");
+                        case '\t' -> out.append("\\t");
+                        default -> {
+                            if (c < 0x20) {
+                                out.append(String.format("\\u%04x", (int) c));
+                            } else {
+                                out.append(c);
+                            }
+                        }
+                    }
+                }
+                out.append('"');
+            }
+            case Map<?, ?> map -> {
+                out.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    if (!first) {
+                        out.append(", ");
+                    }
+                    first = false;
+                    appendJson(out, String.valueOf(e.getKey()));
+                    out.append(": ");
+                    appendJson(out, e.getValue());
+                }
+                out.append('}');
+            }
+            case Collection<?> list -> {
+                out.append('[');
+                boolean first = true;
+                for (Object o : list) {
+                    if (!first) {
+                        out.append(", ");
+                    }
+                    first = false;
+                    appendJson(out, o);
+                }
+                out.append(']');
+            }
+            default -> out.append(value);
+        }
     }
 
     /**

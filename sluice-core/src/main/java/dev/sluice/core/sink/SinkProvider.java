@@ -66,6 +66,15 @@ public interface SinkProvider<C> {
      */
     List<String> routingKeys();
 
+    /**
+     * The keys of {@link #routingKeys()} a routing function may not set to null, because the sink cannot do without
+     * them (webhook {@code method}, kafka {@code topic}, …); a subset of {@link #routingKeys()}. A required key may
+     * still be left out, which keeps the sink's configured value. Empty by default.
+     */
+    default List<String> requiredRoutingKeys() {
+        return List.of();
+    }
+
     /** The {@code batch_size} of a sink of this type that does not set one (Sequin's: kafka 200, sqs 10, …). */
     int defaultBatchSize();
 

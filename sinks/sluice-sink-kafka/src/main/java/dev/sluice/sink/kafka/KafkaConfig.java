@@ -45,6 +45,9 @@ public record KafkaConfig(
     /** Used when no request timeout is configured. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
+    /** Kafka's rule for topic names, in messages. */
+    static final String TOPIC_RULE = "letters, digits, '.', '_', '-'; at most 249 characters";
+
     private static final int MAX_TOPIC_LENGTH = 249;
 
     public KafkaConfig {
@@ -133,15 +136,25 @@ public record KafkaConfig(
     }
 
     private static void checkTopic(String topic) {
+        String problem = topicProblem(topic);
+        if (problem != null) {
+            throw new InvalidConfigException("topic", problem);
+        }
+    }
+
+    /**
+     * What makes {@code topic} an invalid Kafka topic name ({@value #TOPIC_RULE}), or null when it is valid. For the
+     * configured topic and for a topic a routing function chose.
+     */
+    static @Nullable String topicProblem(String topic) {
         if (topic.isEmpty()) {
-            throw new InvalidConfigException("topic", "must not be empty");
+            return "must not be empty";
         }
         if (topic.length() > MAX_TOPIC_LENGTH) {
-            throw new InvalidConfigException(
-                    "topic", "at most " + MAX_TOPIC_LENGTH + " characters, got " + topic.length());
+            return "at most " + MAX_TOPIC_LENGTH + " characters, got " + topic.length();
         }
         if (topic.equals(".") || topic.equals("..")) {
-            throw new InvalidConfigException("topic", "'" + topic + "' is not a valid Kafka topic name");
+            return "'" + topic + "' is not a valid Kafka topic name";
         }
         for (int i = 0; i < topic.length(); i++) {
             char c = topic.charAt(i);
@@ -152,12 +165,11 @@ public record KafkaConfig(
                     || c == '_'
                     || c == '-';
             if (!ok) {
-                throw new InvalidConfigException(
-                        "topic",
-                        "'" + topic + "' has an invalid character at index " + i
-                                + "; Kafka topic names use letters, digits, '.', '_' and '-'");
+                return "'" + topic + "' has an invalid character at index " + i
+                        + "; Kafka topic names use letters, digits, '.', '_' and '-'";
             }
         }
+        return null;
     }
 
     private static void checkAuthentication(

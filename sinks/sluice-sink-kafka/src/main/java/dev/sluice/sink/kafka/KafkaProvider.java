@@ -90,7 +90,13 @@ public final class KafkaProvider implements SinkProvider<KafkaConfig> {
     /** Sequin's routing keys for Kafka sinks. */
     @Override
     public List<String> routingKeys() {
-        return List.of("topic", "message_key");
+        return List.of(KafkaRoute.TOPIC, KafkaRoute.MESSAGE_KEY);
+    }
+
+    /** A record needs a topic; a null {@code message_key} means records without a key. */
+    @Override
+    public List<String> requiredRoutingKeys() {
+        return List.of(KafkaRoute.TOPIC);
     }
 
     /** Sequin's default for Kafka sinks. */

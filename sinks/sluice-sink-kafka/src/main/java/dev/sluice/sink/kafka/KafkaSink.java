@@ -41,6 +41,10 @@ import org.jspecify.annotations.Nullable;
  * ({@code schema.table}), so Kafka's default partitioner sends every change of a row (or of an ungrouped table) to
  * one partition, where it stays in order. The value is the message's JSON, unchanged. No headers.
  *
+ * <p>Routing: a batch's {@linkplain Batch#routing() routing} may set {@code topic} (another topic for the batch's
+ * records, checked as the configured one is) and {@code message_key} (the key of every record of the batch; null for
+ * none); see {@link KafkaRoute}. One producer serves every topic. An invalid routed value fails the batch, retriably.
+ *
  * <p>Producer: idempotent ({@code enable.idempotence=true}, {@code acks=all}) so the producer's own retries neither
  * duplicate nor reorder records within a partition; records linger a few milliseconds to form larger, compressed
  * batches.
@@ -188,7 +192,16 @@ public final class KafkaSink implements Sink {
         if (s == null) {
             throw new IllegalStateException("kafka sink is not started");
         }
-        Delivery delivery = new Delivery(batch);
+        Map<String, Object> routing = batch.routing();
+        KafkaRoute route = null;
+        if (routing != null) {
+            try {
+                route = KafkaRoute.of(routing, config);
+            } catch (SinkException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        Delivery delivery = new Delivery(batch, route);
         try {
             s.execute(delivery::sendAll);
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -200,13 +213,15 @@ public final class KafkaSink implements Sink {
     /** One batch on its way: counts acknowledgements and remembers each record's error. */
     private final class Delivery {
         final Batch batch;
+        final @Nullable KafkaRoute route;
         final CompletableFuture<Void> done = new CompletableFuture<>();
         final AtomicInteger pending;
         final AtomicReferenceArray<Throwable> errors;
         volatile @Nullable Producer<byte[], byte[]> usedProducer;
 
-        Delivery(Batch batch) {
+        Delivery(Batch batch, @Nullable KafkaRoute route) {
             this.batch = batch;
+            this.route = route;
             this.pending = new AtomicInteger(batch.size());
             this.errors = new AtomicReferenceArray<>(batch.size());
         }
@@ -221,11 +236,11 @@ public final class KafkaSink implements Sink {
             }
             usedProducer = p;
             List<SinkMessage> messages = batch.messages();
+            String topic = topic();
             for (int i = 0; i < messages.size(); i++) {
                 SinkMessage m = messages.get(i);
-                String key = m.groupId() != null ? m.groupId() : m.table().toString();
-                ProducerRecord<byte[], byte[]> record =
-                        new ProducerRecord<>(config.topic(), key.getBytes(StandardCharsets.UTF_8), m.json());
+                byte[] key = route == null ? defaultKey(m) : route.keyOf(m);
+                ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, m.json());
                 int index = i;
                 try {
                     p.send(record, (metadata, error) -> acked(index, error));
@@ -234,6 +249,10 @@ public final class KafkaSink implements Sink {
                     acked(index, e);
                 }
             }
+        }
+
+        String topic() {
+            return route == null ? config.topic() : route.topic();
         }
 
         void acked(int index, @Nullable Exception error) {
@@ -273,7 +292,7 @@ public final class KafkaSink implements Sink {
                 done.complete(null);
                 return;
             }
-            String prefix = "kafka " + where(config) + ": ";
+            String prefix = "kafka " + where(topic(), config) + ": ";
             if (failed == n && (retry.isEmpty() || rejected.isEmpty())) {
                 Throwable cause = firstRetry != null ? firstRetry : firstRejected;
                 String count = n == 1 ? "" : "all " + n + " messages failed: ";
@@ -394,7 +413,20 @@ public final class KafkaSink implements Sink {
     }
 
     private static String where(KafkaConfig config) {
-        return "topic '" + config.topic() + "' on " + config.bootstrapServers();
+        return where(config.topic(), config);
+    }
+
+    private static String where(String topic, KafkaConfig config) {
+        return "topic '" + topic + "' on " + config.bootstrapServers();
+    }
+
+    /**
+     * A record's key without a routed {@code message_key}: the message's group id in UTF-8, or its table's name when it
+     * has none.
+     */
+    static byte[] defaultKey(SinkMessage m) {
+        String key = m.groupId() != null ? m.groupId() : m.table().toString();
+        return key.getBytes(StandardCharsets.UTF_8);
     }
 
     private static Throwable rootCause(Throwable e) {

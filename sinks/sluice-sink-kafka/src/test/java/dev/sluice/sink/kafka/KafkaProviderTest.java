@@ -36,6 +36,7 @@ class KafkaProviderTest {
                         "request_timeout_ms");
         assertThat(provider.schema().secretNames()).containsExactlyInAnyOrder("password", "aws_secret_access_key");
         assertThat(provider.routingKeys()).containsExactly("topic", "message_key");
+        assertThat(provider.requiredRoutingKeys()).containsExactly("topic");
         assertThat(provider.defaultBatchSize()).isEqualTo(200);
     }
 

@@ -13,6 +13,7 @@ import dev.sluice.core.sink.SinkMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -111,6 +112,66 @@ class KafkaSinkIT {
                     })
                     .hasMessageContaining("kafka topic 't' on 127.0.0.1:" + closedPort + ": all 2 messages failed");
         }
+    }
+
+    @Test
+    void deliver_routedBatches_goToTheirTopics_withTheRoutedKey() throws Exception {
+        kafka.createTopic("routing-default", 1, Map.of());
+        kafka.createTopic("routing-a", 1, Map.of());
+        kafka.createTopic("routing-b", 1, Map.of());
+        Map<String, Object> noKey = new HashMap<>();
+        noKey.put("message_key", null);
+        Batch toA = routed(Map.of("topic", "routing-a"), sequenced("g1", 0), sequenced("g1", 1));
+        Batch toB = routed(Map.of("topic", "routing-b", "message_key", "fixed-key"), sequenced("g2", 0));
+        Batch unkeyed = routed(noKey, sequenced("g3", 0));
+        Batch plain = new Batch(List.of(sequenced("g4", 0)));
+
+        try (KafkaSink sink = started(config("routing-default", Compression.NONE, Duration.ofSeconds(30)))) {
+            for (Batch b : List.of(toA, toB, unkeyed, plain)) {
+                sink.deliver(b).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            }
+        }
+
+        List<ConsumerRecord<byte[], byte[]>> a = kafka.readAll("routing-a");
+        assertThat(a).extracting(r -> key(r)).containsExactly("g1", "g1");
+        assertThat(a).extracting(ConsumerRecord::value).containsExactly(json(toA, 0), json(toA, 1));
+        List<ConsumerRecord<byte[], byte[]>> b = kafka.readAll("routing-b");
+        assertThat(b).extracting(r -> key(r)).containsExactly("fixed-key");
+        assertThat(b).extracting(ConsumerRecord::value).containsExactly(json(toB, 0));
+        List<ConsumerRecord<byte[], byte[]>> rest = kafka.readAll("routing-default");
+        assertThat(rest).extracting(ConsumerRecord::key).containsExactly(null, "g4".getBytes(StandardCharsets.UTF_8));
+        assertThat(rest).extracting(ConsumerRecord::value).containsExactly(json(unkeyed, 0), json(plain, 0));
+    }
+
+    @Test
+    void deliver_invalidRoutedTopic_failsTheBatchRetriablyNamingTheKey() throws Exception {
+        kafka.createTopic("routing-invalid", 1, Map.of());
+        try (KafkaSink sink = started(config("routing-invalid", Compression.NONE, Duration.ofSeconds(30)))) {
+            var stage = sink.deliver(routed(Map.of("topic", "no spaces"), sequenced("g", 0)));
+            assertThatThrownBy(() -> stage.toCompletableFuture().get(10, TimeUnit.SECONDS))
+                    .cause()
+                    .isInstanceOfSatisfying(
+                            SinkException.class, e -> assertThat(e.retriable()).isTrue())
+                    .hasMessage("routing: topic \"no spaces\" is not a valid Kafka topic name (letters, digits, '.',"
+                            + " '_', '-'; at most 249 characters)");
+            // The sink goes on: a valid batch after it is written.
+            sink.deliver(new Batch(List.of(sequenced("g", 0))))
+                    .toCompletableFuture()
+                    .get(60, TimeUnit.SECONDS);
+        }
+        assertThat(kafka.readAll("routing-invalid")).hasSize(1);
+    }
+
+    private static Batch routed(Map<String, Object> routing, SinkMessage... messages) {
+        List<SinkMessage> out = new ArrayList<>();
+        for (SinkMessage m : messages) {
+            out.add(m.with(m.json(), routing));
+        }
+        return new Batch(out);
+    }
+
+    private static byte[] json(Batch batch, int i) {
+        return batch.messages().get(i).json();
     }
 
     private static String key(ConsumerRecord<byte[], byte[]> r) {

@@ -102,6 +102,24 @@ public record KinesisConfig(
         return of(streamArn, region, accessKeyId, secretAccessKey, endpointUrl, null);
     }
 
+    /**
+     * The ARN of a stream a routing function chose instead of {@code stream_arn}, checked as {@code stream_arn} is: a
+     * Kinesis stream ARN in the sink's {@link #region()}, which signs every request.
+     *
+     * @param arn the routed value, as given
+     * @throws InvalidConfigException at {@code stream_arn}, saying which rule the ARN breaks
+     */
+    public String routedStreamArn(String arn) {
+        String arnRegion = parseArn(arn).group(2);
+        if (!region.equals(arnRegion)) {
+            throw new InvalidConfigException(
+                    "stream_arn",
+                    "is in region '" + arnRegion + "', but the sink signs its requests for region '" + region
+                            + "'; route to streams of that region");
+        }
+        return arn;
+    }
+
     /** The stream's name, the end of its ARN. */
     public String streamName() {
         return parseArn(streamArn).group(4);

@@ -75,7 +75,13 @@ public final class KinesisProvider implements SinkProvider<KinesisConfig> {
     /** Sequin's routing key for Kinesis sinks. */
     @Override
     public List<String> routingKeys() {
-        return List.of("stream_arn");
+        return List.of(KinesisSink.STREAM_ARN);
+    }
+
+    /** A record needs a stream. */
+    @Override
+    public List<String> requiredRoutingKeys() {
+        return List.of(KinesisSink.STREAM_ARN);
     }
 
     /** Sequin's default for Kinesis sinks. */

@@ -3,7 +3,9 @@ package dev.sluice.sink.kinesis;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.BlockingSender;
 import dev.sluice.core.sink.CheckResult;
+import dev.sluice.core.sink.InvalidConfigException;
 import dev.sluice.core.sink.Sink;
+import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.sink.aws.AwsClients;
 import dev.sluice.sink.aws.BatchCalls;
@@ -13,9 +15,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.Protocol;
@@ -50,6 +56,11 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  *       the records not yet accepted are reported to retry. Nothing was accepted: the whole batch fails.
  * </ul>
  *
+ * <p>Routing: a batch's {@linkplain Batch#routing() routing} may set {@code stream_arn}, the stream its records go to
+ * instead of the configured one, checked by {@link KinesisConfig#routedStreamArn} (as {@code stream_arn} is, in the
+ * sink's region); the check and the stream's {@link BatchCalls} are kept for the last {@value #MAX_ROUTES} routed ARNs.
+ * The same client puts to every stream. An invalid value fails the batch, retriably.
+ *
  * <p>The SDK does not retry: the engine's retry policy applies. Errors name the stream, the endpoint and the AWS
  * error code, never the secret key. The splitting, quick retries and outcome are {@link BatchCalls}'; the client is
  * built by {@link AwsClients}.
@@ -62,13 +73,27 @@ public final class KinesisSink implements Sink {
     static final int MAX_CALL_BYTES = 5 * 1024 * 1024;
     static final int MAX_RECORD_BYTES = 1024 * 1024;
     static final int MAX_KEY_BYTES = 256;
+    /** The routing key that picks another stream. */
+    static final String STREAM_ARN = "stream_arn";
+
+    // Routed streams whose ARN was checked, with their BatchCalls; a few in practice (one per table or tenant).
+    private static final int MAX_ROUTES = 64;
     private static final BatchCalls.Limits LIMITS =
             new BatchCalls.Limits("Kinesis", MAX_RECORDS, MAX_CALL_BYTES, MAX_RECORD_BYTES, " with its partition key");
 
     private final KinesisConfig config;
     private final KinesisAsyncClient client;
     private final BlockingSender sender;
-    private final BatchCalls calls;
+    private final Route configured;
+    private final Map<String, Route> routes = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Route> eldest) {
+            return size() > MAX_ROUTES;
+        }
+    };
+
+    /** A stream the sink puts records on: the configured one, or one a routing function chose. */
+    private record Route(String streamArn, BatchCalls calls) {}
 
     /**
      * Creates the sink and its client. No connection is opened until the first delivery.
@@ -83,8 +108,14 @@ public final class KinesisSink implements Sink {
     KinesisSink(KinesisConfig config, KinesisAsyncClient client) {
         this.config = config;
         this.client = client;
-        this.sender = new BlockingSender(what(config), "kinesis-sink-");
-        this.calls = new BatchCalls(what(config), endpoint(config), config.requestTimeout(), LIMITS, sender::isClosed);
+        this.sender = new BlockingSender(what(config.streamArn()), "kinesis-sink-");
+        this.configured = route(config.streamArn());
+    }
+
+    private Route route(String streamArn) {
+        return new Route(
+                streamArn,
+                new BatchCalls(what(streamArn), endpoint(config), config.requestTimeout(), LIMITS, sender::isClosed));
     }
 
     /**
@@ -95,7 +126,38 @@ public final class KinesisSink implements Sink {
      */
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
-        return sender.submit(() -> send(batch.messages()));
+        Map<String, Object> routing = batch.routing();
+        if (routing == null || !routing.containsKey(STREAM_ARN)) {
+            return sender.submit(() -> send(configured, batch.messages()));
+        }
+        Route route;
+        try {
+            route = routed(routing.get(STREAM_ARN));
+        } catch (SinkException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return sender.submit(() -> send(route, batch.messages()));
+    }
+
+    /** The route to a stream a routing function chose, its ARN checked by {@link KinesisConfig#routedStreamArn}. */
+    private Route routed(@Nullable Object value) {
+        if (!(value instanceof String arn)) {
+            throw SinkException.invalidRouting(
+                    STREAM_ARN, value, "must be a string, the ARN of a stream" + (value == null ? ", not null" : ""));
+        }
+        synchronized (routes) {
+            Route route = routes.get(arn);
+            if (route == null) {
+                try {
+                    route = route(config.routedStreamArn(arn));
+                } catch (InvalidConfigException e) {
+                    throw SinkException.invalidRouting(
+                            STREAM_ARN, arn, e.problems().getFirst().message());
+                }
+                routes.put(arn, route);
+            }
+            return route;
+        }
     }
 
     /**
@@ -104,7 +166,7 @@ public final class KinesisSink implements Sink {
      * being deleted.
      */
     static CheckResult probe(KinesisConfig config, Duration timeout) {
-        String what = what(config);
+        String what = what(config.streamArn());
         return AwsClients.check(
                 what,
                 config,
@@ -134,7 +196,7 @@ public final class KinesisSink implements Sink {
 
     // ---- sending (on a virtual thread) ----
 
-    private void send(List<SinkMessage> messages) {
+    private void send(Route route, List<SinkMessage> messages) {
         int n = messages.size();
         String[] keys = new String[n];
         int[] sizes = new int[n];
@@ -146,11 +208,12 @@ public final class KinesisSink implements Sink {
                             : m.table().toString());
             sizes[i] = m.json().length + keys[i].getBytes(StandardCharsets.UTF_8).length;
         }
-        calls.send(messages, keys, sizes, indexes -> putRecords(messages, keys, indexes));
+        route.calls().send(messages, keys, sizes, indexes -> putRecords(route.streamArn(), messages, keys, indexes));
     }
 
     /** One {@code PutRecords} call; a key's records are put again from its first failed one (see the class comment). */
-    private BatchCalls.Answer putRecords(List<SinkMessage> messages, String[] keys, List<Integer> indexes) {
+    private BatchCalls.Answer putRecords(
+            String streamArn, List<SinkMessage> messages, String[] keys, List<Integer> indexes) {
         List<PutRecordsRequestEntry> entries = new ArrayList<>(indexes.size());
         for (int i : indexes) {
             entries.add(PutRecordsRequestEntry.builder()
@@ -159,7 +222,7 @@ public final class KinesisSink implements Sink {
                     .build());
         }
         List<PutRecordsResultEntry> results = client.putRecords(
-                        r -> r.streamARN(config.streamArn()).records(entries))
+                        r -> r.streamARN(streamArn).records(entries))
                 .join()
                 .records();
         String firstError = null;
@@ -190,8 +253,8 @@ public final class KinesisSink implements Sink {
 
     // ---- client ----
 
-    private static String what(KinesisConfig config) {
-        return "Kinesis stream " + config.streamArn();
+    private static String what(String streamArn) {
+        return "Kinesis stream " + streamArn;
     }
 
     private static String endpoint(KinesisConfig config) {

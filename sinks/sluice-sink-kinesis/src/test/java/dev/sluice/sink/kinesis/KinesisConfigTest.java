@@ -77,4 +77,18 @@ class KinesisConfigTest {
         assertThat(KinesisSink.partitionKey("é".repeat(129))).hasSize(64).matches("[0-9a-f]+");
         assertThat(KinesisSink.partitionKey("k".repeat(257))).isEqualTo(KinesisSink.partitionKey("k".repeat(257)));
     }
+
+    @Test
+    void routedStreamArn_isCheckedAsStreamArnIs_inTheSinksRegion() {
+        KinesisConfig config = KinesisConfig.of(ARN, null, null, null, null);
+        String other = "arn:aws:kinesis:eu-west-2:210987654321:stream/audit";
+
+        assertThat(config.routedStreamArn(other)).isEqualTo(other);
+        assertThatThrownBy(() -> config.routedStreamArn("audit"))
+                .hasMessageStartingWith("stream_arn: 'audit' is not a Kinesis stream ARN");
+        assertThatThrownBy(() -> config.routedStreamArn(" " + other)).hasMessageStartingWith("stream_arn: ");
+        assertThatThrownBy(() -> config.routedStreamArn("arn:aws:kinesis:us-east-1:210987654321:stream/audit"))
+                .hasMessage("stream_arn: is in region 'us-east-1', but the sink signs its requests for region"
+                        + " 'eu-west-2'; route to streams of that region");
+    }
 }

@@ -30,6 +30,7 @@ class KinesisProviderTest {
                         "request_timeout_ms");
         assertThat(provider.schema().secretNames()).containsExactly("secret_access_key");
         assertThat(provider.routingKeys()).containsExactly("stream_arn");
+        assertThat(provider.requiredRoutingKeys()).containsExactly("stream_arn");
         assertThat(provider.defaultBatchSize()).isEqualTo(100);
     }
 

@@ -161,6 +161,48 @@ class KinesisSinkIT {
     }
 
     @Test
+    void deliver_routedBatch_goesToTheRoutedStream_andOthersToTheConfiguredOne() {
+        String configured = createStream(1);
+        String second = createStream(1);
+        KinesisSink sink = sink(configured);
+        SinkMessage r0 = TestMessages.insert("r0", "x", 1000, 0, "r");
+        SinkMessage r1 = TestMessages.insert("r1", "x", 1000, 1, "r");
+        SinkMessage plain = TestMessages.insert("p0", "x", 1000, 2, "p");
+        Map<String, Object> toSecond = Map.of("stream_arn", second);
+
+        sink.deliver(new Batch(List.of(r0.with(r0.json(), toSecond), r1.with(r1.json(), toSecond))))
+                .toCompletableFuture()
+                .join();
+        sink.deliver(new Batch(List.of(plain))).toCompletableFuture().join();
+
+        assertThat(flatten(readAll(second)))
+                .containsExactly(Map.entry("r", List.of(TestMessages.body(r0), TestMessages.body(r1))));
+        assertThat(flatten(readAll(configured))).containsExactly(Map.entry("p", List.of(TestMessages.body(plain))));
+    }
+
+    @Test
+    void deliver_invalidRoutedStreamArn_failsTheBatchRetriablyNamingTheKey() {
+        String configured = createStream(1);
+        KinesisSink sink = sink(configured);
+        SinkMessage m = TestMessages.insert("m0", "x", 1000, 0, "m");
+        String otherRegion = "arn:aws:kinesis:eu-west-1:000000000000:stream/elsewhere";
+
+        SinkException notAnArn =
+                failure(sink.deliver(new Batch(List.of(m.with(m.json(), Map.of("stream_arn", "s2"))))));
+        SinkException region =
+                failure(sink.deliver(new Batch(List.of(m.with(m.json(), Map.of("stream_arn", otherRegion))))));
+
+        assertThat(notAnArn.retriable()).isTrue();
+        assertThat(notAnArn.getMessage())
+                .isEqualTo("routing: stream_arn \"s2\" 's2' is not a Kinesis stream ARN; use the form"
+                        + " arn:aws:kinesis:<region>:<12-digit account>:stream/<name>");
+        assertThat(region.getMessage())
+                .isEqualTo("routing: stream_arn \"" + otherRegion + "\" is in region 'eu-west-1', but the sink signs"
+                        + " its requests for region 'us-east-1'; route to streams of that region");
+        assertThat(readAll(configured)).isEmpty();
+    }
+
+    @Test
     void check_reportsMissingStream() {
         String arn = arn("nope");
         CheckResult result = new KinesisProvider().check(config(arn), Duration.ofSeconds(5));

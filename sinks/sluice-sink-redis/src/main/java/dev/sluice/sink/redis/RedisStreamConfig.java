@@ -61,9 +61,9 @@ public record RedisStreamConfig(
         if (streamKey == null || streamKey.isEmpty()) {
             throw new InvalidConfigException("stream_key", "is required: the stream entries are added to");
         }
-        if (streamKey.length() > MAX_STREAM_KEY_LENGTH) {
-            throw new InvalidConfigException(
-                    "stream_key", "is " + streamKey.length() + " characters long; at most " + MAX_STREAM_KEY_LENGTH);
+        String keyProblem = streamKeyProblem(streamKey);
+        if (keyProblem != null) {
+            throw new InvalidConfigException("stream_key", keyProblem);
         }
         if (database < 0) {
             throw new InvalidConfigException("database", "must be 0 or more, got " + database);
@@ -102,6 +102,20 @@ public record RedisStreamConfig(
                 password,
                 DEFAULT_MAX_ENTRY_BYTES,
                 DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    /**
+     * What makes {@code streamKey} unusable as a stream key (empty, or over {@value #MAX_STREAM_KEY_LENGTH}
+     * characters), or null when it is usable. For the configured key and for a key a routing function chose.
+     */
+    static @Nullable String streamKeyProblem(String streamKey) {
+        if (streamKey.isEmpty()) {
+            return "is empty";
+        }
+        if (streamKey.length() > MAX_STREAM_KEY_LENGTH) {
+            return "is " + streamKey.length() + " characters long; at most " + MAX_STREAM_KEY_LENGTH;
+        }
+        return null;
     }
 
     /** {@code host:port}, for messages. */

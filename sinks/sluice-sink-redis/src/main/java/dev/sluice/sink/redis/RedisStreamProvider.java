@@ -96,7 +96,13 @@ public final class RedisStreamProvider implements SinkProvider<RedisStreamConfig
     /** Sequin's routing key for Redis Stream sinks. */
     @Override
     public List<String> routingKeys() {
-        return List.of("stream_key");
+        return List.of(RedisStreamSink.STREAM_KEY);
+    }
+
+    /** An entry needs a stream. */
+    @Override
+    public List<String> requiredRoutingKeys() {
+        return List.of(RedisStreamSink.STREAM_KEY);
     }
 
     @Override

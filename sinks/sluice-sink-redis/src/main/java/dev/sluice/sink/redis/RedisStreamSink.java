@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -48,6 +49,10 @@ import redis.clients.jedis.exceptions.JedisException;
  *   <li>An error reply for one entry inside {@code EXEC} (a key of another type) leaves that message to retry.
  * </ul>
  *
+ * <p>Routing: a batch's {@linkplain Batch#routing() routing} may set {@code stream_key}, the stream its entries are
+ * added to instead of the configured one, checked as the configured key is; an invalid value fails the batch,
+ * retriably.
+ *
  * <p>The client does not retry: the engine's retry policy applies. Errors name the server and the stream, never
  * the password.
  *
@@ -57,6 +62,8 @@ import redis.clients.jedis.exceptions.JedisException;
 public final class RedisStreamSink implements Sink {
     /** The field that carries the message's idempotency key, after the message's own fields. */
     static final byte[] IDEMPOTENCY_FIELD = "idempotency_key".getBytes(StandardCharsets.UTF_8);
+    /** The routing key that picks another stream. */
+    static final String STREAM_KEY = "stream_key";
 
     private static final int MAX_CONNECTIONS = 8;
     private static final byte[] QUEUED = "QUEUED".getBytes(StandardCharsets.US_ASCII);
@@ -76,7 +83,7 @@ public final class RedisStreamSink implements Sink {
      */
     public RedisStreamSink(RedisStreamConfig config) {
         this.config = config;
-        this.where = "Redis " + config.address() + " stream '" + config.streamKey() + "'";
+        this.where = where(config, config.streamKey());
         this.streamKey = config.streamKey().getBytes(StandardCharsets.UTF_8);
         GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
         poolConfig.setMaxTotal(MAX_CONNECTIONS);
@@ -106,11 +113,31 @@ public final class RedisStreamSink implements Sink {
         if (closed) {
             return CompletableFuture.failedFuture(new SinkException(where + ": sink is closed", true));
         }
+        Map<String, Object> routing = batch.routing();
+        byte[] key = streamKey;
+        String at = where;
+        if (routing != null && routing.containsKey(STREAM_KEY)) {
+            Object routed = routing.get(STREAM_KEY);
+            if (!(routed instanceof String s)) {
+                return CompletableFuture.failedFuture(SinkException.invalidRouting(
+                        STREAM_KEY,
+                        routed,
+                        "must be a string, the key of a stream" + (routed == null ? ", not null" : "")));
+            }
+            String problem = RedisStreamConfig.streamKeyProblem(s);
+            if (problem != null) {
+                return CompletableFuture.failedFuture(SinkException.invalidRouting(STREAM_KEY, s, problem));
+            }
+            key = s.getBytes(StandardCharsets.UTF_8);
+            at = where(config, s);
+        }
+        byte[] toKey = key;
+        String toWhere = at;
         CompletableFuture<Void> result = new CompletableFuture<>();
         try {
             executor.execute(() -> {
                 try {
-                    send(batch.messages());
+                    send(batch.messages(), toKey, toWhere);
                     result.complete(null);
                 } catch (Throwable t) {
                     result.completeExceptionally(t);
@@ -136,7 +163,7 @@ public final class RedisStreamSink implements Sink {
      * for the server's answer.
      */
     static CheckResult probe(RedisStreamConfig config, Duration timeout) {
-        String what = "Redis " + config.address() + " stream '" + config.streamKey() + "'";
+        String what = where(config, config.streamKey());
         try (Connection c =
                 new Connection(new HostAndPort(config.host(), config.port()), clientConfig(config, timeout))) {
             c.executeCommand(new CommandArguments(Protocol.Command.PING));
@@ -155,7 +182,7 @@ public final class RedisStreamSink implements Sink {
 
     // ---- sending (on a virtual thread) ----
 
-    private void send(List<SinkMessage> messages) {
+    private void send(List<SinkMessage> messages, byte[] key, String where) {
         int n = messages.size();
         BitSet rejected = new BitSet(n);
         List<byte[]>[] fields = entries(messages, rejected);
@@ -167,7 +194,7 @@ public final class RedisStreamSink implements Sink {
             }
         }
         BitSet retry = new BitSet(n);
-        String failure = sent.length == 0 ? null : transaction(messages, fields, sent, retry);
+        String failure = sent.length == 0 ? null : transaction(messages, key, fields, sent, retry);
         if (retry.isEmpty() && rejected.isEmpty()) {
             return;
         }
@@ -221,14 +248,14 @@ public final class RedisStreamSink implements Sink {
      * Sends {@code MULTI}, an {@code XADD} per message of {@code sent}, and {@code EXEC}, and reads the replies;
      * marks in {@code retry} the messages not added. Returns the reason of the first failure, or null.
      */
-    private @Nullable String transaction(List<SinkMessage> messages, List<byte[]>[] fields, int[] sent, BitSet retry) {
+    private @Nullable String transaction(
+            List<SinkMessage> messages, byte[] key, List<byte[]>[] fields, int[] sent, BitSet retry) {
         List<Object> replies;
         try (Connection c = pool.getResource()) {
             c.sendCommand(Protocol.Command.MULTI);
             for (int i : sent) {
-                CommandArguments xadd = new CommandArguments(Protocol.Command.XADD)
-                        .key(streamKey)
-                        .add(AUTO_ID);
+                CommandArguments xadd =
+                        new CommandArguments(Protocol.Command.XADD).key(key).add(AUTO_ID);
                 fields[i].forEach(xadd::add);
                 xadd.add(IDEMPOTENCY_FIELD).add(messages.get(i).idempotencyKey().getBytes(StandardCharsets.UTF_8));
                 c.sendCommand(xadd);
@@ -279,6 +306,10 @@ public final class RedisStreamSink implements Sink {
             }
         }
         return first == null ? null : RedisFailure.describe(new JedisDataException(first));
+    }
+
+    private static String where(RedisStreamConfig config, String streamKey) {
+        return "Redis " + config.address() + " stream '" + streamKey + "'";
     }
 
     // ---- client ----

@@ -35,6 +35,7 @@ class RedisStreamProviderTest {
                         "request_timeout_ms");
         assertThat(provider.schema().secretNames()).containsExactly("password");
         assertThat(provider.routingKeys()).containsExactly("stream_key");
+        assertThat(provider.requiredRoutingKeys()).containsExactly("stream_key");
         assertThat(provider.defaultBatchSize()).isEqualTo(50);
     }
 

@@ -69,6 +69,48 @@ class RedisStreamSinkIT {
     }
 
     @Test
+    void routedBatch_goesToTheRoutedStream_andOthersToTheConfiguredOne() throws Exception {
+        SinkMessage plain = TestMessages.insert("p-1", "plain", 1000, 0, "p-1");
+        SinkMessage routed = TestMessages.insert("r-1", "routed", 1000, 1, "r-1");
+        SinkMessage routed2 = TestMessages.insert("r-2", "routed", 1000, 2, "r-2");
+        Map<String, Object> toB = Map.of("stream_key", "routing-b");
+        try (RedisStreamSink sink = new RedisStreamSink(config("routing-a", 0))) {
+            sink.deliver(new Batch(List.of(routed.with(routed.json(), toB), routed2.with(routed2.json(), toB))))
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
+            sink.deliver(new Batch(List.of(plain))).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+        try (Jedis j = redis.admin()) {
+            assertThat(j.xrange("routing-b", "-", "+"))
+                    .extracting(e -> e.getFields().get("idempotency_key"))
+                    .containsExactly(routed.idempotencyKey(), routed2.idempotencyKey());
+            assertThat(j.xrange("routing-a", "-", "+"))
+                    .extracting(e -> e.getFields().get("idempotency_key"))
+                    .containsExactly(plain.idempotencyKey());
+        }
+    }
+
+    @Test
+    void invalidRoutedStreamKey_failsTheBatchRetriablyNamingTheKey() throws Exception {
+        SinkMessage m = TestMessages.insert("i-1", "x", 1000, 0, "i-1");
+        Map<String, Object> tooLong = Map.of("stream_key", "k".repeat(256));
+        Map<String, Object> notAString = Map.of("stream_key", 7L);
+        try (RedisStreamSink sink = new RedisStreamSink(config("routing-invalid", 0))) {
+            SinkException failure = failure(sink.deliver(new Batch(List.of(m.with(m.json(), tooLong)))));
+            assertThat(failure.retriable()).isTrue();
+            assertThat(failure.getMessage())
+                    .startsWith("routing: stream_key \"kkk")
+                    .endsWith("… is 256 characters long; at most 255");
+            assertThat(failure(sink.deliver(new Batch(List.of(m.with(m.json(), notAString)))))
+                            .getMessage())
+                    .isEqualTo("routing: stream_key 7 must be a string, the key of a stream");
+        }
+        try (Jedis j = redis.admin()) {
+            assertThat(j.exists("routing-invalid")).isFalse();
+        }
+    }
+
+    @Test
     void keyOfAnotherType_failsTheCheck_andTheBatchIsLeftToRetry() throws Exception {
         try (Jedis j = redis.admin()) {
             j.set("not-a-stream", "x");
@@ -102,5 +144,12 @@ class RedisStreamSinkIT {
     void databaseOutOfRange_failsTheCheck() {
         CheckResult result = new RedisStreamProvider().check(config("s", 99), TIMEOUT);
         assertThat(result.status()).as(result.detail()).isEqualTo(CheckResult.Status.FAILED);
+    }
+
+    private static SinkException failure(java.util.concurrent.CompletionStage<Void> stage) {
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                ExecutionException.class, () -> stage.toCompletableFuture().get(30, TimeUnit.SECONDS));
+        assertThat(e.getCause()).isInstanceOf(SinkException.class);
+        return (SinkException) e.getCause();
     }
 }

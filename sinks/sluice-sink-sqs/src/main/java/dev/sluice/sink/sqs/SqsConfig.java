@@ -142,6 +142,35 @@ public record SqsConfig(
         return of(queueUrl, region, accessKeyId, secretAccessKey, isFifo, endpointUrl, null);
     }
 
+    /**
+     * The URL of a queue a routing function chose instead of {@code queue_url}, checked as {@code queue_url} is: an
+     * http(s) URL whose path ends in an account and a valid queue name, on an AWS SQS host unless {@code endpoint_url}
+     * is set. It must also be of the sink's queue type, FIFO (a name ending in {@code .fifo}) exactly when {@link
+     * #fifo()}: the sink sends FIFO fields to FIFO queues only.
+     *
+     * @param url the routed value, as given
+     * @throws InvalidConfigException at {@code queue_url}, saying which rule the URL breaks
+     */
+    public URI routedQueueUrl(String url) {
+        URI parsed = AwsChecks.parseUrl("queue_url", url);
+        String name = queueName(parsed);
+        if (endpointUrl == null && !isAwsHost(parsed.getHost())) {
+            throw new InvalidConfigException(
+                    "queue_url",
+                    "has host '" + parsed.getHost() + "', not an AWS SQS host (the sink has no endpoint_url)");
+        }
+        if (fifo != name.endsWith(FIFO_SUFFIX)) {
+            throw new InvalidConfigException(
+                    "queue_url",
+                    fifo
+                            ? "is not a FIFO queue (its name does not end in .fifo), but the sink's queue is"
+                                    + " (is_fifo: true); route to FIFO queues"
+                            : "is a FIFO queue (its name ends in .fifo), but the sink's queue is not (is_fifo:"
+                                    + " false); route to standard queues");
+        }
+        return parsed;
+    }
+
     /** The queue's name, the last segment of its URL's path. */
     public String queueName() {
         return queueName(queueUrl);

@@ -84,7 +84,13 @@ public final class SqsProvider implements SinkProvider<SqsConfig> {
     /** Sequin's routing key for SQS sinks. */
     @Override
     public List<String> routingKeys() {
-        return List.of("queue_url");
+        return List.of(SqsSink.QUEUE_URL);
+    }
+
+    /** A message needs a queue. */
+    @Override
+    public List<String> requiredRoutingKeys() {
+        return List.of(SqsSink.QUEUE_URL);
     }
 
     /** Sequin's default, and the most one SendMessageBatch call takes. */

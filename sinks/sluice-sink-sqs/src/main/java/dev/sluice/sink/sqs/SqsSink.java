@@ -3,17 +3,23 @@ package dev.sluice.sink.sqs;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.BlockingSender;
 import dev.sluice.core.sink.CheckResult;
+import dev.sluice.core.sink.InvalidConfigException;
 import dev.sluice.core.sink.Sink;
+import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.sink.aws.AwsClients;
 import dev.sluice.sink.aws.AwsFailure;
 import dev.sluice.sink.aws.BatchCalls;
 import dev.sluice.sink.aws.Sha256;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -50,6 +56,11 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
  *       entries only for internal errors or invalid entries).
  * </ul>
  *
+ * <p>Routing: a batch's {@linkplain Batch#routing() routing} may set {@code queue_url}, the queue it goes to instead of
+ * the configured one, checked by {@link SqsConfig#routedQueueUrl} (as {@code queue_url} is, and of the sink's queue
+ * type); the check and the queue's {@link BatchCalls} are kept for the last {@value #MAX_ROUTES} routed URLs. The
+ * same client sends to every queue. An invalid value fails the batch, retriably.
+ *
  * <p>The SDK does not retry: the engine's retry policy applies. Errors name the queue, the endpoint and the AWS
  * error code, never the secret key. The splitting, quick retries and outcome are {@link BatchCalls}'; the client is
  * built by {@link AwsClients}.
@@ -63,14 +74,28 @@ public final class SqsSink implements Sink {
     /** Most bytes of message bodies in one call, and so in one message (256 KiB). */
     static final int MAX_CALL_BYTES = 262_144;
 
+    /** The routing key that picks another queue. */
+    static final String QUEUE_URL = "queue_url";
+
     private static final int MAX_ID_LENGTH = 128;
+    // Routed queues whose URL was checked, with their BatchCalls; a few in practice (one per table or tenant).
+    private static final int MAX_ROUTES = 64;
     private static final BatchCalls.Limits LIMITS =
             new BatchCalls.Limits("SQS", MAX_ENTRIES, MAX_CALL_BYTES, MAX_CALL_BYTES, "");
 
     private final SqsConfig config;
     private final SqsAsyncClient client;
     private final BlockingSender sender;
-    private final BatchCalls calls;
+    private final Route configured;
+    private final Map<String, Route> routes = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Route> eldest) {
+            return size() > MAX_ROUTES;
+        }
+    };
+
+    /** A queue the sink sends to: the configured one, or one a routing function chose. */
+    private record Route(String queueUrl, BatchCalls calls) {}
 
     /**
      * Creates the sink and its client. No connection is opened until the first delivery.
@@ -85,8 +110,14 @@ public final class SqsSink implements Sink {
     SqsSink(SqsConfig config, SqsAsyncClient client) {
         this.config = config;
         this.client = client;
-        this.sender = new BlockingSender(what(config), "sqs-sink-");
-        this.calls = new BatchCalls(what(config), endpoint(config), config.requestTimeout(), LIMITS, sender::isClosed);
+        this.sender = new BlockingSender(what(config.queueUrl()), "sqs-sink-");
+        this.configured = route(config.queueUrl());
+    }
+
+    private Route route(URI queueUrl) {
+        return new Route(
+                queueUrl.toString(),
+                new BatchCalls(what(queueUrl), endpoint(config), config.requestTimeout(), LIMITS, sender::isClosed));
     }
 
     /**
@@ -97,7 +128,38 @@ public final class SqsSink implements Sink {
      */
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
-        return sender.submit(() -> send(batch.messages()));
+        Map<String, Object> routing = batch.routing();
+        if (routing == null || !routing.containsKey(QUEUE_URL)) {
+            return sender.submit(() -> send(configured, batch.messages()));
+        }
+        Route route;
+        try {
+            route = routed(routing.get(QUEUE_URL));
+        } catch (SinkException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return sender.submit(() -> send(route, batch.messages()));
+    }
+
+    /** The route to a queue a routing function chose, its URL checked by {@link SqsConfig#routedQueueUrl}. */
+    private Route routed(@Nullable Object value) {
+        if (!(value instanceof String url)) {
+            throw SinkException.invalidRouting(
+                    QUEUE_URL, value, "must be a string, the URL of a queue" + (value == null ? ", not null" : ""));
+        }
+        synchronized (routes) {
+            Route route = routes.get(url);
+            if (route == null) {
+                try {
+                    route = route(config.routedQueueUrl(url));
+                } catch (InvalidConfigException e) {
+                    throw SinkException.invalidRouting(
+                            QUEUE_URL, url, e.problems().getFirst().message());
+                }
+                routes.put(url, route);
+            }
+            return route;
+        }
     }
 
     /**
@@ -106,7 +168,7 @@ public final class SqsSink implements Sink {
      */
     static CheckResult probe(SqsConfig config, Duration timeout) {
         return AwsClients.check(
-                what(config),
+                what(config.queueUrl()),
                 config,
                 endpoint(config),
                 timeout,
@@ -138,7 +200,7 @@ public final class SqsSink implements Sink {
 
     // ---- sending (on a virtual thread) ----
 
-    private void send(List<SinkMessage> messages) {
+    private void send(Route route, List<SinkMessage> messages) {
         int n = messages.size();
         // FIFO: the message group of each message, whose order holds across calls; standard queues have none.
         String[] groups = config.fifo() ? new String[n] : null;
@@ -150,18 +212,23 @@ public final class SqsSink implements Sink {
                 groups[i] = sqsId(m.groupId() != null ? m.groupId() : m.table().toString());
             }
         }
-        calls.send(messages, groups, sizes, indexes -> sendMessageBatch(messages, groups, indexes));
+        route.calls()
+                .send(
+                        messages,
+                        groups,
+                        sizes,
+                        indexes -> sendMessageBatch(route.queueUrl(), messages, groups, indexes));
     }
 
     /** One {@code SendMessageBatch} call; only the entries SQS failed are sent again, those at fault never. */
     private BatchCalls.Answer sendMessageBatch(
-            List<SinkMessage> messages, String @Nullable [] groups, List<Integer> indexes) {
+            String queueUrl, List<SinkMessage> messages, String @Nullable [] groups, List<Integer> indexes) {
         List<SendMessageBatchRequestEntry> entries = new ArrayList<>(indexes.size());
         for (int i : indexes) {
             entries.add(entry(i, messages.get(i), groups == null ? null : groups[i]));
         }
         SendMessageBatchResponse response = client.sendMessageBatch(
-                        r -> r.queueUrl(config.queueUrl().toString()).entries(entries))
+                        r -> r.queueUrl(queueUrl).entries(entries))
                 .join();
         String firstError = null;
         List<Integer> failed = new ArrayList<>();
@@ -212,8 +279,8 @@ public final class SqsSink implements Sink {
 
     // ---- client ----
 
-    private static String what(SqsConfig config) {
-        return "SQS queue " + config.queueUrl();
+    private static String what(URI queueUrl) {
+        return "SQS queue " + queueUrl;
     }
 
     private static String endpoint(SqsConfig config) {

@@ -127,4 +127,36 @@ class SqsConfigTest {
         assertThat(SqsSink.sqsId("café")).hasSize(64);
         assertThat(SqsSink.sqsId("x".repeat(128))).isEqualTo("x".repeat(128));
     }
+
+    @Test
+    void routedQueueUrl_isCheckedAsQueueUrlIs_andMustBeOfTheSinksQueueType() {
+        SqsConfig standard = SqsConfig.of(URL, null, null, null, null, null);
+        SqsConfig fifo = SqsConfig.of(FIFO_URL, null, null, null, null, null);
+        String other = "https://sqs.eu-west-2.amazonaws.com/123456789012/audit";
+
+        assertThat(standard.routedQueueUrl(other)).isEqualTo(URI.create(other));
+        assertThat(fifo.routedQueueUrl(other + ".fifo")).isEqualTo(URI.create(other + ".fifo"));
+        assertThatThrownBy(() -> standard.routedQueueUrl("ftp://sqs.eu-west-2.amazonaws.com/1/q"))
+                .hasMessageStartingWith("queue_url: must start with https:// or http://");
+        assertThatThrownBy(() -> standard.routedQueueUrl("https://sqs.eu-west-2.amazonaws.com/bad name"))
+                .hasMessageStartingWith("queue_url: is not a valid URL");
+        assertThatThrownBy(() -> standard.routedQueueUrl("https://sqs.eu-west-2.amazonaws.com/orders"))
+                .hasMessageStartingWith("queue_url: ")
+                .hasMessageContaining("has no account and queue name");
+        assertThatThrownBy(() -> standard.routedQueueUrl("http://localhost:9324/000000000000/audit"))
+                .hasMessage("queue_url: has host 'localhost', not an AWS SQS host (the sink has no endpoint_url)");
+        assertThatThrownBy(() -> standard.routedQueueUrl(other + ".fifo"))
+                .hasMessageStartingWith(
+                        "queue_url: is a FIFO queue (its name ends in .fifo), but the sink's queue is" + " not");
+        assertThatThrownBy(() -> fifo.routedQueueUrl(other)).hasMessageStartingWith("queue_url: is not a FIFO queue");
+    }
+
+    @Test
+    void routedQueueUrl_withEndpointUrl_takesTheEmulatorsHosts() {
+        SqsConfig emulator = SqsConfig.of(
+                "http://127.0.0.1:9324/000000000000/orders", "us-east-1", "x", "y", null, "http://127.0.0.1:9324");
+
+        assertThat(emulator.routedQueueUrl("http://127.0.0.1:9324/000000000000/audit"))
+                .isEqualTo(URI.create("http://127.0.0.1:9324/000000000000/audit"));
+    }
 }

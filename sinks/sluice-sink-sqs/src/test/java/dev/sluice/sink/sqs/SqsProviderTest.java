@@ -31,6 +31,7 @@ class SqsProviderTest {
                         "request_timeout_ms");
         assertThat(provider.schema().secretNames()).containsExactly("secret_access_key");
         assertThat(provider.routingKeys()).containsExactly("queue_url");
+        assertThat(provider.requiredRoutingKeys()).containsExactly("queue_url");
         assertThat(provider.defaultBatchSize()).isEqualTo(10);
     }
 

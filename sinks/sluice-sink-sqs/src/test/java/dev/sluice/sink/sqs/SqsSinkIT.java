@@ -150,6 +150,62 @@ class SqsSinkIT {
     }
 
     @Test
+    void deliver_routedBatch_goesToTheRoutedQueue_andOthersToTheConfiguredOne() {
+        URI configured = createQueue(false);
+        URI second = createQueue(false);
+        SqsSink sink = sink(configured, false);
+        SinkMessage routed = TestMessages.insert("r1", "routed", 1000, 0, null);
+        SinkMessage plain = TestMessages.insert("p1", "plain", 1000, 1, null);
+
+        sink.deliver(routed(Map.of("queue_url", second.toString()), routed))
+                .toCompletableFuture()
+                .join();
+        sink.deliver(new Batch(List.of(plain))).toCompletableFuture().join();
+
+        assertThat(receiveAll(second, 1)).extracting(Message::body).containsExactly(TestMessages.body(routed));
+        assertThat(receiveAll(configured, 1)).extracting(Message::body).containsExactly(TestMessages.body(plain));
+    }
+
+    @Test
+    void deliver_fifo_routedToASecondFifoQueue_keepsGroupAndDeduplicationIds() {
+        URI configured = createQueue(true);
+        URI second = createQueue(true);
+        SqsSink sink = sink(configured, true);
+        SinkMessage m0 = TestMessages.insert("1", "a", 1000, 0, "row-1");
+        SinkMessage m1 = TestMessages.insert("1", "b", 1000, 1, "row-1");
+
+        sink.deliver(routed(Map.of("queue_url", second.toString()), m0, m1))
+                .toCompletableFuture()
+                .join();
+
+        List<Message> received = receiveAll(second, 2);
+        assertThat(received).extracting(Message::body).containsExactly(TestMessages.body(m0), TestMessages.body(m1));
+        assertThat(received.getFirst().attributes())
+                .containsEntry(MessageSystemAttributeName.MESSAGE_GROUP_ID, "row-1")
+                .containsEntry(MessageSystemAttributeName.MESSAGE_DEDUPLICATION_ID, m0.idempotencyKey());
+        assertThat(receiveAll(configured, 0)).isEmpty();
+    }
+
+    @Test
+    void deliver_invalidRoutedQueueUrl_failsTheBatchRetriablyNamingTheKey() {
+        URI configured = createQueue(true);
+        URI standard = createQueue(false);
+        SqsSink sink = sink(configured, true);
+        SinkMessage m = TestMessages.insert("1", "a", 1000, 0, null);
+
+        SinkException wrongType = failure(sink.deliver(routed(Map.of("queue_url", standard.toString()), m)));
+        SinkException notAUrl = failure(sink.deliver(routed(Map.of("queue_url", "orders"), m)));
+
+        assertThat(wrongType.retriable()).isTrue();
+        assertThat(wrongType.getMessage())
+                .isEqualTo("routing: queue_url \"" + standard + "\" is not a FIFO queue (its name does not end in"
+                        + " .fifo), but the sink's queue is (is_fifo: true); route to FIFO queues");
+        assertThat(notAUrl.getMessage())
+                .isEqualTo("routing: queue_url \"orders\" must start with https:// or http://, got 'orders'");
+        assertThat(receiveAll(standard, 0)).isEmpty();
+    }
+
+    @Test
     void check_reportsMissingQueue() {
         URI missing = URI.create(endpoint() + "/000000000000/nope");
         CheckResult result = new SqsProvider().check(config(missing, false), Duration.ofSeconds(5));
@@ -207,6 +263,14 @@ class SqsSinkIT {
             }
         }
         return all;
+    }
+
+    private static Batch routed(Map<String, Object> routing, SinkMessage... messages) {
+        List<SinkMessage> out = new ArrayList<>();
+        for (SinkMessage m : messages) {
+            out.add(m.with(m.json(), routing));
+        }
+        return new Batch(out);
     }
 
     private static SinkException failure(java.util.concurrent.CompletionStage<Void> stage) {

@@ -5,7 +5,6 @@ import java.net.URI;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,8 +25,12 @@ import javax.net.ssl.SSLSocketFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A lean HTTP/1.1 client for one webhook URL: POST only, keep-alive connections in a pool, blocking I/O on the
- * thread that runs the delivery.
+ * A lean HTTP/1.1 client for one webhook server: sends requests whose {@link Head} (method, target, headers) {@link
+ * #head} made; keep-alive connections in a pool, blocking I/O on the thread that runs the delivery.
+ *
+ * <p>Every request carries its body with {@code Content-Length}, whatever the method: {@code GET}, {@code HEAD} and
+ * {@code DELETE} too (HTTP/1.1 frames a request body the same way for every method; RFC 9110 gives it no meaning for
+ * these, so some servers ignore or refuse it). The response to {@code HEAD} has no body, whatever its headers say.
  *
  * <p>Why not the JDK's {@code HttpClient}: on the live path (issue 15, {@code docs/benchmarks.md}) it cost about 1 ms
  * of CPU a request, in hand-offs between its selector thread, its executor and the caller. Here a request is two
@@ -63,7 +66,9 @@ final class Http1Client implements AutoCloseable {
     private final @Nullable SSLSocketFactory tls;
     private final int connectTimeoutMillis;
     private final long requestTimeoutNanos;
-    private final byte[] headStart;
+    private final String hostHeader;
+    // The headers of every request, by lower-case name: {spelling, value}.
+    private final Map<String, String[]> headers;
     private final ThreadPoolExecutor platform;
     private final Semaphore platformSlots = new Semaphore(PLATFORM_WORKERS);
     private final ExecutorService overflow;
@@ -72,7 +77,7 @@ final class Http1Client implements AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param uri the request URI, without user info
+     * @param uri the server's URI (scheme, host and port are used), without user info
      * @param headers request headers besides Host and Content-Length; later names replace earlier ones, ignoring case
      * @param tls the TLS socket factory for https; null to use the JVM's default
      */
@@ -90,8 +95,8 @@ final class Http1Client implements AutoCloseable {
         this.tls = !https ? null : tls != null ? tls : (SSLSocketFactory) SSLSocketFactory.getDefault();
         this.connectTimeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
         this.requestTimeoutNanos = requestTimeout.toNanos();
-        String hostHeader = uriHost + (port == defaultPort ? "" : ":" + port);
-        this.headStart = headStart(uri, hostHeader, headers);
+        this.hostHeader = uriHost + (port == defaultPort ? "" : ":" + port);
+        this.headers = merge(new LinkedHashMap<>(), headers);
         this.platform = new ThreadPoolExecutor(
                 0,
                 PLATFORM_WORKERS,
@@ -103,27 +108,46 @@ final class Http1Client implements AutoCloseable {
                 Thread.ofVirtual().name("webhook-sink-v", 0).factory());
     }
 
-    private static byte[] headStart(URI uri, String hostHeader, Map<String, String> headers) {
-        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-        String target = path + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    /**
+     * A request's method, target and headers: what comes before its {@code Content-Length}.
+     *
+     * @param start the request line and headers, up to {@code "Content-Length: "}
+     * @param bodiless whether the response has no body whatever its headers say (a {@code HEAD} request)
+     */
+    record Head(byte[] start, boolean bodiless) {}
+
+    /**
+     * The head of a request to this client's server.
+     *
+     * @param method an HTTP method in upper case, such as {@code PUT}
+     * @param target the request target: an absolute path with its query, such as {@code /hooks/orders?x=1}
+     * @param extraHeaders added to the client's headers; a name the client has (ignoring case) replaces its value
+     */
+    Head head(String method, String target, Map<String, String> extraHeaders) {
         StringBuilder head = new StringBuilder(256)
-                .append("POST ")
+                .append(method)
+                .append(' ')
                 .append(target)
                 .append(" HTTP/1.1\r\nHost: ")
                 .append(hostHeader)
                 .append("\r\n");
-        // A later name replaces an earlier one (names ignore case), keeping the earlier one's place.
-        Map<String, String> byName = new LinkedHashMap<>();
-        Map<String, String> spelling = new HashMap<>();
-        headers.forEach((name, value) -> {
-            String key = name.toLowerCase(Locale.ROOT);
-            byName.put(key, value);
-            spelling.put(key, name);
-        });
-        byName.forEach((key, value) ->
-                head.append(spelling.get(key)).append(": ").append(value).append("\r\n"));
+        Map<String, String[]> all =
+                extraHeaders.isEmpty() ? headers : merge(new LinkedHashMap<>(headers), extraHeaders);
+        all.values().forEach(h -> head.append(h[0]).append(": ").append(h[1]).append("\r\n"));
         head.append("Content-Length: ");
-        return head.toString().getBytes(StandardCharsets.ISO_8859_1);
+        return new Head(head.toString().getBytes(StandardCharsets.ISO_8859_1), method.equals("HEAD"));
+    }
+
+    /** The request target of {@code uri}: its path ({@code /} when empty) and query. */
+    static String target(URI uri) {
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        return path + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    }
+
+    // A later name replaces an earlier one (names ignore case) with its spelling, keeping the earlier one's place.
+    private static Map<String, String[]> merge(Map<String, String[]> into, Map<String, String> headers) {
+        headers.forEach((name, value) -> into.put(name.toLowerCase(Locale.ROOT), new String[] {name, value}));
+        return into;
     }
 
     /**
@@ -173,13 +197,13 @@ final class Http1Client implements AutoCloseable {
     }
 
     /**
-     * Posts {@code body} and returns the response, blocking.
+     * Sends a request with {@code head} and {@code body} and returns the response, blocking.
      *
      * @throws java.net.http.HttpConnectTimeoutException when no connection was made within the connect timeout
      * @throws HttpTimeoutException when the whole exchange took longer than the request timeout
      * @throws IOException on any other failure, including {@link #close()} aborting the request
      */
-    HttpReply post(byte[] body) throws IOException {
+    HttpReply send(Head head, byte[] body) throws IOException {
         Deadline deadline = new Deadline();
         try {
             Http1Connection connection = idleConnection();
@@ -199,7 +223,7 @@ final class Http1Client implements AutoCloseable {
                     throw deadline.failure(null);
                 }
                 try {
-                    HttpReply reply = exchange(connection, body);
+                    HttpReply reply = exchange(connection, head, body);
                     release(connection);
                     return reply;
                 } catch (Http1Connection.NoResponseException e) {
@@ -220,17 +244,18 @@ final class Http1Client implements AutoCloseable {
         }
     }
 
-    private HttpReply exchange(Http1Connection connection, byte[] body) throws IOException {
+    private HttpReply exchange(Http1Connection connection, Head request, byte[] body) throws IOException {
+        byte[] start = request.start();
         byte[] length = (Integer.toString(body.length) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
-        int headLength = headStart.length + length.length;
+        int headLength = start.length + length.length;
         boolean combine = body.length <= COMBINE_LIMIT;
         byte[] head = new byte[headLength + (combine ? body.length : 0)];
-        System.arraycopy(headStart, 0, head, 0, headStart.length);
-        System.arraycopy(length, 0, head, headStart.length, length.length);
+        System.arraycopy(start, 0, head, 0, start.length);
+        System.arraycopy(length, 0, head, start.length, length.length);
         if (combine) {
             System.arraycopy(body, 0, head, headLength, body.length);
         }
-        return connection.exchange(head, combine ? new byte[0] : body, ERROR_BODY_BYTES);
+        return connection.exchange(head, combine ? new byte[0] : body, ERROR_BODY_BYTES, request.bodiless());
     }
 
     private @Nullable Http1Connection idleConnection() {

@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * One keep-alive HTTP/1.1 connection with blocking I/O: writes a request, reads the response, and says whether the
  * connection may carry another one.
  *
- * <p>Response framing follows RFC 9112 §6.3: no body for 1xx, 204 and 304; {@code Transfer-Encoding: chunked}; {@code
+ * <p>Response framing follows RFC 9112 §6.3: no body for a {@code HEAD} request, and for 1xx, 204 and 304; {@code
+ * Transfer-Encoding: chunked}; {@code
  * Content-Length}; otherwise the body runs to the end of the connection, which is then not reused. Interim 1xx
  * responses are skipped. Bodies of 2xx responses are read and dropped (a body over {@value #DRAIN_LIMIT} bytes closes
  * the connection instead); of other responses the first {@code errorBodyLimit} bytes are kept.
@@ -108,9 +109,10 @@ final class Http1Connection implements AutoCloseable {
     /**
      * Sends one request and reads its response. {@code body} may be empty when {@code head} carries it.
      *
+     * @param bodiless whether the response has no body whatever its headers say: the request was {@code HEAD}
      * @throws NoResponseException when writing failed or the connection ended before the response began
      */
-    HttpReply exchange(byte[] head, byte[] body, int errorBodyLimit) throws IOException {
+    HttpReply exchange(byte[] head, byte[] body, int errorBodyLimit, boolean bodiless) throws IOException {
         reusable = false;
         try {
             out.write(head);
@@ -132,7 +134,7 @@ final class Http1Connection implements AutoCloseable {
         }
         HttpReply reply;
         while (true) {
-            reply = readResponse(errorBodyLimit);
+            reply = readResponse(errorBodyLimit, bodiless);
             if (reply != null) {
                 break;
             }
@@ -143,7 +145,7 @@ final class Http1Connection implements AutoCloseable {
     }
 
     /** Reads one response; null for an interim 1xx response that was skipped. */
-    private @Nullable HttpReply readResponse(int errorBodyLimit) throws IOException {
+    private @Nullable HttpReply readResponse(int errorBodyLimit, boolean bodiless) throws IOException {
         String statusLine = readLine();
         // "HTTP/1.1 200 OK": version, space, three digits.
         if (statusLine.length() < 12 || !statusLine.startsWith("HTTP/1.") || statusLine.charAt(8) != ' ') {
@@ -187,7 +189,7 @@ final class Http1Connection implements AutoCloseable {
         boolean success = status >= 200 && status < 300;
         Prefix body = new Prefix(success ? 0 : errorBodyLimit);
         boolean framed = true;
-        if (status == 204 || status == 304) {
+        if (bodiless || status == 204 || status == 304) {
             // No body, whatever the headers say.
         } else if (chunked) {
             framed = readChunked(body);

@@ -27,10 +27,16 @@ import org.jspecify.annotations.Nullable;
  * @param batch true: one request per batch with body {@code {"data":[...]}}; false: one request per
  *     message, whose body is the message itself
  * @param requestTimeout how long to wait for a response (connect included); positive
+ * @param endpointUrl the endpoint's URL, before {@code http_endpoint_path}: a path a routing function sets ({@code
+ *     endpoint_path}) is joined to it instead. Same scheme, user info, host and port as {@code url}
  */
-public record WebhookConfig(URI url, Map<String, String> headers, boolean batch, Duration requestTimeout) {
+public record WebhookConfig(
+        URI url, Map<String, String> headers, boolean batch, Duration requestTimeout, URI endpointUrl) {
     /** Used when no {@code request_timeout_ms} is configured. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    /** Most characters of {@code http_endpoint_path}, and of a routed {@code endpoint_path} (Sequin's limit). */
+    public static final int MAX_PATH_LENGTH = 2000;
 
     /** The URL and headers come from the sink's {@code http_endpoint}. */
     private static final String URL_FIELD = "http_endpoint";
@@ -43,6 +49,37 @@ public record WebhookConfig(URI url, Map<String, String> headers, boolean batch,
         Objects.requireNonNull(url, "url");
         Objects.requireNonNull(headers, "headers");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(endpointUrl, "endpointUrl");
+        checkUrl(url);
+        checkUrl(endpointUrl);
+        if (!sameServer(url, endpointUrl)) {
+            throw new InvalidConfigException(
+                    URL_FIELD,
+                    "webhook url " + Redaction.url(url) + " is not on the endpoint's server "
+                            + Redaction.url(endpointUrl));
+        }
+        String problem = headersProblem(headers);
+        if (problem != null) {
+            throw new InvalidConfigException(URL_FIELD, problem);
+        }
+        headers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+        if (requestTimeout.isZero() || requestTimeout.isNegative()) {
+            throw new InvalidConfigException(
+                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
+        }
+    }
+
+    /** A configuration whose {@code url} is the endpoint's: a routed {@code endpoint_path} is joined to it. */
+    public WebhookConfig(URI url, Map<String, String> headers, boolean batch, Duration requestTimeout) {
+        this(url, headers, batch, requestTimeout, url);
+    }
+
+    /** A configuration with the {@linkplain #DEFAULT_REQUEST_TIMEOUT default request timeout}. */
+    public WebhookConfig(URI url, Map<String, String> headers, boolean batch) {
+        this(url, headers, batch, DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    private static void checkUrl(URI url) {
         String scheme = url.getScheme();
         if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
             throw new InvalidConfigException(
@@ -55,27 +92,49 @@ public record WebhookConfig(URI url, Map<String, String> headers, boolean batch,
             throw new InvalidConfigException(
                     URL_FIELD, "webhook url must not have a #fragment (it is never sent): " + Redaction.url(url));
         }
-        Map<String, String> copy = new LinkedHashMap<>();
-        Set<String> seen = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        for (Map.Entry<String, String> h : headers.entrySet()) {
-            String name = h.getKey();
-            validateHeader(name, h.getValue());
-            if (!seen.add(name)) {
-                throw new InvalidConfigException(
-                        URL_FIELD, "header '" + name + "' is configured twice (names ignore case)");
-            }
-            copy.put(name, h.getValue());
-        }
-        headers = java.util.Collections.unmodifiableMap(copy);
-        if (requestTimeout.isZero() || requestTimeout.isNegative()) {
-            throw new InvalidConfigException(
-                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
-        }
     }
 
-    /** A configuration with the {@linkplain #DEFAULT_REQUEST_TIMEOUT default request timeout}. */
-    public WebhookConfig(URI url, Map<String, String> headers, boolean batch) {
-        this(url, headers, batch, DEFAULT_REQUEST_TIMEOUT);
+    // One HTTP client (and its connections) serves the url and every path routed under endpointUrl.
+    private static boolean sameServer(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme())
+                && a.getHost().equalsIgnoreCase(b.getHost())
+                && a.getPort() == b.getPort()
+                && Objects.equals(a.getRawUserInfo(), b.getRawUserInfo());
+    }
+
+    /**
+     * What makes {@code path} unusable as {@code http_endpoint_path} or as a routed {@code endpoint_path}, or null:
+     * it must be empty or start with {@code /}, and have at most {@value #MAX_PATH_LENGTH} characters.
+     */
+    static @Nullable String pathProblem(String path) {
+        if (path.length() > MAX_PATH_LENGTH) {
+            return "is " + path.length() + " characters long; at most " + MAX_PATH_LENGTH;
+        }
+        if (!path.isEmpty() && !path.startsWith("/")) {
+            return "must start with '/'";
+        }
+        return null;
+    }
+
+    /**
+     * What makes {@code headers} unsendable, or null: a name that is not an HTTP token, appears twice (ignoring case)
+     * or is one the HTTP client sets itself ({@code Host}, {@code Content-Length}, …), or a value that is not a string
+     * or has control characters. For the endpoint's headers and for headers a routing function sets. Values never
+     * appear in the text: they may be credentials.
+     */
+    static @Nullable String headersProblem(Map<String, ?> headers) {
+        Set<String> seen = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        for (Map.Entry<String, ?> h : headers.entrySet()) {
+            String name = h.getKey();
+            String problem = headerProblem(name, h.getValue());
+            if (problem != null) {
+                return problem;
+            }
+            if (!seen.add(name)) {
+                return "header '" + name + "' is configured twice (names ignore case)";
+            }
+        }
+        return null;
     }
 
     /**
@@ -155,32 +214,33 @@ public record WebhookConfig(URI url, Map<String, String> headers, boolean batch,
         return s.substring(start);
     }
 
-    private static void validateHeader(@Nullable String name, @Nullable String value) {
+    private static @Nullable String headerProblem(@Nullable String name, @Nullable Object value) {
         if (name == null || name.isEmpty()) {
-            throw new InvalidConfigException(URL_FIELD, "header name must not be empty");
+            return "header name must not be empty";
         }
         for (int i = 0; i < name.length(); i++) {
             if (!isTokenChar(name.charAt(i))) {
                 // The name is not secret; show it so the operator can find the typo.
-                throw new InvalidConfigException(
-                        URL_FIELD, "header name '" + name + "' has an invalid character at index " + i);
+                return "header name '" + name + "' has an invalid character at index " + i;
             }
         }
         if (RESTRICTED_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
-            throw new InvalidConfigException(
-                    URL_FIELD, "header '" + name + "' is set by the HTTP client and cannot be configured");
+            return "header '" + name + "' is set by the HTTP client and cannot be configured";
         }
         if (value == null) {
-            throw new InvalidConfigException(URL_FIELD, "header '" + name + "' has no value");
+            return "header '" + name + "' has no value";
         }
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
+        if (!(value instanceof String text)) {
+            return "header '" + name + "' has a value that is not a string";
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
             // The value stays out of the message: it may be a credential.
             if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
-                throw new InvalidConfigException(
-                        URL_FIELD, "header '" + name + "' has an invalid character in its value");
+                return "header '" + name + "' has an invalid character in its value";
             }
         }
+        return null;
     }
 
     // RFC 9110 token: visible ASCII except delimiters.

@@ -31,13 +31,18 @@ import java.util.Objects;
 public final class WebhookProvider implements SinkProvider<WebhookConfig> {
     public static final String TYPE = "webhook";
 
+    // A longer http_endpoint_path is not repeated in its problem.
+    private static final int SHOWN_PATH_CHARS = 200;
+
     private static final ConfigSchema SCHEMA = ConfigSchema.of(
             ConfigField.reference(
                             "http_endpoint",
                             "http_endpoint",
                             "The name of an HTTP endpoint, or an absolute http(s) URL to post to (then without headers)")
                     .asRequired(),
-            ConfigField.string("http_endpoint_path", "Appended to the endpoint's URL; empty or starting with /")
+            ConfigField.string(
+                            "http_endpoint_path",
+                            "Appended to the endpoint's URL; empty or starting with /, at most 2000 characters")
                     .defaultValue(""),
             ConfigField.bool("batch", "true: a request carries {\"data\": [messages]}; false: one message per request")
                     .defaultValue(true),
@@ -64,28 +69,39 @@ public final class WebhookProvider implements SinkProvider<WebhookConfig> {
     public Configured<WebhookConfig> configure(ConfigValues values) {
         return Configured.of(() -> {
             String path = Objects.requireNonNull(values.string("http_endpoint_path"));
-            if (!path.isEmpty() && !path.startsWith("/")) {
-                throw new InvalidConfigException("http_endpoint_path", "must start with '/', got '" + path + "'");
+            String pathProblem = WebhookConfig.pathProblem(path);
+            if (pathProblem != null) {
+                throw new InvalidConfigException(
+                        "http_endpoint_path",
+                        path.length() <= SHOWN_PATH_CHARS ? pathProblem + ", got '" + path + "'" : pathProblem);
             }
             HttpEndpoint endpoint = values.endpoint("http_endpoint");
             String base = endpoint != null
                     ? endpoint.url().toString()
                     : Objects.requireNonNull(values.string("http_endpoint"));
+            URI endpointUrl;
             URI url;
+            try {
+                endpointUrl = WebhookConfig.join(base, null);
+            } catch (InvalidConfigException e) {
+                throw e;
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException("http_endpoint", e.getMessage());
+            }
             try {
                 url = WebhookConfig.join(base, path);
             } catch (InvalidConfigException e) {
                 throw e;
             } catch (IllegalArgumentException e) {
-                // join names neither field: the path, when there is one, is what made the URL invalid.
-                throw new InvalidConfigException(
-                        path.isEmpty() ? "http_endpoint" : "http_endpoint_path", e.getMessage());
+                // The endpoint's URL is valid, so the path is what made the URL invalid.
+                throw new InvalidConfigException("http_endpoint_path", e.getMessage());
             }
             return new WebhookConfig(
                     url,
                     endpoint == null ? Map.of() : endpoint.headers(),
                     Boolean.TRUE.equals(values.bool("batch")),
-                    Duration.ofMillis(Objects.requireNonNull(values.integer("request_timeout_ms"))));
+                    Duration.ofMillis(Objects.requireNonNull(values.integer("request_timeout_ms"))),
+                    endpointUrl);
         });
     }
 
@@ -136,7 +152,13 @@ public final class WebhookProvider implements SinkProvider<WebhookConfig> {
     /** Sequin's routing keys for HTTP push sinks. */
     @Override
     public List<String> routingKeys() {
-        return List.of("method", "endpoint_path", "headers");
+        return List.of(WebhookRouting.METHOD, WebhookRouting.ENDPOINT_PATH, WebhookRouting.HEADERS);
+    }
+
+    /** A request needs a method; a null path or null headers mean the sink's own. */
+    @Override
+    public List<String> requiredRoutingKeys() {
+        return List.of(WebhookRouting.METHOD);
     }
 
     /** One message per request unless the sink sets {@code batch_size}, as Sequin's HTTP push sinks do. */

@@ -28,7 +28,8 @@ import javax.net.ssl.SSLSocketFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Delivers messages to an HTTP endpoint with JSON POST requests.
+ * Delivers messages to an HTTP endpoint with JSON POST requests, or, for a batch with routing, with the method, path
+ * and extra headers its routing sets ({@link WebhookRouting}).
  *
  * <p>Body: with {@link WebhookConfig#batch()} one request per batch, {@code {"data":[m1,m2,...]}} (also
  * for a single message); without it one request per message whose body is the message itself, sent
@@ -54,6 +55,7 @@ public final class WebhookSink implements Sink {
     private final String displayUrl;
     private final Duration connectTimeout;
     private final Http1Client client;
+    private final WebhookRouting routing;
     private volatile boolean closed;
 
     /**
@@ -80,6 +82,7 @@ public final class WebhookSink implements Sink {
         }
         headers.putAll(config.headers());
         this.client = new Http1Client(withoutUserInfo(config.url()), headers, connectTimeout, timeout, tls);
+        this.routing = new WebhookRouting(config, client);
     }
 
     /** The configuration this sink was created with. */
@@ -88,8 +91,10 @@ public final class WebhookSink implements Sink {
     }
 
     /**
-     * Posts the batch. The stage completes normally once every request got a 2xx response, or
-     * exceptionally with a {@link SinkException} at the first failure. Never blocks.
+     * Sends the batch: POSTs it to the sink's URL, or, when the batch has {@linkplain Batch#routing() routing}, with
+     * the routed method, path and headers (see {@link WebhookRouting}). The stage completes normally once every request
+     * got a 2xx response, or exceptionally with a {@link SinkException} at the first failure, or at once when a routed
+     * value is invalid. Never blocks.
      */
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
@@ -97,29 +102,37 @@ public final class WebhookSink implements Sink {
             return CompletableFuture.failedFuture(
                     new SinkException("webhook sink for " + displayUrl + " is closed", true));
         }
+        Map<String, Object> routed = batch.routing();
+        WebhookRouting.Request request;
+        try {
+            request = routed == null ? routing.configured() : routing.request(routed);
+        } catch (SinkException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         List<SinkMessage> messages = batch.messages();
         CompletableFuture<Void> sent = client.submit(() -> {
             if (config.batch()) {
-                send(batchBody(messages));
+                send(request, batchBody(messages));
             } else {
                 for (SinkMessage m : messages) {
-                    send(m.json());
+                    send(request, m.json());
                 }
             }
             return null;
         });
-        return sent.exceptionallyCompose(failure -> CompletableFuture.failedFuture(describeFailure(failure)));
+        return sent.exceptionallyCompose(
+                failure -> CompletableFuture.failedFuture(describeFailure(failure, request.displayUrl())));
     }
 
-    /** Posts one body, blocking; a non-2xx status fails with a {@link SinkException}. */
-    private void send(byte[] body) throws IOException {
-        HttpReply reply = client.post(body);
+    /** Sends one body, blocking; a non-2xx status fails with a {@link SinkException}. */
+    private void send(WebhookRouting.Request request, byte[] body) throws IOException {
+        HttpReply reply = client.send(request.head(), body);
         if (!reply.isSuccess()) {
-            throw new SinkException(describeStatus(reply), true);
+            throw new SinkException(describeStatus(reply, request.displayUrl()), true);
         }
     }
 
-    private String describeStatus(HttpReply reply) {
+    private static String describeStatus(HttpReply reply, String displayUrl) {
         StringBuilder s = new StringBuilder()
                 .append("HTTP ")
                 .append(reply.status())
@@ -148,7 +161,7 @@ public final class WebhookSink implements Sink {
         return text;
     }
 
-    private SinkException describeFailure(Throwable failure) {
+    private SinkException describeFailure(Throwable failure, String displayUrl) {
         Throwable t = failure;
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();

@@ -113,4 +113,39 @@ class WebhookConfigTest {
                 .isEqualTo("WebhookConfig[url=https://h.io:8443/in?token=***&v=***, headers=[Authorization],"
                         + " batch=true, requestTimeout=1500 ms]");
     }
+
+    @Test
+    void endpointUrl_isTheUrlUnlessGiven_andMustBeOnTheSameServer() {
+        assertThat(new WebhookConfig(URL, Map.of(), true).endpointUrl()).isEqualTo(URL);
+        URI endpoint = URI.create("https://hooks.example.com");
+        assertThat(new WebhookConfig(URL, Map.of(), true, Duration.ofSeconds(1), endpoint).endpointUrl())
+                .isEqualTo(endpoint);
+        assertThatThrownBy(() -> new WebhookConfig(
+                        URL, Map.of(), true, Duration.ofSeconds(1), URI.create("https://other.example.com")))
+                .hasMessageStartingWith(
+                        "http_endpoint: webhook url https://hooks.example.com/in is not on the" + " endpoint's server");
+        assertThatThrownBy(() -> new WebhookConfig(
+                        URL, Map.of(), true, Duration.ofSeconds(1), URI.create("http://hooks.example.com")))
+                .hasMessageContaining("is not on the endpoint's server");
+    }
+
+    @Test
+    void pathProblem_emptyOrSlashFirst_atMost2000Characters() {
+        assertThat(WebhookConfig.pathProblem("")).isNull();
+        assertThat(WebhookConfig.pathProblem("/" + "p".repeat(1999))).isNull();
+        assertThat(WebhookConfig.pathProblem("orders")).isEqualTo("must start with '/'");
+        assertThat(WebhookConfig.pathProblem("/" + "p".repeat(2000)))
+                .isEqualTo("is 2001 characters long; at most 2000");
+    }
+
+    @Test
+    void headersProblem_checksValuesThatAreNotStrings() {
+        Map<String, Object> headers = new LinkedHashMap<>();
+        headers.put("X-A", "1");
+        headers.put("X-B", null);
+        assertThat(WebhookConfig.headersProblem(headers)).isEqualTo("header 'X-B' has no value");
+        assertThat(WebhookConfig.headersProblem(Map.of("X-C", true)))
+                .isEqualTo("header 'X-C' has a value that is not a string");
+        assertThat(WebhookConfig.headersProblem(Map.of("X-D", "ok"))).isNull();
+    }
 }

@@ -31,6 +31,7 @@ class WebhookProviderTest {
                 .isEqualTo("http_endpoint");
         assertThat(provider.schema().secretNames()).isEmpty();
         assertThat(provider.routingKeys()).containsExactly("method", "endpoint_path", "headers");
+        assertThat(provider.requiredRoutingKeys()).containsExactly("method");
         assertThat(provider.defaultBatchSize()).isEqualTo(1);
     }
 
@@ -41,6 +42,7 @@ class WebhookProviderTest {
                         configure(Map.of("http_endpoint", "api", "http_endpoint_path", "/orders"), ep))
                 .config();
         assertThat(c.url()).isEqualTo(URI.create("https://h.io/in/orders"));
+        assertThat(c.endpointUrl()).as("where a routed endpoint_path goes").isEqualTo(URI.create("https://h.io/in/"));
         assertThat(c.headers()).containsEntry("Authorization", "Bearer t");
         assertThat(c.batch()).isTrue();
         assertThat(c.requestTimeout()).isEqualTo(Duration.ofSeconds(30));
@@ -65,6 +67,10 @@ class WebhookProviderTest {
                                 configure(Map.of("http_endpoint", "api", "http_endpoint_path", "orders"), ep))
                         .problems())
                 .containsExactly(new ConfigProblem("http_endpoint_path", "must start with '/', got 'orders'"));
+        assertThat(((Configured.Invalid<WebhookConfig>) configure(
+                                Map.of("http_endpoint", "api", "http_endpoint_path", "/" + "p".repeat(2000)), ep))
+                        .problems())
+                .containsExactly(new ConfigProblem("http_endpoint_path", "is 2001 characters long; at most 2000"));
         HttpEndpoint fragment = new HttpEndpoint("api", URI.create("https://h.io/x#f"), Map.of());
         assertThat(((Configured.Invalid<WebhookConfig>) configure(Map.of("http_endpoint", "api"), fragment)).problems())
                 .singleElement()

@@ -58,6 +58,29 @@ class WebhookTransportIT {
     }
 
     @Test
+    void routedHead_carriesTheBody_andItsResponseHasNoBodyWhateverContentLengthSays() throws Exception {
+        // A HEAD response announces the length a GET would get, and sends nothing: then the next answer follows.
+        server = RawHttpServer.start(
+                n -> RawHttpServer.Answer.keepAlive(n == 0 ? "HTTP/1.1 200 OK\r\nContent-Length: 9999\r\n\r\n" : OK));
+        sink("/in", Map.of());
+        Map<String, Object> head = Map.of("method", "head", "endpoint_path", "/probe?x=1");
+        var batch = TestMessages.batch("h", 1);
+        var routed = new dev.sluice.core.sink.Batch(List.of(
+                batch.messages().getFirst().with(batch.messages().getFirst().json(), head)));
+
+        sink.deliver(routed).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        deliver(1);
+
+        List<RawHttpServer.Received> received = server.received();
+        assertThat(received.get(0).requestLine()).isEqualTo("HEAD /in/probe?x=1 HTTP/1.1");
+        assertThat(received.get(0).body()).startsWith("{\"data\":[{");
+        assertThat(received.get(0).headers("Content-Length"))
+                .containsExactly("Content-Length: " + received.get(0).body().getBytes(StandardCharsets.UTF_8).length);
+        assertThat(received.get(1).requestLine()).isEqualTo("POST /in HTTP/1.1");
+        assertThat(server.connections()).as("the connection stayed in step").isEqualTo(1);
+    }
+
+    @Test
     void requestOnTheWire_hasHostLengthHeadersAndBodyExactly() throws Exception {
         server = RawHttpServer.start(n -> RawHttpServer.Answer.keepAlive(OK));
         sink("/in/hook?a=1&b=x%20y", Map.of("content-type", "application/vnd.test+json", "X-Key", "k"));
