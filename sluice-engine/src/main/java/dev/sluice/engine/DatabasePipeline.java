@@ -1,6 +1,5 @@
 package dev.sluice.engine;
 
-import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.core.Ticker;
 import dev.sluice.core.sink.Sink;
@@ -377,21 +376,12 @@ public final class DatabasePipeline implements AutoCloseable {
     }
 
     /**
-     * Retries the failing groups of a sink now: all of them, or the one whose failed message is at
-     * {@code position}. Returns how many groups were woken, or -1 when the sink is not running here.
+     * The queue of a sink running here, to retry or discard its failed messages and read its recent ones; null when it
+     * is not here or is disabled.
      */
-    public int redeliver(String sinkId, @Nullable Position position) {
+    public @Nullable SinkQueue runningSink(String sinkId) {
         SinkQueue p = find(sinkId);
-        return p == null || p.spec().state() == SinkState.DISABLED ? -1 : p.redeliver(position);
-    }
-
-    /**
-     * Discards failed messages of a sink: the one at {@code position}, or all. Returns how many, or -1 when the
-     * sink is not running here.
-     */
-    public int discard(String sinkId, @Nullable Position position) {
-        SinkQueue p = find(sinkId);
-        return p == null || p.spec().state() == SinkState.DISABLED ? -1 : p.discard(position);
+        return p == null || p.spec().state() == SinkState.DISABLED ? null : p;
     }
 
     private @Nullable SinkQueue find(String sinkId) {

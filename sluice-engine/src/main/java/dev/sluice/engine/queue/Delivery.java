@@ -51,12 +51,17 @@ final class Delivery {
         this.messages = messages;
     }
 
-    /** Delivers {@code msgs} (a dispatched batch, in its order) to the config's sink. */
-    static CompletionStage<Void> deliver(QueueConfig c, List<Msg> msgs, PipelineMetrics metrics) {
+    /** Delivers {@code msgs} (a dispatched batch, in its order) to the config's sink, remembering them in {@code recent}. */
+    static CompletionStage<Void> deliver(
+            QueueConfig c, List<Msg> msgs, PipelineMetrics metrics, RecentMessages recent) {
         List<SinkMessage> messages = new ArrayList<>(msgs.size());
+        List<byte[]> jsons = new ArrayList<>(msgs.size());
         for (Msg m : msgs) {
-            messages.add(new SinkMessage(m.position, m.table, m.action, m.committedAt, c.json(m), m.groupId, m.key));
+            byte[] json = c.json(m);
+            jsons.add(json);
+            messages.add(new SinkMessage(m.position, m.table, m.action, m.committedAt, json, m.groupId, m.key));
         }
+        recent.add(jsons);
         MessageFunctions functions = c.spec().functions();
         if (functions == MessageFunctions.NONE) {
             return send(c, new Batch(messages));

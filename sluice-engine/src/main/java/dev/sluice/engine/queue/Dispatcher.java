@@ -54,6 +54,7 @@ final class Dispatcher {
     private final Reload reload;
     private final PipelineMetrics metrics;
     private final Ticker ticker;
+    private final RecentMessages recent;
     // Guarded by the lock.
     private @Nullable Worker worker;
     // Times the dispatcher looked for work: lets tests wait until it has seen a state before asserting what it did.
@@ -68,7 +69,8 @@ final class Dispatcher {
             Backlog backlog,
             Reload reload,
             PipelineMetrics metrics,
-            Ticker ticker) {
+            Ticker ticker,
+            RecentMessages recent) {
         this.lock = lock;
         this.q = q;
         this.ack = ack;
@@ -78,6 +80,7 @@ final class Dispatcher {
         this.reload = reload;
         this.metrics = metrics;
         this.ticker = ticker;
+        this.recent = recent;
     }
 
     /** Starts a run delivering with {@code c}. */
@@ -269,7 +272,7 @@ final class Dispatcher {
     private void send(QueueConfig c, Batcher.Dispatch d) {
         CompletionStage<Void> outcome;
         try {
-            outcome = Delivery.deliver(c, d.msgs(), metrics);
+            outcome = Delivery.deliver(c, d.msgs(), metrics, recent);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }

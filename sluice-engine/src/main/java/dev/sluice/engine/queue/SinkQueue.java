@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>Parts, each with its own state and rules: {@link GroupQueue} (per-group FIFOs), {@link AckTracker} (what the
  * sink has acknowledged), {@link Batcher} (what goes into the next batch), {@link Outcomes} (successes, failures,
  * retries, outage probes), {@link Backlog}, {@link Spill} and {@link Reload} (the store: failing groups, and a backlog
- * beyond memory), {@link Dispatcher} (the delivery thread). This class is their facade: lifecycle, status.
+ * beyond memory), {@link Dispatcher} (the delivery thread), {@link Delivery} (functions, requests). This class is
+ * their facade: lifecycle, status.
  *
  * <p>Concurrency: the database's reader thread calls {@link #accepts}, {@link #enqueue}, {@link #markCommit} and
  * {@link #positionAt}; a backfill's thread {@link #enqueueReads}. The control methods ({@link #start}, {@link
@@ -50,12 +51,10 @@ import org.slf4j.LoggerFactory;
 public final class SinkQueue {
     private static final Logger log = LoggerFactory.getLogger(SinkQueue.class);
 
-    /**
-     * A backfill's read for {@link #enqueueReads}: the row, its idempotency key, its JSON under some context and the
-     * row's {@link #sizeOf}.
-     */
+    /** A backfill's read for {@link #enqueueReads}: row, idempotency key, JSON under some context, {@link #sizeOf}. */
     public record Read(Change change, String key, byte[] json, long rowSize) {}
 
+    private final RecentMessages recent = new RecentMessages();
     private final PipelineMetrics metrics;
     private final Ticker ticker;
     private volatile QueueConfig config;
@@ -89,7 +88,7 @@ public final class SinkQueue {
         this.spill = new Spill(store, q, ack, backlog, lock, ticker);
         this.outcomes = new Outcomes(q, ack, backlog, metrics, ticker, spec.retry());
         Reload reload = new Reload(store, q, spill, backlog, lock, ticker);
-        this.dispatcher = new Dispatcher(lock, q, ack, batcher, outcomes, backlog, reload, metrics, ticker);
+        this.dispatcher = new Dispatcher(lock, q, ack, batcher, outcomes, backlog, reload, metrics, ticker, recent);
         this.admission = new Admission(lock, q, ack, backlog, spill, metrics, ticker, () -> config);
     }
 
@@ -254,10 +253,7 @@ public final class SinkQueue {
         config.closeQuietly();
     }
 
-    /**
-     * Adds a change to its group. When the buffer is full, blocks until there is room, or drops the change when the
-     * sink sheds load.
-     */
+    /** Adds a change to its group; on a full buffer, blocks until there is room, or drops it when shedding load. */
     public void enqueue(Change change) throws InterruptedException {
         enqueue(change, () -> {});
     }
@@ -372,6 +368,11 @@ public final class SinkQueue {
             throw new IllegalStateException(
                     "cannot read the stored messages of sink " + config.spec().name() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Up to {@code n} of the messages sent out last (at most {@value RecentMessages#CAPACITY}), oldest first. */
+    public List<byte[]> recentMessages(int n) {
+        return recent.latest(n);
     }
 
     /**

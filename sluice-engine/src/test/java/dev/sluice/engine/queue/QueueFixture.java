@@ -48,6 +48,9 @@ final class QueueFixture {
     static final MessageContext CONTEXT = new MessageContext(
             "c1", "orders-hook", "{}", "d1", "shop", "{}", "shop", "localhost", TimestampFormat.ISO8601);
 
+    static final tools.jackson.databind.ObjectMapper JSON =
+            tools.jackson.databind.json.JsonMapper.builder().build();
+
     static final Instant COMMITTED = Instant.parse("2025-01-02T03:04:05.123456Z");
 
     /** A few milliseconds, so retry tests take no noticeable time. */

@@ -204,6 +204,24 @@ class SinkQueueFunctionsTest {
         assertThat(delivered(sink)).hasSizeGreaterThanOrEqualTo(8);
     }
 
+    @Test
+    void recentMessages_areTheLastSentAsTheyWereBeforeTheFunctions_oldestFirst() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        SinkQueue p = queues.started(sink, s -> s.functions = each(m -> new Outcome.Send(new byte[] {'1'}, null)));
+        assertThat(p.recentMessages(5)).isEmpty();
+        for (int i = 0; i < 100; i++) {
+            p.enqueue(insert(commitLsn(1), i, "r" + i));
+        }
+        p.markCommit(endLsn(1));
+
+        eventually().until(() -> p.acknowledgedLsn() == endLsn(1));
+        assertThat(p.recentMessages(3))
+                .extracting(json ->
+                        QueueFixture.JSON.readTree(json).get("record").get("id").asString())
+                .containsExactly("r97", "r98", "r99");
+        assertThat(p.recentMessages(1000)).hasSize(RecentMessages.CAPACITY);
+    }
+
     private static List<SinkMessage> delivered(FakeSink sink) {
         List<SinkMessage> out = new ArrayList<>();
         sink.delivered.forEach(b -> out.addAll(b.messages()));

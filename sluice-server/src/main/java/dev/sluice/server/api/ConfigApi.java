@@ -150,10 +150,11 @@ final class ConfigApi {
 
     private static List<Map<String, Object>> diff(Draft before, Draft after) {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (Kind k : List.of(Kind.DATABASE, Kind.HTTP_ENDPOINT, Kind.SINK)) {
+        for (Kind k : List.of(Kind.DATABASE, Kind.HTTP_ENDPOINT, Kind.FUNCTION, Kind.SINK)) {
             String type = switch (k) {
                 case DATABASE -> "database";
                 case HTTP_ENDPOINT -> "http_endpoint";
+                case FUNCTION -> "function";
                 case SINK -> "sink";
             };
             Map<String, JsonNode> old = byName(before.section(k));

@@ -46,6 +46,12 @@ public interface Engine {
     /** The pull stream of a running {@code sequin_stream} sink, or null when none runs under that name. */
     dev.sluice.server.stream.@Nullable PullStream stream(String sinkName);
 
+    /**
+     * Up to {@code n} of the messages a running sink sent out last, as they were before its functions, oldest first;
+     * null when the sink does not run.
+     */
+    java.util.@Nullable List<byte[]> recentMessages(UUID databaseId, UUID sinkId, int n);
+
     /** The live status of a database's pipeline, or null when it does not run. */
     DatabasePipeline.@Nullable Status status(UUID databaseId);
 }

@@ -38,6 +38,8 @@ public final class ManagementApi {
     private final ResourceRoutes databases;
     private final ResourceRoutes sinks;
     private final ResourceRoutes endpoints;
+    private final ResourceRoutes functions;
+    private final FunctionsTestApi functionTests;
     private final ChecksApi checks;
     private final SinkMessagesApi messages;
     private final BackfillsApi backfills;
@@ -53,6 +55,8 @@ public final class ManagementApi {
         this.databases = new ResourceRoutes(new DatabaseResource(), stored, writer, backfills);
         this.sinks = new ResourceRoutes(new SinkResource(engine, stored), stored, writer, backfills);
         this.endpoints = new ResourceRoutes(new HttpEndpointResource(), stored, writer, backfills);
+        this.functions = new ResourceRoutes(new FunctionResource(), stored, writer, backfills);
+        this.functionTests = new FunctionsTestApi(stored, engine);
         this.checks = new ChecksApi(stored, lookup);
         this.messages = new SinkMessagesApi(stored, lookup, engine);
         this.streams = new StreamApi(lookup, engine);
@@ -121,6 +125,8 @@ public final class ManagementApi {
         backfills.routes(out);
         streams.routes(out);
         endpoints.routes(out, "/api/destinations/http_endpoints");
+        functionTests.routes(out); // before /api/functions/{id_or_name}
+        functions.routes(out, "/api/functions");
         keys.routes(out);
         config.routes(out);
         return out;

@@ -1,6 +1,7 @@
 package dev.sluice.server.api;
 
 import dev.sluice.server.config.DatabaseConfig;
+import dev.sluice.server.config.FunctionRefs;
 import dev.sluice.server.config.InitialBackfill;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
@@ -158,6 +159,11 @@ final class ResourceRoutes {
                                     .contains(name))
                             .map(SinkConfig::name)
                             .toList();
+                case FUNCTION ->
+                    s.config().sinks().stream()
+                            .filter(sink -> sink.functions().uses(name))
+                            .map(SinkConfig::name)
+                            .toList();
                 case SINK -> List.of();
             };
             if (!users.isEmpty()) {
@@ -185,6 +191,15 @@ final class ResourceRoutes {
                 case HTTP_ENDPOINT -> {
                     if (sink.get("destination") instanceof ObjectNode d) {
                         Destinations.renameReferences(d, Destinations.HTTP_ENDPOINT, oldName, newName);
+                    }
+                }
+                case FUNCTION -> {
+                    for (String key : FunctionRefs.KEYS) {
+                        if (sink.get(key) instanceof JsonNode ref
+                                && ref.isString()
+                                && ref.asString().equals(oldName)) {
+                            ((ObjectNode) sink).put(key, newName);
+                        }
                     }
                 }
                 case SINK -> {}

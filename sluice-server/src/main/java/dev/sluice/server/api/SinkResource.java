@@ -2,6 +2,7 @@ package dev.sluice.server.api;
 
 import dev.sluice.core.Action;
 import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.server.config.FunctionRefs;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.SluiceConfig;
@@ -19,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.IntFunction;
@@ -103,10 +105,12 @@ final class SinkResource implements Resource {
         }
         // Secrets as the view holds them: masked, or revealed for show_sensitive.
         n.set("destination", Destinations.shown(s.destination(), null));
-        n.put("filter", "none");
-        n.put("transform", "none");
-        n.put("enrichment", "none");
-        n.put("routing", "none");
+        // Function names as Sequin shows them: "none" when unset.
+        FunctionRefs refs = s.functions();
+        n.put("filter", Objects.requireNonNullElse(refs.filter(), "none"));
+        n.put("transform", Objects.requireNonNullElse(refs.transform(), "none"));
+        n.put("enrichment", Objects.requireNonNullElse(refs.enrichment(), "none"));
+        n.put("routing", Objects.requireNonNullElse(refs.routing(), "none"));
         n.put("message_grouping", s.messageGrouping());
         n.put("batch_size", s.batchSize());
         n.put("max_memory_mb", s.maxMemoryMb());
@@ -230,8 +234,8 @@ final class SinkResource implements Resource {
         }
         // A masked secret (as a response shows it) keeps the stored one.
         Masks.keepMasked(entry, existing);
-        // Functions are not stored: "none", "" and null all mean none.
-        for (String f : new String[] {"filter", "transform", "enrichment", "routing"}) {
+        // "none", "" and null all mean no function: not stored.
+        for (String f : FunctionRefs.KEYS) {
             JsonNode v = entry.get(f);
             if (v != null
                     && (v.isNull()

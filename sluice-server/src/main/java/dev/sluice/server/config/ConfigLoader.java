@@ -1,5 +1,6 @@
 package dev.sluice.server.config;
 
+import dev.sluice.functions.FunctionSpec;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,13 +27,14 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe and stateless.
  */
 public final class ConfigLoader {
-    static final List<String> TOP_LEVEL_KEYS = List.of("databases", "http_endpoints", "sinks");
+    static final List<String> TOP_LEVEL_KEYS = List.of("databases", "http_endpoints", "functions", "sinks");
     private static final Map<String, String> UNSUPPORTED = Map.of(
             "account", "not supported yet: Sluice has no accounts; remove this section",
             "users", "not supported yet: Sluice has no users; remove this section",
             "api_tokens", "not supported yet: Sluice has no API tokens; remove this section",
-            "change_retentions", "not supported yet; remove this section",
-            "functions", "not supported yet; remove this section and the sinks' references to functions");
+            "change_retentions", "not supported yet; remove this section");
+
+    private static final String LEGACY_FUNCTIONS = "transforms";
 
     private ConfigLoader() {}
 
@@ -106,7 +109,7 @@ public final class ConfigLoader {
             problems.add(
                     root.mark(),
                     "",
-                    "expected a mapping with databases, http_endpoints and sinks, got " + root.describe());
+                    "expected a mapping with databases, http_endpoints, functions and sinks, got " + root.describe());
             problems.throwIfAny();
             throw new AssertionError();
         }
@@ -114,7 +117,7 @@ public final class ConfigLoader {
             String reason = UNSUPPORTED.get(e.key());
             if (reason != null) {
                 problems.add(e.keyMark(), e.key(), reason);
-            } else if (!TOP_LEVEL_KEYS.contains(e.key()) && !e.anchored()) {
+            } else if (!TOP_LEVEL_KEYS.contains(e.key()) && !e.key().equals(LEGACY_FUNCTIONS) && !e.anchored()) {
                 // A top-level key holding an anchor is a template for '<<' merges, as in Sequin's examples.
                 problems.add(e.keyMark(), e.key(), Fields.unknownKey(e.key(), TOP_LEVEL_KEYS));
             }
@@ -122,6 +125,17 @@ public final class ConfigLoader {
         List<YamlNode> databaseNodes = section(top, "databases", problems);
         List<YamlNode> endpointNodes = section(top, "http_endpoints", problems);
         List<YamlNode> sinkNodes = section(top, "sinks", problems);
+        List<YamlNode> functionNodes = new ArrayList<>(section(top, "functions", problems));
+        List<String> functionPaths = new ArrayList<>();
+        for (int i = 0; i < functionNodes.size(); i++) {
+            functionPaths.add("functions[" + i + "]");
+        }
+        // Sequin's legacy name for the section; both may be given.
+        List<YamlNode> legacy = section(top, LEGACY_FUNCTIONS, problems);
+        for (int i = 0; i < legacy.size(); i++) {
+            functionNodes.add(legacy.get(i));
+            functionPaths.add(LEGACY_FUNCTIONS + "[" + i + "]");
+        }
         Set<String> databaseNames = uniqueNames(databaseNodes, "databases", "database", problems);
         Set<String> endpointNames = uniqueNames(endpointNodes, "http_endpoints", "HTTP endpoint", problems);
         databaseNames.addAll(knownDatabases);
@@ -131,6 +145,19 @@ public final class ConfigLoader {
             endpointsByName.put(e.name(), e);
         });
         uniqueNames(sinkNodes, "sinks", "sink", problems);
+        for (int i = 0; i < functionNodes.size(); i++) {
+            String w = FunctionSection.wrapper(functionNodes.get(i));
+            if (w != null) {
+                functionNodes.set(
+                        i,
+                        ((YamlNode.Mapping) functionNodes.get(i))
+                                .entries()
+                                .get(w)
+                                .value());
+                functionPaths.set(i, Fields.join(functionPaths.get(i), w));
+            }
+        }
+        Set<String> functionNames = uniqueNames(functionNodes, "functions", "function", problems);
 
         List<DatabaseConfig> databases = new ArrayList<>();
         for (int i = 0; i < databaseNodes.size(); i++) {
@@ -148,16 +175,30 @@ public final class ConfigLoader {
                 endpointsByName.put(ep.name(), ep);
             }
         }
+        Map<String, FunctionSpec> functionsByName = new LinkedHashMap<>();
+        for (int i = 0; i < functionNodes.size(); i++) {
+            FunctionSpec fn = FunctionSection.read(functionNodes.get(i), functionPaths.get(i), problems);
+            if (fn != null) {
+                functionsByName.putIfAbsent(fn.name(), fn);
+            }
+        }
+        FunctionNames functions = new FunctionNames(functionsByName, functionNames);
         List<SinkConfig> sinks = new ArrayList<>();
         for (int i = 0; i < sinkNodes.size(); i++) {
             SinkConfig sink = SinkSection.read(
-                    sinkNodes.get(i), "sinks[" + i + "]", problems, databaseNames, endpointNames, endpointsByName);
+                    sinkNodes.get(i),
+                    "sinks[" + i + "]",
+                    problems,
+                    databaseNames,
+                    endpointNames,
+                    endpointsByName,
+                    functions);
             if (sink != null) {
                 sinks.add(sink);
             }
         }
         problems.throwIfAny();
-        return new SluiceConfig(databases, endpoints, sinks);
+        return new SluiceConfig(databases, endpoints, sinks, List.copyOf(functionsByName.values()));
     }
 
     private static List<YamlNode> section(YamlNode.Mapping top, String key, Problems problems) {

@@ -34,6 +34,7 @@ import org.jspecify.annotations.Nullable;
  * @param loadSheddingPolicy what a full queue does
  * @param retryBackoffMs the first retry waits about this long (then twice as long each time, with jitter)
  * @param maxRetryBackoffMs no retry waits longer
+ * @param functions the functions it applies, by name
  * @param initialBackfill a backfill to create with the sink, or null; not stored (it only acts on creation)
  */
 public record SinkConfig(
@@ -54,6 +55,7 @@ public record SinkConfig(
         LoadShedding loadSheddingPolicy,
         long retryBackoffMs,
         long maxRetryBackoffMs,
+        FunctionRefs functions,
         @Nullable InitialBackfill initialBackfill) {
     public static final long DEFAULT_RETRY_BACKOFF_MS = 1_000;
     public static final long DEFAULT_MAX_RETRY_BACKOFF_MS = 600_000;
@@ -74,6 +76,7 @@ public record SinkConfig(
         Objects.requireNonNull(loadSheddingPolicy, "loadSheddingPolicy");
         Objects.requireNonNull(timestampFormat, "timestampFormat");
         Objects.requireNonNull(annotationsJson, "annotationsJson");
+        Objects.requireNonNull(functions, "functions");
         tables = List.copyOf(tables);
         if (actions.isEmpty()) {
             throw new IllegalArgumentException("actions must not be empty");

@@ -51,7 +51,6 @@ final class SinkSection {
             "routing",
             "initial_backfill");
     private static final List<String> INITIAL_BACKFILL_KEYS = List.of("table", "sort_column", "start_position");
-    private static final List<String> FUNCTION_KEYS = List.of("filter", "transform", "enrichment", "routing");
     private static final Map<String, String> REJECTED =
             Map.of("filters", "column filters are not supported yet; choose tables with 'source'");
     private static final List<String> SOURCE_KEYS =
@@ -82,7 +81,8 @@ final class SinkSection {
             Problems problems,
             Set<String> databases,
             Set<String> endpointNames,
-            Map<String, HttpEndpointConfig> endpoints) {
+            Map<String, HttpEndpointConfig> endpoints,
+            FunctionNames functions) {
         int before = problems.count();
         Fields f = Fields.of(node, path, problems, KEYS, REJECTED, Set.of());
         if (f == null) {
@@ -122,12 +122,7 @@ final class SinkSection {
         if (maxBackoff < backoff) {
             f.problem("max_retry_backoff_ms", "must be at least retry_backoff_ms (" + backoff + "), got " + maxBackoff);
         }
-        for (String key : FUNCTION_KEYS) {
-            String value = f.has(key) ? f.string(key) : null;
-            if (value != null && !value.isBlank() && !value.strip().equalsIgnoreCase("none")) {
-                f.problem(key, "functions are not supported yet; remove '" + key + "' or set it to \"none\"");
-            }
-        }
+        FunctionRefs functionRefs = SinkFunctions.read(f, functions, destination, source);
         InitialBackfill initialBackfill = initialBackfill(f);
         if (problems.count() > before
                 || name == null
@@ -135,7 +130,8 @@ final class SinkSection {
                 || source == null
                 || actions == null
                 || destination == null
-                || annotations == null) {
+                || annotations == null
+                || functionRefs == null) {
             return null;
         }
         return new SinkConfig(
@@ -156,6 +152,7 @@ final class SinkSection {
                 loadShedding,
                 backoff,
                 maxBackoff,
+                functionRefs,
                 initialBackfill);
     }
 

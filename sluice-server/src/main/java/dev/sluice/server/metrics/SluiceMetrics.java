@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The engine's {@link PipelineMetrics} on a Prometheus registry, scraped by {@code GET /metrics}.
  *
- * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded,shed}_total}, the
+ * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded,shed,filtered}_total} (filtered: rejected by the sink's filter function, counted in delivered too), the
  * {@code sluice_delivery_latency_seconds} histogram (one observation per delivered batch, from the commit
  * of its oldest change), and the gauges {@code sluice_sink_stored_bytes} (its messages in the metadata store)
  * and {@code sluice_sink_spill_budget_bytes} (its {@code max_spill_mb}). Per database: {@code sluice_replication_slot_lag_bytes}. Plus JVM memory,
@@ -40,6 +40,7 @@ public final class SluiceMetrics implements PipelineMetrics {
             Counter failed,
             Counter discarded,
             Counter shed,
+            Counter filtered,
             Timer latency,
             AtomicLong storedBytes,
             AtomicLong spillBudget,
@@ -91,6 +92,7 @@ public final class SluiceMetrics implements PipelineMetrics {
             registry.remove(m.failed());
             registry.remove(m.discarded());
             registry.remove(m.shed());
+            registry.remove(m.filtered());
             registry.remove(m.latency());
             registry.remove(m.stored());
             registry.remove(m.budget());
@@ -227,6 +229,11 @@ public final class SluiceMetrics implements PipelineMetrics {
     }
 
     @Override
+    public void filtered(String sink, int n) {
+        meters(sink).filtered.increment(n);
+    }
+
+    @Override
     public void stored(String sink, long bytes, long maxBytes) {
         SinkMeters m = meters(sink);
         m.storedBytes.set(bytes);
@@ -246,6 +253,7 @@ public final class SluiceMetrics implements PipelineMetrics {
                 counter("sluice.messages.failed", "Messages in failed delivery attempts (each retry counts)", sink),
                 counter("sluice.messages.discarded", "Messages given up on after max_retry_count", sink),
                 counter("sluice.messages.shed", "New messages dropped on a full buffer (discard_on_full)", sink),
+                counter("sluice.messages.filtered", "Messages the sink's filter function rejected (not sent)", sink),
                 Timer.builder("sluice.delivery.latency")
                         .description("Commit of a batch's oldest change to the sink's acknowledgement, per batch")
                         .tag("sink", sink)

@@ -7,9 +7,12 @@ import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.engine.BackfillSpec;
 import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.engine.MessageFunctions;
 import dev.sluice.engine.RetryPolicy;
 import dev.sluice.engine.SinkSpec;
 import dev.sluice.engine.SinkState;
+import dev.sluice.engine.queue.SinkQueue;
+import dev.sluice.functions.FunctionSpec;
 import dev.sluice.postgres.replication.SourceSettings;
 import dev.sluice.server.api.Engine;
 import dev.sluice.server.config.DatabaseConfig;
@@ -17,6 +20,8 @@ import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.config.TableConfig;
+import dev.sluice.server.functions.CompiledFunctions;
+import dev.sluice.server.functions.SinkFunctionChain;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.store.BackfillState;
 import dev.sluice.server.store.BackfillTable.BackfillRow;
@@ -58,6 +63,10 @@ final class Supervisor implements Engine, AutoCloseable {
          * endpoint it refers to, resolved, so a changed endpoint changes it too.
          */
         final Map<UUID, SinkConfig> sinks = new HashMap<>();
+        /** The definitions of the functions each sink names (a changed definition reconfigures the sink). */
+        final Map<UUID, List<FunctionSpec>> functionSpecs = new HashMap<>();
+        /** The functions each sink runs, closed when it stops or changes. */
+        final Map<UUID, MessageFunctions> functions = new HashMap<>();
 
         Running(DatabaseConfig config, DatabasePipeline pipeline) {
             this.config = config;
@@ -73,6 +82,7 @@ final class Supervisor implements Engine, AutoCloseable {
     /** Listeners of the backfills started here, by backfill id. */
     private final Map<UUID, StoreBackfillListener> backfills = new HashMap<>();
 
+    private final CompiledFunctions compiled = new CompiledFunctions();
     private boolean started;
 
     Supervisor(MetadataStore store, SluiceMetrics metrics) {
@@ -210,13 +220,15 @@ final class Supervisor implements Engine, AutoCloseable {
     @Override
     public synchronized int redeliver(UUID databaseId, UUID sinkId, dev.sluice.core.@Nullable Position position) {
         Running r = running.get(databaseId);
-        return r == null ? -1 : r.pipeline.redeliver(sinkId.toString(), position);
+        SinkQueue q = r == null ? null : r.pipeline.runningSink(sinkId.toString());
+        return q == null ? -1 : q.redeliver(position);
     }
 
     @Override
     public synchronized int discard(UUID databaseId, UUID sinkId, dev.sluice.core.@Nullable Position position) {
         Running r = running.get(databaseId);
-        return r == null ? -1 : r.pipeline.discard(sinkId.toString(), position);
+        SinkQueue q = r == null ? null : r.pipeline.runningSink(sinkId.toString());
+        return q == null ? -1 : q.discard(position);
     }
 
     @Override
@@ -262,7 +274,10 @@ final class Supervisor implements Engine, AutoCloseable {
                 metrics.registerDatabase(r.pipeline);
                 for (var s : desired.entrySet()) {
                     metrics.registerSink(s.getValue().name());
-                    r.pipeline.addSink(sinkSpec(s.getValue(), s.getKey(), d, dbId), sinkFor(s.getValue(), s.getKey()));
+                    r.pipeline.addSink(
+                            withFunctions(
+                                    r, s.getKey(), sinkSpec(s.getValue(), s.getKey(), d, dbId), s.getValue(), cfg),
+                            sinkFor(s.getValue(), s.getKey()));
                     r.sinks.put(s.getKey(), s.getValue());
                 }
                 running.put(dbId, r);
@@ -282,15 +297,19 @@ final class Supervisor implements Engine, AutoCloseable {
                             s.getValue().name());
                     r.pipeline.removeSink(s.getKey().toString());
                     it.remove();
+                    dropFunctions(r, s.getKey());
                     unregisterIfGone(s.getValue().name(), cfg);
                 }
             }
             for (var s : desired.entrySet()) {
                 SinkConfig before = r.sinks.get(s.getKey());
-                if (Objects.equals(before, s.getValue())) {
+                if (Objects.equals(before, s.getValue())
+                        && Objects.equals(r.functionSpecs.get(s.getKey()), functionSpecs(s.getValue(), cfg))) {
                     continue;
                 }
-                SinkSpec spec = sinkSpec(s.getValue(), s.getKey(), d, dbId);
+                MessageFunctions old = r.functions.get(s.getKey());
+                SinkSpec spec =
+                        withFunctions(r, s.getKey(), sinkSpec(s.getValue(), s.getKey(), d, dbId), s.getValue(), cfg);
                 metrics.registerSink(s.getValue().name());
                 if (before == null) {
                     log.info("sink {}: starting", s.getValue().name());
@@ -300,6 +319,7 @@ final class Supervisor implements Engine, AutoCloseable {
                             "sink {}: applying its new configuration",
                             s.getValue().name());
                     r.pipeline.updateSink(spec, sinkFor(s.getValue(), s.getKey()));
+                    closeFunctions(old); // the sink no longer runs them
                     if (!before.name().equals(s.getValue().name())) {
                         unregisterIfGone(before.name(), cfg);
                     }
@@ -310,6 +330,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 }
             }
         }
+        retainFunctions();
     }
 
     private void unregisterIfGone(String sinkName, SluiceConfig cfg) {
@@ -320,6 +341,9 @@ final class Supervisor implements Engine, AutoCloseable {
 
     private void stop(Running r) {
         r.pipeline.close();
+        r.functions.values().forEach(Supervisor::closeFunctions);
+        r.functions.clear();
+        r.functionSpecs.clear();
         metrics.unregisterDatabase(r.pipeline);
     }
 
@@ -334,6 +358,36 @@ final class Supervisor implements Engine, AutoCloseable {
                 DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()),
                 new StoreLedger(store.progress()),
                 new StoreMessages(store.messages()));
+    }
+
+    /** {@code spec} with the sink's functions, which {@code r} now holds for it. */
+    private SinkSpec withFunctions(Running r, UUID sinkId, SinkSpec spec, SinkConfig s, SluiceConfig cfg) {
+        MessageFunctions functions = SinkFunctionChain.of(s, cfg, r.config, compiled);
+        r.functions.put(sinkId, functions);
+        r.functionSpecs.put(sinkId, functionSpecs(s, cfg));
+        return spec.withFunctions(functions);
+    }
+
+    private static List<FunctionSpec> functionSpecs(SinkConfig s, SluiceConfig cfg) {
+        return s.functions().names().stream().map(cfg::function).toList();
+    }
+
+    private static void dropFunctions(Running r, UUID sinkId) {
+        closeFunctions(r.functions.remove(sinkId));
+        r.functionSpecs.remove(sinkId);
+    }
+
+    private static void closeFunctions(@Nullable MessageFunctions f) {
+        if (f instanceof SinkFunctionChain chain) {
+            chain.close();
+        }
+    }
+
+    /** Compiled functions no running sink names are let go. */
+    private void retainFunctions() {
+        List<FunctionSpec> used = new ArrayList<>();
+        running.values().forEach(r -> r.functionSpecs.values().forEach(used::addAll));
+        compiled.retain(used);
     }
 
     static SinkSpec sinkSpec(SinkConfig s, UUID sinkId, DatabaseConfig d, UUID dbId) {
@@ -386,6 +440,13 @@ final class Supervisor implements Engine, AutoCloseable {
     }
 
     @Override
+    public synchronized @Nullable List<byte[]> recentMessages(UUID databaseId, UUID sinkId, int n) {
+        Running r = running.get(databaseId);
+        SinkQueue q = r == null ? null : r.pipeline.runningSink(sinkId.toString());
+        return q == null ? null : q.recentMessages(n);
+    }
+
+    @Override
     public @Nullable PullStream stream(String sinkName) {
         PullStream s = streams.get(sinkName);
         return s == null || s.isClosed() ? null : s;
@@ -395,7 +456,11 @@ final class Supervisor implements Engine, AutoCloseable {
     public synchronized void close() {
         List<Running> all = new ArrayList<>(running.values());
         running.clear();
-        all.forEach(r -> r.pipeline.close());
+        all.forEach(r -> {
+            r.pipeline.close();
+            r.functions.values().forEach(Supervisor::closeFunctions);
+        });
+        compiled.close();
         // Closed pipelines report nothing more: save the progress held back.
         backfills.values().forEach(StoreBackfillListener::flush);
     }

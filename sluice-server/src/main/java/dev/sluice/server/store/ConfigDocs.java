@@ -2,6 +2,7 @@ package dev.sluice.server.store;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.TableId;
+import dev.sluice.functions.FunctionSpec;
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.HttpEndpointConfig;
 import dev.sluice.server.config.PrimaryConfig;
@@ -52,6 +53,26 @@ public final class ConfigDocs {
     public static ObjectNode sinkDoc(SinkConfig s) {
         ObjectNode n = sinkSpec(s);
         n.put("database", s.database());
+        return n;
+    }
+
+    /** A function as a yaml entry (it holds no secret). */
+    public static ObjectNode functionDoc(FunctionSpec f) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("name", f.name());
+        if (f.description() != null) {
+            n.put("description", f.description());
+        }
+        n.put("type", f.type().wire());
+        if (f.code() != null) {
+            n.put("code", f.code());
+        }
+        if (f.path() != null) {
+            n.put("path", f.path());
+        }
+        if (f.sinkType() != null) {
+            n.put("sink_type", f.sinkType());
+        }
         return n;
     }
 
@@ -128,6 +149,7 @@ public final class ConfigDocs {
         n.put("load_shedding_policy", s.loadSheddingPolicy().wireName());
         n.put("retry_backoff_ms", s.retryBackoffMs());
         n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
+        s.functions().forEach(n::put);
         return n;
     }
 

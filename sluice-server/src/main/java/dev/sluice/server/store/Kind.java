@@ -4,6 +4,7 @@ package dev.sluice.server.store;
 public enum Kind {
     DATABASE("postgres_databases", "sealed_password", "databases"),
     HTTP_ENDPOINT("http_endpoints", "sealed_headers", "http_endpoints"),
+    FUNCTION("functions", "sealed_secrets", "functions"),
     SINK("sinks", "sealed_secrets", "sinks");
 
     final String table;

@@ -57,6 +57,7 @@ final class Sealer {
                     entry.set("encrypted_headers", JSON.readTree(box.decrypt(column)));
                 }
             }
+            case FUNCTION -> {} // no secrets
             case SINK -> {
                 if (column != null && entry.get("destination") instanceof ObjectNode d) {
                     for (Map.Entry<String, JsonNode> e :

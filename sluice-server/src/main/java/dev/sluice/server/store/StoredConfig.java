@@ -1,5 +1,6 @@
 package dev.sluice.server.store;
 
+import dev.sluice.functions.FunctionSpec;
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
@@ -91,9 +92,12 @@ public final class StoredConfig {
         incoming.put(
                 Kind.HTTP_ENDPOINT,
                 config.httpEndpoints().stream().map(ConfigDocs::endpointDoc).toList());
+        incoming.put(
+                Kind.FUNCTION,
+                config.functions().stream().map(ConfigDocs::functionDoc).toList());
         incoming.put(Kind.SINK, config.sinks().stream().map(ConfigDocs::sinkDoc).toList());
         if (prune) {
-            for (Kind k : List.of(Kind.SINK, Kind.HTTP_ENDPOINT, Kind.DATABASE)) {
+            for (Kind k : List.of(Kind.SINK, Kind.FUNCTION, Kind.HTTP_ENDPOINT, Kind.DATABASE)) {
                 Set<String> named = new HashSet<>();
                 incoming.get(k).forEach(n -> named.add(n.get("name").asString()));
                 for (int i = d.section(k).size() - 1; i >= 0; i--) {
@@ -152,7 +156,7 @@ public final class StoredConfig {
             existing.put(k, byId);
         }
         // Deletes first: constraints are deferred, so a name freed here may be taken below.
-        for (Kind k : List.of(Kind.SINK, Kind.HTTP_ENDPOINT, Kind.DATABASE)) {
+        for (Kind k : List.of(Kind.SINK, Kind.FUNCTION, Kind.HTTP_ENDPOINT, Kind.DATABASE)) {
             Set<UUID> kept = new HashSet<>();
             for (int i = 0; i < draft.section(k).size(); i++) {
                 kept.add(draft.id(k, i));
@@ -185,6 +189,10 @@ public final class StoredConfig {
             HttpEndpointConfig h = cfg.httpEndpoints().get(i);
             String secret = h.encryptedHeaders().isEmpty() ? null : JSON.writeValueAsString(h.encryptedHeaders());
             write(c, draft, Kind.HTTP_ENDPOINT, i, h.name(), ConfigDocs.endpointSpec(h), secret, existing, null);
+        }
+        for (int i = 0; i < cfg.functions().size(); i++) {
+            FunctionSpec f = cfg.functions().get(i);
+            write(c, draft, Kind.FUNCTION, i, f.name(), ConfigDocs.functionDoc(f), null, existing, null);
         }
         for (int i = 0; i < cfg.sinks().size(); i++) {
             SinkConfig s = cfg.sinks().get(i);
@@ -247,10 +255,10 @@ public final class StoredConfig {
         Map<Kind, List<ConfigSnapshot.Meta>> meta = new EnumMap<>(Kind.class);
         Map<UUID, Sealer.Sealed> sealed = new HashMap<>();
         Map<UUID, String> dbNames = new HashMap<>();
-        for (Kind k : List.of(Kind.DATABASE, Kind.HTTP_ENDPOINT, Kind.SINK)) {
+        for (Kind k : List.of(Kind.DATABASE, Kind.HTTP_ENDPOINT, Kind.FUNCTION, Kind.SINK)) {
             var section = doc.putArray(k.section);
             List<ConfigSnapshot.Meta> metas = new ArrayList<>();
-            for (Stored s : rows.get(k)) {
+            for (Stored s : rows.getOrDefault(k, List.of())) {
                 ObjectNode spec = (ObjectNode) JSON.readTree(s.specJson());
                 Sealer.Sealed secrets = Sealer.fromRow(k, spec, s.sealed());
                 if (secrets != Sealer.Sealed.NONE) {

@@ -244,10 +244,12 @@ class ApiContractIT {
     // ---- sinks ---------------------------------------------------------------------------------------------
 
     @Test
-    void sinkCreateExample_isAcceptedWithItsKafkaDestination_onceItsTransformIsNone() {
+    void sinkCreateExample_isAcceptedWithItsKafkaDestination_onceItsTransformExists() {
         JsonNode request = fixture("sinks.create.request.json");
         String database = request.get("database").asString();
+        String transformName = request.get("transform").asString();
         deleteIfPresent("/api/sinks/" + request.get("name").asString());
+        deleteIfPresent("/api/functions/" + transformName);
         deleteIfPresent("/api/postgres_databases/" + database);
         createDatabase(database, "dune");
 
@@ -255,12 +257,20 @@ class ApiContractIT {
         assertThat(transform.status()).as(transform.text()).isEqualTo(422);
         assertThat(transform.get("validation_errors").propertyNames()).containsExactly("transform");
         assertThat(transform.get("validation_errors").get("transform").get(0).asString())
-                .contains("not supported yet");
+                .contains("no function named '" + transformName + "'");
 
-        ObjectNode kafka = (ObjectNode) request.deepCopy();
-        kafka.put("transform", "none");
-        ApiClient.Reply created = api.post("/api/sinks", kafka.toString());
+        ApiClient.Reply fn = api.post(
+                "/api/functions",
+                ApiClient.JSON
+                        .createObjectNode()
+                        .put("name", transformName)
+                        .put("type", "transform")
+                        .put("code", "function transform(action, record, changes, metadata) { return record; }")
+                        .toString());
+        assertThat(fn.status()).as(fn.text()).isEqualTo(201);
+        ApiClient.Reply created = api.post("/api/sinks", request.toString());
         assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.get("transform").asString()).isEqualTo(transformName);
         assertThat(created.get("name").asString()).isEqualTo(request.get("name").asString());
         assertThat(created.get("batch_size").asInt()).isEqualTo(100);
         JsonNode destination = created.get("destination");

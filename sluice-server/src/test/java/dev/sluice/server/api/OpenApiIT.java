@@ -53,8 +53,11 @@ class OpenApiIT {
         created.put("/api/destinations/http_endpoints", api.post("/api/destinations/http_endpoints", """
                         {"name": "oa-ep", "url": "http://localhost:9/never", "headers": {"X-A": "1"},
                          "encrypted_headers": {"Authorization": "Bearer x"}}"""));
+        created.put("/api/functions", api.post("/api/functions", """
+                {"name": "oa-fn", "type": "path", "path": "record", "description": "the record"}"""));
         created.put("/api/sinks", api.post("/api/sinks", """
                 {"name": "oa-sink", "database": "oa-db", "source": {"include_tables": ["public.items"]},
+                 "transform": "oa-fn",
                  "tables": [{"name": "public.items", "group_column_names": ["id"]}], "max_retry_count": 3,
                  "destination": {"type": "webhook", "http_endpoint": "oa-ep", "http_endpoint_path": "/x"}}"""));
         created.put("/api/api_keys", api.post("/api/api_keys", "{\"name\": \"oa-key\"}"));
@@ -174,7 +177,8 @@ class OpenApiIT {
         Map<String, String> names = Map.of(
                 "/api/postgres_databases/", "oa-db",
                 "/api/sinks/", "oa-sink",
-                "/api/destinations/http_endpoints/", "oa-ep");
+                "/api/destinations/http_endpoints/", "oa-ep",
+                "/api/functions/", "oa-fn");
         int checked = 0;
         for (ManagementApi.Route r : new ManagementApi(null, null, null).routes()) {
             if (!r.method().equals("GET") || r.path().endsWith("/receive")) {
@@ -300,6 +304,12 @@ class OpenApiIT {
         ApiClient.Reply ep = api.delete("/api/destinations/http_endpoints/oa-gone");
         assertThat(ep.status()).as(ep.text()).isEqualTo(200);
         assertMatches(ep, "DELETE", "/api/destinations/http_endpoints/{id_or_name}");
+        assertThat(api.post("/api/functions", "{\"name\": \"oa-gone\", \"type\": \"path\", \"path\": \"action\"}")
+                        .status())
+                .isEqualTo(201);
+        ApiClient.Reply fn = api.delete("/api/functions/oa-gone");
+        assertThat(fn.status()).as(fn.text()).isEqualTo(200);
+        assertMatches(fn, "DELETE", "/api/functions/{id_or_name}");
         assertThat(api.post("/api/api_keys", "{\"name\": \"oa-gone\"}").status())
                 .isEqualTo(201);
         ApiClient.Reply bf = api.post("/api/sinks/oa-sink/backfills", "{}");

@@ -152,7 +152,6 @@ class ConfigErrorsTest {
                         users: []
                         api_tokens: []
                         change_retentions: []
-                        functions: []
                         sink: []
                         """))
                 .containsExactly(
@@ -160,10 +159,8 @@ class ConfigErrorsTest {
                         "sluice.yaml:3:1: users: not supported yet: Sluice has no users; remove this section",
                         "sluice.yaml:4:1: api_tokens: not supported yet: Sluice has no API tokens; remove this section",
                         "sluice.yaml:5:1: change_retentions: not supported yet; remove this section",
-                        "sluice.yaml:6:1: functions: not supported yet; remove this section and the sinks'"
-                                + " references to functions",
-                        "sluice.yaml:7:1: sink: unknown key; did you mean 'sinks'? Accepted keys: databases,"
-                                + " http_endpoints, sinks");
+                        "sluice.yaml:6:1: sink: unknown key; did you mean 'sinks'? Accepted keys: databases,"
+                                + " http_endpoints, functions, sinks");
     }
 
     @Test
@@ -437,8 +434,8 @@ class ConfigErrorsTest {
                                 + " message_grouping: false",
                         "sluice.yaml:22:24: sinks[0].source.exclude_schemas: give include_schemas or exclude_schemas,"
                                 + " not both",
-                        "sluice.yaml:23:16: sinks[0].transform: functions are not supported yet; remove 'transform'"
-                                + " or set it to \"none\"",
+                        "sluice.yaml:23:16: sinks[0].transform: no function named 'my-transform'; no functions are"
+                                + " defined",
                         "sluice.yaml:25:76: sinks[0].destination.http_endpoint_path: must start with '/', got"
                                 + " 'orders'");
     }
@@ -492,8 +489,9 @@ class ConfigErrorsTest {
     @Test
     void notOneMapping_isRejected() {
         assertThat(problems("- a\n- b\n"))
-                .containsExactly("sluice.yaml:1:1: expected a mapping with databases, http_endpoints and sinks, got a"
-                        + " list");
+                .containsExactly(
+                        "sluice.yaml:1:1: expected a mapping with databases, http_endpoints, functions and sinks, got a"
+                                + " list");
         assertThat(problems("databases: []\n---\nsinks: []\n"))
                 .hasSize(1)
                 .first()
