@@ -13,7 +13,13 @@ enum DrainSystem {
     /** (c) Sluice's real pipeline and webhook sink to a local counting receiver. */
     SLUICE_WEBHOOK("c", "sluice-webhook"),
     /** (d) Debezium's embedded engine to a consumer that only counts. */
-    DEBEZIUM("d", "debezium-embedded");
+    DEBEZIUM("d", "debezium-embedded"),
+    /** (e) As (b), with a path transform ({@code record}). */
+    SLUICE_PATH("e", "sluice-path"),
+    /** (f) As (b), with a JavaScript filter (passing every change) and a JavaScript transform. */
+    SLUICE_JS("f", "sluice-js"),
+    /** (g) As (b), with a JavaScript routing function spreading the changes over four topics. */
+    SLUICE_ROUTING("g", "sluice-routing");
 
     private final String letter;
     private final String label;
@@ -36,7 +42,7 @@ enum DrainSystem {
         return "bench_" + name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses {@code "a,b,c,d"} (letters or labels), keeping the run order a, b, c, d. */
+    /** Parses {@code "a,b,c,d"} (letters or labels), keeping the run order a to g. */
     static List<DrainSystem> parseList(String text) {
         List<DrainSystem> picked = new ArrayList<>();
         for (String part : text.split(",")) {
@@ -47,7 +53,7 @@ enum DrainSystem {
             picked.add(parse(p));
         }
         if (picked.isEmpty()) {
-            throw new IllegalArgumentException("--only needs at least one of a,b,c,d,backfill");
+            throw new IllegalArgumentException("--only needs at least one of a,b,c,d,e,f,g,backfill");
         }
         return List.of(values()).stream().filter(picked::contains).toList();
     }
@@ -60,7 +66,8 @@ enum DrainSystem {
                 return s;
             }
         }
-        throw new IllegalArgumentException("unknown system '" + text + "' (expected a, b, c or d: "
-                + "a=raw-pgjdbc, b=sluice-null, c=sluice-webhook, d=debezium-embedded; or backfill)");
+        throw new IllegalArgumentException("unknown system '" + text + "' (expected a to g: "
+                + "a=raw-pgjdbc, b=sluice-null, c=sluice-webhook, d=debezium-embedded, e=sluice-path, f=sluice-js,"
+                + " g=sluice-routing; or backfill)");
     }
 }

@@ -16,6 +16,7 @@ interface Drainer {
             case RAW -> new RawPgOutputReader();
             case SLUICE_NULL -> new SluiceDrain(false);
             case SLUICE_WEBHOOK -> new SluiceDrain(true);
+            case SLUICE_PATH, SLUICE_JS, SLUICE_ROUTING -> new SluiceDrain(system);
             case DEBEZIUM -> new DebeziumDrain(debeziumFormat);
         };
     }

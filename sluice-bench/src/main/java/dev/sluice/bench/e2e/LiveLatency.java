@@ -113,7 +113,19 @@ public final class LiveLatency {
      * default of 1 the benchmark would measure HTTP round trips rather than the pipeline.
      */
     static String yaml(int port, String db, String slot, String receiverUrl) {
-        return """
+        return yaml(port, db, slot, receiverUrl, Boolean.getBoolean(LIVE_TRANSFORM));
+    }
+
+    /** System property: the live sink runs {@link BenchFunctionsCode#TRANSFORM} as its transform. */
+    static final String LIVE_TRANSFORM = "sluice.bench.liveTransform";
+
+    static String yaml(int port, String db, String slot, String receiverUrl, boolean transform) {
+        String functions = !transform
+                ? ""
+                : "functions:\n  - name: live-shape\n    type: transform\n    code: |-\n"
+                        + BenchFunctionsCode.TRANSFORM.indent(6);
+        String sinkTransform = transform ? "    transform: live-shape\n" : "";
+        return functions + """
                 databases:
                   - name: bench
                     hostname: localhost
@@ -138,7 +150,7 @@ public final class LiveLatency {
                       http_endpoint: receiver
                       http_endpoint_path: /events
                       batch: true
-                """.formatted(port, db, slot, slot, receiverUrl);
+                """.formatted(port, db, slot, slot, receiverUrl) + sinkTransform;
     }
 
     private static void awaitReceived(LiveReceiver receiver, long expected, LiveServer server, String what)

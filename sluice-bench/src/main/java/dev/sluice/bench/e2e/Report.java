@@ -204,6 +204,9 @@ final class Report {
         ratio(DrainSystem.SLUICE_NULL, DrainSystem.RAW).ifPresent(r -> ratios.put("b/a", round(r, 3)));
         ratio(DrainSystem.SLUICE_WEBHOOK, DrainSystem.RAW).ifPresent(r -> ratios.put("c/a", round(r, 3)));
         ratio(DrainSystem.SLUICE_NULL, DrainSystem.DEBEZIUM).ifPresent(r -> ratios.put("b/d", round(r, 3)));
+        ratio(DrainSystem.SLUICE_PATH, DrainSystem.SLUICE_NULL).ifPresent(r -> ratios.put("e/b", round(r, 3)));
+        ratio(DrainSystem.SLUICE_JS, DrainSystem.SLUICE_NULL).ifPresent(r -> ratios.put("f/b", round(r, 3)));
+        ratio(DrainSystem.SLUICE_ROUTING, DrainSystem.SLUICE_NULL).ifPresent(r -> ratios.put("g/b", round(r, 3)));
         root.put("ratios", ratios);
         if (backfill != null) {
             root.put("backfill", BackfillReport.json(backfill));
@@ -282,6 +285,9 @@ final class Report {
             ratio(DrainSystem.SLUICE_NULL, DrainSystem.RAW).ifPresent(r -> rs.add("b/a = " + fmt(r, 2)));
             ratio(DrainSystem.SLUICE_WEBHOOK, DrainSystem.RAW).ifPresent(r -> rs.add("c/a = " + fmt(r, 2)));
             ratio(DrainSystem.SLUICE_NULL, DrainSystem.DEBEZIUM).ifPresent(r -> rs.add("b/d = " + fmt(r, 2)));
+            ratio(DrainSystem.SLUICE_PATH, DrainSystem.SLUICE_NULL).ifPresent(r -> rs.add("e/b = " + fmt(r, 2)));
+            ratio(DrainSystem.SLUICE_JS, DrainSystem.SLUICE_NULL).ifPresent(r -> rs.add("f/b = " + fmt(r, 2)));
+            ratio(DrainSystem.SLUICE_ROUTING, DrainSystem.SLUICE_NULL).ifPresent(r -> rs.add("g/b = " + fmt(r, 2)));
             md.append(rs.isEmpty() ? "–" : String.join(", ", rs)).append("\n\n");
         }
         if (!live.isEmpty()) {

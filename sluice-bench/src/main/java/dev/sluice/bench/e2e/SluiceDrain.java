@@ -30,14 +30,21 @@ final class SluiceDrain implements Drainer {
     private static final TableId TABLE = new TableId("public", BacklogWorkload.TABLE);
 
     private final boolean webhook;
+    private final DrainSystem system;
 
     SluiceDrain(boolean webhook) {
         this.webhook = webhook;
+        this.system = webhook ? DrainSystem.SLUICE_WEBHOOK : DrainSystem.SLUICE_NULL;
+    }
+
+    /** A drain to the null sink through the functions of {@code system} (e, f or g). */
+    SluiceDrain(DrainSystem system) {
+        this.webhook = false;
+        this.system = system;
     }
 
     @Override
     public DrainRun drain(Backlog backlog, Duration timeout) throws Exception {
-        DrainSystem system = webhook ? DrainSystem.SLUICE_WEBHOOK : DrainSystem.SLUICE_NULL;
         ChangeCounter counter = new ChangeCounter(backlog.changes());
         CountingReceiver receiver = webhook ? new CountingReceiver(counter) : null;
         try {
@@ -46,13 +53,15 @@ final class SluiceDrain implements Drainer {
                     : new NullSink(counter);
             DatabasePipeline pipeline =
                     new DatabasePipeline("bench", Drainer.settings(backlog, system), RetryPolicy.RECONNECT, lsn -> {});
-            pipeline.addSink(spec(system, backlog), sink);
+            BenchFunctions functions = BenchFunctions.of(system);
+            pipeline.addSink(spec(system, backlog).withFunctions(functions.chain()), sink);
             pipeline.start();
             try {
                 counter.await(timeout);
             } finally {
                 pipeline.close();
                 sink.close();
+                functions.close();
             }
         } finally {
             if (receiver != null) {

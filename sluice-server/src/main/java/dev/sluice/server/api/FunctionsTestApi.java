@@ -54,8 +54,16 @@ final class FunctionsTestApi {
         out.add(new ManagementApi.Route("POST", "/api/functions/test", this::test));
     }
 
+    private static final java.util.Set<String> KEYS = java.util.Set.of("function", "messages", "sink", "limit");
+    private static final java.util.Set<String> FUNCTION_KEYS =
+            java.util.Set.of("name", "description", "type", "code", "path", "sink_type");
+
     private void test(Context ctx) throws SQLException {
         ObjectNode body = Requests.object(ctx);
+        unknownKeys(body, KEYS, "");
+        if (body.get("function") instanceof ObjectNode f) {
+            unknownKeys(f, FUNCTION_KEYS, "function.");
+        }
         ConfigSnapshot s = stored.snapshot();
         FunctionSpec spec = function(body, s);
         SinkLookup.SinkRef sink =
@@ -88,6 +96,20 @@ final class FunctionsTestApi {
             fn.close();
         }
         ctx.json(out);
+    }
+
+    private static void unknownKeys(ObjectNode o, java.util.Set<String> accepted, String prefix) {
+        Map<String, List<String>> errors = new LinkedHashMap<>();
+        for (String key : o.propertyNames()) {
+            if (!accepted.contains(key)) {
+                errors.put(
+                        prefix + key,
+                        List.of("unknown field; accepted: " + String.join(", ", new java.util.TreeSet<>(accepted))));
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
+        }
     }
 
     private static String sinkName(JsonNode n) {

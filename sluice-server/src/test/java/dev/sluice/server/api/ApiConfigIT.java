@@ -112,6 +112,49 @@ class ApiConfigIT {
     }
 
     @Test
+    void functions_arePlannedAppliedAndExported_withTheSinksNamingThem() {
+        String withFunctions = """
+                functions:
+                  - name: cfg-shape
+                    description: drop the secret
+                    type: transform
+                    code: |-
+                      function transform(action, record, changes, metadata) {
+                        return { id: record.id };
+                      }
+                """
+                + yaml("10", "    transform: cfg-shape\n")
+                        // Its own resources, apart from the other tests'.
+                        .replace("cfg-db", "fn-db")
+                        .replace("cfg_slot", "fn_slot")
+                        .replace("cfg_pub", "fn_pub")
+                        .replace("cfg-ep", "fn-ep")
+                        .replace("cfg-sink", "fn-sink");
+        assertThat(changes(api.send("POST", "/api/config/plan", withFunctions, "application/yaml")))
+                .contains("create function cfg-shape", "create sink fn-sink");
+        ApiClient.Reply applied = api.send("POST", "/api/config/apply", withFunctions, "application/yaml");
+        assertThat(applied.status()).as(applied.text()).isEqualTo(200);
+        assertThat(api.get("/api/sinks/fn-sink").get("transform").asString()).isEqualTo("cfg-shape");
+
+        String exported = api.get("/api/config/export").get("yaml").asString();
+        assertThat(exported).contains("functions:", "name: \"cfg-shape\"", "transform: \"cfg-shape\"");
+        // The export applies back unchanged.
+        assertThat(changes(api.send("POST", "/api/config/plan", exported, "application/yaml")))
+                .doesNotContain("create function cfg-shape", "update function cfg-shape", "update sink fn-sink");
+
+        // A Sequin file's legacy section and type read the same.
+        String legacy = withFunctions.replace("functions:", "transforms:").replace("type: transform", "type: function");
+        assertThat(changes(api.send("POST", "/api/config/plan", legacy, "application/yaml")))
+                .isEmpty();
+
+        assertThat(api.delete("/api/sinks/fn-sink").status()).isEqualTo(200);
+        assertThat(api.delete("/api/functions/cfg-shape").status()).isEqualTo(200);
+        assertThat(api.delete("/api/destinations/http_endpoints/fn-ep").status())
+                .isEqualTo(200);
+        assertThat(api.delete("/api/postgres_databases/fn-db").status()).isEqualTo(200);
+    }
+
+    @Test
     void apply_isAllOrNothing_andNamesProblemsByLine() {
         String broken = """
                 sinks:

@@ -41,9 +41,14 @@ class KafkaSinkApiIT {
         kafka = sluice.closeAfter(TestKafka.sasl());
         kafka.createScramUser(USER, PASSWORD, ScramMechanism.SCRAM_SHA_256);
         kafka.createTopic("items", PARTITIONS, Map.of());
+        kafka.createTopic("items.even", 1, Map.of());
+        kafka.createTopic("items.odd", 1, Map.of());
         sluice.start();
         api = sluice.api();
-        db = sluice.database("kafka", "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL)");
+        db = sluice.database(
+                "kafka",
+                "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL)",
+                "CREATE TABLE parcels (id int PRIMARY KEY, n int NOT NULL)");
         ApiClient.Reply d = api.post("/api/postgres_databases", sluice.databaseJson("kafka-db", db));
         assertThat(d.status()).as(d.text()).isEqualTo(201);
     }
@@ -89,5 +94,40 @@ class KafkaSinkApiIT {
             assertThat(byKey.get(String.valueOf(id))).as("row %d", id).containsExactly(0, 1, 2, 3, 4);
         }
         assertThat(partitions).as("keys spread over the topic's partitions").hasSize(PARTITIONS);
+    }
+
+    @Test
+    void aRoutingFunctionSendsEachRowToItsTopic_withTheKeyItSets_inOrderPerRow() {
+        ApiClient.Reply fn = api.post("/api/functions", """
+                {"name": "parity", "type": "routing", "sink_type": "kafka", "code":
+                 "function route(action, record, changes, metadata) { return { topic: 'items.' + (record.id %% 2 === 0 ? 'even' : 'odd'), message_key: 'p' + record.id }; }"}
+                """.formatted());
+        assertThat(fn.status()).as(fn.text()).isEqualTo(201);
+        ApiClient.Reply created =
+                api.post("/api/sinks", """
+                {"name": "routed-kafka", "database": "kafka-db", "batch_size": 20, "routing": "parity",
+                 "source": {"include_tables": ["public.parcels"]}, "destination":
+                 {"type": "kafka", "hosts": "%s", "topic": "items", "username": "%s", "password": "%s",
+                  "sasl_mechanism": "SCRAM_SHA_256"}}""".formatted(String.join(",", kafka.hosts()), USER, PASSWORD));
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        sluice.awaitSinkHealthy("routed-kafka");
+
+        PG.execute(db, "INSERT INTO parcels SELECT g, 0 FROM generate_series(1, 10) g");
+        PG.execute(db, "UPDATE parcels SET n = 1", "UPDATE parcels SET n = 2");
+        sluice.slot(db).awaitCaughtUp();
+
+        for (String topic : List.of("items.even", "items.odd")) {
+            Map<String, List<Integer>> byKey = new TreeMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic)) {
+                JsonNode m = ApiClient.JSON.readTree(r.value());
+                int id = m.at("/record/id").asInt();
+                assertThat(id % 2 == 0).as("row %d in %s", id, topic).isEqualTo(topic.endsWith("even"));
+                assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("p" + id);
+                byKey.computeIfAbsent("p" + id, k -> new ArrayList<>())
+                        .add(m.at("/record/n").asInt());
+            }
+            assertThat(byKey).as(topic).hasSize(5);
+            byKey.values().forEach(ns -> assertThat(ns).containsExactly(0, 1, 2));
+        }
     }
 }
