@@ -128,7 +128,7 @@ public final class CodeFunction implements Compiled {
         if (closed) {
             throw new IllegalStateException("function " + spec.name() + " is closed");
         }
-        String message = new String(messageJson, StandardCharsets.UTF_8);
+        MessageSplit message = MessageSplit.of(messageJson);
         try {
             permits.acquire();
         } catch (InterruptedException e) {

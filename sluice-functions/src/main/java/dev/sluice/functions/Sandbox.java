@@ -102,7 +102,7 @@ final class Sandbox {
      * @return the result's JSON text, or for a filter its boolean
      * @throws FunctionError when the call fails; {@link #broken()} then says whether this sandbox can be used again
      */
-    Object call(String message) throws FunctionError {
+    Object call(MessageSplit message) throws FunctionError {
         Value fn = invoker;
         if (fn == null || broken) {
             throw new IllegalStateException("sandbox is not loaded or broken");
@@ -111,7 +111,7 @@ final class Sandbox {
         try {
             context.resetLimits(); // the statement count is cumulative: each call gets the full limit
             arm();
-            Value r = fn.execute(message);
+            Value r = fn.execute(message.message(), message.metadata());
             result = r.isString() ? r.asString() : r.isBoolean() ? r.asBoolean() : refused(r);
         } catch (PolyglotException e) {
             throw failure(e, false);

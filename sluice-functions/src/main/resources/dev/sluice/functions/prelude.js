@@ -12,7 +12,7 @@
     const defineProperty = Object.defineProperty, getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
     const ObjectPrototype = Object.prototype, slice = String.prototype.slice, push = Array.prototype.push;
     const pop = Array.prototype.pop, SetConstructor = Set, setHas = Set.prototype.has, setAdd = Set.prototype.add;
-    const TypeErrorConstructor = TypeError;
+    const TypeErrorConstructor = TypeError, ProxyConstructor = Proxy;
     const globalNames = Object.getOwnPropertyNames(global);
     // Intrinsics that no global property leads to.
     const hidden = [
@@ -64,10 +64,40 @@
 
     // The call: message JSON text in; the result's JSON text (transform, route) or boolean (filter) out, or
     // [kind, detail] when the result is not allowed.
+    // The message's metadata, parsed when the function first touches it: most functions read only the record. The
+    // proxy answers every operation from the parsed object, so the function sees an ordinary object.
+    function lazy(text) {
+        let value;
+        const load = () => (value === undefined ? (value = parse(text)) : value);
+        return new ProxyConstructor({}, {
+            get: (t, k) => load()[k],
+            has: (t, k) => k in load(),
+            ownKeys: () => ownKeys(load()),
+            getOwnPropertyDescriptor: (t, k) => {
+                const d = getOwnPropertyDescriptor(load(), k);
+                if (d) {
+                    d.configurable = true; // a proxy may not report a non-configurable property its target lacks
+                }
+                return d;
+            },
+            set: (t, k, v) => {
+                load()[k] = v;
+                return true;
+            },
+            defineProperty: (t, k, d) => {
+                defineProperty(load(), k, d);
+                return true;
+            },
+            deleteProperty: (t, k) => delete load()[k],
+            getPrototypeOf: () => getPrototypeOf(load()),
+        });
+    }
+
     function bind(fn, mode, maxChars) {
-        return function invoke(input) {
+        return function invoke(input, metadataText) {
             const m = parse(input);
-            const r = apply(fn, undefined, [m.action, m.record, m.changes, m.metadata]);
+            const metadata = metadataText === 'null' ? m.metadata : lazy(metadataText);
+            const r = apply(fn, undefined, [m.action, m.record, m.changes, metadata]);
             if (mode === FILTER) {
                 return r === true || r === false ? r : ['RESULT', 'filter must return true or false, got ' + preview(r)];
             }

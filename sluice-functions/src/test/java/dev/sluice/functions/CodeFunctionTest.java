@@ -51,6 +51,27 @@ class CodeFunctionTest {
     }
 
     @Test
+    void metadata_behavesAsAnOrdinaryObject_thoughParsedOnlyWhenRead() throws Exception {
+        try (CodeFunction f = Js.transform("""
+                function transform(action, record, changes, metadata) {
+                  const copy = {...metadata};
+                  metadata.extra = 1;
+                  return [typeof metadata, Object.getPrototypeOf(metadata) === Object.prototype,
+                          Array.isArray(metadata), 'table_name' in metadata, Object.keys(copy).length > 3,
+                          metadata.extra, JSON.parse(JSON.stringify(metadata)).table_name, metadata.nope,
+                          delete metadata.extra, 'extra' in metadata];
+                }""")) {
+            assertThat(text(f.call(ORDER))).isEqualTo("[\"object\",true,false,true,true,1,\"orders\",null,true,false]");
+        }
+        try (CodeFunction f = Js.transform("function transform(a, r, c, metadata) { return metadata; }")) {
+            tools.jackson.databind.ObjectMapper json =
+                    tools.jackson.databind.json.JsonMapper.builder().build();
+            assertThat(json.readTree(f.call(ORDER)))
+                    .isEqualTo(json.readTree(ORDER).get("metadata"));
+        }
+    }
+
+    @Test
     void transform_seesValuesAsTheJsonCarriesThem() throws Exception {
         try (CodeFunction f = Js.transform("""
                 function transform(action, record, changes, metadata) {
