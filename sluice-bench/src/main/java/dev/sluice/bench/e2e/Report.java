@@ -32,6 +32,8 @@ final class Report {
     static final double TARGET_P99_MS = 25;
     static final long TARGET_RSS_BYTES = 512L * 1024 * 1024;
     static final double TARGET_BACKFILL_COPY_RATIO = 0.7;
+    static final double TARGET_PATH_RATIO = 0.9;
+    static final double TARGET_JS_RATIO = 0.5;
 
     private final BenchMain.Args args;
     private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -127,6 +129,16 @@ final class Report {
                 "≥ " + TARGET_DEBEZIUM_RATIO,
                 dbz.map(r -> fmt(r, 2)).orElse("not measured"),
                 judge && dbz.isPresent() ? dbz.get() >= TARGET_DEBEZIUM_RATIO : null));
+        for (var f : List.of(
+                Map.entry(DrainSystem.SLUICE_PATH, TARGET_PATH_RATIO),
+                Map.entry(DrainSystem.SLUICE_JS, TARGET_JS_RATIO))) {
+            Optional<Double> r = ratio(f.getKey(), DrainSystem.SLUICE_NULL);
+            t.add(new Target(
+                    "drain " + f.getKey().label() + " / sluice-null",
+                    "≥ " + f.getValue(),
+                    r.map(x -> fmt(x, 2)).orElse("not measured"),
+                    judge && r.isPresent() ? r.get() >= f.getValue() : null));
+        }
         Optional<LiveResult> at5k =
                 live.stream().filter(l -> l.targetRate() == TARGET_LIVE_RATE).findFirst();
         t.add(new Target(

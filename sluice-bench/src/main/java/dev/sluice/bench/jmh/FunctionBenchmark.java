@@ -50,8 +50,7 @@ public class FunctionBenchmark extends Microbenchmark {
         path = (PathFunction) compile(FunctionType.PATH, null, "record.string_field");
         pathRecord = (PathFunction) compile(FunctionType.PATH, null, "record");
         filter = (CodeFunction) compile(FunctionType.FILTER, BenchFunctionsCode.FILTER, null);
-        transform =
-                (CodeFunction) compile(FunctionType.TRANSFORM, BenchFunctionsCode.TRANSFORM, null);
+        transform = (CodeFunction) compile(FunctionType.TRANSFORM, BenchFunctionsCode.TRANSFORM, null);
         route = (CodeFunction) compile(FunctionType.ROUTING, BenchFunctionsCode.ROUTE, null);
     }
 

@@ -81,10 +81,14 @@ class BenchMainTest {
         full.drain(new DrainRun(new DrainResult("raw-pgjdbc", 100, 1.0), 0));
         full.drain(new DrainRun(new DrainResult("sluice-null", 100, 1.1), 0));
         full.drain(new DrainRun(new DrainResult("debezium-embedded", 100, 4.0), 0));
+        full.drain(new DrainRun(new DrainResult("sluice-path", 100, 1.2), 0));
+        full.drain(new DrainRun(new DrainResult("sluice-js", 100, 3.0), 0));
         List<Report.Target> t = full.targets();
         assertThat(t.get(0).pass()).isTrue(); // 0.91 of raw
         assertThat(t.get(1).pass()).isTrue(); // 3.6x Debezium
-        assertThat(t.get(2).pass()).isNull(); // no live run
+        assertThat(t.get(2).pass()).isTrue(); // path: 0.92 of sluice-null
+        assertThat(t.get(3).pass()).isFalse(); // JavaScript: 0.37 of sluice-null
+        assertThat(t.get(4).pass()).isNull(); // no live run
 
         Report quick = new Report(BenchMain.parse(new String[] {"--quick", "--out", "o"}));
         quick.drain(new DrainRun(new DrainResult("raw-pgjdbc", 100, 1.0), 0));
