@@ -41,8 +41,16 @@ class BenchSmokeIT {
             assertThat(d.get("changes").asLong()).as(d.get("system").asString()).isEqualTo(changes);
             assertThat(d.get("changesPerSecond").asDouble()).isPositive();
         }
-        assertThat(systems).containsExactly("raw-pgjdbc", "sluice-null", "sluice-webhook", "debezium-embedded");
-        assertThat(results.get("ratios").propertyNames()).containsExactly("b/a", "c/a", "b/d");
+        assertThat(systems)
+                .containsExactly(
+                        "raw-pgjdbc",
+                        "sluice-null",
+                        "sluice-webhook",
+                        "debezium-embedded",
+                        "sluice-path",
+                        "sluice-js",
+                        "sluice-routing");
+        assertThat(results.get("ratios").propertyNames()).containsExactly("b/a", "c/a", "b/d", "e/b", "f/b", "g/b");
         if (live) {
             assertThat(results.get("live")).hasSize(1);
             assertThat(results.get("live").get(0).get("achievedRate").asDouble())
