@@ -319,7 +319,13 @@ public final class Enrichment implements AutoCloseable {
         Connection c = connection;
         if (c == null || c.isClosed()) {
             c = DriverManager.getConnection(source.jdbcUrl(), source.properties(false));
-            c.setReadOnly(true);
+            // Enrichment reads; in autocommit mode pgjdbc's setReadOnly enforces nothing, so the session does.
+            try (var st = c.createStatement()) {
+                st.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
             connection = c;
         }
         return c;

@@ -221,7 +221,7 @@ class FunctionsIT {
     }
 
     @Test
-    void enrichmentErrors_failTheBatchWithWhatToFix() {
+    void enrichmentErrors_failTheBatchWithWhatToFix() throws java.sql.SQLException {
         ServerFixture.PG.execute(
                 db,
                 "CREATE TABLE notes (id int PRIMARY KEY, body text)",
@@ -241,6 +241,20 @@ class FunctionsIT {
         ServerFixture.PG.execute(db, "UPDATE notes SET body = 'y' WHERE id = 1");
         awaitFailure("two-rows-sink", "more than one row");
         api.delete("/api/sinks/two-rows-sink");
+
+        // Enrichment only reads: a query that writes fails, and the row is still there.
+        created(api.post("/api/functions", """
+                {"name": "writer", "type": "enrichment", "code":
+                 "WITH d AS (DELETE FROM notes WHERE id = ANY($1) RETURNING id) SELECT id FROM d"}"""));
+        sink("writer-sink", "public.notes", ", \"enrichment\": \"writer\"");
+        ServerFixture.PG.execute(db, "UPDATE notes SET body = 'z' WHERE id = 1");
+        awaitFailure("writer-sink", "read-only transaction");
+        api.delete("/api/sinks/writer-sink");
+        try (var c = ServerFixture.PG.connect(db);
+                var rs = c.createStatement().executeQuery("SELECT count(*) FROM notes")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(1);
+        }
     }
 
     private static void awaitFailure(String sink, String text) {
