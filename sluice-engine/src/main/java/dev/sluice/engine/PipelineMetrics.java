@@ -2,27 +2,27 @@ package dev.sluice.engine;
 
 /**
  * Where the engine reports what it moved; the server backs it with a metrics registry. The engine
- * itself depends on no metrics library.
+ * itself depends on no metrics library. Every method does nothing unless implemented.
  *
  * <p>Calls come from the database's reader thread ({@link #ingested}) and each sink's delivery thread
  * (the others), so implementations must be thread-safe and cheap.
  */
 public interface PipelineMetrics {
     /** {@code n} changes were queued for {@code sink}. */
-    void ingested(String sink, int n);
+    default void ingested(String sink, int n) {}
 
     /**
      * A batch of {@code n} messages was acknowledged by {@code sink}.
      *
      * @param latencyNanos from the commit of the batch's oldest change to the sink's acknowledgement
      */
-    void delivered(String sink, int n, long latencyNanos);
+    default void delivered(String sink, int n, long latencyNanos) {}
 
     /** A delivery attempt of {@code n} messages failed (it is retried or discarded). */
-    void failed(String sink, int n);
+    default void failed(String sink, int n) {}
 
     /** {@code n} messages were given up on after their last failed attempt. */
-    void discarded(String sink, int n);
+    default void discarded(String sink, int n) {}
 
     /** The sink's filter function rejected {@code n} messages: done without being sent. */
     default void filtered(String sink, int n) {}
@@ -37,17 +37,5 @@ public interface PipelineMetrics {
     default void stored(String sink, long bytes, long maxBytes) {}
 
     /** Reports nothing. */
-    PipelineMetrics NONE = new PipelineMetrics() {
-        @Override
-        public void ingested(String sink, int n) {}
-
-        @Override
-        public void delivered(String sink, int n, long latencyNanos) {}
-
-        @Override
-        public void failed(String sink, int n) {}
-
-        @Override
-        public void discarded(String sink, int n) {}
-    };
+    PipelineMetrics NONE = new PipelineMetrics() {};
 }

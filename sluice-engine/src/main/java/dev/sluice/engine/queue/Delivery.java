@@ -33,6 +33,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class Delivery {
     private static final int MAX_REASON = 2_000;
+    // The route of messages without routing, as a map key.
+    private static final Object NO_ROUTING = new Object();
 
     private final QueueConfig config;
     private final List<Msg> msgs;
@@ -130,8 +132,6 @@ final class Delivery {
         }
         return filtered;
     }
-
-    private static final Object NO_ROUTING = new Object();
 
     private @Nullable Object group(int i) {
         Msg m = msgs.get(i);

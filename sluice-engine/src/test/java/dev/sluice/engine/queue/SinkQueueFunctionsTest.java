@@ -48,18 +48,6 @@ class SinkQueueFunctionsTest {
         AtomicInteger filtered = new AtomicInteger();
         PipelineMetrics metrics = new PipelineMetrics() {
             @Override
-            public void ingested(String sink, int n) {}
-
-            @Override
-            public void delivered(String sink, int n, long latencyNanos) {}
-
-            @Override
-            public void failed(String sink, int n) {}
-
-            @Override
-            public void discarded(String sink, int n) {}
-
-            @Override
             public void filtered(String sink, int n) {
                 filtered.addAndGet(n);
             }

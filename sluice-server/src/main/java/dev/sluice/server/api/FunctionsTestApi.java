@@ -25,8 +25,11 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -54,9 +57,8 @@ final class FunctionsTestApi {
         out.add(new ManagementApi.Route("POST", "/api/functions/test", this::test));
     }
 
-    private static final java.util.Set<String> KEYS = java.util.Set.of("function", "messages", "sink", "limit");
-    private static final java.util.Set<String> FUNCTION_KEYS =
-            java.util.Set.of("name", "description", "type", "code", "path", "sink_type");
+    private static final Set<String> KEYS = Set.of("function", "messages", "sink", "limit");
+    private static final Set<String> FUNCTION_KEYS = Set.of("name", "description", "type", "code", "path", "sink_type");
 
     private void test(Context ctx) throws SQLException {
         ObjectNode body = Requests.object(ctx);
@@ -98,13 +100,13 @@ final class FunctionsTestApi {
         ctx.json(out);
     }
 
-    private static void unknownKeys(ObjectNode o, java.util.Set<String> accepted, String prefix) {
+    private static void unknownKeys(ObjectNode o, Set<String> accepted, String prefix) {
         Map<String, List<String>> errors = new LinkedHashMap<>();
         for (String key : o.propertyNames()) {
             if (!accepted.contains(key)) {
                 errors.put(
                         prefix + key,
-                        List.of("unknown field; accepted: " + String.join(", ", new java.util.TreeSet<>(accepted))));
+                        List.of("unknown field; accepted: " + String.join(", ", new TreeSet<>(accepted))));
             }
         }
         if (!errors.isEmpty()) {
@@ -239,7 +241,7 @@ final class FunctionsTestApi {
             r.putNull("output");
             ObjectNode err = r.putObject("error");
             err.put("message", e.getMessage());
-            err.put("kind", e.kind().name().toLowerCase(java.util.Locale.ROOT));
+            err.put("kind", e.kind().name().toLowerCase(Locale.ROOT));
             err.put("line", e.line());
             err.put("column", e.column());
         }

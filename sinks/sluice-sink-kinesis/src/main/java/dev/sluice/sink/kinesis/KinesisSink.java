@@ -4,6 +4,7 @@ import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.BlockingSender;
 import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.InvalidConfigException;
+import dev.sluice.core.sink.RouteCache;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
@@ -15,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -85,12 +85,7 @@ public final class KinesisSink implements Sink {
     private final KinesisAsyncClient client;
     private final BlockingSender sender;
     private final Route configured;
-    private final Map<String, Route> routes = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Route> eldest) {
-            return size() > MAX_ROUTES;
-        }
-    };
+    private final RouteCache<Route> routes = new RouteCache<>(MAX_ROUTES);
 
     /** A stream the sink puts records on: the configured one, or one a routing function chose. */
     private record Route(String streamArn, BatchCalls calls) {}
@@ -145,19 +140,14 @@ public final class KinesisSink implements Sink {
             throw SinkException.invalidRouting(
                     STREAM_ARN, value, "must be a string, the ARN of a stream" + (value == null ? ", not null" : ""));
         }
-        synchronized (routes) {
-            Route route = routes.get(arn);
-            if (route == null) {
-                try {
-                    route = route(config.routedStreamArn(arn));
-                } catch (InvalidConfigException e) {
-                    throw SinkException.invalidRouting(
-                            STREAM_ARN, arn, e.problems().getFirst().message());
-                }
-                routes.put(arn, route);
+        return routes.get(arn, v -> {
+            try {
+                return route(config.routedStreamArn(v));
+            } catch (InvalidConfigException e) {
+                throw SinkException.invalidRouting(
+                        STREAM_ARN, v, e.problems().getFirst().message());
             }
-            return route;
-        }
+        });
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.BlockingSender;
 import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.InvalidConfigException;
+import dev.sluice.core.sink.RouteCache;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
@@ -16,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -87,12 +87,7 @@ public final class SqsSink implements Sink {
     private final SqsAsyncClient client;
     private final BlockingSender sender;
     private final Route configured;
-    private final Map<String, Route> routes = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Route> eldest) {
-            return size() > MAX_ROUTES;
-        }
-    };
+    private final RouteCache<Route> routes = new RouteCache<>(MAX_ROUTES);
 
     /** A queue the sink sends to: the configured one, or one a routing function chose. */
     private record Route(String queueUrl, BatchCalls calls) {}
@@ -147,19 +142,14 @@ public final class SqsSink implements Sink {
             throw SinkException.invalidRouting(
                     QUEUE_URL, value, "must be a string, the URL of a queue" + (value == null ? ", not null" : ""));
         }
-        synchronized (routes) {
-            Route route = routes.get(url);
-            if (route == null) {
-                try {
-                    route = route(config.routedQueueUrl(url));
-                } catch (InvalidConfigException e) {
-                    throw SinkException.invalidRouting(
-                            QUEUE_URL, url, e.problems().getFirst().message());
-                }
-                routes.put(url, route);
+        return routes.get(url, v -> {
+            try {
+                return route(config.routedQueueUrl(v));
+            } catch (InvalidConfigException e) {
+                throw SinkException.invalidRouting(
+                        QUEUE_URL, v, e.problems().getFirst().message());
             }
-            return route;
-        }
+        });
     }
 
     /**

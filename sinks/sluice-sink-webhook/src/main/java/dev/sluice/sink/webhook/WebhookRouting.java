@@ -1,5 +1,6 @@
 package dev.sluice.sink.webhook;
 
+import dev.sluice.core.sink.RouteCache;
 import dev.sluice.core.sink.SinkException;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -53,12 +54,7 @@ final class WebhookRouting {
     private final Http1Client client;
     private final Target configuredTarget;
     private final Request configured;
-    private final Map<String, Target> targets = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Target> eldest) {
-            return size() > MAX_PATHS;
-        }
-    };
+    private final RouteCache<Target> targets = new RouteCache<>(MAX_PATHS);
 
     WebhookRouting(WebhookConfig config, Http1Client client) {
         this.config = config;
@@ -112,24 +108,19 @@ final class WebhookRouting {
         if (!(value instanceof String path)) {
             throw SinkException.invalidRouting(ENDPOINT_PATH, value, "must be a string, a path like /orders");
         }
-        synchronized (targets) {
-            Target target = targets.get(path);
-            if (target == null) {
-                String problem = WebhookConfig.pathProblem(path);
-                if (problem != null) {
-                    throw SinkException.invalidRouting(ENDPOINT_PATH, path, problem);
-                }
-                URI url;
-                try {
-                    url = WebhookConfig.join(config.endpointUrl().toString(), path);
-                } catch (IllegalArgumentException e) {
-                    throw SinkException.invalidRouting(ENDPOINT_PATH, path, "makes no valid URL: " + e.getMessage());
-                }
-                target = new Target(Http1Client.target(url), Redaction.url(url));
-                targets.put(path, target);
+        return targets.get(path, p -> {
+            String problem = WebhookConfig.pathProblem(p);
+            if (problem != null) {
+                throw SinkException.invalidRouting(ENDPOINT_PATH, p, problem);
             }
-            return target;
-        }
+            URI url;
+            try {
+                url = WebhookConfig.join(config.endpointUrl().toString(), p);
+            } catch (IllegalArgumentException e) {
+                throw SinkException.invalidRouting(ENDPOINT_PATH, p, "makes no valid URL: " + e.getMessage());
+            }
+            return new Target(Http1Client.target(url), Redaction.url(url));
+        });
     }
 
     private static Map<String, String> headers(Object value) {
