@@ -2,12 +2,7 @@ package dev.sluice.functions;
 
 import dev.sluice.functions.FunctionError.Kind;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Deque;
-import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.Semaphore;
-import org.graalvm.polyglot.Source;
+import java.util.List;
 
 /**
  * A transform, filter or routing function: JavaScript defining {@code function transform|filter|route(action,
@@ -17,7 +12,8 @@ import org.graalvm.polyglot.Source;
  * {@code action} is a string, {@code record}, {@code changes} (null but for updates) and {@code metadata} are plain
  * objects made by {@code JSON.parse}, each value as the message's JSON carries it (an int8 beyond 2^53 or a numeric
  * stays a string). Cost: GraalJS runs interpreted on a stock JDK, where parsing the message dominates a warm call
- * (about 10 us for a 600-byte message on a small machine, most of it {@code metadata}).
+ * (several microseconds for a 1 KB message on a small machine, most of it {@code metadata}): the metadata is parsed
+ * only once the function is seen to read it ({@link Pool}).
  *
  * <p>Sandbox: GraalVM's {@code CONSTRAINED} policy: no host classes, IO, threads, processes, native code or
  * environment, and no {@code Java}, {@code Polyglot}, {@code load}, {@code require} or {@code print}. Limits of a
@@ -26,57 +22,31 @@ import org.graalvm.polyglot.Source;
  * heap cannot hold fails the call that made it, but while it grows it takes heap from the rest of the server.
  *
  * <p>State: contexts are pooled, one call per context at a time. A context's built-ins are frozen after the code's
- * top level has run, so a call cannot change what later calls see through them; but <b>globals the code declares or
- * creates persist across the calls a context serves</b>, and which context serves a call is not defined: code must
- * not keep state between calls. A context whose call was cancelled or ran out of a limit is closed; the next call
+ * top level has run, so a call cannot change what later calls see through them; but <b>variables the code declares,
+ * and properties it sets on {@code globalThis}, persist across the calls a context serves</b>, and which context serves
+ * a call is not defined: code must not keep state between calls. A context whose call was cancelled or ran out of a limit is closed; the next call
  * makes a new one, running the code's top level again.
  *
- * <p>Concurrency: thread-safe, for platform and virtual threads alike. At most twice as many calls as there are cores
- * (at least 4) run at once, each in its own context (a context costs memory, and more of them than cores buy no
- * throughput): further calls block until one ends.
+ * <p>Scope: the code's top-level declarations are its own (it runs wrapped in a function); a sink's filter, routing
+ * and transform together run as a {@link CodeChain}, on one parse of each message.
+ *
+ * <p>Concurrency: thread-safe, for platform and virtual threads alike; see {@link Pool} for how many calls run at once.
  */
 public final class CodeFunction implements Compiled {
-    /** The call limits; tests shorten them. */
-    record Limits(Duration timeout, int maxOutputBytes) {
-        static final Limits DEFAULT = new Limits(Duration.ofSeconds(1), 1 << 20);
-
-        Limits {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout must be positive, was " + timeout);
-            }
-            if (maxOutputBytes <= 0) {
-                throw new IllegalArgumentException("maxOutputBytes must be positive, was " + maxOutputBytes);
-            }
-        }
-    }
-
     private static final byte[] TRUE = "true".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
 
     private final FunctionSpec spec;
-    private final Source source;
-    private final Limits limits;
-    private final Semaphore permits;
-    // Last in, first out: the most recently used contexts stay warm.
-    private final Deque<Sandbox> idle = new ConcurrentLinkedDeque<>();
-    private volatile boolean closed;
+    private final Pool pool;
 
-    private CodeFunction(FunctionSpec spec, Limits limits) {
+    private CodeFunction(FunctionSpec spec, Pool pool) {
         this.spec = spec;
-        this.limits = limits;
-        this.source = Source.newBuilder("js", Objects.requireNonNull(spec.code()), spec.name() + ".js")
-                .buildLiteral();
-        this.permits = new Semaphore(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+        this.pool = pool;
     }
 
     /** Loads the code in a first context, which the first call then uses; COMPILE or LIMIT errors if it fails. */
-    static CodeFunction load(FunctionSpec spec, Limits limits) throws FunctionError {
-        if (!spec.type().isJavaScript()) {
-            throw new IllegalArgumentException(spec.type().wire() + " functions are not JavaScript");
-        }
-        CodeFunction f = new CodeFunction(spec, limits);
-        f.idle.push(f.open());
-        return f;
+    static CodeFunction load(FunctionSpec spec, Pool.Limits limits) throws FunctionError {
+        return new CodeFunction(spec, Pool.load(List.of(spec), limits));
     }
 
     @Override
@@ -98,15 +68,11 @@ public final class CodeFunction implements Compiled {
      * @throws IllegalStateException after {@link #close()}
      */
     public byte[] call(byte[] messageJson) throws FunctionError {
-        Object result = run(messageJson);
+        Object result = pool.run(messageJson);
         if (result instanceof Boolean b) {
             return b ? TRUE : FALSE;
         }
-        byte[] json = ((String) result).getBytes(StandardCharsets.UTF_8);
-        if (json.length > limits.maxOutputBytes()) {
-            throw Sandbox.outputTooLarge(spec.name(), json.length + " bytes", limits.maxOutputBytes());
-        }
-        return json;
+        return CodeChain.utf8((String) result, spec.name(), pool.limits());
     }
 
     /**
@@ -121,60 +87,12 @@ public final class CodeFunction implements Compiled {
             throw new IllegalStateException(
                     "function " + spec.name() + " is a " + spec.type().wire() + ", not a filter");
         }
-        return (Boolean) run(messageJson);
-    }
-
-    private Object run(byte[] messageJson) throws FunctionError {
-        if (closed) {
-            throw new IllegalStateException("function " + spec.name() + " is closed");
-        }
-        MessageSplit message = MessageSplit.of(messageJson);
-        try {
-            permits.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw FunctionError.of(Kind.RUNTIME, spec.name(), "interrupted while waiting for a free context");
-        }
-        try {
-            Sandbox s = idle.pollFirst();
-            if (s == null) {
-                s = open();
-            }
-            try {
-                return s.call(message);
-            } finally {
-                release(s);
-            }
-        } finally {
-            permits.release();
-        }
-    }
-
-    private Sandbox open() throws FunctionError {
-        return Sandbox.open(spec.name(), source, spec.type(), limits.maxOutputBytes(), limits.timeout());
-    }
-
-    private void release(Sandbox s) {
-        if (s.broken() || closed) {
-            s.close();
-            return;
-        }
-        idle.push(s);
-        if (closed) {
-            drain(); // close() ran between the check and the push
-        }
+        return (Boolean) pool.run(messageJson);
     }
 
     /** Closes the idle contexts; running calls finish, then close theirs. Idempotent. */
     @Override
     public void close() {
-        closed = true;
-        drain();
-    }
-
-    private void drain() {
-        for (Sandbox s; (s = idle.pollFirst()) != null; ) {
-            s.close();
-        }
+        pool.close();
     }
 }

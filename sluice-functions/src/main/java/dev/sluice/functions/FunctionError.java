@@ -20,13 +20,21 @@ public final class FunctionError extends Exception {
     }
 
     private final Kind kind;
+    private final String function;
     private final String detail;
     private final @Nullable Integer line;
     private final @Nullable Integer column;
 
-    private FunctionError(Kind kind, String message, String detail, @Nullable Integer line, @Nullable Integer column) {
+    private FunctionError(
+            Kind kind,
+            String function,
+            String message,
+            String detail,
+            @Nullable Integer line,
+            @Nullable Integer column) {
         super(message);
         this.kind = kind;
+        this.function = function;
         this.detail = detail;
         this.line = line;
         this.column = column;
@@ -35,7 +43,7 @@ public final class FunctionError extends Exception {
     /** An error of function {@code function}: "function f: {@code detail}". */
     static FunctionError of(
             Kind kind, String function, String detail, @Nullable Integer line, @Nullable Integer column) {
-        return new FunctionError(kind, "function " + function + ": " + detail, detail, line, column);
+        return new FunctionError(kind, function, "function " + function + ": " + detail, detail, line, column);
     }
 
     static FunctionError of(Kind kind, String function, String detail) {
@@ -44,11 +52,16 @@ public final class FunctionError extends Exception {
 
     /** A limit function {@code function} ran into: "function f {@code what}", e.g. "took longer than 1 s". */
     static FunctionError limit(String function, String what) {
-        return new FunctionError(Kind.LIMIT, "function " + function + " " + what, what, null, null);
+        return new FunctionError(Kind.LIMIT, function, "function " + function + " " + what, what, null, null);
     }
 
     public Kind kind() {
         return kind;
+    }
+
+    /** The name of the function that failed (for an error no one function of a chain caused, all their names). */
+    String function() {
+        return function;
     }
 
     /** The message without the function's name: what a problem at the {@code code} field says. */

@@ -34,10 +34,10 @@ public final class Functions {
      *     and column, a missing function definition) at field {@code code}
      */
     public static Compiled compile(FunctionSpec spec) throws InvalidFunctionException {
-        return compile(spec, CodeFunction.Limits.DEFAULT);
+        return compile(spec, Pool.Limits.DEFAULT);
     }
 
-    static Compiled compile(FunctionSpec spec, CodeFunction.Limits limits) throws InvalidFunctionException {
+    static Compiled compile(FunctionSpec spec, Pool.Limits limits) throws InvalidFunctionException {
         List<ConfigProblem> problems = spec.problems();
         if (!problems.isEmpty()) {
             throw new InvalidFunctionException(spec.name(), problems);

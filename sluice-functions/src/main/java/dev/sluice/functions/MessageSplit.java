@@ -22,6 +22,11 @@ record MessageSplit(String message, String metadata) {
                     .build())
             .build();
 
+    /** The message kept whole, its metadata parsed with it. */
+    static MessageSplit whole(byte[] json) {
+        return new MessageSplit(new String(json, StandardCharsets.UTF_8), NULL);
+    }
+
     /** Splits a message (UTF-8 JSON); one that is not an object with a {@code metadata} object is kept whole. */
     static MessageSplit of(byte[] json) {
         try (JsonParser p = JSON.createParser(json)) {
@@ -44,6 +49,6 @@ record MessageSplit(String message, String metadata) {
         } catch (RuntimeException e) {
             // Not well-formed: the call's own parse reports it.
         }
-        return new MessageSplit(new String(json, StandardCharsets.UTF_8), NULL);
+        return whole(json);
     }
 }

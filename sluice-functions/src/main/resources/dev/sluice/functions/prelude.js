@@ -62,13 +62,18 @@
         return p === ObjectPrototype || p === null;
     }
 
-    // The call: message JSON text in; the result's JSON text (transform, route) or boolean (filter) out, or
-    // [kind, detail] when the result is not allowed.
-    // The message's metadata, parsed when the function first touches it: most functions read only the record. The
-    // proxy answers every operation from the parsed object, so the function sees an ordinary object.
-    function lazy(text) {
+    // The message's metadata, parsed when a function first touches it: most functions read only the record. The
+    // proxy answers every operation from the parsed object, so the function sees an ordinary object. onLoad runs on
+    // the first parse.
+    function lazy(text, onLoad) {
         let value;
-        const load = () => (value === undefined ? (value = parse(text)) : value);
+        const load = () => {
+            if (value === undefined) {
+                value = parse(text);
+                onLoad();
+            }
+            return value;
+        };
         return new ProxyConstructor({}, {
             get: (t, k) => load()[k],
             has: (t, k) => k in load(),
@@ -93,23 +98,62 @@
         });
     }
 
-    function bind(fn, mode, maxChars) {
-        return function invoke(input, metadataText) {
-            const m = parse(input);
-            const metadata = metadataText === 'null' ? m.metadata : lazy(metadataText);
-            const r = apply(fn, undefined, [m.action, m.record, m.changes, metadata]);
-            if (mode === FILTER) {
-                return r === true || r === false ? r : ['RESULT', 'filter must return true or false, got ' + preview(r)];
-            }
-            if (mode === ROUTE && !isPlainObject(r)) {
-                return ['RESULT', 'route must return an object, got ' + kindOf(r)];
-            }
-            const s = stringify(r);
-            if (s === undefined) {
-                return 'null';
-            }
-            return s.length > maxChars ? ['LIMIT', s.length] : s;
+    // The call of one function, or of a sink's filter, route and transform in that order on one parse of the message:
+    // pairs are (mode, function). invoke takes the message's JSON text (its metadata null) and the metadata's text,
+    // and returns false when a filter rejects the message, true when the only function is a filter that passes, else
+    // the JSON text of each route and transform result joined by a newline (JSON.stringify writes none), or
+    // [kind, index, detail] when a result is not allowed. stage() is the index of the function last called, for
+    // errors thrown out of it.
+    // Metadata is parsed lazily until a call reads it, then eagerly: a function that reads it once usually reads it
+    // every time, and the proxy costs more than the parse. readsMetadata() tells Java, which then passes the message
+    // whole (metadataText 'null') to skip splitting it.
+    function bind(maxChars, ...pairs) {
+        const modes = [], fns = [];
+        for (let i = 0; i < pairs.length; i += 2) {
+            apply(push, modes, [pairs[i]]);
+            apply(push, fns, [pairs[i + 1]]);
+        }
+        const n = fns.length;
+        let stage = -1, eager = false;
+        const wanted = () => {
+            eager = true;
         };
+        function invoke(input, metadataText) {
+            const m = parse(input);
+            const metadata = metadataText === 'null' ? m.metadata : eager ? parse(metadataText) : lazy(metadataText, wanted);
+            const args = [m.action, m.record, m.changes, metadata];
+            let out;
+            for (let i = 0; i < n; i++) {
+                stage = i;
+                const r = apply(fns[i], undefined, args);
+                const mode = modes[i];
+                if (mode === FILTER) {
+                    if (r === false) {
+                        return false;
+                    }
+                    if (r !== true) {
+                        return ['RESULT', i, 'filter must return true or false, got ' + preview(r)];
+                    }
+                    if (n === 1) {
+                        return true;
+                    }
+                    continue;
+                }
+                if (mode === ROUTE && !isPlainObject(r)) {
+                    return ['RESULT', i, 'route must return an object, got ' + kindOf(r)];
+                }
+                let s = stringify(r);
+                if (s === undefined) {
+                    s = 'null';
+                }
+                if (s.length > maxChars) {
+                    return ['LIMIT', i, s.length];
+                }
+                out = out === undefined ? s : out + '\n' + s;
+            }
+            return out;
+        }
+        return {invoke, stage: () => stage, readsMetadata: () => eager};
     }
 
     // Frozen, these properties could no longer be assigned on ordinary objects (the "override mistake"): a record

@@ -220,7 +220,7 @@ class SandboxTest {
                                 "for (;;) {} function transform() {}",
                                 null,
                                 null),
-                        new CodeFunction.Limits(Duration.ofMillis(200), 1 << 20)))
+                        new Pool.Limits(Duration.ofMillis(200), 1 << 20)))
                 .isInstanceOfSatisfying(
                         InvalidFunctionException.class,
                         e -> assertThat(e.problems())
@@ -233,7 +233,7 @@ class SandboxTest {
         try (CodeFunction f = Js.compile(
                 FunctionType.TRANSFORM,
                 "function transform(action, record) { return record.s.repeat(record.n) }",
-                new CodeFunction.Limits(Duration.ofSeconds(1), 100))) {
+                new Pool.Limits(Duration.ofSeconds(1), 100))) {
             assertThat(text(f.call(insert("{\"s\":\"x\",\"n\":98}")))).hasSize(100);
             assertThatThrownBy(() -> f.call(insert("{\"s\":\"x\",\"n\":99}")))
                     .isInstanceOfSatisfying(

@@ -1,12 +1,12 @@
 package dev.sluice.bench.e2e;
 
 import dev.sluice.engine.MessageFunctions;
-import dev.sluice.functions.CodeFunction;
-import dev.sluice.functions.Compiled;
+import dev.sluice.functions.CodeChain;
 import dev.sluice.functions.FunctionSpec;
 import dev.sluice.functions.FunctionType;
 import dev.sluice.functions.Functions;
 import dev.sluice.functions.InvalidFunctionException;
+import dev.sluice.functions.PathFunction;
 import dev.sluice.server.functions.SinkFunctionChain;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,40 +19,36 @@ import org.jspecify.annotations.Nullable;
  */
 final class BenchFunctions implements AutoCloseable {
     private final MessageFunctions chain;
-    private final List<Compiled> compiled;
+    private final List<AutoCloseable> compiled;
 
-    private BenchFunctions(MessageFunctions chain, List<Compiled> compiled) {
+    private BenchFunctions(MessageFunctions chain, List<AutoCloseable> compiled) {
         this.chain = chain;
         this.compiled = compiled;
     }
 
     static BenchFunctions of(DrainSystem system) throws InvalidFunctionException {
-        List<Compiled> made = new ArrayList<>();
+        List<AutoCloseable> made = new ArrayList<>();
         MessageFunctions chain = switch (system) {
             case SLUICE_PATH ->
                 new SinkFunctionChain(
-                        "kafka",
-                        null,
-                        null,
-                        null,
-                        compile(made, FunctionType.PATH, null, "record"),
-                        List.of(),
-                        Set.of());
+                        "kafka", null, null, path(made, spec(FunctionType.PATH, null, "record")), List.of(), Set.of());
             case SLUICE_JS ->
                 new SinkFunctionChain(
                         "kafka",
                         null,
-                        (CodeFunction) compile(made, FunctionType.FILTER, BenchFunctionsCode.FILTER, null),
+                        chain(
+                                made,
+                                spec(FunctionType.FILTER, BenchFunctionsCode.FILTER, null),
+                                null,
+                                spec(FunctionType.TRANSFORM, BenchFunctionsCode.TRANSFORM, null)),
                         null,
-                        compile(made, FunctionType.TRANSFORM, BenchFunctionsCode.TRANSFORM, null),
                         List.of(),
                         Set.of());
             case SLUICE_ROUTING ->
                 new SinkFunctionChain(
                         "kafka",
                         null,
-                        null,
-                        (CodeFunction) compile(made, FunctionType.ROUTING, BenchFunctionsCode.ROUTE, null),
+                        chain(made, null, spec(FunctionType.ROUTING, BenchFunctionsCode.ROUTE, null), null),
                         null,
                         List.of("topic", "message_key"),
                         Set.of("topic"));
@@ -61,11 +57,24 @@ final class BenchFunctions implements AutoCloseable {
         return new BenchFunctions(chain, made);
     }
 
-    private static Compiled compile(
-            List<Compiled> made, FunctionType type, @Nullable String code, @Nullable String path)
+    private static FunctionSpec spec(FunctionType type, @Nullable String code, @Nullable String path) {
+        return new FunctionSpec(
+                "bench-" + type.wire(), null, type, code, path, type == FunctionType.ROUTING ? "kafka" : null);
+    }
+
+    private static PathFunction path(List<AutoCloseable> made, FunctionSpec spec) throws InvalidFunctionException {
+        PathFunction p = (PathFunction) Functions.compile(spec);
+        made.add(p);
+        return p;
+    }
+
+    private static CodeChain chain(
+            List<AutoCloseable> made,
+            @Nullable FunctionSpec filter,
+            @Nullable FunctionSpec routing,
+            @Nullable FunctionSpec transform)
             throws InvalidFunctionException {
-        Compiled c = Functions.compile(new FunctionSpec(
-                "bench-" + type.wire(), null, type, code, path, type == FunctionType.ROUTING ? "kafka" : null));
+        CodeChain c = CodeChain.load(filter, routing, transform);
         made.add(c);
         return c;
     }
@@ -76,6 +85,12 @@ final class BenchFunctions implements AutoCloseable {
 
     @Override
     public void close() {
-        compiled.forEach(Compiled::close);
+        for (AutoCloseable c : compiled) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 }

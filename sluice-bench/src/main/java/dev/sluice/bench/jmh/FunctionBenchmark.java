@@ -3,6 +3,7 @@ package dev.sluice.bench.jmh;
 import dev.sluice.bench.e2e.BenchFunctionsCode;
 import dev.sluice.core.Change;
 import dev.sluice.core.MessageEncoder;
+import dev.sluice.functions.CodeChain;
 import dev.sluice.functions.CodeFunction;
 import dev.sluice.functions.FunctionError;
 import dev.sluice.functions.FunctionSpec;
@@ -28,7 +29,8 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code pathRecord}: the path {@code record}, which copies the whole record out;
  *   <li>{@code filter}, {@code transform}, {@code route}: the JavaScript functions of the drains with functions
  *       (GraalJS, interpreted on a stock JDK): the message parsed in JavaScript, the function called, the result
- *       written back as JSON.
+ *       written back as JSON;
+ *   <li>{@code filterAndTransform}: the filter and the transform as a sink runs them, one {@link CodeChain} call.
  * </ul>
  *
  * <p>Run: {@code sluice-bench/run jmh FunctionBenchmark}
@@ -40,6 +42,7 @@ public class FunctionBenchmark extends Microbenchmark {
     CodeFunction filter;
     CodeFunction transform;
     CodeFunction route;
+    CodeChain filterAndTransform;
 
     @Setup
     public void setUp() throws InvalidFunctionException {
@@ -52,6 +55,7 @@ public class FunctionBenchmark extends Microbenchmark {
         filter = (CodeFunction) compile(FunctionType.FILTER, BenchFunctionsCode.FILTER, null);
         transform = (CodeFunction) compile(FunctionType.TRANSFORM, BenchFunctionsCode.TRANSFORM, null);
         route = (CodeFunction) compile(FunctionType.ROUTING, BenchFunctionsCode.ROUTE, null);
+        filterAndTransform = CodeChain.load(filter.spec(), null, transform.spec());
     }
 
     private static dev.sluice.functions.Compiled compile(FunctionType type, @Nullable String code, @Nullable String p)
@@ -67,6 +71,7 @@ public class FunctionBenchmark extends Microbenchmark {
         filter.close();
         transform.close();
         route.close();
+        filterAndTransform.close();
     }
 
     @Benchmark
@@ -92,5 +97,10 @@ public class FunctionBenchmark extends Microbenchmark {
     @Benchmark
     public byte[] route() throws FunctionError {
         return route.call(message);
+    }
+
+    @Benchmark
+    public CodeChain.Result filterAndTransform() throws FunctionError {
+        return filterAndTransform.apply(message);
     }
 }

@@ -4,10 +4,10 @@ import dev.sluice.core.TableId;
 import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.core.sink.SinkProvider;
 import dev.sluice.engine.MessageFunctions;
-import dev.sluice.functions.CodeFunction;
-import dev.sluice.functions.Compiled;
+import dev.sluice.functions.CodeChain;
 import dev.sluice.functions.FunctionError;
 import dev.sluice.functions.FunctionSpec;
+import dev.sluice.functions.FunctionType;
 import dev.sluice.functions.InvalidFunctionException;
 import dev.sluice.functions.PathFunction;
 import dev.sluice.server.config.DatabaseConfig;
@@ -27,8 +27,10 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * One sink's functions in Sequin's order: enrichment (once per batch), then filter, then routing and transform. A
- * routing result is checked against the sink type's routing keys here, so that sinks see only keys they take.
+ * One sink's functions in Sequin's order: enrichment (once per batch), then filter, then routing and transform. The
+ * JavaScript ones run as one {@link CodeChain} (one parse of each message for all of them); a path transform runs
+ * natively after it. A routing result is checked against the sink type's routing keys here, so that sinks see only
+ * keys they take.
  *
  * <p>Thread-safe: the compiled functions are.
  */
@@ -38,32 +40,30 @@ public final class SinkFunctionChain implements MessageFunctions, AutoCloseable 
 
     private final String sinkType;
     private final @Nullable Enrichment enrichment;
-    private final @Nullable CodeFunction filter;
-    private final @Nullable CodeFunction routing;
-    private final @Nullable Compiled transform;
+    private final @Nullable CodeChain code;
+    private final @Nullable PathFunction path;
     private final List<String> routingKeys;
     private final Set<String> requiredRoutingKeys;
 
     /**
      * @param sinkType the sink's type, for messages
-     * @param transform a {@link PathFunction} or a transform {@link CodeFunction}
+     * @param code the sink's filter, routing and transform functions that are JavaScript
+     * @param path the sink's transform when it is a path
      */
     public SinkFunctionChain(
             String sinkType,
             @Nullable Enrichment enrichment,
-            @Nullable CodeFunction filter,
-            @Nullable CodeFunction routing,
-            @Nullable Compiled transform,
+            @Nullable CodeChain code,
+            @Nullable PathFunction path,
             List<String> routingKeys,
             Set<String> requiredRoutingKeys) {
-        if (transform != null && !(transform instanceof PathFunction) && !(transform instanceof CodeFunction)) {
-            throw new IllegalArgumentException("a transform is a path or code function, got " + transform);
+        if (path != null && code != null && code.specs().stream().anyMatch(f -> f.type() == FunctionType.TRANSFORM)) {
+            throw new IllegalArgumentException("a sink has one transform, got a path and code");
         }
         this.sinkType = sinkType;
         this.enrichment = enrichment;
-        this.filter = filter;
-        this.routing = routing;
-        this.transform = transform;
+        this.code = code;
+        this.path = path;
         this.routingKeys = List.copyOf(routingKeys);
         this.requiredRoutingKeys = Set.copyOf(requiredRoutingKeys);
     }
@@ -87,30 +87,41 @@ public final class SinkFunctionChain implements MessageFunctions, AutoCloseable 
 
     private Outcome one(byte[] json) {
         try {
-            if (filter != null && !filter.test(json)) {
-                return new Outcome.Skip();
-            }
+            byte[] payload = json;
             Map<String, Object> routed = null;
-            if (routing != null) {
-                routed = JSON.readValue(routing.call(json), MAP);
-                String problem = routingProblem(routed);
-                if (problem != null) {
-                    return new Outcome.Failed(
-                            "routing function " + routing.spec().name() + " " + problem);
+            if (code != null) {
+                CodeChain.Result r = code.apply(json);
+                if (!r.passed()) {
+                    return new Outcome.Skip();
+                }
+                if (r.routing() != null) {
+                    routed = JSON.readValue(r.routing(), MAP);
+                    String problem = routingProblem(routed);
+                    if (problem != null) {
+                        return new Outcome.Failed("routing function " + routingName() + " " + problem);
+                    }
+                }
+                if (r.payload() != null) {
+                    payload = r.payload();
                 }
             }
-            byte[] payload = switch (transform) {
-                case null -> json;
-                case PathFunction p -> p.apply(json);
-                case CodeFunction c -> c.call(json);
-                default -> throw new IllegalStateException("not a transform: " + transform);
-            };
+            if (path != null) {
+                payload = path.apply(json);
+            }
             return new Outcome.Send(payload, routed);
         } catch (FunctionError e) {
             return new Outcome.Failed(e.getMessage());
         } catch (RuntimeException e) {
             return new Outcome.Failed("functions of this sink failed: " + e);
         }
+    }
+
+    private String routingName() {
+        return Objects.requireNonNull(code).specs().stream()
+                .filter(f -> f.type() == FunctionType.ROUTING)
+                .map(FunctionSpec::name)
+                .findFirst()
+                .orElseThrow();
     }
 
     /** What is wrong with a routing result, or null. */
@@ -148,9 +159,17 @@ public final class SinkFunctionChain implements MessageFunctions, AutoCloseable 
             return MessageFunctions.NONE;
         }
         try {
-            Compiled filter = compiledOrNull(refs.filter(), cfg, compiled);
-            Compiled routing = compiledOrNull(refs.routing(), cfg, compiled);
-            Compiled transform = compiledOrNull(refs.transform(), cfg, compiled);
+            FunctionSpec filter = specOrNull(refs.filter(), cfg);
+            FunctionSpec routing = specOrNull(refs.routing(), cfg);
+            FunctionSpec transform = specOrNull(refs.transform(), cfg);
+            PathFunction path = null;
+            if (transform != null && transform.type() == FunctionType.PATH) {
+                path = (PathFunction) compiled.get(transform);
+                transform = null;
+            }
+            CodeChain code = filter == null && routing == null && transform == null
+                    ? null
+                    : compiled.chain(filter, routing, transform);
             Enrichment enrichment = null;
             if (refs.enrichment() != null) {
                 FunctionSpec spec = Objects.requireNonNull(cfg.function(refs.enrichment()));
@@ -163,9 +182,8 @@ public final class SinkFunctionChain implements MessageFunctions, AutoCloseable 
             return new SinkFunctionChain(
                     provider.type(),
                     enrichment,
-                    (CodeFunction) filter,
-                    (CodeFunction) routing,
-                    transform,
+                    code,
+                    path,
                     provider.routingKeys(),
                     Set.copyOf(provider.requiredRoutingKeys()));
         } catch (InvalidFunctionException | RuntimeException e) {
@@ -174,8 +192,7 @@ public final class SinkFunctionChain implements MessageFunctions, AutoCloseable 
         }
     }
 
-    private static @Nullable Compiled compiledOrNull(
-            @Nullable String name, SluiceConfig cfg, CompiledFunctions compiled) throws InvalidFunctionException {
+    private static @Nullable FunctionSpec specOrNull(@Nullable String name, SluiceConfig cfg) {
         if (name == null) {
             return null;
         }
@@ -183,6 +200,6 @@ public final class SinkFunctionChain implements MessageFunctions, AutoCloseable 
         if (spec == null) {
             throw new IllegalStateException("no function named " + name);
         }
-        return compiled.get(spec);
+        return spec;
     }
 }
