@@ -1,0 +1,83 @@
+package dev.sluice.terraform.plugin;
+
+import dev.sluice.terraform.proto.GRPCControllerGrpc;
+import dev.sluice.terraform.proto.GrpcController;
+import dev.sluice.terraform.provider.ProviderService;
+import dev.sluice.terraform.resources.Resources;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.StreamObserver;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The provider process, as Terraform starts it (go-plugin): checks the magic cookie, serves tfplugin6, the health
+ * service and the controller on 127.0.0.1 with automatic mutual TLS, prints the one handshake line on stdout, and
+ * exits when Terraform calls the controller's Shutdown. SIGINT is ignored: Terraform forwards Ctrl-C as StopProvider
+ * and a JVM would otherwise die mid-apply.
+ */
+public final class PluginMain {
+    static final String MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE";
+    static final String MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+    private PluginMain() {}
+
+    public static void main(String[] args) throws Exception {
+        // The handshake owns stdout; anything else printed there would be read as a malformed handshake.
+        PrintStream handshake = new PrintStream(
+                new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.US_ASCII);
+        System.setOut(System.err);
+        if (!MAGIC_COOKIE.equals(System.getenv(MAGIC_COOKIE_KEY))) {
+            System.err.println("This is a Terraform plugin: Terraform starts it. Use it from a Terraform configuration"
+                    + " whose required_providers names sluice/sluice (see docs/terraform.md).");
+            System.exit(1);
+        }
+        String versions = System.getenv().getOrDefault("PLUGIN_PROTOCOL_VERSIONS", "6");
+        if (!java.util.Arrays.asList(versions.split(",")).contains("6")) {
+            System.err.println("Terraform offers plugin protocol " + versions + "; this provider speaks 6 (Terraform"
+                    + " 1.0 or newer).");
+            System.exit(1);
+        }
+        ignoreSigint();
+
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+        String clientCert = System.getenv("PLUGIN_CLIENT_CERT");
+        AutoTls tls = null;
+        if (clientCert != null && !clientCert.isBlank()) {
+            tls = AutoTls.forClient(clientCert);
+            builder.sslContext(tls.context());
+        }
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus("plugin", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+        Server[] server = new Server[1];
+        server[0] = builder.addService(new ProviderService(Resources.all(), System::getenv))
+                .addService(health.getHealthService())
+                .addService(new GRPCControllerGrpc.GRPCControllerImplBase() {
+                    @Override
+                    public void shutdown(GrpcController.Empty request, StreamObserver<GrpcController.Empty> out) {
+                        out.onNext(GrpcController.Empty.getDefaultInstance());
+                        out.onCompleted();
+                        Thread.ofPlatform().start(() -> server[0].shutdown());
+                    }
+                })
+                .build()
+                .start();
+        int port = ((InetSocketAddress) server[0].getListenSockets().getFirst()).getPort();
+        handshake.println("1|6|tcp|127.0.0.1:" + port + "|grpc|" + (tls == null ? "" : tls.handshakeField()));
+        server[0].awaitTermination();
+        server[0].awaitTermination(2, TimeUnit.SECONDS);
+        System.exit(0);
+    }
+
+    @SuppressWarnings("restriction")
+    private static void ignoreSigint() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> {});
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            // No SIGINT on this platform.
+        }
+    }
+}
