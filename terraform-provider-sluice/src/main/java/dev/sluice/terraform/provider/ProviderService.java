@@ -90,32 +90,42 @@ public final class ProviderService extends ProviderGrpc.ProviderImplBase {
     @Override
     public void configureProvider(
             Tfplugin6.ConfigureProvider.Request request, StreamObserver<Tfplugin6.ConfigureProvider.Response> out) {
-        Map<String, @Nullable Object> config = object(request.getConfig(), PROVIDER_SCHEMA);
-        String endpoint =
-                first((String) config.get("endpoint"), env.apply("SLUICE_ENDPOINT"), env.apply("SEQUIN_ENDPOINT"));
-        String key = first((String) config.get("api_key"), env.apply("SLUICE_API_KEY"), env.apply("SEQUIN_API_KEY"));
-        Tfplugin6.ConfigureProvider.Response.Builder r = Tfplugin6.ConfigureProvider.Response.newBuilder();
-        if (endpoint == null) {
-            r.addDiagnostics(error(
-                    "No Sluice endpoint",
-                    "Set the provider's endpoint argument, or SLUICE_ENDPOINT (SEQUIN_ENDPOINT for configurations"
-                            + " written for Sequin), e.g. http://localhost:7376.",
-                    "endpoint"));
-        }
-        if (key == null) {
-            r.addDiagnostics(error(
-                    "No Sluice API key",
-                    "Set the provider's api_key argument, or SLUICE_API_KEY (SEQUIN_API_KEY).",
-                    "api_key"));
-        }
-        if (endpoint != null && key != null) {
-            try {
-                api = new SluiceApi(URI.create(endpoint), key);
-            } catch (IllegalArgumentException e) {
-                r.addDiagnostics(error("Invalid endpoint", endpoint + " is not a URL: " + e.getMessage(), "endpoint"));
+        try {
+            Map<String, @Nullable Object> config = object(request.getConfig(), PROVIDER_SCHEMA);
+            String endpoint =
+                    first((String) config.get("endpoint"), env.apply("SLUICE_ENDPOINT"), env.apply("SEQUIN_ENDPOINT"));
+            String key =
+                    first((String) config.get("api_key"), env.apply("SLUICE_API_KEY"), env.apply("SEQUIN_API_KEY"));
+            Tfplugin6.ConfigureProvider.Response.Builder r = Tfplugin6.ConfigureProvider.Response.newBuilder();
+            if (endpoint == null) {
+                r.addDiagnostics(error(
+                        "No Sluice endpoint",
+                        "Set the provider's endpoint argument, or SLUICE_ENDPOINT (SEQUIN_ENDPOINT for configurations"
+                                + " written for Sequin), e.g. http://localhost:7376.",
+                        "endpoint"));
             }
+            if (key == null) {
+                r.addDiagnostics(error(
+                        "No Sluice API key",
+                        "Set the provider's api_key argument, or SLUICE_API_KEY (SEQUIN_API_KEY).",
+                        "api_key"));
+            }
+            if (endpoint != null && key != null) {
+                try {
+                    api = new SluiceApi(URI.create(endpoint), key);
+                } catch (IllegalArgumentException e) {
+                    r.addDiagnostics(
+                            error("Invalid endpoint", endpoint + " is not a URL: " + e.getMessage(), "endpoint"));
+                }
+            }
+            reply(out, r.build());
+        } catch (RuntimeException e) {
+            reply(
+                    out,
+                    Tfplugin6.ConfigureProvider.Response.newBuilder()
+                            .addDiagnostics(internal(e))
+                            .build());
         }
-        reply(out, r.build());
     }
 
     @Override
@@ -133,124 +143,168 @@ public final class ProviderService extends ProviderGrpc.ProviderImplBase {
     public void upgradeResourceState(
             Tfplugin6.UpgradeResourceState.Request request,
             StreamObserver<Tfplugin6.UpgradeResourceState.Response> out) {
-        Resource res = resources.get(request.getTypeName());
-        Tfplugin6.UpgradeResourceState.Response.Builder r = Tfplugin6.UpgradeResourceState.Response.newBuilder();
-        if (res == null) {
-            r.addDiagnostics(error("Unknown resource type", request.getTypeName(), null));
-        } else {
-            TfType.ObjectType type = res.schema().type();
-            Object state = JsonValues.read(
-                    SluiceApi.JSON.readTree(request.getRawState().getJson().toByteArray()), type);
-            r.setUpgradedState(dynamic(state, type));
+        try {
+            Resource res = resources.get(request.getTypeName());
+            Tfplugin6.UpgradeResourceState.Response.Builder r = Tfplugin6.UpgradeResourceState.Response.newBuilder();
+            if (res == null) {
+                r.addDiagnostics(error("Unknown resource type", request.getTypeName(), null));
+            } else {
+                TfType.ObjectType type = res.schema().type();
+                Object state = JsonValues.read(
+                        SluiceApi.JSON.readTree(request.getRawState().getJson().toByteArray()), type);
+                r.setUpgradedState(dynamic(state, type));
+            }
+            reply(out, r.build());
+        } catch (RuntimeException e) {
+            reply(
+                    out,
+                    Tfplugin6.UpgradeResourceState.Response.newBuilder()
+                            .addDiagnostics(internal(e))
+                            .build());
         }
-        reply(out, r.build());
     }
 
     @Override
     public void readResource(
             Tfplugin6.ReadResource.Request request, StreamObserver<Tfplugin6.ReadResource.Response> out) {
-        Tfplugin6.ReadResource.Response.Builder r = Tfplugin6.ReadResource.Response.newBuilder();
-        Resource res = resources.get(request.getTypeName());
-        SluiceApi a = api;
-        if (res == null || a == null) {
-            r.addDiagnostics(notReady(request.getTypeName(), res));
-            reply(out, r.build());
-            return;
-        }
-        Map<String, @Nullable Object> current = object(request.getCurrentState(), res.schema());
         try {
-            r.setNewState(dynamic(res.read(a, current), res.schema().type()));
-        } catch (ApiException e) {
-            r.addDiagnostics(error("Cannot read " + res.typeName(), e.getMessage(), null));
+            Tfplugin6.ReadResource.Response.Builder r = Tfplugin6.ReadResource.Response.newBuilder();
+            Resource res = resources.get(request.getTypeName());
+            SluiceApi a = api;
+            if (res == null || a == null) {
+                r.addDiagnostics(notReady(request.getTypeName(), res));
+                reply(out, r.build());
+                return;
+            }
+            Map<String, @Nullable Object> current = object(request.getCurrentState(), res.schema());
+            try {
+                r.setNewState(dynamic(res.read(a, current), res.schema().type()));
+            } catch (ApiException e) {
+                r.addDiagnostics(error("Cannot read " + res.typeName(), e.getMessage(), null));
+            }
+            r.setPrivate(request.getPrivate());
+            reply(out, r.build());
+        } catch (RuntimeException e) {
+            reply(
+                    out,
+                    Tfplugin6.ReadResource.Response.newBuilder()
+                            .addDiagnostics(internal(e))
+                            .build());
         }
-        r.setPrivate(request.getPrivate());
-        reply(out, r.build());
     }
 
     @Override
     public void planResourceChange(
             Tfplugin6.PlanResourceChange.Request request, StreamObserver<Tfplugin6.PlanResourceChange.Response> out) {
-        Tfplugin6.PlanResourceChange.Response.Builder r = Tfplugin6.PlanResourceChange.Response.newBuilder();
-        Resource res = resources.get(request.getTypeName());
-        if (res == null) {
-            r.addDiagnostics(notReady(request.getTypeName(), null));
+        try {
+            Tfplugin6.PlanResourceChange.Response.Builder r = Tfplugin6.PlanResourceChange.Response.newBuilder();
+            Resource res = resources.get(request.getTypeName());
+            if (res == null) {
+                r.addDiagnostics(notReady(request.getTypeName(), null));
+                reply(out, r.build());
+                return;
+            }
+            Schema schema = res.schema();
+            Map<String, @Nullable Object> proposed = objectOrNull(request.getProposedNewState(), schema);
+            if (proposed == null) { // destroy
+                r.setPlannedState(request.getProposedNewState());
+                reply(out, r.build());
+                return;
+            }
+            Planner.Plan plan = Planner.plan(
+                    schema,
+                    objectOrNull(request.getPriorState(), schema),
+                    proposed,
+                    object(request.getConfig(), schema));
+            r.setPlannedState(dynamic(plan.planned(), schema.type()));
+            for (String attr : plan.requiresReplace()) {
+                r.addRequiresReplace(path(attr));
+            }
+            r.setPlannedPrivate(request.getPriorPrivate());
             reply(out, r.build());
-            return;
+        } catch (RuntimeException e) {
+            reply(
+                    out,
+                    Tfplugin6.PlanResourceChange.Response.newBuilder()
+                            .addDiagnostics(internal(e))
+                            .build());
         }
-        Schema schema = res.schema();
-        Map<String, @Nullable Object> proposed = objectOrNull(request.getProposedNewState(), schema);
-        if (proposed == null) { // destroy
-            r.setPlannedState(request.getProposedNewState());
-            reply(out, r.build());
-            return;
-        }
-        Planner.Plan plan = Planner.plan(
-                schema, objectOrNull(request.getPriorState(), schema), proposed, object(request.getConfig(), schema));
-        r.setPlannedState(dynamic(plan.planned(), schema.type()));
-        for (String attr : plan.requiresReplace()) {
-            r.addRequiresReplace(path(attr));
-        }
-        r.setPlannedPrivate(request.getPriorPrivate());
-        reply(out, r.build());
     }
 
     @Override
     public void applyResourceChange(
             Tfplugin6.ApplyResourceChange.Request request, StreamObserver<Tfplugin6.ApplyResourceChange.Response> out) {
-        Tfplugin6.ApplyResourceChange.Response.Builder r = Tfplugin6.ApplyResourceChange.Response.newBuilder();
-        Resource res = resources.get(request.getTypeName());
-        SluiceApi a = api;
-        if (res == null || a == null) {
-            r.addDiagnostics(notReady(request.getTypeName(), res));
-            reply(out, r.build());
-            return;
-        }
-        Schema schema = res.schema();
-        Map<String, @Nullable Object> prior = objectOrNull(request.getPriorState(), schema);
-        Map<String, @Nullable Object> planned = objectOrNull(request.getPlannedState(), schema);
         try {
-            Map<String, @Nullable Object> state;
-            if (planned == null) {
-                res.delete(a, prior == null ? Map.of() : prior);
-                state = null;
-            } else if (prior == null) {
-                state = res.create(a, planned);
-            } else {
-                state = res.update(a, prior, planned);
+            Tfplugin6.ApplyResourceChange.Response.Builder r = Tfplugin6.ApplyResourceChange.Response.newBuilder();
+            Resource res = resources.get(request.getTypeName());
+            SluiceApi a = api;
+            if (res == null || a == null) {
+                r.addDiagnostics(notReady(request.getTypeName(), res));
+                reply(out, r.build());
+                return;
             }
-            r.setNewState(dynamic(state, schema.type()));
-        } catch (ApiException e) {
-            String what = planned == null ? "delete" : prior == null ? "create" : "update";
-            r.addDiagnostics(error("Cannot " + what + " " + res.typeName(), e.getMessage(), null));
-            // A failed create leaves nothing; a failed update or delete leaves the object as it was.
-            r.setNewState(prior == null ? dynamic(null, schema.type()) : request.getPriorState());
+            Schema schema = res.schema();
+            Map<String, @Nullable Object> prior = objectOrNull(request.getPriorState(), schema);
+            Map<String, @Nullable Object> planned = objectOrNull(request.getPlannedState(), schema);
+            try {
+                Map<String, @Nullable Object> state;
+                if (planned == null) {
+                    res.delete(a, prior == null ? Map.of() : prior);
+                    state = null;
+                } else if (prior == null) {
+                    state = res.create(a, planned);
+                } else {
+                    state = res.update(a, prior, planned);
+                }
+                r.setNewState(dynamic(state, schema.type()));
+            } catch (ApiException e) {
+                String what = planned == null ? "delete" : prior == null ? "create" : "update";
+                r.addDiagnostics(error("Cannot " + what + " " + res.typeName(), e.getMessage(), null));
+                // A failed create leaves nothing; a failed update or delete leaves the object as it was.
+                r.setNewState(prior == null ? dynamic(null, schema.type()) : request.getPriorState());
+            }
+            reply(out, r.build());
+        } catch (RuntimeException e) {
+            reply(
+                    out,
+                    Tfplugin6.ApplyResourceChange.Response.newBuilder()
+                            .addDiagnostics(internal(e))
+                            .build());
         }
-        reply(out, r.build());
     }
 
     @Override
     public void importResourceState(
             Tfplugin6.ImportResourceState.Request request, StreamObserver<Tfplugin6.ImportResourceState.Response> out) {
-        Tfplugin6.ImportResourceState.Response.Builder r = Tfplugin6.ImportResourceState.Response.newBuilder();
-        Resource res = resources.get(request.getTypeName());
-        SluiceApi a = api;
-        if (res == null || a == null) {
-            r.addDiagnostics(notReady(request.getTypeName(), res));
-            reply(out, r.build());
-            return;
-        }
         try {
-            r.addImportedResources(Tfplugin6.ImportResourceState.ImportedResource.newBuilder()
-                    .setTypeName(res.typeName())
-                    .setState(dynamic(
-                            res.importState(a, request.getId()), res.schema().type())));
-        } catch (ApiException e) {
-            r.addDiagnostics(error(
-                    "Cannot import " + res.typeName() + " " + request.getId(),
-                    e.notFound() ? "No such object in Sluice: " + e.getMessage() : e.getMessage(),
-                    null));
+            Tfplugin6.ImportResourceState.Response.Builder r = Tfplugin6.ImportResourceState.Response.newBuilder();
+            Resource res = resources.get(request.getTypeName());
+            SluiceApi a = api;
+            if (res == null || a == null) {
+                r.addDiagnostics(notReady(request.getTypeName(), res));
+                reply(out, r.build());
+                return;
+            }
+            try {
+                r.addImportedResources(Tfplugin6.ImportResourceState.ImportedResource.newBuilder()
+                        .setTypeName(res.typeName())
+                        .setState(dynamic(
+                                res.importState(a, request.getId()),
+                                res.schema().type())));
+            } catch (ApiException e) {
+                r.addDiagnostics(error(
+                        "Cannot import " + res.typeName() + " " + request.getId(),
+                        e.notFound() ? "No such object in Sluice: " + e.getMessage() : e.getMessage(),
+                        null));
+            }
+            reply(out, r.build());
+        } catch (RuntimeException e) {
+            reply(
+                    out,
+                    Tfplugin6.ImportResourceState.Response.newBuilder()
+                            .addDiagnostics(internal(e))
+                            .build());
         }
-        reply(out, r.build());
     }
 
     @Override
@@ -308,6 +362,12 @@ public final class ProviderService extends ProviderGrpc.ProviderImplBase {
             d.setAttribute(path(attribute));
         }
         return d.build();
+    }
+
+    /** A defect of the provider, reported as a diagnostic (with its trace on stderr, which TF_LOG shows). */
+    private static Diagnostic internal(RuntimeException e) {
+        e.printStackTrace();
+        return error("Sluice provider error", e.toString(), null);
     }
 
     private static Diagnostic notReady(String type, @Nullable Resource res) {

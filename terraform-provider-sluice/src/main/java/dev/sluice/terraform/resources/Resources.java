@@ -8,6 +8,9 @@ public final class Resources {
     private Resources() {}
 
     public static List<Resource> all() {
-        return List.of(new FunctionResource());
+        return List.of(
+                new FunctionResource(),
+                new DatabaseResource("sluice_database"),
+                new DatabaseResource("sequin_database"));
     }
 }

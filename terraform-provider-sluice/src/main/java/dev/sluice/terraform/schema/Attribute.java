@@ -1,18 +1,24 @@
 package dev.sluice.terraform.schema;
 
 import dev.sluice.terraform.wire.TfType;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One attribute of a resource's schema, with the behaviour the plugin protocol leaves to the provider: a default
- * planned when the configuration leaves it unset, and whether a change forces the resource to be replaced.
+ * One attribute of a schema, with the behaviour the plugin protocol leaves to the provider: a default planned when the
+ * configuration leaves it unset, and whether a change forces the resource to be replaced.
  *
+ * @param nested for a nested attribute (an object, or a list of objects, written {@code x = { … }} or {@code x = [{ …
+ *     }]}), its attributes; {@code type} is then the object's or the list's type
  * @param defaultValue planned for an optional, computed attribute the configuration leaves null (e.g. {@code port}
  *     5432); null for none (the server's answer then fills it)
  */
 public record Attribute(
         String name,
         TfType type,
+        @Nullable Nested nested,
         Presence presence,
         boolean sensitive,
         boolean forcesReplacement,
@@ -28,32 +34,61 @@ public record Attribute(
         COMPUTED
     }
 
+    /** The attributes of a nested attribute, and whether it holds one object or a list of them. */
+    public record Nested(Nesting nesting, List<Attribute> attributes) {
+        public Nested {
+            attributes = List.copyOf(attributes);
+        }
+
+        public TfType.ObjectType objectType() {
+            Map<String, TfType> m = new LinkedHashMap<>();
+            attributes.forEach(a -> m.put(a.name(), a.type()));
+            return new TfType.ObjectType(m);
+        }
+    }
+
+    /** How many objects a nested attribute holds. */
+    public enum Nesting {
+        SINGLE,
+        LIST
+    }
+
     public static Attribute required(String name, TfType type, String description) {
-        return new Attribute(name, type, Presence.REQUIRED, false, false, null, description);
+        return new Attribute(name, type, null, Presence.REQUIRED, false, false, null, description);
     }
 
     public static Attribute optional(String name, TfType type, String description) {
-        return new Attribute(name, type, Presence.OPTIONAL, false, false, null, description);
+        return new Attribute(name, type, null, Presence.OPTIONAL, false, false, null, description);
     }
 
     public static Attribute optionalComputed(String name, TfType type, String description) {
-        return new Attribute(name, type, Presence.OPTIONAL_COMPUTED, false, false, null, description);
+        return new Attribute(name, type, null, Presence.OPTIONAL_COMPUTED, false, false, null, description);
     }
 
     public static Attribute computed(String name, TfType type, String description) {
-        return new Attribute(name, type, Presence.COMPUTED, false, false, null, description);
+        return new Attribute(name, type, null, Presence.COMPUTED, false, false, null, description);
+    }
+
+    /** A nested attribute of one object or a list of objects. */
+    public static Attribute nested(
+            String name, Presence presence, Nesting nesting, String description, Attribute... attributes) {
+        Nested n = new Nested(nesting, List.of(attributes));
+        TfType type = nesting == Nesting.SINGLE ? n.objectType() : TfType.list(n.objectType());
+        return new Attribute(name, type, n, presence, false, false, null, description);
     }
 
     public Attribute asSensitive() {
-        return new Attribute(name, type, presence, true, forcesReplacement, defaultValue, description);
+        return new Attribute(name, type, nested, presence, true, forcesReplacement, defaultValue, description);
     }
 
     public Attribute asForceNew() {
-        return new Attribute(name, type, presence, sensitive, true, defaultValue, description);
+        return new Attribute(name, type, nested, presence, sensitive, true, defaultValue, description);
     }
 
+    /** Optional and computed, planned as {@code value} when the configuration leaves it unset. */
     public Attribute withDefault(Object value) {
-        return new Attribute(name, type, Presence.OPTIONAL_COMPUTED, sensitive, forcesReplacement, value, description);
+        return new Attribute(
+                name, type, nested, Presence.OPTIONAL_COMPUTED, sensitive, forcesReplacement, value, description);
     }
 
     public boolean computed() {

@@ -27,17 +27,32 @@ public record Schema(long version, String description, List<Attribute> attribute
     public Tfplugin6.Schema toProto() {
         Tfplugin6.Schema.Block.Builder block =
                 Tfplugin6.Schema.Block.newBuilder().setVersion(version).setDescription(description);
-        for (Attribute a : attributes) {
-            block.addAttributes(Tfplugin6.Schema.Attribute.newBuilder()
-                    .setName(a.name())
-                    .setType(ByteString.copyFrom(a.type().json(), StandardCharsets.UTF_8))
-                    .setDescription(a.description())
-                    .setRequired(a.presence() == Attribute.Presence.REQUIRED)
-                    .setOptional(a.presence() == Attribute.Presence.OPTIONAL
-                            || a.presence() == Attribute.Presence.OPTIONAL_COMPUTED)
-                    .setComputed(a.computed())
-                    .setSensitive(a.sensitive()));
-        }
+        attributes.forEach(a -> block.addAttributes(attribute(a)));
         return Tfplugin6.Schema.newBuilder().setVersion(version).setBlock(block).build();
+    }
+
+    private static Tfplugin6.Schema.Attribute attribute(Attribute a) {
+        Tfplugin6.Schema.Attribute.Builder b = Tfplugin6.Schema.Attribute.newBuilder()
+                .setName(a.name())
+                .setDescription(a.description())
+                .setRequired(a.presence() == Attribute.Presence.REQUIRED)
+                .setOptional(a.presence() == Attribute.Presence.OPTIONAL
+                        || a.presence() == Attribute.Presence.OPTIONAL_COMPUTED)
+                .setComputed(a.computed())
+                .setSensitive(a.sensitive());
+        Attribute.Nested n = a.nested();
+        if (n == null) {
+            b.setType(ByteString.copyFrom(a.type().json(), StandardCharsets.UTF_8));
+        } else {
+            // A nested attribute, not a plain object type: its optional attributes may be left out in configuration.
+            Tfplugin6.Schema.Object.Builder o = Tfplugin6.Schema.Object.newBuilder()
+                    .setNesting(
+                            n.nesting() == Attribute.Nesting.SINGLE
+                                    ? Tfplugin6.Schema.Object.NestingMode.SINGLE
+                                    : Tfplugin6.Schema.Object.NestingMode.LIST);
+            n.attributes().forEach(x -> o.addAttributes(attribute(x)));
+            b.setNestedType(o);
+        }
+        return b.build();
     }
 }
