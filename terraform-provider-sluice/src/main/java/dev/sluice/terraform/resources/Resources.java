@@ -11,6 +11,7 @@ public final class Resources {
         return List.of(
                 new FunctionResource(),
                 new DatabaseResource("sluice_database"),
-                new DatabaseResource("sequin_database"));
+                new DatabaseResource("sequin_database"),
+                new HttpEndpointResource());
     }
 }
