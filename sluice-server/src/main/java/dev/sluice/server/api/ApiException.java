@@ -28,13 +28,39 @@ final class ApiException extends RuntimeException {
         return new ApiException(400, summary);
     }
 
+    /**
+     * A 404. {@code errors.detail} reads as Sequin's ({@code "Postgres Database not found"}); the summary says which
+     * id or name was looked for.
+     */
     static ApiException notFound(String kind, String idOrName) {
         String summary = "no " + kind + " with id or name '" + idOrName + "'";
-        return new ApiException(404, summary, Map.of(), Map.of("errors", Map.of("detail", summary)));
+        return new ApiException(
+                404, summary, Map.of(), Map.of("errors", Map.of("detail", sequinEntity(kind) + " not found")));
+    }
+
+    /** Sequin's name of a kind of resource, as its 404s spell it. */
+    static String sequinEntity(String kind) {
+        return switch (kind) {
+            case "postgres database" -> "Postgres Database";
+            case "http endpoint" -> "HTTP Endpoint";
+            case "sink" -> "Sink";
+            case "API key" -> "API Key";
+            default -> Character.toUpperCase(kind.charAt(0)) + kind.substring(1);
+        };
     }
 
     static ApiException conflict(String summary) {
         return new ApiException(409, summary, Map.of(), Map.of("error", summary));
+    }
+
+    /** A 422 that also has Sequin's {@code error} field, as its refusals to delete a resource in use have. */
+    static ApiException refused(String summary) {
+        return new ApiException(422, summary, Map.of(), Map.of("success", false, "error", summary));
+    }
+
+    /** A name another resource of the kind has: 422 on {@code name}, as Sequin's unique-name check answers. */
+    static ApiException nameTaken(String kind, String name) {
+        return invalid("name", "has already been taken: a " + kind + " named '" + name + "' exists");
     }
 
     /** A 422 for one field. */

@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import tools.jackson.databind.JsonNode;
 
 /** {@code /api/api_keys}: list, create (the token is shown once) and delete API keys; the last one stays. */
 final class ApiKeysApi {
@@ -36,14 +37,31 @@ final class ApiKeysApi {
     private void create(Context ctx) throws SQLException {
         var body = Requests.object(ctx);
         for (String f : body.propertyNames()) {
-            if (!f.equals("name")) {
-                throw ApiException.invalid(f, "unknown field; accepted: name");
+            if (!f.equals("name") && !f.equals("token")) {
+                throw ApiException.invalid(f, "unknown field; accepted: name, token");
             }
         }
         String name = Objects.requireNonNull(ResourceRoutes.checkName(body, true));
-        ApiTokens.Created created = tokens.create(name);
+        JsonNode given = body.get("token");
+        ApiTokens.Created created;
+        if (given == null || given.isNull()) {
+            created = tokens.create(name);
+        } else {
+            // Sequin lets the caller choose the token, so that a token known in advance (in CI, say) can be made valid.
+            if (!given.isString()) {
+                throw ApiException.invalid("token", "expected a string, got " + Requests.kind(given));
+            }
+            String problem = ApiTokens.checkToken(given.asString());
+            if (problem != null) {
+                throw ApiException.invalid("token", problem);
+            }
+            if (tokens.verify(given.asString())) {
+                throw ApiException.invalid("token", "is already the token of another API key");
+            }
+            created = tokens.create(name, given.asString());
+        }
         if (created == null) {
-            throw ApiException.conflict("an API key named '" + name + "' already exists");
+            throw ApiException.nameTaken("API key", name);
         }
         Map<String, Object> out = render(created.key());
         out.put("token", created.token());

@@ -1,5 +1,6 @@
 package dev.sluice.server.api;
 
+import dev.sluice.server.config.ApiTokenConfig;
 import dev.sluice.server.store.ApiKeyTable;
 import dev.sluice.server.store.ApiKeyTable.ApiKey;
 import dev.sluice.server.store.MetadataStore;
@@ -20,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ApiTokens {
     static final String PREFIX = "sluice_";
+    static final int MAX_TOKEN_LENGTH = ApiTokenConfig.MAX_TOKEN_LENGTH;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** A token just created: the only moment its value is known. */
@@ -54,9 +56,31 @@ public final class ApiTokens {
         return create("bootstrap").token();
     }
 
+    /**
+     * Makes the key {@code name} hold {@code token}, as a config file's {@code api_tokens} entry does at every start:
+     * created when missing, replaced when its token changed. Returns whether anything changed.
+     */
+    public boolean ensure(String name, String token) throws SQLException {
+        byte[] hash = hash(token);
+        for (ApiKey k : keys) {
+            if (k.name().equals(name) && MessageDigest.isEqual(k.tokenHash(), hash)) {
+                return false;
+            }
+        }
+        store.deleteNamed(name);
+        store.insert(UUID.randomUUID(), name, hash);
+        reload();
+        return true;
+    }
+
+    /** Why {@code token} cannot be an API token, or null when it can. */
+    public static @Nullable String checkToken(String token) {
+        return ApiTokenConfig.problem(token);
+    }
+
     /** Whether {@code token} is a current API token. Takes the same time whichever key matches, if any. */
     public boolean verify(@Nullable String token) {
-        if (token == null || token.isEmpty() || token.length() > 512) {
+        if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_LENGTH) {
             return false;
         }
         byte[] hash = hash(token);
@@ -75,7 +99,14 @@ public final class ApiTokens {
     public @Nullable Created create(String name) throws SQLException {
         byte[] raw = new byte[32];
         RANDOM.nextBytes(raw);
-        String token = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        return create(name, PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw));
+    }
+
+    /**
+     * Keeps a caller-chosen token (Sequin's {@code api_tokens} and {@code POST /api/api_keys} with {@code token});
+     * null if the name is taken. The token must pass {@link #checkToken}.
+     */
+    public @Nullable Created create(String name, String token) throws SQLException {
         UUID id = UUID.randomUUID();
         if (!store.insert(id, name, hash(token))) {
             return null;

@@ -1,5 +1,6 @@
 package dev.sluice.server.api;
 
+import dev.sluice.server.config.ApiTokenConfig;
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.InitialBackfill;
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,11 +34,13 @@ final class ConfigApi {
     private final StoredConfig stored;
     private final ConfigWriter writer;
     private final BackfillsApi backfills;
+    private final ApiTokens tokens;
 
-    ConfigApi(StoredConfig stored, ConfigWriter writer, BackfillsApi backfills) {
+    ConfigApi(StoredConfig stored, ConfigWriter writer, BackfillsApi backfills, ApiTokens tokens) {
         this.stored = stored;
         this.writer = writer;
         this.backfills = backfills;
+        this.tokens = tokens;
     }
 
     void routes(List<ManagementApi.Route> out) {
@@ -106,7 +108,10 @@ final class ConfigApi {
             } catch (ConfigException e) {
                 throw ConfigWriter.invalid(e, null, -1);
             }
-            List<Map<String, Object>> changes = diff(base, draft);
+            List<Map<String, Object>> changes = ConfigPlan.changes(base, draft);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("changes", changes);
+            out.put("actions", ConfigPlan.actions(changes, file));
             if (apply) {
                 for (Map<String, Object> c : changes) {
                     if (c.get("resource_type").equals("database")
@@ -120,9 +125,11 @@ final class ConfigApi {
                 }
                 ConfigSnapshot saved = writer.save(draft);
                 createInitialBackfills(loaded.sinkIds().keySet(), file, saved);
+                for (ApiTokenConfig t : file.apiTokens()) {
+                    tokens.ensure(t.name(), t.token());
+                }
+                out.put("resources", resources(saved, file));
             }
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("changes", changes);
             out.put("applied", apply);
             ctx.json(out);
         }
@@ -134,74 +141,53 @@ final class ConfigApi {
      */
     void createInitialBackfills(Set<String> before, SluiceConfig config, ConfigSnapshot saved) throws SQLException {
         for (SinkConfig s : config.sinks()) {
-            InitialBackfill b = s.initialBackfill();
             int at = saved.indexOf(Kind.SINK, s.name());
-            if (b == null || before.contains(s.name()) || at < 0) {
+            if (before.contains(s.name()) || at < 0) {
                 continue;
             }
             SinkLookup.SinkRef sink = SinkLookup.at(saved, at);
-            try {
-                backfills.insert(sink, backfills.check(sink.config(), sink.databaseId(), b));
-            } catch (ApiException e) {
-                log.warn("sink {}: cannot create its initial backfill: {}", s.name(), e.getMessage());
+            for (InitialBackfill b : s.initialBackfills()) {
+                try {
+                    backfills.insert(sink, backfills.check(sink.config(), sink.databaseId(), b));
+                } catch (ApiException e) {
+                    log.warn("sink {}: cannot create its initial backfill: {}", s.name(), e.getMessage());
+                }
             }
         }
     }
 
-    private static List<Map<String, Object>> diff(Draft before, Draft after) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (Kind k : List.of(Kind.DATABASE, Kind.HTTP_ENDPOINT, Kind.FUNCTION, Kind.SINK)) {
-            String type = switch (k) {
-                case DATABASE -> "database";
-                case HTTP_ENDPOINT -> "http_endpoint";
-                case FUNCTION -> "function";
-                case SINK -> "sink";
-            };
-            Map<String, JsonNode> old = byName(before.section(k));
-            Map<String, JsonNode> now = byName(after.section(k));
-            now.forEach((name, entry) -> {
-                JsonNode was = old.get(name);
-                if (was == null) {
-                    out.add(change("create", type, name, List.of()));
-                } else if (!was.equals(entry)) {
-                    List<String> fields = new ArrayList<>();
-                    java.util.Set<String> keys = new java.util.TreeSet<>(was.propertyNames());
-                    keys.addAll(entry.propertyNames());
-                    for (String key : keys) {
-                        if (!Objects.equals(was.get(key), entry.get(key))) {
-                            fields.add(key);
-                        }
-                    }
-                    out.add(change("update", type, name, fields));
+    /**
+     * The resources the document names, as stored after the apply (secrets masked), each with its id and
+     * {@code resource_type}: Sequin's apply answer.
+     */
+    private static List<ObjectNode> resources(ConfigSnapshot saved, SluiceConfig file) {
+        Map<Kind, List<String>> named = new LinkedHashMap<>();
+        named.put(Kind.DATABASE, file.databases().stream().map(d -> d.name()).toList());
+        named.put(
+                Kind.HTTP_ENDPOINT,
+                file.httpEndpoints().stream().map(e -> e.name()).toList());
+        named.put(Kind.FUNCTION, file.functions().stream().map(f -> f.name()).toList());
+        named.put(Kind.SINK, file.sinks().stream().map(s -> s.name()).toList());
+        List<ObjectNode> out = new ArrayList<>();
+        named.forEach((kind, names) -> {
+            for (String name : names) {
+                int at = saved.indexOf(kind, name);
+                if (at < 0) {
+                    continue;
                 }
-            });
-            old.keySet().stream()
-                    .filter(n -> !now.containsKey(n))
-                    .forEach(n -> out.add(change("delete", type, n, List.of())));
-        }
+                ObjectNode r = Requests.JSON.createObjectNode();
+                r.put("id", saved.id(kind, at).toString());
+                r.put("resource_type", ConfigPlan.resourceType(kind));
+                r.setAll((ObjectNode) saved.document().withArray(kind.section).get(at));
+                out.add(r);
+            }
+        });
         return out;
-    }
-
-    private static Map<String, JsonNode> byName(ArrayNode section) {
-        Map<String, JsonNode> out = new LinkedHashMap<>();
-        // Through text and back, so that numbers compare by value (an int read back equals the long written).
-        section.forEach(e -> out.put(e.get("name").asString(), Requests.JSON.readTree(e.toString())));
-        return out;
-    }
-
-    private static Map<String, Object> change(String action, String type, String name, List<String> fields) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("action", action);
-        m.put("resource_type", type);
-        m.put("name", name);
-        if (action.equals("update")) {
-            m.put("changed_fields", fields);
-        }
-        return m;
     }
 
     private void export(Context ctx) {
-        boolean show = Requests.flag(ctx, "show_sensitive");
+        // Sequin's CLI sends show-sensitive; Sluice's other routes spell it show_sensitive. Both work here.
+        boolean show = Requests.flag(ctx, "show_sensitive") || Requests.flag(ctx, "show-sensitive");
         ConfigSnapshot s = stored.snapshot();
         // The snapshot's document has its secrets masked already.
         ObjectNode doc = show ? s.revealedDocument() : s.document().deepCopy();

@@ -81,13 +81,15 @@ final class DatabaseResource implements Resource {
                 pn.put("password", p.password());
             }
             pn.put("ssl", p.ssl());
+            pn.put("ipv6", p.ipv6());
         }
+        n.set("annotations", Requests.JSON.readTree(d.annotationsJson()));
         ArrayNode slots = n.putArray("replication_slots");
         slots.addObject()
                 .put("id", slotId(id).toString())
                 .put("publication_name", d.publication().name())
                 .put("slot_name", d.slot().name())
-                .put("status", "active")
+                .put("status", d.slot().enabled() ? "active" : "disabled")
                 .put("create_if_not_exists", d.slot().createIfNotExists());
         return n;
     }
@@ -166,6 +168,10 @@ final class DatabaseResource implements Resource {
             s.set("create_if_not_exists", slot.get("create_if_not_exists"));
             p.set("create_if_not_exists", slot.get("create_if_not_exists"));
         }
+        if (slot.get("status") instanceof JsonNode status && !status.isNull()) {
+            // Sequin's switch: a disabled slot is not read; validated with the rest of the entry.
+            s.set("status", status);
+        }
     }
 
     @Override
@@ -175,6 +181,7 @@ final class DatabaseResource implements Resource {
             case "publication.name", "publication_name" -> "replication_slots[0].publication_name";
             case "slot.create_if_not_exists", "publication.create_if_not_exists" ->
                 "replication_slots[0].create_if_not_exists";
+            case "slot.status" -> "replication_slots[0].status";
             default -> entryPath;
         };
     }

@@ -61,7 +61,7 @@ public final class ManagementApi {
         this.messages = new SinkMessagesApi(stored, lookup, engine);
         this.streams = new StreamApi(lookup, engine);
         this.keys = new ApiKeysApi(tokens);
-        this.config = new ConfigApi(stored, writer, backfills);
+        this.config = new ConfigApi(stored, writer, backfills, tokens);
     }
 
     /** Adds the routes, the token check and the error rendering. */

@@ -84,7 +84,7 @@ final class ResourceRoutes {
         synchronized (writer.lock()) {
             ConfigSnapshot s = stored.snapshot();
             if (s.indexOf(res.kind(), name) >= 0) {
-                throw ApiException.conflict("a " + res.label() + " named '" + name + "' already exists");
+                throw ApiException.nameTaken(res.label(), name);
             }
             Draft draft = s.editable();
             int index = draft.put(res.kind(), -1, res.toEntry(body, null, s));
@@ -92,15 +92,17 @@ final class ResourceRoutes {
             if (res.kind() == Kind.DATABASE) {
                 ChecksApi.checkConnection(cfg.databases().get(index));
             }
-            BackfillsApi.Checked initial = null;
-            if (res.kind() == Kind.SINK && cfg.sinks().get(index).initialBackfill() instanceof InitialBackfill b) {
+            List<BackfillsApi.Checked> initial = new ArrayList<>();
+            if (res.kind() == Kind.SINK) {
                 SinkConfig sink = cfg.sinks().get(index);
-                initial = backfills.check(sink, s.databaseId(sink.database()), b);
+                for (InitialBackfill b : sink.initialBackfills()) {
+                    initial.add(backfills.check(sink, s.databaseId(sink.database()), b));
+                }
             }
             ConfigSnapshot saved = writer.save(draft);
             int at = saved.indexOf(res.kind(), name);
-            if (initial != null) {
-                backfills.insert(SinkLookup.at(saved, at), initial);
+            for (BackfillsApi.Checked b : initial) {
+                backfills.insert(SinkLookup.at(saved, at), b);
             }
             ctx.status(201).json(renderer(ctx, saved, List.of(at)).apply(at));
         }
@@ -117,7 +119,7 @@ final class ResourceRoutes {
             if (newName != null && !newName.equals(oldName)) {
                 int other = s.indexOf(res.kind(), newName);
                 if (other >= 0 && other != index) {
-                    throw ApiException.conflict("a " + res.label() + " named '" + newName + "' already exists");
+                    throw ApiException.nameTaken(res.label(), newName);
                 }
             }
             Draft base = s.editable();
@@ -167,7 +169,7 @@ final class ResourceRoutes {
                 case SINK -> List.of();
             };
             if (!users.isEmpty()) {
-                throw ApiException.conflict("cannot delete " + res.label() + " '" + name + "': it is used by sink(s) "
+                throw ApiException.refused("cannot delete " + res.label() + " '" + name + "': it is used by sink(s) "
                         + String.join(", ", users) + "; delete or change those first");
             }
             Draft draft = s.editable();

@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -18,7 +20,10 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class StreamApi {
     static final int MAX_BATCH = 1000;
-    static final long MAX_WAIT_MS = 60_000;
+    /** Sequin's bound: five minutes. */
+    static final long MAX_WAIT_MS = 300_000;
+
+    private static final Pattern WAIT = Pattern.compile("(\\d{1,9})\\s*(ms|s|m)?");
 
     private final SinkLookup sinks;
     private final Engine engine;
@@ -59,7 +64,7 @@ final class StreamApi {
         ObjectNode body =
                 ctx.method().name().equals("POST") ? Requests.optionalObject(ctx) : Requests.JSON.createObjectNode();
         int batchSize = (int) number(ctx, body, "batch_size", 1, 1, MAX_BATCH);
-        long waitFor = number(ctx, body, "wait_for", 0, 0, MAX_WAIT_MS);
+        long waitFor = waitFor(ctx, body);
         PullStream stream = stream(ctx);
         List<PullStream.Received> got = stream.receive(batchSize, Duration.ofMillis(waitFor));
         ObjectNode n = Requests.JSON.createObjectNode();
@@ -96,6 +101,43 @@ final class StreamApi {
             stream.nack(list);
         }
         ctx.json(Map.of("success", true));
+    }
+
+    /**
+     * {@code wait_for} in milliseconds: a number, or as Sequin also takes it a string of digits with an optional unit
+     * ({@code "500ms"}, {@code "60s"}, {@code "5m"}).
+     */
+    static long waitFor(Context ctx, ObjectNode body) {
+        JsonNode v = body.get("wait_for");
+        String text = v != null && v.isString() ? v.asString() : v == null ? ctx.queryParam("wait_for") : null;
+        if (text == null) {
+            return number(ctx, body, "wait_for", 0, 0, MAX_WAIT_MS);
+        }
+        long ms = parseWait(text);
+        if (ms < 0) {
+            throw ApiException.invalid(
+                    "wait_for",
+                    "expected milliseconds or a duration such as \"60s\" or \"5m\", got '" + Requests.clip(text) + "'");
+        }
+        if (ms > MAX_WAIT_MS) {
+            throw ApiException.invalid("wait_for", "must be at most " + MAX_WAIT_MS + " ms (5m), got " + ms + " ms");
+        }
+        return ms;
+    }
+
+    /** Milliseconds of {@code 123}, {@code 123ms}, {@code 60s} or {@code 5m}; -1 when not of that form. */
+    static long parseWait(String text) {
+        Matcher m = WAIT.matcher(text.strip());
+        if (!m.matches()) {
+            return -1;
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "ms" : m.group(2);
+        return switch (unit) {
+            case "s" -> n * 1000;
+            case "m" -> n * 60_000;
+            default -> n;
+        };
     }
 
     // A number from the query string or the JSON body, within bounds.

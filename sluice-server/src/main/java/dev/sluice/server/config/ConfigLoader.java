@@ -15,7 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads {@code sluice.yaml}, a subset of Sequin's {@code sequin.yaml}, into a validated {@link SluiceConfig}.
@@ -27,12 +30,18 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe and stateless.
  */
 public final class ConfigLoader {
-    static final List<String> TOP_LEVEL_KEYS = List.of("databases", "http_endpoints", "functions", "sinks");
+    static final List<String> TOP_LEVEL_KEYS =
+            List.of("databases", "http_endpoints", "functions", "sinks", "api_tokens", "account", "users");
     private static final Map<String, String> UNSUPPORTED = Map.of(
-            "account", "not supported yet: Sluice has no accounts; remove this section",
-            "users", "not supported yet: Sluice has no users; remove this section",
-            "api_tokens", "not supported yet: Sluice has no API tokens; remove this section",
-            "change_retentions", "not supported yet; remove this section");
+            "change_retentions", "not supported yet: Sluice cannot write changes to a table; remove this section");
+    /** Sections of a self-hosted {@code sequin.yaml} that mean nothing to Sluice, which has no accounts or users. */
+    private static final Map<String, String> NOT_APPLICABLE = Map.of(
+            "account", "Sluice has no accounts",
+            "users", "Sluice has no users; access is by API token");
+
+    private static final List<String> API_TOKEN_KEYS = List.of("name", "token");
+    private static final Pattern API_KEY_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
 
     private static final String LEGACY_FUNCTIONS = "transforms";
 
@@ -115,8 +124,17 @@ public final class ConfigLoader {
         }
         for (YamlNode.Entry e : top.entries().values()) {
             String reason = UNSUPPORTED.get(e.key());
+            String notApplicable = NOT_APPLICABLE.get(e.key());
             if (reason != null) {
                 problems.add(e.keyMark(), e.key(), reason);
+            } else if (notApplicable != null) {
+                // Accepted so that a self-hosted sequin.yaml loads as it is.
+                log.info(
+                        "{}:{}: '{}' is not applicable and is ignored: {}",
+                        problems.source(),
+                        e.keyMark().line(),
+                        e.key(),
+                        notApplicable);
             } else if (!TOP_LEVEL_KEYS.contains(e.key()) && !e.key().equals(LEGACY_FUNCTIONS) && !e.anchored()) {
                 // A top-level key holding an anchor is a template for '<<' merges, as in Sequin's examples.
                 problems.add(e.keyMark(), e.key(), Fields.unknownKey(e.key(), TOP_LEVEL_KEYS));
@@ -125,6 +143,7 @@ public final class ConfigLoader {
         List<YamlNode> databaseNodes = section(top, "databases", problems);
         List<YamlNode> endpointNodes = section(top, "http_endpoints", problems);
         List<YamlNode> sinkNodes = section(top, "sinks", problems);
+        List<YamlNode> tokenNodes = section(top, "api_tokens", problems);
         List<YamlNode> functionNodes = new ArrayList<>(section(top, "functions", problems));
         List<String> functionPaths = new ArrayList<>();
         for (int i = 0; i < functionNodes.size(); i++) {
@@ -145,6 +164,7 @@ public final class ConfigLoader {
             endpointsByName.put(e.name(), e);
         });
         uniqueNames(sinkNodes, "sinks", "sink", problems);
+        uniqueNames(tokenNodes, "api_tokens", "API token", problems);
         for (int i = 0; i < functionNodes.size(); i++) {
             String w = FunctionSection.wrapper(functionNodes.get(i));
             if (w != null) {
@@ -197,8 +217,34 @@ public final class ConfigLoader {
                 sinks.add(sink);
             }
         }
+        List<ApiTokenConfig> apiTokens = new ArrayList<>();
+        for (int i = 0; i < tokenNodes.size(); i++) {
+            ApiTokenConfig t = apiToken(tokenNodes.get(i), "api_tokens[" + i + "]", problems);
+            if (t != null) {
+                apiTokens.add(t);
+            }
+        }
         problems.throwIfAny();
-        return new SluiceConfig(databases, endpoints, sinks, List.copyOf(functionsByName.values()));
+        return new SluiceConfig(databases, endpoints, sinks, List.copyOf(functionsByName.values()), apiTokens);
+    }
+
+    private static @Nullable ApiTokenConfig apiToken(YamlNode node, String path, Problems problems) {
+        Fields f = Fields.of(node, path, problems, API_TOKEN_KEYS, Map.of(), Set.of());
+        if (f == null) {
+            return null;
+        }
+        String name = f.requiredString("name");
+        String token = f.requiredString("token");
+        if (name != null && !API_KEY_NAME.matcher(name).matches()) {
+            f.problem("name", "must be 1 to 128 letters, digits, '_', '-' or '.', starting with a letter or digit");
+            return null;
+        }
+        String problem = token == null ? null : ApiTokenConfig.problem(token);
+        if (problem != null) {
+            f.problem("token", problem);
+            return null;
+        }
+        return name == null || token == null ? null : new ApiTokenConfig(name, token);
     }
 
     private static List<YamlNode> section(YamlNode.Mapping top, String key, Problems problems) {

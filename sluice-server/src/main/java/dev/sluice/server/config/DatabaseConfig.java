@@ -24,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param primary when this database is a read replica, its primary; else null
  * @param heartbeatInterval how often to emit a heartbeat message while streaming, so that the slot advances
  *     when the database has no writes of its own; zero turns heartbeats off
+ * @param annotationsJson a JSON object, carried into every message's {@code metadata.database.annotations}
  */
 public record DatabaseConfig(
         String name,
@@ -38,7 +39,8 @@ public record DatabaseConfig(
         PublicationConfig publication,
         int poolSize,
         @Nullable PrimaryConfig primary,
-        Duration heartbeatInterval) {
+        Duration heartbeatInterval,
+        String annotationsJson) {
     static final int DEFAULT_PORT = 5432;
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(30);
     /** The shortest interval allowed when heartbeats are on. */
@@ -50,6 +52,7 @@ public record DatabaseConfig(
 
     public DatabaseConfig {
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(annotationsJson, "annotationsJson");
         Objects.requireNonNull(hostname, "hostname");
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(username, "username");
@@ -65,6 +68,38 @@ public record DatabaseConfig(
         if (!heartbeatInterval.isZero() && heartbeatInterval.compareTo(MIN_HEARTBEAT_INTERVAL) < 0) {
             throw new IllegalArgumentException("heartbeatInterval must be 0 or at least 1 s, got " + heartbeatInterval);
         }
+    }
+
+    /** A database without annotations. */
+    public DatabaseConfig(
+            String name,
+            String hostname,
+            int port,
+            String database,
+            String username,
+            @Nullable String password,
+            boolean ssl,
+            boolean ipv6,
+            SlotConfig slot,
+            PublicationConfig publication,
+            int poolSize,
+            @Nullable PrimaryConfig primary,
+            Duration heartbeatInterval) {
+        this(
+                name,
+                hostname,
+                port,
+                database,
+                username,
+                password,
+                ssl,
+                ipv6,
+                slot,
+                publication,
+                poolSize,
+                primary,
+                heartbeatInterval,
+                "{}");
     }
 
     /**

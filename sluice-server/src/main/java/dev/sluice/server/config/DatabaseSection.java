@@ -25,9 +25,10 @@ final class DatabaseSection {
             "publication_name",
             "pool_size",
             "primary",
-            "heartbeat_interval_ms");
+            "heartbeat_interval_ms",
+            "annotations");
     private static final List<String> PRIMARY_KEYS =
-            List.of("url", "hostname", "port", "database", "username", "password", "ssl");
+            List.of("url", "hostname", "port", "database", "username", "password", "ssl", "ipv6");
     /** Sequin tuning keys with no meaning for Sluice: accepted so that Sequin files load, and ignored. */
     static final Set<String> IGNORED = Set.of("await_database", "queue_interval", "queue_target", "use_local_tunnel");
 
@@ -36,7 +37,8 @@ final class DatabaseSection {
             "database-level 'tables' is an old Sequin form and is not supported; choose tables per sink with"
                     + " 'source' and 'tables'");
     private static final List<String> CONNECTION_KEYS = List.of("hostname", "port", "database", "username", "password");
-    private static final List<String> SLOT_KEYS = List.of("name", "create_if_not_exists");
+    private static final List<String> SLOT_KEYS = List.of("name", "create_if_not_exists", "status");
+    private static final Map<String, Boolean> SLOT_STATUSES = SinkSection.orderedMap("active", true, "disabled", false);
     private static final List<String> PUBLICATION_KEYS = List.of("name", "create_if_not_exists");
     private static final Map<String, String> PUBLICATION_REJECTED = Map.of(
             "init_sql", "not supported yet; create the publication yourself, or let Sluice create it",
@@ -58,6 +60,7 @@ final class DatabaseSection {
         int poolSize = Objects.requireNonNullElse(
                 f.integer("pool_size", 1, Integer.MAX_VALUE), DatabaseConfig.DEFAULT_POOL_SIZE);
         Duration heartbeat = heartbeat(f);
+        String annotations = SinkSection.annotations(f);
         SlotConfig slot = slot(f);
         PublicationConfig publication = publication(f);
         PrimaryConfig primary = null;
@@ -73,11 +76,12 @@ final class DatabaseSection {
                         Objects.requireNonNullElse(p.database(), Objects.requireNonNull(self.database())),
                         Objects.requireNonNullElse(p.username(), self.usernameOrDefault()),
                         p.password() != null ? p.password() : self.password(),
-                        Objects.requireNonNullElse(p.ssl(), self.sslOrDefault()));
+                        Objects.requireNonNullElse(p.ssl(), self.sslOrDefault()),
+                        Objects.requireNonNullElse(pf.bool("ipv6"), ipv6));
             }
         }
 
-        if (problems.count() > before || name == null || self == null) {
+        if (problems.count() > before || name == null || self == null || annotations == null) {
             return null;
         }
         return new DatabaseConfig(
@@ -93,7 +97,8 @@ final class DatabaseSection {
                 Objects.requireNonNull(publication),
                 poolSize,
                 primary,
-                Objects.requireNonNull(heartbeat));
+                Objects.requireNonNull(heartbeat),
+                annotations);
     }
 
     /** {@code heartbeat_interval_ms}: 0 turns heartbeats off; otherwise at least 1000. */
@@ -199,6 +204,7 @@ final class DatabaseSection {
     private static @Nullable SlotConfig slot(Fields f) {
         String name = SlotConfig.DEFAULT_NAME;
         boolean create = false;
+        boolean enabled = true;
         String nameKey = "slot_name";
         YamlNode block = f.node("slot");
         if (block != null) {
@@ -211,6 +217,7 @@ final class DatabaseSection {
             }
             name = Objects.requireNonNullElse(slot.string("name"), name);
             create = Objects.requireNonNullElse(slot.bool("create_if_not_exists"), false);
+            enabled = Objects.requireNonNullElse(slot.choice("status", SLOT_STATUSES), true);
             f = slot;
             nameKey = "name";
         } else {
@@ -223,7 +230,7 @@ final class DatabaseSection {
                             + "': Postgres allows only 1 to 63 lower-case letters, digits and underscores");
             return null;
         }
-        return new SlotConfig(name, create);
+        return new SlotConfig(name, create, enabled);
     }
 
     private static @Nullable PublicationConfig publication(Fields f) {

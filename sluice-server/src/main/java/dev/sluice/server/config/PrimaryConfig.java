@@ -9,6 +9,7 @@ import org.jspecify.annotations.Nullable;
  * write the records a new slot and, later, heartbeats need.
  *
  * @param password null to connect without one
+ * @param ipv6 Sequin's flag, kept and shown as given (Sluice resolves the host name either way)
  */
 public record PrimaryConfig(
         String hostname,
@@ -16,7 +17,8 @@ public record PrimaryConfig(
         String database,
         String username,
         @Nullable String password,
-        boolean ssl) {
+        boolean ssl,
+        boolean ipv6) {
     public PrimaryConfig {
         Objects.requireNonNull(hostname, "hostname");
         Objects.requireNonNull(database, "database");
@@ -24,6 +26,11 @@ public record PrimaryConfig(
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be between 1 and 65535, got " + port);
         }
+    }
+
+    public PrimaryConfig(
+            String hostname, int port, String database, String username, @Nullable String password, boolean ssl) {
+        this(hostname, port, database, username, password, ssl, false);
     }
 
     /** Like the generated one, but without the password. */

@@ -12,6 +12,10 @@ final class Problems {
         this.source = source;
     }
 
+    String source() {
+        return source;
+    }
+
     void add(YamlNode.Mark mark, String path, String message) {
         // A value merged in through '<<' is read twice; report its problems once.
         for (ConfigException.Problem p : list) {

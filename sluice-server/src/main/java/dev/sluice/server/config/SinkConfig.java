@@ -35,7 +35,8 @@ import org.jspecify.annotations.Nullable;
  * @param retryBackoffMs the first retry waits about this long (then twice as long each time, with jitter)
  * @param maxRetryBackoffMs no retry waits longer
  * @param functions the functions it applies, by name
- * @param initialBackfill a backfill to create with the sink, or null; not stored (it only acts on creation)
+ * @param initialBackfills the backfills to create with the sink, one per table (Sequin's list form), or empty; not
+ *     stored (they only act on creation)
  */
 public record SinkConfig(
         String name,
@@ -56,7 +57,7 @@ public record SinkConfig(
         long retryBackoffMs,
         long maxRetryBackoffMs,
         FunctionRefs functions,
-        @Nullable InitialBackfill initialBackfill) {
+        List<InitialBackfill> initialBackfills) {
     public static final long DEFAULT_RETRY_BACKOFF_MS = 1_000;
     public static final long DEFAULT_MAX_RETRY_BACKOFF_MS = 600_000;
     static final long MAX_BACKOFF_MS = 86_400_000;
@@ -78,6 +79,7 @@ public record SinkConfig(
         Objects.requireNonNull(annotationsJson, "annotationsJson");
         Objects.requireNonNull(functions, "functions");
         tables = List.copyOf(tables);
+        initialBackfills = List.copyOf(initialBackfills);
         if (actions.isEmpty()) {
             throw new IllegalArgumentException("actions must not be empty");
         }

@@ -51,6 +51,11 @@ final class SinkSection {
             "routing",
             "initial_backfill");
     private static final List<String> INITIAL_BACKFILL_KEYS = List.of("table", "sort_column", "start_position");
+    private static final List<String> INITIAL_BACKFILL_LIST_KEYS =
+            List.of("table", "type", "sort_column", "start_position");
+    /** Keys of older Sequin versions that Sequin itself now ignores. */
+    private static final Set<String> LEGACY_IGNORED = Set.of("consumer_start", "message_kind", "active_backfill");
+
     private static final Map<String, String> REJECTED =
             Map.of("filters", "column filters are not supported yet; choose tables with 'source'");
     private static final List<String> SOURCE_KEYS =
@@ -84,7 +89,7 @@ final class SinkSection {
             Map<String, HttpEndpointConfig> endpoints,
             FunctionNames functions) {
         int before = problems.count();
-        Fields f = Fields.of(node, path, problems, KEYS, REJECTED, Set.of());
+        Fields f = Fields.of(node, path, problems, KEYS, REJECTED, LEGACY_IGNORED);
         if (f == null) {
             return null;
         }
@@ -96,6 +101,11 @@ final class SinkSection {
         SourceFilter source = source(f);
         boolean grouping = Objects.requireNonNullElse(f.bool("message_grouping"), true);
         List<TableConfig> tables = tables(f, grouping);
+        if (SourceFilter.ALL.equals(source) && !tables.isEmpty()) {
+            // Sequin's meaning of tables: without a source that narrows it, a sink streams the tables it lists.
+            source = new SourceFilter(
+                    null, null, tables.stream().map(TableConfig::name).toList(), null);
+        }
         Set<Action> actions = actions(f);
         Destination destination = DestinationSection.read(f, endpointNames, endpoints);
         int batchSize = Objects.requireNonNullElse(
@@ -123,7 +133,7 @@ final class SinkSection {
             f.problem("max_retry_backoff_ms", "must be at least retry_backoff_ms (" + backoff + "), got " + maxBackoff);
         }
         FunctionRefs functionRefs = SinkFunctions.read(f, functions, destination, source);
-        InitialBackfill initialBackfill = initialBackfill(f);
+        List<InitialBackfill> initialBackfills = initialBackfills(f);
         if (problems.count() > before
                 || name == null
                 || database == null
@@ -153,28 +163,70 @@ final class SinkSection {
                 backoff,
                 maxBackoff,
                 functionRefs,
-                initialBackfill);
+                initialBackfills);
     }
 
-    /** {@code initial_backfill: true}, or a mapping of {table, sort_column, start_position}; null when absent. */
-    private static @Nullable InitialBackfill initialBackfill(Fields f) {
+    /**
+     * {@code initial_backfill: true}, a mapping of {table, sort_column, start_position}, or Sequin's list of such
+     * mappings (one backfill per table, each with an optional {@code type}: {@code full} or {@code partial}).
+     */
+    private static List<InitialBackfill> initialBackfills(Fields f) {
         YamlNode node = f.node("initial_backfill");
         if (node == null) {
-            return null;
+            return List.of();
         }
         if (node instanceof YamlNode.Scalar) {
             Boolean on = f.bool("initial_backfill");
-            return Boolean.TRUE.equals(on) ? new InitialBackfill(null, null, null) : null;
+            return Boolean.TRUE.equals(on) ? List.of(new InitialBackfill(null, null, null)) : List.of();
+        }
+        if (node instanceof YamlNode.Sequence seq) {
+            List<InitialBackfill> out = new ArrayList<>();
+            Set<TableId> seen = new java.util.HashSet<>();
+            for (int i = 0; i < seq.items().size(); i++) {
+                String path = f.path("initial_backfill") + "[" + i + "]";
+                Fields b = Fields.of(
+                        seq.items().get(i), path, f.problems(), INITIAL_BACKFILL_LIST_KEYS, Map.of(), Set.of());
+                InitialBackfill one = b == null ? null : initialBackfill(b, true);
+                if (one == null) {
+                    continue;
+                }
+                if (one.table() == null) {
+                    b.problem("table", "required in the list form: the table to backfill");
+                } else if (!seen.add(one.table())) {
+                    b.problem("table", "backfills " + one.table() + " a second time; list each table once");
+                } else {
+                    out.add(one);
+                }
+            }
+            return out;
         }
         Fields b = Fields.of(node, f.path("initial_backfill"), f.problems(), INITIAL_BACKFILL_KEYS, Map.of(), Set.of());
-        if (b == null) {
-            return null;
-        }
+        InitialBackfill one = b == null ? null : initialBackfill(b, false);
+        return one == null ? List.of() : List.of(one);
+    }
+
+    private static @Nullable InitialBackfill initialBackfill(Fields b, boolean typed) {
         TableId table = tableId(b, "table", b.string("table"));
         String sortColumn = b.string("sort_column");
         String startPosition = b.string("start_position");
         if (startPosition != null && sortColumn == null) {
             b.problem("start_position", "needs sort_column: rows are selected by the sort column's value");
+        }
+        String type = typed ? b.string("type") : null;
+        if (type != null) {
+            switch (type) {
+                case "full" -> {
+                    if (startPosition != null) {
+                        b.problem("start_position", "not with type full, which reads the whole table");
+                    }
+                }
+                case "partial" -> {
+                    if (startPosition == null) {
+                        b.problem("type", "partial needs sort_column and start_position: where to start");
+                    }
+                }
+                default -> b.problem("type", "expected full or partial, got '" + type + "'");
+            }
         }
         return new InitialBackfill(table, sortColumn, startPosition);
     }
@@ -340,7 +392,7 @@ final class SinkSection {
         return ok ? out : null;
     }
 
-    private static @Nullable String annotations(Fields f) {
+    static @Nullable String annotations(Fields f) {
         YamlNode node = f.node("annotations");
         if (node == null) {
             return "{}";
@@ -392,7 +444,7 @@ final class SinkSection {
     }
 
     @SuppressWarnings("unchecked")
-    private static <V> Map<String, V> orderedMap(Object... keysAndValues) {
+    static <V> Map<String, V> orderedMap(Object... keysAndValues) {
         Map<String, V> map = new LinkedHashMap<>();
         for (int i = 0; i < keysAndValues.length; i += 2) {
             map.put((String) keysAndValues[i], (V) keysAndValues[i + 1]);

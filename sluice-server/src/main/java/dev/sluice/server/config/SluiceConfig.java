@@ -6,18 +6,30 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The contents of {@code sluice.yaml}: source databases, HTTP endpoints, functions and sinks, already validated and
- * cross-checked (names are unique per kind and every reference resolves). Lists are immutable and may be empty.
+ * cross-checked (names are unique per kind and every reference resolves), and the API tokens the file gives. Lists
+ * are immutable and may be empty. The API tokens are not part of the stored configuration: they become API keys.
  */
 public record SluiceConfig(
         List<DatabaseConfig> databases,
         List<HttpEndpointConfig> httpEndpoints,
         List<SinkConfig> sinks,
-        List<FunctionSpec> functions) {
+        List<FunctionSpec> functions,
+        List<ApiTokenConfig> apiTokens) {
     public SluiceConfig {
         databases = List.copyOf(databases);
         httpEndpoints = List.copyOf(httpEndpoints);
         sinks = List.copyOf(sinks);
         functions = List.copyOf(functions);
+        apiTokens = List.copyOf(apiTokens);
+    }
+
+    /** A configuration without API tokens. */
+    public SluiceConfig(
+            List<DatabaseConfig> databases,
+            List<HttpEndpointConfig> httpEndpoints,
+            List<SinkConfig> sinks,
+            List<FunctionSpec> functions) {
+        this(databases, httpEndpoints, sinks, functions, List.of());
     }
 
     /** A configuration without functions. */

@@ -12,7 +12,10 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * {@code sluice_delivery_latency_seconds} histogram (one observation per delivered batch, from the commit
  * of its oldest change), and the gauges {@code sluice_sink_stored_bytes} (its messages in the metadata store)
  * and {@code sluice_sink_spill_budget_bytes} (its {@code max_spill_mb}). Per database: {@code sluice_replication_slot_lag_bytes}. Plus JVM memory,
- * threads, CPU and uptime.
+ * threads, CPU and uptime, and the same numbers under Sequin's names ({@link SequinMetrics}).
  */
 public final class SluiceMetrics implements PipelineMetrics {
     /** What {@link #scrape()} produces: the Prometheus text exposition format. */
@@ -33,6 +36,11 @@ public final class SluiceMetrics implements PipelineMetrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, SinkMeters> sinks = new ConcurrentHashMap<>();
+    // For Sequin's consumer_id and replication_slot_id labels.
+    private final Map<String, String> sinkIds = new ConcurrentHashMap<>();
+    private final Map<String, SlotSource> slots = new ConcurrentHashMap<>();
+
+    private record SlotSource(DatabasePipeline pipeline, String id) {}
 
     private record SinkMeters(
             Counter ingested,
@@ -45,7 +53,8 @@ public final class SluiceMetrics implements PipelineMetrics {
             AtomicLong storedBytes,
             AtomicLong spillBudget,
             Gauge stored,
-            Gauge budget) {}
+            Gauge budget,
+            SequinMetrics.LatencyHistogram sequinLatency) {}
 
     public SluiceMetrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -57,6 +66,18 @@ public final class SluiceMetrics implements PipelineMetrics {
     /** Registers a sink's meters at zero, so a scrape shows them before anything happened. */
     public void registerSink(String sink) {
         meters(sink);
+    }
+
+    /** As {@link #registerSink(String)}, with the sink's id for Sequin's {@code consumer_id} label. */
+    public void registerSink(String sink, UUID id) {
+        sinkIds.put(sink, id.toString());
+        meters(sink);
+    }
+
+    /** As {@link #registerDatabase(DatabasePipeline)}, with the database's id for Sequin's slot metrics. */
+    public void registerDatabase(DatabasePipeline pipeline, UUID id) {
+        registerDatabase(pipeline);
+        slots.put(pipeline.name(), new SlotSource(pipeline, id.toString()));
     }
 
     /**
@@ -75,6 +96,7 @@ public final class SluiceMetrics implements PipelineMetrics {
 
     /** Removes the slot-lag gauge of a pipeline that stopped. */
     public void unregisterDatabase(DatabasePipeline pipeline) {
+        slots.computeIfPresent(pipeline.name(), (k, v) -> v.pipeline() == pipeline ? null : v);
         Gauge g = registry.find("sluice.replication.slot.lag")
                 .tags("database", pipeline.name(), "slot", pipeline.slotName())
                 .gauge();
@@ -86,6 +108,7 @@ public final class SluiceMetrics implements PipelineMetrics {
     /** Removes a deleted sink's meters, so scrapes stop showing it. */
     public void unregisterSink(String sink) {
         SinkMeters m = sinks.remove(sink);
+        sinkIds.remove(sink);
         if (m != null) {
             registry.remove(m.ingested());
             registry.remove(m.delivered());
@@ -198,7 +221,23 @@ public final class SluiceMetrics implements PipelineMetrics {
     }
 
     public String scrape() {
-        return registry.scrape();
+        StringBuilder out = new StringBuilder(registry.scrape());
+        List<SequinMetrics.Sink> sinkValues = new ArrayList<>();
+        sinks.forEach((name, m) -> sinkValues.add(new SequinMetrics.Sink(
+                sinkIds.getOrDefault(name, name),
+                name,
+                m.delivered().count(),
+                m.failed().count(),
+                m.sequinLatency())));
+        List<SequinMetrics.Slot> slotValues = new ArrayList<>();
+        slots.values()
+                .forEach(s -> slotValues.add(new SequinMetrics.Slot(
+                        s.id(),
+                        s.pipeline().slotName(),
+                        s.pipeline().name(),
+                        s.pipeline().slotLagBytes())));
+        SequinMetrics.write(out, sinkValues, slotValues);
+        return out.toString();
     }
 
     @Override
@@ -211,6 +250,7 @@ public final class SluiceMetrics implements PipelineMetrics {
         SinkMeters m = meters(sink);
         m.delivered.increment(n);
         m.latency.record(latencyNanos, TimeUnit.NANOSECONDS);
+        m.sequinLatency.record(latencyNanos);
     }
 
     @Override
@@ -273,7 +313,8 @@ public final class SluiceMetrics implements PipelineMetrics {
                         .description("The sink's spill budget (max_spill_mb); NaN until the sink has run")
                         .baseUnit("bytes")
                         .tag("sink", sink)
-                        .register(registry));
+                        .register(registry),
+                new SequinMetrics.LatencyHistogram());
     }
 
     private Counter counter(String name, String description, String sink) {

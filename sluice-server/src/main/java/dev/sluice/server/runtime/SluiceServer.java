@@ -3,6 +3,7 @@ package dev.sluice.server.runtime;
 import dev.sluice.engine.DatabasePipeline;
 import dev.sluice.server.api.ApiTokens;
 import dev.sluice.server.api.ManagementApi;
+import dev.sluice.server.config.ApiTokenConfig;
 import dev.sluice.server.config.ConfigException;
 import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
@@ -76,6 +77,16 @@ public final class SluiceServer implements AutoCloseable {
                 warnAboutResourcesNotInFile(fileConfig, loaded.snapshot().config(), o.configFile());
             }
             ApiTokens tokens = new ApiTokens(store);
+            // The file's api_tokens first: with them, no bootstrap token is needed.
+            for (SluiceConfig c : java.util.Arrays.asList(fileConfig, o.inlineConfig())) {
+                if (c != null) {
+                    for (ApiTokenConfig t : c.apiTokens()) {
+                        if (tokens.ensure(t.name(), t.token())) {
+                            log.info("API key '{}' set from the configuration's api_tokens", t.name());
+                        }
+                    }
+                }
+            }
             String bootstrap = tokens.bootstrap(o.apiToken());
             supervisor.apply(loaded.running());
             ManagementApi api = new ManagementApi(stored, tokens, supervisor);

@@ -244,7 +244,12 @@ final class Supervisor implements Engine, AutoCloseable {
         Map<String, UUID> dbIds = loaded.databaseIds();
         Map<String, UUID> sinkIds = loaded.sinkIds();
         Map<UUID, DatabaseConfig> wanted = new LinkedHashMap<>();
-        cfg.databases().forEach(d -> wanted.put(dbIds.get(d.name()), d));
+        for (DatabaseConfig d : cfg.databases()) {
+            // A disabled slot is not read: its pipeline stops, and the slot keeps its position for later.
+            if (d.slot().enabled()) {
+                wanted.put(dbIds.get(d.name()), d);
+            }
+        }
 
         for (var it = running.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
@@ -253,7 +258,9 @@ final class Supervisor implements Engine, AutoCloseable {
                 log.info(
                         "database {}: {}",
                         e.getValue().config.name(),
-                        now == null ? "removed; stopping its pipeline" : "connection changed; restarting its pipeline");
+                        now == null
+                                ? "removed, or its slot disabled; stopping its pipeline"
+                                : "connection changed; restarting its pipeline");
                 stop(e.getValue());
                 it.remove();
             }
@@ -271,9 +278,9 @@ final class Supervisor implements Engine, AutoCloseable {
             Running r = running.get(dbId);
             if (r == null) {
                 r = new Running(d, pipeline(d, dbId));
-                metrics.registerDatabase(r.pipeline);
+                metrics.registerDatabase(r.pipeline, dbId);
                 for (var s : desired.entrySet()) {
-                    metrics.registerSink(s.getValue().name());
+                    metrics.registerSink(s.getValue().name(), s.getKey());
                     r.pipeline.addSink(
                             withFunctions(
                                     r, s.getKey(), sinkSpec(s.getValue(), s.getKey(), d, dbId), s.getValue(), cfg),
@@ -310,7 +317,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 MessageFunctions old = r.functions.get(s.getKey());
                 SinkSpec spec =
                         withFunctions(r, s.getKey(), sinkSpec(s.getValue(), s.getKey(), d, dbId), s.getValue(), cfg);
-                metrics.registerSink(s.getValue().name());
+                metrics.registerSink(s.getValue().name(), s.getKey());
                 if (before == null) {
                     log.info("sink {}: starting", s.getValue().name());
                     r.pipeline.addSink(spec, sinkFor(s.getValue(), s.getKey()));
@@ -403,7 +410,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 s.annotationsJson(),
                 dbId.toString(),
                 d.name(),
-                "{}",
+                d.annotationsJson(),
                 d.database(),
                 d.hostname(),
                 s.timestampFormat());

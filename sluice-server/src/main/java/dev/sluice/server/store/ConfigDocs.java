@@ -85,9 +85,12 @@ public final class ConfigDocs {
         n.put("username", d.username());
         n.put("ssl", d.ssl());
         n.put("ipv6", d.ipv6());
-        n.putObject("slot")
+        ObjectNode slot = n.putObject("slot")
                 .put("name", d.slot().name())
                 .put("create_if_not_exists", d.slot().createIfNotExists());
+        if (!d.slot().enabled()) {
+            slot.put("status", "disabled");
+        }
         n.putObject("publication")
                 .put("name", d.publication().name())
                 .put("create_if_not_exists", d.publication().createIfNotExists());
@@ -101,6 +104,13 @@ public final class ConfigDocs {
                     .put("database", p.database())
                     .put("username", p.username())
                     .put("ssl", p.ssl());
+            if (p.ipv6()) {
+                ((ObjectNode) n.get("primary")).put("ipv6", true);
+            }
+        }
+        // Only when given, so that documents stored before annotations existed read the same.
+        if (!d.annotationsJson().equals("{}")) {
+            n.set("annotations", JSON.readTree(d.annotationsJson()));
         }
         return n;
     }

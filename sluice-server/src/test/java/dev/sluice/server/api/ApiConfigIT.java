@@ -112,6 +112,94 @@ class ApiConfigIT {
     }
 
     @Test
+    void sequinShapes_planHasNewAndOld_applyHasResources_tokensApply_exportTakesShowDashSensitive() {
+        String dbName = ApiServer.PG.createDatabase("cfgseq");
+        String file = """
+                account:
+                  name: acme
+                users:
+                  - email: admin@example.com
+                    password: adminpass123
+                api_tokens:
+                  - name: seq-ci
+                    token: seq-ci-token-0123456789
+                databases:
+                  - name: seq-db
+                    hostname: localhost
+                    port: %d
+                    database: %s
+                    username: postgres
+                    password: "seq-secret"
+                    slot: {name: seq_slot, create_if_not_exists: true}
+                    publication: {name: seq_pub, create_if_not_exists: true}
+                sinks:
+                  - name: seq-sink
+                    database: seq-db
+                    batch_size: 10
+                    message_kind: event
+                    destination: {type: webhook, http_endpoint: "https://example.com/seq"}
+                """.formatted(ApiServer.PG.port(), dbName);
+        ApiClient.Reply plan = api.send("POST", "/api/config/plan", file, "application/yaml");
+        assertThat(plan.status()).as(plan.text()).isEqualTo(200);
+        JsonNode createDb = plan.get("changes").get(0);
+        assertThat(createDb.get("resource_type").asString()).isEqualTo("database");
+        assertThat(createDb.get("action").asString()).isEqualTo("create");
+        assertThat(createDb.get("old").isNull()).isTrue();
+        assertThat(createDb.get("new").get("name").asString()).isEqualTo("seq-db");
+        assertThat(createDb.get("new").get("password").asString()).isEqualTo("************");
+        assertThat(plan.get("actions").toString()).contains("\"resource_type\":\"api_token\"", "seq-ci");
+        assertThat(plan.text()).doesNotContain("seq-secret").doesNotContain("seq-ci-token");
+        assertThat(api.withToken("seq-ci-token-0123456789").get("/api/sinks").status())
+                .as("a plan sets no token")
+                .isEqualTo(401);
+
+        ApiClient.Reply applied = api.send("POST", "/api/config/apply", file, "application/yaml");
+        assertThat(applied.status()).as(applied.text()).isEqualTo(200);
+        List<String> resources = new ArrayList<>();
+        for (JsonNode r : applied.get("resources")) {
+            assertThat(r.get("id").asString()).hasSize(36);
+            resources.add(
+                    r.get("resource_type").asString() + " " + r.get("name").asString());
+        }
+        assertThat(resources).containsExactly("database seq-db", "sink seq-sink");
+        assertThat(applied.text()).doesNotContain("seq-secret");
+        assertThat(api.withToken("seq-ci-token-0123456789").get("/api/sinks").status())
+                .isEqualTo(200);
+
+        ApiClient.Reply update =
+                api.send("POST", "/api/config/plan", file.replace("batch_size: 10", "batch_size: 20"), "text/yaml");
+        JsonNode change = update.get("changes").get(0);
+        assertThat(change.get("action").asString()).isEqualTo("update");
+        assertThat(change.get("old").get("batch_size").asInt()).isEqualTo(10);
+        assertThat(change.get("new").get("batch_size").asInt()).isEqualTo(20);
+        assertThat(change.get("new").get("id")).isEqualTo(change.get("old").get("id"));
+        assertThat(change.get("old").get("id").asString())
+                .isEqualTo(api.get("/api/sinks/seq-sink").get("id").asString());
+
+        // Sequin's CLI spells it show-sensitive.
+        assertThat(api.get("/api/config/export?show-sensitive=true").get("yaml").asString())
+                .contains("seq-secret");
+        assertThat(api.get("/api/config/export?show_sensitive=true").get("yaml").asString())
+                .contains("seq-secret");
+        assertThat(api.get("/api/config/export").get("yaml").asString()).doesNotContain("seq-secret");
+        assertThat(api.get("/api/config/export?show-sensitive=maybe").status()).isEqualTo(422);
+
+        String withRetention = file + "change_retentions: []\n";
+        ApiClient.Reply retention = api.send("POST", "/api/config/plan", withRetention, "application/yaml");
+        assertThat(retention.status()).isEqualTo(422);
+        assertThat(retention
+                        .get("validation_errors")
+                        .get("change_retentions")
+                        .get(0)
+                        .asString())
+                .contains("not supported yet");
+
+        assertThat(api.delete("/api/sinks/seq-sink").status()).isEqualTo(200);
+        assertThat(api.delete("/api/postgres_databases/seq-db").status()).isEqualTo(200);
+        assertThat(api.delete("/api/api_keys/seq-ci").status()).isEqualTo(200);
+    }
+
+    @Test
     void functions_arePlannedAppliedAndExported_withTheSinksNamingThem() {
         String withFunctions = """
                 functions:

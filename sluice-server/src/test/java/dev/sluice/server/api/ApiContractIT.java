@@ -30,6 +30,9 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Fixture fields deliberately not compared:
  *
+ * <p>The backfill and sequin_stream examples run against a real table: the backfill one on a paused sink (so that it
+ * is still active when looked at), the receive one against an insert and an update of the documented row.
+ *
  * <ul>
  *   <li>{@code http_endpoints} "local" and "webhook.site" variants: Sequin tunnel features Sluice rejects (422).
  *   <li>The {@code destination} sub-fields of non-webhook sink fixtures: they are type-specific, and only webhook
@@ -100,6 +103,8 @@ class ApiContractIT {
 
             JsonNode notFound = fixture("postgres_databases.get.response.404-not-found.json");
             assertFields("get 404", notFound, status(404, api.get(one)));
+            // The detail reads as Sequin's, word for word.
+            assertThat(status(404, api.get(one)).at("/errors/detail")).isEqualTo(notFound.at("/errors/detail"));
             assertFields("delete 404", notFound, status(404, api.delete(one)));
             assertFields(
                     "test_connection 404",
@@ -176,9 +181,10 @@ class ApiContractIT {
                 "{\"name\": \"in-use-sink-" + TAG + "\", \"database\": \"" + dbId
                         + "\", \"destination\": {\"type\": \"webhook\", \"http_endpoint\": \"" + ep + "\"}}");
         assertThat(sink.status()).as(sink.text()).isEqualTo(201);
-        // Sequin documents 422 here; Sluice answers 409 Conflict (the body's fields are the same).
+        // 422, as Sequin documents it, with its error field.
         ApiClient.Reply r = api.delete("/api/postgres_databases/" + dbId);
-        assertThat(r.status()).as(r.text()).isEqualTo(409);
+        assertThat(r.status()).as(r.text()).isEqualTo(422);
+        assertThat(r.get("success").asBoolean()).isFalse();
         assertFields(
                 "delete in use", fixture("postgres_databases.delete.response.422-unprocessable-entity.json"), r.body());
         assertThat(api.delete("/api/sinks/in-use-sink-" + TAG).status()).isEqualTo(200);
@@ -224,6 +230,7 @@ class ApiContractIT {
         assertFields("delete", fixture("http_endpoints.delete.response.json"), ok(api.delete(one)));
         JsonNode notFound = fixture("postgres_databases.get.response.404-not-found.json");
         assertFields("get 404", notFound, status(404, api.get(one)));
+        assertThat(status(404, api.get(one)).at("/errors/detail").asString()).isEqualTo("HTTP Endpoint not found");
         assertFields("delete 404", notFound, status(404, api.delete(one)));
     }
 
@@ -302,6 +309,7 @@ class ApiContractIT {
                 "sink get 404",
                 fixture("postgres_databases.get.response.404-not-found.json"),
                 status(404, api.get(one)));
+        assertThat(status(404, api.get(one)).at("/errors/detail").asString()).isEqualTo("Sink not found");
         assertThat(api.delete("/api/postgres_databases/" + database).status()).isEqualTo(200);
     }
 
@@ -396,6 +404,136 @@ class ApiContractIT {
         if (body.has("ssl")) {
             body.put("ssl", false);
         }
+    }
+
+    // ---- backfills ----------------------------------------------------------------------------------------
+
+    @Test
+    void backfillExamples_everyOperationAnswersWithSequinsFields() {
+        String db = ApiServer.PG.createDatabase("contract_bf");
+        ApiServer.PG.execute(
+                db,
+                "CREATE TABLE benchmark_records (id int PRIMARY KEY, note text)",
+                "INSERT INTO benchmark_records SELECT g, 'r' || g FROM generate_series(1, 50) g");
+        String dbId = createDatabase("backfill-db-" + TAG, db, "contract_bf");
+        String sink = "kafka-ids-" + TAG;
+        // A paused sequin_stream sink: the backfill stays active while the test looks at it.
+        ApiClient.Reply created = api.post(
+                "/api/sinks",
+                "{\"name\": \"" + sink + "\", \"database\": \"" + dbId + "\", \"status\": \"paused\","
+                        + " \"source\": {\"include_tables\": [\"public.benchmark_records\"]},"
+                        + " \"destination\": {\"type\": \"sequin_stream\"}}");
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        String base = "/api/sinks/" + sink + "/backfills";
+
+        // Sequin's create example has no body: the sink's only table is implied.
+        ApiClient.Reply backfill = api.post(base, "{}");
+        assertThat(backfill.status()).as(backfill.text()).isIn(200, 201);
+        assertFields("backfill create", fixture("backfills.create.response.json"), backfill.body());
+        assertThat(backfill.get("sink_consumer").asString()).isEqualTo(sink);
+        String one = base + "/" + backfill.get("id").asString();
+
+        assertFields("backfill get", fixture("backfills.get.response.json"), ok(api.get(one)));
+        assertFields(
+                "backfill list",
+                fixture("backfills.list.response.json"),
+                only(ok(api.get(base)), b -> b.get("id").equals(backfill.get("id"))));
+        assertThat(ok(api.get(one)).get("table").asString()).isEqualTo("public.benchmark_records");
+
+        ApiClient.Reply cancelled =
+                api.patch(one, fixture("backfills.update.request.json").toString());
+        assertFields("backfill update", fixture("backfills.get.response.json"), ok(cancelled));
+        assertThat(cancelled.get("state").asString()).isEqualTo("cancelled");
+        assertThat(cancelled.get("canceled_at").isNull()).isFalse();
+
+        assertFields("backfill delete", fixture("backfills.delete.response.json"), ok(api.delete(one)));
+        assertThat(status(404, api.get(one)).at("/errors/detail").asString()).isEqualTo("Backfill not found");
+        assertThat(api.delete("/api/sinks/" + sink).status()).isEqualTo(200);
+        assertThat(api.delete("/api/postgres_databases/" + dbId).status()).isEqualTo(200);
+    }
+
+    // ---- sequin_stream ------------------------------------------------------------------------------------
+
+    @Test
+    void sequinStreamExamples_receiveAckAndNack_answerWithSequinsFields() {
+        String db = ApiServer.PG.createDatabase("contract_st");
+        ApiServer.PG.execute(
+                db,
+                "CREATE TABLE orders (id int PRIMARY KEY, customer_id int, status text)",
+                // Old values, so that an update's changes are known.
+                "ALTER TABLE orders REPLICA IDENTITY FULL");
+        String dbId = createDatabase("stream-db-" + TAG, db, "contract_st");
+        // The example's annotations, on the database and on the sink: both are carried into each message.
+        String annotations = "{\"my-custom-key\": \"my-custom-value\"}";
+        ApiClient.Reply annotated =
+                api.patch("/api/postgres_databases/" + dbId, "{\"annotations\": " + annotations + "}");
+        assertThat(annotated.status()).as(annotated.text()).isEqualTo(200);
+        assertThat(annotated.get("annotations").get("my-custom-key").asString()).isEqualTo("my-custom-value");
+        String sink = "orders-stream-" + TAG;
+        ApiClient.Reply created = api.post(
+                "/api/sinks",
+                "{\"name\": \"" + sink + "\", \"database\": \"" + dbId + "\", \"annotations\": " + annotations
+                        + ", \"destination\": {\"type\": \"sequin_stream\", \"visibility_timeout_ms\": 60000}}");
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        String base = "/api/http_pull_consumers/" + sink;
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> api.post(base + "/receive", "{}").status() == 200);
+        ApiServer.PG.execute(
+                db,
+                "INSERT INTO orders VALUES (1234, 789, 'pending')",
+                "UPDATE orders SET status = 'shipped' WHERE id = 1234");
+
+        String receive =
+                fixture("sequin_stream.receive.request.using-post.json").toString();
+        JsonNode example = fixture("sequin_stream.receive.response.normalized.json");
+        List<String> ackIds = new ArrayList<>();
+        JsonNode update = null;
+        for (int i = 0; i < 2 && update == null; i++) {
+            JsonNode got = org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(30))
+                    .until(
+                            () -> ok(api.post(base + "/receive", receive)),
+                            r -> !r.get("data").isEmpty());
+            for (JsonNode item : got.get("data")) {
+                ackIds.add(item.get("ack_id").asString());
+                if (item.get("action").asString().equals("update")) {
+                    update = item;
+                }
+            }
+            // The row's update goes out once its insert is acknowledged.
+            assertFields(
+                    "ack",
+                    fixture("sequin_stream.ack.response.200-ok.json"),
+                    ok(api.post(base + "/ack", ackBody("sequin_stream.ack.request.json", ackIds))));
+        }
+        assertThat(update).as("the update was received").isNotNull();
+        ObjectNode oneItem = Requests.JSON.createObjectNode();
+        oneItem.putArray("data").add(update);
+        assertFields("receive", example, oneItem);
+        assertThat(update.at("/record/status").asString()).isEqualTo("shipped");
+        assertThat(update.at("/changes/status").asString()).isEqualTo("pending");
+        assertThat(update.at("/metadata/consumer/name").asString()).isEqualTo(sink);
+        assertThat(update.at("/metadata/database/annotations/my-custom-key").asString())
+                .isEqualTo("my-custom-value");
+
+        // A nack of ids that are done (or unknown) is accepted and changes nothing.
+        assertFields(
+                "nack",
+                fixture("sequin_stream.nack.response.200-ok.json"),
+                ok(api.post(base + "/nack", ackBody("sequin_stream.nack.request.json", ackIds))));
+        assertThat(ok(api.post(base + "/receive", receive)).get("data")).isEmpty();
+        assertThat(api.delete("/api/sinks/" + sink).status()).isEqualTo(200);
+        assertThat(api.delete("/api/postgres_databases/" + dbId).status()).isEqualTo(200);
+    }
+
+    /** The example ack/nack body with its ack_ids replaced by real ones. */
+    private static String ackBody(String example, List<String> ackIds) {
+        ObjectNode body = (ObjectNode) fixture(example);
+        assertThat(body.get("ack_ids").isArray()).isTrue();
+        ArrayNode ids = body.putArray("ack_ids");
+        ackIds.forEach(ids::add);
+        return body.toString();
     }
 
     private static String slot(String db, String name) {

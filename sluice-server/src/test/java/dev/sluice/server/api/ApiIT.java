@@ -338,9 +338,10 @@ class ApiIT {
         assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("c-db", db, "c_slot"))
                         .status())
                 .isEqualTo(201);
-        assertThat(api.post("/api/postgres_databases", ApiServer.databaseJson("c-db", db, "c_slot"))
-                        .status())
-                .isEqualTo(409);
+        // A taken name is 422 on name, as in Sequin.
+        ApiClient.Reply taken = api.post("/api/postgres_databases", ApiServer.databaseJson("c-db", db, "c_slot"));
+        assertThat(taken.status()).isEqualTo(422);
+        assertThat(taken.get("validation_errors").get("name").get(0).asString()).startsWith("has already been taken");
         assertThat(api.post("/api/destinations/http_endpoints", "{\"name\": \"c-ep\", \"url\": \"https://e.com\"}")
                         .status())
                 .isEqualTo(201);
@@ -348,9 +349,10 @@ class ApiIT {
                         {"name": "c-sink", "database": "c-db", "status": "paused",
                          "destination": {"type": "webhook", "http_endpoint": "c-ep"}}""").status()).isEqualTo(201);
         ApiClient.Reply inUse = api.delete("/api/postgres_databases/c-db");
-        assertThat(inUse.status()).as(inUse.text()).isEqualTo(409);
+        assertThat(inUse.status()).as(inUse.text()).isEqualTo(422);
         assertThat(inUse.get("summary").asString()).contains("c-sink");
-        assertThat(api.delete("/api/destinations/http_endpoints/c-ep").status()).isEqualTo(409);
+        assertThat(inUse.get("error").asString()).contains("c-sink");
+        assertThat(api.delete("/api/destinations/http_endpoints/c-ep").status()).isEqualTo(422);
         // Renaming the endpoint carries its sinks along.
         assertThat(api.patch("/api/destinations/http_endpoints/c-ep", "{\"name\": \"c-ep-2\"}")
                         .status())

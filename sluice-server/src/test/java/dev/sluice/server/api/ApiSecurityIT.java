@@ -21,6 +21,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -153,7 +154,7 @@ class ApiSecurityIT {
         String token = created.get("token").asString();
         assertThat(token).startsWith("sluice_").hasSizeGreaterThan(40);
         assertThat(api.get("/api/api_keys").text()).contains("ci-bot").doesNotContain(token);
-        assertThat(api.post("/api/api_keys", "{\"name\": \"ci-bot\"}").status()).isEqualTo(409);
+        assertThat(api.post("/api/api_keys", "{\"name\": \"ci-bot\"}").status()).isEqualTo(422);
         assertThat(api.post("/api/api_keys", "{\"name\": \"x\", \"scope\": \"all\"}")
                         .status())
                 .isEqualTo(422);
@@ -170,6 +171,63 @@ class ApiSecurityIT {
         assertThat(api.delete("/api/api_keys/ci-bot").status()).isEqualTo(200);
         assertThat(other.get("/api/sinks").status()).isEqualTo(401);
         assertThat(api.delete("/api/api_keys/ci-bot").status()).isEqualTo(404);
+    }
+
+    @Test
+    void apiKeys_takeACallerChosenToken_asSequinDoes() {
+        String chosen = "ci-token-" + UUID.randomUUID();
+        ApiClient.Reply created = api.post("/api/api_keys", "{\"name\": \"chosen\", \"token\": \"" + chosen + "\"}");
+        assertThat(created.status()).as(created.text()).isEqualTo(201);
+        assertThat(created.get("token").asString()).isEqualTo(chosen);
+        ApiClient other = api.withToken(chosen);
+        assertThat(other.get("/api/sinks").status()).isEqualTo(200);
+        // The same token twice, a blank one, one with spaces, a number: 422, naming token.
+        for (String bad : List.of("\"" + chosen + "\"", "\"  \"", "\"a b\"", "42")) {
+            ApiClient.Reply r = api.post("/api/api_keys", "{\"name\": \"chosen-2\", \"token\": " + bad + "}");
+            assertThat(r.status()).as(bad).isEqualTo(422);
+            assertThat(r.get("validation_errors").has("token")).as(bad).isTrue();
+        }
+        assertThat(api.delete("/api/api_keys/chosen").status()).isEqualTo(200);
+        assertThat(other.get("/api/sinks").status()).isEqualTo(401);
+    }
+
+    @Test
+    void apiTokensOfTheFile_becomeKeys_andNoBootstrapTokenIsPrinted() throws Exception {
+        Path home = Files.createTempDirectory("sluice-filetokens");
+        Path file = home.resolve("sluice.yaml");
+        Files.writeString(file, """
+                account: {name: acme}
+                users: [{email: a@example.com, password: pw}]
+                api_tokens:
+                  - name: from-file
+                    token: file-token-0123456789
+                """);
+        String metaDb = ServerFixture.PG.createDatabase("tokmeta");
+        ServerOptions options = new ServerOptions(home, 0, file, null, ServerFixture.PG.jdbcUrl(metaDb), null, null);
+        String out = captureStdout(() -> {
+            try (SluiceServer s = SluiceServer.start(options)) {
+                ApiClient client = new ApiClient(s.port(), "file-token-0123456789");
+                assertThat(client.get("/api/sinks").status()).isEqualTo(200);
+                assertThat(client.get("/api/api_keys").text()).contains("from-file");
+                return s.port();
+            }
+        });
+        assertThat(out).contains("'account' is not applicable").doesNotContain("shown once");
+        // A changed token replaces the old one at the next start.
+        Files.writeString(file, Files.readString(file).replace("file-token-0123456789", "file-token-abcdefghij"));
+        captureStdout(() -> {
+            try (SluiceServer s = SluiceServer.start(options)) {
+                assertThat(new ApiClient(s.port(), "file-token-0123456789")
+                                .get("/api/sinks")
+                                .status())
+                        .isEqualTo(401);
+                assertThat(new ApiClient(s.port(), "file-token-abcdefghij")
+                                .get("/api/sinks")
+                                .status())
+                        .isEqualTo(200);
+                return s.port();
+            }
+        });
     }
 
     @Test

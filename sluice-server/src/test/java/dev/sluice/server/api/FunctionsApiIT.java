@@ -55,7 +55,7 @@ class FunctionsApiIT {
                                 fn("paid", "filter", "function filter() { return true; }")
                                         .toString())
                         .status())
-                .isEqualTo(409);
+                .isEqualTo(422);
 
         WebhookReceiver receiver = sluice.newReceiver();
         ApiClient.Reply sink = api.post("/api/sinks", """
@@ -66,7 +66,7 @@ class FunctionsApiIT {
         assertThat(sink.get("transform").asString()).isEqualTo("none");
 
         ApiClient.Reply refused = api.delete("/api/functions/paid");
-        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.status()).isEqualTo(422);
         assertThat(refused.text()).contains("paid-hook");
 
         // A rename follows into the sink.

@@ -219,7 +219,9 @@ class OpenApiIT {
             JsonNode expected = before.body().deepCopy();
             JsonNode actual = put.body().deepCopy();
             for (JsonNode n : List.of(expected, actual)) {
-                ((tools.jackson.databind.node.ObjectNode) n).remove(List.of("health", "status_info"));
+                // active_backfills too: a backfill made by an earlier test may complete between the two calls.
+                ((tools.jackson.databind.node.ObjectNode) n)
+                        .remove(List.of("health", "status_info", "active_backfills"));
             }
             assertThat(actual).as(path).isEqualTo(expected);
         }

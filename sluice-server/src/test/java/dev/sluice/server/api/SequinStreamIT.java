@@ -192,6 +192,129 @@ class SequinStreamIT {
         assertThat(api.post("/api/sequin_streams/pulled/ack", "{}").status()).isEqualTo(422);
     }
 
+    @Test
+    void aSinkListingTablesWithoutSource_streamsExactlyThoseTables() {
+        String two = sluice.database(
+                "tables", "CREATE TABLE wanted (id int PRIMARY KEY)", "CREATE TABLE other (id int PRIMARY KEY)");
+        ApiClient.Reply d = api.post("/api/postgres_databases", sluice.databaseJson("tables-db", two));
+        assertThat(d.status()).as(d.text()).isEqualTo(201);
+        // Sequin's meaning of tables (and Terraform's "tables to stream changes from"): no source, so only these.
+        ApiClient.Reply s = api.post("/api/sinks", """
+                {"name": "only-wanted", "database": "tables-db",
+                 "tables": [{"name": "public.wanted", "group_column_names": []}],
+                 "destination": {"type": "sequin_stream"}}""");
+        assertThat(s.status()).as(s.text()).isEqualTo(201);
+        assertThat(s.get("source").get("include_tables").toString()).isEqualTo("[\"public.wanted\"]");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> api.post("/api/sequin_streams/only-wanted/receive", "{}")
+                                .status()
+                        == 200);
+        ServerFixture.PG.execute(two, "INSERT INTO other VALUES (1)", "INSERT INTO wanted VALUES (2)");
+        JsonNode got = await().atMost(Duration.ofSeconds(30))
+                .until(
+                        () -> api.post("/api/sequin_streams/only-wanted/receive", "{\"batch_size\": 10}")
+                                .get("data"),
+                        data -> !data.isEmpty());
+        assertThat(got).hasSize(1);
+        assertThat(got.get(0).at("/metadata/table_name").asString()).isEqualTo("wanted");
+        // The insert into other was committed first: had it been streamed, it would have come out with or before it.
+        String ackId = got.get(0).get("ack_id").asString();
+        assertThat(api.post("/api/sequin_streams/only-wanted/ack", "{\"ack_ids\": [\"" + ackId + "\"]}")
+                        .status())
+                .isEqualTo(200);
+        assertThat(api.post("/api/sequin_streams/only-wanted/receive", "{\"batch_size\": 10}")
+                        .get("data"))
+                .isEmpty();
+        assertThat(api.delete("/api/sinks/only-wanted").status()).isEqualTo(200);
+        assertThat(api.delete("/api/postgres_databases/tables-db").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aDisabledReplicationSlot_isNotRead_andActiveAgainResumesWhereItStopped() {
+        String paused = sluice.database("slotoff", "CREATE TABLE rows (id int PRIMARY KEY)");
+        ApiClient.Reply d = api.post("/api/postgres_databases", sluice.databaseJson("slotoff-db", paused));
+        assertThat(d.status()).as(d.text()).isEqualTo(201);
+        String slotName = d.get("replication_slots").get(0).get("slot_name").asString();
+        ApiClient.Reply s = api.post("/api/sinks", """
+                {"name": "slotoff-stream", "database": "slotoff-db", "destination": {"type": "sequin_stream"}}""");
+        assertThat(s.status()).as(s.text()).isEqualTo(201);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> api.post("/api/sequin_streams/slotoff-stream/receive", "{}")
+                                .status()
+                        == 200);
+
+        ApiClient.Reply off = api.patch(
+                "/api/postgres_databases/slotoff-db",
+                "{\"replication_slots\": [{\"slot_name\": \"" + slotName + "\", \"status\": \"disabled\"}]}");
+        assertThat(off.status()).as(off.text()).isEqualTo(200);
+        assertThat(off.get("replication_slots").get(0).get("status").asString()).isEqualTo("disabled");
+        // Not read: the slot has no reader, and the database's sink does not run.
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> !slotActive(paused, slotName)
+                        && api.post("/api/sequin_streams/slotoff-stream/receive", "{}")
+                                        .status()
+                                == 409);
+        ServerFixture.PG.execute(paused, "INSERT INTO rows VALUES (7)");
+        assertThat(api.get("/api/postgres_databases/slotoff-db")
+                        .get("replication_slots")
+                        .get(0)
+                        .get("status")
+                        .asString())
+                .isEqualTo("disabled");
+        ApiClient.Reply bad = api.patch(
+                "/api/postgres_databases/slotoff-db",
+                "{\"replication_slots\": [{\"slot_name\": \"" + slotName + "\", \"status\": \"sleeping\"}]}");
+        assertThat(bad.status()).isEqualTo(422);
+        assertThat(bad.get("validation_errors").has("replication_slots[0].status"))
+                .as(bad.text())
+                .isTrue();
+
+        ApiClient.Reply on = api.patch(
+                "/api/postgres_databases/slotoff-db",
+                "{\"replication_slots\": [{\"slot_name\": \"" + slotName + "\", \"status\": \"active\"}]}");
+        assertThat(on.status()).as(on.text()).isEqualTo(200);
+        // The row written meanwhile comes through: the slot kept its position.
+        JsonNode got = await().atMost(Duration.ofSeconds(60))
+                .ignoreExceptions()
+                .until(
+                        () -> api.post("/api/sequin_streams/slotoff-stream/receive", "{\"batch_size\": 10}")
+                                .get("data"),
+                        data -> !data.isEmpty());
+        assertThat(got.get(0).at("/record/id").asInt()).isEqualTo(7);
+        assertThat(api.delete("/api/sinks/slotoff-stream").status()).isEqualTo(200);
+        assertThat(api.delete("/api/postgres_databases/slotoff-db").status()).isEqualTo(200);
+    }
+
+    private static boolean slotActive(String database, String slot) {
+        try (var c = ServerFixture.PG.connect(database);
+                var ps = c.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (var rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void waitFor_takesSequinsDurationsUpToFiveMinutes() {
+        // Sequin's "60s" / "5m" forms, in the body and in the query string; a wait ends early when nothing comes.
+        assertThat(api.post("/api/http_pull_consumers/pulled/receive", "{\"wait_for\": \"1s\"}")
+                        .status())
+                .isEqualTo(200);
+        assertThat(api.get("/api/http_pull_consumers/pulled/receive?wait_for=250ms")
+                        .status())
+                .isEqualTo(200);
+        for (String bad : List.of("300001", "\"6m\"", "\"soon\"", "-1", "\"1h\"")) {
+            ApiClient.Reply r = api.post("/api/sequin_streams/pulled/receive", "{\"wait_for\": " + bad + "}");
+            assertThat(r.status()).as(bad).isEqualTo(422);
+            assertThat(r.get("validation_errors").has("wait_for")).as(bad).isTrue();
+        }
+        assertThat(api.get("/api/sequin_streams/pulled/receive?wait_for=301s").status())
+                .isEqualTo(422);
+    }
+
     private static String byRow(List<Got> handedOut) {
         Map<Integer, List<Integer>> out = new java.util.TreeMap<>();
         synchronized (handedOut) {

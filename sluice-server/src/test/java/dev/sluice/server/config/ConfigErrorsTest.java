@@ -146,6 +146,7 @@ class ConfigErrorsTest {
 
     @Test
     void topLevelKeys_unsupportedOrUnknown() {
+        // account and users are accepted (a self-hosted sequin.yaml has them); change_retentions is not supported.
         assertThat(problems("""
                         account:
                           name: acme
@@ -155,12 +156,36 @@ class ConfigErrorsTest {
                         sink: []
                         """))
                 .containsExactly(
-                        "sluice.yaml:1:1: account: not supported yet: Sluice has no accounts; remove this section",
-                        "sluice.yaml:3:1: users: not supported yet: Sluice has no users; remove this section",
-                        "sluice.yaml:4:1: api_tokens: not supported yet: Sluice has no API tokens; remove this section",
-                        "sluice.yaml:5:1: change_retentions: not supported yet; remove this section",
+                        "sluice.yaml:5:1: change_retentions: not supported yet: Sluice cannot write changes to a"
+                                + " table; remove this section",
                         "sluice.yaml:6:1: sink: unknown key; did you mean 'sinks'? Accepted keys: databases,"
-                                + " http_endpoints, functions, sinks");
+                                + " http_endpoints, functions, sinks, api_tokens, account, users");
+    }
+
+    @Test
+    void apiTokens_needANameAndAUsableToken() {
+        assertThat(problems("""
+                        api_tokens:
+                          - name: ci
+                            token: "has space"
+                          - name: ci
+                            token: fine-token
+                          - token: no-name
+                          - name: "-bad"
+                            token: t
+                          - name: x
+                            tokne: t
+                        """))
+                .containsExactly(
+                        "sluice.yaml:3:12: api_tokens[0].token: must not contain spaces or control characters",
+                        "sluice.yaml:4:11: api_tokens[1].name: duplicate API token name 'ci' (first defined at line"
+                                + " 2); names must be unique",
+                        "sluice.yaml:6:5: api_tokens[2].name: required key is missing",
+                        "sluice.yaml:7:11: api_tokens[3].name: must be 1 to 128 letters, digits, '_', '-' or '.',"
+                                + " starting with a letter or digit",
+                        "sluice.yaml:9:5: api_tokens[4].token: required key is missing",
+                        "sluice.yaml:10:5: api_tokens[4].tokne: unknown key; did you mean 'token'? Accepted keys:"
+                                + " name, token");
     }
 
     @Test
@@ -271,7 +296,7 @@ class ConfigErrorsTest {
                                 + " hostname (or a 'url'); port, database, username, password and ssl default to"
                                 + " the replica's",
                         "sluice.yaml:7:7: databases[0].primary.slot: unknown key. Accepted keys: url, hostname,"
-                                + " port, database, username, password, ssl",
+                                + " port, database, username, password, ssl, ipv6",
                         "sluice.yaml:11:14: databases[1].primary: expected a mapping, got 'primary.internal'",
                         "sluice.yaml:16:17: databases[2].primary.hostname: give either 'url' or"
                                 + " hostname/port/database/username/password, not both");
@@ -534,7 +559,7 @@ class ConfigErrorsTest {
                     database: app
                     batch_size: 5000
                     destination: {type: webhook, http_endpoint: hooks}
-                users: []
+                change_retentions: []
                 """, "sluice.yaml", name -> null));
         assertThat(e.getMessage()).isEqualTo("""
                         invalid configuration (4 problems):
@@ -542,6 +567,7 @@ class ConfigErrorsTest {
                           sluice.yaml:8:10: http_endpoints[0].url: environment variable HOOK_URL is not set (set it, \
                         or give a default with ${HOOK_URL:-default})
                           sluice.yaml:12:17: sinks[0].batch_size: must be between 1 and 1000, got 5000
-                          sluice.yaml:14:1: users: not supported yet: Sluice has no users; remove this section""");
+                          sluice.yaml:14:1: change_retentions: not supported yet: Sluice cannot write changes to a \
+                        table; remove this section""");
     }
 }

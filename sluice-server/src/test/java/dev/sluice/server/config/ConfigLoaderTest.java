@@ -315,6 +315,109 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void selfHostedSequinYaml_loads_withApiTokens_listInitialBackfill_andLegacyKeys() {
+        // What a self-hosted sequin.yaml holds beyond resources: account and users (not applicable, ignored),
+        // api_tokens (kept), Sequin's list form of initial_backfill and keys Sequin itself ignores.
+        SluiceConfig config = parse("""
+                account:
+                  name: "my-account"
+                users:
+                  - email: "admin@example.com"
+                    password: "adminpass123"
+                api_tokens:
+                  - name: "mytoken"
+                    token: "secret"
+                databases:
+                  - name: db
+                    hostname: localhost
+                    database: app
+                    slot_name: s
+                    publication_name: p
+                    annotations: {team: core, tier: 1}
+                    primary: {hostname: primary.internal, ipv6: true}
+                sinks:
+                  - name: two-tables
+                    database: db
+                    consumer_start: {position: beginning}
+                    message_kind: event
+                    active_backfill: null
+                    source:
+                      include_tables: [public.orders, public.items]
+                    initial_backfill:
+                      - table: public.orders
+                        type: full
+                      - table: items
+                        type: partial
+                        sort_column: updated_at
+                        start_position: "2025-01-01"
+                    destination: {type: sequin_stream}
+                  - name: one
+                    database: db
+                    table: public.orders
+                    initial_backfill: true
+                    destination: {type: sequin_stream}
+                """);
+        assertThat(config.apiTokens()).containsExactly(new ApiTokenConfig("mytoken", "secret"));
+        assertThat(config.databases().getFirst().annotationsJson()).isEqualTo("{\"team\":\"core\",\"tier\":1}");
+        assertThat(config.databases().getFirst().primary().ipv6()).isTrue();
+        assertThat(config.apiTokens().getFirst().toString()).doesNotContain("secret");
+        assertThat(config.sinks().get(0).initialBackfills())
+                .containsExactly(
+                        new InitialBackfill(new TableId("public", "orders"), null, null),
+                        new InitialBackfill(new TableId("public", "items"), "updated_at", "2025-01-01"));
+        assertThat(config.sinks().get(1).initialBackfills()).containsExactly(new InitialBackfill(null, null, null));
+        // tables without a source: exactly those tables are streamed, as in Sequin.
+        assertThat(parse("""
+                        databases: [{name: db, hostname: localhost, database: app}]
+                        sinks:
+                          - name: t
+                            database: db
+                            tables: [{name: public.orders}, {name: items, group_column_names: [sku]}]
+                            destination: {type: sequin_stream}
+                        """).sinks().getFirst().source())
+                .isEqualTo(new SourceFilter(
+                        null, null, List.of(new TableId("public", "orders"), new TableId("public", "items")), null));
+    }
+
+    @Test
+    void slotStatus_disabledMeansNotRead() {
+        SluiceConfig config = parse("""
+                databases:
+                  - {name: a, hostname: localhost, database: app, slot: {name: a_slot, status: disabled}}
+                  - {name: b, hostname: localhost, database: app, slot: {name: b_slot, status: active}}
+                  - {name: c, hostname: localhost, database: app}
+                """);
+        assertThat(config.databases()).extracting(d -> d.slot().enabled()).containsExactly(false, true, true);
+        assertThatThrownBy(() -> parse("""
+                        databases: [{name: a, hostname: localhost, database: app, slot: {status: paused}}]
+                        """))
+                .hasMessageContaining("databases[0].slot.status: expected one of active, disabled, got 'paused'");
+    }
+
+    @Test
+    void initialBackfillList_checksEachEntry() {
+        assertThatThrownBy(() -> parse("""
+                        databases: [{name: db, hostname: localhost, database: app}]
+                        sinks:
+                          - name: s
+                            database: db
+                            initial_backfill:
+                              - type: full
+                              - {table: a, type: partial}
+                              - {table: b, type: full, sort_column: c, start_position: "1"}
+                              - {table: a}
+                              - {table: d, type: incremental}
+                            destination: {type: sequin_stream}
+                        """))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sinks[0].initial_backfill[0].table: required in the list form")
+                .hasMessageContaining("sinks[0].initial_backfill[1].type: partial needs sort_column and start_position")
+                .hasMessageContaining("sinks[0].initial_backfill[2].start_position: not with type full")
+                .hasMessageContaining("sinks[0].initial_backfill[3].table: backfills public.a a second time")
+                .hasMessageContaining("sinks[0].initial_backfill[4].type: expected full or partial, got 'incremental'");
+    }
+
+    @Test
     void url_replacesConnectionKeys() {
         SluiceConfig config = parse("""
                 databases:
@@ -413,7 +516,7 @@ class ConfigLoaderTest {
     @Test
     void docsExample_loads() throws Exception {
         String doc = Files.readString(Path.of("../docs/configuration.md"));
-        Map<String, String> env = Map.of("APP_DB_PASSWORD", "pw", "ORDERS_TOKEN", "t");
+        Map<String, String> env = Map.of("APP_DB_PASSWORD", "pw", "ORDERS_TOKEN", "t", "SLUICE_CI_TOKEN", "ci-token");
         // Every example loads; the full one (the first with sinks) is checked further.
         SluiceConfig config = null;
         for (int start = doc.indexOf("```yaml\n"); start >= 0; start = doc.indexOf("```yaml\n", start)) {

@@ -81,6 +81,32 @@ class MetricsIT {
             return v != null && v >= 0;
         });
         assertThat(afterRetry).contains("jvm_memory_used_bytes");
+
+        // The same numbers under Sequin's names, for its dashboard: per sink as consumer_id and consumer_name.
+        String sinkId = sluice.api().get("/api/sinks/hook").get("id").asString();
+        String consumer = "{consumer_id=\"" + sinkId + "\",consumer_name=\"hook\"}";
+        assertThat(value(afterRetry, "sequin_message_deliver_success_count" + consumer))
+                .isEqualTo(6.0);
+        assertThat(value(afterRetry, "sequin_message_deliver_failure_count" + consumer))
+                .isEqualTo(1.0);
+        assertThat(value(afterRetry, "sequin_message_deliver_attempt_count" + consumer))
+                .isEqualTo(7.0);
+        String latency = "{consumer_id=\"" + sinkId + "\",consumer_name=\"hook\",success=\"ok\"";
+        assertThat(value(afterRetry, "sequin_delivery_latency_us_count" + latency + "}"))
+                .isEqualTo((double) acceptedRequests);
+        assertThat(value(afterRetry, "sequin_delivery_latency_us_bucket" + latency + ",le=\"+Inf\"}"))
+                .isEqualTo((double) acceptedRequests);
+        assertThat(afterRetry)
+                .contains("# TYPE sequin_message_deliver_success_count counter")
+                .contains("# TYPE sequin_delivery_latency_us histogram");
+        String dbId =
+                sluice.api().get("/api/postgres_databases/source").get("id").asString();
+        String slot = "sequin_replication_slot_size{replication_slot_id=\"" + dbId + "\",slot_name=\""
+                + sluice.slot(db).name() + "\",database_name=\"source\"}";
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            Double v = value(scrape(), slot);
+            return v != null && v >= 0;
+        });
     }
 
     @Test

@@ -5,15 +5,18 @@ import dev.sluice.core.sink.ConfigField;
 import dev.sluice.core.sink.ConfigSchema;
 import dev.sluice.core.sink.ConfigValues;
 import dev.sluice.core.sink.Configured;
+import dev.sluice.core.sink.InvalidConfigException;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkProvider;
+import dev.sluice.sink.aws.AwsChecks;
 import dev.sluice.sink.aws.AwsFields;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code sqs} destination: standard or FIFO queues, a FIFO message group per row. {@code region} and {@code
@@ -30,6 +33,10 @@ public final class SqsProvider implements SinkProvider<SqsConfig> {
             AwsFields.SECRET_ACCESS_KEY,
             ConfigField.bool("is_fifo", "Whether the queue is FIFO; inferred from a name ending in .fifo when absent"),
             AwsFields.endpointUrl("ElasticMQ"),
+            ConfigField.bool(
+                    "use_emulator", "Sequin's switch: true sends requests to emulator_base_url instead of AWS"),
+            ConfigField.string(
+                    "emulator_base_url", "Sequin's name for the emulator's address, used when use_emulator is true"),
             AwsFields.USE_TASK_ROLE,
             AwsFields.requestTimeout("SQS", SqsConfig.DEFAULT_REQUEST_TIMEOUT));
 
@@ -56,7 +63,7 @@ public final class SqsProvider implements SinkProvider<SqsConfig> {
                 values.string("access_key_id"),
                 values.string("secret_access_key"),
                 values.bool("is_fifo"),
-                values.string("endpoint_url"),
+                endpoint(values),
                 Duration.ofMillis(Objects.requireNonNull(values.integer("request_timeout_ms")))));
         if (!(built instanceof Configured.Valid<SqsConfig> valid)) {
             return built;
@@ -69,6 +76,32 @@ public final class SqsProvider implements SinkProvider<SqsConfig> {
             derived.put("is_fifo", valid.config().fifo());
         }
         return new Configured.Valid<>(valid.config(), derived);
+    }
+
+    /**
+     * Where requests go: {@code endpoint_url}, or Sequin's {@code emulator_base_url} when {@code use_emulator} is true
+     * (Sequin ignores the address otherwise, and so does Sluice).
+     */
+    static @Nullable String endpoint(ConfigValues values) {
+        String endpointUrl = values.string("endpoint_url");
+        if (!Boolean.TRUE.equals(values.bool("use_emulator"))) {
+            return endpointUrl;
+        }
+        String emulator = values.string("emulator_base_url");
+        if (emulator == null) {
+            if (endpointUrl != null) {
+                return endpointUrl;
+            }
+            throw new InvalidConfigException(
+                    "emulator_base_url",
+                    "required with use_emulator: true; the emulator's address, such as" + " http://localhost:9324");
+        }
+        AwsChecks.httpUrl("emulator_base_url", AwsChecks.parseUrl("emulator_base_url", emulator.strip()));
+        if (endpointUrl != null && !endpointUrl.equals(emulator)) {
+            throw new InvalidConfigException(
+                    "emulator_base_url", "differs from endpoint_url; give the emulator's address once");
+        }
+        return emulator;
     }
 
     @Override

@@ -27,6 +27,8 @@ class SqsProviderTest {
                         "secret_access_key",
                         "is_fifo",
                         "endpoint_url",
+                        "use_emulator",
+                        "emulator_base_url",
                         "use_task_role",
                         "request_timeout_ms");
         assertThat(provider.schema().secretNames()).containsExactly("secret_access_key");
@@ -45,6 +47,51 @@ class SqsProviderTest {
         Configured.Valid<SqsConfig> given = (Configured.Valid<SqsConfig>)
                 configure(Map.of("queue_url", FIFO_URL, "region", "eu-west-1", "is_fifo", true, "use_task_role", true));
         assertThat(given.derived()).isEmpty();
+    }
+
+    @Test
+    void configure_takesSequinsEmulatorFields() {
+        String local = "http://localhost:9324/000000000000/orders";
+        Configured.Valid<SqsConfig> emulated = (Configured.Valid<SqsConfig>) configure(Map.of(
+                "queue_url",
+                local,
+                "region",
+                "us-east-1",
+                "use_emulator",
+                true,
+                "emulator_base_url",
+                "http://localhost:9324"));
+        assertThat(emulated.config().endpointUrl()).hasToString("http://localhost:9324");
+        // Without use_emulator, Sequin ignores the address: a non-AWS queue host then needs endpoint_url.
+        Configured<SqsConfig> off = configure(Map.of(
+                "queue_url",
+                local,
+                "region",
+                "us-east-1",
+                "use_emulator",
+                false,
+                "emulator_base_url",
+                "http://localhost:9324"));
+        assertThat(off).isInstanceOf(Configured.Invalid.class);
+        assertThat(((Configured.Invalid<SqsConfig>)
+                                configure(Map.of("queue_url", local, "region", "us-east-1", "use_emulator", true)))
+                        .problems())
+                .singleElement()
+                .satisfies(p -> assertThat(p.field()).isEqualTo("emulator_base_url"));
+        assertThat(((Configured.Invalid<SqsConfig>) configure(Map.of(
+                                "queue_url",
+                                local,
+                                "region",
+                                "us-east-1",
+                                "use_emulator",
+                                true,
+                                "emulator_base_url",
+                                "http://localhost:9324",
+                                "endpoint_url",
+                                "http://other:1")))
+                        .problems())
+                .singleElement()
+                .satisfies(p -> assertThat(p.field()).isEqualTo("emulator_base_url"));
     }
 
     @Test
