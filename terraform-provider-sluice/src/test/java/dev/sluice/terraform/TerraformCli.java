@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -22,10 +23,10 @@ final class TerraformCli {
     record Result(int exit, String out) {}
 
     private final Path work;
-    private final Path cliConfig;
+    private final @Nullable Path cliConfig;
     private final Map<String, String> env;
 
-    private TerraformCli(Path work, Path cliConfig, Map<String, String> env) {
+    private TerraformCli(Path work, @Nullable Path cliConfig, Map<String, String> env) {
         this.work = work;
         this.cliConfig = cliConfig;
         this.env = env;
@@ -67,6 +68,19 @@ final class TerraformCli {
         return new TerraformCli(dir, cli, env);
     }
 
+    /**
+     * Terraform as a user runs it after {@code ./sluice terraform install}: no CLI configuration, so providers come
+     * from the implied local mirror under {@code env}'s {@code HOME}, through {@code terraform init}.
+     */
+    static TerraformCli plain(Path work, Map<String, String> env) throws IOException {
+        return new TerraformCli(Files.createDirectories(work), null, env);
+    }
+
+    /** The environment that points the provider at a Sluice server on this port. */
+    static Map<String, String> sluiceEnv(int port, String token) {
+        return Map.of("SLUICE_ENDPOINT", "http://127.0.0.1:" + port, "SLUICE_API_KEY", token);
+    }
+
     Path dir() {
         return work;
     }
@@ -80,7 +94,9 @@ final class TerraformCli {
         cmd.add("terraform");
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true);
-        pb.environment().put("TF_CLI_CONFIG_FILE", cliConfig.toString());
+        if (cliConfig != null) {
+            pb.environment().put("TF_CLI_CONFIG_FILE", cliConfig.toString());
+        }
         pb.environment().put("TF_IN_AUTOMATION", "1");
         pb.environment().put("CHECKPOINT_DISABLE", "1");
         pb.environment().putAll(env);

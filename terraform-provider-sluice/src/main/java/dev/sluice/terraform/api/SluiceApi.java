@@ -46,6 +46,10 @@ public final class SluiceApi {
         return send("PUT", path, body);
     }
 
+    public JsonNode patch(String path, JsonNode body) throws ApiException {
+        return send("PATCH", path, body);
+    }
+
     public void delete(String path) throws ApiException {
         send("DELETE", path, null);
     }

@@ -56,6 +56,16 @@ record AutoTls(SslContext context, X509Certificate certificate) {
         return new AutoTls(ctx, cert);
     }
 
+    /** A throwaway client certificate in PEM, for the class-data sharing training run. */
+    static String selfSignedPem() throws GeneralSecurityException {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"));
+        return "-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder()
+                        .encodeToString(selfSigned(g.generateKeyPair()).getEncoded())
+                + "\n-----END CERTIFICATE-----\n";
+    }
+
     /** The certificate as the handshake line carries it: base64 of the DER, without padding. */
     String handshakeField() throws GeneralSecurityException {
         return Base64.getEncoder().withoutPadding().encodeToString(certificate.getEncoded());

@@ -30,6 +30,10 @@ public final class PluginMain {
         PrintStream handshake = new PrintStream(
                 new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.US_ASCII);
         System.setOut(System.err);
+        if (args.length == 1 && args[0].equals("--cds-training")) {
+            Training.run();
+            System.exit(0);
+        }
         if (!MAGIC_COOKIE.equals(System.getenv(MAGIC_COOKIE_KEY))) {
             System.err.println("This is a Terraform plugin: Terraform starts it. Use it from a Terraform configuration"
                     + " whose required_providers names sluice/sluice (see docs/terraform.md).");
@@ -53,7 +57,7 @@ public final class PluginMain {
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus("plugin", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
         Server[] server = new Server[1];
-        server[0] = builder.addService(new ProviderService(Resources.all(), System::getenv))
+        server[0] = builder.addService(new ProviderService(Resources.all(), Resources.dataSources(), System::getenv))
                 .addService(health.getHealthService())
                 .addService(new GRPCControllerGrpc.GRPCControllerImplBase() {
                     @Override

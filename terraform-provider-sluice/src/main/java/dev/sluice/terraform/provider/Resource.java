@@ -36,4 +36,19 @@ public interface Resource {
 
     /** The state of an existing object named by an import ID; an {@link ApiException} when there is none. */
     Map<String, @Nullable Object> importState(SluiceApi api, String id) throws ApiException;
+
+    /** For a data source: the object with this name (or ID), secrets masked; an {@link ApiException} when none. */
+    Map<String, @Nullable Object> lookup(SluiceApi api, String name) throws ApiException;
+
+    /**
+     * Refines a plan where the generic one ({@link Planner}) cannot know better: computed values that change with
+     * others (a timestamp of the last update), or attributes that do not apply to what is configured. Changes {@code
+     * planned} in place; nothing by default.
+     *
+     * @param prior the state before, or null for a create
+     */
+    default void refinePlan(
+            Map<String, @Nullable Object> planned,
+            @Nullable Map<String, @Nullable Object> prior,
+            Map<String, @Nullable Object> config) {}
 }

@@ -1,12 +1,9 @@
 package dev.sluice.terraform.resources;
 
-import static dev.sluice.terraform.schema.Attribute.Presence.COMPUTED;
 import static dev.sluice.terraform.schema.Attribute.Presence.OPTIONAL;
 import static dev.sluice.terraform.schema.Attribute.Presence.REQUIRED;
 
-import dev.sluice.terraform.api.ApiException;
 import dev.sluice.terraform.api.SluiceApi;
-import dev.sluice.terraform.provider.Resource;
 import dev.sluice.terraform.schema.Attribute;
 import dev.sluice.terraform.schema.Schema;
 import dev.sluice.terraform.wire.TfType;
@@ -29,8 +26,8 @@ import tools.jackson.databind.node.ObjectNode;
  * by {@code url} reads them back without an inconsistent plan; {@code port}, {@code ssl} and {@code ipv6} are planned
  * with the server's defaults (5432, true, false) instead of unknowns sent as zeros.
  */
-public final class DatabaseResource implements Resource {
-    private static final Schema SCHEMA = new Schema(
+final class DatabaseResource extends RestResource {
+    static final Schema SCHEMA = new Schema(
             0,
             "A source Postgres database and its replication slots.",
             List.of(
@@ -72,72 +69,18 @@ public final class DatabaseResource implements Resource {
                                     .asSensitive(),
                             Attribute.optional("port", TfType.NUMBER, "Primary's port."),
                             Attribute.optional("ssl", TfType.BOOL, "Whether to connect to the primary with TLS.")),
-                    new Attribute("use_local_tunnel", TfType.BOOL, null, COMPUTED, false, false, null, "Sequin's."),
+                    Attribute.computed("use_local_tunnel", TfType.BOOL, "Sequin's."),
                     Attribute.computed("pool_size", TfType.NUMBER, "Connections to the database."),
                     Attribute.computed("queue_interval", TfType.NUMBER, "Sequin's pool setting."),
                     Attribute.computed("queue_target", TfType.NUMBER, "Sequin's pool setting.")));
 
-    private final String typeName;
-
-    public DatabaseResource(String typeName) {
-        this.typeName = typeName;
+    DatabaseResource(String typeName) {
+        super(typeName, "/api/postgres_databases", SCHEMA);
     }
 
     @Override
-    public String typeName() {
-        return typeName;
-    }
-
-    @Override
-    public Schema schema() {
-        return SCHEMA;
-    }
-
-    @Override
-    public Map<String, @Nullable Object> create(SluiceApi api, Map<String, @Nullable Object> planned)
-            throws ApiException {
-        return state(api.post("/api/postgres_databases", body(planned)), planned);
-    }
-
-    @Override
-    public Map<String, @Nullable Object> update(
-            SluiceApi api, Map<String, @Nullable Object> prior, Map<String, @Nullable Object> planned)
-            throws ApiException {
-        return state(
-                api.put("/api/postgres_databases/" + Values.segment((String) prior.get("id")), body(planned)), planned);
-    }
-
-    @Override
-    public void delete(SluiceApi api, Map<String, @Nullable Object> prior) throws ApiException {
-        try {
-            api.delete("/api/postgres_databases/" + Values.segment((String) prior.get("id")));
-        } catch (ApiException e) {
-            if (!e.notFound()) {
-                throw e;
-            }
-        }
-    }
-
-    @Override
-    public @Nullable Map<String, @Nullable Object> read(SluiceApi api, Map<String, @Nullable Object> current)
-            throws ApiException {
-        try {
-            return state(api.get("/api/postgres_databases/" + Values.segment((String) current.get("id"))), current);
-        } catch (ApiException e) {
-            if (e.notFound()) {
-                return null;
-            }
-            throw e;
-        }
-    }
-
-    @Override
-    public Map<String, @Nullable Object> importState(SluiceApi api, String id) throws ApiException {
-        return state(api.get("/api/postgres_databases/" + Values.segment(id)), Map.of());
-    }
-
     @SuppressWarnings("unchecked")
-    private static ObjectNode body(Map<String, @Nullable Object> s) {
+    ObjectNode body(Map<String, @Nullable Object> s, boolean update) {
         ObjectNode b = SluiceApi.JSON.createObjectNode();
         Values.copy(b, s, "name", "url", "hostname", "database", "username", "password", "port", "ssl", "ipv6");
         ArrayNode slots = b.putArray("replication_slots");
@@ -161,8 +104,9 @@ public final class DatabaseResource implements Resource {
     }
 
     /** The state from the API's answer, keeping the secrets (and the URL) of {@code known}. */
+    @Override
     @SuppressWarnings("unchecked")
-    private static Map<String, @Nullable Object> state(JsonNode d, Map<String, @Nullable Object> known) {
+    Map<String, @Nullable Object> state(SluiceApi api, JsonNode d, Map<String, @Nullable Object> known) {
         Map<String, @Nullable Object> s = new LinkedHashMap<>();
         s.put("id", Values.text(d, "id"));
         s.put("name", Values.text(d, "name"));

@@ -1,8 +1,6 @@
 package dev.sluice.terraform.resources;
 
-import dev.sluice.terraform.api.ApiException;
 import dev.sluice.terraform.api.SluiceApi;
-import dev.sluice.terraform.provider.Resource;
 import dev.sluice.terraform.schema.Attribute;
 import dev.sluice.terraform.schema.Schema;
 import dev.sluice.terraform.wire.TfType;
@@ -19,7 +17,7 @@ import tools.jackson.databind.node.ObjectNode;
  * keeps what was applied; an endpoint without headers reads back as null, not as an empty map, matching a
  * configuration that leaves them out.
  */
-public final class HttpEndpointResource implements Resource {
+final class HttpEndpointResource extends RestResource {
     static final String PATH = "/api/destinations/http_endpoints";
 
     private static final Schema SCHEMA = new Schema(
@@ -36,60 +34,13 @@ public final class HttpEndpointResource implements Resource {
                                     "Headers stored encrypted (tokens, keys).")
                             .asSensitive()));
 
-    @Override
-    public String typeName() {
-        return "sluice_http_endpoint";
+    HttpEndpointResource() {
+        super("sluice_http_endpoint", PATH, SCHEMA);
     }
 
     @Override
-    public Schema schema() {
-        return SCHEMA;
-    }
-
-    @Override
-    public Map<String, @Nullable Object> create(SluiceApi api, Map<String, @Nullable Object> planned)
-            throws ApiException {
-        return state(api.post(PATH, body(planned)), planned);
-    }
-
-    @Override
-    public Map<String, @Nullable Object> update(
-            SluiceApi api, Map<String, @Nullable Object> prior, Map<String, @Nullable Object> planned)
-            throws ApiException {
-        return state(api.put(PATH + "/" + Values.segment((String) prior.get("id")), body(planned)), planned);
-    }
-
-    @Override
-    public void delete(SluiceApi api, Map<String, @Nullable Object> prior) throws ApiException {
-        try {
-            api.delete(PATH + "/" + Values.segment((String) prior.get("id")));
-        } catch (ApiException e) {
-            if (!e.notFound()) {
-                throw e;
-            }
-        }
-    }
-
-    @Override
-    public @Nullable Map<String, @Nullable Object> read(SluiceApi api, Map<String, @Nullable Object> current)
-            throws ApiException {
-        try {
-            return state(api.get(PATH + "/" + Values.segment((String) current.get("id"))), current);
-        } catch (ApiException e) {
-            if (e.notFound()) {
-                return null;
-            }
-            throw e;
-        }
-    }
-
-    @Override
-    public Map<String, @Nullable Object> importState(SluiceApi api, String id) throws ApiException {
-        return state(api.get(PATH + "/" + Values.segment(id)), Map.of());
-    }
-
     @SuppressWarnings("unchecked")
-    private static ObjectNode body(Map<String, @Nullable Object> s) {
+    ObjectNode body(Map<String, @Nullable Object> s, boolean update) {
         ObjectNode b = SluiceApi.JSON.createObjectNode();
         Values.copy(b, s, "name", "url");
         for (String field : List.of("headers", "encrypted_headers")) {
@@ -101,7 +52,8 @@ public final class HttpEndpointResource implements Resource {
         return b;
     }
 
-    private static Map<String, @Nullable Object> state(JsonNode e, Map<String, @Nullable Object> known) {
+    @Override
+    Map<String, @Nullable Object> state(SluiceApi api, JsonNode e, Map<String, @Nullable Object> known) {
         Map<String, @Nullable Object> s = new LinkedHashMap<>();
         s.put("id", Values.text(e, "id"));
         s.put("name", Values.text(e, "name"));

@@ -23,11 +23,46 @@ public record Schema(long version, String description, List<Attribute> attribute
         return new TfType.ObjectType(m);
     }
 
+    /**
+     * A data source's schema made from a resource's: {@code key} is the one argument, every other attribute is
+     * computed (nested ones all through), and blocks become nested attributes, which a data source cannot have set.
+     */
+    public Schema asDataSource(String key, String description) {
+        List<Attribute> out = new java.util.ArrayList<>();
+        for (Attribute a : attributes) {
+            out.add(a.name().equals(key) ? Attribute.required(key, a.type(), a.description()) : computedCopy(a));
+        }
+        return new Schema(version, description, out);
+    }
+
+    private static Attribute computedCopy(Attribute a) {
+        Attribute.Nested n = a.nested();
+        if (n == null) {
+            Attribute c = Attribute.computed(a.name(), a.type(), a.description());
+            return a.sensitive() ? c.asSensitive() : c;
+        }
+        Attribute[] inner = n.attributes().stream().map(Schema::computedCopy).toArray(Attribute[]::new);
+        return Attribute.nested(a.name(), Attribute.Presence.COMPUTED, n.nesting(), a.description(), inner);
+    }
+
     /** The schema as the plugin protocol describes it. */
     public Tfplugin6.Schema toProto() {
         Tfplugin6.Schema.Block.Builder block =
                 Tfplugin6.Schema.Block.newBuilder().setVersion(version).setDescription(description);
-        attributes.forEach(a -> block.addAttributes(attribute(a)));
+        for (Attribute a : attributes) {
+            if (a.block() && a.nested() != null) {
+                // A single nested block: its value is the object, or null when the configuration has no such block.
+                Tfplugin6.Schema.Block.Builder inner =
+                        Tfplugin6.Schema.Block.newBuilder().setDescription(a.description());
+                a.nested().attributes().forEach(x -> inner.addAttributes(attribute(x)));
+                block.addBlockTypes(Tfplugin6.Schema.NestedBlock.newBuilder()
+                        .setTypeName(a.name())
+                        .setNesting(Tfplugin6.Schema.NestedBlock.NestingMode.SINGLE)
+                        .setBlock(inner));
+            } else {
+                block.addAttributes(attribute(a));
+            }
+        }
         return Tfplugin6.Schema.newBuilder().setVersion(version).setBlock(block).build();
     }
 

@@ -93,8 +93,9 @@ public final class KafkaSink implements Sink {
      * Creates the producer. It does not contact the brokers: an unreachable cluster shows up in the first delivery or
      * in {@link KafkaProvider#check}.
      *
-     * @throws SinkException when the producer cannot be created, for example when no host name resolves, or when
-     *     {@code aws_msk_iam} is configured without its library on the class path
+     * @throws SinkException when the producer cannot be created, for example when {@code aws_msk_iam} is configured
+     *     without its library on the class path (host names that do not resolve yet fail the first batches instead,
+     *     retriably)
      */
     @Override
     public void start(SinkContext context) {
@@ -103,7 +104,19 @@ public final class KafkaSink implements Sink {
                 throw new IllegalStateException("kafka sink already started");
             }
             producerProps = producerProperties(config, "sluice-" + context.sinkName());
-            producer = newProducer(producerProps, false);
+            try {
+                producer = newProducer(producerProps, false);
+            } catch (SinkException e) {
+                if (!(rootCause(e) instanceof org.apache.kafka.common.config.ConfigException c)
+                        || c.getMessage() == null
+                        || !c.getMessage().contains("resolvable")) {
+                    throw e;
+                }
+                // The brokers' names do not resolve yet (DNS not ready, a cluster still coming up): as a peer that
+                // is down, not a bad configuration. The first batch makes the producer again, and fails retriably
+                // until they resolve.
+                producer = null;
+            }
             sender = Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "kafka-send-" + context.sinkName());
                 t.setDaemon(true);

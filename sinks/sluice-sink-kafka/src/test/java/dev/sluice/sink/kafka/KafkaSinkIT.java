@@ -115,6 +115,31 @@ class KafkaSinkIT {
     }
 
     @Test
+    void start_hostsThatDoNotResolve_startsAnyway_andFailsDeliveriesRetriably() {
+        // A broker name not in DNS yet is a peer that is down: the sink (and the API call that adds it) starts.
+        KafkaConfig config = new KafkaConfig(
+                List.of("kafka-not-in-dns.invalid:9092"),
+                "t",
+                false,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                Compression.NONE,
+                Duration.ofSeconds(1));
+        try (KafkaSink sink = started(config)) {
+            var stage = sink.deliver(new Batch(List.of(sequenced("a", 0))));
+            assertThatThrownBy(() -> stage.toCompletableFuture().get(10, TimeUnit.SECONDS))
+                    .cause()
+                    .isInstanceOfSatisfying(
+                            SinkException.class, e -> assertThat(e.retriable()).isTrue())
+                    .hasMessageContaining("kafka-not-in-dns.invalid");
+        }
+    }
+
+    @Test
     void deliver_routedBatches_goToTheirTopics_withTheRoutedKey() throws Exception {
         kafka.createTopic("routing-default", 1, Map.of());
         kafka.createTopic("routing-a", 1, Map.of());
