@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
         subcommands = {
             SluiceCommand.Start.class,
             SluiceCommand.DemoCmd.class,
+            ConfigCommand.class,
             SluiceCommand.VersionCmd.class,
             CommandLine.HelpCommand.class
         })
@@ -28,6 +29,17 @@ public final class SluiceCommand implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    final Terminal terminal;
+
+    public SluiceCommand() {
+        this(Terminal.system());
+    }
+
+    /** With another standard input, terminal and environment, for tests. */
+    SluiceCommand(Terminal terminal) {
+        this.terminal = terminal;
+    }
 
     @Override
     public void run() {

@@ -120,6 +120,7 @@ class CliIT {
         assertThat(r.stdout())
                 .containsPattern("(?m)^\\s+start\\s+Run the Sluice server")
                 .containsPattern("(?m)^\\s+demo\\s+")
+                .containsPattern("(?m)^\\s+config\\s+Plan, apply and export")
                 .containsPattern("(?m)^\\s+version\\s+Print the version");
     }
 
