@@ -55,18 +55,28 @@ cp "$MODULE"/target/provider-lib/*.jar "$DIR/lib/"
 CP="$(cd "$DIR/lib" && ls *.jar | sort | sed "s:^:$DIR/lib/:" | paste -sd: -)"
 JVM_OPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k -Xms16m -Xmx256m"
 
-# Class-data sharing: a training run walks the start-up path and archives the classes it loaded.
-"$JAVA" $JVM_OPTS -XX:ArchiveClassesAtExit="$DIR/provider.jsa" -Xlog:disable -Xlog:all=error:stderr \
+# Class-data sharing: a training run walks the start-up path and archives the classes it loaded. JDK 25 and newer
+# keep them loaded and linked too (an AOT cache, JEP 483/514); older JDKs get a dynamic CDS archive.
+# shellcheck source=find-jdk.sh
+. "$ROOT/bin/find-jdk.sh"
+if [ "$(java_major "$JAVA_HOME")" -ge 25 ]; then
+  TRAIN_OPT="-XX:AOTCacheOutput=$DIR/provider.aot"
+  RUN_OPT="-XX:AOTCache='$DIR/provider.aot'"
+else
+  TRAIN_OPT="-XX:ArchiveClassesAtExit=$DIR/provider.jsa"
+  RUN_OPT="-Xshare:auto -XX:SharedArchiveFile='$DIR/provider.jsa'"
+fi
+"$JAVA" $JVM_OPTS "$TRAIN_OPT" -Xlog:disable -Xlog:all=error:stderr \
   -cp "$CP" dev.sluice.terraform.plugin.PluginMain --cds-training >/dev/null 2>"$DIR/cds-training.log" \
-  || echo "sluice terraform install: the class-data sharing archive was not made (see $DIR/cds-training.log);" \
-          "the provider works, but starts slower" >&2
+  || { echo "sluice terraform install: the class-data sharing archive was not made (see $DIR/cds-training.log);" \
+            "the provider works, but starts slower" >&2; RUN_OPT=""; }
 
 LAUNCHER="$DIR/terraform-provider-sluice_v$VERSION"
 cat > "$LAUNCHER" <<LAUNCH
 #!/bin/sh
 # Sluice's Terraform provider, installed by ./sluice terraform install. Terraform starts it; it speaks on stdout, so
-# the JVM's own messages go to stderr. An archive that no longer matches the JVM is skipped (-Xshare:auto).
-exec '$JAVA' $JVM_OPTS -Xshare:auto -XX:SharedArchiveFile='$DIR/provider.jsa' -Xlog:disable -Xlog:all=warning:stderr \\
+# the JVM's own messages go to stderr. An archive that no longer matches the JVM is skipped.
+exec '$JAVA' $JVM_OPTS $RUN_OPT -Xlog:disable -Xlog:all=warning:stderr \\
   -cp '$CP' dev.sluice.terraform.plugin.PluginMain "\$@"
 LAUNCH
 chmod +x "$LAUNCHER"

@@ -19,7 +19,7 @@ done
 CMD="$LAUNCHER"
 if [ "$NO_CDS" = 1 ]; then
   CMD="$(mktemp)"
-  sed 's/ -XX:SharedArchiveFile=[^ ]*//; s/-Xshare:auto/-Xshare:off/' "$LAUNCHER" > "$CMD"
+  sed 's/ -XX:SharedArchiveFile=[^ ]*//; s/ -XX:AOTCache=[^ ]*//; s/-Xshare:auto//; s/-XX:-UsePerfData/-XX:-UsePerfData -Xshare:off/' "$LAUNCHER" > "$CMD"
   chmod +x "$CMD"
 fi
 export TF_PLUGIN_MAGIC_COOKIE=d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2
