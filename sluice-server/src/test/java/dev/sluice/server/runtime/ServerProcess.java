@@ -60,8 +60,10 @@ final class ServerProcess implements AutoCloseable {
 
     /** Waits until {@code /health} answers 200 (every database streaming); fails at once if the process exits. */
     ServerProcess awaitHealthy(Duration timeout) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         try {
+            // Each poll has its own deadline: one request caught by a server still starting must not hang the wait.
             Awaitility.await("the server is healthy")
                     .atMost(timeout)
                     .pollInterval(Duration.ofMillis(100))
@@ -69,6 +71,7 @@ final class ServerProcess implements AutoCloseable {
                     .ignoreExceptionsInstanceOf(IOException.class) // not listening yet
                     .until(() -> http.send(
                                             HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/health"))
+                                                    .timeout(Duration.ofSeconds(2))
                                                     .build(),
                                             HttpResponse.BodyHandlers.ofString())
                                     .statusCode()
