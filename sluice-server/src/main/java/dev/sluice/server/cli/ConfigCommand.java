@@ -145,12 +145,8 @@ final class ConfigCommand implements Runnable {
         }
     }
 
-    @Command(
-            name = "plan",
-            mixinStandardHelpOptions = true,
-            exitCodeOnInvalidInput = ERROR,
-            description = "Show what applying the file would change on the server; changes nothing.")
-    static final class Plan extends Base {
+    /** What plan and apply read: the file, and whether to delete what it does not name. */
+    static final class Input {
         @Parameters(
                 arity = "0..1",
                 defaultValue = "sluice.yaml",
@@ -162,6 +158,16 @@ final class ConfigCommand implements Runnable {
                 names = "--prune",
                 description = "Also delete the databases, endpoints, functions and sinks the file does not name.")
         boolean prune;
+    }
+
+    @Command(
+            name = "plan",
+            mixinStandardHelpOptions = true,
+            exitCodeOnInvalidInput = ERROR,
+            description = "Show what applying the file would change on the server; changes nothing.")
+    static final class Plan extends Base {
+        @Mixin
+        Input input = new Input();
 
         @Option(
                 names = "--detailed-exitcode",
@@ -170,7 +176,7 @@ final class ConfigCommand implements Runnable {
 
         @Override
         int execute() {
-            JsonNode plan = client().plan(read(file), prune);
+            JsonNode plan = client().plan(read(input.file), input.prune);
             out().print(diff().plan(plan));
             out().flush();
             return detailedExitCode && PlanDiff.hasWork(plan) ? CHANGES : OK;
@@ -183,31 +189,22 @@ final class ConfigCommand implements Runnable {
             exitCodeOnInvalidInput = ERROR,
             description = "Show the plan, ask for confirmation, then apply the file to the server.")
     static final class Apply extends Base {
-        @Parameters(
-                arity = "0..1",
-                defaultValue = "sluice.yaml",
-                paramLabel = "FILE",
-                description = "The configuration (default ${DEFAULT-VALUE}; - reads standard input).")
-        String file;
-
-        @Option(
-                names = "--prune",
-                description = "Also delete the databases, endpoints, functions and sinks the file does not name.")
-        boolean prune;
+        @Mixin
+        Input input = new Input();
 
         @Option(names = "--auto-approve", description = "Apply without asking.")
         boolean autoApprove;
 
         @Override
         int execute() {
-            if (file.equals("-") && !autoApprove) {
+            if (input.file.equals("-") && !autoApprove) {
                 throw new CliException("the file is read from standard input, so the prompt cannot be answered"
                         + " there: add --auto-approve");
             }
-            String yaml = read(file);
+            String yaml = read(input.file);
             ConfigClient client = client();
             PlanDiff diff = diff();
-            JsonNode plan = client.plan(yaml, prune);
+            JsonNode plan = client.plan(yaml, input.prune);
             PrintWriter out = out();
             out.print(diff.plan(plan));
             if (!PlanDiff.hasWork(plan)) {
@@ -224,7 +221,7 @@ final class ConfigCommand implements Runnable {
                     return ERROR;
                 }
             }
-            JsonNode applied = client.apply(yaml, prune);
+            JsonNode applied = client.apply(yaml, input.prune);
             out.println();
             out.print(diff.applied(applied));
             if (!summary(applied).equals(summary(plan))) {
