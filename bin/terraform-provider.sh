@@ -53,7 +53,7 @@ cp "$JAR" "$DIR/lib/terraform-provider-sluice.jar"
 cp "$MODULE"/target/provider-lib/*.jar "$DIR/lib/"
 # An explicit class path, in a fixed order: the class-data sharing archive is valid only for the same one.
 CP="$(cd "$DIR/lib" && ls *.jar | sort | sed "s:^:$DIR/lib/:" | paste -sd: -)"
-JVM_OPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k -Xms16m -Xmx256m"
+JVM_OPTS="--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k -Xms16m -Xmx256m"
 
 # Class-data sharing: a training run walks the start-up path and archives the classes it loaded. JDK 25 and newer
 # keep them loaded and linked too (an AOT cache, JEP 483/514); older JDKs get a dynamic CDS archive.

@@ -70,38 +70,6 @@ public record DatabaseConfig(
         }
     }
 
-    /** A database without annotations. */
-    public DatabaseConfig(
-            String name,
-            String hostname,
-            int port,
-            String database,
-            String username,
-            @Nullable String password,
-            boolean ssl,
-            boolean ipv6,
-            SlotConfig slot,
-            PublicationConfig publication,
-            int poolSize,
-            @Nullable PrimaryConfig primary,
-            Duration heartbeatInterval) {
-        this(
-                name,
-                hostname,
-                port,
-                database,
-                username,
-                password,
-                ssl,
-                ipv6,
-                slot,
-                publication,
-                poolSize,
-                primary,
-                heartbeatInterval,
-                "{}");
-    }
-
     /**
      * The default for {@code ssl} when the file does not say: off for the loopback host names {@code localhost},
      * {@code 127.0.0.1} and {@code ::1}, where TLS buys nothing and local servers rarely have it, and on for every

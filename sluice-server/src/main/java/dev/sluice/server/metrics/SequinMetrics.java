@@ -3,6 +3,7 @@ package dev.sluice.server.metrics;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Sequin's metric names, served beside Sluice's so that Sequin's Grafana dashboard and alerts keep working. They are
@@ -47,30 +48,24 @@ final class SequinMetrics {
     record Slot(String id, String slotName, String databaseName, long lagBytes) {}
 
     static void write(StringBuilder out, Iterable<Sink> sinks, Iterable<Slot> slots) {
-        header(
+        counter(
                 out,
                 "sequin_message_deliver_attempt_count",
-                "counter",
-                "Total number of messages attempted for delivery.");
-        for (Sink s : sinks) {
-            sample(out, "sequin_message_deliver_attempt_count", consumer(s), s.delivered() + s.failed());
-        }
-        header(
+                "Total number of messages attempted for delivery.",
+                sinks,
+                s -> s.delivered() + s.failed());
+        counter(
                 out,
                 "sequin_message_deliver_success_count",
-                "counter",
-                "Total number of messages successfully delivered.");
-        for (Sink s : sinks) {
-            sample(out, "sequin_message_deliver_success_count", consumer(s), s.delivered());
-        }
-        header(
+                "Total number of messages successfully delivered.",
+                sinks,
+                Sink::delivered);
+        counter(
                 out,
                 "sequin_message_deliver_failure_count",
-                "counter",
-                "Total number of messages that failed delivery.");
-        for (Sink s : sinks) {
-            sample(out, "sequin_message_deliver_failure_count", consumer(s), s.failed());
-        }
+                "Total number of messages that failed delivery.",
+                sinks,
+                Sink::failed);
         header(
                 out,
                 "sequin_delivery_latency_us",
@@ -111,6 +106,14 @@ final class SequinMetrics {
                     "sequin_replication_slot_size_mb",
                     slot(s),
                     s.lagBytes() < 0 ? Double.NaN : s.lagBytes() / (1024.0 * 1024.0));
+        }
+    }
+
+    private static void counter(
+            StringBuilder out, String name, String help, Iterable<Sink> sinks, ToDoubleFunction<Sink> value) {
+        header(out, name, "counter", help);
+        for (Sink s : sinks) {
+            sample(out, name, consumer(s), value.applyAsDouble(s));
         }
     }
 

@@ -443,7 +443,7 @@ final class Supervisor implements Engine, AutoCloseable {
             // The pull API hands out what this sink holds.
             streams.put(s.name(), stream);
         }
-        return sink;
+        return new StartRetryingSink(sink, s.name());
     }
 
     @Override

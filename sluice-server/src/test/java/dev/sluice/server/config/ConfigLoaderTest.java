@@ -96,7 +96,8 @@ class ConfigLoaderTest {
                         new PublicationConfig("app_pub", true),
                         4,
                         null,
-                        Duration.ofMillis(5000)));
+                        Duration.ofMillis(5000),
+                        "{}"));
         assertThat(db.jdbcUrl()).isEqualTo("jdbc:postgresql://db.example.com:6543/app_production?sslmode=disable");
         assertThat(db.displayUrl()).isEqualTo("postgres://sluice@db.example.com:6543/app_production?sslmode=disable");
         assertThat(db.toString()).doesNotContain("s3cret");

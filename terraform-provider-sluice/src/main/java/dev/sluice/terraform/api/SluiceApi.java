@@ -15,7 +15,7 @@ import tools.jackson.databind.json.JsonMapper;
  * The Sluice (or Sequin-compatible) management API, as the provider calls it: JSON in and out, bearer token, errors
  * as {@link ApiException} with the server's own message.
  */
-public final class SluiceApi {
+public final class SluiceApi implements AutoCloseable {
     public static final ObjectMapper JSON = JsonMapper.builder().build();
 
     private final URI endpoint;
@@ -28,6 +28,12 @@ public final class SluiceApi {
         this.apiKey = apiKey;
         this.http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** Ends the HTTP client's selector thread, so that the process can exit at once. */
+    @Override
+    public void close() {
+        http.shutdownNow();
     }
 
     public URI endpoint() {

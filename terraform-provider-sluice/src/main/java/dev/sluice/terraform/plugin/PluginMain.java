@@ -1,17 +1,11 @@
 package dev.sluice.terraform.plugin;
 
-import dev.sluice.terraform.proto.GRPCControllerGrpc;
-import dev.sluice.terraform.proto.GrpcController;
 import dev.sluice.terraform.provider.ProviderService;
 import dev.sluice.terraform.resources.Resources;
-import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.stub.StreamObserver;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * The provider process, as Terraform starts it (go-plugin): checks the magic cookie, serves tfplugin6, the health
@@ -47,33 +41,18 @@ public final class PluginMain {
         }
         ignoreSigint();
 
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
         String clientCert = System.getenv("PLUGIN_CLIENT_CERT");
-        AutoTls tls = null;
-        if (clientCert != null && !clientCert.isBlank()) {
-            tls = AutoTls.forClient(clientCert);
-            builder.sslContext(tls.context());
-        }
-        HealthStatusManager health = new HealthStatusManager();
-        health.setStatus("plugin", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
-        Server[] server = new Server[1];
-        server[0] = builder.addService(new ProviderService(Resources.all(), Resources.dataSources(), System::getenv))
-                .addService(health.getHealthService())
-                .addService(new GRPCControllerGrpc.GRPCControllerImplBase() {
-                    @Override
-                    public void shutdown(GrpcController.Empty request, StreamObserver<GrpcController.Empty> out) {
-                        out.onNext(GrpcController.Empty.getDefaultInstance());
-                        out.onCompleted();
-                        Thread.ofPlatform().start(() -> server[0].shutdown());
-                    }
-                })
-                .build()
-                .start();
-        int port = ((InetSocketAddress) server[0].getListenSockets().getFirst()).getPort();
-        handshake.println("1|6|tcp|127.0.0.1:" + port + "|grpc|" + (tls == null ? "" : tls.handshakeField()));
-        server[0].awaitTermination();
-        server[0].awaitTermination(2, TimeUnit.SECONDS);
-        System.exit(0);
+        AutoTls tls = clientCert == null || clientCert.isBlank() ? null : AutoTls.forClient(clientCert);
+        CountDownLatch shutdown = new CountDownLatch(1);
+        ProviderService service = new ProviderService(Resources.all(), Resources.dataSources(), System::getenv);
+        PluginServer server = PluginServer.start(tls == null ? null : tls.context(), service, shutdown::countDown);
+        handshake.println("1|6|tcp|127.0.0.1:" + server.port() + "|grpc|" + (tls == null ? "" : tls.handshakeField()));
+        shutdown.await();
+        // Terraform waits for the process to end after Shutdown, once per phase: let the answers in flight go out,
+        // then end at once. The provider holds nothing to save, so the JVM's orderly exit would only cost time.
+        server.stop(Duration.ofMillis(500));
+        service.close();
+        Runtime.getRuntime().halt(0);
     }
 
     @SuppressWarnings("restriction")

@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * translated between the protocol's values and the {@link Resource}s.
  */
 public final class ProviderService extends ProviderGrpc.ProviderImplBase {
-    static final Schema PROVIDER_SCHEMA = new Schema(
+    public static final Schema PROVIDER_SCHEMA = new Schema(
             0,
             "Sluice (and Sequin-compatible) management API.",
             List.of(
@@ -138,7 +138,11 @@ public final class ProviderService extends ProviderGrpc.ProviderImplBase {
                     }
                     if (endpoint != null && key != null) {
                         try {
+                            SluiceApi before = api;
                             api = new SluiceApi(URI.create(endpoint), key);
+                            if (before != null) {
+                                before.close();
+                            }
                         } catch (IllegalArgumentException e) {
                             r.addDiagnostics(error(
                                     "Invalid endpoint", endpoint + " is not a URL: " + e.getMessage(), "endpoint"));
@@ -373,6 +377,14 @@ public final class ProviderService extends ProviderGrpc.ProviderImplBase {
     public void stopProvider(
             Tfplugin6.StopProvider.Request request, StreamObserver<Tfplugin6.StopProvider.Response> out) {
         reply(out, Tfplugin6.StopProvider.Response.getDefaultInstance());
+    }
+
+    /** Releases the configured API client; called once Terraform has shut the provider down. */
+    public void close() {
+        SluiceApi a = api;
+        if (a != null) {
+            a.close();
+        }
     }
 
     /** Answers with what {@code body} builds; a defect in it is answered as a diagnostic, never as a gRPC error. */
