@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.core.TimestampFormat;
-import dev.sluice.postgres.types.TypeCases.Case;
 import dev.sluice.testkit.TestPostgres;
+import dev.sluice.testkit.TypeCases;
+import dev.sluice.testkit.TypeCases.Case;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;

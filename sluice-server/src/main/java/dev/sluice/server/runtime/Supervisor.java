@@ -284,7 +284,7 @@ final class Supervisor implements Engine, AutoCloseable {
                     r.pipeline.addSink(
                             withFunctions(
                                     r, s.getKey(), sinkSpec(s.getValue(), s.getKey(), d, dbId), s.getValue(), cfg),
-                            sinkFor(s.getValue(), s.getKey()));
+                            sinkFor(s.getValue(), s.getKey(), d));
                     r.sinks.put(s.getKey(), s.getValue());
                 }
                 running.put(dbId, r);
@@ -320,12 +320,12 @@ final class Supervisor implements Engine, AutoCloseable {
                 metrics.registerSink(s.getValue().name(), s.getKey());
                 if (before == null) {
                     log.info("sink {}: starting", s.getValue().name());
-                    r.pipeline.addSink(spec, sinkFor(s.getValue(), s.getKey()));
+                    r.pipeline.addSink(spec, sinkFor(s.getValue(), s.getKey(), d));
                 } else {
                     log.info(
                             "sink {}: applying its new configuration",
                             s.getValue().name());
-                    r.pipeline.updateSink(spec, sinkFor(s.getValue(), s.getKey()));
+                    r.pipeline.updateSink(spec, sinkFor(s.getValue(), s.getKey(), d));
                     closeFunctions(old); // the sink no longer runs them
                     if (!before.name().equals(s.getValue().name())) {
                         unregisterIfGone(before.name(), cfg);
@@ -437,8 +437,14 @@ final class Supervisor implements Engine, AutoCloseable {
                 s.maxSpillMb() * MIB);
     }
 
-    private Sink sinkFor(SinkConfig s, UUID sinkId) {
-        Sink sink = s.destination().create(new SinkContext(sinkId.toString(), s.name(), s.batchSize(), Ticker.SYSTEM));
+    private Sink sinkFor(SinkConfig s, UUID sinkId, DatabaseConfig d) {
+        Sink sink = s.destination()
+                .create(new SinkContext(
+                        sinkId.toString(),
+                        s.name(),
+                        s.batchSize(),
+                        Ticker.SYSTEM,
+                        new JdbcSourceCatalog(d.sourceSettings())));
         if (sink instanceof PullStream stream) {
             // The pull API hands out what this sink holds.
             streams.put(s.name(), stream);

@@ -1,4 +1,4 @@
-package dev.sluice.postgres.types;
+package dev.sluice.testkit;
 
 import dev.sluice.core.TimestampFormat;
 import java.util.ArrayList;
@@ -6,9 +6,10 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Test fixture: one column per case of the value-mapping table, with the SQL literal inserted and the
- * JSON expected for it. Shared by {@code TypeMappingIT} (values read with SELECT) and {@code
- * ReplicationTypesIT} (values streamed over pgoutput), so both paths are held to the same table.
+ * Test fixture: one column per case of the value-mapping table (docs/ARCHITECTURE.md), with the SQL literal inserted and the
+ * JSON expected for it. Shared by {@code TypeMappingIT} (values read with SELECT), {@code ReplicationTypesIT}
+ * (values streamed over pgoutput) and the postgres sink's tests (values written back to a replica), so every path is
+ * held to the same table.
  *
  * <p>Column {@code cI} of {@link #columnsDdl()} holds case {@code I}; {@link #setupSql()} creates the
  * extensions and user-defined types the cases use.
