@@ -52,9 +52,10 @@ public final class BenchMain {
               --out DIR            output directory (default sluice-bench/target/bench-<timestamp>)
               --quick              CI smoke size: 5000 changes, one 3 s live run at 500/s (also -Dquick)
               --skip-live          drains only
-              --only a,b,...,g,backfill
+              --only a,b,...,h,backfill
                                    run only these: a=raw-pgjdbc b=sluice-null c=sluice-webhook
                                    d=debezium-embedded e=sluice-path f=sluice-js g=sluice-routing
+                                   h=sluice-postgres (applied to a target database)
                                    drains, backfill=backfill vs COPY; without a drain, no backlog
                                    is written and no live run is made
               --backfill-rows N    rows of the backfill scenario's table (default 1000000)

@@ -19,7 +19,9 @@ enum DrainSystem {
     /** (f) As (b), with a JavaScript filter (passing every change) and a JavaScript transform. */
     SLUICE_JS("f", "sluice-js"),
     /** (g) As (b), with a JavaScript routing function spreading the changes over four topics. */
-    SLUICE_ROUTING("g", "sluice-routing");
+    SLUICE_ROUTING("g", "sluice-routing"),
+    /** (h) Sluice's real pipeline and postgres sink applying every change to a table of another database. */
+    SLUICE_POSTGRES("h", "sluice-postgres");
 
     private final String letter;
     private final String label;
@@ -42,7 +44,7 @@ enum DrainSystem {
         return "bench_" + name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses {@code "a,b,c,d"} (letters or labels), keeping the run order a to g. */
+    /** Parses {@code "a,b,c,d"} (letters or labels), keeping the run order a to h. */
     static List<DrainSystem> parseList(String text) {
         List<DrainSystem> picked = new ArrayList<>();
         for (String part : text.split(",")) {
@@ -53,7 +55,7 @@ enum DrainSystem {
             picked.add(parse(p));
         }
         if (picked.isEmpty()) {
-            throw new IllegalArgumentException("--only needs at least one of a,b,c,d,e,f,g,backfill");
+            throw new IllegalArgumentException("--only needs at least one of a,b,c,d,e,f,g,h,backfill");
         }
         return List.of(values()).stream().filter(picked::contains).toList();
     }

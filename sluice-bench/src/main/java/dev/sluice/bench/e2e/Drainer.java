@@ -18,6 +18,7 @@ interface Drainer {
             case SLUICE_WEBHOOK -> new SluiceDrain(true);
             case SLUICE_PATH, SLUICE_JS, SLUICE_ROUTING -> new SluiceDrain(system);
             case DEBEZIUM -> new DebeziumDrain(debeziumFormat);
+            case SLUICE_POSTGRES -> new PostgresDrain();
         };
     }
 

@@ -34,6 +34,7 @@ final class Report {
     static final double TARGET_BACKFILL_COPY_RATIO = 0.7;
     static final double TARGET_PATH_RATIO = 0.9;
     static final double TARGET_JS_RATIO = 0.5;
+    static final int TARGET_POSTGRES_APPLY_RATE = 30_000;
 
     private final BenchMain.Args args;
     private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -139,6 +140,12 @@ final class Report {
                     r.map(x -> fmt(x, 2)).orElse("not measured"),
                     judge && r.isPresent() ? r.get() >= f.getValue() : null));
         }
+        Optional<DrainResult> pg = find(DrainSystem.SLUICE_POSTGRES);
+        t.add(new Target(
+                "drain sluice-postgres (apply to a target database)",
+                "≥ " + TARGET_POSTGRES_APPLY_RATE + " changes/s",
+                pg.map(r -> fmt(r.changesPerSecond(), 0) + " changes/s").orElse("not measured"),
+                judge && pg.isPresent() ? pg.get().changesPerSecond() >= TARGET_POSTGRES_APPLY_RATE : null));
         Optional<LiveResult> at5k =
                 live.stream().filter(l -> l.targetRate() == TARGET_LIVE_RATE).findFirst();
         t.add(new Target(
