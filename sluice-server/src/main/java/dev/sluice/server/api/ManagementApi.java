@@ -3,6 +3,8 @@ package dev.sluice.server.api;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.destination.DestinationOpenApi;
 import dev.sluice.server.destination.Destinations;
+import dev.sluice.server.jobs.JobRunner;
+import dev.sluice.server.jobs.JobSettings;
 import dev.sluice.server.store.ConfigSnapshot;
 import dev.sluice.server.store.StoredConfig;
 import io.javalin.config.RoutesConfig;
@@ -46,8 +48,10 @@ public final class ManagementApi {
     private final StreamApi streams;
     private final ApiKeysApi keys;
     private final ConfigApi config;
+    private final JobsApi jobs;
 
-    public ManagementApi(StoredConfig stored, ApiTokens tokens, Engine engine) {
+    public ManagementApi(
+            StoredConfig stored, ApiTokens tokens, Engine engine, JobRunner runner, JobSettings jobSettings) {
         this.tokens = tokens;
         ConfigWriter writer = new ConfigWriter(stored, engine);
         SinkLookup lookup = new SinkLookup(stored);
@@ -62,6 +66,7 @@ public final class ManagementApi {
         this.streams = new StreamApi(lookup, engine);
         this.keys = new ApiKeysApi(tokens);
         this.config = new ConfigApi(stored, writer, backfills, tokens);
+        this.jobs = new JobsApi(stored, runner, jobSettings, java.time.Clock.systemUTC());
     }
 
     /** Adds the routes, the token check and the error rendering. */
@@ -129,6 +134,7 @@ public final class ManagementApi {
         functions.routes(out, "/api/functions");
         keys.routes(out);
         config.routes(out);
+        jobs.routes(out);
         return out;
     }
 

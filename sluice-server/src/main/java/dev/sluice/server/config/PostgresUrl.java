@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Error messages never include the URL, which may hold a password.
  */
-record PostgresUrl(
+public record PostgresUrl(
         String host,
         @Nullable Integer port,
         String database,
@@ -21,7 +21,7 @@ record PostgresUrl(
         @Nullable Boolean ssl) {
     private static final List<String> PREFIXES = List.of("postgres://", "postgresql://", "jdbc:postgresql://");
 
-    static PostgresUrl parse(String url) {
+    public static PostgresUrl parse(String url) {
         String prefix = PREFIXES.stream()
                 .filter(p -> url.regionMatches(true, 0, p, 0, p.length()))
                 .findFirst()

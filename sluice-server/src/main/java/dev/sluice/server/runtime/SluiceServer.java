@@ -9,6 +9,8 @@ import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.jobs.JobRunner;
+import dev.sluice.server.jobs.JobSettings;
 import dev.sluice.server.metrics.SluiceMetrics;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.SecretBox;
@@ -35,8 +37,10 @@ public final class SluiceServer implements AutoCloseable {
     private final MetadataStore store;
     private final Supervisor supervisor;
     private final Javalin http;
+    private final JobRunner jobs;
 
-    private SluiceServer(MetadataStore store, Supervisor supervisor, Javalin http) {
+    private SluiceServer(MetadataStore store, Supervisor supervisor, Javalin http, JobRunner jobs) {
+        this.jobs = jobs;
         this.store = store;
         this.supervisor = supervisor;
         this.http = http;
@@ -63,6 +67,7 @@ public final class SluiceServer implements AutoCloseable {
         SluiceMetrics metrics = new SluiceMetrics();
         Supervisor supervisor = new Supervisor(store, metrics);
         Javalin http = null;
+        JobRunner jobs = null;
         try {
             StoredConfig stored = new StoredConfig(store, secrets);
             StoredConfig.Saved loaded = stored.load();
@@ -89,7 +94,11 @@ public final class SluiceServer implements AutoCloseable {
             }
             String bootstrap = tokens.bootstrap(o.apiToken());
             supervisor.apply(loaded.running());
-            ManagementApi api = new ManagementApi(stored, tokens, supervisor);
+            // Environment first; system properties stand in for it where a test starts servers in its own JVM.
+            JobSettings jobSettings =
+                    JobSettings.from(k -> System.getenv(k) != null ? System.getenv(k) : System.getProperty(k));
+            jobs = new JobRunner(store.jobs(), secrets, jobSettings, java.time.Clock.systemUTC());
+            ManagementApi api = new ManagementApi(stored, tokens, supervisor, jobs, jobSettings);
             // Sinks the file (or inline config) just created get their initial_backfill; they start with the rest.
             for (SluiceConfig c : java.util.Arrays.asList(fileConfig, o.inlineConfig())) {
                 if (c != null) {
@@ -98,6 +107,7 @@ public final class SluiceServer implements AutoCloseable {
             }
             http = startHttp(o.port(), supervisor, metrics, api);
             supervisor.start();
+            jobs.start();
             if (bootstrap != null) {
                 // Printed once, to the terminal rather than the log: only its hash is stored.
                 System.out.println();
@@ -109,8 +119,11 @@ public final class SluiceServer implements AutoCloseable {
                 log.info(
                         "No databases configured yet: pass a sluice.yaml with --config, or use the API (see docs/api.md)");
             }
-            return new SluiceServer(store, supervisor, http);
+            return new SluiceServer(store, supervisor, http, jobs);
         } catch (SQLException | RuntimeException e) {
+            if (jobs != null) {
+                jobs.close();
+            }
             supervisor.close();
             if (http != null) {
                 http.stop();
@@ -187,6 +200,7 @@ public final class SluiceServer implements AutoCloseable {
     /** Stops reading, lets sinks finish what is in flight, acknowledges it, then stops the store. */
     @Override
     public void close() {
+        jobs.close();
         supervisor.close();
         http.stop();
         store.close();

@@ -40,6 +40,7 @@ public final class MetadataStore implements AutoCloseable {
     private final ProgressTable progress;
     private final MessageTable messages;
     private final BackfillTable backfills;
+    private final JobTable jobs;
 
     private MetadataStore(HikariDataSource dataSource, @Nullable EmbeddedMetadataPostgres embedded) {
         this.dataSource = dataSource;
@@ -49,6 +50,7 @@ public final class MetadataStore implements AutoCloseable {
         this.progress = new ProgressTable(dataSource);
         this.messages = new MessageTable(dataSource);
         this.backfills = new BackfillTable(dataSource);
+        this.jobs = new JobTable(dataSource);
     }
 
     /**
@@ -149,6 +151,10 @@ public final class MetadataStore implements AutoCloseable {
 
     public BackfillTable backfills() {
         return backfills;
+    }
+
+    public JobTable jobs() {
+        return jobs;
     }
 
     /** Runs {@code work} in one transaction: it commits if work returns, and rolls back if it throws. */

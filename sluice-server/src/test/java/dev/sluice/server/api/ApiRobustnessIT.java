@@ -690,7 +690,7 @@ class ApiRobustnessIT {
 
     private static List<ManagementApi.Route> routes() {
         // Only the paths and methods are used: the handlers are never called.
-        return new ManagementApi(null, null, null).routes();
+        return new ManagementApi(null, null, null, null, null).routes();
     }
 
     private static String database(String name) {

@@ -61,6 +61,9 @@ class OpenApiIT {
                  "tables": [{"name": "public.items", "group_column_names": ["id"]}], "max_retry_count": 3,
                  "destination": {"type": "webhook", "http_endpoint": "oa-ep", "http_endpoint_path": "/x"}}"""));
         created.put("/api/api_keys", api.post("/api/api_keys", "{\"name\": \"oa-key\"}"));
+        String pgUrl = "postgres://postgres@localhost:" + ApiServer.PG.port() + "/" + db + "?sslmode=disable";
+        created.put("/api/jobs", api.post("/api/jobs", """
+                {"schema_version": "1.0", "command": "validate", "source_url": "%s", "target_url": "%s"}""".formatted(pgUrl, pgUrl)));
         // A disabled sink of every other type, so that the sink list checks each type's generated schema.
         int n = 0;
         for (String destination : List.of(
@@ -113,7 +116,7 @@ class OpenApiIT {
     @Test
     void documentedRoutes_areExactlyTheRegisteredOnes() {
         Set<String> registered = new TreeSet<>();
-        for (ManagementApi.Route r : new ManagementApi(null, null, null).routes()) {
+        for (ManagementApi.Route r : new ManagementApi(null, null, null, null, null).routes()) {
             registered.add(r.method() + " " + r.path());
         }
         Set<String> documented = new TreeSet<>(documentedRoutes());
@@ -180,7 +183,7 @@ class OpenApiIT {
                 "/api/destinations/http_endpoints/", "oa-ep",
                 "/api/functions/", "oa-fn");
         int checked = 0;
-        for (ManagementApi.Route r : new ManagementApi(null, null, null).routes()) {
+        for (ManagementApi.Route r : new ManagementApi(null, null, null, null, null).routes()) {
             if (!r.method().equals("GET") || r.path().endsWith("/receive")) {
                 continue; // receive hands out messages of a sequin_stream sink: SequinStreamIT checks its shape
             }
@@ -189,8 +192,11 @@ class OpenApiIT {
                 url = url.replace(e.getKey() + "{id_or_name}", e.getKey() + e.getValue());
             }
             url = url.replace(
-                    "{backfill_id}",
-                    created.get("/api/sinks/{id_or_name}/backfills").get("id").asString());
+                            "{backfill_id}",
+                            created.get("/api/sinks/{id_or_name}/backfills")
+                                    .get("id")
+                                    .asString())
+                    .replace("{job_id}", created.get("/api/jobs").get("job_id").asString());
             assertThat(url).as(r.path()).doesNotContain("{");
             ApiClient.Reply reply = api.get(url);
             assertThat(reply.status()).as(url + ": " + reply).isEqualTo(200);

@@ -1,0 +1,15 @@
+package dev.sluice.server.jobs;
+
+import java.util.Map;
+
+/** What a running command may tell its job: progress, log lines, and whether it was asked to stop. */
+interface JobContext {
+    /** Replaces the job's progress (kept with the next heartbeat). */
+    void progress(Map<String, Object> progress);
+
+    /** Adds a line to the job's log (the last lines are kept with the job). */
+    void log(String line);
+
+    /** True once the job was cancelled: the command stops as soon as it can. */
+    boolean cancelled();
+}

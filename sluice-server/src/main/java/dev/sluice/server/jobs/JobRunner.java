@@ -1,0 +1,232 @@
+package dev.sluice.server.jobs;
+
+import dev.sluice.server.store.JobTable;
+import dev.sluice.server.store.JobTable.JobRow;
+import dev.sluice.server.store.SecretBox;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Runs replication jobs on this node: claims queued jobs from the shared store (or jobs whose node stopped
+ * heartbeating), up to {@link JobSettings#concurrency()} at once, each on its own thread; heartbeats them with their
+ * progress and log lines; notices cancellation; records the outcome. Expired job records are purged here too.
+ */
+public final class JobRunner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    static final Duration POLL = Duration.ofMillis(500);
+    static final Duration HEARTBEAT = Duration.ofSeconds(2);
+    /** A running job whose heartbeat is older than this is claimed by another node. */
+    static final Duration STALE = Duration.ofSeconds(30);
+
+    private final JobTable table;
+    private final SecretBox secrets;
+    private final JobSettings settings;
+    private final Clock clock;
+    private final String node = "node-" + UUID.randomUUID();
+    private final Set<Running> running = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("jobs").daemon().factory());
+    private volatile boolean closed;
+
+    public JobRunner(JobTable table, SecretBox secrets, JobSettings settings, Clock clock) {
+        this.table = table;
+        this.secrets = secrets;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    public void start() {
+        scheduler.scheduleWithFixedDelay(this::poll, 0, POLL.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(
+                this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::purge, 0, 1, TimeUnit.MINUTES);
+    }
+
+    /** Looks for a job at once (after one was created), instead of at the next poll. */
+    public void wake() {
+        if (!closed) {
+            scheduler.execute(this::poll);
+        }
+    }
+
+    /** {@code spec} sealed with the server's secret key, for the store. */
+    public String seal(String spec) {
+        return secrets.encrypt(spec);
+    }
+
+    /** This node's id, as jobs record who runs them. */
+    public String node() {
+        return node;
+    }
+
+    private void poll() {
+        try {
+            while (!closed && running.size() < settings.concurrency()) {
+                JobRow row = table.claim(node, STALE);
+                if (row == null) {
+                    return;
+                }
+                Running r = new Running(row.id());
+                running.add(r);
+                Thread.ofVirtual().name("job-" + row.id()).start(() -> run(r, row));
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.warn("jobs: cannot claim a job: {}", e.getMessage());
+        }
+    }
+
+    private void run(Running r, JobRow row) {
+        String status;
+        String result = null;
+        String error = null;
+        try {
+            JobSpec spec = JobSpec.parse(JSON.readTree(secrets.decrypt(row.specSealed())));
+            r.log("job " + row.id() + ": " + spec.command().wireName() + " started on " + node
+                    + (row.attempts() > 1 ? " (attempt " + row.attempts() + ")" : ""));
+            switch (spec.command()) {
+                case VALIDATE -> {
+                    Validate v = new Validate(spec, r);
+                    Map<String, Object> out = v.run();
+                    result = JSON.writeValueAsString(out);
+                    long errors = v.errors();
+                    if (r.cancelled()) {
+                        status = JobStatus.CANCELLED.wireName();
+                    } else if (errors > 0) {
+                        status = JobStatus.FAILED.wireName();
+                        error = "validation found " + errors + " problem(s); each check in result.checks says how to"
+                                + " fix it";
+                    } else {
+                        status = JobStatus.COMPLETED.wireName();
+                    }
+                }
+                default -> {
+                    status = JobStatus.FAILED.wireName();
+                    error = spec.command().wireName() + " is not available in this version";
+                }
+            }
+        } catch (JobSpec.InvalidSpecException e) {
+            status = JobStatus.FAILED.wireName();
+            error = "the stored spec is not valid: " + e.errors();
+        } catch (RuntimeException e) {
+            status = JobStatus.FAILED.wireName();
+            error = e.getMessage() == null ? e.toString() : e.getMessage();
+            log.warn("job {} failed", row.id(), e);
+        }
+        r.log("job " + row.id() + ": " + status + (error == null ? "" : ": " + error));
+        try {
+            r.flush();
+            table.heartbeat(row.id(), node, r.progressJson());
+            table.finish(row.id(), node, status, result, error);
+        } catch (SQLException e) {
+            log.warn(
+                    "job {}: cannot record its outcome ({}); another node will run it again", row.id(), e.getMessage());
+        } finally {
+            running.remove(r);
+            wake();
+        }
+    }
+
+    private void heartbeat() {
+        for (Running r : running) {
+            try {
+                r.flush();
+                if (!table.heartbeat(r.id, node, r.progressJson())) {
+                    r.cancel(); // ended or taken over: stop working on it
+                }
+                JobRow now = table.get(r.id);
+                if (now == null || now.cancelAsked()) {
+                    r.cancel();
+                }
+            } catch (SQLException | RuntimeException e) {
+                log.warn("job {}: heartbeat failed: {}", r.id, e.getMessage());
+            }
+        }
+    }
+
+    private void purge() {
+        try {
+            int n = table.purgeExpired(clock.instant());
+            if (n > 0) {
+                log.info("jobs: {} expired job record(s) deleted", n);
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.warn("jobs: cannot delete expired records: {}", e.getMessage());
+        }
+    }
+
+    /** Purges expired records now; for tests and for the API after a change of TTL. */
+    public int purgeNow() throws SQLException {
+        return table.purgeExpired(clock.instant());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        running.forEach(Running::cancel);
+        scheduler.shutdownNow();
+    }
+
+    /** A job this node runs: what its command reports, waiting for the next heartbeat. */
+    private final class Running implements JobContext {
+        final UUID id;
+        private final List<String> lines = new ArrayList<>();
+        private volatile @Nullable Map<String, Object> progress;
+        private volatile boolean cancelled;
+
+        Running(UUID id) {
+            this.id = id;
+        }
+
+        @Override
+        public void progress(Map<String, Object> p) {
+            progress = p;
+        }
+
+        @Override
+        public synchronized void log(String line) {
+            lines.add(clock.instant() + " " + line);
+        }
+
+        @Override
+        public boolean cancelled() {
+            return cancelled;
+        }
+
+        void cancel() {
+            cancelled = true;
+        }
+
+        @Nullable
+        String progressJson() {
+            Map<String, Object> p = progress;
+            return p == null ? null : JSON.writeValueAsString(p);
+        }
+
+        void flush() throws SQLException {
+            List<String> out;
+            synchronized (this) {
+                if (lines.isEmpty()) {
+                    return;
+                }
+                out = List.copyOf(lines);
+                lines.clear();
+            }
+            table.log(id, out);
+        }
+    }
+}
