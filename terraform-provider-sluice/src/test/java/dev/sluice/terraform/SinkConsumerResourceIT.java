@@ -193,10 +193,14 @@ class SinkConsumerResourceIT {
 
         // Imported elsewhere, in the seeds' ID forms: no changes.
         TerraformCli other = TerraformCli.in(tmp.resolve("other"), env);
-        // An import knows no configuration: the state holds the database's name and the server's spelling of a
-        // choice, which a configuration written from the API's answers uses (another spelling is one no-op update).
-        other.write(config(25, "orders-v2", "public.customers", "active", "tf-source", "scram_sha_256")
-                .replace("tables   = [{ name = \"orders\" }]", "tables   = [{ name = \"public.orders\" }]"));
+        // An import knows no configuration: the state holds the server's spelling of a choice, which a configuration
+        // written from the API's answers uses (another spelling is one no-op update), and the database as the seeds'
+        // configurations give it to sequin_ sinks (by ID) and Sluice's examples to sluice_ sinks (by name).
+        String dbId = api.get("/api/postgres_databases/tf-source").get("id").asString();
+        other.write(config(25, "orders-v2", "public.customers", "active", dbId, "scram_sha_256")
+                .replace("tables   = [{ name = \"orders\" }]", "tables   = [{ name = \"public.orders\" }]")
+                .replaceAll(
+                        "(name\\s+=\\s+\"tf-(direct|sqs)\"\\s+database\\s+=\\s+)\"tf-source\"", "$1\"" + dbId + "\""));
         other.ok("import", "-input=false", "-no-color", "sluice_function.only_new", "tf-only-new");
         other.ok("import", "-input=false", "-no-color", "sluice_http_endpoint.hook", "tf-receiver");
         for (String sink : new String[] {"hook", "kafka", "sqs", "direct"}) {

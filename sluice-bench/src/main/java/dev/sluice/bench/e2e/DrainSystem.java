@@ -68,7 +68,7 @@ enum DrainSystem {
                 return s;
             }
         }
-        throw new IllegalArgumentException("unknown system '" + text + "' (expected a to g: "
+        throw new IllegalArgumentException("unknown system '" + text + "' (expected a to h: "
                 + "a=raw-pgjdbc, b=sluice-null, c=sluice-webhook, d=debezium-embedded, e=sluice-path, f=sluice-js,"
                 + " g=sluice-routing; or backfill)");
     }

@@ -49,7 +49,8 @@ class BenchSmokeIT {
                         "debezium-embedded",
                         "sluice-path",
                         "sluice-js",
-                        "sluice-routing");
+                        "sluice-routing",
+                        "sluice-postgres");
         assertThat(results.get("ratios").propertyNames()).containsExactly("b/a", "c/a", "b/d", "e/b", "f/b", "g/b");
         if (live) {
             assertThat(results.get("live")).hasSize(1);

@@ -221,6 +221,23 @@ final class SinkConsumerResource extends RestResource {
         return s;
     }
 
+    /**
+     * An import knows no configuration. Configurations written for the seeds' provider name the database by ID
+     * ({@code sequin_database.x.id}, as the seeds' examples do), Sluice's examples by name: a {@code sequin_} sink's
+     * import records the ID, a {@code sluice_} sink's the name, so the plan after importing either is clean.
+     */
+    @Override
+    public Map<String, @Nullable Object> importState(SluiceApi api, String id) throws ApiException {
+        Map<String, @Nullable Object> s = super.importState(api, id);
+        if (typeName().startsWith("sequin_") && s.get("database") instanceof String name) {
+            String dbId = Values.text(api.get("/api/postgres_databases/" + Values.segment(name)), "id");
+            if (dbId != null) {
+                s.put("database", dbId);
+            }
+        }
+        return s;
+    }
+
     /** The configured spelling of the database (an ID, or a name in another case) when it is the one the API names. */
     private static @Nullable String database(SluiceApi api, @Nullable String server, @Nullable Object configured)
             throws ApiException {
