@@ -91,7 +91,7 @@ public final class JobRunner implements AutoCloseable {
     }
 
     private void run(Running r, JobRow row) {
-        String status;
+        @Nullable String status;
         String result = null;
         String error = null;
         try {
@@ -114,6 +114,21 @@ public final class JobRunner implements AutoCloseable {
                         status = JobStatus.COMPLETED.wireName();
                     }
                 }
+                case VERIFY -> {
+                    Verify v = new Verify(spec, r);
+                    Map<String, Object> out = v.run();
+                    result = JSON.writeValueAsString(out);
+                    long differences = v.differences();
+                    if (r.cancelled()) {
+                        status = JobStatus.CANCELLED.wireName();
+                    } else if (differences > 0) {
+                        status = JobStatus.FAILED.wireName();
+                        error = "verify found " + differences + " table(s) that differ; result.tables lists the key"
+                                + " ranges";
+                    } else {
+                        status = JobStatus.COMPLETED.wireName();
+                    }
+                }
                 default -> {
                     status = JobStatus.FAILED.wireName();
                     error = spec.command().wireName() + " is not available in this version";
@@ -122,10 +137,19 @@ public final class JobRunner implements AutoCloseable {
         } catch (JobSpec.InvalidSpecException e) {
             status = JobStatus.FAILED.wireName();
             error = "the stored spec is not valid: " + e.errors();
+        } catch (java.sql.SQLException e) {
+            status = JobStatus.FAILED.wireName();
+            error = e.getMessage();
+        } catch (InterruptedException e) {
+            status = null; // the node is shutting down: left for another node (or this one after a restart)
         } catch (RuntimeException e) {
             status = JobStatus.FAILED.wireName();
             error = e.getMessage() == null ? e.toString() : e.getMessage();
             log.warn("job {} failed", row.id(), e);
+        }
+        if (status == null || (r.stopping && !r.cancelled)) {
+            running.remove(r);
+            return; // not recorded: its heartbeat stops, and a node claims it again after STALE
         }
         r.log("job " + row.id() + ": " + status + (error == null ? "" : ": " + error));
         try {
@@ -177,7 +201,7 @@ public final class JobRunner implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        running.forEach(Running::cancel);
+        running.forEach(r -> r.stopping = true);
         scheduler.shutdownNow();
     }
 
@@ -187,6 +211,8 @@ public final class JobRunner implements AutoCloseable {
         private final List<String> lines = new ArrayList<>();
         private volatile @Nullable Map<String, Object> progress;
         private volatile boolean cancelled;
+        // The node is shutting down: stop working, record nothing (unlike a cancellation).
+        volatile boolean stopping;
 
         Running(UUID id) {
             this.id = id;
@@ -204,7 +230,7 @@ public final class JobRunner implements AutoCloseable {
 
         @Override
         public boolean cancelled() {
-            return cancelled;
+            return cancelled || stopping;
         }
 
         void cancel() {

@@ -1,0 +1,308 @@
+package dev.sluice.server.jobs;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@code verify} command: compares every selected table of the source with its namesake on the target, in chunks
+ * of primary-key ranges hashed on both sides ({@code options.parallelism} chunks at once). A row is hashed in its
+ * record text form, where NULL is an empty field and an empty string is {@code ""}, so the two never compare equal.
+ * The result lists each table's state ({@code match}, {@code mismatch}, {@code missing_on_target}) and, for a
+ * mismatch, the key ranges that differ. A table without a primary key is compared as one chunk.
+ */
+final class Verify {
+    static final int CHUNK_ROWS = 10_000;
+
+    private final JobSpec spec;
+    private final JobContext job;
+    private final List<Map<String, Object>> tables = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicLong rowsDone = new AtomicLong();
+
+    Verify(JobSpec spec, JobContext job) {
+        this.spec = spec;
+        this.job = job;
+    }
+
+    /** A table to compare: its primary key columns (empty when it has none) with their types. */
+    private record Table(String database, String schema, String name, List<String> key, List<String> keyTypes) {
+        String qualified() {
+            return quote(schema) + "." + quote(name);
+        }
+
+        String label() {
+            return database + "." + schema + "." + name;
+        }
+    }
+
+    /** One key range: {@code from} inclusive, {@code to} exclusive; null for an open end. */
+    private record Chunk(
+            @Nullable List<String> from, @Nullable List<String> to) {}
+
+    /** Runs the comparison; the result has {@code ok}, {@code differences} and {@code tables}. */
+    Map<String, Object> run() throws SQLException, InterruptedException {
+        Endpoint source = Endpoint.of("source", spec.sourceUrl());
+        Endpoint target = Endpoint.of("target", spec.targetUrl());
+        List<String> databases = spec.filter().includeDatabases().isEmpty()
+                ? List.of(source.url().database())
+                : spec.filter().includeDatabases().stream()
+                        .filter(d -> !spec.filter().excludeDatabases().contains(d))
+                        .toList();
+        ExecutorService pool = Executors.newFixedThreadPool(spec.options().parallelism());
+        try {
+            for (String db : databases) {
+                String targetDb = databases.size() == 1
+                                && spec.filter().includeDatabases().isEmpty()
+                        ? target.url().database()
+                        : db;
+                for (Table t : tables(source, db)) {
+                    if (job.cancelled()) {
+                        return result();
+                    }
+                    job.progress(Map.of(
+                            "phase",
+                            "verify",
+                            "database",
+                            db,
+                            "table",
+                            t.schema() + "." + t.name(),
+                            "rows_compared",
+                            rowsDone.get()));
+                    compare(pool, source, target, db, targetDb, t);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return result();
+    }
+
+    private Map<String, Object> result() {
+        long differences =
+                tables.stream().filter(t -> !"match".equals(t.get("status"))).count();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("ok", differences == 0);
+        r.put("differences", differences);
+        r.put("rows_compared", rowsDone.get());
+        r.put("tables", List.copyOf(tables));
+        return r;
+    }
+
+    long differences() {
+        return tables.stream().filter(t -> !"match".equals(t.get("status"))).count();
+    }
+
+    private List<Table> tables(Endpoint source, String db) throws SQLException {
+        List<TableName> include =
+                spec.filter().includeTables().stream().map(TableName::parse).toList();
+        List<TableName> exclude = new ArrayList<>(
+                spec.filter().excludeTables().stream().map(TableName::parse).toList());
+        // Schema-only tables are not copied, so there is nothing to compare.
+        spec.filter().schemaOnlyTables().forEach(t -> exclude.add(TableName.parse(t)));
+        List<Table> out = new ArrayList<>();
+        try (Connection c = source.connect(db);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT n.nspname, r.relname,"
+                        + " coalesce((SELECT array_agg(a.attname ORDER BY k.i) FROM pg_index x"
+                        + " CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, i)"
+                        + " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
+                        + " WHERE x.indrelid = r.oid AND x.indisprimary), '{}'),"
+                        + " coalesce((SELECT array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY k.i) FROM pg_index x"
+                        + " CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, i)"
+                        + " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
+                        + " WHERE x.indrelid = r.oid AND x.indisprimary), '{}')"
+                        + " FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace"
+                        + " WHERE r.relkind IN ('r', 'p') AND NOT r.relispartition"
+                        + " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+                        + " ORDER BY 1, 2")) {
+            while (rs.next()) {
+                String schema = rs.getString(1);
+                String name = rs.getString(2);
+                if ((!include.isEmpty() && include.stream().noneMatch(n -> n.matches(db, schema, name)))
+                        || exclude.stream().anyMatch(n -> n.matches(db, schema, name))) {
+                    continue;
+                }
+                out.add(new Table(
+                        db, schema, name, List.of((String[]) rs.getArray(3).getArray()), List.of((String[])
+                                rs.getArray(4).getArray())));
+            }
+        }
+        return out;
+    }
+
+    private void compare(ExecutorService pool, Endpoint source, Endpoint target, String db, String targetDb, Table t)
+            throws SQLException, InterruptedException {
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("database", db);
+        report.put("schema", t.schema());
+        report.put("table", t.name());
+        try (Connection c = target.connect(targetDb);
+                PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            s.setString(1, t.qualified());
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    report.put("status", "missing_on_target");
+                    tables.add(report);
+                    job.log("verify " + t.label() + ": missing on the target");
+                    return;
+                }
+            }
+        }
+        List<Chunk> chunks = chunks(source, t);
+        List<Future<Map<String, Object>>> results = new ArrayList<>();
+        for (Chunk ch : chunks) {
+            results.add(pool.submit(() -> compareChunk(source, target, db, targetDb, t, ch)));
+        }
+        long sourceRows = 0;
+        long targetRows = 0;
+        List<Map<String, Object>> differing = new ArrayList<>();
+        for (Future<Map<String, Object>> f : results) {
+            Map<String, Object> r;
+            try {
+                r = f.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof SQLException sql) {
+                    throw sql;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
+            sourceRows += (long) r.get("source_rows");
+            targetRows += (long) r.get("target_rows");
+            if (Boolean.FALSE.equals(r.remove("match"))) {
+                differing.add(r);
+            }
+        }
+        report.put("status", differing.isEmpty() ? "match" : "mismatch");
+        report.put("rows_source", sourceRows);
+        report.put("rows_target", targetRows);
+        report.put("chunks", chunks.size());
+        if (!differing.isEmpty()) {
+            report.put("mismatched_ranges", differing);
+        }
+        tables.add(report);
+        job.log("verify " + t.label() + ": " + report.get("status") + " (" + sourceRows + " source rows, " + targetRows
+                + " target rows, " + chunks.size() + " chunk(s)"
+                + (differing.isEmpty() ? "" : ", " + differing.size() + " differing") + ")");
+    }
+
+    /** Key ranges of about {@value #CHUNK_ROWS} source rows each, from the source's primary key index. */
+    private List<Chunk> chunks(Endpoint source, Table t) throws SQLException {
+        if (t.key().isEmpty()) {
+            return List.of(new Chunk(null, null));
+        }
+        String key = String.join(", ", t.key().stream().map(Verify::quote).toList());
+        List<List<String>> bounds = new ArrayList<>();
+        try (Connection c = source.connect(t.database());
+                PreparedStatement s = c.prepareStatement("SELECT " + textColumns(t.key()) + " FROM (SELECT " + key
+                        + ", row_number() OVER (ORDER BY " + key + ") AS sluice_rn FROM " + t.qualified()
+                        + ") b WHERE sluice_rn % ? = 0 ORDER BY sluice_rn")) {
+            s.setInt(1, CHUNK_ROWS);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    List<String> b = new ArrayList<>();
+                    for (int i = 1; i <= t.key().size(); i++) {
+                        b.add(rs.getString(i));
+                    }
+                    bounds.add(b);
+                }
+            }
+        }
+        List<Chunk> out = new ArrayList<>();
+        List<String> from = null;
+        for (List<String> b : bounds) {
+            out.add(new Chunk(from, b));
+            from = b;
+        }
+        out.add(new Chunk(from, null));
+        return out;
+    }
+
+    private Map<String, Object> compareChunk(
+            Endpoint source, Endpoint target, String db, String targetDb, Table t, Chunk ch) throws SQLException {
+        long[] sourceRows = new long[1];
+        long[] targetRows = new long[1];
+        String a = hash(source, db, t, ch, sourceRows);
+        String b = hash(target, targetDb, t, ch, targetRows);
+        rowsDone.addAndGet(sourceRows[0]);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("match", a.equals(b));
+        r.put("from", ch.from() == null ? null : display(ch.from()));
+        r.put("to", ch.to() == null ? null : display(ch.to()));
+        r.put("source_rows", sourceRows[0]);
+        r.put("target_rows", targetRows[0]);
+        return r;
+    }
+
+    /** The hash of a chunk's rows in key order (every row's record text), and its row count. */
+    private static String hash(Endpoint side, String db, Table t, Chunk ch, long[] rows) throws SQLException {
+        String key =
+                String.join(", ", t.key().stream().map(k -> "t." + quote(k)).toList());
+        StringBuilder where = new StringBuilder("true");
+        if (ch.from() != null) {
+            where.append(" AND (")
+                    .append(key)
+                    .append(") >= (")
+                    .append(placeholders(t))
+                    .append(")");
+        }
+        if (ch.to() != null) {
+            where.append(" AND (")
+                    .append(key)
+                    .append(") < (")
+                    .append(placeholders(t))
+                    .append(")");
+        }
+        String order = t.key().isEmpty() ? "t::text" : key;
+        try (Connection c = side.connect(db);
+                PreparedStatement s = c.prepareStatement("SELECT count(*), coalesce(md5(string_agg(md5(t::text), ''"
+                        + " ORDER BY " + order + ")), '') FROM " + t.qualified() + " t WHERE " + where)) {
+            int i = 1;
+            for (List<String> bound : java.util.Arrays.asList(ch.from(), ch.to())) {
+                if (bound != null) {
+                    for (String v : bound) {
+                        s.setString(i++, v);
+                    }
+                }
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                rows[0] = rs.getLong(1);
+                return rs.getString(2);
+            }
+        }
+    }
+
+    private static String placeholders(Table t) {
+        List<String> p = new ArrayList<>();
+        for (String type : t.keyTypes()) {
+            p.add("?::" + type);
+        }
+        return String.join(", ", p);
+    }
+
+    private static String textColumns(List<String> key) {
+        return String.join(", ", key.stream().map(k -> quote(k) + "::text").toList());
+    }
+
+    private static String display(List<String> values) {
+        return values.size() == 1 ? values.getFirst() : "(" + String.join(", ", values) + ")";
+    }
+
+    private static String quote(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+}
