@@ -25,6 +25,12 @@ import java.util.Random;
  */
 final class BacklogWorkload {
     static final String TABLE = "bench";
+    /** The benchmark's table, also made on targets that changes are applied to. */
+    static final String TABLE_DDL = "CREATE TABLE bench (id serial PRIMARY KEY, string_field text, numeric_field"
+            + " numeric, timestamp_field timestamptz, json_field jsonb,"
+            + " inserted_at timestamptz NOT NULL DEFAULT now(),"
+            + " updated_at timestamptz NOT NULL DEFAULT now())";
+
     static final String PUBLICATION = "bench_pub";
     private static final int MAX_TRANSACTION = 500;
     private static final int POOL = 4096;
@@ -64,13 +70,7 @@ final class BacklogWorkload {
      */
     static Backlog write(TestPostgres pg, long changes, List<DrainSystem> systems, long seed) throws SQLException {
         String db = pg.createDatabase("bench");
-        pg.execute(
-                db,
-                "CREATE TABLE bench (id serial PRIMARY KEY, string_field text, numeric_field numeric,"
-                        + " timestamp_field timestamptz, json_field jsonb,"
-                        + " inserted_at timestamptz NOT NULL DEFAULT now(),"
-                        + " updated_at timestamptz NOT NULL DEFAULT now())",
-                "CREATE PUBLICATION " + PUBLICATION + " FOR TABLE bench");
+        pg.execute(db, TABLE_DDL, "CREATE PUBLICATION " + PUBLICATION + " FOR TABLE bench");
         Map<DrainSystem, String> slots = new EnumMap<>(DrainSystem.class);
         try (Connection c = pg.connect(db)) {
             for (DrainSystem s : systems) {

@@ -5,8 +5,6 @@ import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.ConfigValues;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkContext;
-import dev.sluice.engine.DatabasePipeline;
-import dev.sluice.engine.RetryPolicy;
 import dev.sluice.sink.postgres.PostgresSinkConfig;
 import dev.sluice.sink.postgres.PostgresSinkProvider;
 import java.sql.Connection;
@@ -32,13 +30,7 @@ final class PostgresDrain implements Drainer {
         String target = "bench_target_" + TARGETS.incrementAndGet() + "_"
                 + ProcessHandle.current().pid();
         execute(backlog, "postgres", "CREATE DATABASE " + target);
-        execute(
-                backlog,
-                target,
-                "CREATE TABLE bench (id serial PRIMARY KEY, string_field text, numeric_field numeric,"
-                        + " timestamp_field timestamptz, json_field jsonb,"
-                        + " inserted_at timestamptz NOT NULL DEFAULT now(),"
-                        + " updated_at timestamptz NOT NULL DEFAULT now())");
+        execute(backlog, target, BacklogWorkload.TABLE_DDL);
         PostgresSinkProvider provider = new PostgresSinkProvider();
         PostgresSinkConfig config = provider.configure(ConfigValues.of(
                         provider.schema(),
@@ -66,14 +58,15 @@ final class PostgresDrain implements Drainer {
                 postgres.close();
             }
         };
-        DatabasePipeline pipeline = new DatabasePipeline(
-                "bench", Drainer.settings(backlog, DrainSystem.SLUICE_POSTGRES), RetryPolicy.RECONNECT, lsn -> {});
-        pipeline.addSink(SluiceDrain.spec(DrainSystem.SLUICE_POSTGRES, backlog), sink);
-        pipeline.start();
         try {
-            counter.await(timeout);
+            SluiceDrain.run(
+                    backlog,
+                    DrainSystem.SLUICE_POSTGRES,
+                    SluiceDrain.spec(DrainSystem.SLUICE_POSTGRES, backlog),
+                    sink,
+                    counter,
+                    timeout);
         } finally {
-            pipeline.close();
             sink.close();
         }
         String source = digest(backlog, backlog.database());

@@ -51,15 +51,10 @@ final class SluiceDrain implements Drainer {
             Sink sink = receiver != null
                     ? new WebhookSink(new WebhookConfig(receiver.url(), Map.of(), true))
                     : new NullSink(counter);
-            DatabasePipeline pipeline =
-                    new DatabasePipeline("bench", Drainer.settings(backlog, system), RetryPolicy.RECONNECT, lsn -> {});
             BenchFunctions functions = BenchFunctions.of(system);
-            pipeline.addSink(spec(system, backlog).withFunctions(functions.chain()), sink);
-            pipeline.start();
             try {
-                counter.await(timeout);
+                run(backlog, system, spec(system, backlog).withFunctions(functions.chain()), sink, counter, timeout);
             } finally {
-                pipeline.close();
                 sink.close();
                 functions.close();
             }
@@ -69,6 +64,21 @@ final class SluiceDrain implements Drainer {
             }
         }
         return counter.result(system);
+    }
+
+    /** Reads the slot of {@code system} through a real pipeline into {@code sink} until {@code counter} is full. */
+    static void run(
+            Backlog backlog, DrainSystem system, SinkSpec spec, Sink sink, ChangeCounter counter, Duration timeout)
+            throws InterruptedException {
+        DatabasePipeline pipeline =
+                new DatabasePipeline("bench", Drainer.settings(backlog, system), RetryPolicy.RECONNECT, lsn -> {});
+        pipeline.addSink(spec, sink);
+        pipeline.start();
+        try {
+            counter.await(timeout);
+        } finally {
+            pipeline.close();
+        }
     }
 
     /** The spec the server would build for a sink on {@code public.bench} with batch_size 1000. */

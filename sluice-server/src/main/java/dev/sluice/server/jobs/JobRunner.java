@@ -98,40 +98,24 @@ public final class JobRunner implements AutoCloseable {
             JobSpec spec = JobSpec.parse(JSON.readTree(secrets.decrypt(row.specSealed())));
             r.log("job " + row.id() + ": " + spec.command().wireName() + " started on " + node
                     + (row.attempts() > 1 ? " (attempt " + row.attempts() + ")" : ""));
-            switch (spec.command()) {
-                case VALIDATE -> {
-                    Validate v = new Validate(spec, r);
-                    Map<String, Object> out = v.run();
-                    result = JSON.writeValueAsString(out);
-                    long errors = v.errors();
-                    if (r.cancelled()) {
-                        status = JobStatus.CANCELLED.wireName();
-                    } else if (errors > 0) {
-                        status = JobStatus.FAILED.wireName();
-                        error = "validation found " + errors + " problem(s); each check in result.checks says how to"
-                                + " fix it";
-                    } else {
-                        status = JobStatus.COMPLETED.wireName();
-                    }
-                }
-                case VERIFY -> {
-                    Verify v = new Verify(spec, r);
-                    Map<String, Object> out = v.run();
-                    result = JSON.writeValueAsString(out);
-                    long differences = v.differences();
-                    if (r.cancelled()) {
-                        status = JobStatus.CANCELLED.wireName();
-                    } else if (differences > 0) {
-                        status = JobStatus.FAILED.wireName();
-                        error = "verify found " + differences + " table(s) that differ; result.tables lists the key"
-                                + " ranges";
-                    } else {
-                        status = JobStatus.COMPLETED.wireName();
-                    }
-                }
-                default -> {
+            JobWork work = switch (spec.command()) {
+                case VALIDATE -> new Validate(spec, r);
+                case VERIFY -> new Verify(spec, r);
+                default -> null;
+            };
+            if (work == null) {
+                status = JobStatus.FAILED.wireName();
+                error = spec.command().wireName() + " is not available in this version";
+            } else {
+                result = JSON.writeValueAsString(work.run());
+                long problems = work.problems();
+                if (r.cancelled()) {
+                    status = JobStatus.CANCELLED.wireName();
+                } else if (problems > 0) {
                     status = JobStatus.FAILED.wireName();
-                    error = spec.command().wireName() + " is not available in this version";
+                    error = work.failure(problems);
+                } else {
+                    status = JobStatus.COMPLETED.wireName();
                 }
             }
         } catch (JobSpec.InvalidSpecException e) {

@@ -46,6 +46,19 @@ public record JobSpec(
             List<String> schemaOnlyTables,
             Map<String, String> tableFilters) {
         public static final Filter NONE = new Filter(List.of(), List.of(), List.of(), List.of(), List.of(), Map.of());
+
+        /** The databases a job covers: {@code include_databases}, else the URL's, without {@code exclude_databases}. */
+        List<String> databases(String urlDatabase) {
+            return (includeDatabases.isEmpty() ? List.of(urlDatabase) : includeDatabases)
+                    .stream().filter(d -> !excludeDatabases.contains(d)).toList();
+        }
+
+        /** Whether a table is in the job: named by {@code include_tables} (when given) and not by {@code exclude_tables}. */
+        boolean selects(SourceTable t) {
+            return (includeTables.isEmpty()
+                            || includeTables.stream().map(TableName::parse).anyMatch(t::is))
+                    && excludeTables.stream().map(TableName::parse).noneMatch(t::is);
+        }
     }
 
     /**

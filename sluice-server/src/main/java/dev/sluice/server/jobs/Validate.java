@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * to create it) and the right to create schemas in it; the databases and tables the filters name exist; the table
  * filters' predicates are valid SQL on their tables; tables without a primary key or a replica identity.
  */
-final class Validate {
+final class Validate implements JobWork {
     private static final int MIN_VERSION_NUM = 100_000;
 
     /** One finding: {@code status} ok, warning or error. */
@@ -50,7 +50,8 @@ final class Validate {
     }
 
     /** Runs every check; the result has {@code ok}, {@code checks} and {@code tables}. */
-    Map<String, Object> run() {
+    @Override
+    public Map<String, Object> run() {
         Endpoint source = Endpoint.of("source", spec.sourceUrl());
         Endpoint target = Endpoint.of("target", spec.targetUrl());
         job.progress(Map.of("phase", "source"));
@@ -65,8 +66,8 @@ final class Validate {
 
     private Map<String, Object> result() {
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("ok", errors() == 0);
-        r.put("errors", errors());
+        r.put("ok", problems() == 0);
+        r.put("errors", problems());
         r.put(
                 "warnings",
                 checks.stream().filter(c -> c.status().equals("warning")).count());
@@ -75,8 +76,14 @@ final class Validate {
         return r;
     }
 
-    long errors() {
+    @Override
+    public long problems() {
         return checks.stream().filter(c -> c.status().equals("error")).count();
+    }
+
+    @Override
+    public String failure(long n) {
+        return "validation found " + n + " problem(s); each check in result.checks says how to fix it";
     }
 
     private void ok(String name, String detail) {
@@ -237,66 +244,48 @@ final class Validate {
     }
 
     private void tables(Connection c, String db, List<TableName> named, List<TableName> found) throws SQLException {
-        List<TableName> exclude =
-                spec.filter().excludeTables().stream().map(TableName::parse).toList();
-        boolean onlyIncluded = !spec.filter().includeTables().isEmpty();
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT n.nspname, r.relname, r.relreplident,"
-                        + " EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = r.oid AND i.indisprimary),"
-                        + " greatest(r.reltuples, 0)::bigint"
-                        + " FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace"
-                        + " WHERE r.relkind IN ('r', 'p') AND NOT r.relispartition"
-                        + " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
-                        + " ORDER BY 1, 2")) {
-            while (rs.next()) {
-                String schema = rs.getString(1);
-                String table = rs.getString(2);
-                for (TableName n : named) {
-                    if (n != null && n.matches(db, schema, table)) {
-                        found.add(n);
-                    }
+        for (SourceTable st : SourceTable.list(c, db)) {
+            for (TableName n : named) {
+                if (n != null && st.is(n)) {
+                    found.add(n);
                 }
-                boolean included = !onlyIncluded
-                        || spec.filter().includeTables().stream()
-                                .map(TableName::parse)
-                                .anyMatch(n -> n.matches(db, schema, table));
-                if (!included || exclude.stream().anyMatch(n -> n.matches(db, schema, table))) {
-                    continue;
-                }
-                char identity = rs.getString(3).charAt(0);
-                boolean pk = rs.getBoolean(4);
-                Map<String, Object> t = new LinkedHashMap<>();
-                t.put("database", db);
-                t.put("schema", schema);
-                t.put("table", table);
-                t.put("primary_key", pk);
-                t.put(
-                        "replica_identity",
-                        switch (identity) {
-                            case 'f' -> "full";
-                            case 'n' -> "nothing";
-                            case 'i' -> "index";
-                            default -> "default";
-                        });
-                t.put("rows_estimate", rs.getLong(5));
-                tables.add(t);
-                String qualified = quote(schema) + "." + quote(table);
-                if (identity == 'n' || (identity == 'd' && !pk)) {
-                    problem(
-                            "error",
-                            "source.replica_identity",
-                            "table " + db + "." + schema + "." + table + " has no primary key and no replica identity:"
-                                    + " its updates and deletes cannot be replicated",
-                            "ALTER TABLE " + qualified + " ADD PRIMARY KEY (...), or ALTER TABLE " + qualified
-                                    + " REPLICA IDENTITY FULL");
-                } else if (!pk) {
-                    problem(
-                            "warning",
-                            "source.primary_key",
-                            "table " + db + "." + schema + "." + table + " has no primary key: rows are matched by all"
-                                    + " their columns, and a replayed insert is applied twice",
-                            "ALTER TABLE " + qualified + " ADD PRIMARY KEY (...)");
-                }
+            }
+            if (!spec.filter().selects(st)) {
+                continue;
+            }
+            char identity = st.replicaIdentity();
+            boolean pk = st.hasPrimaryKey();
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("database", db);
+            t.put("schema", st.schema());
+            t.put("table", st.name());
+            t.put("primary_key", pk);
+            t.put(
+                    "replica_identity",
+                    switch (identity) {
+                        case 'f' -> "full";
+                        case 'n' -> "nothing";
+                        case 'i' -> "index";
+                        default -> "default";
+                    });
+            t.put("rows_estimate", st.rowsEstimate());
+            tables.add(t);
+            String qualified = st.qualified();
+            if (identity == 'n' || (identity == 'd' && !pk)) {
+                problem(
+                        "error",
+                        "source.replica_identity",
+                        "table " + st.label() + " has no primary key and no replica identity:"
+                                + " its updates and deletes cannot be replicated",
+                        "ALTER TABLE " + qualified + " ADD PRIMARY KEY (...), or ALTER TABLE " + qualified
+                                + " REPLICA IDENTITY FULL");
+            } else if (!pk) {
+                problem(
+                        "warning",
+                        "source.primary_key",
+                        "table " + st.label() + " has no primary key: rows are matched by all"
+                                + " their columns, and a replayed insert is applied twice",
+                        "ALTER TABLE " + qualified + " ADD PRIMARY KEY (...)");
             }
         }
         for (var e : spec.filter().tableFilters().entrySet()) {
@@ -320,8 +309,8 @@ final class Validate {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.execute("SET TRANSACTION READ ONLY");
-                s.execute("EXPLAIN SELECT 1 FROM " + quote(n.schema()) + "." + quote(n.table()) + " WHERE (" + predicate
-                        + ")");
+                s.execute("EXPLAIN SELECT 1 FROM " + SourceTable.quote(n.schema()) + "." + SourceTable.quote(n.table())
+                        + " WHERE (" + predicate + ")");
                 ok("filter.table_filters", "the filter of " + n + " is valid on " + db);
             } finally {
                 c.rollback();
@@ -355,7 +344,8 @@ final class Validate {
                             "target.privileges",
                             rs.getString(2) + " may not create schemas in "
                                     + target.url().database(),
-                            "GRANT CREATE ON DATABASE " + quote(target.url().database()) + " TO " + rs.getString(2));
+                            "GRANT CREATE ON DATABASE "
+                                    + SourceTable.quote(target.url().database()) + " TO " + rs.getString(2));
                 }
             }
         } catch (SQLException e) {
@@ -391,8 +381,8 @@ final class Validate {
                         "target.database",
                         "database " + target.url().database() + " does not exist and " + rs.getString(2)
                                 + " may not create it",
-                        "CREATE DATABASE " + quote(target.url().database()) + ", or ALTER ROLE " + rs.getString(2)
-                                + " CREATEDB");
+                        "CREATE DATABASE " + SourceTable.quote(target.url().database()) + ", or ALTER ROLE "
+                                + rs.getString(2) + " CREATEDB");
             }
         } catch (SQLException e) {
             problem(
@@ -400,7 +390,7 @@ final class Validate {
                     "target.database",
                     "database " + target.url().database() + " does not exist, and the"
                             + " server's postgres database cannot be reached to create it: " + e.getMessage(),
-                    "CREATE DATABASE " + quote(target.url().database()));
+                    "CREATE DATABASE " + SourceTable.quote(target.url().database()));
         }
     }
 
@@ -433,9 +423,5 @@ final class Validate {
             return "create the database, or correct its name in the " + side.role() + " URL";
         }
         return null;
-    }
-
-    private static String quote(String identifier) {
-        return '"' + identifier.replace("\"", "\"\"") + '"';
     }
 }

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * The result lists each table's state ({@code match}, {@code mismatch}, {@code missing_on_target}) and, for a
  * mismatch, the key ranges that differ. A table without a primary key is compared as one chunk.
  */
-final class Verify {
+final class Verify implements JobWork {
     static final int CHUNK_ROWS = 10_000;
 
     private final JobSpec spec;
@@ -37,30 +36,16 @@ final class Verify {
         this.job = job;
     }
 
-    /** A table to compare: its primary key columns (empty when it has none) with their types. */
-    private record Table(String database, String schema, String name, List<String> key, List<String> keyTypes) {
-        String qualified() {
-            return quote(schema) + "." + quote(name);
-        }
-
-        String label() {
-            return database + "." + schema + "." + name;
-        }
-    }
-
     /** One key range: {@code from} inclusive, {@code to} exclusive; null for an open end. */
     private record Chunk(
             @Nullable List<String> from, @Nullable List<String> to) {}
 
     /** Runs the comparison; the result has {@code ok}, {@code differences} and {@code tables}. */
-    Map<String, Object> run() throws SQLException, InterruptedException {
+    @Override
+    public Map<String, Object> run() throws SQLException, InterruptedException {
         Endpoint source = Endpoint.of("source", spec.sourceUrl());
         Endpoint target = Endpoint.of("target", spec.targetUrl());
-        List<String> databases = spec.filter().includeDatabases().isEmpty()
-                ? List.of(source.url().database())
-                : spec.filter().includeDatabases().stream()
-                        .filter(d -> !spec.filter().excludeDatabases().contains(d))
-                        .toList();
+        List<String> databases = spec.filter().databases(source.url().database());
         ExecutorService pool = Executors.newFixedThreadPool(spec.options().parallelism());
         try {
             for (String db : databases) {
@@ -68,7 +53,7 @@ final class Verify {
                                 && spec.filter().includeDatabases().isEmpty()
                         ? target.url().database()
                         : db;
-                for (Table t : tables(source, db)) {
+                for (SourceTable t : tables(source, db)) {
                     if (job.cancelled()) {
                         return result();
                     }
@@ -91,8 +76,7 @@ final class Verify {
     }
 
     private Map<String, Object> result() {
-        long differences =
-                tables.stream().filter(t -> !"match".equals(t.get("status"))).count();
+        long differences = problems();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("ok", differences == 0);
         r.put("differences", differences);
@@ -101,49 +85,29 @@ final class Verify {
         return r;
     }
 
-    long differences() {
+    @Override
+    public long problems() {
         return tables.stream().filter(t -> !"match".equals(t.get("status"))).count();
     }
 
-    private List<Table> tables(Endpoint source, String db) throws SQLException {
-        List<TableName> include =
-                spec.filter().includeTables().stream().map(TableName::parse).toList();
-        List<TableName> exclude = new ArrayList<>(
-                spec.filter().excludeTables().stream().map(TableName::parse).toList());
-        // Schema-only tables are not copied, so there is nothing to compare.
-        spec.filter().schemaOnlyTables().forEach(t -> exclude.add(TableName.parse(t)));
-        List<Table> out = new ArrayList<>();
-        try (Connection c = source.connect(db);
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT n.nspname, r.relname,"
-                        + " coalesce((SELECT array_agg(a.attname ORDER BY k.i) FROM pg_index x"
-                        + " CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, i)"
-                        + " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
-                        + " WHERE x.indrelid = r.oid AND x.indisprimary), '{}'),"
-                        + " coalesce((SELECT array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY k.i) FROM pg_index x"
-                        + " CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, i)"
-                        + " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
-                        + " WHERE x.indrelid = r.oid AND x.indisprimary), '{}')"
-                        + " FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace"
-                        + " WHERE r.relkind IN ('r', 'p') AND NOT r.relispartition"
-                        + " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
-                        + " ORDER BY 1, 2")) {
-            while (rs.next()) {
-                String schema = rs.getString(1);
-                String name = rs.getString(2);
-                if ((!include.isEmpty() && include.stream().noneMatch(n -> n.matches(db, schema, name)))
-                        || exclude.stream().anyMatch(n -> n.matches(db, schema, name))) {
-                    continue;
-                }
-                out.add(new Table(
-                        db, schema, name, List.of((String[]) rs.getArray(3).getArray()), List.of((String[])
-                                rs.getArray(4).getArray())));
-            }
-        }
-        return out;
+    @Override
+    public String failure(long n) {
+        return "verify found " + n + " table(s) that differ; result.tables lists the key ranges";
     }
 
-    private void compare(ExecutorService pool, Endpoint source, Endpoint target, String db, String targetDb, Table t)
+    /** The tables of {@code db} the filters select; schema-only tables are not copied, so there is nothing to compare. */
+    private List<SourceTable> tables(Endpoint source, String db) throws SQLException {
+        List<TableName> schemaOnly =
+                spec.filter().schemaOnlyTables().stream().map(TableName::parse).toList();
+        try (Connection c = source.connect(db)) {
+            return SourceTable.list(c, db).stream()
+                    .filter(t -> spec.filter().selects(t) && schemaOnly.stream().noneMatch(t::is))
+                    .toList();
+        }
+    }
+
+    private void compare(
+            ExecutorService pool, Endpoint source, Endpoint target, String db, String targetDb, SourceTable t)
             throws SQLException, InterruptedException {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("database", db);
@@ -200,11 +164,11 @@ final class Verify {
     }
 
     /** Key ranges of about {@value #CHUNK_ROWS} source rows each, from the source's primary key index. */
-    private List<Chunk> chunks(Endpoint source, Table t) throws SQLException {
+    private List<Chunk> chunks(Endpoint source, SourceTable t) throws SQLException {
         if (t.key().isEmpty()) {
             return List.of(new Chunk(null, null));
         }
-        String key = String.join(", ", t.key().stream().map(Verify::quote).toList());
+        String key = String.join(", ", t.key().stream().map(SourceTable::quote).toList());
         List<List<String>> bounds = new ArrayList<>();
         try (Connection c = source.connect(t.database());
                 PreparedStatement s = c.prepareStatement("SELECT " + textColumns(t.key()) + " FROM (SELECT " + key
@@ -232,7 +196,7 @@ final class Verify {
     }
 
     private Map<String, Object> compareChunk(
-            Endpoint source, Endpoint target, String db, String targetDb, Table t, Chunk ch) throws SQLException {
+            Endpoint source, Endpoint target, String db, String targetDb, SourceTable t, Chunk ch) throws SQLException {
         long[] sourceRows = new long[1];
         long[] targetRows = new long[1];
         String a = hash(source, db, t, ch, sourceRows);
@@ -248,9 +212,9 @@ final class Verify {
     }
 
     /** The hash of a chunk's rows in key order (every row's record text), and its row count. */
-    private static String hash(Endpoint side, String db, Table t, Chunk ch, long[] rows) throws SQLException {
-        String key =
-                String.join(", ", t.key().stream().map(k -> "t." + quote(k)).toList());
+    private static String hash(Endpoint side, String db, SourceTable t, Chunk ch, long[] rows) throws SQLException {
+        String key = String.join(
+                ", ", t.key().stream().map(k -> "t." + SourceTable.quote(k)).toList());
         StringBuilder where = new StringBuilder("true");
         if (ch.from() != null) {
             where.append(" AND (")
@@ -286,7 +250,7 @@ final class Verify {
         }
     }
 
-    private static String placeholders(Table t) {
+    private static String placeholders(SourceTable t) {
         List<String> p = new ArrayList<>();
         for (String type : t.keyTypes()) {
             p.add("?::" + type);
@@ -295,14 +259,11 @@ final class Verify {
     }
 
     private static String textColumns(List<String> key) {
-        return String.join(", ", key.stream().map(k -> quote(k) + "::text").toList());
+        return String.join(
+                ", ", key.stream().map(k -> SourceTable.quote(k) + "::text").toList());
     }
 
     private static String display(List<String> values) {
         return values.size() == 1 ? values.getFirst() : "(" + String.join(", ", values) + ")";
-    }
-
-    private static String quote(String identifier) {
-        return '"' + identifier.replace("\"", "\"\"") + '"';
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.sink.postgres;
 
+import dev.sluice.core.JsonWriter;
 import dev.sluice.sink.postgres.ChangeRow.JsonValue;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -73,27 +74,9 @@ final class PgText {
     }
 
     private static String jsonString(String s) {
-        StringBuilder out = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
+        JsonWriter w = new JsonWriter(s.length() + 8);
+        w.writeString(s);
+        return w.toString();
     }
 
     /** One level of an array literal: {@code {"a","b",NULL}}, nested levels in braces. */
