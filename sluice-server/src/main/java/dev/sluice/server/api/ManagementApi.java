@@ -49,6 +49,7 @@ public final class ManagementApi {
     private final ApiKeysApi keys;
     private final ConfigApi config;
     private final JobsApi jobs;
+    private final JobSyncHost syncHost;
 
     public ManagementApi(
             StoredConfig stored, ApiTokens tokens, Engine engine, JobRunner runner, JobSettings jobSettings) {
@@ -67,6 +68,12 @@ public final class ManagementApi {
         this.keys = new ApiKeysApi(tokens);
         this.config = new ConfigApi(stored, writer, backfills, tokens);
         this.jobs = new JobsApi(stored, runner, jobSettings, java.time.Clock.systemUTC());
+        this.syncHost = new JobSyncHost(stored, writer, engine);
+    }
+
+    /** Where sync jobs add the database and sink that carry their changes. */
+    public dev.sluice.server.jobs.SyncHost syncHost() {
+        return syncHost;
     }
 
     /** Adds the routes, the token check and the error rendering. */

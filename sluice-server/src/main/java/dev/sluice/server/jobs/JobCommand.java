@@ -21,7 +21,7 @@ public enum JobCommand {
 
     /** Whether this version runs the command (the others are refused when a job is created). */
     public boolean available() {
-        return this == VALIDATE || this == VERIFY;
+        return this == VALIDATE || this == VERIFY || this == INIT;
     }
 
     public static JobCommand parse(String text) {

@@ -12,4 +12,13 @@ interface JobContext {
 
     /** True once the job was cancelled: the command stops as soon as it can. */
     boolean cancelled();
+
+    /** Whether an earlier run of this job finished the step {@code key} (see {@link #checkpoint}). */
+    boolean done(String key);
+
+    /**
+     * Records at once that the step {@code key} is finished for good, so that a run of this job after its node died
+     * skips it.
+     */
+    void checkpoint(String key) throws java.sql.SQLException;
 }

@@ -42,6 +42,7 @@ public final class JobRunner implements AutoCloseable {
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("jobs").daemon().factory());
     private volatile boolean closed;
+    private volatile @Nullable SyncHost host;
 
     public JobRunner(JobTable table, SecretBox secrets, JobSettings settings, Clock clock) {
         this.table = table;
@@ -55,6 +56,11 @@ public final class JobRunner implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(
                 this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::purge, 0, 1, TimeUnit.MINUTES);
+    }
+
+    /** Where sync jobs run their streaming; set before {@link #start()}. */
+    public void host(SyncHost host) {
+        this.host = host;
     }
 
     /** Looks for a job at once (after one was created), instead of at the next poll. */
@@ -81,7 +87,7 @@ public final class JobRunner implements AutoCloseable {
                 if (row == null) {
                     return;
                 }
-                Running r = new Running(row.id());
+                Running r = new Running(row.id(), row.checkpoints());
                 running.add(r);
                 Thread.ofVirtual().name("job-" + row.id()).start(() -> run(r, row));
             }
@@ -101,6 +107,7 @@ public final class JobRunner implements AutoCloseable {
             JobWork work = switch (spec.command()) {
                 case VALIDATE -> new Validate(spec, r);
                 case VERIFY -> new Verify(spec, r);
+                case INIT -> new Init(spec, r);
                 default -> null;
             };
             if (work == null) {
@@ -193,13 +200,27 @@ public final class JobRunner implements AutoCloseable {
     private final class Running implements JobContext {
         final UUID id;
         private final List<String> lines = new ArrayList<>();
+        private final Set<String> done = ConcurrentHashMap.newKeySet();
         private volatile @Nullable Map<String, Object> progress;
         private volatile boolean cancelled;
         // The node is shutting down: stop working, record nothing (unlike a cancellation).
         volatile boolean stopping;
 
-        Running(UUID id) {
+        Running(UUID id, List<String> checkpoints) {
             this.id = id;
+            done.addAll(checkpoints);
+        }
+
+        @Override
+        public boolean done(String key) {
+            return done.contains(key);
+        }
+
+        @Override
+        public void checkpoint(String key) throws SQLException {
+            if (done.add(key) && !table.checkpoint(id, node, key)) {
+                cancel(); // taken over by another node: stop working on it
+            }
         }
 
         @Override

@@ -18,6 +18,16 @@ import tools.jackson.databind.node.ObjectNode;
 public record JobSpec(
         String schemaVersion, JobCommand command, String sourceUrl, String targetUrl, Filter filter, Options options) {
     public static final String SCHEMA_VERSION = "1.0";
+
+    /**
+     * The target database for source database {@code db}: the target URL's, or with {@code include_databases} each
+     * database's namesake on the target server.
+     */
+    String targetDatabase(String db) {
+        return filter.includeDatabases().isEmpty()
+                ? dev.sluice.server.config.PostgresUrl.parse(targetUrl).database()
+                : db;
+    }
     /** The largest spec accepted, in bytes of JSON. */
     public static final int MAX_BYTES = 15 * 1024;
     /** The longest URL accepted. */

@@ -49,10 +49,7 @@ final class Verify implements JobWork {
         ExecutorService pool = Executors.newFixedThreadPool(spec.options().parallelism());
         try {
             for (String db : databases) {
-                String targetDb = databases.size() == 1
-                                && spec.filter().includeDatabases().isEmpty()
-                        ? target.url().database()
-                        : db;
+                String targetDb = spec.targetDatabase(db);
                 for (SourceTable t : tables(source, db)) {
                     if (job.cancelled()) {
                         return result();

@@ -99,6 +99,7 @@ public final class SluiceServer implements AutoCloseable {
                     JobSettings.from(k -> System.getenv(k) != null ? System.getenv(k) : System.getProperty(k));
             jobs = new JobRunner(store.jobs(), secrets, jobSettings, java.time.Clock.systemUTC());
             ManagementApi api = new ManagementApi(stored, tokens, supervisor, jobs, jobSettings);
+            jobs.host(api.syncHost());
             // Sinks the file (or inline config) just created get their initial_backfill; they start with the rest.
             for (SluiceConfig c : java.util.Arrays.asList(fileConfig, o.inlineConfig())) {
                 if (c != null) {

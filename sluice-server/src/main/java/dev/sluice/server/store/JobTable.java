@@ -24,7 +24,7 @@ public final class JobTable {
 
     private static final String COLUMNS = "id, trace_id, command, spec_sealed, status, cancel_asked, node,"
             + " heartbeat_at, attempts, progress::text, result::text, error, log, created_at, started_at,"
-            + " completed_at, expires_at";
+            + " completed_at, expires_at, checkpoints";
 
     private final DataSource dataSource;
 
@@ -50,7 +50,8 @@ public final class JobTable {
             Instant createdAt,
             @Nullable Instant startedAt,
             @Nullable Instant completedAt,
-            Instant expiresAt) {}
+            Instant expiresAt,
+            List<String> checkpoints) {}
 
     /**
      * Inserts a queued job unless {@code limit} jobs are queued or running already (checked under a lock on the table,
@@ -192,6 +193,21 @@ public final class JobTable {
         }
     }
 
+    /**
+     * Records that a job finished a step for good (see {@link JobRow#checkpoints}); false when the job is no longer
+     * this node's to run.
+     */
+    public boolean checkpoint(UUID id, String node, String key) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("UPDATE jobs SET checkpoints = array_append(checkpoints, ?)"
+                        + " WHERE id = ? AND node = ? AND status = 'running'")) {
+            ps.setString(1, key);
+            ps.setObject(2, id);
+            ps.setString(3, node);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
     /** Adds lines to a job's log, keeping the last {@value #LOG_LINES}. */
     public void log(UUID id, List<String> lines) throws SQLException {
         try (Connection c = dataSource.getConnection();
@@ -265,7 +281,8 @@ public final class JobTable {
                 rs.getTimestamp(14).toInstant(),
                 instant(rs.getTimestamp(15)),
                 instant(rs.getTimestamp(16)),
-                rs.getTimestamp(17).toInstant());
+                rs.getTimestamp(17).toInstant(),
+                List.of((String[]) rs.getArray(18).getArray()));
     }
 
     private static @Nullable Instant instant(@Nullable Timestamp t) {

@@ -4,6 +4,7 @@ import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.server.fixture.Jobs;
 import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.FaultProxy;
 import java.util.ArrayList;
@@ -21,7 +22,7 @@ import tools.jackson.databind.JsonNode;
  * slow one (a source that accepts connections and never answers) runs.
  */
 class JobsApiIT {
-    private static final String PASSWORD = "job-url-secret-77c1";
+    private static final String PASSWORD = Jobs.PASSWORD;
 
     @RegisterExtension
     static final ServerFixture sluice = new ServerFixture();
@@ -47,29 +48,19 @@ class JobsApiIT {
     }
 
     private static String url(int port, String db) {
-        return "postgres://postgres:" + PASSWORD + "@localhost:" + port + "/" + db + "?sslmode=disable";
+        return Jobs.url(port, db);
     }
 
     private static String spec(String command, String source, String target, String extra) {
-        return """
-                {"schema_version": "1.0", "command": "%s", "source_url": "%s", "target_url": "%s"%s}""".formatted(command, source, target, extra);
+        return Jobs.spec(command, source, target, extra);
     }
 
     private static String create(String body) {
-        ApiClient.Reply r = api.post("/api/jobs", body);
-        assertThat(r.status()).as(r.text()).isEqualTo(201);
-        assertThat(r.body().propertyNames()).containsExactly("job_id", "trace_id", "status");
-        assertThat(r.get("status").asString()).isEqualTo("provisioning");
-        return r.get("job_id").asString();
+        return new Jobs(api).create(body);
     }
 
     private static JsonNode awaitEnd(String id) {
-        return await("job " + id)
-                .atMost(ServerFixture.WAIT)
-                .until(
-                        () -> api.get("/api/jobs/" + id).body(),
-                        j -> List.of("completed", "failed", "cancelled")
-                                .contains(j.get("status").asString()));
+        return new Jobs(api).awaitEnd(id);
     }
 
     private static List<String> checks(JsonNode job, String status) {

@@ -1,0 +1,357 @@
+package dev.sluice.server.jobs;
+
+import dev.sluice.server.jobs.SchemaPlan.ForeignKey;
+import dev.sluice.server.jobs.SchemaPlan.Sequence;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@code init} command: copies the selected tables of each source database to the target, schema first, then
+ * the data by parallel streamed COPY in one snapshot, then constraints, indexes and foreign keys, materialized views
+ * and sequence values. Every finished step is checkpointed, so a run after a crash goes on where the last one
+ * stopped (a table cut short is copied again). A target that already has what init would create is refused unless
+ * {@code drop_existing} is set; the refusal lists what would be dropped.
+ */
+final class Init implements JobWork {
+    private final JobSpec spec;
+    private final JobContext job;
+    private final CopyProgress progress;
+    private final List<Map<String, Object>> databases = new ArrayList<>();
+    private @Nullable String refusal;
+
+    Init(JobSpec spec, JobContext job) {
+        this.spec = spec;
+        this.job = job;
+        this.progress = new CopyProgress(job);
+    }
+
+    @Override
+    public Map<String, Object> run() throws SQLException, InterruptedException {
+        Endpoint source = Endpoint.of("source", spec.sourceUrl());
+        Endpoint target = Endpoint.of("target", spec.targetUrl());
+        for (String db : spec.filter().databases(source.url().database())) {
+            if (job.cancelled()) {
+                break;
+            }
+            copyDatabase(source, db, target, spec.targetDatabase(db), null);
+            if (refusal != null) {
+                break;
+            }
+        }
+        return result();
+    }
+
+    private Map<String, Object> result() {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("ok", refusal == null);
+        r.put("rows_copied", progress.rows());
+        r.put("bytes_copied", progress.bytes());
+        r.put("databases", List.copyOf(databases));
+        return r;
+    }
+
+    @Override
+    public long problems() {
+        return refusal == null ? 0 : 1;
+    }
+
+    @Override
+    public String failure(long n) {
+        return refusal == null ? "" : refusal;
+    }
+
+    /**
+     * Copies one database. With {@code snapshot} (a replication slot's, for {@code sync}) the copy reads in it;
+     * without, init exports one of its own. Returns false when the target was refused (see {@link #failure}).
+     */
+    boolean copyDatabase(Endpoint source, String db, Endpoint target, String targetDb, @Nullable String snapshot)
+            throws SQLException, InterruptedException {
+        String prefix = db + ":";
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("database", db);
+        report.put("target_database", targetDb);
+        databases.add(report);
+        List<String> warnings = Collections.synchronizedList(new ArrayList<>());
+        TargetDatabase.ensure(target, targetDb, job);
+        try (Connection s = source.connect(db);
+                Connection t = target.connect(targetDb)) {
+            s.setAutoCommit(false);
+            String snap;
+            try (Statement st = s.createStatement()) {
+                st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                if (snapshot == null) {
+                    try (ResultSet rs = st.executeQuery("SELECT pg_export_snapshot()")) {
+                        rs.next();
+                        snap = rs.getString(1);
+                    }
+                } else {
+                    st.execute("SET TRANSACTION SNAPSHOT '" + snapshot.replace("'", "''") + "'");
+                    snap = snapshot;
+                }
+            }
+            progress.phase("schema", db);
+            SchemaPlan plan = SchemaReader.read(s, db, spec.filter());
+            warnings.addAll(plan.warnings());
+            if (!job.done(prefix + "started")) {
+                String orphans = orphans(s, plan);
+                if (orphans != null) {
+                    refusal = orphans;
+                    return false;
+                }
+                List<Map<String, Object>> existing = TargetDatabase.conflicts(t, plan.relations());
+                if (!existing.isEmpty()) {
+                    if (!spec.options().dropExisting()) {
+                        report.put("would_drop", existing);
+                        refusal = "the target database " + targetDb + " already has " + existing.size()
+                                + " of the objects init creates (result.databases[].would_drop lists them): empty"
+                                + " it, choose another target database, or set options.drop_existing to true to"
+                                + " drop them";
+                        return false;
+                    }
+                    TargetDatabase.drop(t, existing);
+                    report.put("dropped", existing);
+                    job.log(db + ": dropped " + existing.size() + " object(s) on the target (drop_existing)");
+                }
+                job.checkpoint(prefix + "started");
+            } else {
+                job.log(db + ": resuming from the last run's checkpoints");
+            }
+            DdlRunner ddl = new DdlRunner(t, job, prefix, warnings);
+            report.put("schema_statements", ddl.run(plan.pre()));
+            boolean binary =
+                    s.getMetaData().getDatabaseMajorVersion() == t.getMetaData().getDatabaseMajorVersion();
+            report.put("tables", copy(source, db, target, targetDb, snap, binary, plan.copies()));
+            progress.phase("indexes", db);
+            report.put("constraints_and_indexes", inParallel(target, targetDb, prefix, warnings, plan.post()));
+            progress.phase("foreign_keys", db);
+            report.put("foreign_keys", ddl.run(plan.foreignKeys()));
+            progress.phase("sequences", db);
+            ddl.run(plan.late());
+            report.put("sequences", sequences(s, t, plan.sequences()));
+            s.commit();
+        }
+        report.put("warnings", List.copyOf(warnings));
+        return true;
+    }
+
+    /**
+     * When a filter drops rows (or a table is schema-only) that rows of a copied table refer to by a foreign key, the
+     * target's foreign key could not be built: says which, or null when every reference is kept.
+     */
+    private @Nullable String orphans(Connection s, SchemaPlan plan) throws SQLException {
+        Map<String, CopyTable> copied = new LinkedHashMap<>();
+        plan.copies().forEach(c -> copied.put(c.qualified(), c));
+        for (ForeignKey fk : plan.references()) {
+            CopyTable child = copied.get(fk.child());
+            CopyTable parent = copied.get(fk.parent());
+            if (child == null || (parent != null && parent.predicate() == null)) {
+                continue; // nothing of the child copied, or the whole parent is
+            }
+            StringBuilder sql = new StringBuilder("SELECT count(*) FROM " + fk.child() + " AS c WHERE ");
+            if (child.predicate() != null) {
+                sql.append('(').append(child.predicate()).append(") AND ");
+            }
+            StringBuilder match = new StringBuilder();
+            for (int i = 0; i < fk.childColumns().size(); i++) {
+                String cc = "c." + SourceTable.quote(fk.childColumns().get(i));
+                sql.append(cc).append(" IS NOT NULL AND ");
+                match.append(" AND p.")
+                        .append(SourceTable.quote(fk.parentColumns().get(i)))
+                        .append(" = ")
+                        .append(cc);
+            }
+            sql.append("NOT EXISTS (SELECT 1 FROM ")
+                    .append(fk.parent())
+                    .append(" AS p WHERE (")
+                    .append(parent == null ? "false" : parent.predicate())
+                    .append(')')
+                    .append(match)
+                    .append(')');
+            try (Statement st = s.createStatement();
+                    ResultSet rs = st.executeQuery(sql.toString())) {
+                rs.next();
+                long n = rs.getLong(1);
+                if (n > 0) {
+                    return "the filters would break foreign key " + fk.name() + ": " + n + " row(s) of " + fk.child()
+                            + " that are copied refer to rows of " + fk.parent() + " that are not ("
+                            + (parent == null ? "it is schema-only" : "table_filters: " + parent.predicate())
+                            + "). Give " + fk.child() + " a table_filters predicate that keeps only rows whose "
+                            + String.join(", ", fk.childColumns()) + " the parent keeps, or widen the parent's";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Copies the tables, largest first, {@code parallelism} at once; returns each table's figures. */
+    private List<Map<String, Object>> copy(
+            Endpoint source,
+            String db,
+            Endpoint target,
+            String targetDb,
+            String snapshot,
+            boolean binary,
+            List<CopyTable> copies)
+            throws SQLException, InterruptedException {
+        String prefix = db + ":";
+        List<CopyTable> todo = copies.stream()
+                .filter(c -> !job.done(prefix + "copy " + c.label()))
+                .sorted(Comparator.comparingLong(CopyTable::rowsEstimate).reversed())
+                .toList();
+        progress.startCopy(db, copies.size(), copies.size() - todo.size(), todo);
+        List<Map<String, Object>> out = Collections.synchronizedList(new ArrayList<>());
+        ConcurrentLinkedQueue<CopyTable> queue = new ConcurrentLinkedQueue<>(todo);
+        int workers = Math.max(1, Math.min(spec.options().parallelism(), todo.size()));
+        ExecutorService pool = Executors.newFixedThreadPool(
+                workers, Thread.ofPlatform().daemon().factory());
+        try {
+            List<Future<Void>> running = new ArrayList<>();
+            for (int i = 0; i < workers; i++) {
+                running.add(pool.submit(() -> {
+                    try (TableCopier copier = new TableCopier(source, db, target, targetDb, snapshot, binary)) {
+                        CopyTable t;
+                        while ((t = queue.poll()) != null) {
+                            long started = System.nanoTime();
+                            progress.tableStarted(t);
+                            TableCopier.Copied c = copier.copy(t, progress.rowCounter(), progress.byteCounter(), job);
+                            job.checkpoint(prefix + "copy " + t.label());
+                            progress.tableDone(t);
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("schema", t.schema());
+                            m.put("table", t.name());
+                            m.put("rows", c.rows());
+                            m.put("bytes", c.bytes());
+                            m.put("format", c.binary() ? "binary" : "text");
+                            m.put(
+                                    "seconds",
+                                    Duration.ofNanos(System.nanoTime() - started)
+                                                    .toMillis()
+                                            / 1000.0);
+                            out.add(m);
+                            job.log(db + ": copied " + t.label() + ": " + c.rows() + " rows");
+                        }
+                    }
+                    return null;
+                }));
+            }
+            await(running);
+        } finally {
+            pool.shutdownNow();
+            progress.stopCopy();
+        }
+        return List.copyOf(out);
+    }
+
+    /** Runs the post-data statements, those of one table in order, different tables in parallel. */
+    private int inParallel(Endpoint target, String targetDb, String prefix, List<String> warnings, List<Ddl> ddls)
+            throws SQLException, InterruptedException {
+        Map<String, List<Ddl>> byTable = new LinkedHashMap<>();
+        for (Ddl d : ddls) {
+            byTable.computeIfAbsent(d.table() == null ? d.key() : d.table(), k -> new ArrayList<>())
+                    .add(d);
+        }
+        ConcurrentLinkedQueue<List<Ddl>> queue = new ConcurrentLinkedQueue<>(byTable.values());
+        int workers = Math.max(1, Math.min(spec.options().parallelism(), byTable.size()));
+        ExecutorService pool = Executors.newFixedThreadPool(
+                workers, Thread.ofPlatform().daemon().factory());
+        try {
+            List<Future<Integer>> running = new ArrayList<>();
+            for (int i = 0; i < workers; i++) {
+                running.add(pool.submit(() -> {
+                    int n = 0;
+                    try (Connection c = target.connect(targetDb)) {
+                        DdlRunner runner = new DdlRunner(c, job, prefix, warnings);
+                        List<Ddl> group;
+                        while ((group = queue.poll()) != null) {
+                            n += runner.run(group);
+                        }
+                    }
+                    return n;
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> f : running) {
+                total += get(f);
+            }
+            return total;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static <T> void await(List<Future<T>> futures) throws SQLException, InterruptedException {
+        for (Future<T> f : futures) {
+            get(f);
+        }
+    }
+
+    private static <T> T get(Future<T> f) throws SQLException, InterruptedException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SQLException s) {
+                throw s;
+            }
+            if (e.getCause() instanceof InterruptedException i) {
+                throw i;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * Sets each sequence on the target to the source's value now (sequences are outside snapshots: this is at least
+     * the value of any row copied). Returns how many.
+     */
+    static int sequences(Connection s, Connection t, List<Sequence> sequences) throws SQLException {
+        int n = 0;
+        for (Sequence q : sequences) {
+            long value;
+            boolean called;
+            try (Statement st = s.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + q.qualified())) {
+                rs.next();
+                value = rs.getLong(1);
+                called = rs.getBoolean(2);
+            }
+            String targetName = q.qualified();
+            if (q.column() != null) {
+                try (PreparedStatement ps = t.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
+                    ps.setString(1, q.table());
+                    ps.setString(2, q.column());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        targetName = rs.getString(1);
+                    }
+                }
+            }
+            try (PreparedStatement ps = t.prepareStatement("SELECT setval(?::regclass, ?, ?)")) {
+                ps.setString(1, targetName);
+                ps.setLong(2, value);
+                ps.setBoolean(3, called);
+                ps.execute();
+            }
+            n++;
+        }
+        return n;
+    }
+}
