@@ -1,6 +1,5 @@
 package dev.sluice.server.api;
 
-import dev.sluice.server.jobs.JobCommand;
 import dev.sluice.server.jobs.JobRunner;
 import dev.sluice.server.jobs.JobSettings;
 import dev.sluice.server.jobs.JobSpec;
@@ -68,17 +67,6 @@ final class JobsApi {
             spec = JobSpec.parse(body);
         } catch (JobSpec.InvalidSpecException e) {
             throw ApiException.invalid(e.errors());
-        }
-        if (!spec.command().available()) {
-            throw ApiException.invalid(
-                    "command",
-                    spec.command().wireName() + " is not available in this version yet; available: "
-                            + String.join(
-                                    ", ",
-                                    java.util.Arrays.stream(JobCommand.values())
-                                            .filter(JobCommand::available)
-                                            .map(JobCommand::wireName)
-                                            .toList()));
         }
         UUID id = UUID.randomUUID();
         UUID trace = UUID.randomUUID();

@@ -25,6 +25,28 @@ record Endpoint(String role, PostgresUrl url) {
     }
 
     Connection connect(String database) throws SQLException {
+        return connect(database, false);
+    }
+
+    /** A walsender connection to {@code database}, for replication commands (creating a slot with its snapshot). */
+    Connection connectReplication(String database) throws SQLException {
+        return connect(database, true);
+    }
+
+    /** Whether connections to this endpoint use TLS: as the URL says, else as the server answered. */
+    boolean usesTls(Connection c) throws SQLException {
+        if (url.ssl() != null) {
+            return url.ssl();
+        }
+        try (java.sql.Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery(
+                        "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    private Connection connect(String database, boolean replication) throws SQLException {
         String host = url.host().contains(":") ? "[" + url.host() + "]" : url.host();
         String jdbc = "jdbc:postgresql://" + host + ":" + (url.port() == null ? 5432 : url.port()) + "/"
                 + URLEncoder.encode(database, StandardCharsets.UTF_8);
@@ -41,6 +63,11 @@ record Endpoint(String role, PostgresUrl url) {
         // A server that accepts the connection and then says nothing must not hang the job.
         p.setProperty("loginTimeout", Long.toString(CONNECT_TIMEOUT.toSeconds()));
         p.setProperty("ApplicationName", "sluice-job");
+        if (replication) {
+            p.setProperty("replication", "database");
+            p.setProperty("preferQueryMode", "simple");
+            p.setProperty("assumeMinServerVersion", "10");
+        }
         return DriverManager.getConnection(jdbc, p);
     }
 

@@ -19,11 +19,6 @@ public enum JobCommand {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Whether this version runs the command (the others are refused when a job is created). */
-    public boolean available() {
-        return this == VALIDATE || this == VERIFY || this == INIT;
-    }
-
     public static JobCommand parse(String text) {
         for (JobCommand c : values()) {
             if (c.wireName().equals(text)) {

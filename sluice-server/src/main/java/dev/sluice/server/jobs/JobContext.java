@@ -13,6 +13,15 @@ interface JobContext {
     /** True once the job was cancelled: the command stops as soon as it can. */
     boolean cancelled();
 
+    /**
+     * Says that the job now mostly waits (a sync streaming through the engine): it no longer takes one of the node's
+     * {@code SLUICE_JOBS_CONCURRENCY} slots.
+     */
+    default void background() {}
+
+    /** True when the node is shutting down (not a cancellation): the command leaves its work for another run. */
+    boolean shuttingDown();
+
     /** Whether an earlier run of this job finished the step {@code key} (see {@link #checkpoint}). */
     boolean done(String key);
 

@@ -63,6 +63,43 @@ public final class JobRunner implements AutoCloseable {
         this.host = host;
     }
 
+    /** The running sync jobs from {@code source} to {@code target}, with their progress. */
+    private List<Map<String, Object>> syncsBetween(Endpoint source, Endpoint target) throws SQLException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (JobRow row : table.list(JobStatus.RUNNING.wireName(), null, null, 1000)) {
+            if (!row.command().equals(JobCommand.SYNC.wireName())) {
+                continue;
+            }
+            try {
+                JobSpec spec = JobSpec.parse(JSON.readTree(secrets.decrypt(row.specSealed())));
+                if (!Endpoint.of("source", spec.sourceUrl()).display().equals(source.display())
+                        || !Endpoint.of("target", spec.targetUrl()).display().equals(target.display())) {
+                    continue;
+                }
+            } catch (JobSpec.InvalidSpecException | RuntimeException e) {
+                continue;
+            }
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("job_id", row.id().toString());
+            m.put("started_at", row.startedAt() == null ? null : row.startedAt().toString());
+            m.put("node", row.node());
+            Object progress = row.progress() == null
+                    ? null
+                    : JSON.readValue(row.progress(), Map.class).get("databases");
+            m.put("databases", progress == null ? List.of() : progress);
+            out.add(m);
+        }
+        return out;
+    }
+
+    private SyncHost host() {
+        SyncHost h = host;
+        if (h == null) {
+            throw new IllegalStateException("this node runs no sync jobs");
+        }
+        return h;
+    }
+
     /** Looks for a job at once (after one was created), instead of at the next poll. */
     public void wake() {
         if (!closed) {
@@ -82,7 +119,7 @@ public final class JobRunner implements AutoCloseable {
 
     private void poll() {
         try {
-            while (!closed && running.size() < settings.concurrency()) {
+            while (!closed && running.stream().filter(r -> !r.background).count() < settings.concurrency()) {
                 JobRow row = table.claim(node, STALE);
                 if (row == null) {
                     return;
@@ -108,22 +145,18 @@ public final class JobRunner implements AutoCloseable {
                 case VALIDATE -> new Validate(spec, r);
                 case VERIFY -> new Verify(spec, r);
                 case INIT -> new Init(spec, r);
-                default -> null;
+                case SYNC -> new Sync(spec, r, row.id(), row.attempts(), host());
+                case STATUS -> new Status(spec, r, this::syncsBetween);
             };
-            if (work == null) {
+            result = JSON.writeValueAsString(work.run());
+            long problems = work.problems();
+            if (r.cancelled()) {
+                status = JobStatus.CANCELLED.wireName();
+            } else if (problems > 0) {
                 status = JobStatus.FAILED.wireName();
-                error = spec.command().wireName() + " is not available in this version";
+                error = work.failure(problems);
             } else {
-                result = JSON.writeValueAsString(work.run());
-                long problems = work.problems();
-                if (r.cancelled()) {
-                    status = JobStatus.CANCELLED.wireName();
-                } else if (problems > 0) {
-                    status = JobStatus.FAILED.wireName();
-                    error = work.failure(problems);
-                } else {
-                    status = JobStatus.COMPLETED.wireName();
-                }
+                status = JobStatus.COMPLETED.wireName();
             }
         } catch (JobSpec.InvalidSpecException e) {
             status = JobStatus.FAILED.wireName();
@@ -132,7 +165,9 @@ public final class JobRunner implements AutoCloseable {
             status = JobStatus.FAILED.wireName();
             error = e.getMessage();
         } catch (InterruptedException e) {
-            status = null; // the node is shutting down: left for another node (or this one after a restart)
+            // A command stopped by a cancellation is cancelled; one stopped because the node shuts down is left for
+            // another node (or this one after a restart).
+            status = r.cancelled && !r.stopping ? JobStatus.CANCELLED.wireName() : null;
         } catch (RuntimeException e) {
             status = JobStatus.FAILED.wireName();
             error = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -205,10 +240,22 @@ public final class JobRunner implements AutoCloseable {
         private volatile boolean cancelled;
         // The node is shutting down: stop working, record nothing (unlike a cancellation).
         volatile boolean stopping;
+        volatile boolean background;
 
         Running(UUID id, List<String> checkpoints) {
             this.id = id;
             done.addAll(checkpoints);
+        }
+
+        @Override
+        public void background() {
+            background = true;
+            wake();
+        }
+
+        @Override
+        public boolean shuttingDown() {
+            return stopping;
         }
 
         @Override

@@ -199,9 +199,9 @@ class JobsApiIT {
                 .contains("source_url")
                 .contains("target_url");
 
-        r = api.post("/api/jobs", spec("sync", url(PG.port(), "a"), url(PG.port(), "b"), ""));
+        r = api.post("/api/jobs", spec("copy", url(PG.port(), "a"), url(PG.port(), "b"), ""));
         assertThat(r.status()).isEqualTo(422);
-        assertThat(r.text()).contains("sync is not available in this version yet");
+        assertThat(r.text()).contains("must be one of validate, init, sync, status, verify");
 
         r = api.post("/api/jobs", "{\"x\": \"" + "y".repeat(16 * 1024) + "\"}");
         assertThat(r.status()).isEqualTo(413);
