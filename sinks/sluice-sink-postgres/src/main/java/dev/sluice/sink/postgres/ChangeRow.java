@@ -7,6 +7,7 @@ import dev.sluice.core.sink.SinkMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -26,6 +27,8 @@ import tools.jackson.core.json.JsonFactory;
  * @param record the row: after the change for insert, update and read; the old row or its key for delete
  * @param changes for an update, the old values of the columns that changed; empty when unknown
  * @param unchangedToast columns whose value Postgres did not send (unchanged TOAST): they are left as they are
+ * @param arrayBounds array columns whose lower bounds are not 1, with their bounds ({@code [0:2]}) from the
+ *     message's {@code metadata.array_bounds}
  */
 record ChangeRow(
         Action action,
@@ -33,7 +36,8 @@ record ChangeRow(
         TableId target,
         Map<String, JsonValue> record,
         Map<String, JsonValue> changes,
-        Set<String> unchangedToast) {
+        Set<String> unchangedToast,
+        Map<String, String> arrayBounds) {
     static final String ROUTE_SCHEMA = "target_schema";
     static final String ROUTE_TABLE = "target_table";
 
@@ -60,7 +64,8 @@ record ChangeRow(
         Action action = m.action();
         Map<String, JsonValue> record = null;
         Map<String, JsonValue> changes = Map.of();
-        Set<String> toast = Set.of();
+        Set<String> toast = new HashSet<>();
+        Map<String, String> bounds = new LinkedHashMap<>();
         try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), json)) {
             expect(p.nextToken(), JsonToken.START_OBJECT, m);
             for (String name = p.nextName(); name != null; name = p.nextName()) {
@@ -68,7 +73,13 @@ record ChangeRow(
                 switch (name) {
                     case "record" -> record = t == JsonToken.START_OBJECT ? object(p, json) : null;
                     case "changes" -> changes = t == JsonToken.START_OBJECT ? object(p, json) : Map.of();
-                    case "metadata" -> toast = t == JsonToken.START_OBJECT ? unchangedToast(p) : Set.of();
+                    case "metadata" -> {
+                        if (t == JsonToken.START_OBJECT) {
+                            metadata(p, toast, bounds);
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
                     default -> p.skipChildren();
                 }
             }
@@ -91,7 +102,7 @@ record ChangeRow(
             target = new TableId(
                     s instanceof String str ? str : target.schema(), t instanceof String str ? str : target.name());
         }
-        return new ChangeRow(action, m.table(), target, record, changes, toast);
+        return new ChangeRow(action, m.table(), target, record, changes, toast, bounds);
     }
 
     private static void expect(@Nullable JsonToken t, JsonToken want, SinkMessage m) {
@@ -125,14 +136,21 @@ record ChangeRow(
         };
     }
 
-    private static Set<String> unchangedToast(JsonParser p) {
-        Set<String> columns = new HashSet<>();
+    private static void metadata(JsonParser p, Set<String> toast, Map<String, String> bounds) {
         for (String name = p.nextName(); name != null; name = p.nextName()) {
             JsonToken t = p.nextToken();
             if (name.equals("unchanged_toast_columns") && t == JsonToken.START_ARRAY) {
                 for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
                     if (e == JsonToken.VALUE_STRING) {
-                        columns.add(p.getString());
+                        toast.add(p.getString());
+                    } else {
+                        p.skipChildren();
+                    }
+                }
+            } else if (name.equals("array_bounds") && t == JsonToken.START_OBJECT) {
+                for (String column = p.nextName(); column != null; column = p.nextName()) {
+                    if (p.nextToken() == JsonToken.VALUE_STRING) {
+                        bounds.put(column, p.getString());
                     } else {
                         p.skipChildren();
                     }
@@ -141,7 +159,33 @@ record ChangeRow(
                 p.skipChildren();
             }
         }
-        return columns;
+    }
+
+    /** Column {@code name}'s Postgres text for a column of {@code kind}, with its array bounds when it has any. */
+    @Nullable
+    String text(String name, ValueKind kind) {
+        String text = PgText.of(record.getOrDefault(name, JsonValue.NULL), kind);
+        String b = arrayBounds.get(name);
+        return b != null && text != null && text.startsWith("{") ? b + "=" + text : text;
+    }
+
+    /**
+     * For an update that moved the row to another primary key, the old key (the row to move, which keeps the columns
+     * this update does not carry); null when the key stayed.
+     */
+    @Nullable
+    Map<String, JsonValue> movedFrom(List<String> key) {
+        if (action != Action.UPDATE || key.stream().noneMatch(changes::containsKey)) {
+            return null;
+        }
+        Map<String, JsonValue> old = new LinkedHashMap<>();
+        boolean moved = false;
+        for (String k : key) {
+            JsonValue was = changes.getOrDefault(k, record.getOrDefault(k, JsonValue.NULL));
+            old.put(k, was);
+            moved |= !was.equals(record.getOrDefault(k, JsonValue.NULL));
+        }
+        return moved ? old : null;
     }
 
     /** Whether this row changes or removes a row by key (update, delete) rather than adding one. */

@@ -94,10 +94,21 @@ class PostgresSinkIT {
 
     static SinkMessage message(
             String table, Action action, String record, @Nullable String changes, @Nullable String routing) {
+        return message(table, action, record, changes, routing, "");
+    }
+
+    /** {@code metadata} is spliced into the message's metadata object, e.g. {@code ,"array_bounds":{...}}. */
+    static SinkMessage message(
+            String table,
+            Action action,
+            String record,
+            @Nullable String changes,
+            @Nullable String routing,
+            String metadata) {
         int idx = LSN.incrementAndGet();
         String json = "{\"record\":" + record + ",\"changes\":" + (changes == null ? "null" : changes)
                 + ",\"action\":\"" + action.name().toLowerCase() + "\",\"metadata\":{\"table_schema\":\"public\","
-                + "\"table_name\":\"" + table + "\",\"commit_lsn\":1,\"commit_idx\":" + idx + "}}";
+                + "\"table_name\":\"" + table + "\",\"commit_lsn\":1,\"commit_idx\":" + idx + metadata + "}}";
         Map<String, Object> route = null;
         if (routing != null) {
             route = new HashMap<>();
@@ -145,10 +156,24 @@ class PostgresSinkIT {
             String u = c.unixJson() != null ? c.unixJson() : c.json();
             unix.append(",\"").append(TypeCases.column(i)).append("\":").append(u);
         }
+        // The message JSON carries an array as a plain array and its lower bounds, when not 1, in array_bounds.
+        StringBuilder bounds = new StringBuilder(",\"array_bounds\":{");
+        for (int i = 0; i < TypeCases.ALL.size(); i++) {
+            String literal = TypeCases.ALL.get(i).literal();
+            if (literal.startsWith("'[") && literal.contains("]=")) {
+                bounds.append(bounds.length() > 17 ? "," : "")
+                        .append('"')
+                        .append(TypeCases.column(i))
+                        .append("\":\"")
+                        .append(literal, 1, literal.indexOf('='))
+                        .append('"');
+            }
+        }
+        String metadata = bounds.append('}').toString();
         deliver(
                 sink(Map.of()),
-                message("fidelity", Action.INSERT, iso.append('}').toString()),
-                message("fidelity", Action.READ, unix.append('}').toString()));
+                message("fidelity", Action.INSERT, iso.append('}').toString(), null, null, metadata),
+                message("fidelity", Action.READ, unix.append('}').toString(), null, null, metadata));
 
         for (int id : new int[] {1, 2}) {
             List<String> got = new ArrayList<>();
@@ -159,12 +184,8 @@ class PostgresSinkIT {
                         i,
                         rows("SELECT " + col + "::text FROM fidelity WHERE id = " + id)
                                 .getFirst()));
-                String expected = rows("SELECT " + col + "::text FROM expected").getFirst();
-                if (expected.startsWith("[")) {
-                    // The message JSON has no array bounds: a replica's array starts at 1 (docs/sinks/postgres.md).
-                    expected = expected.substring(expected.indexOf('=') + 1);
-                }
-                want.add(TypeCases.label(i, expected));
+                want.add(TypeCases.label(
+                        i, rows("SELECT " + col + "::text FROM expected").getFirst()));
             }
             assertThat(got).as("row %d", id).containsExactlyElementsOf(want);
         }
@@ -194,6 +215,48 @@ class PostgresSinkIT {
         deliver(sink, batch); // delivered again, as after a crash: same final state
         assertThat(rows("SELECT id, name, seq FROM orders WHERE id IN ('a', 'b') ORDER BY id"))
                 .isEqualTo(once);
+    }
+
+    @Test
+    void anUpdateThatChangesThePrimaryKeyMovesTheRow() throws Exception {
+        PostgresSink sink = sink(Map.of());
+        deliver(
+                sink,
+                message("orders", Action.INSERT, "{\"id\":\"from\",\"name\":\"moved\",\"seq\":1}"),
+                message("pairs", Action.INSERT, "{\"a\":1,\"b\":\"x\",\"n\":1}"));
+        SinkMessage[] batch = {
+            message(
+                    "orders",
+                    Action.UPDATE,
+                    "{\"id\":\"to\",\"name\":\"moved\",\"seq\":2}",
+                    "{\"id\":\"from\",\"seq\":1}",
+                    null),
+            message("pairs", Action.UPDATE, "{\"a\":2,\"b\":\"x\",\"n\":2}", "{\"a\":1}", null),
+            // A key changed and changed back within one batch: the row ends where it started.
+            message("orders", Action.UPDATE, "{\"id\":\"back\",\"name\":\"b\",\"seq\":3}", "{\"id\":\"to\"}", null),
+            message("orders", Action.UPDATE, "{\"id\":\"to\",\"name\":\"b\",\"seq\":4}", "{\"id\":\"back\"}", null),
+        };
+        deliver(sink, batch);
+        assertThat(rows("SELECT id, name, seq FROM orders WHERE id IN ('from', 'to', 'back') ORDER BY id"))
+                .containsExactly("to|b|4");
+        assertThat(rows("SELECT a, b, n FROM pairs WHERE b = 'x'")).containsExactly("2|x|2");
+        deliver(sink, batch); // a replay converges
+        assertThat(rows("SELECT id, name, seq FROM orders WHERE id IN ('from', 'to', 'back') ORDER BY id"))
+                .containsExactly("to|b|4");
+
+        // The moved row keeps a column the update does not carry (an unchanged TOAST value).
+        deliver(sink, message("orders", Action.INSERT, "{\"id\":\"t1\",\"name\":\"keep me\",\"seq\":1}"));
+        deliver(
+                sink,
+                message(
+                        "orders",
+                        Action.UPDATE,
+                        "{\"id\":\"t2\",\"name\":\"unchanged_toast\",\"seq\":2}",
+                        "{\"id\":\"t1\"}",
+                        null,
+                        ",\"unchanged_toast_columns\":[\"name\"]"));
+        assertThat(rows("SELECT id, name, seq FROM orders WHERE id IN ('t1', 't2')"))
+                .containsExactly("t2|keep me|2");
     }
 
     @Test
