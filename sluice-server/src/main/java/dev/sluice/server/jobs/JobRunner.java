@@ -30,8 +30,6 @@ public final class JobRunner implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final Duration POLL = Duration.ofMillis(500);
     static final Duration HEARTBEAT = Duration.ofSeconds(2);
-    /** A running job whose heartbeat is older than this is claimed by another node. */
-    static final Duration STALE = Duration.ofSeconds(30);
 
     private final JobTable table;
     private final SecretBox secrets;
@@ -120,7 +118,7 @@ public final class JobRunner implements AutoCloseable {
     private void poll() {
         try {
             while (!closed && running.stream().filter(r -> !r.background).count() < settings.concurrency()) {
-                JobRow row = table.claim(node, STALE);
+                JobRow row = table.claim(node, settings.stale());
                 if (row == null) {
                     return;
                 }
@@ -175,7 +173,7 @@ public final class JobRunner implements AutoCloseable {
         }
         if (status == null || (r.stopping && !r.cancelled)) {
             running.remove(r);
-            return; // not recorded: its heartbeat stops, and a node claims it again after STALE
+            return; // not recorded: its heartbeat stops, and a node claims it again once its heartbeat is stale
         }
         r.log("job " + row.id() + ": " + status + (error == null ? "" : ": " + error));
         try {

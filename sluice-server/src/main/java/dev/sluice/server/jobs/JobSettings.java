@@ -9,13 +9,23 @@ import org.jspecify.annotations.Nullable;
  * Limits of the jobs API: how many jobs may be queued or running at once ({@code SLUICE_JOBS_MAX_ACTIVE}, default
  * 10; a new one beyond is answered 429), how long a job's record is kept after it was created ({@code
  * SLUICE_JOBS_TTL}, ISO-8601 like {@code P30D}, default 30 days), and how many jobs one node runs at once ({@code
- * SLUICE_JOBS_CONCURRENCY}, default 2).
+ * SLUICE_JOBS_CONCURRENCY}, default 2), and how old the heartbeat of a running job must be before another node takes
+ * it over ({@code SLUICE_JOBS_STALE}, default 30 s: well above the 2 s heartbeat, so a busy node is not overtaken).
  */
-public record JobSettings(int maxActive, Duration ttl, int concurrency) {
-    public static final JobSettings DEFAULTS = new JobSettings(10, Duration.ofDays(30), 2);
+public record JobSettings(int maxActive, Duration ttl, int concurrency, Duration stale) {
+    public static final JobSettings DEFAULTS = new JobSettings(10, Duration.ofDays(30), 2, Duration.ofSeconds(30));
+
+    public JobSettings(int maxActive, Duration ttl, int concurrency) {
+        this(maxActive, ttl, concurrency, DEFAULTS.stale());
+    }
 
     public JobSettings {
-        if (maxActive < 1 || concurrency < 1 || ttl.isNegative() || ttl.isZero()) {
+        if (maxActive < 1
+                || concurrency < 1
+                || ttl.isNegative()
+                || ttl.isZero()
+                || stale.isNegative()
+                || stale.isZero()) {
             throw new IllegalArgumentException("job limits must be positive");
         }
     }
@@ -25,7 +35,8 @@ public record JobSettings(int maxActive, Duration ttl, int concurrency) {
         return new JobSettings(
                 integer(env, "SLUICE_JOBS_MAX_ACTIVE", DEFAULTS.maxActive()),
                 duration(env, "SLUICE_JOBS_TTL", DEFAULTS.ttl()),
-                integer(env, "SLUICE_JOBS_CONCURRENCY", DEFAULTS.concurrency()));
+                integer(env, "SLUICE_JOBS_CONCURRENCY", DEFAULTS.concurrency()),
+                duration(env, "SLUICE_JOBS_STALE", DEFAULTS.stale()));
     }
 
     private static int integer(Function<String, @Nullable String> env, String name, int fallback) {
