@@ -87,7 +87,16 @@ final class ConfigClient {
                 "--endpoint must be an http:// or https:// URL such as http://localhost:7376, got '" + endpoint + "'");
     }
 
+    /** Any JSON route of the API: the answer's JSON object, or a {@link CliException} saying what went wrong. */
+    JsonNode json(String method, String path, @Nullable String json) {
+        return send(method, path, json, "application/json");
+    }
+
     private JsonNode send(String method, String path, @Nullable String body) {
+        return send(method, path, body, "application/yaml");
+    }
+
+    private JsonNode send(String method, String path, @Nullable String body, String contentType) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
                 .timeout(REQUEST_TIMEOUT)
                 .header("Accept", "application/json")
@@ -98,7 +107,7 @@ final class ConfigClient {
         if (body == null) {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         } else {
-            request.header("Content-Type", "application/yaml")
+            request.header("Content-Type", contentType)
                     .method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
         }
         HttpResponse<String> response;
@@ -112,16 +121,16 @@ final class ConfigClient {
         }
         JsonNode json = parse(response.body());
         int status = response.statusCode();
-        if (status == 200 && json != null && json.isObject()) {
+        if ((status == 200 || status == 201) && json != null && json.isObject()) {
             return json;
         }
-        if (status == 200) {
+        if (status == 200 || status == 201) {
             throw unexpected("HTTP 200 without a JSON object");
         }
         if (json == null || !json.isObject() || !json.has("summary")) {
             throw unexpected("HTTP " + status + (json == null ? ", not JSON" : ""));
         }
-        throw failed(status, json);
+        throw failed(status, json, path);
     }
 
     private @Nullable JsonNode parse(String text) {
@@ -169,7 +178,7 @@ final class ConfigClient {
                 "unexpected answer from " + endpoint + " (" + what + ") " + dash + " is --endpoint a Sluice server?");
     }
 
-    private CliException failed(int status, JsonNode error) {
+    private CliException failed(int status, JsonNode error, String path) {
         String summary = error.get("summary").asString("");
         if (status == 401) {
             return new CliException(
@@ -180,7 +189,7 @@ final class ConfigClient {
         StringBuilder m = new StringBuilder();
         JsonNode fields = error.get("validation_errors");
         if (status == 422 && fields != null && fields.isObject() && !fields.isEmpty()) {
-            m.append("the configuration is invalid:");
+            m.append(path.startsWith("/api/jobs") ? "the job spec is invalid:" : "the configuration is invalid:");
             for (Map.Entry<String, JsonNode> f : fields.properties()) {
                 for (JsonNode message : f.getValue()) {
                     m.append("\n  ");

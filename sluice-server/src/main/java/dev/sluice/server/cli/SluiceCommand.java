@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
             SluiceCommand.Start.class,
             SluiceCommand.DemoCmd.class,
             ConfigCommand.class,
+            ReplicateCommand.class,
             SluiceCommand.VersionCmd.class,
             CommandLine.HelpCommand.class
         })

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -21,7 +20,9 @@ final class CopyProgress {
     private final JobContext job;
     private final AtomicLong rows = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
-    private final Set<String> copying = ConcurrentHashMap.newKeySet();
+    /** The tables being copied: rows so far, and the planner's estimate. */
+    private final Map<String, AtomicLong[]> copying = new ConcurrentHashMap<>();
+
     private final AtomicLong tablesDone = new AtomicLong();
     private volatile String phase = "schema";
     private volatile String database = "";
@@ -78,8 +79,11 @@ final class CopyProgress {
         });
     }
 
-    void tableStarted(CopyTable t) {
-        copying.add(t.label());
+    /** Returns the table's own row counter. */
+    AtomicLong tableStarted(CopyTable t) {
+        AtomicLong[] counters = {new AtomicLong(), new AtomicLong(t.rowsEstimate())};
+        copying.put(t.label(), counters);
+        return counters[0];
     }
 
     void tableDone(CopyTable t) {
@@ -100,9 +104,13 @@ final class CopyProgress {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("phase", phase);
         p.put("database", database);
-        List<String> now = new ArrayList<>(copying);
+        List<String> now = new ArrayList<>(copying.keySet());
         p.put("table", now.isEmpty() ? null : now.getFirst());
         p.put("tables_in_progress", now);
+        List<Map<String, Object>> tables = new ArrayList<>();
+        copying.forEach(
+                (name, c) -> tables.add(Map.of("table", name, "rows", c[0].get(), "rows_estimate", c[1].get())));
+        p.put("tables", tables);
         p.put("tables_done", tablesDone.get());
         p.put("tables_total", tablesTotal);
         long copied = rows.get();

@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -228,8 +229,9 @@ final class Init implements JobWork {
                         CopyTable t;
                         while ((t = queue.poll()) != null) {
                             long started = System.nanoTime();
-                            progress.tableStarted(t);
-                            TableCopier.Copied c = copier.copy(t, progress.rowCounter(), progress.byteCounter(), job);
+                            AtomicLong tableRows = progress.tableStarted(t);
+                            TableCopier.Copied c =
+                                    copier.copy(t, progress.rowCounter(), progress.byteCounter(), tableRows, job);
                             job.checkpoint(prefix + "copy " + t.label());
                             progress.tableDone(t);
                             Map<String, Object> m = new LinkedHashMap<>();

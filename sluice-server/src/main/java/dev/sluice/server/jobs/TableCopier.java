@@ -59,10 +59,10 @@ final class TableCopier implements AutoCloseable {
     record Copied(long rows, long bytes, boolean binary) {}
 
     /**
-     * Copies one table; {@code rows} and {@code bytes} grow as it goes. Stops with {@link InterruptedException} when
+     * Copies one table; {@code rows} and {@code bytes} (the job's) and {@code tableRows} (the table's) grow as it goes. Stops with {@link InterruptedException} when
      * {@code job} is cancelled, leaving the target table as it was.
      */
-    Copied copy(CopyTable t, AtomicLong rows, AtomicLong bytes, JobContext job)
+    Copied copy(CopyTable t, AtomicLong rows, AtomicLong bytes, AtomicLong tableRows, JobContext job)
             throws SQLException, InterruptedException {
         boolean asBinary = binary && t.binarySafe();
         try (Statement st = target.createStatement()) {
@@ -80,6 +80,7 @@ final class TableCopier implements AutoCloseable {
                 moved += chunk.length;
                 bytes.addAndGet(chunk.length);
                 rows.incrementAndGet();
+                tableRows.incrementAndGet();
                 if ((++n & 0x3FFF) == 0 && job.cancelled()) {
                     throw new InterruptedException("cancelled");
                 }
