@@ -227,12 +227,12 @@ final class Sync implements JobWork {
         ObjectNode doc = JSON.createObjectNode();
         ObjectNode d = doc.putArray("databases").addObject();
         d.put("name", s.name);
-        d.put("hostname", source.url().host());
+        d.put("hostname", literal(source.url().host()));
         d.put("port", source.url().port() == null ? 5432 : source.url().port());
-        d.put("database", s.db);
-        d.put("username", source.url().user());
+        d.put("database", literal(s.db));
+        d.put("username", literal(source.url().user()));
         if (source.url().password() != null) {
-            d.put("password", source.url().password());
+            d.put("password", literal(source.url().password()));
         }
         d.put("ssl", source.usesTls(sc));
         d.putObject("slot").put("name", s.slot).put("create_if_not_exists", false);
@@ -244,16 +244,21 @@ final class Sync implements JobWork {
         k.putObject("annotations").put("sluice_job", id.toString());
         ObjectNode dest = k.putObject("destination");
         dest.put("type", "postgres");
-        dest.put("host", target.url().host());
+        dest.put("host", literal(target.url().host()));
         dest.put("port", target.url().port() == null ? 5432 : target.url().port());
-        dest.put("database_name", s.targetDb);
-        dest.put("username", target.url().user());
+        dest.put("database_name", literal(s.targetDb));
+        dest.put("username", literal(target.url().user()));
         if (target.url().password() != null) {
-            dest.put("password", target.url().password());
+            dest.put("password", literal(target.url().password()));
         }
         dest.put("ssl", target.usesTls(tc));
         dest.put("skip_target_triggers", true);
         return JSON.writeValueAsString(doc);
+    }
+
+    /** A value as the configuration reads it literally: {@code $} would start a variable reference there. */
+    private static @org.jspecify.annotations.Nullable String literal(@org.jspecify.annotations.Nullable String value) {
+        return value == null ? null : value.replace("$", "$$");
     }
 
     /**

@@ -94,7 +94,9 @@ class SyncIT {
         String id;
         JsonNode streaming;
         try (Writer w = new Writer(source)) {
-            id = jobs.create(Jobs.spec("sync", Jobs.url(PG.port(), source), Jobs.url(proxy.port(), target), ""));
+            // A password with what would be a variable reference in a configuration file, taken literally.
+            String targetUrl = Jobs.url(proxy.port(), target).replace(Jobs.PASSWORD, "pa${HOME}ss$");
+            id = jobs.create(Jobs.spec("sync", Jobs.url(PG.port(), source), targetUrl, ""));
             streaming = awaitStreaming(id);
             long before = w.writes.get();
             await().atMost(ServerFixture.WAIT).until(() -> w.writes.get() > before + 200);
