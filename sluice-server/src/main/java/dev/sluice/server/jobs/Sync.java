@@ -60,21 +60,31 @@ final class Sync implements JobWork {
         Endpoint target = Endpoint.of("target", spec.targetUrl());
         List<String> dbs = spec.filter().databases(source.url().database());
         List<Stream> streams = new ArrayList<>();
-        for (int i = 0; i < dbs.size() && !job.cancelled(); i++) {
-            Stream s = new Stream(dbs.get(i), spec.targetDatabase(dbs.get(i)), name(id, i, dbs.size()));
-            if (!start(source, target, s)) {
-                return result(streams);
+        boolean ended = true;
+        try {
+            for (int i = 0; i < dbs.size() && !job.cancelled(); i++) {
+                Stream s = new Stream(dbs.get(i), spec.targetDatabase(dbs.get(i)), name(id, i, dbs.size()));
+                streams.add(s);
+                if (!start(source, target, s)) {
+                    return result(streams);
+                }
             }
-            streams.add(s);
-        }
-        job.background();
-        follow(source, target, streams);
-        if (job.cancelled() && !job.shuttingDown()) {
-            for (Stream s : streams) {
-                stop(source, s);
+            job.background();
+            follow(source, target, streams);
+            ended = !job.shuttingDown();
+            return result(streams);
+        } catch (InterruptedException e) {
+            ended = !job.shuttingDown();
+            throw e;
+        } finally {
+            // Refused, failed or cancelled, the sync is over: nothing may keep WAL on the source for it. A node
+            // shutting down leaves everything for the run that takes the job over.
+            if (ended) {
+                for (Stream s : streams) {
+                    stop(source, s);
+                }
             }
         }
-        return result(streams);
     }
 
     /** One source database's sync. */
@@ -210,16 +220,27 @@ final class Sync implements JobWork {
         return p;
     }
 
-    /** Removes the sink and database, then the slot (so the source keeps no WAL for it) and the publication. */
-    private void stop(Endpoint source, Stream s) throws SQLException, InterruptedException {
-        host.remove(s.name);
-        try (Connection c = source.connect(s.db)) {
-            SyncSource.dropSlot(c, s.slot);
-            try (Statement st = c.createStatement()) {
-                st.execute("DROP PUBLICATION IF EXISTS " + SourceTable.quote(s.slot));
+    /**
+     * Removes the sink and database, then the slot (so the source keeps no WAL for it) and the publication. Logs
+     * instead of throwing: it runs on the way out of a failure too.
+     */
+    private void stop(Endpoint source, Stream s) {
+        try {
+            host.remove(s.name);
+            try (Connection c = source.connect(s.db)) {
+                SyncSource.dropSlot(c, s.slot);
+                try (Statement st = c.createStatement()) {
+                    st.execute("DROP PUBLICATION IF EXISTS " + SourceTable.quote(s.slot));
+                }
             }
+            job.log(s.db + ": sync stopped; slot and publication " + s.slot + " dropped");
+        } catch (SQLException | RuntimeException e) {
+            job.log(s.db + ": cannot remove the sync's slot and publication " + s.slot + " (" + e.getMessage()
+                    + "): drop them with SELECT pg_drop_replication_slot('" + s.slot + "'); DROP PUBLICATION "
+                    + s.slot + ";");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        job.log(s.db + ": sync stopped; slot and publication " + s.slot + " dropped");
     }
 
     /** The database and sink of the stream, as a sluice.yaml document (JSON is YAML). */

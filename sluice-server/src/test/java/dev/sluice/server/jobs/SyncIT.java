@@ -176,6 +176,23 @@ class SyncIT {
         }
     }
 
+    @Test
+    void aSyncRefusedAfterItsSlotWasCreatedLeavesNoSlotOrPublicationBehind() throws SQLException {
+        String source =
+                sluice.database("syncref", "CREATE TABLE items (id int PRIMARY KEY)", "INSERT INTO items VALUES (1)");
+        String target = sluice.database("syncrefdst", "CREATE TABLE items (id int PRIMARY KEY)");
+        JsonNode job = jobs.awaitEnd(
+                jobs.create(Jobs.spec("sync", Jobs.url(PG.port(), source), Jobs.url(PG.port(), target), "")));
+        assertThat(job.get("status").asString()).isEqualTo("failed");
+        assertThat(job.get("error").asString()).contains("drop_existing");
+        try (Connection s = PG.connect(source)) {
+            assertThat(strings(
+                            s, "SELECT count(*)::text FROM pg_replication_slots WHERE database = current_database()"))
+                    .containsExactly("0");
+            assertThat(strings(s, "SELECT count(*)::text FROM pg_publication")).containsExactly("0");
+        }
+    }
+
     private static JsonNode awaitStreaming(String id) {
         return await("sync " + id + " streaming").atMost(Duration.ofMinutes(2)).until(() -> jobs.get(id), j -> {
             assertThat(j.get("status").asString()).as(j.toPrettyString()).isIn("provisioning", "running");
