@@ -178,6 +178,11 @@ final class SchemaReader {
         if (schemaOnly) {
             return;
         }
+        if (copied.isEmpty()) {
+            warnings.add("table " + t.label() + " has no column COPY can write (only generated ones, or none): created"
+                    + " without rows");
+            return;
+        }
         copies.add(new CopyTable(
                 t.schema(), t.name(), copied, binary, kind == 'p', predicate, Math.max(t.rowsEstimate(), 0)));
     }
