@@ -26,6 +26,8 @@ import tools.jackson.core.json.JsonFactory;
  * @param record the row: after the change for insert, update and read; the old row or its key for delete
  * @param changes for an update, the old values of the columns that changed; empty when unknown
  * @param unchangedToast columns whose value Postgres did not send (unchanged TOAST): they are left as they are
+ * @param truncateOptions for a truncate, the statement's options ({@code cascade}, {@code restart_identity})
+ * @param commitLsn the source transaction's commit LSN
  */
 record ChangeRow(
         Action action,
@@ -33,7 +35,9 @@ record ChangeRow(
         TableId target,
         Map<String, JsonValue> record,
         Map<String, JsonValue> changes,
-        Set<String> unchangedToast) {
+        Set<String> unchangedToast,
+        Set<String> truncateOptions,
+        long commitLsn) {
     static final String ROUTE_SCHEMA = "target_schema";
     static final String ROUTE_TABLE = "target_table";
 
@@ -60,7 +64,8 @@ record ChangeRow(
         Action action = m.action();
         Map<String, JsonValue> record = null;
         Map<String, JsonValue> changes = Map.of();
-        Set<String> toast = Set.of();
+        Set<String> toast = new HashSet<>();
+        Set<String> options = new HashSet<>();
         try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), json)) {
             expect(p.nextToken(), JsonToken.START_OBJECT, m);
             for (String name = p.nextName(); name != null; name = p.nextName()) {
@@ -68,14 +73,20 @@ record ChangeRow(
                 switch (name) {
                     case "record" -> record = t == JsonToken.START_OBJECT ? object(p, json) : null;
                     case "changes" -> changes = t == JsonToken.START_OBJECT ? object(p, json) : Map.of();
-                    case "metadata" -> toast = t == JsonToken.START_OBJECT ? unchangedToast(p) : Set.of();
+                    case "metadata" -> {
+                        if (t == JsonToken.START_OBJECT) {
+                            metadata(p, toast, options);
+                        }
+                    }
                     default -> p.skipChildren();
                 }
             }
         } catch (JacksonException e) {
             throw new SinkException("message " + m.idempotencyKey() + " is not valid JSON: " + e.getMessage(), false);
         }
-        if (record == null) {
+        if (record == null && action == Action.TRUNCATE) {
+            record = Map.of(); // a truncate has no row to reshape
+        } else if (record == null) {
             throw new SinkException(
                     "message " + m.idempotencyKey() + " has no \"record\" object: the postgres sink applies messages"
                             + " as Sluice writes them, so a transform function cannot reshape them (use a filter, or"
@@ -91,7 +102,15 @@ record ChangeRow(
             target = new TableId(
                     s instanceof String str ? str : target.schema(), t instanceof String str ? str : target.name());
         }
-        return new ChangeRow(action, m.table(), target, record, changes, toast);
+        return new ChangeRow(
+                action,
+                m.table(),
+                target,
+                record,
+                changes,
+                toast,
+                options,
+                m.position().commitLsn());
     }
 
     private static void expect(@Nullable JsonToken t, JsonToken want, SinkMessage m) {
@@ -125,14 +144,16 @@ record ChangeRow(
         };
     }
 
-    private static Set<String> unchangedToast(JsonParser p) {
-        Set<String> columns = new HashSet<>();
+    // The metadata's unchanged_toast_columns and truncate_options.
+    private static void metadata(JsonParser p, Set<String> toast, Set<String> options) {
         for (String name = p.nextName(); name != null; name = p.nextName()) {
             JsonToken t = p.nextToken();
-            if (name.equals("unchanged_toast_columns") && t == JsonToken.START_ARRAY) {
+            Set<String> into =
+                    name.equals("unchanged_toast_columns") ? toast : name.equals("truncate_options") ? options : null;
+            if (into != null && t == JsonToken.START_ARRAY) {
                 for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
                     if (e == JsonToken.VALUE_STRING) {
-                        columns.add(p.getString());
+                        into.add(p.getString());
                     } else {
                         p.skipChildren();
                     }
@@ -141,7 +162,11 @@ record ChangeRow(
                 p.skipChildren();
             }
         }
-        return columns;
+    }
+
+    /** Whether this message empties its table. */
+    boolean isTruncate() {
+        return action == Action.TRUNCATE;
     }
 
     /** Whether this row changes or removes a row by key (update, delete) rather than adding one. */
