@@ -6,7 +6,12 @@ public enum Action {
     UPDATE("update"),
     DELETE("delete"),
     /** A row read by a backfill. */
-    READ("read");
+    READ("read"),
+    /**
+     * A table emptied by {@code TRUNCATE}: one message per table, with no row. Delivered only to sinks that list it in
+     * their {@code actions}, after every earlier change of the table and before every later one.
+     */
+    TRUNCATE("truncate");
 
     private final String wireName;
 
@@ -25,6 +30,7 @@ public enum Action {
                 return a;
             }
         }
-        throw new IllegalArgumentException("unknown action '" + name + "' (expected insert, update, delete or read)");
+        throw new IllegalArgumentException(
+                "unknown action '" + name + "' (expected insert, update, delete, read or truncate)");
     }
 }

@@ -19,6 +19,9 @@ import org.jspecify.annotations.Nullable;
  *  "idempotency_key","record_pks","transaction_annotations","enrichment","consumer":{...},
  *  "database":{...},"database_name"}}</pre>
  *
+ * <p>A truncate has an empty {@code record} and {@code record_pks}, {@code changes} null, and the statement's options
+ * in {@code metadata.truncate_options} ({@code ["cascade", "restart_identity"]}, or empty).
+ *
  * <p>This is the per-message hot path of every sink, so an encoder instance is bound to one sink's
  * {@link MessageContext} and keeps what repeats, pre-encoded as UTF-8: the consumer/database tail of {@code metadata},
  * each table schema's column names and table name, the commit timestamp text of the current transaction; and one
@@ -40,9 +43,11 @@ public final class MessageEncoder {
     private static final byte[] RECORD_PKS = ascii(",\"record_pks\":[");
     private static final byte[] TOAST_COLUMNS = ascii(",\"unchanged_toast_columns\":[");
     private static final byte[] ARRAY_BOUNDS = ascii(",\"array_bounds\":{");
+    private static final byte[] TRUNCATE_OPTIONS = ascii(",\"truncate_options\":[");
     private static final byte[] ANNOTATIONS = ascii(",\"transaction_annotations\":");
     private static final byte[] ENRICHMENT = ascii(",\"enrichment\":null");
     private static final byte[] UNCHANGED_TOAST = ascii("\"unchanged_toast\"");
+    private static final int[] NO_KEY = new int[0];
 
     private final MessageContext context;
     private final byte[] metadataTail;
@@ -227,7 +232,9 @@ public final class MessageEncoder {
         w.afterValue(false);
         String[] record = change.record();
         BitSet toast = change.unchangedToast();
-        for (int i = 0; i < columnNames.length; i++) {
+        // A truncate has no row: its record is empty.
+        int columnCount = change.action() == Action.TRUNCATE ? 0 : columnNames.length;
+        for (int i = 0; i < columnCount; i++) {
             w.writeName(columnNames[i]);
             if (toast != null && toast.get(i)) {
                 w.raw(UNCHANGED_TOAST);
@@ -302,7 +309,8 @@ public final class MessageEncoder {
         w.writeString(idempotencyKey);
         w.raw(RECORD_PKS);
         w.afterValue(false);
-        for (int k : table.primaryKey()) {
+        boolean truncate = change.action() == Action.TRUNCATE;
+        for (int k : truncate ? NO_KEY : table.primaryKey()) {
             String v = record[k];
             if (v == null) {
                 w.writeNull();
@@ -311,6 +319,14 @@ public final class MessageEncoder {
             }
         }
         w.raw(']');
+        if (truncate) {
+            w.raw(TRUNCATE_OPTIONS);
+            w.afterValue(false);
+            for (TruncateOption o : change.truncateOptions()) {
+                w.writeString(o.wireName());
+            }
+            w.raw(']');
+        }
         if (toast != null && !toast.isEmpty()) {
             w.raw(TOAST_COLUMNS);
             w.afterValue(false);
@@ -319,7 +335,9 @@ public final class MessageEncoder {
             }
             w.raw(']');
         }
-        writeArrayBounds(w, columns, record);
+        if (!truncate) {
+            writeArrayBounds(w, columns, record);
+        }
         w.raw(ANNOTATIONS);
         String annotations = change.transactionAnnotations();
         w.afterValue(false);

@@ -153,6 +153,8 @@ public final class DatabasePipeline implements AutoCloseable {
     private final SlotReader slotReader;
     private final @Nullable ProgressRecorder recorder;
     private final @Nullable Heartbeat heartbeat;
+    // Read by sinks with reselect_unchanged_toast only.
+    private final JdbcSourceRows sourceRows;
     private volatile boolean running;
     private @Nullable Thread reader;
 
@@ -213,6 +215,7 @@ public final class DatabasePipeline implements AutoCloseable {
         this.options = options;
         this.ticker = ticker;
         this.backfills = new Backfills(name, settings, this::answerWhileBlocked, ticker);
+        this.sourceRows = new JdbcSourceRows(settings);
         Router router = new Router(sinks, backfills, this::answerWhileBlocked);
         this.acks = new SlotAcknowledger(sinks, router, onAcknowledged, ticker);
         this.slotReader = new SlotReader(name, settings, options, reconnect, sinks, router, acks, ticker);
@@ -259,9 +262,9 @@ public final class DatabasePipeline implements AutoCloseable {
         if (find(spec.id()) != null) {
             throw new IllegalArgumentException("sink " + spec.id() + " (" + spec.name() + ") is already present");
         }
-        SinkQueue p = new SinkQueue(spec, sink, metrics, messages, ticker);
+        SinkQueue p = new SinkQueue(spec, sink, metrics, messages, ticker, sourceRows);
         if (spec.state() != SinkState.DISABLED) {
-            p.restore(ledger);
+            p.restore(ProgressRecorder.load(ledger, spec));
             p.restoreStored();
         }
         if (reader == null) {
@@ -300,7 +303,7 @@ public final class DatabasePipeline implements AutoCloseable {
         }
         if (spec.state() == SinkState.DISABLED) {
             removeSink(spec.id());
-            sinks.add(new SinkQueue(spec, sink, metrics, messages, ticker));
+            sinks.add(new SinkQueue(spec, sink, metrics, messages, ticker, sourceRows));
             return;
         }
         current.reconfigure(spec, sink, RECONFIGURE_GRACE);
@@ -485,6 +488,7 @@ public final class DatabasePipeline implements AutoCloseable {
             // Its last round saves what the stopped sinks resolved.
             recorder.stop(Duration.ofSeconds(10));
         }
+        sourceRows.close();
         slotReader.stopped();
     }
 }

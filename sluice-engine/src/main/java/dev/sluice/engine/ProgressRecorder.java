@@ -41,6 +41,23 @@ final class ProgressRecorder {
         thread = Thread.ofVirtual().name("progress-" + database).start(this::run);
     }
 
+    /**
+     * A sink's saved progress, to restore before its first change; when it cannot be read, none (the replay after this
+     * restart may then deliver messages the sink already had).
+     */
+    static DeliveryLedger.Progress load(DeliveryLedger ledger, SinkSpec spec) {
+        try {
+            return ledger.load(spec.id());
+        } catch (Exception e) {
+            log.warn(
+                    "sink {}: cannot read its saved progress ({}); the replay after this restart may deliver messages"
+                            + " it already had",
+                    spec.name(),
+                    e.toString());
+            return DeliveryLedger.Progress.NONE;
+        }
+    }
+
     /** Stops after one last round, waiting up to {@code limit} for it. */
     void stop(Duration limit) {
         recording = false;

@@ -1,5 +1,6 @@
 package dev.sluice.engine;
 
+import dev.sluice.core.Action;
 import dev.sluice.core.Change;
 import dev.sluice.core.Position;
 import dev.sluice.engine.queue.SinkQueue;
@@ -8,6 +9,7 @@ import dev.sluice.postgres.capture.ChangeAssembler;
 import dev.sluice.postgres.pgoutput.PgOutputMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -86,6 +88,40 @@ final class Router {
             route(assembler.assemble(d, new Position(commitLsn, idx), commitTs, annotations));
         }
         idx++;
+    }
+
+    /**
+     * A TRUNCATE statement: one change per table, each with its own commit index, handed to every sink that takes
+     * truncates of some of them (those tables only, together). Backfills are not told: see docs/delivery.md.
+     */
+    void truncate(PgOutputMessage.Truncate t, ChangeAssembler assembler) {
+        int n = t.relationIds().length;
+        if (!skip) {
+            List<Change> all = assembler.truncate(t, new Position(commitLsn, idx), commitTs, annotations);
+            List<Change> fresh = new ArrayList<>(n);
+            for (Change c : all) {
+                if (commitLsn != partialCommitLsn || c.position().commitIdx() > partialIdx) {
+                    fresh.add(c);
+                }
+            }
+            if (!fresh.isEmpty()) {
+                partialCommitLsn = commitLsn;
+                partialIdx = fresh.getLast().position().commitIdx();
+                for (SinkQueue s : sinks) {
+                    List<Change> mine = new ArrayList<>(fresh.size());
+                    for (Change c : fresh) {
+                        if (s.accepts(c.table(), Action.TRUNCATE)) {
+                            mine.add(c);
+                        }
+                    }
+                    if (!mine.isEmpty()) {
+                        admit(s);
+                        s.enqueueTruncate(mine);
+                    }
+                }
+            }
+        }
+        idx += n;
     }
 
     /** A logical message other than a heartbeat: a backfill's watermark, or transaction annotations. */

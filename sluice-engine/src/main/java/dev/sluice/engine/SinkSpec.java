@@ -32,6 +32,9 @@ import org.jspecify.annotations.Nullable;
  *     0 never stores a message (failing groups' messages then hold the slot too)
  * @param functions the sink's user functions, applied to each batch as it goes out; {@link MessageFunctions#NONE}
  *     for none
+ * @param reselectUnchangedToast fill an update's unchanged TOAST columns with the row's current values, read from
+ *     the source by primary key as the message goes out (or is stored), instead of the {@code "unchanged_toast"}
+ *     placeholder; a row gone by then keeps the placeholder
  */
 public record SinkSpec(
         String id,
@@ -50,7 +53,8 @@ public record SinkSpec(
         LoadShedding loadShedding,
         RetryPolicy retry,
         long maxSpillBytes,
-        MessageFunctions functions) {
+        MessageFunctions functions,
+        boolean reselectUnchangedToast) {
     /** Batches in delivery at once unless configured. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 32;
 
@@ -128,11 +132,21 @@ public record SinkSpec(
                 loadShedding,
                 retry,
                 maxSpillBytes,
-                MessageFunctions.NONE);
+                MessageFunctions.NONE,
+                false);
     }
 
     /** The same spec with other functions. */
     public SinkSpec withFunctions(MessageFunctions functions) {
+        return with(functions, reselectUnchangedToast);
+    }
+
+    /** The same spec, filling unchanged TOAST columns from the source or not. */
+    public SinkSpec withReselectUnchangedToast(boolean reselect) {
+        return with(functions, reselect);
+    }
+
+    private SinkSpec with(MessageFunctions functions, boolean reselectUnchangedToast) {
         return new SinkSpec(
                 id,
                 name,
@@ -150,7 +164,8 @@ public record SinkSpec(
                 loadShedding,
                 retry,
                 maxSpillBytes,
-                functions);
+                functions,
+                reselectUnchangedToast);
     }
 
     public SinkSpec {

@@ -275,8 +275,7 @@ final class SlotReader {
                     router.commit(c);
                     inTxn = false;
                 }
-                case PgOutputMessage.Truncate t ->
-                    log.debug("database {}: TRUNCATE of {} relation(s) is not delivered", name, t.relationIds().length);
+                case PgOutputMessage.Truncate t -> router.truncate(t, assembler);
                 case PgOutputMessage.Type t -> {
                     // Types are resolved from the catalog when a relation uses them.
                 }

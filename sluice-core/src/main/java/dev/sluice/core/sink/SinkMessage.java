@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param position where the change is in the source (commit LSN, index in the transaction)
  * @param table the table the change is from
- * @param action insert, update, delete or read
+ * @param action insert, update, delete, read or truncate (a whole table emptied: no row, see {@link Action#TRUNCATE})
  * @param committedAt commit time of the change's transaction
  * @param json the Sequin-compatible message JSON, UTF-8; the sink must not modify it
  * @param groupId rows of one group are delivered in order, one batch at a time; null when the sink

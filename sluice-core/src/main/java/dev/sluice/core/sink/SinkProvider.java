@@ -1,6 +1,8 @@
 package dev.sluice.core.sink;
 
+import dev.sluice.core.Action;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -73,6 +75,15 @@ public interface SinkProvider<C> {
      */
     default List<String> requiredRoutingKeys() {
         return List.of();
+    }
+
+    /**
+     * The {@code actions} of a sink of this type that does not list its own: Sequin's insert, update and delete by
+     * default. A type that keeps a replica exact (the {@code postgres} sink) adds {@link Action#TRUNCATE}; an explicit
+     * list always wins. Never {@link Action#READ} (backfill reads are always delivered).
+     */
+    default Set<Action> defaultActions() {
+        return EnumSet.of(Action.INSERT, Action.UPDATE, Action.DELETE);
     }
 
     /** The {@code batch_size} of a sink of this type that does not set one (Sequin's: kafka 200, sqs 10, …). */

@@ -7,6 +7,7 @@ import dev.sluice.engine.LoadShedding;
 import dev.sluice.engine.PipelineMetrics;
 import dev.sluice.engine.SinkSpec;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * {@link LoadShedding#PAUSE_ON_FULL} waits for room (running the caller's keep-alive about once a second) and
  * {@link LoadShedding#DISCARD_ON_FULL} drops it, counts it and warns once per full spell. A change from
  * the slot joins the open transaction of the {@link AckTracker}; a replay of what the sink resolved before a restart
- * is skipped.
+ * is skipped. A truncate always fits and opens a fence ({@link Fences}).
  *
  * <p>Concurrency: called by the reader (changes) and a backfill's thread (reads); takes the queue's lock per message,
  * or per run of reads that fit.
@@ -40,6 +41,7 @@ final class Admission {
     private final AckTracker ack;
     private final Backlog backlog;
     private final Spill spill;
+    private final Fences fences;
     private final PipelineMetrics metrics;
     private final Ticker ticker;
     private final Supplier<QueueConfig> config;
@@ -55,6 +57,7 @@ final class Admission {
             AckTracker ack,
             Backlog backlog,
             Spill spill,
+            Fences fences,
             PipelineMetrics metrics,
             Ticker ticker,
             Supplier<QueueConfig> config) {
@@ -64,6 +67,7 @@ final class Admission {
         this.ack = ack;
         this.backlog = backlog;
         this.spill = spill;
+        this.fences = fences;
         this.metrics = metrics;
         this.ticker = ticker;
     }
@@ -124,6 +128,40 @@ final class Admission {
             }
         }
         metrics.ingested(name, 1);
+        return true;
+    }
+
+    /** See {@link SinkQueue#enqueueTruncate}. */
+    boolean enqueueTruncate(List<Change> truncates) {
+        List<Msg> taken = new ArrayList<>(truncates.size());
+        String name;
+        lock.lock.lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            QueueConfig c = config.get();
+            name = c.spec().name();
+            long now = ticker.nanos();
+            for (Change change : truncates) {
+                if (ack.alreadyResolved(change.position())) {
+                    continue;
+                }
+                long size = SinkQueue.sizeOf(change);
+                Msg m = new Msg(change, ack.join(change.commitTimestamp()), size, null, null, null, null, null);
+                q.hold(size);
+                q.add(m, c.key(m), now); // never stored (see Fences): not the backlog's
+                taken.add(m);
+            }
+            if (taken.isEmpty()) {
+                return false;
+            }
+            fences.add(taken);
+            lock.wake.signal();
+        } finally {
+            lock.lock.unlock();
+        }
+        metrics.ingested(name, taken.size());
         return true;
     }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * {@link AckTracker} once saved.
  *
  * <p>Order: a group's messages are stored from its head on, in order, so that the store always holds a prefix of
- * each group: after a restart, the stored messages go first and the slot's replay of the rest follows them.
+ * each group: after a restart, the stored messages go first and the slot's replay of the rest follows them. A
+ * truncate, and a message waiting for one, is never stored ({@link Fences}): a group's storing stops there until the
+ * truncate is delivered.
  *
  * <p>Budget: messages are stored only while the store holds less than the budget; a write is cut to what fits once
  * the messages are encoded (but for its first message, so that one larger than what is left cannot stall the writes).
@@ -65,6 +68,7 @@ final class Backlog {
     private final MessageStore store;
     private final GroupQueue q;
     private final AckTracker ack;
+    private final Fences fences;
     private final QueueLock lock;
     private final Ticker ticker;
     private final PipelineMetrics metrics;
@@ -89,6 +93,7 @@ final class Backlog {
             MessageStore store,
             GroupQueue q,
             AckTracker ack,
+            Fences fences,
             QueueLock lock,
             Ticker ticker,
             PipelineMetrics metrics,
@@ -96,6 +101,7 @@ final class Backlog {
         this.store = store;
         this.q = q;
         this.ack = ack;
+        this.fences = fences;
         this.lock = lock;
         this.ticker = ticker;
         this.metrics = metrics;
@@ -204,6 +210,18 @@ final class Backlog {
         }
     }
 
+    /** A truncate was delivered: groups marked to persist may store the messages that waited for it. */
+    void fenceReleased() {
+        if (!store.persistent()) {
+            return;
+        }
+        for (GroupQueue.Group g : q.groups()) {
+            if (g.persist) {
+                toPersist.add(g);
+            }
+        }
+    }
+
     /** After a regroup that kept {@code kept} (spilled groups): only they are marked to persist. */
     void regrouped(List<GroupQueue.Group> kept) {
         toPersist.clear();
@@ -224,8 +242,9 @@ final class Backlog {
 
     /**
      * Up to STORE_CHUNK messages of groups to persist that the store lacks, within the budget, and the positions to
-     * remove.
+     * remove; null when there is nothing to do after all (the groups' next messages wait for a truncate).
      */
+    @Nullable
     StoreWork storeWork() {
         List<Msg> msgs = new ArrayList<>();
         List<GroupQueue.Group> owners = new ArrayList<>();
@@ -241,6 +260,9 @@ final class Backlog {
             for (Msg m : g.msgs) {
                 if (m.stored) {
                     continue;
+                }
+                if (fences.active() && !fences.storable(m)) {
+                    break; // its group is marked again when the truncate is delivered
                 }
                 if (msgs.size() == STORE_CHUNK) {
                     all = false;
@@ -262,6 +284,9 @@ final class Backlog {
         toDelete.clear();
         List<Msg> discards = List.copyOf(toDiscard);
         toDiscard.clear();
+        if (msgs.isEmpty() && deletes.isEmpty() && discards.isEmpty()) {
+            return null;
+        }
         List<Integer> attempts = new ArrayList<>(msgs.size());
         msgs.forEach(m -> attempts.add(m.attempts));
         return new StoreWork(msgs, owners, attempts, fresh, rows, budget, deletes, discards);
@@ -272,9 +297,22 @@ final class Backlog {
         List<MessageStore.Stored> rows = new ArrayList<>(w.rows().size());
         List<byte[]> encoded = new ArrayList<>(w.msgs().size());
         long budget = w.budget();
+        List<byte[]> jsons;
+        try {
+            // With reselect_unchanged_toast, what is stored has the values: a message loaded back has only its JSON.
+            jsons = c.jsons(w.msgs());
+        } catch (Exception e) {
+            lock.lock.lock();
+            try {
+                saveFailed(c, w, e);
+            } finally {
+                lock.lock.unlock();
+            }
+            return;
+        }
         for (int i = 0; i < w.msgs().size(); i++) {
             MessageStore.Stored r = w.rows().get(i);
-            byte[] json = r.json().length > 0 ? r.json() : c.json(w.msgs().get(i));
+            byte[] json = r.json().length > 0 ? r.json() : jsons.get(i);
             if (w.fresh().get(i)) {
                 if (json.length > budget && i > 0) {
                     break; // the rest stay marked, for when deliveries have freed some of the budget

@@ -17,7 +17,10 @@ import org.jspecify.annotations.Nullable;
  * {@code batch_timeout}, or when nothing is in delivery and no transaction is being read (nothing more is coming
  * soon). While batches are out, a partial one waits for more, so a busy sink gets fuller, fewer requests. A batch
  * is filled from ready groups, oldest ready first, each group giving its head messages in order; a group whose last
- * delivery failed goes alone, with its head message only. Within a batch, messages are in queueing order.
+ * delivery failed goes alone, with its head message only. Within a batch, messages are in queueing order. While a
+ * truncate is queued ({@link Fences}), a group gives only the head messages that need not wait for it, a group whose
+ * head waits is parked, and a truncate statement's messages go together (starting the next batch if this one has no
+ * room left for them).
  *
  * <p>Concurrency: guarded by the queue's lock.
  */
@@ -25,8 +28,13 @@ final class Batcher {
     /** A batch handed to the sink; its outcome counts only while {@code generation} is current. */
     record Dispatch(long generation, List<GroupQueue.Group> groups, List<Msg> msgs, boolean probe) {}
 
+    private final Fences fences;
     private int inFlight;
     private long generation;
+
+    Batcher(Fences fences) {
+        this.fences = fences;
+    }
 
     /** Whether the ready messages make a batch now (see the class notes). */
     boolean due(SinkSpec spec, GroupQueue q, boolean inTransaction, long now) {
@@ -59,10 +67,28 @@ final class Batcher {
                 continue;
             }
             boolean alone = g.failures > 0;
-            it.remove();
             // ...and with its head message only, so that the messages behind a bad one are not charged with its
             // failures (max_retry_count counts per message).
             int take = Math.min(alone ? 1 : room, g.available());
+            if (fences.active()) {
+                int statement = fences.statement(g);
+                if (statement > 0) {
+                    int together = Math.min(statement, spec.batchSize());
+                    if (together > room) {
+                        continue; // the next batch starts with them
+                    }
+                    take = together;
+                } else {
+                    take = fences.free(g, take);
+                    if (take == 0) {
+                        it.remove();
+                        q.taken(g, now);
+                        fences.park(g);
+                        continue;
+                    }
+                }
+            }
+            it.remove();
             q.taken(g, now);
             int n = 0;
             for (Msg m : g.msgs) {

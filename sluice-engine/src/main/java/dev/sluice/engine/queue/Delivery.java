@@ -57,11 +57,16 @@ final class Delivery {
     static CompletionStage<Void> deliver(
             QueueConfig c, List<Msg> msgs, PipelineMetrics metrics, RecentMessages recent) {
         List<SinkMessage> messages = new ArrayList<>(msgs.size());
-        List<byte[]> jsons = new ArrayList<>(msgs.size());
-        for (Msg m : msgs) {
-            byte[] json = c.json(m);
-            jsons.add(json);
-            messages.add(new SinkMessage(m.position, m.table, m.action, m.committedAt, json, m.groupId, m.key));
+        List<byte[]> jsons;
+        try {
+            jsons = c.jsons(msgs);
+        } catch (Exception e) {
+            return CompletableFuture.failedFuture(new SinkException(
+                    "cannot read unchanged TOAST values from the source (reselect_unchanged_toast): " + e, true, e));
+        }
+        for (int i = 0; i < msgs.size(); i++) {
+            Msg m = msgs.get(i);
+            messages.add(new SinkMessage(m.position, m.table, m.action, m.committedAt, jsons.get(i), m.groupId, m.key));
         }
         recent.add(jsons);
         MessageFunctions functions = c.spec().functions();
@@ -135,7 +140,7 @@ final class Delivery {
 
     private @Nullable Object group(int i) {
         Msg m = msgs.get(i);
-        return config.key(m.groupId, m.table);
+        return config.key(m);
     }
 
     private void fail(int i, String reason, boolean retriable) {

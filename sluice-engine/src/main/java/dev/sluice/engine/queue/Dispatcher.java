@@ -51,6 +51,7 @@ final class Dispatcher {
     private final Batcher batcher;
     private final Outcomes outcomes;
     private final Backlog backlog;
+    private final Fences fences;
     private final Reload reload;
     private final PipelineMetrics metrics;
     private final Ticker ticker;
@@ -67,6 +68,7 @@ final class Dispatcher {
             Batcher batcher,
             Outcomes outcomes,
             Backlog backlog,
+            Fences fences,
             Reload reload,
             PipelineMetrics metrics,
             Ticker ticker,
@@ -77,6 +79,7 @@ final class Dispatcher {
         this.batcher = batcher;
         this.outcomes = outcomes;
         this.backlog = backlog;
+        this.fences = fences;
         this.reload = reload;
         this.metrics = metrics;
         this.ticker = ticker;
@@ -205,10 +208,16 @@ final class Dispatcher {
                     return null;
                 }
                 long now = ticker.nanos();
+                if (fences.releaseDue()) {
+                    // Here, not where the truncate finished: outcomes are applied group by group.
+                    fences.release(now);
+                    backlog.fenceReleased();
+                }
                 long wait = q.promoteDue(now, IDLE_WAIT);
                 long storeIn = backlog.storeDueIn(now);
-                if (storeIn == 0) {
-                    return backlog.storeWork();
+                Backlog.StoreWork sw = storeIn == 0 ? backlog.storeWork() : null;
+                if (sw != null) {
+                    return sw;
                 } else if (storeIn > 0) {
                     wait = Math.min(wait, storeIn);
                 }

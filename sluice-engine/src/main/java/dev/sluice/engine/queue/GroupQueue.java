@@ -57,6 +57,11 @@ final class GroupQueue {
         @Nullable
         Position spillTo;
 
+        // The tables of the spilled messages (a TableId or a set of them; null: none or not known), so that a
+        // truncate knows whether it waits for them (see Fences).
+        @Nullable
+        Object spilledTables;
+
         Group(Object key) {
             this.key = key;
         }

@@ -48,6 +48,7 @@ final class Outcomes {
     private final GroupQueue q;
     private final AckTracker ack;
     private final Backlog backlog;
+    private final Fences fences;
     private final PipelineMetrics metrics;
     private final Ticker ticker;
     private RetryPolicy retry;
@@ -64,10 +65,18 @@ final class Outcomes {
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
 
-    Outcomes(GroupQueue q, AckTracker ack, Backlog backlog, PipelineMetrics metrics, Ticker ticker, RetryPolicy retry) {
+    Outcomes(
+            GroupQueue q,
+            AckTracker ack,
+            Backlog backlog,
+            Fences fences,
+            PipelineMetrics metrics,
+            Ticker ticker,
+            RetryPolicy retry) {
         this.q = q;
         this.ack = ack;
         this.backlog = backlog;
+        this.fences = fences;
         this.metrics = metrics;
         this.ticker = ticker;
         this.retry = retry;
@@ -98,7 +107,7 @@ final class Outcomes {
         failedProbes = 0;
         for (GroupQueue.Group g : d.groups()) {
             for (int i = 0; i < g.inFlight; i++) {
-                finish(GroupQueue.takeHead(g), false);
+                finish(g, GroupQueue.takeHead(g), false);
             }
             g.inFlight = 0;
             recovered(g);
@@ -157,7 +166,7 @@ final class Outcomes {
                     } else {
                         tookPart++;
                     }
-                    finish(m, rejected);
+                    finish(g, m, rejected);
                     sent--;
                 }
                 if (sent == 0) {
@@ -180,7 +189,7 @@ final class Outcomes {
             int gone = 0;
             while (gone < sent
                     && ((permanent && partial == null) || (max != null && g.msgs.getFirst().attempts > max))) {
-                finish(GroupQueue.takeHead(g), true);
+                finish(g, GroupQueue.takeHead(g), true);
                 gone++;
             }
             dropped += gone;
@@ -257,7 +266,7 @@ final class Outcomes {
             while (g.available() > 0
                     && g.msgs.getFirst().attempts > 0
                     && (position == null || g.msgs.getFirst().position.equals(position))) {
-                finish(GroupQueue.takeHead(g), true);
+                finish(g, GroupQueue.takeHead(g), true);
                 n++;
             }
             if (n > before) {
@@ -313,12 +322,18 @@ final class Outcomes {
         }
     }
 
-    /** A message delivered or discarded: resolved, out of memory, and out of the store (or recorded as discarded). */
-    void finish(Msg m, boolean discard) {
+    /**
+     * {@code m}, just taken from the head of {@code g}, was delivered or discarded: resolved, out of memory, out of the
+     * store (or recorded there as discarded), and past the truncates that waited for it.
+     */
+    private void finish(GroupQueue.Group g, Msg m, boolean discard) {
         ack.resolve(m);
         m.finished = true;
         q.release(m);
         backlog.finished(m, discard);
+        if (fences.active()) {
+            fences.finished(g, m);
+        }
     }
 
     private void recovered(GroupQueue.Group g) {

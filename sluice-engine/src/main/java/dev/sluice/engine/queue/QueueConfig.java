@@ -9,6 +9,7 @@ import dev.sluice.core.TableSchema;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.engine.SinkSpec;
 import dev.sluice.engine.SinkState;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,17 +22,26 @@ import org.slf4j.LoggerFactory;
  * Everything that a reconfiguration replaces, and what follows from the spec: which changes the sink takes, their
  * group ids and their JSON. {@code accepts} is used by the reader only, {@code encoder} by the dispatcher only,
  * {@code groupIndexes} under the queue's lock only.
+ *
+ * @param reselect where unchanged TOAST values are read from; null unless the spec asks for it and there is a source
  */
 record QueueConfig(
         SinkSpec spec,
         Sink sink,
         MessageEncoder encoder,
         Map<TableSchema, Boolean> accepts,
-        Map<TableSchema, int[]> groupIndexes) {
+        Map<TableSchema, int[]> groupIndexes,
+        @Nullable SourceRows reselect) {
     private static final Logger log = LoggerFactory.getLogger(QueueConfig.class);
 
-    QueueConfig(SinkSpec spec, Sink sink) {
-        this(spec, sink, new MessageEncoder(spec.context()), new IdentityHashMap<>(), new IdentityHashMap<>());
+    QueueConfig(SinkSpec spec, Sink sink, @Nullable SourceRows source) {
+        this(
+                spec,
+                sink,
+                new MessageEncoder(spec.context()),
+                new IdentityHashMap<>(),
+                new IdentityHashMap<>(),
+                spec.reselectUnchangedToast() ? source : null);
     }
 
     /** True when a change of this table and action belongs to the sink. Reader thread only. */
@@ -51,10 +61,16 @@ record QueueConfig(
         return spec.messageGrouping() ? table : null; // no key columns: the table's changes stay in order
     }
 
-    /** The change's group id: its group columns' (or primary key's) values joined by {@code :}. */
+    /** The group key of a message in memory: a truncate's is its transaction's ({@link Fences.Key}). */
+    @Nullable
+    Object key(Msg m) {
+        return m.action == Action.TRUNCATE ? Fences.key(m) : key(m.groupId, m.table);
+    }
+
+    /** The change's group id: its group columns' (or primary key's) values joined by {@code :}; none for a truncate. */
     @Nullable
     String groupId(Change c) {
-        if (!spec.messageGrouping()) {
+        if (!spec.messageGrouping() || c.action() == Action.TRUNCATE) {
             return null;
         }
         int[] idx = groupIndexes.computeIfAbsent(c.table(), this::groupColumnIndexes);
@@ -105,6 +121,24 @@ record QueueConfig(
             }
         }
         return encoder.encode(Objects.requireNonNull(m.change), m.key);
+    }
+
+    /**
+     * The JSON of each of {@code msgs}, as {@link #json} gives it, but with unchanged TOAST values read from the source
+     * when the spec asks for it (dispatcher thread; one query per table).
+     *
+     * @throws Exception when the source cannot be read
+     */
+    List<byte[]> jsons(List<Msg> msgs) throws Exception {
+        SourceRows source = reselect;
+        List<Change> changes = source == null ? null : Reselect.fill(source, msgs);
+        List<byte[]> out = new ArrayList<>(msgs.size());
+        for (int i = 0; i < msgs.size(); i++) {
+            Msg m = msgs.get(i);
+            Change filled = changes == null ? null : changes.get(i);
+            out.add(filled == null || filled == m.change ? json(m) : encoder.encode(filled, m.key));
+        }
+        return out;
     }
 
     /** Closes the sink, logging rather than throwing. */

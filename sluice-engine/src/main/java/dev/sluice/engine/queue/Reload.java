@@ -63,6 +63,7 @@ final class Reload {
     private final GroupQueue q;
     private final Spill spill;
     private final Backlog backlog;
+    private final Fences fences;
     private final QueueLock lock;
     private final Ticker ticker;
     // The last scan loaded nothing: the next load goes by group.
@@ -70,11 +71,19 @@ final class Reload {
     // The last load found no room at this many bytes held: no load until fewer are held, or the dispatcher starves.
     private long noRoomAt = -1;
 
-    Reload(MessageStore store, GroupQueue q, Spill spill, Backlog backlog, QueueLock lock, Ticker ticker) {
+    Reload(
+            MessageStore store,
+            GroupQueue q,
+            Spill spill,
+            Backlog backlog,
+            Fences fences,
+            QueueLock lock,
+            Ticker ticker) {
         this.store = store;
         this.q = q;
         this.spill = spill;
         this.backlog = backlog;
+        this.fences = fences;
         this.lock = lock;
         this.ticker = ticker;
     }
@@ -313,8 +322,12 @@ final class Reload {
         } else {
             g.spillAfter = null;
             g.spillTo = null;
+            g.spilledTables = null;
         }
         g.where = GroupQueue.Where.NONE;
         q.list(g, ticker.nanos());
+        if (fences.active()) {
+            fences.moved(g); // stored messages found missing may have been what a truncate waited for here
+        }
     }
 }

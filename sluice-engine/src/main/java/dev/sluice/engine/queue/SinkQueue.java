@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>Parts, each with its own state and rules: {@link GroupQueue} (per-group FIFOs), {@link AckTracker} (what the
  * sink has acknowledged), {@link Batcher} (what goes into the next batch), {@link Outcomes} (successes, failures,
  * retries, outage probes), {@link Backlog}, {@link Spill} and {@link Reload} (the store: failing groups, and a backlog
- * beyond memory), {@link Dispatcher} (the delivery thread), {@link Delivery} (functions, requests). This class is
- * their facade: lifecycle, status.
+ * beyond memory), {@link Fences} (truncates, ordered against every change of their tables), {@link Dispatcher} (the
+ * delivery thread), {@link Delivery} (functions, requests). This class is their facade: lifecycle, status.
  *
  * <p>Concurrency: the database's reader thread calls {@link #accepts}, {@link #enqueue}, {@link #markCommit} and
  * {@link #positionAt}; a backfill's thread {@link #enqueueReads}. The control methods ({@link #start}, {@link
@@ -57,11 +57,13 @@ public final class SinkQueue {
     private final RecentMessages recent = new RecentMessages();
     private final PipelineMetrics metrics;
     private final Ticker ticker;
+    private final @Nullable SourceRows source;
     private volatile QueueConfig config;
     private final QueueLock lock;
     private final GroupQueue q = new GroupQueue();
     private final AckTracker ack = new AckTracker();
-    private final Batcher batcher = new Batcher();
+    private final Fences fences = new Fences(q);
+    private final Batcher batcher = new Batcher(fences);
     private final Backlog backlog;
     private final Spill spill;
     private final Outcomes outcomes;
@@ -78,18 +80,27 @@ public final class SinkQueue {
      * @param metrics told about every message ingested, delivered, failed, discarded and shed
      * @param store where failing groups' messages are kept ({@link MessageStore#NONE}: in memory only)
      * @param ticker the clock for batch timeouts, back-off and probes
+     * @param source where {@link SinkSpec#reselectUnchangedToast()} reads rows from; null: no source to read
      */
-    public SinkQueue(SinkSpec spec, Sink sink, PipelineMetrics metrics, MessageStore store, Ticker ticker) {
+    public SinkQueue(
+            SinkSpec spec,
+            Sink sink,
+            PipelineMetrics metrics,
+            MessageStore store,
+            Ticker ticker,
+            @Nullable SourceRows source) {
         this.metrics = metrics;
         this.ticker = ticker;
-        this.config = new QueueConfig(spec, sink);
+        this.source = source;
+        this.config = new QueueConfig(spec, sink, source);
         this.lock = new QueueLock(ticker);
-        this.backlog = new Backlog(store, q, ack, lock, ticker, metrics, () -> config);
+        this.backlog = new Backlog(store, q, ack, fences, lock, ticker, metrics, () -> config);
         this.spill = new Spill(store, q, ack, backlog, lock, ticker);
-        this.outcomes = new Outcomes(q, ack, backlog, metrics, ticker, spec.retry());
-        Reload reload = new Reload(store, q, spill, backlog, lock, ticker);
-        this.dispatcher = new Dispatcher(lock, q, ack, batcher, outcomes, backlog, reload, metrics, ticker, recent);
-        this.admission = new Admission(lock, q, ack, backlog, spill, metrics, ticker, () -> config);
+        this.outcomes = new Outcomes(q, ack, backlog, fences, metrics, ticker, spec.retry());
+        Reload reload = new Reload(store, q, spill, backlog, fences, lock, ticker);
+        this.dispatcher =
+                new Dispatcher(lock, q, ack, batcher, outcomes, backlog, fences, reload, metrics, ticker, recent);
+        this.admission = new Admission(lock, q, ack, backlog, spill, fences, metrics, ticker, () -> config);
     }
 
     public SinkSpec spec() {
@@ -171,7 +182,7 @@ public final class SinkQueue {
         if (closed) {
             throw new IllegalStateException("sink " + old.spec().name() + " is stopped");
         }
-        QueueConfig next = new QueueConfig(spec, sink);
+        QueueConfig next = new QueueConfig(spec, sink, source);
         if (started) {
             dispatcher.stop(grace, false);
             paused = true;
@@ -221,8 +232,9 @@ public final class SinkQueue {
         }
         for (Msg m : all) {
             Msg regrouped = new Msg(m, m.change == null ? m.groupId : c.groupId(m.change));
-            backlog.joined(q.add(regrouped, c.key(regrouped.groupId, regrouped.table), now), regrouped);
+            backlog.joined(q.add(regrouped, c.key(regrouped), now), regrouped);
         }
+        fences.regrouped();
     }
 
     /**
@@ -265,7 +277,19 @@ public final class SinkQueue {
      * on a full buffer.
      */
     public boolean enqueue(Change change, Runnable whileWaiting) throws InterruptedException {
+        if (change.action() == Action.TRUNCATE) {
+            return enqueueTruncate(List.of(change));
+        }
         return admission.enqueue(change, whileWaiting);
+    }
+
+    /**
+     * Adds one TRUNCATE statement's truncates of tables this sink takes, ordered against every change of their tables
+     * ({@link Fences}). Never waits for room nor shed: a replica that missed one would keep rows the source has not.
+     * Returns whether it took any (not when stopped, nor what it had resolved before a restart). Reader only.
+     */
+    public boolean enqueueTruncate(List<Change> truncates) {
+        return admission.enqueueTruncate(truncates);
     }
 
     /** The context messages are encoded with now: reads encoded under it before {@link #enqueueReads} need no more. */
@@ -306,42 +330,16 @@ public final class SinkQueue {
      * before it existed, so it has nothing to deliver for them. Called by the reader once.
      */
     public void positionAt(long endLsn) {
-        locked(() -> {
-            ack.positionAt(endLsn);
-            return null;
-        });
+        under(() -> ack.positionAt(endLsn));
     }
 
     public boolean positioned() {
         return ack.positioned();
     }
 
-    /**
-     * Before the first change: reads the sink's progress from {@code ledger} and {@link #restore(DeliveryLedger.Progress)
-     * restores} it; when it cannot be read, the replay after this restart may deliver messages the sink already had.
-     */
-    public void restore(DeliveryLedger ledger) {
-        SinkSpec spec = config.spec();
-        DeliveryLedger.Progress progress;
-        try {
-            progress = ledger.load(spec.id());
-        } catch (Exception e) {
-            log.warn(
-                    "sink {}: cannot read its saved progress ({}); the replay after this restart may deliver messages"
-                            + " it already had",
-                    spec.name(),
-                    e.toString());
-            progress = DeliveryLedger.Progress.NONE;
-        }
-        restore(progress);
-    }
-
     /** Before the first change: skips, in the replay after a restart, what the sink had resolved before it. */
     public void restore(DeliveryLedger.Progress progress) {
-        locked(() -> {
-            ack.restore(progress);
-            return null;
-        });
+        under(() -> ack.restore(progress));
     }
 
     /**
@@ -349,10 +347,7 @@ public final class SinkQueue {
      * ahead of anything the slot sends; the slot's replay of them is skipped.
      */
     void restoreStored(List<MessageStore.Stored> stored) {
-        locked(() -> {
-            spill.restore(stored, config, outcomes);
-            return null;
-        });
+        under(() -> spill.restore(stored, config, outcomes));
     }
 
     /**
@@ -480,6 +475,15 @@ public final class SinkQueue {
     /** How many times the dispatcher has looked for work: a test waits for it to move before asserting a non-event. */
     long dispatcherLooks() {
         return locked(dispatcher::looks);
+    }
+
+    private void under(Runnable change) {
+        lock.lock.lock();
+        try {
+            change.run();
+        } finally {
+            lock.lock.unlock();
+        }
     }
 
     private <T> T locked(Supplier<T> read) {

@@ -175,7 +175,9 @@ final class Spill {
         Position tail = g.msgs.getLast().position;
         int n = 0;
         while (g.msgs.size() > keep) {
-            q.memory(-g.msgs.pollLast().bytes);
+            Msg m = g.msgs.pollLast();
+            q.memory(-m.bytes);
+            g.spilledTables = Fences.withTable(g.spilledTables, m.table);
             n++;
         }
         if (keep > 0) {
@@ -220,6 +222,7 @@ final class Spill {
                 }
                 g.spilled++;
                 g.spillTo = m.position;
+                g.spilledTables = Fences.withTable(g.spilledTables, m.table);
                 g.persist = true;
                 spilledTotal++;
                 if (g.where == GroupQueue.Where.NONE) {

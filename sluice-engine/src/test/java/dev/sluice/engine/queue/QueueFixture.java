@@ -95,6 +95,7 @@ final class QueueFixture {
         RetryPolicy retry = FAST;
         long maxSpillBytes = SinkSpec.DEFAULT_MAX_SPILL_BYTES;
         MessageFunctions functions = MessageFunctions.NONE;
+        boolean reselectUnchangedToast;
 
         SinkSpec build() {
             return new SinkSpec(
@@ -114,7 +115,8 @@ final class QueueFixture {
                     loadShedding,
                     retry,
                     maxSpillBytes,
-                    functions);
+                    functions,
+                    reselectUnchangedToast);
         }
     }
 
@@ -213,7 +215,8 @@ final class QueueFixture {
                 sink,
                 metrics,
                 store,
-                ticker);
+                ticker,
+                null);
         pipelines.add(p);
         return p;
     }
@@ -231,7 +234,8 @@ final class QueueFixture {
                 sink,
                 PipelineMetrics.NONE,
                 MessageStore.NONE,
-                ticker);
+                ticker,
+                null);
         pipelines.add(p);
         return p;
     }

@@ -4,14 +4,20 @@ import dev.sluice.core.Action;
 import dev.sluice.core.Change;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableSchema;
+import dev.sluice.core.TruncateOption;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Delete;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Insert;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.RowChange;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.Truncate;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Update;
 import dev.sluice.postgres.pgoutput.TupleData;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  *       null ({@code 'K'}); {@code changed} and {@code old} are null.
  * </ul>
  *
- * Truncate is not a row change and produces no {@link Change}.
+ * Truncate: one {@link Change} per truncated relation ({@link #truncate}), with no row and the statement's options.
  *
  * <p>Concurrency: not thread-safe (it reads the reader thread's relation cache).
  */
@@ -55,6 +61,30 @@ public final class ChangeAssembler {
             // For a 'K' old key Postgres sends the non-key columns as nulls, which is what the record keeps.
             case Delete d -> wholeRow(relation, Action.DELETE, d.oldTuple(), "old", position, committedAt, annotations);
         };
+    }
+
+    /**
+     * A TRUNCATE statement as one change per relation, in the order Postgres listed them, at {@code first} and the
+     * positions after it in the same transaction (one commit index each).
+     *
+     * @throws IllegalStateException when a relation is unknown
+     */
+    public List<Change> truncate(Truncate t, Position first, Instant committedAt, @Nullable String annotations) {
+        Set<TruncateOption> options = EnumSet.noneOf(TruncateOption.class);
+        if (t.cascade()) {
+            options.add(TruncateOption.CASCADE);
+        }
+        if (t.restartIdentity()) {
+            options.add(TruncateOption.RESTART_IDENTITY);
+        }
+        int[] ids = t.relationIds();
+        List<Change> out = new ArrayList<>(ids.length);
+        for (int i = 0; i < ids.length; i++) {
+            TableSchema schema = relations.get(ids[i]).schema();
+            Position at = new Position(first.commitLsn(), first.commitIdx() + i);
+            out.add(Change.truncate(schema, options, at, committedAt, annotations));
+        }
+        return out;
     }
 
     /** An insert's new row or a delete's old row (or key) as the record, with no changes and no old values. */

@@ -5,13 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.core.Action;
 import dev.sluice.core.Change;
+import dev.sluice.core.MessageContext;
+import dev.sluice.core.MessageEncoder;
 import dev.sluice.core.Position;
+import dev.sluice.core.TimestampFormat;
+import dev.sluice.core.TruncateOption;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Delete;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Insert;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Relation;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.RelationColumn;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.Truncate;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Update;
 import dev.sluice.postgres.pgoutput.TupleData;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.BitSet;
 import java.util.List;
@@ -177,5 +183,42 @@ class ChangeAssemblerTest {
         assertThatThrownBy(() -> assembler.assemble(new Insert(999, row("1")), POS, TS, null))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("unknown relation OID 999");
+    }
+
+    @Test
+    void truncate_isOneChangePerRelation_atConsecutivePositions_withTheStatementsOptions() {
+        cache.apply(new Relation(REL + 1, "public", "notes", 'd', List.of(new RelationColumn(true, "id", 23, -1))));
+        List<Change> cs = assembler.truncate(
+                new Truncate(Truncate.CASCADE | Truncate.RESTART_IDENTITY, new int[] {REL + 1, REL}), POS, TS, null);
+
+        assertThat(cs).extracting(c -> c.table().id().name()).containsExactly("notes", "docs");
+        assertThat(cs).extracting(Change::position).containsExactly(POS, new Position(POS.commitLsn(), 4));
+        assertThat(cs).allSatisfy(c -> {
+            assertThat(c.action()).isEqualTo(Action.TRUNCATE);
+            assertThat(c.record()).isEmpty();
+            assertThat(c.primaryKeyValues()).isEmpty();
+            assertThat(c.truncateOptions()).containsExactly(TruncateOption.CASCADE, TruncateOption.RESTART_IDENTITY);
+        });
+        assertThat(assembler
+                        .truncate(new Truncate(0, new int[] {REL}), POS, TS, null)
+                        .getFirst()
+                        .truncateOptions())
+                .isEmpty();
+    }
+
+    @Test
+    void truncate_isEncodedWithAnEmptyRecordAndItsOptionsInTheMetadata() {
+        Change c = assembler
+                .truncate(new Truncate(Truncate.RESTART_IDENTITY, new int[] {REL}), POS, TS, null)
+                .getFirst();
+        MessageContext ctx =
+                new MessageContext("c", "sink", "{}", "d", "db", "{}", "db", "host", TimestampFormat.ISO8601);
+        String json = new String(MessageEncoder.encode(c, ctx), StandardCharsets.UTF_8);
+        assertThat(json)
+                .startsWith("{\"record\":{},\"changes\":null,\"action\":\"truncate\",\"metadata\":"
+                        + "{\"table_schema\":\"public\",\"table_name\":\"docs\"")
+                .contains(",\"commit_lsn\":4660,\"commit_idx\":3,\"idempotency_key\":\""
+                        + POS.idempotencyKey() + "\",\"record_pks\":[],\"truncate_options\":[\"restart_identity\"],"
+                        + "\"transaction_annotations\":null");
     }
 }

@@ -123,6 +123,7 @@ final class SinkResource implements Resource {
         n.put("load_shedding_policy", s.loadSheddingPolicy().wireName());
         n.put("retry_backoff_ms", s.retryBackoffMs());
         n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
+        n.put("reselect_unchanged_toast", s.reselectUnchangedToast());
         n.put("timestamp_format", s.timestampFormat().name().toLowerCase(Locale.ROOT));
         n.set("annotations", entry.get("annotations"));
         ArrayNode active = n.putArray("active_backfills");

@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * @param database the name of a {@link DatabaseConfig}
  * @param source which tables are delivered
  * @param tables per-table settings
- * @param actions which row actions are delivered (backfill reads always are); not empty
+ * @param actions which actions are delivered (backfill reads always are); not empty
  * @param destination where messages go, of any type
  * @param batchSize at most this many messages per delivery, 1 to 1000; when not given, the destination type's
  *     default
@@ -37,6 +37,8 @@ import org.jspecify.annotations.Nullable;
  * @param functions the functions it applies, by name
  * @param initialBackfills the backfills to create with the sink, one per table (Sequin's list form), or empty; not
  *     stored (they only act on creation)
+ * @param reselectUnchangedToast fill an update's unchanged TOAST columns with the row's current values, read from the
+ *     source, instead of the {@code "unchanged_toast"} placeholder
  */
 public record SinkConfig(
         String name,
@@ -57,7 +59,8 @@ public record SinkConfig(
         long retryBackoffMs,
         long maxRetryBackoffMs,
         FunctionRefs functions,
-        List<InitialBackfill> initialBackfills) {
+        List<InitialBackfill> initialBackfills,
+        boolean reselectUnchangedToast) {
     public static final long DEFAULT_RETRY_BACKOFF_MS = 1_000;
     public static final long DEFAULT_MAX_RETRY_BACKOFF_MS = 600_000;
     static final long MAX_BACKOFF_MS = 86_400_000;

@@ -49,7 +49,8 @@ final class SinkSection {
             "transform",
             "enrichment",
             "routing",
-            "initial_backfill");
+            "initial_backfill",
+            "reselect_unchanged_toast");
     private static final List<String> INITIAL_BACKFILL_KEYS = List.of("table", "sort_column", "start_position");
     private static final List<String> INITIAL_BACKFILL_LIST_KEYS =
             List.of("table", "type", "sort_column", "start_position");
@@ -61,8 +62,8 @@ final class SinkSection {
     private static final List<String> SOURCE_KEYS =
             List.of("include_schemas", "exclude_schemas", "include_tables", "exclude_tables");
     private static final List<String> TABLE_KEYS = List.of("name", "group_column_names");
-    private static final Map<String, Action> ACTIONS =
-            orderedMap("insert", Action.INSERT, "update", Action.UPDATE, "delete", Action.DELETE);
+    private static final Map<String, Action> ACTIONS = orderedMap(
+            "insert", Action.INSERT, "update", Action.UPDATE, "delete", Action.DELETE, "truncate", Action.TRUNCATE);
     private static final Map<String, SinkStatus> STATUSES = byWireName(SinkStatus.values(), SinkStatus::wireName);
     private static final Map<String, TimestampFormat> TIMESTAMP_FORMATS =
             orderedMap("iso8601", TimestampFormat.ISO8601, "unix_microsecond", TimestampFormat.UNIX_MICROSECOND);
@@ -106,8 +107,8 @@ final class SinkSection {
             source = new SourceFilter(
                     null, null, tables.stream().map(TableConfig::name).toList(), null);
         }
-        Set<Action> actions = actions(f);
         Destination destination = DestinationSection.read(f, endpointNames, endpoints);
+        Set<Action> actions = actions(f, destination);
         int batchSize = Objects.requireNonNullElse(
                 f.integer("batch_size", 1, SinkConfig.MAX_BATCH_SIZE),
                 destination == null
@@ -134,6 +135,7 @@ final class SinkSection {
         }
         FunctionRefs functionRefs = SinkFunctions.read(f, functions, destination, source);
         List<InitialBackfill> initialBackfills = initialBackfills(f);
+        boolean reselect = Objects.requireNonNullElse(f.bool("reselect_unchanged_toast"), false);
         if (problems.count() > before
                 || name == null
                 || database == null
@@ -163,7 +165,8 @@ final class SinkSection {
                 backoff,
                 maxBackoff,
                 functionRefs,
-                initialBackfills);
+                initialBackfills,
+                reselect);
     }
 
     /**
@@ -358,17 +361,20 @@ final class SinkSection {
         return out;
     }
 
-    private static @Nullable Set<Action> actions(Fields f) {
+    /** The listed actions; unset, the destination type's default (insert, update, delete; postgres adds truncate). */
+    private static @Nullable Set<Action> actions(Fields f, @Nullable Destination destination) {
         YamlNode node = f.node("actions");
         if (node == null) {
-            return EnumSet.of(Action.INSERT, Action.UPDATE, Action.DELETE);
+            return destination == null
+                    ? EnumSet.of(Action.INSERT, Action.UPDATE, Action.DELETE)
+                    : EnumSet.copyOf(destination.provider().defaultActions());
         }
         List<String> names = f.stringList("actions");
         if (names == null) {
             return null;
         }
         if (names.isEmpty()) {
-            f.problem("actions", "must list at least one of insert, update, delete");
+            f.problem("actions", "must list at least one of insert, update, delete, truncate");
             return null;
         }
         Set<Action> out = EnumSet.noneOf(Action.class);
@@ -383,7 +389,7 @@ final class SinkSection {
                         .add(
                                 items.get(i).mark(),
                                 f.path("actions") + "[" + i + "]",
-                                "expected one of insert, update, delete, got '" + names.get(i) + "'" + hint);
+                                "expected one of insert, update, delete, truncate, got '" + names.get(i) + "'" + hint);
                 ok = false;
             } else {
                 out.add(action);

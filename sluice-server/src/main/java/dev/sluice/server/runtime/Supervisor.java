@@ -414,7 +414,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 d.database(),
                 d.hostname(),
                 s.timestampFormat());
-        return new SinkSpec(
+        SinkSpec spec = new SinkSpec(
                 sinkId.toString(),
                 s.name(),
                 s.source()::matches,
@@ -435,6 +435,7 @@ final class Supervisor implements Engine, AutoCloseable {
                 s.loadSheddingPolicy(),
                 new RetryPolicy(Duration.ofMillis(s.retryBackoffMs()), Duration.ofMillis(s.maxRetryBackoffMs()), 0.25),
                 s.maxSpillMb() * MIB);
+        return spec.withReselectUnchangedToast(s.reselectUnchangedToast());
     }
 
     private Sink sinkFor(SinkConfig s, UUID sinkId, DatabaseConfig d) {

@@ -159,6 +159,10 @@ public final class ConfigDocs {
         n.put("load_shedding_policy", s.loadSheddingPolicy().wireName());
         n.put("retry_backoff_ms", s.retryBackoffMs());
         n.put("max_retry_backoff_ms", s.maxRetryBackoffMs());
+        if (s.reselectUnchangedToast()) {
+            // Only when on, so that documents stored before the option existed read the same.
+            n.put("reselect_unchanged_toast", true);
+        }
         s.functions().forEach(n::put);
         return n;
     }

@@ -446,9 +446,10 @@ class ConfigErrorsTest {
                         destination: {type: webhook, http_endpoint: hooks, http_endpoint_path: orders}
                         """))
                 .containsExactly(
-                        "sluice.yaml:11:23: sinks[0].actions[1]: expected one of insert, update, delete, got 'read';"
-                                + " backfill reads are always delivered",
-                        "sluice.yaml:11:29: sinks[0].actions[2]: expected one of insert, update, delete, got 'upsert'",
+                        "sluice.yaml:11:23: sinks[0].actions[1]: expected one of insert, update, delete, truncate,"
+                                + " got 'read'; backfill reads are always delivered",
+                        "sluice.yaml:11:29: sinks[0].actions[2]: expected one of insert, update, delete, truncate,"
+                                + " got 'upsert'",
                         "sluice.yaml:12:13: sinks[0].status: expected one of active, paused, disabled, got 'stopped'",
                         "sluice.yaml:13:22: sinks[0].max_retry_count: must be at least 0, got -1",
                         "sluice.yaml:14:23: sinks[0].timestamp_format: expected one of iso8601, unix_microsecond,"

@@ -227,6 +227,7 @@ class ConfigLoaderTest {
         assertThat(sink.messageGrouping()).isTrue();
         assertThat(sink.timestampFormat()).isEqualTo(TimestampFormat.ISO8601);
         assertThat(sink.annotationsJson()).isEqualTo("{}");
+        assertThat(sink.reselectUnchangedToast()).isFalse();
         assertThat(sink.destination().given()).containsExactly(Map.entry("http_endpoint", "hooks"));
         assertThat(sink.destination().shown())
                 .containsExactly(
@@ -234,6 +235,36 @@ class ConfigLoaderTest {
                         Map.entry("http_endpoint_path", ""),
                         Map.entry("batch", true),
                         Map.entry("request_timeout_ms", 30_000L));
+    }
+
+    @Test
+    void actions_defaultToTheDestinationTypes_soAPostgresReplicaTakesTruncates_andTruncateCanBeListed() {
+        SluiceConfig config = parse("""
+                databases:
+                  - {name: app, hostname: localhost, database: app}
+                sinks:
+                  - name: replica
+                    database: app
+                    destination: {type: postgres, host: replica, database_name: app, username: u}
+                  - name: replica-without-truncates
+                    database: app
+                    actions: [insert, update, delete]
+                    destination: {type: postgres, host: replica, database_name: app, username: u}
+                  - name: hook
+                    database: app
+                    actions: [insert, truncate]
+                    reselect_unchanged_toast: true
+                    destination: {type: webhook, http_endpoint: "https://x.example/h"}
+                """);
+        assertThat(config.sinks())
+                .extracting(SinkConfig::actions)
+                .containsExactly(
+                        Set.of(Action.INSERT, Action.UPDATE, Action.DELETE, Action.TRUNCATE),
+                        Set.of(Action.INSERT, Action.UPDATE, Action.DELETE),
+                        Set.of(Action.INSERT, Action.TRUNCATE));
+        assertThat(config.sinks())
+                .extracting(SinkConfig::reselectUnchangedToast)
+                .containsExactly(false, false, true);
     }
 
     @Test

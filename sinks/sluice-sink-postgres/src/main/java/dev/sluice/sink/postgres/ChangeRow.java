@@ -27,6 +27,8 @@ import tools.jackson.core.json.JsonFactory;
  * @param record the row: after the change for insert, update and read; the old row or its key for delete
  * @param changes for an update, the old values of the columns that changed; empty when unknown
  * @param unchangedToast columns whose value Postgres did not send (unchanged TOAST): they are left as they are
+ * @param truncateOptions for a truncate, the statement's options ({@code cascade}, {@code restart_identity})
+ * @param commitLsn the source transaction's commit LSN
  * @param arrayBounds array columns whose lower bounds are not 1, with their bounds ({@code [0:2]}) from the
  *     message's {@code metadata.array_bounds}
  */
@@ -37,6 +39,8 @@ record ChangeRow(
         Map<String, JsonValue> record,
         Map<String, JsonValue> changes,
         Set<String> unchangedToast,
+        Set<String> truncateOptions,
+        long commitLsn,
         Map<String, String> arrayBounds) {
     static final String ROUTE_SCHEMA = "target_schema";
     static final String ROUTE_TABLE = "target_table";
@@ -65,6 +69,7 @@ record ChangeRow(
         Map<String, JsonValue> record = null;
         Map<String, JsonValue> changes = Map.of();
         Set<String> toast = new HashSet<>();
+        Set<String> options = new HashSet<>();
         Map<String, String> bounds = new LinkedHashMap<>();
         try (JsonParser p = JSON.createParser(ObjectReadContext.empty(), json)) {
             expect(p.nextToken(), JsonToken.START_OBJECT, m);
@@ -75,7 +80,7 @@ record ChangeRow(
                     case "changes" -> changes = t == JsonToken.START_OBJECT ? object(p, json) : Map.of();
                     case "metadata" -> {
                         if (t == JsonToken.START_OBJECT) {
-                            metadata(p, toast, bounds);
+                            metadata(p, toast, options, bounds);
                         } else {
                             p.skipChildren();
                         }
@@ -86,7 +91,9 @@ record ChangeRow(
         } catch (JacksonException e) {
             throw new SinkException("message " + m.idempotencyKey() + " is not valid JSON: " + e.getMessage(), false);
         }
-        if (record == null) {
+        if (record == null && action == Action.TRUNCATE) {
+            record = Map.of(); // a truncate has no row to reshape
+        } else if (record == null) {
             throw new SinkException(
                     "message " + m.idempotencyKey() + " has no \"record\" object: the postgres sink applies messages"
                             + " as Sluice writes them, so a transform function cannot reshape them (use a filter, or"
@@ -102,7 +109,16 @@ record ChangeRow(
             target = new TableId(
                     s instanceof String str ? str : target.schema(), t instanceof String str ? str : target.name());
         }
-        return new ChangeRow(action, m.table(), target, record, changes, toast, bounds);
+        return new ChangeRow(
+                action,
+                m.table(),
+                target,
+                record,
+                changes,
+                toast,
+                options,
+                m.position().commitLsn(),
+                bounds);
     }
 
     private static void expect(@Nullable JsonToken t, JsonToken want, SinkMessage m) {
@@ -136,21 +152,26 @@ record ChangeRow(
         };
     }
 
-    private static void metadata(JsonParser p, Set<String> toast, Map<String, String> bounds) {
+    // The metadata's unchanged_toast_columns, truncate_options and array_bounds.
+    private static void metadata(JsonParser p, Set<String> toast, Set<String> options, Map<String, String> bounds) {
         for (String name = p.nextName(); name != null; name = p.nextName()) {
             JsonToken t = p.nextToken();
-            if (name.equals("unchanged_toast_columns") && t == JsonToken.START_ARRAY) {
-                for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
-                    if (e == JsonToken.VALUE_STRING) {
-                        toast.add(p.getString());
+            if (name.equals("array_bounds") && t == JsonToken.START_OBJECT) {
+                for (String column = p.nextName(); column != null; column = p.nextName()) {
+                    if (p.nextToken() == JsonToken.VALUE_STRING) {
+                        bounds.put(column, p.getString());
                     } else {
                         p.skipChildren();
                     }
                 }
-            } else if (name.equals("array_bounds") && t == JsonToken.START_OBJECT) {
-                for (String column = p.nextName(); column != null; column = p.nextName()) {
-                    if (p.nextToken() == JsonToken.VALUE_STRING) {
-                        bounds.put(column, p.getString());
+                continue;
+            }
+            Set<String> into =
+                    name.equals("unchanged_toast_columns") ? toast : name.equals("truncate_options") ? options : null;
+            if (into != null && t == JsonToken.START_ARRAY) {
+                for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                    if (e == JsonToken.VALUE_STRING) {
+                        into.add(p.getString());
                     } else {
                         p.skipChildren();
                     }
@@ -186,6 +207,11 @@ record ChangeRow(
             moved |= !was.equals(record.getOrDefault(k, JsonValue.NULL));
         }
         return moved ? old : null;
+    }
+
+    /** Whether this message empties its table. */
+    boolean isTruncate() {
+        return action == Action.TRUNCATE;
     }
 
     /** Whether this row changes or removes a row by key (update, delete) rather than adding one. */

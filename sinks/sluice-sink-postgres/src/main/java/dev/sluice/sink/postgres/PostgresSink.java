@@ -1,6 +1,7 @@
 package dev.sluice.sink.postgres;
 
 import dev.sluice.core.TableId;
+import dev.sluice.core.TruncateOption;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkContext;
@@ -13,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -32,7 +34,12 @@ import org.slf4j.LoggerFactory;
  * Applies changes to tables of a target Postgres: each batch in one transaction on one of up to {@code
  * max_connections} connections (batches of different groups run in parallel; the engine never has two batches of a
  * group out, so each row's changes land in order). Insert, update and read are upserts by primary key, delete
- * deletes by key, so a batch delivered again after a crash leaves the same final state.
+ * deletes by key, so a batch delivered again after a crash leaves the same final state. A truncate empties its target
+ * table in a transaction of its own, after the batch's earlier messages are committed and before its later ones; the
+ * truncates of one source statement together (foreign keys between them require it), with {@code RESTART IDENTITY}
+ * and {@code CASCADE} only when the source's statement had them. The engine delivers a truncate only after every
+ * earlier change of its table and before every later one, so applying one again after a crash empties nothing that
+ * the source still has.
  *
  * <p>Failures: a target that cannot be reached, a lock or serialization conflict, a foreign key not yet satisfied,
  * a missing table or column, missing privileges: retried (the messages wait, holding the slot, until the target or
@@ -87,15 +94,21 @@ final class PostgresSink implements Sink {
         try {
             c = borrow();
             List<TargetTable> targets = targets(c, rows);
-            try (Statement s = c.createStatement()) {
-                s.execute("SET LOCAL statement_timeout = "
-                        + config.statementTimeout().toMillis());
-                if (config.skipTargetTriggers()) {
-                    s.execute("SET LOCAL session_replication_role = replica");
+            // One transaction per run of row changes, and one per truncate statement between them.
+            for (int from = 0, to; from < rows.size(); from = to) {
+                ChangeRow first = rows.get(from);
+                to = from + 1;
+                while (to < rows.size() && sameTransactionStep(first, rows.get(to))) {
+                    to++;
                 }
+                setLocal(c);
+                if (first.isTruncate()) {
+                    truncate(c, rows.subList(from, to), targets.subList(from, to));
+                } else {
+                    new BatchApply(c).apply(rows.subList(from, to), targets.subList(from, to));
+                }
+                c.commit();
             }
-            new BatchApply(c).apply(rows, targets);
-            c.commit();
             idle.add(c);
             c = null;
         } catch (SQLException e) {
@@ -114,6 +127,40 @@ final class PostgresSink implements Sink {
             }
             permits.release();
         }
+    }
+
+    // Row changes go on together; truncates only with those of the same statement (same transaction and options).
+    private static boolean sameTransactionStep(ChangeRow first, ChangeRow next) {
+        if (!first.isTruncate()) {
+            return !next.isTruncate();
+        }
+        return next.isTruncate()
+                && next.commitLsn() == first.commitLsn()
+                && next.truncateOptions().equals(first.truncateOptions());
+    }
+
+    private void setLocal(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(
+                    "SET LOCAL statement_timeout = " + config.statementTimeout().toMillis());
+            if (config.skipTargetTriggers()) {
+                s.execute("SET LOCAL session_replication_role = replica");
+            }
+        }
+    }
+
+    /** {@code TRUNCATE} of the target tables of one statement's truncates, with the source statement's options. */
+    private void truncate(Connection c, List<ChangeRow> rows, List<TargetTable> targets) throws SQLException {
+        Set<String> tables = new LinkedHashSet<>();
+        targets.forEach(t -> tables.add(BatchApply.name(t)));
+        Set<String> options = rows.getFirst().truncateOptions();
+        String sql = "TRUNCATE TABLE " + String.join(", ", tables)
+                + (options.contains(TruncateOption.RESTART_IDENTITY.wireName()) ? " RESTART IDENTITY" : "")
+                + (options.contains(TruncateOption.CASCADE.wireName()) ? " CASCADE" : "");
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+        log.debug("sink {}: {}", name, sql);
     }
 
     /** The target table of each row, from the cache or the catalog; adds missing columns when configured to. */

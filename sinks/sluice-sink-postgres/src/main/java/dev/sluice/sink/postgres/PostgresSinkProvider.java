@@ -1,5 +1,6 @@
 package dev.sluice.sink.postgres;
 
+import dev.sluice.core.Action;
 import dev.sluice.core.sink.CheckResult;
 import dev.sluice.core.sink.ConfigField;
 import dev.sluice.core.sink.ConfigSchema;
@@ -15,9 +16,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The {@code postgres} destination: applies each sink's changes to tables of a target Postgres, a replica kept by
@@ -154,6 +157,12 @@ public final class PostgresSinkProvider implements SinkProvider<PostgresSinkConf
     @Override
     public List<String> routingKeys() {
         return List.of(ChangeRow.ROUTE_SCHEMA, ChangeRow.ROUTE_TABLE);
+    }
+
+    /** A replica is exact only if it is emptied when the source is: truncates too, unless {@code actions} says not. */
+    @Override
+    public Set<Action> defaultActions() {
+        return EnumSet.of(Action.INSERT, Action.UPDATE, Action.DELETE, Action.TRUNCATE);
     }
 
     @Override
