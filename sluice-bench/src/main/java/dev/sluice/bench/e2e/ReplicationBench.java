@@ -25,7 +25,6 @@ import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The replication scenario (issue 18's speed goals for {@code init} and {@code verify}), on one Postgres server run
@@ -60,7 +59,6 @@ final class ReplicationBench {
     static final int POLL_MS = (int) JobsClient.POLL.toMillis();
     private static final String TOKEN = "sluice_bench_token_0123456789";
     private static final Logger log = LoggerFactory.getLogger("bench");
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final LocalPostgres pg;
     private final JobsClient jobs;
@@ -71,7 +69,7 @@ final class ReplicationBench {
     private final Path scratch;
     private final long rows;
     private final Duration timeout;
-    private DatabaseImage source;
+    private final DatabaseImage source;
 
     private ReplicationBench(
             LocalPostgres pg,
@@ -79,6 +77,7 @@ final class ReplicationBench {
             LiveServer server,
             @Nullable LiveServer baseline,
             @Nullable JobsClient baselineJobs,
+            DatabaseImage source,
             Path dir,
             Path scratch,
             long rows) {
@@ -87,6 +86,7 @@ final class ReplicationBench {
         this.server = server;
         this.baseline = baseline;
         this.baselineJobs = baselineJobs;
+        this.source = source;
         this.dir = dir;
         this.scratch = scratch;
         this.rows = rows;
@@ -158,11 +158,12 @@ final class ReplicationBench {
                 if (baseline != null) {
                     baseline.awaitHealthy(Duration.ofSeconds(60));
                 }
-                ReplicationBench bench =
-                        new ReplicationBench(pg, jobs, server, baseline, baselineJobs, dir, scratch, rows);
+                DatabaseImage image;
                 try (Connection c = pg.connect(SOURCE)) {
-                    bench.source = DatabaseImage.read(c, ReplicationData.TABLES);
+                    image = DatabaseImage.read(c, ReplicationData.TABLES);
                 }
+                ReplicationBench bench =
+                        new ReplicationBench(pg, jobs, server, baseline, baselineJobs, image, dir, scratch, rows);
                 bench.warmUp();
                 String loadBefore = loadAverage();
                 List<InitRun> init = bench.initRounds(runs);
