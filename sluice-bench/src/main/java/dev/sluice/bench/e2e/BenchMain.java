@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The end-to-end benchmark: writes a backlog, drains it with every system from its own slot, runs the
- * live-latency workload at each rate, backfills a table against {@code COPY} ({@link BackfillBench}), and writes {@code results.json}, {@code results.md} and a chart.
+ * live-latency workload at each rate, backfills a table against {@code COPY} ({@link BackfillBench}), copies and
+ * verifies a database with Sluice's replication jobs against {@code pg_dump} and {@code COPY} ({@link
+ * ReplicationBench}), and writes {@code results.json}, {@code results.md} and a chart.
  * Run it with {@code sluice-bench/run}; {@code --help} lists the flags.
  */
 public final class BenchMain {
@@ -52,13 +54,19 @@ public final class BenchMain {
               --out DIR            output directory (default sluice-bench/target/bench-<timestamp>)
               --quick              CI smoke size: 5000 changes, one 3 s live run at 500/s (also -Dquick)
               --skip-live          drains only
-              --only a,b,...,h,backfill
+              --only a,b,...,h,backfill,replication
                                    run only these: a=raw-pgjdbc b=sluice-null c=sluice-webhook
                                    d=debezium-embedded e=sluice-path f=sluice-js g=sluice-routing
                                    h=sluice-postgres (applied to a target database)
-                                   drains, backfill=backfill vs COPY; without a drain, no backlog
-                                   is written and no live run is made
+                                   drains, backfill=backfill vs COPY, replication=init vs pg_dump and
+                                   verify vs COPY; without a drain, no backlog is written and no
+                                   live run is made
               --backfill-rows N    rows of the backfill scenario's table (default 1000000)
+              --replication-rows N rows of the replication scenario's source (default 1000000)
+              --replication-runs N rounds of each replication comparison (default 5)
+              --replication-probe  also take verify apart: its parts and variants, timed alone
+              --pg-bin DIR         Postgres binaries of the replication scenario (server and client
+                                   tools of one version; default: the newest /usr/lib/postgresql/*/bin)
               --in-process         run the drains in this JVM instead of one child JVM each
               --drain-jvm-opts "…" JVM options of the drain child JVMs (default "-Xms1g -Xmx1g")
               --debezium-format F  json (default: Debezium serialises events to JSON) or connect
@@ -72,6 +80,9 @@ public final class BenchMain {
             boolean skipLive,
             List<DrainSystem> systems,
             boolean backfill,
+            boolean replication,
+            boolean replicationProbe,
+            @Nullable Path pgBin,
             boolean inProcess,
             List<String> drainJvmOptions,
             String debeziumFormat,
@@ -114,7 +125,12 @@ public final class BenchMain {
         boolean inProcess = false;
         List<DrainSystem> systems = List.of(DrainSystem.values());
         boolean backfill = true;
+        boolean replication = true;
         Long backfillRows = null;
+        Long replicationRows = null;
+        Integer replicationRuns = null;
+        Path pgBin = null;
+        boolean replicationProbe = false;
         List<String> jvm = List.of("-Xms1g", "-Xmx1g");
         String debeziumFormat = "json";
         long seed = 42;
@@ -140,11 +156,22 @@ public final class BenchMain {
                     List<String> picked =
                             new ArrayList<>(List.of((value != null ? value : next(args, ++i, a)).split(",")));
                     backfill = picked.removeIf(p -> p.strip().equalsIgnoreCase("backfill"));
-                    systems = backfill && picked.stream().allMatch(String::isBlank)
+                    replication = picked.removeIf(p -> p.strip().equalsIgnoreCase("replication"));
+                    systems = (backfill || replication) && picked.stream().allMatch(String::isBlank)
                             ? List.of()
                             : DrainSystem.parseList(String.join(",", picked));
                 }
                 case "--backfill-rows" -> backfillRows = positiveLong(a, value != null ? value : next(args, ++i, a));
+                case "--replication-rows" -> {
+                    replicationRows = positiveLong(a, value != null ? value : next(args, ++i, a));
+                    if (replicationRows < 1_000) {
+                        throw new IllegalArgumentException("--replication-rows must be at least 1000");
+                    }
+                }
+                case "--replication-runs" ->
+                    replicationRuns = (int) positiveLong(a, value != null ? value : next(args, ++i, a));
+                case "--replication-probe" -> replicationProbe = true;
+                case "--pg-bin" -> pgBin = Path.of(value != null ? value : next(args, ++i, a));
                 case "--drain-jvm-opts" -> {
                     String v = (value != null ? value : next(args, ++i, a)).strip();
                     jvm = v.isEmpty() ? List.of() : List.of(v.split("\\s+"));
@@ -178,7 +205,9 @@ public final class BenchMain {
                 liveSeconds != null ? liveSeconds : base.liveSeconds(),
                 out,
                 quick,
-                backfillRows != null ? backfillRows : base.backfillRows());
+                backfillRows != null ? backfillRows : base.backfillRows(),
+                replicationRows != null ? replicationRows : base.replicationRows(),
+                replicationRuns != null ? replicationRuns : base.replicationRuns());
         // Live runs go with the drains: "--only backfill" runs the backfill scenario alone.
         boolean noLive = skipLive || systems.isEmpty();
         return new Args(
@@ -186,6 +215,9 @@ public final class BenchMain {
                 noLive,
                 systems,
                 backfill,
+                replication,
+                replicationProbe,
+                pgBin,
                 inProcess,
                 jvm,
                 debeziumFormat,
@@ -261,13 +293,63 @@ public final class BenchMain {
         Path out = Files.createDirectories(o.out());
         Report report = new Report(args);
         log.info(
-                "benchmark: {} changes, systems {}, live {} at {} s each, backfill {}, output {}",
+                "benchmark: {} changes, systems {}, live {} at {} s each, backfill {}, replication {}, output {}",
                 o.changes(),
                 args.systems().stream().map(DrainSystem::label).toList(),
                 args.skipLive() || EXTRAS.live() == null ? "skipped" : o.rates(),
                 o.liveSeconds(),
                 args.backfill() ? o.backfillRows() + " rows" : "skipped",
+                args.replication() ? o.replicationRows() + " rows, " + o.replicationRuns() + " rounds" : "skipped",
                 out.toAbsolutePath());
+        if (!args.systems().isEmpty() || args.backfill()) {
+            embedded(args, report, out);
+        }
+        if (args.replication()) {
+            replication(args, report, out);
+        }
+        report.write(out);
+        ChartWriter chart = EXTRAS.chart();
+        if (chart != null
+                && !(report.drainResults().isEmpty() && report.liveResults().isEmpty())) {
+            try {
+                chart.write(report.drainResults(), report.liveResults(), out.resolve("results.png"));
+            } catch (Exception e) {
+                log.error("chart failed: {}", e.toString());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The replication scenario, on a server of its own from an installed Postgres (its pg_dump cannot read a newer
+     * server than itself); skipped with a note when no installation is found.
+     */
+    private static void replication(Args args, Report report, Path out) {
+        BenchOptions o = args.options();
+        Path bin = LocalPostgres.findBin(args.pgBin());
+        if (bin == null) {
+            String why = "no Postgres installation with initdb, postgres, pg_ctl, pg_dump, pg_restore and psql was"
+                    + " found (on Debian: apt-get install postgresql; or give --pg-bin DIR)";
+            log.warn("replication scenario skipped: {}", why);
+            report.replicationSkipped(why);
+            return;
+        }
+        log.info(
+                "replication: init vs pg_dump and verify vs COPY, {} rows, {} rounds ...",
+                o.replicationRows(),
+                o.replicationRuns());
+        try {
+            report.replication(ReplicationBench.run(
+                    bin, o.replicationRows(), o.replicationRuns(), args.replicationProbe(), args.pgSettings(), out));
+        } catch (Exception e) {
+            log.error("replication scenario failed", e);
+            report.error("replication: " + e.getMessage());
+        }
+    }
+
+    /** The scenarios on the embedded Postgres: drains, backfill, live latency. */
+    private static void embedded(Args args, Report report, Path out) throws Exception {
+        BenchOptions o = args.options();
         Map<String, String> pgConfig = new LinkedHashMap<>(Map.of(
                 "shared_buffers", "256MB",
                 "max_wal_size", "4GB",
@@ -304,17 +386,6 @@ public final class BenchMain {
         } finally {
             pg.close();
         }
-        report.write(out);
-        ChartWriter chart = EXTRAS.chart();
-        if (chart != null
-                && !(report.drainResults().isEmpty() && report.liveResults().isEmpty())) {
-            try {
-                chart.write(report.drainResults(), report.liveResults(), out.resolve("results.png"));
-            } catch (Exception e) {
-                log.error("chart failed: {}", e.toString());
-            }
-        }
-        return out;
     }
 
     /** Writes the backlog and drains it with each system. */

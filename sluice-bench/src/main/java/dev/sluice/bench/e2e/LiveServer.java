@@ -51,7 +51,11 @@ final class LiveServer implements AutoCloseable {
      * the GC log to {@code workDir/gc.log}.
      */
     static LiveServer start(Path config, Path workDir, String metadataUrl) throws IOException {
-        Path jar = locateJar();
+        return start(locateJar(), config, workDir, metadataUrl);
+    }
+
+    /** As {@link #start(Path, Path, String)}, running {@code jar} (another build of the server). */
+    static LiveServer start(Path jar, Path config, Path workDir, String metadataUrl) throws IOException {
         int port = FreePort.find();
         String java = ProcessHandle.current().info().command().orElse("java");
         Path log = workDir.resolve("sluice.log");
@@ -98,6 +102,11 @@ final class LiveServer implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** The HTTP port of its API. */
+    int port() {
+        return port;
     }
 
     /** Waits until {@code GET /health} answers 200: the slot exists and the database is streaming. */

@@ -35,6 +35,8 @@ final class Report {
     static final double TARGET_PATH_RATIO = 0.9;
     static final double TARGET_JS_RATIO = 0.5;
     static final int TARGET_POSTGRES_APPLY_RATE = 30_000;
+    static final double TARGET_INIT_RATIO = 1.0;
+    static final double TARGET_VERIFY_RATIO = 0.5;
 
     private final BenchMain.Args args;
     private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
@@ -44,6 +46,8 @@ final class Report {
     private final List<LiveResult> live = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
     private @Nullable BackfillResult backfill;
+    private @Nullable ReplicationResult replication;
+    private @Nullable String replicationSkipped;
 
     Report(BenchMain.Args args) {
         this.args = args;
@@ -73,6 +77,25 @@ final class Report {
 
     void backfill(BackfillResult r) {
         backfill = r;
+    }
+
+    /** The replication scenario's results; each run that failed is also an error. */
+    void replication(ReplicationResult r) {
+        replication = r;
+        if (postgresVersion.equals("unknown")) {
+            postgresVersion = r.postgres();
+        }
+        r.init().stream()
+                .filter(x -> !x.ok())
+                .forEach(x -> error("replication: " + x.copier().id + " round " + x.round() + ": " + x.error()));
+        r.verify().stream()
+                .filter(x -> !x.ok())
+                .forEach(x -> error("replication: " + x.reader().id + " round " + x.round() + ": " + x.error()));
+    }
+
+    /** The replication scenario did not run, for {@code reason} (no Postgres installation): not an error. */
+    void replicationSkipped(String reason) {
+        replicationSkipped = reason;
     }
 
     void error(String message) {
@@ -166,6 +189,19 @@ final class Report {
                 "≥ " + TARGET_BACKFILL_COPY_RATIO,
                 bfMeasured ? fmt(bf.ratio(), 2) : "not measured",
                 judge && bfMeasured ? bf.ratio() >= TARGET_BACKFILL_COPY_RATIO : null));
+        ReplicationResult rep = replication;
+        boolean initMeasured = rep != null && rep.initRatio() > 0;
+        t.add(new Target(
+                "init speed versus the faster of pg_dump | psql and pg_dump -Fd + pg_restore",
+                "≥ " + TARGET_INIT_RATIO,
+                initMeasured ? fmt(rep.initRatio(), 2) : "not measured",
+                judge && initMeasured ? rep.initRatio() >= TARGET_INIT_RATIO : null));
+        boolean verifyMeasured = rep != null && rep.verifyRatio() > 0;
+        t.add(new Target(
+                "verify speed versus COPY TO STDOUT of both sides",
+                "≥ " + TARGET_VERIFY_RATIO,
+                verifyMeasured ? fmt(rep.verifyRatio(), 2) : "not measured",
+                judge && verifyMeasured ? rep.verifyRatio() >= TARGET_VERIFY_RATIO : null));
         return t;
     }
 
@@ -195,6 +231,11 @@ final class Report {
         options.put("backfill", args.backfill());
         options.put("postgresSettings", args.pgSettings());
         options.put("backfillRows", o.backfillRows());
+        options.put("replication", args.replication());
+        options.put("replicationRows", o.replicationRows());
+        options.put("replicationRuns", o.replicationRuns());
+        options.put("replicationProbe", args.replicationProbe());
+        options.put("pgBin", args.pgBin() == null ? null : args.pgBin().toString());
         options.put("out", o.out().toAbsolutePath().toString());
         root.put("options", options);
         root.put("machine", machine());
@@ -229,6 +270,11 @@ final class Report {
         root.put("ratios", ratios);
         if (backfill != null) {
             root.put("backfill", BackfillReport.json(backfill));
+        }
+        if (replication != null) {
+            root.put("replication", ReplicationReport.json(replication));
+        } else if (replicationSkipped != null) {
+            root.put("replication", Map.of("skipped", replicationSkipped));
         }
         List<Map<String, Object>> ts = new ArrayList<>();
         for (Target t : targets()) {
@@ -331,12 +377,19 @@ final class Report {
         if (backfill != null) {
             BackfillReport.markdown(md, backfill);
         }
+        if (replication != null) {
+            ReplicationReport.markdown(md, replication);
+        } else if (replicationSkipped != null) {
+            md.append("## Replication jobs: init and verify\n\nSkipped: ")
+                    .append(replicationSkipped)
+                    .append("\n\n");
+        }
         md.append("## Targets\n\n");
         md.append(args.options().quick() ? "Quick mode: targets are not judged.\n\n" : "");
         md.append("| Target | Goal | Measured | Result |\n|---|---|---|---|\n");
         for (Target t : targets()) {
             md.append("| ")
-                    .append(t.name())
+                    .append(ReplicationReport.cell(t.name()))
                     .append(" | ")
                     .append(t.goal())
                     .append(" | ")

@@ -15,6 +15,10 @@ class BenchMainTest {
         assertThat(a.systems()).containsExactly(DrainSystem.values());
         assertThat(a.skipLive()).isFalse();
         assertThat(a.backfill()).isTrue();
+        assertThat(a.replication()).isTrue();
+        assertThat(a.replicationProbe()).isFalse();
+        assertThat(a.options().replicationRows()).isEqualTo(1_000_000);
+        assertThat(a.options().replicationRuns()).isEqualTo(5);
     }
 
     @Test
@@ -48,7 +52,34 @@ class BenchMainTest {
         BenchMain.Args both = BenchMain.parse(new String[] {"--only", "b,backfill", "--out", "o"});
         assertThat(both.systems()).containsExactly(DrainSystem.SLUICE_NULL);
         assertThat(both.backfill()).isTrue();
+        assertThat(both.replication()).isFalse();
         assertThat(both.skipLive()).isFalse();
+    }
+
+    @Test
+    void parse_onlyReplicationRunsItAloneWithItsOptions() {
+        BenchMain.Args a = BenchMain.parse(new String[] {
+            "--only",
+            "replication",
+            "--replication-rows",
+            "20000",
+            "--replication-runs=4",
+            "--replication-probe",
+            "--pg-bin",
+            "/opt/pg/bin",
+            "--out",
+            "o"
+        });
+        assertThat(a.systems()).isEmpty();
+        assertThat(a.backfill()).isFalse();
+        assertThat(a.replication()).isTrue();
+        assertThat(a.skipLive()).isTrue();
+        assertThat(a.replicationProbe()).isTrue();
+        assertThat(a.options().replicationRows()).isEqualTo(20_000);
+        assertThat(a.options().replicationRuns()).isEqualTo(4);
+        assertThat(a.pgBin()).isEqualTo(Path.of("/opt/pg/bin"));
+        assertThatThrownBy(() -> BenchMain.parse(new String[] {"--replication-rows", "999"}))
+                .hasMessageContaining("at least 1000");
     }
 
     @Test

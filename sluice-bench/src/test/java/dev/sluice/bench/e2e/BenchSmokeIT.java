@@ -13,7 +13,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The benchmark in quick mode, as CI runs it: every system drains the whole backlog, the backfill reads its whole
- * table, and the reports are written. No performance threshold is asserted.
+ * table, the replication scenario's systems each make an exact copy and verify finds it equal (where a Postgres
+ * installation with its client tools is found; otherwise the scenario says it was skipped), and the reports are
+ * written. No performance threshold is asserted.
  */
 class BenchSmokeIT {
     @Test
@@ -63,6 +65,26 @@ class BenchSmokeIT {
             assertThat(r.get("rows").asLong()).isEqualTo(BenchOptions.quick(out).backfillRows());
         }
         assertThat(backfill.get("ratio").asDouble()).isPositive();
+        JsonNode replication = results.get("replication");
+        if (LocalPostgres.findBin(null) != null) {
+            List<String> copiers = new ArrayList<>();
+            for (JsonNode r : replication.get("init")) {
+                copiers.add(r.get("system").asString());
+                assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+                assertThat(r.get("seconds").asDouble()).isPositive();
+            }
+            assertThat(copiers).containsExactlyInAnyOrder("sluice-init", "pg_dump-psql", "pg_dump-Fd-pg_restore");
+            List<String> readers = new ArrayList<>();
+            for (JsonNode r : replication.get("verify")) {
+                readers.add(r.get("method").asString());
+                assertThat(r.get("ok").asBoolean()).as(r.toString()).isTrue();
+            }
+            assertThat(readers).containsExactlyInAnyOrder("sluice-verify", "copy-serial", "copy-parallel");
+            assertThat(replication.get("initRatio").asDouble()).isPositive();
+            assertThat(replication.get("verifyRatio").asDouble()).isPositive();
+        } else {
+            assertThat(replication.get("skipped").asString()).contains("--pg-bin");
+        }
         String md = Files.readString(out.resolve("results.md"));
         assertThat(md).contains("| sluice-null | 5,000 |").contains("## Targets");
     }

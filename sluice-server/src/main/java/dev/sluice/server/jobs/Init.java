@@ -1,9 +1,7 @@
 package dev.sluice.server.jobs;
 
 import dev.sluice.server.jobs.SchemaPlan.ForeignKey;
-import dev.sluice.server.jobs.SchemaPlan.Sequence;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -19,15 +17,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code init} command: copies the selected tables of each source database to the target, schema first, then
- * the data by parallel streamed COPY in one snapshot, then constraints, indexes and foreign keys, materialized views
- * and sequence values. Every finished step is checkpointed, so a run after a crash goes on where the last one
- * stopped (a table cut short is copied again). A target that already has what init would create is refused unless
- * {@code drop_existing} is set; the refusal lists what would be dropped.
+ * the data by parallel streamed COPY in one snapshot, each table's constraints and indexes built as soon as its data
+ * is in (by the worker that copied it, while the others still copy, as pg_restore does), then foreign keys (added
+ * {@code NOT VALID}, then validated in parallel), materialized views and sequence values. Every finished step is
+ * checkpointed, so a run after a crash goes on where the last one stopped (a table cut short is copied again). A
+ * target that already has what init would create is refused unless {@code drop_existing} is set; the refusal lists
+ * what would be dropped.
  */
 final class Init implements JobWork {
     private final JobSpec spec;
@@ -137,14 +138,19 @@ final class Init implements JobWork {
             report.put("schema_statements", ddl.run(plan.pre()));
             boolean binary =
                     s.getMetaData().getDatabaseMajorVersion() == t.getMetaData().getDatabaseMajorVersion();
-            report.put("tables", copy(source, db, target, targetDb, snap, binary, plan.copies()));
+            Map<String, List<Ddl>> post = Collections.synchronizedMap(byTable(plan.post()));
+            AtomicInteger built = new AtomicInteger();
+            report.put(
+                    "tables", copy(source, db, target, targetDb, snap, binary, plan.copies(), post, warnings, built));
             progress.phase("indexes", db);
-            report.put("constraints_and_indexes", inParallel(target, targetDb, prefix, warnings, plan.post()));
+            // What no copy took: statements of tables not copied (schema-only ones, partitions) and of no table.
+            built.addAndGet(inParallel(target, targetDb, prefix, warnings, List.copyOf(post.values())));
+            report.put("constraints_and_indexes", built.get());
             progress.phase("foreign_keys", db);
-            report.put("foreign_keys", ddl.run(plan.foreignKeys()));
+            report.put("foreign_keys", foreignKeys(target, targetDb, prefix, warnings, ddl, plan.foreignKeys()));
             progress.phase("sequences", db);
             ddl.run(plan.late());
-            report.put("sequences", sequences(s, t, plan.sequences()));
+            report.put("sequences", TargetDatabase.sequences(s, t, plan.sequences()));
             s.commit();
         }
         report.put("warnings", List.copyOf(warnings));
@@ -200,7 +206,11 @@ final class Init implements JobWork {
         return null;
     }
 
-    /** Copies the tables, largest first, {@code parallelism} at once; returns each table's figures. */
+    /**
+     * Copies the tables, largest first, {@code parallelism} at once; the worker that copied a table then runs that
+     * table's statements of {@code post} (taking them out of it), so indexes are built while other tables are still
+     * copied. Returns each table's figures; {@code built} counts the statements run.
+     */
     private List<Map<String, Object>> copy(
             Endpoint source,
             String db,
@@ -208,30 +218,43 @@ final class Init implements JobWork {
             String targetDb,
             String snapshot,
             boolean binary,
-            List<CopyTable> copies)
+            List<CopyTable> copies,
+            Map<String, List<Ddl>> post,
+            List<String> warnings,
+            AtomicInteger built)
             throws SQLException, InterruptedException {
         String prefix = db + ":";
-        List<CopyTable> todo = copies.stream()
-                .filter(c -> !job.done(prefix + "copy " + c.label()))
+        // Tables copied by an earlier run stay in the queue for the statements they may still lack.
+        List<CopyTable> all = copies.stream()
                 .sorted(Comparator.comparingLong(CopyTable::rowsEstimate).reversed())
+                .toList();
+        List<CopyTable> todo = all.stream()
+                .filter(c -> !job.done(prefix + "copy " + c.label()))
                 .toList();
         progress.startCopy(db, copies.size(), copies.size() - todo.size(), todo);
         List<Map<String, Object>> out = Collections.synchronizedList(new ArrayList<>());
-        ConcurrentLinkedQueue<CopyTable> queue = new ConcurrentLinkedQueue<>(todo);
-        int workers = Math.max(1, Math.min(spec.options().parallelism(), todo.size()));
+        ConcurrentLinkedQueue<CopyTable> queue = new ConcurrentLinkedQueue<>(all);
+        int workers = Math.max(1, Math.min(spec.options().parallelism(), all.size()));
         ExecutorService pool = Executors.newFixedThreadPool(
                 workers, Thread.ofPlatform().daemon().factory());
         try {
             List<Future<Void>> running = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
                 running.add(pool.submit(() -> {
-                    try (TableCopier copier = new TableCopier(source, db, target, targetDb, snapshot, binary)) {
+                    try (Worker w = new Worker(source, db, target, targetDb, snapshot, binary, warnings)) {
                         CopyTable t;
                         while ((t = queue.poll()) != null) {
+                            List<Ddl> group = post.remove(t.qualified());
+                            if (job.done(prefix + "copy " + t.label())) {
+                                if (group != null) {
+                                    built.addAndGet(w.ddl().run(group));
+                                }
+                                continue;
+                            }
                             long started = System.nanoTime();
                             AtomicLong tableRows = progress.tableStarted(t);
                             TableCopier.Copied c =
-                                    copier.copy(t, progress.rowCounter(), progress.byteCounter(), tableRows, job);
+                                    w.copier().copy(t, progress.rowCounter(), progress.byteCounter(), tableRows, job);
                             job.checkpoint(prefix + "copy " + t.label());
                             progress.tableDone(t);
                             Map<String, Object> m = new LinkedHashMap<>();
@@ -247,6 +270,9 @@ final class Init implements JobWork {
                                             / 1000.0);
                             out.add(m);
                             job.log(db + ": copied " + t.label() + ": " + c.rows() + " rows");
+                            if (group != null) {
+                                built.addAndGet(w.ddl().run(group));
+                            }
                         }
                     }
                     return null;
@@ -260,16 +286,84 @@ final class Init implements JobWork {
         return List.copyOf(out);
     }
 
-    /** Runs the post-data statements, those of one table in order, different tables in parallel. */
-    private int inParallel(Endpoint target, String targetDb, String prefix, List<String> warnings, List<Ddl> ddls)
-            throws SQLException, InterruptedException {
+    /** A copy worker's connections: a {@link TableCopier} and a target connection for statements, each opened when first needed. */
+    private final class Worker implements AutoCloseable {
+        private final Endpoint source;
+        private final String db;
+        private final Endpoint target;
+        private final String targetDb;
+        private final String snapshot;
+        private final boolean binary;
+        private final List<String> warnings;
+        private @Nullable TableCopier copier;
+        private @Nullable Connection connection;
+        private @Nullable DdlRunner ddl;
+
+        Worker(
+                Endpoint source,
+                String db,
+                Endpoint target,
+                String targetDb,
+                String snapshot,
+                boolean binary,
+                List<String> warnings) {
+            this.source = source;
+            this.db = db;
+            this.target = target;
+            this.targetDb = targetDb;
+            this.snapshot = snapshot;
+            this.binary = binary;
+            this.warnings = warnings;
+        }
+
+        TableCopier copier() throws SQLException {
+            if (copier == null) {
+                copier = new TableCopier(source, db, target, targetDb, snapshot, binary);
+            }
+            return copier;
+        }
+
+        DdlRunner ddl() throws SQLException {
+            if (ddl == null) {
+                connection = target.connect(targetDb);
+                ddl = new DdlRunner(connection, job, db + ":", warnings);
+            }
+            return ddl;
+        }
+
+        @Override
+        public void close() throws SQLException {
+            try {
+                if (copier != null) {
+                    copier.close();
+                }
+            } finally {
+                if (connection != null) {
+                    connection.close();
+                }
+            }
+        }
+    }
+
+    /** Statements grouped by their table (a statement of no table is a group of its own), in order. */
+    private static Map<String, List<Ddl>> byTable(List<Ddl> ddls) {
         Map<String, List<Ddl>> byTable = new LinkedHashMap<>();
         for (Ddl d : ddls) {
             byTable.computeIfAbsent(d.table() == null ? d.key() : d.table(), k -> new ArrayList<>())
                     .add(d);
         }
-        ConcurrentLinkedQueue<List<Ddl>> queue = new ConcurrentLinkedQueue<>(byTable.values());
-        int workers = Math.max(1, Math.min(spec.options().parallelism(), byTable.size()));
+        return byTable;
+    }
+
+    /** Runs groups of statements ({@link #byTable}), those of one group in order, different groups in parallel. */
+    private int inParallel(
+            Endpoint target, String targetDb, String prefix, List<String> warnings, List<List<Ddl>> groups)
+            throws SQLException, InterruptedException {
+        if (groups.isEmpty()) {
+            return 0;
+        }
+        ConcurrentLinkedQueue<List<Ddl>> queue = new ConcurrentLinkedQueue<>(groups);
+        int workers = Math.max(1, Math.min(spec.options().parallelism(), groups.size()));
         ExecutorService pool = Executors.newFixedThreadPool(
                 workers, Thread.ofPlatform().daemon().factory());
         try {
@@ -297,6 +391,52 @@ final class Init implements JobWork {
         }
     }
 
+    /**
+     * Creates the foreign keys: each is added {@code NOT VALID} first, one after the other (instant: no row is read,
+     * but it locks both tables), then validated, those of different tables in parallel ({@code VALIDATE CONSTRAINT}
+     * reads the rows under locks that let other validations run). The end state is the same as adding them valid: a
+     * foreign key the source has {@code NOT VALID} stays so. Where Postgres refuses {@code NOT VALID} (a partitioned
+     * table before 18) the key is added valid at once. Returns how many were created.
+     */
+    private int foreignKeys(
+            Endpoint target, String targetDb, String prefix, List<String> warnings, DdlRunner ddl, List<Ddl> fks)
+            throws SQLException, InterruptedException {
+        List<Ddl> validations = new ArrayList<>();
+        int created = 0;
+        for (Ddl fk : fks) {
+            String namePrefix = "constraint " + fk.table() + ".";
+            if (fk.table() == null
+                    || fk.sql().endsWith(" NOT VALID")
+                    || !fk.key().startsWith(namePrefix)) {
+                created += ddl.run(List.of(fk));
+                continue;
+            }
+            Ddl notValid = new Ddl(fk.key() + " (not valid)", fk.table(), fk.sql() + " NOT VALID");
+            try {
+                ddl.run(List.of(notValid));
+            } catch (SQLException e) {
+                // Postgres 11-17 refuse NOT VALID on a partitioned table (42809); added valid, as before.
+                if (!"42809".equals(e.getSQLState()) && !"0A000".equals(e.getSQLState())) {
+                    throw e;
+                }
+                created += ddl.run(List.of(fk));
+                continue;
+            }
+            String name = fk.key().substring(namePrefix.length());
+            validations.add(new Ddl(
+                    fk.key(),
+                    fk.table(),
+                    "ALTER TABLE " + fk.table() + " VALIDATE CONSTRAINT " + SourceTable.quote(name)));
+        }
+        return created
+                + inParallel(
+                        target,
+                        targetDb,
+                        prefix,
+                        warnings,
+                        List.copyOf(byTable(validations).values()));
+    }
+
     private static <T> void await(List<Future<T>> futures) throws SQLException, InterruptedException {
         for (Future<T> f : futures) {
             get(f);
@@ -318,42 +458,5 @@ final class Init implements JobWork {
             }
             throw new IllegalStateException(e.getCause());
         }
-    }
-
-    /**
-     * Sets each sequence on the target to the source's value now (sequences are outside snapshots: this is at least
-     * the value of any row copied). Returns how many.
-     */
-    static int sequences(Connection s, Connection t, List<Sequence> sequences) throws SQLException {
-        int n = 0;
-        for (Sequence q : sequences) {
-            long value;
-            boolean called;
-            try (Statement st = s.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + q.qualified())) {
-                rs.next();
-                value = rs.getLong(1);
-                called = rs.getBoolean(2);
-            }
-            String targetName = q.qualified();
-            if (q.column() != null) {
-                try (PreparedStatement ps = t.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
-                    ps.setString(1, q.table());
-                    ps.setString(2, q.column());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        targetName = rs.getString(1);
-                    }
-                }
-            }
-            try (PreparedStatement ps = t.prepareStatement("SELECT setval(?::regclass, ?, ?)")) {
-                ps.setString(1, targetName);
-                ps.setLong(2, value);
-                ps.setBoolean(3, called);
-                ps.execute();
-            }
-            n++;
-        }
-        return n;
     }
 }

@@ -177,7 +177,7 @@ final class Sync implements JobWork {
                 for (Stream s : streams) {
                     try (Connection c = source.connect(s.db);
                             Connection t = target.connect(s.targetDb)) {
-                        Init.sequences(c, t, s.sequences);
+                        TargetDatabase.sequences(c, t, s.sequences);
                     } catch (SQLException e) {
                         job.log(s.db + ": cannot bring the target's sequences up to date: " + e.getMessage());
                     }

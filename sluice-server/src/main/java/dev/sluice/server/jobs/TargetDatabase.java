@@ -103,4 +103,41 @@ final class TargetDatabase {
             }
         }
     }
+
+    /**
+     * Sets each sequence on the target to the source's value now (sequences are outside snapshots: this is at least
+     * the value of any row copied). Returns how many.
+     */
+    static int sequences(Connection s, Connection t, List<SchemaPlan.Sequence> sequences) throws SQLException {
+        int n = 0;
+        for (SchemaPlan.Sequence q : sequences) {
+            long value;
+            boolean called;
+            try (Statement st = s.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT last_value, is_called FROM " + q.qualified())) {
+                rs.next();
+                value = rs.getLong(1);
+                called = rs.getBoolean(2);
+            }
+            String targetName = q.qualified();
+            if (q.column() != null) {
+                try (PreparedStatement ps = t.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
+                    ps.setString(1, q.table());
+                    ps.setString(2, q.column());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        targetName = rs.getString(1);
+                    }
+                }
+            }
+            try (PreparedStatement ps = t.prepareStatement("SELECT setval(?::regclass, ?, ?)")) {
+                ps.setString(1, targetName);
+                ps.setLong(2, value);
+                ps.setBoolean(3, called);
+                ps.execute();
+            }
+            n++;
+        }
+        return n;
+    }
 }
