@@ -47,10 +47,25 @@ final class Verify implements JobWork {
         Endpoint target = Endpoint.of("target", spec.targetUrl());
         List<String> databases = spec.filter().databases(source.url().database());
         ExecutorService pool = Executors.newFixedThreadPool(spec.options().parallelism());
-        try {
+        // The next table's key ranges are found while this table's are hashed.
+        ExecutorService planner = Executors.newSingleThreadExecutor();
+        try (Sessions sessions = new Sessions()) {
             for (String db : databases) {
                 String targetDb = spec.targetDatabase(db);
-                for (SourceTable t : tables(source, db)) {
+                List<SourceTable> tables = tables(source, db);
+                boolean sameMajor;
+                try (Connection s = source.connect(db);
+                        Connection t = target.connect(targetDb)) {
+                    sameMajor = s.getMetaData().getDatabaseMajorVersion()
+                            == t.getMetaData().getDatabaseMajorVersion();
+                }
+                Hashing hashing = new Hashing(sessions, sameMajor);
+                List<Future<List<Chunk>>> planned = new ArrayList<>();
+                for (SourceTable t : tables) {
+                    planned.add(planner.submit(() -> chunks(sessions, source, t)));
+                }
+                for (int i = 0; i < tables.size(); i++) {
+                    SourceTable t = tables.get(i);
                     if (job.cancelled()) {
                         return result();
                     }
@@ -63,10 +78,11 @@ final class Verify implements JobWork {
                             t.schema() + "." + t.name(),
                             "rows_compared",
                             rowsDone.get()));
-                    compare(pool, source, target, db, targetDb, t);
+                    compare(pool, hashing, source, target, db, targetDb, t, planned.get(i));
                 }
             }
         } finally {
+            planner.shutdownNow();
             pool.shutdownNow();
         }
         return result();
@@ -104,7 +120,14 @@ final class Verify implements JobWork {
     }
 
     private void compare(
-            ExecutorService pool, Endpoint source, Endpoint target, String db, String targetDb, SourceTable t)
+            ExecutorService pool,
+            Hashing hashing,
+            Endpoint source,
+            Endpoint target,
+            String db,
+            String targetDb,
+            SourceTable t,
+            Future<List<Chunk>> planned)
             throws SQLException, InterruptedException {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("database", db);
@@ -123,24 +146,16 @@ final class Verify implements JobWork {
                 }
             }
         }
-        List<Chunk> chunks = chunks(source, t);
+        List<Chunk> chunks = get(planned);
         List<Future<Map<String, Object>>> results = new ArrayList<>();
         for (Chunk ch : chunks) {
-            results.add(pool.submit(() -> compareChunk(source, target, db, targetDb, t, ch)));
+            results.add(pool.submit(() -> compareChunk(hashing, source, target, db, targetDb, t, ch)));
         }
         long sourceRows = 0;
         long targetRows = 0;
         List<Map<String, Object>> differing = new ArrayList<>();
         for (Future<Map<String, Object>> f : results) {
-            Map<String, Object> r;
-            try {
-                r = f.get();
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof SQLException sql) {
-                    throw sql;
-                }
-                throw new IllegalStateException(e.getCause());
-            }
+            Map<String, Object> r = get(f);
             sourceRows += (long) r.get("source_rows");
             targetRows += (long) r.get("target_rows");
             if (Boolean.FALSE.equals(r.remove("match"))) {
@@ -160,17 +175,29 @@ final class Verify implements JobWork {
                 + (differing.isEmpty() ? "" : ", " + differing.size() + " differing") + ")");
     }
 
+    private static <T> T get(Future<T> f) throws SQLException, InterruptedException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SQLException sql) {
+                throw sql;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     /** Key ranges of about {@value #CHUNK_ROWS} source rows each, from the source's primary key index. */
-    private List<Chunk> chunks(Endpoint source, SourceTable t) throws SQLException {
+    private static List<Chunk> chunks(Sessions sessions, Endpoint source, SourceTable t) throws SQLException {
         if (t.key().isEmpty()) {
             return List.of(new Chunk(null, null));
         }
         String key = String.join(", ", t.key().stream().map(SourceTable::quote).toList());
         List<List<String>> bounds = new ArrayList<>();
-        try (Connection c = source.connect(t.database());
-                PreparedStatement s = c.prepareStatement("SELECT " + textColumns(t.key()) + " FROM (SELECT " + key
-                        + ", row_number() OVER (ORDER BY " + key + ") AS sluice_rn FROM " + t.qualified()
-                        + ") b WHERE sluice_rn % ? = 0 ORDER BY sluice_rn")) {
+        Connection c = sessions.take(source, t.database());
+        boolean healthy = false;
+        try (PreparedStatement s = c.prepareStatement("SELECT " + textColumns(t.key()) + " FROM (SELECT " + key
+                + ", row_number() OVER (ORDER BY " + key + ") AS sluice_rn FROM " + t.qualified()
+                + ") b WHERE sluice_rn % ? = 0 ORDER BY sluice_rn")) {
             s.setInt(1, CHUNK_ROWS);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
@@ -181,6 +208,9 @@ final class Verify implements JobWork {
                     bounds.add(b);
                 }
             }
+            healthy = true;
+        } finally {
+            sessions.release(source, t.database(), c, healthy);
         }
         List<Chunk> out = new ArrayList<>();
         List<String> from = null;
@@ -193,11 +223,12 @@ final class Verify implements JobWork {
     }
 
     private Map<String, Object> compareChunk(
-            Endpoint source, Endpoint target, String db, String targetDb, SourceTable t, Chunk ch) throws SQLException {
+            Hashing hashing, Endpoint source, Endpoint target, String db, String targetDb, SourceTable t, Chunk ch)
+            throws SQLException {
         long[] sourceRows = new long[1];
         long[] targetRows = new long[1];
-        String a = hash(source, db, t, ch, sourceRows);
-        String b = hash(target, targetDb, t, ch, targetRows);
+        String a = hashing.hash(source, db, t, ch, sourceRows);
+        String b = hashing.hash(target, targetDb, t, ch, targetRows);
         rowsDone.addAndGet(sourceRows[0]);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("match", a.equals(b));
@@ -208,41 +239,53 @@ final class Verify implements JobWork {
         return r;
     }
 
-    /** The hash of a chunk's rows in key order (every row's record text), and its row count. */
-    private static String hash(Endpoint side, String db, SourceTable t, Chunk ch, long[] rows) throws SQLException {
-        String key = String.join(
-                ", ", t.key().stream().map(k -> "t." + SourceTable.quote(k)).toList());
-        StringBuilder where = new StringBuilder("true");
-        if (ch.from() != null) {
-            where.append(" AND (")
-                    .append(key)
-                    .append(") >= (")
-                    .append(placeholders(t))
-                    .append(")");
-        }
-        if (ch.to() != null) {
-            where.append(" AND (")
-                    .append(key)
-                    .append(") < (")
-                    .append(placeholders(t))
-                    .append(")");
-        }
-        String order = t.key().isEmpty() ? "t::text" : key;
-        try (Connection c = side.connect(db);
-                PreparedStatement s = c.prepareStatement("SELECT count(*), coalesce(md5(string_agg(md5(t::text), ''"
-                        + " ORDER BY " + order + ")), '') FROM " + t.qualified() + " t WHERE " + where)) {
-            int i = 1;
-            for (List<String> bound : java.util.Arrays.asList(ch.from(), ch.to())) {
-                if (bound != null) {
-                    for (String v : bound) {
-                        s.setString(i++, v);
+    /**
+     * How a chunk is hashed: the sum of a 64-bit hash of every row's record text, which needs no sort (rows are a
+     * multiset, and each row's text holds its key). Between servers of one major version the sum is of {@code
+     * hashtextextended}; across versions, whose hash functions Postgres does not promise to keep, of the first 64
+     * bits of each row's {@code md5}, which is slower but fixed.
+     */
+    private record Hashing(Sessions sessions, boolean sameMajor) {
+        String hash(Endpoint side, String db, SourceTable t, Chunk ch, long[] rows) throws SQLException {
+            String key = String.join(
+                    ", ", t.key().stream().map(k -> "t." + SourceTable.quote(k)).toList());
+            StringBuilder where = new StringBuilder("true");
+            if (ch.from() != null) {
+                where.append(" AND (")
+                        .append(key)
+                        .append(") >= (")
+                        .append(placeholders(t))
+                        .append(")");
+            }
+            if (ch.to() != null) {
+                where.append(" AND (")
+                        .append(key)
+                        .append(") < (")
+                        .append(placeholders(t))
+                        .append(")");
+            }
+            String row =
+                    sameMajor ? "hashtextextended(t::text, 0)" : "('x' || left(md5(t::text), 16))::bit(64)::bigint";
+            Connection c = sessions.take(side, db);
+            boolean healthy = false;
+            try (PreparedStatement s = c.prepareStatement("SELECT count(*), coalesce(sum(" + row
+                    + "::numeric), 0)::text" + " FROM " + t.qualified() + " t WHERE " + where)) {
+                int i = 1;
+                for (List<String> bound : java.util.Arrays.asList(ch.from(), ch.to())) {
+                    if (bound != null) {
+                        for (String v : bound) {
+                            s.setString(i++, v);
+                        }
                     }
                 }
-            }
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                rows[0] = rs.getLong(1);
-                return rs.getString(2);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    rows[0] = rs.getLong(1);
+                    healthy = true;
+                    return rs.getString(2);
+                }
+            } finally {
+                sessions.release(side, db, c, healthy);
             }
         }
     }
