@@ -25,6 +25,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class Verify implements JobWork {
     static final int CHUNK_ROWS = 10_000;
+    /** Tables estimated larger than this get their range boundaries from a sample of about {@link #SAMPLE_ROWS}. */
+    static final long SAMPLE_ABOVE = 200_000;
+
+    static final int SAMPLE_ROWS = 50_000;
 
     private final JobSpec spec;
     private final JobContext job;
@@ -186,7 +190,10 @@ final class Verify implements JobWork {
         }
     }
 
-    /** Key ranges of about {@value #CHUNK_ROWS} source rows each, from the source's primary key index. */
+    /**
+     * Key ranges of about {@value #CHUNK_ROWS} source rows each: every {@value #CHUNK_ROWS}th key, or for a large
+     * table every matching key of a page sample.
+     */
     private static List<Chunk> chunks(Sessions sessions, Endpoint source, SourceTable t) throws SQLException {
         if (t.key().isEmpty()) {
             return List.of(new Chunk(null, null));
@@ -195,10 +202,21 @@ final class Verify implements JobWork {
         List<List<String>> bounds = new ArrayList<>();
         Connection c = sessions.take(source, t.database());
         boolean healthy = false;
+        // A large table's boundaries come from a sample of its pages: ranges need not be equal, only cover the keys.
+        boolean sample = t.rowsEstimate() > SAMPLE_ABOVE;
+        String scanned = sample
+                ? t.qualified() + " TABLESAMPLE SYSTEM ("
+                        + String.format(
+                                java.util.Locale.ROOT,
+                                "%.4f",
+                                Math.max(0.0001, Math.min(100.0, 100.0 * SAMPLE_ROWS / t.rowsEstimate())))
+                        + ")"
+                : t.qualified();
+        long every = sample ? Math.max(1, (long) SAMPLE_ROWS * CHUNK_ROWS / t.rowsEstimate()) : CHUNK_ROWS;
         try (PreparedStatement s = c.prepareStatement("SELECT " + textColumns(t.key()) + " FROM (SELECT " + key
-                + ", row_number() OVER (ORDER BY " + key + ") AS sluice_rn FROM " + t.qualified()
+                + ", row_number() OVER (ORDER BY " + key + ") AS sluice_rn FROM " + scanned
                 + ") b WHERE sluice_rn % ? = 0 ORDER BY sluice_rn")) {
-            s.setInt(1, CHUNK_ROWS);
+            s.setLong(1, every);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     List<String> b = new ArrayList<>();

@@ -215,6 +215,40 @@ class InitIT {
         }
     }
 
+    @Test
+    void verifyOfALargeTableTakesItsRangesFromASampleAndStillFindsEveryDifference() throws SQLException {
+        String source = sluice.database(
+                "bigsrc",
+                "CREATE TABLE big (id int PRIMARY KEY, v text)",
+                "INSERT INTO big SELECT i, md5(i::text) FROM generate_series(1, 250000) i",
+                "ANALYZE big");
+        String target = sluice.database("bigdst");
+        jobs.complete(Jobs.spec("init", Jobs.url(PG.port(), source), Jobs.url(PG.port(), target), ""));
+        try (Connection t = PG.connect(target)) {
+            strings(t, "UPDATE big SET v = 'changed' WHERE id = 123457 RETURNING id");
+            strings(t, "DELETE FROM big WHERE id = 250000 RETURNING id");
+        }
+        JsonNode verify = jobs.awaitEnd(
+                jobs.create(Jobs.spec("verify", Jobs.url(PG.port(), source), Jobs.url(PG.port(), target), "")));
+        assertThat(verify.get("status").asString()).isEqualTo("failed");
+        JsonNode table = verify.get("result").get("tables").get(0);
+        assertThat(table.get("chunks").asInt()).isBetween(10, 60);
+        assertThat(table.get("rows_source").asLong()).isEqualTo(250_000);
+        assertThat(table.get("rows_target").asLong()).isEqualTo(249_999);
+        List<String> ranges = new ArrayList<>();
+        for (JsonNode r : table.get("mismatched_ranges")) {
+            long from = r.get("from").isNull()
+                    ? Long.MIN_VALUE
+                    : Long.parseLong(r.get("from").asString());
+            long to = r.get("to").isNull()
+                    ? Long.MAX_VALUE
+                    : Long.parseLong(r.get("to").asString());
+            ranges.add((from <= 123457 && 123457 < to ? "changed " : "")
+                    + (from <= 250000 && 250000 < to ? "deleted" : ""));
+        }
+        assertThat(ranges).hasSize(2).containsExactlyInAnyOrder("changed ", "deleted");
+    }
+
     static List<String> strings(Connection c, String sql) throws SQLException {
         List<String> out = new ArrayList<>();
         try (Statement s = c.createStatement();
