@@ -109,6 +109,12 @@ class SyncIT {
             long after = w.writes.get();
             await().atMost(ServerFixture.WAIT).until(() -> w.writes.get() > after + 200);
         }
+        // After the outage: a truncate of a table with rows changed all along, and rows written after it.
+        PG.execute(
+                source,
+                "TRUNCATE moves",
+                "INSERT INTO moves (account_id, amount) VALUES (1, 1)",
+                "INSERT INTO moves (account_id, amount) VALUES (2, 2)");
         String name =
                 streaming.get("progress").get("databases").get(0).get("stream").asString();
         assertThat(sluice.api().get("/api/sinks/" + name).status()).isEqualTo(200);
