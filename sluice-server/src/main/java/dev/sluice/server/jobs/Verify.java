@@ -151,15 +151,33 @@ final class Verify implements JobWork {
             }
         }
         List<Chunk> chunks = get(planned);
-        List<Future<Map<String, Object>>> results = new ArrayList<>();
-        for (Chunk ch : chunks) {
-            results.add(pool.submit(() -> compareChunk(hashing, source, target, db, targetDb, t, ch)));
+        List<Map<String, Object>> results = new ArrayList<>();
+        if (t.key().size() == 1 && chunks.size() > 1) {
+            // One scan of each side, both at once, each row counted in its range by its key.
+            Future<Map<Integer, String[]>> a = pool.submit(() -> hashing.ranges(source, db, t, chunks));
+            Future<Map<Integer, String[]>> b = pool.submit(() -> hashing.ranges(target, targetDb, t, chunks));
+            Map<Integer, String[]> sa = get(a);
+            Map<Integer, String[]> sb = get(b);
+            for (int i = 0; i < chunks.size(); i++) {
+                String[] none = {"0", "0"};
+                String[] x = sa.getOrDefault(i, none);
+                String[] y = sb.getOrDefault(i, none);
+                rowsDone.addAndGet(Long.parseLong(x[0]));
+                results.add(chunkResult(chunks.get(i), x[1].equals(y[1]), Long.parseLong(x[0]), Long.parseLong(y[0])));
+            }
+        } else {
+            List<Future<Map<String, Object>>> running = new ArrayList<>();
+            for (Chunk ch : chunks) {
+                running.add(pool.submit(() -> compareChunk(hashing, source, target, db, targetDb, t, ch)));
+            }
+            for (Future<Map<String, Object>> f : running) {
+                results.add(get(f));
+            }
         }
         long sourceRows = 0;
         long targetRows = 0;
         List<Map<String, Object>> differing = new ArrayList<>();
-        for (Future<Map<String, Object>> f : results) {
-            Map<String, Object> r = get(f);
+        for (Map<String, Object> r : results) {
             sourceRows += (long) r.get("source_rows");
             targetRows += (long) r.get("target_rows");
             if (Boolean.FALSE.equals(r.remove("match"))) {
@@ -248,12 +266,16 @@ final class Verify implements JobWork {
         String a = hashing.hash(source, db, t, ch, sourceRows);
         String b = hashing.hash(target, targetDb, t, ch, targetRows);
         rowsDone.addAndGet(sourceRows[0]);
+        return chunkResult(ch, a.equals(b) && sourceRows[0] == targetRows[0], sourceRows[0], targetRows[0]);
+    }
+
+    private static Map<String, Object> chunkResult(Chunk ch, boolean match, long sourceRows, long targetRows) {
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("match", a.equals(b));
+        r.put("match", match && sourceRows == targetRows);
         r.put("from", ch.from() == null ? null : display(ch.from()));
         r.put("to", ch.to() == null ? null : display(ch.to()));
-        r.put("source_rows", sourceRows[0]);
-        r.put("target_rows", targetRows[0]);
+        r.put("source_rows", sourceRows);
+        r.put("target_rows", targetRows);
         return r;
     }
 
@@ -261,9 +283,42 @@ final class Verify implements JobWork {
      * How a chunk is hashed: the sum of a 64-bit hash of every row's record text, which needs no sort (rows are a
      * multiset, and each row's text holds its key). Between servers of one major version the sum is of {@code
      * hashtextextended}; across versions, whose hash functions Postgres does not promise to keep, of the first 64
-     * bits of each row's {@code md5}, which is slower but fixed.
+     * bits of each row's {@code md5}, which is slower but fixed. Postgres adds a {@code bigint} sum in 128 bits: no
+     * overflow.
      */
     private record Hashing(Sessions sessions, boolean sameMajor) {
+        String row() {
+            return sameMajor ? "hashtextextended(t::text, 0)" : "('x' || left(md5(t::text), 16))::bit(64)::bigint";
+        }
+
+        /**
+         * Every range of a table with a one-column key in one scan: range {@code i} of {@code chunks} → its row
+         * count and hash, for the ranges that have rows.
+         */
+        Map<Integer, String[]> ranges(Endpoint side, String db, SourceTable t, List<Chunk> chunks) throws SQLException {
+            String[] bounds =
+                    chunks.stream().skip(1).map(ch -> ch.from().getFirst()).toArray(String[]::new);
+            Connection c = sessions.take(side, db);
+            boolean healthy = false;
+            // width_bucket gives 0 below the first bound and i from bound i on: the index of the range.
+            try (PreparedStatement s = c.prepareStatement(
+                    "SELECT width_bucket(t." + SourceTable.quote(t.key().getFirst())
+                            + ", ?::text[]::" + t.keyTypes().getFirst() + "[]), count(*), coalesce(sum(" + row()
+                            + "), 0)::text FROM " + t.qualified() + " t GROUP BY 1")) {
+                s.setArray(1, c.createArrayOf("text", bounds));
+                Map<Integer, String[]> out = new java.util.HashMap<>();
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getInt(1), new String[] {Long.toString(rs.getLong(2)), rs.getString(3)});
+                    }
+                }
+                healthy = true;
+                return out;
+            } finally {
+                sessions.release(side, db, c, healthy);
+            }
+        }
+
         String hash(Endpoint side, String db, SourceTable t, Chunk ch, long[] rows) throws SQLException {
             String key = String.join(
                     ", ", t.key().stream().map(k -> "t." + SourceTable.quote(k)).toList());
@@ -282,12 +337,11 @@ final class Verify implements JobWork {
                         .append(placeholders(t))
                         .append(")");
             }
-            String row =
-                    sameMajor ? "hashtextextended(t::text, 0)" : "('x' || left(md5(t::text), 16))::bit(64)::bigint";
+            String row = row();
             Connection c = sessions.take(side, db);
             boolean healthy = false;
-            try (PreparedStatement s = c.prepareStatement("SELECT count(*), coalesce(sum(" + row
-                    + "::numeric), 0)::text" + " FROM " + t.qualified() + " t WHERE " + where)) {
+            try (PreparedStatement s = c.prepareStatement("SELECT count(*), coalesce(sum(" + row + "), 0)::text FROM "
+                    + t.qualified() + " t WHERE " + where)) {
                 int i = 1;
                 for (List<String> bound : java.util.Arrays.asList(ch.from(), ch.to())) {
                     if (bound != null) {

@@ -124,20 +124,6 @@ class SyncIT {
                 Connection t = PG.connect(target)) {
             await("target caught up")
                     .atMost(Duration.ofMinutes(2))
-                    .conditionEvaluationListener(c -> {
-                        if (c.getRemainingTimeInMS() < 3000) {
-                            try {
-                                System.out.println("DIAG accounts "
-                                        + strings(t, "SELECT count(*) || '/' || sum(balance) FROM accounts") + " vs "
-                                        + strings(s, "SELECT count(*) || '/' || sum(balance) FROM accounts") + " moves "
-                                        + strings(t, "SELECT count(*)::text FROM moves") + " job "
-                                        + jobs.get(id).get("progress") + " sink "
-                                        + sluice.api().get("/api/sinks/" + name).text());
-                            } catch (Exception e) {
-                                System.out.println("DIAG " + e);
-                            }
-                        }
-                    })
                     .until(() -> strings(t, "SELECT count(*) || '/' || sum(balance) FROM accounts")
                                     .equals(strings(s, "SELECT count(*) || '/' || sum(balance) FROM accounts"))
                             && strings(t, "SELECT count(*)::text FROM moves").equals(List.of("2")));
