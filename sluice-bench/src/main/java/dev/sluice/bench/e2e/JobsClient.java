@@ -81,6 +81,29 @@ final class JobsClient implements AutoCloseable {
         }
     }
 
+    /** Posts {@code spec}; returns the job's id without waiting for it. */
+    String create(String spec) throws IOException, InterruptedException {
+        HttpResponse<String> created = http.send(
+                request(base)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(spec))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (created.statusCode() != 201) {
+            throw new IOException("POST /api/jobs answered " + created.statusCode() + ": " + created.body());
+        }
+        return JSON.readTree(created.body()).get("job_id").asString();
+    }
+
+    /** Asks the job to stop. */
+    void cancel(String id) throws IOException, InterruptedException {
+        http.send(
+                request(base + "/" + id + "/cancel")
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     JsonNode get(String id) throws IOException, InterruptedException {
         HttpResponse<String> r =
                 http.send(request(base + "/" + id).GET().build(), HttpResponse.BodyHandlers.ofString());

@@ -49,6 +49,9 @@ import tools.jackson.databind.JsonNode;
  * <p>Every statement on the target databases is logged by the server, so each copy is also cut into phases from the
  * server's side ({@link StatementLog}), the same way for every system. Before the first timed run the server runs one
  * small init and verify (a running server has loaded its classes).
+ *
+ * <p>Over 500 lines: the scenario's rounds, their checks and the commands it reports belong together; the parts that
+ * stand alone (data, image, statement log, probe, report) are classes of their own.
  */
 final class ReplicationBench {
     static final String SOURCE = "bench_source";
