@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * sink has acknowledged), {@link Batcher} (what goes into the next batch), {@link Outcomes} (successes, failures,
  * retries, outage probes), {@link Backlog}, {@link Spill} and {@link Reload} (the store: failing groups, and a backlog
  * beyond memory), {@link Fences} (truncates, ordered against every change of their tables), {@link Dispatcher} (the
- * delivery thread), {@link Delivery} (functions, requests). This class is their facade: lifecycle, status.
+ * delivery thread), {@link Delivery} (functions, requests). This class is their facade: lifecycle, status. It sits
+ * at about 500 lines because every entry point of the engine passes through it; its rules live in the parts.
  *
  * <p>Concurrency: the database's reader thread calls {@link #accepts}, {@link #enqueue}, {@link #markCommit} and
  * {@link #positionAt}; a backfill's thread {@link #enqueueReads}. The control methods ({@link #start}, {@link
