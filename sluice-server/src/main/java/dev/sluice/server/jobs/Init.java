@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -383,7 +382,7 @@ final class Init implements JobWork {
             }
             int total = 0;
             for (Future<Integer> f : running) {
-                total += get(f);
+                total += Futures.get(f);
             }
             return total;
         } finally {
@@ -439,24 +438,7 @@ final class Init implements JobWork {
 
     private static <T> void await(List<Future<T>> futures) throws SQLException, InterruptedException {
         for (Future<T> f : futures) {
-            get(f);
-        }
-    }
-
-    private static <T> T get(Future<T> f) throws SQLException, InterruptedException {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof SQLException s) {
-                throw s;
-            }
-            if (e.getCause() instanceof InterruptedException i) {
-                throw i;
-            }
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
+            Futures.get(f);
         }
     }
 }

@@ -9,7 +9,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -150,14 +149,14 @@ final class Verify implements JobWork {
                 }
             }
         }
-        List<Chunk> chunks = get(planned);
+        List<Chunk> chunks = Futures.get(planned);
         List<Map<String, Object>> results = new ArrayList<>();
         if (t.key().size() == 1 && chunks.size() > 1) {
             // One scan of each side, both at once, each row counted in its range by its key.
             Future<Map<Integer, String[]>> a = pool.submit(() -> hashing.ranges(source, db, t, chunks));
             Future<Map<Integer, String[]>> b = pool.submit(() -> hashing.ranges(target, targetDb, t, chunks));
-            Map<Integer, String[]> sa = get(a);
-            Map<Integer, String[]> sb = get(b);
+            Map<Integer, String[]> sa = Futures.get(a);
+            Map<Integer, String[]> sb = Futures.get(b);
             for (int i = 0; i < chunks.size(); i++) {
                 String[] none = {"0", "0"};
                 String[] x = sa.getOrDefault(i, none);
@@ -171,7 +170,7 @@ final class Verify implements JobWork {
                 running.add(pool.submit(() -> compareChunk(hashing, source, target, db, targetDb, t, ch)));
             }
             for (Future<Map<String, Object>> f : running) {
-                results.add(get(f));
+                results.add(Futures.get(f));
             }
         }
         long sourceRows = 0;
@@ -195,17 +194,6 @@ final class Verify implements JobWork {
         job.log("verify " + t.label() + ": " + report.get("status") + " (" + sourceRows + " source rows, " + targetRows
                 + " target rows, " + chunks.size() + " chunk(s)"
                 + (differing.isEmpty() ? "" : ", " + differing.size() + " differing") + ")");
-    }
-
-    private static <T> T get(Future<T> f) throws SQLException, InterruptedException {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof SQLException sql) {
-                throw sql;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
     }
 
     /**

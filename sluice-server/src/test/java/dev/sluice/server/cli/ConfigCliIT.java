@@ -2,12 +2,11 @@ package dev.sluice.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.server.cli.Cli.Run;
 import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.testkit.FreePort;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code sluice config plan|apply|export} run in this JVM against a real server, answering its prompt on stdin. */
 class ConfigCliIT {
@@ -37,21 +35,13 @@ class ConfigCliIT {
         endpoint = "http://localhost:" + sluice.server().port();
     }
 
-    private record Run(int exit, String out, String err) {}
-
     /** Runs {@code sluice args...} with {@code stdin}, not on a terminal, with an empty environment. */
     private static Run run(String stdin, String... args) {
-        return run(new Terminal(input(stdin), false, Map.<String, String>of()::get, true), args);
+        return Cli.run(Cli.plain(stdin), args);
     }
 
     private static Run run(Terminal terminal, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new SluiceCommand(terminal));
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+        return Cli.run(terminal, args);
     }
 
     private static ByteArrayInputStream input(String text) {

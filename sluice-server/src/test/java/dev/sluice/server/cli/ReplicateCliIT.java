@@ -3,20 +3,16 @@ package dev.sluice.server.cli;
 import static dev.sluice.server.fixture.ServerFixture.PG;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.server.cli.Cli.Run;
 import dev.sluice.server.fixture.Jobs;
 import dev.sluice.server.fixture.ServerFixture;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code sluice replicate} in this JVM: jobs run on a server given by {@code --endpoint}, and on a Sluice the command
@@ -37,17 +33,8 @@ class ReplicateCliIT {
         endpoint = "http://localhost:" + sluice.server().port();
     }
 
-    private record Run(int exit, String out, String err) {}
-
     private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        Terminal terminal =
-                new Terminal(new ByteArrayInputStream(new byte[0]), false, Map.<String, String>of()::get, true);
-        CommandLine cli = new CommandLine(new SluiceCommand(terminal));
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        return new Run(cli.execute(args), out.toString(), err.toString());
+        return Cli.run(Cli.plain(""), args);
     }
 
     private static String[] remote(String command, String source, String target, String... extra) {
