@@ -24,4 +24,13 @@ final class Futures {
             throw new IllegalStateException(e.getCause());
         }
     }
+
+    /** Waits for {@code f} to end, whatever its outcome (a sibling task failed and it is to be discarded). */
+    static void await(Future<?> f) throws InterruptedException {
+        try {
+            f.get();
+        } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
+            // only its end matters
+        }
+    }
 }

@@ -14,6 +14,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 final class Sessions implements AutoCloseable {
     private final Map<String, Queue<Connection>> idle = new ConcurrentHashMap<>();
     private final Queue<Connection> all = new ConcurrentLinkedQueue<>();
+    private final String setup;
+
+    /** {@code setup}: statements each new connection runs first (session settings). */
+    Sessions(String setup) {
+        this.setup = setup;
+    }
 
     /** A connection to {@code db} of {@code side}; give it back with {@link #release}. */
     Connection take(Endpoint side, String db) throws SQLException {
@@ -23,6 +29,12 @@ final class Sessions implements AutoCloseable {
             return c;
         }
         c = side.connect(db);
+        try (java.sql.Statement s = c.createStatement()) {
+            s.execute(setup);
+        } catch (SQLException e) {
+            quietly(c);
+            throw e;
+        }
         all.add(c);
         return c;
     }

@@ -1,33 +1,37 @@
 package dev.sluice.server.jobs;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import org.jspecify.annotations.Nullable;
+import java.util.function.LongConsumer;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
 
 /**
- * The {@code verify} command: compares every selected table of the source with its namesake on the target, in chunks
- * of primary-key ranges hashed on both sides ({@code options.parallelism} chunks at once). A row is hashed in its
- * record text form, where NULL is an empty field and an empty string is {@code ""}, so the two never compare equal.
- * The result lists each table's state ({@code match}, {@code mismatch}, {@code missing_on_target}) and, for a
- * mismatch, the key ranges that differ. A table without a primary key is compared as one chunk.
+ * The {@code verify} command: compares every selected table of the source with its namesake on the target. Each side
+ * of a table is read once, by a binary {@code COPY} of its columns that puts every row in a range of the primary key
+ * ({@link KeyRanges}); the client sums a 64-bit hash of every row per range ({@link CopyDigest}), so rows may come
+ * in any order and no side sorts. {@code options.parallelism} sides are read at once, largest tables first, on
+ * connections kept for the job; the next tables' ranges are found while the first ones are read. The result lists
+ * each table's state ({@code match}, {@code mismatch}, {@code missing_on_target}) and, for a mismatch, the key ranges
+ * that differ and the columns one side lacks. A table without a primary key is one range.
  */
 final class Verify implements JobWork {
-    static final int CHUNK_ROWS = 10_000;
-    /** Tables estimated larger than this get their range boundaries from a sample of about {@link #SAMPLE_ROWS}. */
-    static final long SAMPLE_ABOVE = 200_000;
-
-    static final int SAMPLE_ROWS = 50_000;
+    /** Session settings that make the text of every type the same on both sides, and keep each read on one core. */
+    static final String SESSION = "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC';"
+            + " SET extra_float_digits = 3; SET bytea_output = 'hex'; SET lc_monetary = 'C';"
+            + " SET max_parallel_workers_per_gather = 0";
 
     private final JobSpec spec;
     private final JobContext job;
@@ -39,9 +43,8 @@ final class Verify implements JobWork {
         this.job = job;
     }
 
-    /** One key range: {@code from} inclusive, {@code to} exclusive; null for an open end. */
-    private record Chunk(
-            @Nullable List<String> from, @Nullable List<String> to) {}
+    /** One side of one table, as read: its rows and hash per range. */
+    private record Read(Future<CopyDigest> source, Future<CopyDigest> target) {}
 
     /** Runs the comparison; the result has {@code ok}, {@code differences} and {@code tables}. */
     @Override
@@ -50,45 +53,246 @@ final class Verify implements JobWork {
         Endpoint target = Endpoint.of("target", spec.targetUrl());
         List<String> databases = spec.filter().databases(source.url().database());
         ExecutorService pool = Executors.newFixedThreadPool(spec.options().parallelism());
-        // The next table's key ranges are found while this table's are hashed.
+        // The next tables' key ranges are found while the first ones are read.
         ExecutorService planner = Executors.newSingleThreadExecutor();
-        try (Sessions sessions = new Sessions()) {
+        try (Sessions sessions = new Sessions(SESSION)) {
             for (String db : databases) {
-                String targetDb = spec.targetDatabase(db);
-                List<SourceTable> tables = tables(source, db);
-                boolean sameMajor;
-                try (Connection s = source.connect(db);
-                        Connection t = target.connect(targetDb)) {
-                    sameMajor = s.getMetaData().getDatabaseMajorVersion()
-                            == t.getMetaData().getDatabaseMajorVersion();
-                }
-                Hashing hashing = new Hashing(sessions, sameMajor);
-                List<Future<List<Chunk>>> planned = new ArrayList<>();
-                for (SourceTable t : tables) {
-                    planned.add(planner.submit(() -> chunks(sessions, source, t)));
-                }
-                for (int i = 0; i < tables.size(); i++) {
-                    SourceTable t = tables.get(i);
-                    if (job.cancelled()) {
-                        return result();
-                    }
-                    job.progress(Map.of(
-                            "phase",
-                            "verify",
-                            "database",
-                            db,
-                            "table",
-                            t.schema() + "." + t.name(),
-                            "rows_compared",
-                            rowsDone.get()));
-                    compare(pool, hashing, source, target, db, targetDb, t, planned.get(i));
+                if (!database(sessions, pool, planner, source, target, db)) {
+                    break;
                 }
             }
+        } catch (CancellationException cancelled) {
+            // the job was cancelled during a read: what was compared stands
         } finally {
             planner.shutdownNow();
             pool.shutdownNow();
         }
         return result();
+    }
+
+    /** Compares the tables of one database; false when the job was cancelled. */
+    private boolean database(
+            Sessions sessions,
+            ExecutorService pool,
+            ExecutorService planner,
+            Endpoint source,
+            Endpoint target,
+            String db)
+            throws SQLException, InterruptedException {
+        String targetDb = spec.targetDatabase(db);
+        List<String> schemaOnly = spec.filter().schemaOnlyTables();
+        List<SourceTable> selected;
+        Map<String, List<VerifyColumns.Column>> sourceColumns;
+        Map<String, List<VerifyColumns.Column>> targetColumns;
+        boolean sameMajor;
+        Connection s = sessions.take(source, db);
+        Connection t = sessions.take(target, targetDb);
+        try {
+            // Schema-only tables are not copied, so there is nothing to compare.
+            selected = SourceTable.list(s, db).stream()
+                    .filter(x -> spec.filter().selects(x)
+                            && schemaOnly.stream().map(TableName::parse).noneMatch(x::is))
+                    .toList();
+            sourceColumns = VerifyColumns.read(s, selected);
+            targetColumns = VerifyColumns.read(t, selected);
+            sameMajor =
+                    s.getMetaData().getDatabaseMajorVersion() == t.getMetaData().getDatabaseMajorVersion();
+        } finally {
+            sessions.release(source, db, s, true);
+            sessions.release(target, targetDb, t, true);
+        }
+        List<SourceTable> largestFirst = selected.stream()
+                .sorted(Comparator.comparingLong(SourceTable::rowsEstimate).reversed())
+                .toList();
+        Map<SourceTable, Future<KeyRanges>> planned = new HashMap<>();
+        for (SourceTable x : largestFirst) {
+            if (targetColumns.containsKey(x.qualified())) {
+                boolean fixed = x.key().isEmpty()
+                        || sourceColumns.get(x.qualified()).stream()
+                                .anyMatch(c -> c.name().equals(x.key().getFirst()) && c.length() > 0);
+                planned.put(x, planner.submit(() -> {
+                    Connection c = sessions.take(source, db);
+                    boolean healthy = false;
+                    try {
+                        KeyRanges r = KeyRanges.plan(c, x, fixed);
+                        healthy = true;
+                        return r;
+                    } finally {
+                        sessions.release(source, db, c, healthy);
+                    }
+                }));
+            }
+        }
+        Map<SourceTable, KeyRanges> ranges = new HashMap<>();
+        Map<SourceTable, Read> reads = new HashMap<>();
+        for (SourceTable x : largestFirst) {
+            if (job.cancelled()) {
+                return false;
+            }
+            if (planned.containsKey(x)) {
+                KeyRanges r = Futures.get(planned.get(x));
+                ranges.put(x, r);
+                reads.put(
+                        x,
+                        read(
+                                pool,
+                                sessions,
+                                source,
+                                target,
+                                db,
+                                targetDb,
+                                x,
+                                r,
+                                sourceColumns,
+                                targetColumns,
+                                sameMajor));
+            }
+        }
+        for (SourceTable x : selected) {
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("database", db);
+            report.put("schema", x.schema());
+            report.put("table", x.name());
+            if (!reads.containsKey(x)) {
+                report.put("status", "missing_on_target");
+                tables.add(report);
+                job.log("verify " + x.label() + ": missing on the target");
+                continue;
+            }
+            KeyRanges r = ranges.get(x);
+            CopyDigest a;
+            CopyDigest b;
+            try {
+                a = Futures.get(reads.get(x).source());
+                b = Futures.get(reads.get(x).target());
+            } catch (SQLException e) {
+                if (r.bounds().isEmpty()
+                        || e.getSQLState() == null
+                        || !e.getSQLState().startsWith("42")) {
+                    throw e;
+                }
+                // A key type width_bucket cannot order (no default btree class): the table as one range.
+                Futures.await(reads.get(x).target());
+                r = KeyRanges.whole();
+                Read again = read(
+                        pool, sessions, source, target, db, targetDb, x, r, sourceColumns, targetColumns, sameMajor);
+                a = Futures.get(again.source());
+                b = Futures.get(again.target());
+            }
+            compare(report, x, r, a, b, sourceColumns.get(x.qualified()), targetColumns.get(x.qualified()));
+        }
+        return !job.cancelled();
+    }
+
+    /** Starts reading both sides of {@code t}. */
+    private Read read(
+            ExecutorService pool,
+            Sessions sessions,
+            Endpoint source,
+            Endpoint target,
+            String db,
+            String targetDb,
+            SourceTable t,
+            KeyRanges ranges,
+            Map<String, List<VerifyColumns.Column>> sourceColumns,
+            Map<String, List<VerifyColumns.Column>> targetColumns,
+            boolean sameMajor) {
+        Map<String, VerifyColumns.Column> theirs = new HashMap<>();
+        targetColumns.get(t.qualified()).forEach(c -> theirs.put(c.name(), c));
+        List<String> select = new ArrayList<>();
+        select.add(ranges.expression());
+        for (VerifyColumns.Column c : sourceColumns.get(t.qualified())) {
+            if (theirs.containsKey(c.name())) {
+                select.add(VerifyColumns.expression(c, theirs.get(c.name()), sameMajor));
+            }
+        }
+        String sql = "COPY (SELECT " + String.join(", ", select) + " FROM " + t.qualified() + " t) TO STDOUT"
+                + " (FORMAT binary)";
+        String label = t.schema() + "." + t.name();
+        return new Read(
+                pool.submit(() -> scan(sessions, source, db, sql, ranges, n -> {
+                    job.progress(Map.of(
+                            "phase", "verify", "database", db, "table", label, "rows_compared", rowsDone.addAndGet(n)));
+                })),
+                pool.submit(() -> scan(sessions, target, targetDb, sql, ranges, n -> {})));
+    }
+
+    private CopyDigest scan(
+            Sessions sessions, Endpoint side, String db, String sql, KeyRanges ranges, LongConsumer progress)
+            throws SQLException {
+        Connection c = sessions.take(side, db);
+        boolean healthy = false;
+        try {
+            ranges.bind(c);
+            CopyOut copy = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
+            CopyDigest d = CopyDigest.read(copy, ranges.count(), n -> {
+                if (job.cancelled()) {
+                    throw new CancellationException();
+                }
+                progress.accept(n);
+            });
+            healthy = true;
+            return d;
+        } finally {
+            sessions.release(side, db, c, healthy);
+        }
+    }
+
+    private void compare(
+            Map<String, Object> report,
+            SourceTable t,
+            KeyRanges r,
+            CopyDigest a,
+            CopyDigest b,
+            List<VerifyColumns.Column> sourceColumns,
+            List<VerifyColumns.Column> targetColumns) {
+        long sourceRows = 0;
+        long targetRows = 0;
+        List<Map<String, Object>> differing = new ArrayList<>();
+        for (int i = 0; i < r.count(); i++) {
+            sourceRows += a.rows[i];
+            targetRows += b.rows[i];
+            if (a.rows[i] != b.rows[i] || a.sums[i] != b.sums[i]) {
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("from", r.from(i) == null ? null : display(r.from(i)));
+                d.put("to", r.to(i) == null ? null : display(r.to(i)));
+                d.put("source_rows", a.rows[i]);
+                d.put("target_rows", b.rows[i]);
+                differing.add(d);
+            }
+        }
+        List<String> missing = names(sourceColumns, targetColumns);
+        List<String> extra = names(targetColumns, sourceColumns);
+        boolean match = differing.isEmpty() && missing.isEmpty() && extra.isEmpty();
+        report.put("status", match ? "match" : "mismatch");
+        report.put("rows_source", sourceRows);
+        report.put("rows_target", targetRows);
+        report.put("chunks", r.count());
+        if (!r.columns().isEmpty()) {
+            report.put("range_key", r.columns());
+        }
+        if (!missing.isEmpty()) {
+            report.put("columns_missing_on_target", missing);
+        }
+        if (!extra.isEmpty()) {
+            report.put("columns_only_on_target", extra);
+        }
+        if (!differing.isEmpty()) {
+            report.put("mismatched_ranges", differing);
+        }
+        tables.add(report);
+        job.log("verify " + t.label() + ": " + report.get("status") + " (" + sourceRows + " source rows, " + targetRows
+                + " target rows, " + r.count() + " range(s)"
+                + (differing.isEmpty() ? "" : ", " + differing.size() + " differing")
+                + (missing.isEmpty() && extra.isEmpty() ? "" : ", columns differ") + ")");
+    }
+
+    /** The names of {@code these} columns that {@code those} lack. */
+    private static List<String> names(List<VerifyColumns.Column> these, List<VerifyColumns.Column> those) {
+        return these.stream()
+                .map(VerifyColumns.Column::name)
+                .filter(n -> those.stream().noneMatch(c -> c.name().equals(n)))
+                .toList();
     }
 
     private Map<String, Object> result() {
@@ -109,258 +313,6 @@ final class Verify implements JobWork {
     @Override
     public String failure(long n) {
         return "verify found " + n + " table(s) that differ; result.tables lists the key ranges";
-    }
-
-    /** The tables of {@code db} the filters select; schema-only tables are not copied, so there is nothing to compare. */
-    private List<SourceTable> tables(Endpoint source, String db) throws SQLException {
-        List<TableName> schemaOnly =
-                spec.filter().schemaOnlyTables().stream().map(TableName::parse).toList();
-        try (Connection c = source.connect(db)) {
-            return SourceTable.list(c, db).stream()
-                    .filter(t -> spec.filter().selects(t) && schemaOnly.stream().noneMatch(t::is))
-                    .toList();
-        }
-    }
-
-    private void compare(
-            ExecutorService pool,
-            Hashing hashing,
-            Endpoint source,
-            Endpoint target,
-            String db,
-            String targetDb,
-            SourceTable t,
-            Future<List<Chunk>> planned)
-            throws SQLException, InterruptedException {
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("database", db);
-        report.put("schema", t.schema());
-        report.put("table", t.name());
-        try (Connection c = target.connect(targetDb);
-                PreparedStatement s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            s.setString(1, t.qualified());
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    report.put("status", "missing_on_target");
-                    tables.add(report);
-                    job.log("verify " + t.label() + ": missing on the target");
-                    return;
-                }
-            }
-        }
-        List<Chunk> chunks = Futures.get(planned);
-        List<Map<String, Object>> results = new ArrayList<>();
-        if (t.key().size() == 1 && chunks.size() > 1) {
-            // One scan of each side, both at once, each row counted in its range by its key.
-            Future<Map<Integer, String[]>> a = pool.submit(() -> hashing.ranges(source, db, t, chunks));
-            Future<Map<Integer, String[]>> b = pool.submit(() -> hashing.ranges(target, targetDb, t, chunks));
-            Map<Integer, String[]> sa = Futures.get(a);
-            Map<Integer, String[]> sb = Futures.get(b);
-            for (int i = 0; i < chunks.size(); i++) {
-                String[] none = {"0", "0"};
-                String[] x = sa.getOrDefault(i, none);
-                String[] y = sb.getOrDefault(i, none);
-                rowsDone.addAndGet(Long.parseLong(x[0]));
-                results.add(chunkResult(chunks.get(i), x[1].equals(y[1]), Long.parseLong(x[0]), Long.parseLong(y[0])));
-            }
-        } else {
-            List<Future<Map<String, Object>>> running = new ArrayList<>();
-            for (Chunk ch : chunks) {
-                running.add(pool.submit(() -> compareChunk(hashing, source, target, db, targetDb, t, ch)));
-            }
-            for (Future<Map<String, Object>> f : running) {
-                results.add(Futures.get(f));
-            }
-        }
-        long sourceRows = 0;
-        long targetRows = 0;
-        List<Map<String, Object>> differing = new ArrayList<>();
-        for (Map<String, Object> r : results) {
-            sourceRows += (long) r.get("source_rows");
-            targetRows += (long) r.get("target_rows");
-            if (Boolean.FALSE.equals(r.remove("match"))) {
-                differing.add(r);
-            }
-        }
-        report.put("status", differing.isEmpty() ? "match" : "mismatch");
-        report.put("rows_source", sourceRows);
-        report.put("rows_target", targetRows);
-        report.put("chunks", chunks.size());
-        if (!differing.isEmpty()) {
-            report.put("mismatched_ranges", differing);
-        }
-        tables.add(report);
-        job.log("verify " + t.label() + ": " + report.get("status") + " (" + sourceRows + " source rows, " + targetRows
-                + " target rows, " + chunks.size() + " chunk(s)"
-                + (differing.isEmpty() ? "" : ", " + differing.size() + " differing") + ")");
-    }
-
-    /**
-     * Key ranges of about {@value #CHUNK_ROWS} source rows each: every {@value #CHUNK_ROWS}th key, or for a large
-     * table every matching key of a page sample.
-     */
-    private static List<Chunk> chunks(Sessions sessions, Endpoint source, SourceTable t) throws SQLException {
-        if (t.key().isEmpty()) {
-            return List.of(new Chunk(null, null));
-        }
-        String key = String.join(", ", t.key().stream().map(SourceTable::quote).toList());
-        List<List<String>> bounds = new ArrayList<>();
-        Connection c = sessions.take(source, t.database());
-        boolean healthy = false;
-        // A large table's boundaries come from a sample of its pages: ranges need not be equal, only cover the keys.
-        boolean sample = t.rowsEstimate() > SAMPLE_ABOVE;
-        String scanned = sample
-                ? t.qualified() + " TABLESAMPLE SYSTEM ("
-                        + String.format(
-                                java.util.Locale.ROOT,
-                                "%.4f",
-                                Math.max(0.0001, Math.min(100.0, 100.0 * SAMPLE_ROWS / t.rowsEstimate())))
-                        + ")"
-                : t.qualified();
-        long every = sample ? Math.max(1, (long) SAMPLE_ROWS * CHUNK_ROWS / t.rowsEstimate()) : CHUNK_ROWS;
-        try (PreparedStatement s = c.prepareStatement("SELECT " + textColumns(t.key()) + " FROM (SELECT " + key
-                + ", row_number() OVER (ORDER BY " + key + ") AS sluice_rn FROM " + scanned
-                + ") b WHERE sluice_rn % ? = 0 ORDER BY sluice_rn")) {
-            s.setLong(1, every);
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    List<String> b = new ArrayList<>();
-                    for (int i = 1; i <= t.key().size(); i++) {
-                        b.add(rs.getString(i));
-                    }
-                    bounds.add(b);
-                }
-            }
-            healthy = true;
-        } finally {
-            sessions.release(source, t.database(), c, healthy);
-        }
-        List<Chunk> out = new ArrayList<>();
-        List<String> from = null;
-        for (List<String> b : bounds) {
-            out.add(new Chunk(from, b));
-            from = b;
-        }
-        out.add(new Chunk(from, null));
-        return out;
-    }
-
-    private Map<String, Object> compareChunk(
-            Hashing hashing, Endpoint source, Endpoint target, String db, String targetDb, SourceTable t, Chunk ch)
-            throws SQLException {
-        long[] sourceRows = new long[1];
-        long[] targetRows = new long[1];
-        String a = hashing.hash(source, db, t, ch, sourceRows);
-        String b = hashing.hash(target, targetDb, t, ch, targetRows);
-        rowsDone.addAndGet(sourceRows[0]);
-        return chunkResult(ch, a.equals(b) && sourceRows[0] == targetRows[0], sourceRows[0], targetRows[0]);
-    }
-
-    private static Map<String, Object> chunkResult(Chunk ch, boolean match, long sourceRows, long targetRows) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("match", match && sourceRows == targetRows);
-        r.put("from", ch.from() == null ? null : display(ch.from()));
-        r.put("to", ch.to() == null ? null : display(ch.to()));
-        r.put("source_rows", sourceRows);
-        r.put("target_rows", targetRows);
-        return r;
-    }
-
-    /**
-     * How a chunk is hashed: the sum of a 64-bit hash of every row's record text, which needs no sort (rows are a
-     * multiset, and each row's text holds its key). Between servers of one major version the sum is of {@code
-     * hashtextextended}; across versions, whose hash functions Postgres does not promise to keep, of the first 64
-     * bits of each row's {@code md5}, which is slower but fixed. Postgres adds a {@code bigint} sum in 128 bits: no
-     * overflow.
-     */
-    private record Hashing(Sessions sessions, boolean sameMajor) {
-        String row() {
-            return sameMajor ? "hashtextextended(t::text, 0)" : "('x' || left(md5(t::text), 16))::bit(64)::bigint";
-        }
-
-        /**
-         * Every range of a table with a one-column key in one scan: range {@code i} of {@code chunks} → its row
-         * count and hash, for the ranges that have rows.
-         */
-        Map<Integer, String[]> ranges(Endpoint side, String db, SourceTable t, List<Chunk> chunks) throws SQLException {
-            String[] bounds =
-                    chunks.stream().skip(1).map(ch -> ch.from().getFirst()).toArray(String[]::new);
-            Connection c = sessions.take(side, db);
-            boolean healthy = false;
-            // width_bucket gives 0 below the first bound and i from bound i on: the index of the range.
-            try (PreparedStatement s = c.prepareStatement(
-                    "SELECT width_bucket(t." + SourceTable.quote(t.key().getFirst())
-                            + ", ?::text[]::" + t.keyTypes().getFirst() + "[]), count(*), coalesce(sum(" + row()
-                            + "), 0)::text FROM " + t.qualified() + " t GROUP BY 1")) {
-                s.setArray(1, c.createArrayOf("text", bounds));
-                Map<Integer, String[]> out = new java.util.HashMap<>();
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        out.put(rs.getInt(1), new String[] {Long.toString(rs.getLong(2)), rs.getString(3)});
-                    }
-                }
-                healthy = true;
-                return out;
-            } finally {
-                sessions.release(side, db, c, healthy);
-            }
-        }
-
-        String hash(Endpoint side, String db, SourceTable t, Chunk ch, long[] rows) throws SQLException {
-            String key = String.join(
-                    ", ", t.key().stream().map(k -> "t." + SourceTable.quote(k)).toList());
-            StringBuilder where = new StringBuilder("true");
-            if (ch.from() != null) {
-                where.append(" AND (")
-                        .append(key)
-                        .append(") >= (")
-                        .append(placeholders(t))
-                        .append(")");
-            }
-            if (ch.to() != null) {
-                where.append(" AND (")
-                        .append(key)
-                        .append(") < (")
-                        .append(placeholders(t))
-                        .append(")");
-            }
-            String row = row();
-            Connection c = sessions.take(side, db);
-            boolean healthy = false;
-            try (PreparedStatement s = c.prepareStatement("SELECT count(*), coalesce(sum(" + row + "), 0)::text FROM "
-                    + t.qualified() + " t WHERE " + where)) {
-                int i = 1;
-                for (List<String> bound : java.util.Arrays.asList(ch.from(), ch.to())) {
-                    if (bound != null) {
-                        for (String v : bound) {
-                            s.setString(i++, v);
-                        }
-                    }
-                }
-                try (ResultSet rs = s.executeQuery()) {
-                    rs.next();
-                    rows[0] = rs.getLong(1);
-                    healthy = true;
-                    return rs.getString(2);
-                }
-            } finally {
-                sessions.release(side, db, c, healthy);
-            }
-        }
-    }
-
-    private static String placeholders(SourceTable t) {
-        List<String> p = new ArrayList<>();
-        for (String type : t.keyTypes()) {
-            p.add("?::" + type);
-        }
-        return String.join(", ", p);
-    }
-
-    private static String textColumns(List<String> key) {
-        return String.join(
-                ", ", key.stream().map(k -> SourceTable.quote(k) + "::text").toList());
     }
 
     private static String display(List<String> values) {
