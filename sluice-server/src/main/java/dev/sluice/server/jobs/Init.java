@@ -133,7 +133,8 @@ final class Init implements JobWork {
             } else {
                 job.log(db + ": resuming from the last run's checkpoints");
             }
-            DdlRunner ddl = new DdlRunner(t, job, prefix, warnings);
+            DdlRunner ddl =
+                    new DdlRunner(t, job, prefix, warnings, spec.options().parallelism());
             report.put("schema_statements", ddl.run(plan.pre()));
             boolean binary =
                     s.getMetaData().getDatabaseMajorVersion() == t.getMetaData().getDatabaseMajorVersion();
@@ -325,7 +326,8 @@ final class Init implements JobWork {
         DdlRunner ddl() throws SQLException {
             if (ddl == null) {
                 connection = target.connect(targetDb);
-                ddl = new DdlRunner(connection, job, db + ":", warnings);
+                ddl = new DdlRunner(
+                        connection, job, db + ":", warnings, spec.options().parallelism());
             }
             return ddl;
         }
@@ -371,7 +373,8 @@ final class Init implements JobWork {
                 running.add(pool.submit(() -> {
                     int n = 0;
                     try (Connection c = target.connect(targetDb)) {
-                        DdlRunner runner = new DdlRunner(c, job, prefix, warnings);
+                        DdlRunner runner = new DdlRunner(
+                                c, job, prefix, warnings, spec.options().parallelism());
                         List<Ddl> group;
                         while ((group = queue.poll()) != null) {
                             n += runner.run(group);
