@@ -46,7 +46,7 @@ final class DdlRunner {
             s.execute("SET maintenance_work_mem = '256MB'");
             if (parallelism > 1) {
                 // The job's workers already build indexes side by side, a core each: Postgres's own parallel
-                // workers per build would only crowd the same cores (measured: init about 1.2x faster on two).
+                // workers per build would only crowd the same cores (docs/benchmarks.md, 2026-12-07).
                 s.execute("SET max_parallel_maintenance_workers = 0");
             }
         }
