@@ -40,6 +40,9 @@ import software.amazon.awssdk.services.kinesis.model.Record;
 
 /** Against the kinesis-local emulator in a child process; each test makes its own stream. */
 class KinesisSinkIT {
+    /** Generous: these tests check what a check finds, not how fast, and CI machines can be busy. */
+    private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(30);
+
     private static final AtomicInteger STREAMS = new AtomicInteger();
     private static KinesisLocal emulator;
     private final List<KinesisSink> sinks = new ArrayList<>();
@@ -205,7 +208,7 @@ class KinesisSinkIT {
     @Test
     void check_reportsMissingStream() {
         String arn = arn("nope");
-        CheckResult result = new KinesisProvider().check(config(arn), Duration.ofSeconds(5));
+        CheckResult result = new KinesisProvider().check(config(arn), CHECK_TIMEOUT);
 
         assertThat(result.status()).isEqualTo(CheckResult.Status.NOT_FOUND);
         assertThat(result.detail()).startsWith("Kinesis stream " + arn + ": stream does not exist");

@@ -37,6 +37,9 @@ import org.junit.jupiter.api.Test;
 
 /** The postgres sink against a real target database (the shared embedded Postgres). */
 class PostgresSinkIT {
+    /** Generous: these tests check what a check finds, not how fast, and CI machines can be busy. */
+    private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(30);
+
     private static final TestPostgres PG = TestPostgres.shared();
     private static final PostgresSinkProvider PROVIDER = new PostgresSinkProvider();
     private static final AtomicInteger LSN = new AtomicInteger(1000);
@@ -407,22 +410,19 @@ class PostgresSinkIT {
     void checkReportsReachabilityAndTheSchema() {
         Map<String, Object> base =
                 Map.of("host", "localhost", "port", (long) PG.port(), "database_name", db, "username", "postgres");
-        assertThat(PROVIDER.check(configure(base), Duration.ofSeconds(5))).isEqualTo(CheckResult.OK);
+        assertThat(PROVIDER.check(configure(base), CHECK_TIMEOUT)).isEqualTo(CheckResult.OK);
 
         Map<String, Object> noSchema = new HashMap<>(base);
         noSchema.put("target_schema", "absent");
-        assertThat(PROVIDER.check(configure(noSchema), Duration.ofSeconds(5)).status())
-                .isEqualTo(CheckResult.Status.NOT_FOUND);
+        assertThat(PROVIDER.check(configure(noSchema), CHECK_TIMEOUT).status()).isEqualTo(CheckResult.Status.NOT_FOUND);
 
         Map<String, Object> noDb = new HashMap<>(base);
         noDb.put("database_name", "no_such_db");
-        assertThat(PROVIDER.check(configure(noDb), Duration.ofSeconds(5)).status())
-                .isEqualTo(CheckResult.Status.NOT_FOUND);
+        assertThat(PROVIDER.check(configure(noDb), CHECK_TIMEOUT).status()).isEqualTo(CheckResult.Status.NOT_FOUND);
 
         Map<String, Object> closed = new HashMap<>(base);
         closed.put("port", (long) dev.sluice.testkit.FreePort.find());
-        assertThat(PROVIDER.check(configure(closed), Duration.ofSeconds(5)).status())
-                .isEqualTo(CheckResult.Status.UNREACHABLE);
+        assertThat(PROVIDER.check(configure(closed), CHECK_TIMEOUT).status()).isEqualTo(CheckResult.Status.UNREACHABLE);
     }
 
     @Test

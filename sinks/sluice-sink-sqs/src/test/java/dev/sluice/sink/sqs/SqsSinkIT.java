@@ -34,6 +34,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /** Against ElasticMQ in this JVM: standard and FIFO queues created per test. */
 class SqsSinkIT {
+    /** Generous: these tests check what a check finds, not how fast, and CI machines can be busy. */
+    private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(30);
+
     private static final AtomicInteger QUEUES = new AtomicInteger();
 
     // One server for the class (a restart test replaces it on the same port); each test makes its own queues.
@@ -208,7 +211,7 @@ class SqsSinkIT {
     @Test
     void check_reportsMissingQueue() {
         URI missing = URI.create(endpoint() + "/000000000000/nope");
-        CheckResult result = new SqsProvider().check(config(missing, false), Duration.ofSeconds(5));
+        CheckResult result = new SqsProvider().check(config(missing, false), CHECK_TIMEOUT);
 
         assertThat(result.status()).isEqualTo(CheckResult.Status.NOT_FOUND);
         assertThat(result.detail()).startsWith("SQS queue " + missing + ": queue does not exist");
