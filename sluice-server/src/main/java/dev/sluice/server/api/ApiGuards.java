@@ -21,7 +21,7 @@ import org.slf4j.MDC;
  * "Request ids, rate limits and idempotency".
  */
 public final class ApiGuards {
-    static final String REQUEST_ID_HEADER = "X-Request-Id";
+    public static final String REQUEST_ID_HEADER = "X-Request-Id";
     /** The MDC key; logback's pattern prints it. */
     static final String MDC_KEY = "request_id";
 
@@ -56,10 +56,18 @@ public final class ApiGuards {
         return ctx.attribute(TOKEN_ID);
     }
 
+    /**
+     * The id of a request that sent {@code sent} as its {@code X-Request-Id}: that value when it is 1 to 128 of {@code
+     * [A-Za-z0-9._:-]}, else a new one ({@code req_} and 24 hex digits). For answers made outside the routes, such as
+     * Jetty's to a malformed request.
+     */
+    public static String requestIdFor(@Nullable String sent) {
+        return sent != null && CLIENT_ID.matcher(sent).matches() ? sent : newRequestId();
+    }
+
     /** First {@code before} handler: gives the request its id (the client's when valid), in the response and MDC. */
     void start(Context ctx) {
-        String sent = ctx.header(REQUEST_ID_HEADER);
-        String id = sent != null && CLIENT_ID.matcher(sent).matches() ? sent : newRequestId();
+        String id = requestIdFor(ctx.header(REQUEST_ID_HEADER));
         ctx.attribute(REQUEST_ID, id);
         ctx.header(REQUEST_ID_HEADER, id);
         MDC.put(MDC_KEY, id);

@@ -122,4 +122,24 @@ class RequestIdIT {
         // The id leaves the MDC with the request: the next request's lines do not carry it.
         assertThat(id(api.get("/api/functions"))).isNotEqualTo("trace-delete-1");
     }
+
+    @Test
+    void aRequestJettyRefusesBeforeTheRoutes_stillGetsAnIdUnderApi() throws Exception {
+        // Escapes that are not UTF-8: Jetty answers 400 before any handler runs, through the JSON error handler.
+        String sent = raw("GET /api/functions/%C3%28 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                + "X-Request-Id: trace-jetty\r\n\r\n");
+        assertThat(sent).startsWith("HTTP/1.1 400 ").contains("\r\nX-Request-Id: trace-jetty\r\n");
+        assertThat(sent).endsWith("\"request_id\":\"trace-jetty\"}");
+        String generated = raw("GET /api/functions/%C3%28 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        assertThat(generated).containsPattern("\r\nX-Request-Id: " + GENERATED + "\r\n");
+    }
+
+    private static String raw(String request) throws java.io.IOException {
+        try (java.net.Socket s =
+                new java.net.Socket("localhost", sluice.server().port())) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
 }
