@@ -1,5 +1,6 @@
 package dev.sluice.server.api;
 
+import dev.sluice.server.store.SecretBox;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.security.SecureRandom;
@@ -38,12 +39,13 @@ public final class ApiGuards {
     /**
      * @param dataSource the metadata store, which keeps the responses of idempotent requests ({@code
      *     idempotency_keys})
+     * @param secrets seals the kept responses, which may hold secrets
      * @param clock time for the rate limits and the idempotency TTL
      */
-    public ApiGuards(ApiGuardSettings settings, DataSource dataSource, InstantSource clock) {
+    public ApiGuards(ApiGuardSettings settings, DataSource dataSource, SecretBox secrets, InstantSource clock) {
         this.settings = settings;
         this.clock = clock;
-        this.idempotency = new Idempotency(new IdempotencyTable(dataSource), settings.idempotencyTtl(), clock);
+        this.idempotency = new Idempotency(new IdempotencyTable(dataSource, secrets), settings.idempotencyTtl(), clock);
     }
 
     /** The request id of {@code ctx}, or null outside {@code /api}. */

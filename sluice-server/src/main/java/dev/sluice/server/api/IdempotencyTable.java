@@ -1,5 +1,6 @@
 package dev.sluice.server.api;
 
+import dev.sluice.server.store.SecretBox;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -7,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -14,7 +16,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The {@code idempotency_keys} table (V10): one row per API token and key, claimed when the first request starts and
  * completed with its response. Thread-safe; each statement runs on its own (autocommit), and the claim is one {@code
- * INSERT ... ON CONFLICT DO NOTHING}, so two requests with one key never both run, on one node or several.
+ * INSERT ... ON CONFLICT DO NOTHING}, so two requests with one key never both run, on one node or several. Response
+ * bodies are sealed with the {@link SecretBox}: a create's response may hold a secret (a new API token, or passwords
+ * asked for with {@code show_sensitive}).
  */
 final class IdempotencyTable {
     /** What a request is, to tell a retry from another request reusing the key. */
@@ -43,9 +47,11 @@ final class IdempotencyTable {
     record Mismatch(Fingerprint first) implements Claim {}
 
     private final DataSource dataSource;
+    private final SecretBox secrets;
 
-    IdempotencyTable(DataSource dataSource) {
+    IdempotencyTable(DataSource dataSource, SecretBox secrets) {
         this.dataSource = dataSource;
+        this.secrets = secrets;
     }
 
     /**
@@ -79,8 +85,9 @@ final class IdempotencyTable {
                         return new Started();
                     }
                 }
-                try (PreparedStatement ps = c.prepareStatement("SELECT method, path, request_sha256, status,"
-                        + " content_type, body FROM idempotency_keys WHERE token_id = ? AND idempotency_key = ?")) {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT method, path, request_sha256, status,"
+                                + " content_type, sealed_body FROM idempotency_keys WHERE token_id = ? AND idempotency_key = ?")) {
                     ps.setObject(1, token);
                     ps.setString(2, key);
                     try (ResultSet rs = ps.executeQuery()) {
@@ -95,7 +102,7 @@ final class IdempotencyTable {
                         if (rs.wasNull()) {
                             return new Running();
                         }
-                        return new Replay(new Stored(status, rs.getString(5), rs.getBytes(6)));
+                        return new Replay(new Stored(status, rs.getString(5), unseal(rs.getString(6))));
                     }
                 }
             }
@@ -107,10 +114,10 @@ final class IdempotencyTable {
     void complete(UUID token, String key, Stored response) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("UPDATE idempotency_keys SET status = ?, content_type = ?,"
-                        + " body = ? WHERE token_id = ? AND idempotency_key = ? AND status IS NULL")) {
+                        + " sealed_body = ? WHERE token_id = ? AND idempotency_key = ? AND status IS NULL")) {
             ps.setInt(1, response.status());
             ps.setString(2, response.contentType());
-            ps.setBytes(3, response.body());
+            ps.setString(3, secrets.encrypt(Base64.getEncoder().encodeToString(response.body())));
             ps.setObject(4, token);
             ps.setString(5, key);
             ps.executeUpdate();
@@ -126,6 +133,10 @@ final class IdempotencyTable {
             ps.setString(2, key);
             ps.executeUpdate();
         }
+    }
+
+    private byte[] unseal(@Nullable String sealed) {
+        return sealed == null ? new byte[0] : Base64.getDecoder().decode(secrets.decrypt(sealed));
     }
 
     /** Deletes every expired row; returns how many. */

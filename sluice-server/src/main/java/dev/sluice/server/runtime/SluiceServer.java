@@ -111,6 +111,7 @@ public final class SluiceServer implements AutoCloseable {
             ApiGuards guards = new ApiGuards(
                     ApiGuardSettings.from(k -> System.getenv(k) != null ? System.getenv(k) : System.getProperty(k)),
                     store.dataSource(),
+                    secrets,
                     java.time.Clock.systemUTC());
             http = startHttp(o.port(), supervisor, metrics, api, guards);
             supervisor.start();

@@ -7,6 +7,7 @@ import dev.sluice.server.fixture.ServerFixture;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -148,6 +149,26 @@ class IdempotencyIT {
                 .isEqualTo("a request with Idempotency-Key 'k-running' is still running; retry once it has finished"
                         + " to get its response");
         assertThat(count("idem-running")).isZero();
+    }
+
+    @Test
+    void aKeptResponseWithASecret_isSealedAtRest() throws Exception {
+        HttpResponse<String> created =
+                api.post("/api/api_keys", "{\"name\": \"idem-sealed\"}", "Idempotency-Key", "k-sealed");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String token = RawApi.json(created).get("token").asString();
+        HttpResponse<String> again =
+                api.post("/api/api_keys", "{\"name\": \"idem-sealed\"}", "Idempotency-Key", "k-sealed");
+        assertThat(again.body()).isEqualTo(created.body());
+        assertThat(RawApi.header(again, "Idempotent-Replayed")).isEqualTo("true");
+        try (Connection c = ServerFixture.PG.connect(sluice.metaDb());
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT sealed_body FROM sluice.idempotency_keys WHERE idempotency_key = 'k-sealed'");
+                ResultSet rs = ps.executeQuery()) {
+            assertThat(rs.next()).isTrue();
+            String stored = rs.getString(1);
+            assertThat(stored).startsWith("v1:").doesNotContain(token).doesNotContain("idem-sealed");
+        }
     }
 
     @Test
