@@ -80,13 +80,23 @@ public final class ApiTokens {
 
     /** Whether {@code token} is a current API token. Takes the same time whichever key matches, if any. */
     public boolean verify(@Nullable String token) {
+        return find(token) != null;
+    }
+
+    /**
+     * The id of the API key whose token is {@code token}, or null when none is: what rate limits and idempotency
+     * keys are scoped by, never the token itself. Takes the same time whichever key matches, if any.
+     */
+    public @Nullable UUID find(@Nullable String token) {
         if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_LENGTH) {
-            return false;
+            return null;
         }
         byte[] hash = hash(token);
-        boolean found = false;
+        UUID found = null;
         for (ApiKey k : keys) {
-            found |= MessageDigest.isEqual(k.tokenHash(), hash);
+            if (MessageDigest.isEqual(k.tokenHash(), hash)) {
+                found = k.id();
+            }
         }
         return found;
     }

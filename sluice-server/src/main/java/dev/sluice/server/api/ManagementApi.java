@@ -76,31 +76,39 @@ public final class ManagementApi {
         return syncHost;
     }
 
-    /** Adds the routes, the token check and the error rendering. */
-    public void register(RoutesConfig r) {
-        r.before("/api/*", this::authenticate);
+    /**
+     * Adds the routes, the token check and the error rendering, with {@code guards}' request ids, rate limits and
+     * idempotency keys.
+     */
+    public void register(RoutesConfig r, ApiGuards guards) {
+        // The request id first, so that even a 401 carries it.
+        r.before("/api/*", guards::start);
+        r.before("/api/*", ctx -> authenticate(ctx, guards));
+        r.after("/api/*", guards::end);
         for (Route route : routes()) {
+            Handler handler = guards.wrap(route.method(), route.path(), route.handler());
             switch (route.method()) {
-                case "GET" -> r.get(route.path(), route.handler());
-                case "POST" -> r.post(route.path(), route.handler());
-                case "PUT" -> r.put(route.path(), route.handler());
-                case "PATCH" -> r.patch(route.path(), route.handler());
-                case "DELETE" -> r.delete(route.path(), route.handler());
+                case "GET" -> r.get(route.path(), handler);
+                case "POST" -> r.post(route.path(), handler);
+                case "PUT" -> r.put(route.path(), handler);
+                case "PATCH" -> r.patch(route.path(), handler);
+                case "DELETE" -> r.delete(route.path(), handler);
                 default -> throw new IllegalStateException(route.method());
             }
         }
         r.exception(ApiException.class, (e, ctx) -> {
             ctx.attribute(ERROR_RENDERED, true);
-            ctx.status(e.status).json(e.body());
+            ctx.status(e.status).json(ApiGuards.withRequestId(ctx, e.body()));
         });
         r.error(404, "*", ctx -> {
             if (ctx.attribute(ERROR_RENDERED) == null) {
-                ctx.json(Map.of("summary", "no route " + ctx.method() + " " + Requests.clip(ctx.path())));
+                ctx.json(ApiGuards.withRequestId(
+                        ctx, Map.of("summary", "no route " + ctx.method() + " " + Requests.clip(ctx.path()))));
             }
         });
         r.exception(Exception.class, (e, ctx) -> {
             log.error("{} {} failed", ctx.method(), ctx.path(), e);
-            ctx.status(500).json(Map.of("summary", "internal error; see the server log"));
+            ctx.status(500).json(ApiGuards.withRequestId(ctx, Map.of("summary", "internal error; see the server log")));
         });
     }
 
@@ -154,7 +162,7 @@ public final class ManagementApi {
         this.config.createInitialBackfills(before, config, saved);
     }
 
-    private void authenticate(Context ctx) {
+    private void authenticate(Context ctx, ApiGuards guards) {
         if (ctx.path().equals("/api/openapi.json")) {
             return;
         }
@@ -163,12 +171,14 @@ public final class ManagementApi {
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             token = header.substring(7).strip();
         }
-        if (!tokens.verify(token)) {
+        java.util.UUID tokenId = tokens.find(token);
+        if (tokenId == null) {
             ctx.header("WWW-Authenticate", "Bearer");
             throw new ApiException(
                     401,
                     header == null ? "missing API token: send 'Authorization: Bearer <token>'" : "invalid API token");
         }
+        guards.admit(ctx, tokenId);
     }
 
     private void openApi(Context ctx) throws IOException {

@@ -18,6 +18,7 @@ import tools.jackson.databind.node.ObjectNode;
 /** Reading request bodies and parameters, with the 400/413/422 answers the API promises. */
 final class Requests {
     static final int MAX_BODY_BYTES = 1024 * 1024;
+    private static final String BODY = "sluice.request-body";
     static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
@@ -26,12 +27,7 @@ final class Requests {
 
     /** The body as text: at most 1 MiB (else 413), valid UTF-8 (else 400). Empty when there is none. */
     static String text(Context ctx) {
-        byte[] bytes;
-        try (InputStream in = ctx.req().getInputStream()) {
-            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-        } catch (IOException e) {
-            throw ApiException.badRequest("cannot read the request body: " + e.getMessage());
-        }
+        byte[] bytes = bytes(ctx);
         if (bytes.length > MAX_BODY_BYTES) {
             throw new ApiException(413, "the request body is larger than 1 MiB");
         }
@@ -45,6 +41,23 @@ final class Requests {
         } catch (CharacterCodingException e) {
             throw ApiException.badRequest("the request body is not valid UTF-8");
         }
+    }
+
+    /**
+     * The raw body, read once (an Idempotency-Key check reads it before the route does): at most {@link
+     * #MAX_BODY_BYTES} + 1 bytes, so that {@link #text} can tell a body that is too large.
+     */
+    static byte[] bytes(Context ctx) {
+        byte[] bytes = ctx.attribute(BODY);
+        if (bytes == null) {
+            try (InputStream in = ctx.req().getInputStream()) {
+                bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+            } catch (IOException e) {
+                throw ApiException.badRequest("cannot read the request body: " + e.getMessage());
+            }
+            ctx.attribute(BODY, bytes);
+        }
+        return bytes;
     }
 
     /** The body as a JSON object. Requires {@code Content-Type: application/json}. */

@@ -1,6 +1,8 @@
 package dev.sluice.server.runtime;
 
+import dev.sluice.server.api.ApiGuards;
 import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -19,9 +21,28 @@ import tools.jackson.databind.json.JsonMapper;
 final class JsonErrorHandler extends ErrorHandler {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private static byte[] body(int status, @Nullable String message) {
+    private static byte[] body(int status, @Nullable String message, @Nullable String requestId) {
         String summary = message == null || message.isBlank() ? HttpStatus.getMessage(status) : message;
-        return JSON.writeValueAsBytes(Map.of("summary", summary));
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("summary", summary);
+        if (requestId != null) {
+            body.put("request_id", requestId);
+        }
+        return JSON.writeValueAsBytes(body);
+    }
+
+    /** A request id for an answer under /api, as the routes give one; null elsewhere. */
+    private static @Nullable String requestId(Request request) {
+        String path;
+        try {
+            path = request.getHttpURI().getPath();
+        } catch (RuntimeException e) {
+            path = null; // a URI too broken to decode is still answered
+        }
+        if (path == null || !path.startsWith("/api/")) {
+            return null;
+        }
+        return ApiGuards.requestIdFor(request.getHeaders().get(ApiGuards.REQUEST_ID_HEADER));
     }
 
     @Override
@@ -32,13 +53,17 @@ final class JsonErrorHandler extends ErrorHandler {
             @Nullable String message,
             @Nullable Throwable cause,
             Callback callback) {
+        String requestId = requestId(request);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        response.write(true, ByteBuffer.wrap(body(code, message)), callback);
+        if (requestId != null) {
+            response.getHeaders().put(ApiGuards.REQUEST_ID_HEADER, requestId);
+        }
+        response.write(true, ByteBuffer.wrap(body(code, message, requestId)), callback);
     }
 
     @Override
     public ByteBuffer badMessageError(int status, @Nullable String reason, HttpFields.Mutable fields) {
         fields.put(HttpHeader.CONTENT_TYPE, "application/json");
-        return ByteBuffer.wrap(body(status, reason));
+        return ByteBuffer.wrap(body(status, reason, null)); // the request was not parsed: no path, no id
     }
 }

@@ -1,6 +1,8 @@
 package dev.sluice.server.runtime;
 
 import dev.sluice.engine.DatabasePipeline;
+import dev.sluice.server.api.ApiGuardSettings;
+import dev.sluice.server.api.ApiGuards;
 import dev.sluice.server.api.ApiTokens;
 import dev.sluice.server.api.ManagementApi;
 import dev.sluice.server.config.ApiTokenConfig;
@@ -106,7 +108,12 @@ public final class SluiceServer implements AutoCloseable {
                     api.createInitialBackfills(sinksBefore, c, loaded.snapshot());
                 }
             }
-            http = startHttp(o.port(), supervisor, metrics, api);
+            ApiGuards guards = new ApiGuards(
+                    ApiGuardSettings.from(k -> System.getenv(k) != null ? System.getenv(k) : System.getProperty(k)),
+                    store.dataSource(),
+                    secrets,
+                    java.time.Clock.systemUTC());
+            http = startHttp(o.port(), supervisor, metrics, api, guards);
             supervisor.start();
             jobs.start();
             if (bootstrap != null) {
@@ -156,13 +163,14 @@ public final class SluiceServer implements AutoCloseable {
         }
     }
 
-    private static Javalin startHttp(int port, Supervisor supervisor, SluiceMetrics metrics, ManagementApi api) {
+    private static Javalin startHttp(
+            int port, Supervisor supervisor, SluiceMetrics metrics, ManagementApi api, ApiGuards guards) {
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.jsonMapper(new JavalinJackson3(JsonMapper.builder().build(), false));
             c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             c.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new JsonErrorHandler()));
-            api.register(c.routes);
+            api.register(c.routes, guards);
             c.routes.get("/health", ctx -> {
                 Health h = Health.of(supervisor.pipelines());
                 ctx.status(h.healthy() ? 200 : 503).json(h.body());
