@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.server.api.ApiClient;
 import dev.sluice.server.fixture.Jobs;
 import dev.sluice.server.fixture.ServerFixture;
+import dev.sluice.testkit.FaultProxy;
 import dev.sluice.testkit.WebhookReceiver;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -203,5 +205,66 @@ class WebhookEventsIT {
         assertThat(done.get("data").get("table").asString()).isEqualTo("public.items");
         assertThat(done.get("data").get("state").asString()).isEqualTo("completed");
         assertThat(done.get("data").get("rows_processed").asLong()).isEqualTo(20);
+    }
+
+    @Test
+    void aDatabaseFallingBehind_sendsLagExceededOncePerCrossing() {
+        String lagDb = sluice.database("hooklag", "CREATE TABLE big (id int PRIMARY KEY, pad text)");
+        ApiClient.Reply database = api.post("/api/postgres_databases", sluice.databaseJson("lag-db", lagDb));
+        assertThat(database.status()).as(database.text()).isEqualTo(201);
+        WebhookReceiver stuck = sluice.newReceiver();
+        ApiClient.Reply sink = api.post("/api/sinks", """
+                {"name": "lagging", "database": "lag-db", "retry_backoff_ms": 50, "max_retry_backoff_ms": 200,
+                 "destination": {"type": "webhook", "http_endpoint": "%s"}}""".formatted(stuck.url()));
+        assertThat(sink.status()).as(sink.text()).isEqualTo(201);
+        sluice.awaitSinkHealthy("lagging");
+        subscribe(
+                "lag-watch",
+                "/lag",
+                "[\"database.lag_exceeded\"]",
+                ", \"database\": \"lag-db\", \"lag_threshold_bytes\": 4096");
+
+        stuck.respondWith(500); // nothing is acknowledged: the slot falls behind
+        ServerFixture.PG.execute(lagDb, "INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 100) g");
+        JsonNode exceeded = awaitEvent("/lag", "database.lag_exceeded", "database_name", "lag-db");
+        assertThat(exceeded.get("data").get("lag_bytes").asLong()).isGreaterThan(4096);
+        assertThat(exceeded.get("data").get("threshold_bytes").asLong()).isEqualTo(4096);
+        assertThat(exceeded.get("data").get("threshold_seconds").isNull()).isTrue();
+        // Still behind for many looks of the watcher: no second event for the same crossing.
+        ServerFixture.PG.execute(lagDb, "INSERT INTO big SELECT g, 'y' FROM generate_series(101, 110) g");
+        await().during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> events("/lag").size() == 1);
+        stuck.respondWith(200);
+    }
+
+    @Test
+    void aDatabaseLosingItsConnection_sendsDisconnected() {
+        String discDb = sluice.database("hookdisc", "CREATE TABLE t (id int PRIMARY KEY)");
+        FaultProxy proxy = sluice.closeAfter(FaultProxy.start("127.0.0.1", ServerFixture.PG.port()));
+        String json = sluice.databaseJson("disc-db", discDb)
+                .replace("\"port\": " + ServerFixture.PG.port(), "\"port\": " + proxy.port());
+        ApiClient.Reply database = api.post("/api/postgres_databases", json);
+        assertThat(database.status()).as(database.text()).isEqualTo(201);
+        ApiClient.Reply sink =
+                api.post("/api/sinks", """
+                {"name": "disc-sink", "database": "disc-db",
+                 "destination": {"type": "webhook", "http_endpoint": "%s"}}""".formatted(sluice.newReceiver().url()));
+        assertThat(sink.status()).as(sink.text()).isEqualTo(201);
+        sluice.awaitSinkHealthy("disc-sink");
+        await("disc-db streams")
+                .atMost(ServerFixture.WAIT)
+                .until(() -> sluice.server().status().stream()
+                        .anyMatch(st -> st.database().equals("disc-db")
+                                && st.state() == dev.sluice.engine.DatabasePipeline.State.STREAMING));
+        subscribe("disc-watch", "/disc", "[\"database.disconnected\"]", ", \"database\": \"disc-db\"");
+
+        proxy.refuse(true);
+        proxy.dropConnections();
+        JsonNode lost = awaitEvent("/disc", "database.disconnected", "database_name", "disc-db");
+        assertThat(lost.get("data").get("database_id").asString())
+                .isEqualTo(api.get("/api/postgres_databases/disc-db").get("id").asString());
+        assertThat(lost.get("data").get("state").asString()).isEqualTo("retrying");
+        proxy.refuse(false);
     }
 }
