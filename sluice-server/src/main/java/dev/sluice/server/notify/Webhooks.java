@@ -106,7 +106,10 @@ public final class Webhooks implements AutoCloseable {
         return new Created(table.get(id), secret);
     }
 
-    /** Saves {@code spec} on subscription {@code id}; false when its name is taken by another. */
+    /**
+     * Saves {@code spec} on subscription {@code id}; false when its name is taken by another. A subscription deleted
+     * meanwhile stays deleted (and true is returned: there is no name conflict to report).
+     */
     public boolean update(UUID id, Subscription.Spec spec) throws SQLException {
         Subscription old = table.get(id);
         if (old == null) {
