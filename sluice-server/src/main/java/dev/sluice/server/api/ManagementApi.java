@@ -50,9 +50,21 @@ public final class ManagementApi {
     private final ConfigApi config;
     private final JobsApi jobs;
     private final JobSyncHost syncHost;
+    private final WebhooksApi webhooks;
 
     public ManagementApi(
             StoredConfig stored, ApiTokens tokens, Engine engine, JobRunner runner, JobSettings jobSettings) {
+        this(stored, tokens, engine, runner, jobSettings, null);
+    }
+
+    /** With {@code webhooks}, the notification webhooks behind {@code /api/webhooks} (null: those routes fail). */
+    public ManagementApi(
+            StoredConfig stored,
+            ApiTokens tokens,
+            Engine engine,
+            JobRunner runner,
+            JobSettings jobSettings,
+            dev.sluice.server.notify.@org.jspecify.annotations.Nullable Webhooks webhooks) {
         this.tokens = tokens;
         ConfigWriter writer = new ConfigWriter(stored, engine);
         SinkLookup lookup = new SinkLookup(stored);
@@ -69,6 +81,7 @@ public final class ManagementApi {
         this.config = new ConfigApi(stored, writer, backfills, tokens);
         this.jobs = new JobsApi(stored, runner, jobSettings, java.time.Clock.systemUTC());
         this.syncHost = new JobSyncHost(stored, writer, engine);
+        this.webhooks = new WebhooksApi(stored, webhooks);
     }
 
     /** Where sync jobs add the database and sink that carry their changes. */
@@ -150,6 +163,7 @@ public final class ManagementApi {
         keys.routes(out);
         config.routes(out);
         jobs.routes(out);
+        webhooks.routes(out);
         return out;
     }
 

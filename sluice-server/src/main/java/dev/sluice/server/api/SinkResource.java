@@ -7,6 +7,7 @@ import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SinkStatus;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.destination.Destinations;
+import dev.sluice.server.notify.SinkHealth;
 import dev.sluice.server.store.BackfillState;
 import dev.sluice.server.store.BackfillTable.BackfillRow;
 import dev.sluice.server.store.ConfigDocs;
@@ -168,9 +169,8 @@ final class SinkResource implements Resource {
             checks.addObject().put("name", "Messages delivered").put("status", "initializing");
         } else {
             boolean failing = live.lastError() != null;
-            // A used-up spill budget alone is a warning: nothing is lost with pause_on_full, but the slot waits.
             boolean budget = live.spillBudgetUsedUp();
-            overall = s.status() == SinkStatus.PAUSED ? "paused" : failing ? "error" : budget ? "warning" : "healthy";
+            overall = SinkHealth.of(s.status(), live);
             ObjectNode delivery = checks.addObject()
                     .put("name", "Messages delivered")
                     .put("status", failing ? "error" : budget ? "warning" : "healthy");

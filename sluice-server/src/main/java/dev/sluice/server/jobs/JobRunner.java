@@ -41,6 +41,17 @@ public final class JobRunner implements AutoCloseable {
             Thread.ofPlatform().name("jobs").daemon().factory());
     private volatile boolean closed;
     private volatile @Nullable SyncHost host;
+    private volatile Listener listener = (id, command, status, error) -> {};
+
+    /** Told when a job this node ran has been recorded as ended; called on the job's thread, must not block. */
+    @FunctionalInterface
+    public interface Listener {
+        /**
+         * @param status {@code completed}, {@code failed} or {@code cancelled}
+         * @param error why it failed, or null
+         */
+        void ended(UUID id, String command, String status, @Nullable String error);
+    }
 
     public JobRunner(JobTable table, SecretBox secrets, JobSettings settings, Clock clock) {
         this.table = table;
@@ -54,6 +65,11 @@ public final class JobRunner implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(
                 this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::purge, 0, 1, TimeUnit.MINUTES);
+    }
+
+    /** Who is told when a job ends (notification webhooks); set before {@link #start()}. */
+    public void listener(Listener listener) {
+        this.listener = listener;
     }
 
     /** Where sync jobs run their streaming; set before {@link #start()}. */
@@ -179,13 +195,23 @@ public final class JobRunner implements AutoCloseable {
         try {
             r.flush();
             table.heartbeat(row.id(), node, r.progressJson());
-            table.finish(row.id(), node, status, result, error);
+            if (table.finish(row.id(), node, status, result, error)) {
+                ended(row, status, error);
+            }
         } catch (SQLException e) {
             log.warn(
                     "job {}: cannot record its outcome ({}); another node will run it again", row.id(), e.getMessage());
         } finally {
             running.remove(r);
             wake();
+        }
+    }
+
+    private void ended(JobRow row, String status, @Nullable String error) {
+        try {
+            listener.ended(row.id(), row.command(), status, error);
+        } catch (RuntimeException e) {
+            log.warn("job {}: its end listener failed", row.id(), e);
         }
     }
 

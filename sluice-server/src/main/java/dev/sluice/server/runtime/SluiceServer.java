@@ -14,6 +14,11 @@ import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.jobs.JobRunner;
 import dev.sluice.server.jobs.JobSettings;
 import dev.sluice.server.metrics.SluiceMetrics;
+import dev.sluice.server.notify.EventType;
+import dev.sluice.server.notify.StatusWatcher;
+import dev.sluice.server.notify.WebhookEvent;
+import dev.sluice.server.notify.WebhookSettings;
+import dev.sluice.server.notify.Webhooks;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.SecretBox;
 import dev.sluice.server.store.StoredConfig;
@@ -40,9 +45,19 @@ public final class SluiceServer implements AutoCloseable {
     private final Supervisor supervisor;
     private final Javalin http;
     private final JobRunner jobs;
+    private final Webhooks webhooks;
+    private final StatusWatcher watcher;
 
-    private SluiceServer(MetadataStore store, Supervisor supervisor, Javalin http, JobRunner jobs) {
+    private SluiceServer(
+            MetadataStore store,
+            Supervisor supervisor,
+            Javalin http,
+            JobRunner jobs,
+            Webhooks webhooks,
+            StatusWatcher watcher) {
         this.jobs = jobs;
+        this.webhooks = webhooks;
+        this.watcher = watcher;
         this.store = store;
         this.supervisor = supervisor;
         this.http = http;
@@ -67,7 +82,19 @@ public final class SluiceServer implements AutoCloseable {
             throw new StartupException(e.getMessage(), e);
         }
         SluiceMetrics metrics = new SluiceMetrics();
-        Supervisor supervisor = new Supervisor(store, metrics);
+        Webhooks webhooks;
+        try {
+            webhooks = new Webhooks(
+                    store.dataSource(),
+                    secrets,
+                    WebhookSettings.from(k -> System.getenv(k) != null ? System.getenv(k) : System.getProperty(k)),
+                    java.time.Clock.systemUTC());
+        } catch (IllegalArgumentException e) {
+            store.close();
+            throw new StartupException(e.getMessage(), e);
+        }
+        Supervisor supervisor = new Supervisor(store, metrics, webhooks::publish);
+        StatusWatcher watcher = null;
         Javalin http = null;
         JobRunner jobs = null;
         try {
@@ -100,8 +127,9 @@ public final class SluiceServer implements AutoCloseable {
             JobSettings jobSettings =
                     JobSettings.from(k -> System.getenv(k) != null ? System.getenv(k) : System.getProperty(k));
             jobs = new JobRunner(store.jobs(), secrets, jobSettings, java.time.Clock.systemUTC());
-            ManagementApi api = new ManagementApi(stored, tokens, supervisor, jobs, jobSettings);
+            ManagementApi api = new ManagementApi(stored, tokens, supervisor, jobs, jobSettings, webhooks);
             jobs.host(api.syncHost());
+            jobs.listener(jobEvents(webhooks));
             // Sinks the file (or inline config) just created get their initial_backfill; they start with the rest.
             for (SluiceConfig c : java.util.Arrays.asList(fileConfig, o.inlineConfig())) {
                 if (c != null) {
@@ -116,6 +144,13 @@ public final class SluiceServer implements AutoCloseable {
             http = startHttp(o.port(), supervisor, metrics, api, guards);
             supervisor.start();
             jobs.start();
+            watcher = new StatusWatcher(
+                    webhooks,
+                    () -> supervisor.pipelines().stream()
+                            .map(DatabasePipeline::status)
+                            .toList(),
+                    stored::snapshot);
+            watcher.start();
             if (bootstrap != null) {
                 // Printed once, to the terminal rather than the log: only its hash is stored.
                 System.out.println();
@@ -127,8 +162,12 @@ public final class SluiceServer implements AutoCloseable {
                 log.info(
                         "No databases configured yet: pass a sluice.yaml with --config, or use the API (see docs/api.md)");
             }
-            return new SluiceServer(store, supervisor, http, jobs);
+            return new SluiceServer(store, supervisor, http, jobs, webhooks, watcher);
         } catch (SQLException | RuntimeException e) {
+            if (watcher != null) {
+                watcher.close();
+            }
+            webhooks.close();
             if (jobs != null) {
                 jobs.close();
             }
@@ -140,6 +179,26 @@ public final class SluiceServer implements AutoCloseable {
             throw new StartupException(
                     e instanceof ConfigException ? e.getMessage() : "cannot start: " + e.getMessage(), e);
         }
+    }
+
+    /** A job's end as a {@code job.completed} or {@code job.failed} event (a cancelled job sends none). */
+    private static JobRunner.Listener jobEvents(Webhooks webhooks) {
+        return (id, command, status, error) -> {
+            EventType type = switch (status) {
+                case "completed" -> EventType.JOB_COMPLETED;
+                case "failed" -> EventType.JOB_FAILED;
+                default -> null;
+            };
+            if (type == null) {
+                return;
+            }
+            java.util.Map<String, @org.jspecify.annotations.Nullable Object> data = new java.util.LinkedHashMap<>();
+            data.put("job_id", id.toString());
+            data.put("command", command);
+            data.put("status", status);
+            data.put("error", error);
+            webhooks.publish(WebhookEvent.of(type, java.time.Instant.now(), data, null, null));
+        };
     }
 
     // The file is applied as upserts; what it no longer names keeps running, which surprises people.
@@ -209,9 +268,12 @@ public final class SluiceServer implements AutoCloseable {
     /** Stops reading, lets sinks finish what is in flight, acknowledges it, then stops the store. */
     @Override
     public void close() {
+        watcher.close();
         jobs.close();
         supervisor.close();
         http.stop();
+        // Deliveries still pending are dropped (docs/webhooks.md).
+        webhooks.close();
         store.close();
         log.info("Sluice stopped");
     }

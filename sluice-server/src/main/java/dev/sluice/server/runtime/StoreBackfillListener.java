@@ -23,6 +23,7 @@ final class StoreBackfillListener implements BackfillListener {
     private final BackfillTable store;
     private final UUID id;
     private final String sinkName;
+    private final Ended ended;
     private volatile long processed;
     private volatile long ingested;
     private volatile @Nullable Long initial;
@@ -32,11 +33,23 @@ final class StoreBackfillListener implements BackfillListener {
     private long lastWrite = System.nanoTime() - WRITE_EVERY_NANOS;
     private @Nullable Pending pending;
 
+    /** Told once when the backfill has been recorded completed (error null) or failed. */
+    interface Ended {
+        void ended(long rowsProcessed, long rowsIngested, @Nullable String error);
+    }
+
     StoreBackfillListener(
-            BackfillTable store, UUID id, String sinkName, @Nullable Long initial, long processed, long ingested) {
+            BackfillTable store,
+            UUID id,
+            String sinkName,
+            @Nullable Long initial,
+            long processed,
+            long ingested,
+            Ended ended) {
         this.store = store;
         this.id = id;
         this.sinkName = sinkName;
+        this.ended = ended;
         this.initial = initial;
         this.processed = processed;
         this.ingested = ingested;
@@ -136,10 +149,19 @@ final class StoreBackfillListener implements BackfillListener {
     }
 
     private void finish(long rowsProcessed, long rowsIngested, @Nullable String error) {
+        boolean recorded;
         try {
-            store.finished(id, rowsProcessed, rowsIngested, error);
+            recorded = store.finished(id, rowsProcessed, rowsIngested, error);
         } catch (SQLException e) {
             log.warn("sink {}: backfill {}: cannot save its end: {}", sinkName, id, e.getMessage());
+            return;
+        }
+        if (recorded) {
+            try {
+                ended.ended(rowsProcessed, rowsIngested, error);
+            } catch (RuntimeException e) {
+                log.warn("sink {}: backfill {}: its end listener failed", sinkName, id, e);
+            }
         }
     }
 }

@@ -23,6 +23,8 @@ import dev.sluice.server.config.TableConfig;
 import dev.sluice.server.functions.CompiledFunctions;
 import dev.sluice.server.functions.SinkFunctionChain;
 import dev.sluice.server.metrics.SluiceMetrics;
+import dev.sluice.server.notify.EventType;
+import dev.sluice.server.notify.WebhookEvent;
 import dev.sluice.server.store.BackfillState;
 import dev.sluice.server.store.BackfillTable.BackfillRow;
 import dev.sluice.server.store.MetadataStore;
@@ -85,9 +87,17 @@ final class Supervisor implements Engine, AutoCloseable {
     private final CompiledFunctions compiled = new CompiledFunctions();
     private boolean started;
 
+    /** Where the end of a backfill is announced (notification webhooks). */
+    private final java.util.function.Consumer<WebhookEvent> events;
+
     Supervisor(MetadataStore store, SluiceMetrics metrics) {
+        this(store, metrics, e -> {});
+    }
+
+    Supervisor(MetadataStore store, SluiceMetrics metrics, java.util.function.Consumer<WebhookEvent> events) {
         this.store = store;
         this.metrics = metrics;
+        this.events = events;
     }
 
     /** Starts the pipelines applied so far; later {@link #apply} calls start theirs at once. */
@@ -123,13 +133,20 @@ final class Supervisor implements Engine, AutoCloseable {
             return true;
         }
         String sinkName = sink.name();
+        UUID databaseId = databaseIdOf(r);
         StoreBackfillListener listener = new StoreBackfillListener(
                 store.backfills(),
                 row.id(),
                 sinkName,
                 row.rowsInitialCount(),
                 row.rowsProcessedCount(),
-                row.rowsIngestedCount());
+                row.rowsIngestedCount(),
+                (processed, ingested, error) -> events.accept(WebhookEvent.of(
+                        error == null ? EventType.BACKFILL_COMPLETED : EventType.BACKFILL_FAILED,
+                        java.time.Instant.now(),
+                        backfillData(row, sinkName, databaseId, processed, ingested, error),
+                        row.sinkId(),
+                        databaseId)));
         BackfillSpec spec = new BackfillSpec(
                 id,
                 row.sinkId().toString(),
@@ -169,6 +186,35 @@ final class Supervisor implements Engine, AutoCloseable {
             }
         });
         return true;
+    }
+
+    private static java.util.Map<String, @Nullable Object> backfillData(
+            BackfillRow row,
+            String sinkName,
+            @Nullable UUID db,
+            long processed,
+            long ingested,
+            @Nullable String error) {
+        java.util.Map<String, @Nullable Object> m = new LinkedHashMap<>();
+        m.put("backfill_id", row.id().toString());
+        m.put("sink_id", row.sinkId().toString());
+        m.put("sink_name", sinkName);
+        m.put("database_id", db == null ? null : db.toString());
+        m.put("table", row.tableSchema() + "." + row.tableName());
+        m.put("state", (error == null ? BackfillState.COMPLETED : BackfillState.FAILED).wireName());
+        m.put("rows_processed", processed);
+        m.put("rows_ingested", ingested);
+        m.put("error", error);
+        return m;
+    }
+
+    private @Nullable UUID databaseIdOf(Running r) {
+        for (var e : running.entrySet()) {
+            if (e.getValue() == r) {
+                return e.getKey();
+            }
+        }
+        return null;
     }
 
     @Override

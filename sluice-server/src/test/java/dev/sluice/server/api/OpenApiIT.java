@@ -64,6 +64,9 @@ class OpenApiIT {
         String pgUrl = "postgres://postgres@localhost:" + ApiServer.PG.port() + "/" + db + "?sslmode=disable";
         created.put("/api/jobs", api.post("/api/jobs", """
                 {"schema_version": "1.0", "command": "validate", "source_url": "%s", "target_url": "%s"}""".formatted(pgUrl, pgUrl)));
+        created.put("/api/webhooks", api.post("/api/webhooks", """
+                {"name": "oa-hook", "url": "http://localhost:9/hooks", "events": ["sink.failing"],
+                 "sink": "oa-sink", "lag_threshold_seconds": 60}"""));
         // A disabled sink of every other type, so that the sink list checks each type's generated schema.
         int n = 0;
         for (String destination : List.of(
@@ -181,7 +184,8 @@ class OpenApiIT {
                 "/api/postgres_databases/", "oa-db",
                 "/api/sinks/", "oa-sink",
                 "/api/destinations/http_endpoints/", "oa-ep",
-                "/api/functions/", "oa-fn");
+                "/api/functions/", "oa-fn",
+                "/api/webhooks/", "oa-hook");
         int checked = 0;
         for (ManagementApi.Route r : new ManagementApi(null, null, null, null, null).routes()) {
             if (!r.method().equals("GET") || r.path().endsWith("/receive")) {
@@ -300,6 +304,26 @@ class OpenApiIT {
                         "{\"state\": 1}"),
                 "PATCH",
                 backfills + "/{backfill_id}");
+    }
+
+    @Test
+    void webhookActions_returnDocumentedShapes() {
+        ApiClient.Reply test = api.post("/api/webhooks/oa-hook/test", null);
+        assertThat(test.status()).as(test.text()).isEqualTo(200);
+        assertMatches(test, "POST", "/api/webhooks/{id_or_name}/test");
+        ApiClient.Reply rotated = api.post("/api/webhooks/oa-hook/rotate_secret", null);
+        assertThat(rotated.status()).as(rotated.text()).isEqualTo(200);
+        assertMatches(rotated, "POST", "/api/webhooks/{id_or_name}/rotate_secret");
+        ApiClient.Reply patched = api.patch("/api/webhooks/oa-hook", "{\"enabled\": true}");
+        assertThat(patched.status()).as(patched.text()).isEqualTo(200);
+        assertMatches(patched, "PATCH", "/api/webhooks/{id_or_name}");
+        assertMatches(api.post("/api/webhooks", "{\"name\": \"oa-bad\"}"), "POST", "/api/webhooks");
+        assertThat(api.post("/api/webhooks", "{\"name\": \"oa-gone\", \"url\": \"http://h/\", \"events\": [\"*\"]}")
+                        .status())
+                .isEqualTo(201);
+        ApiClient.Reply gone = api.delete("/api/webhooks/oa-gone");
+        assertThat(gone.status()).as(gone.text()).isEqualTo(200);
+        assertMatches(gone, "DELETE", "/api/webhooks/{id_or_name}");
     }
 
     @Test
