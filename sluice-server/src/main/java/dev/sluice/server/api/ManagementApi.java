@@ -50,6 +50,9 @@ public final class ManagementApi {
     private final ConfigApi config;
     private final JobsApi jobs;
     private final JobSyncHost syncHost;
+    // Schema metadata, column selection and sync status (issue 19).
+    private final TablesApi tables;
+    private final SinkStatusApi sinkStatus;
 
     public ManagementApi(
             StoredConfig stored, ApiTokens tokens, Engine engine, JobRunner runner, JobSettings jobSettings) {
@@ -69,6 +72,8 @@ public final class ManagementApi {
         this.config = new ConfigApi(stored, writer, backfills, tokens);
         this.jobs = new JobsApi(stored, runner, jobSettings, java.time.Clock.systemUTC());
         this.syncHost = new JobSyncHost(stored, writer, engine);
+        this.tables = new TablesApi(stored, writer, new SinkResource(engine, stored));
+        this.sinkStatus = new SinkStatusApi(stored, lookup, engine);
     }
 
     /** Where sync jobs add the database and sink that carry their changes. */
@@ -142,6 +147,8 @@ public final class ManagementApi {
         keys.routes(out);
         config.routes(out);
         jobs.routes(out);
+        tables.routes(out);
+        sinkStatus.routes(out);
         return out;
     }
 
