@@ -9,6 +9,7 @@ import java.util.BitSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -53,6 +54,8 @@ public final class MessageEncoder {
     private final byte[] metadataTail;
     private final Map<TableSchema, Names> names = new IdentityHashMap<>();
     private final JsonWriter out = new JsonWriter();
+    // The names of the table whose message is being written, from writeHead to writeTail.
+    private @Nullable Names writing;
     private @Nullable Instant lastCommitTimestamp;
     private String lastCommitTimestampText = "";
 
@@ -228,6 +231,7 @@ public final class MessageEncoder {
         TableSchema table = change.table();
         List<Column> columns = table.columns();
         Names n = names.computeIfAbsent(table, this::names);
+        writing = n;
         byte[][] columnNames = n.columns();
         TimestampFormat tf = context.timestampFormat();
 
@@ -316,7 +320,8 @@ public final class MessageEncoder {
         List<Column> columns = table.columns();
         String[] record = change.record();
         BitSet toast = change.unchangedToast();
-        boolean[] delivered = names.computeIfAbsent(table, this::names).delivered();
+        // writeHead just looked the table up.
+        boolean[] delivered = Objects.requireNonNull(writing).delivered();
         w.raw(KEY);
         w.afterValue(false);
         w.writeString(idempotencyKey);

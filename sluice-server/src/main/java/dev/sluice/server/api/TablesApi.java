@@ -157,6 +157,7 @@ final class TablesApi {
      */
     private void putSinkTables(Context ctx) throws SQLException {
         ObjectNode body = Requests.object(ctx);
+        SinkLookup.find(stored.snapshot(), ctx.pathParam("id_or_name")); // a 404 before any body problem
         List<ObjectNode> given = selections(body);
         synchronized (writer.lock()) {
             ConfigSnapshot s = stored.snapshot();
