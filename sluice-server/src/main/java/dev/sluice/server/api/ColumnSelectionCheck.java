@@ -38,8 +38,15 @@ final class ColumnSelectionCheck {
         if (db < 0) {
             return Map.of(); // the yaml validation names a missing database
         }
-        DatabaseConfig d =
-                snapshot.revealed(Kind.DATABASE, List.of(db)).databases().get(db);
+        return problems(
+                sink, snapshot.revealed(Kind.DATABASE, List.of(db)).databases().get(db), warnings);
+    }
+
+    /** As {@link #problems(SinkConfig, ConfigSnapshot, List)}, against {@code d} (with its password). */
+    static Map<String, List<String>> problems(SinkConfig sink, DatabaseConfig d, List<String> warnings) {
+        if (sink.tables().stream().noneMatch(TableConfig::selectsColumns)) {
+            return Map.of();
+        }
         List<TableCatalog.TableInfo> tables;
         try {
             tables = TableCatalog.read(d.sourceSettings());

@@ -56,7 +56,8 @@ class TablesApiIT {
                 "CREATE TABLE accounts (id int PRIMARY KEY, email text, secret text)",
                 "ALTER TABLE accounts REPLICA IDENTITY FULL",
                 "INSERT INTO accounts VALUES (1, 'old@x', 's3cr3t-backfilled')",
-                "CREATE TABLE profiles (id int PRIMARY KEY, bio text, secret text)");
+                "CREATE TABLE profiles (id int PRIMARY KEY, bio text, secret text)",
+                "CREATE TABLE notes (id int PRIMARY KEY, body text, secret text)");
         created(api.post("/api/postgres_databases", sluice.databaseJson("sel-db", selDb)));
     }
 
@@ -302,5 +303,33 @@ class TablesApiIT {
         assertThat(update.status()).as(update.text()).isEqualTo(422);
         assertThat(api.get("/api/sinks/sel-bad").get("tables")).isEmpty();
         assertThat(api.get("/api/sinks/nope/tables").status()).isEqualTo(404);
+    }
+
+    @Test
+    void configPlanAndSinkTestConnection_checkTheSelectionAgainstTheLiveTables() {
+        ApiClient.Reply plan = api.send("POST", "/api/config/plan", """
+                sinks:
+                  - name: sel-plan
+                    database: sel-db
+                    destination: {type: webhook, http_endpoint: "http://localhost:9/x"}
+                    tables:
+                      - name: public.profiles
+                        exclude_columns: [id]
+                """, "application/yaml");
+        assertThat(plan.status()).as(plan.text()).isEqualTo(422);
+        assertThat(plan.get("summary").asString())
+                .contains("tables[0].exclude_columns")
+                .contains("primary key column 'id'");
+
+        // A column dropped after the selection was set: the sink's check says so.
+        created(api.post("/api/sinks", """
+                {"name": "sel-tc", "database": "sel-db", "status": "paused",
+                 "destination": {"type": "webhook", "http_endpoint": "%s"},
+                 "tables": [{"name": "public.notes", "exclude_columns": ["secret"]}]}""".formatted(receiver.url())));
+        assertThat(api.post("/api/sinks/sel-tc/test_connection", null).status()).isEqualTo(200);
+        ServerFixture.PG.execute(selDb, "ALTER TABLE notes DROP COLUMN secret");
+        ApiClient.Reply check = api.post("/api/sinks/sel-tc/test_connection", null);
+        assertThat(check.status()).as(check.text()).isEqualTo(422);
+        assertThat(check.get("reason").asString()).contains("column 'secret' does not exist in public.notes");
     }
 }
