@@ -30,11 +30,16 @@ class SinkStatusIT {
         db = sluice.database(
                 "status",
                 "CREATE TABLE events (id int PRIMARY KEY, label text)",
-                "CREATE TABLE jobs (id int PRIMARY KEY, label text)",
-                "CREATE TABLE big (id int PRIMARY KEY, pad text)",
-                "INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g");
+                "CREATE TABLE jobs (id int PRIMARY KEY, label text)");
         ApiClient.Reply d = api.post("/api/postgres_databases", sluice.databaseJson("status-db", db));
         assertThat(d.status()).as(d.text()).isEqualTo(201);
+        // A database of its own: the backfill's full buffer holds its pipeline's slot (pause_on_full).
+        String bfDb = sluice.database(
+                "status_bf",
+                "CREATE TABLE big (id int PRIMARY KEY, pad text)",
+                "INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g");
+        ApiClient.Reply bf = api.post("/api/postgres_databases", sluice.databaseJson("status-bf-db", bfDb));
+        assertThat(bf.status()).as(bf.text()).isEqualTo(201);
     }
 
     private static void sink(String body) {
@@ -103,7 +108,7 @@ class SinkStatusIT {
     void aRunningBackfill_isTheCurrentBackfill() {
         // Reads can be neither delivered nor (max_spill_mb: 0) stored: the backfill stays active.
         sink("""
-                {"name": "st-bf", "database": "status-db", "max_memory_mb": 1, "max_spill_mb": 0,
+                {"name": "st-bf", "database": "status-bf-db", "max_memory_mb": 1, "max_spill_mb": 0,
                  "source": {"include_tables": ["public.big"]},
                  "destination": {"type": "webhook", "http_endpoint": "http://localhost:9/never"}}""");
         ApiClient.Reply b = api.post("/api/sinks/st-bf/backfills", "{\"table\": \"public.big\"}");
