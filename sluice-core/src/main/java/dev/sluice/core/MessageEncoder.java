@@ -9,6 +9,7 @@ import java.util.BitSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -53,11 +54,16 @@ public final class MessageEncoder {
     private final byte[] metadataTail;
     private final Map<TableSchema, Names> names = new IdentityHashMap<>();
     private final JsonWriter out = new JsonWriter();
+    // The names of the table whose message is being written, from writeHead to writeTail.
+    private @Nullable Names writing;
     private @Nullable Instant lastCommitTimestamp;
     private String lastCommitTimestampText = "";
 
-    /** A table schema's pre-encoded parts: each column's {@code "name":} and {@code ..."table_name":"..."}. */
-    private record Names(byte[][] columns, byte[] tableSchema, byte[] tableName) {}
+    /**
+     * A table schema's pre-encoded parts: each column's {@code "name":} and {@code ..."table_name":"..."}, and which
+     * columns the sink delivers (null: all; see {@link ColumnSelection}).
+     */
+    private record Names(byte[][] columns, byte[] tableSchema, byte[] tableName, boolean @Nullable [] delivered) {}
 
     public MessageEncoder(MessageContext context) {
         this.context = context;
@@ -224,7 +230,8 @@ public final class MessageEncoder {
     private void writeHead(JsonWriter w, Change change) {
         TableSchema table = change.table();
         List<Column> columns = table.columns();
-        Names n = names.computeIfAbsent(table, MessageEncoder::names);
+        Names n = names.computeIfAbsent(table, this::names);
+        writing = n;
         byte[][] columnNames = n.columns();
         TimestampFormat tf = context.timestampFormat();
 
@@ -234,7 +241,11 @@ public final class MessageEncoder {
         BitSet toast = change.unchangedToast();
         // A truncate has no row: its record is empty.
         int columnCount = change.action() == Action.TRUNCATE ? 0 : columnNames.length;
+        boolean[] delivered = n.delivered();
         for (int i = 0; i < columnCount; i++) {
+            if (delivered != null && !delivered[i]) {
+                continue;
+            }
             w.writeName(columnNames[i]);
             if (toast != null && toast.get(i)) {
                 w.raw(UNCHANGED_TOAST);
@@ -252,6 +263,9 @@ public final class MessageEncoder {
             w.afterValue(false);
             String[] old = change.old();
             for (int i = changed.nextSetBit(0); i >= 0; i = changed.nextSetBit(i + 1)) {
+                if (delivered != null && !delivered[i]) {
+                    continue;
+                }
                 w.writeName(columnNames[i]);
                 writeValue(w, columns.get(i), old == null ? null : old[i], tf);
             }
@@ -271,11 +285,13 @@ public final class MessageEncoder {
      * does; {@code array_bounds} keeps its bounds ({@code "[0:2]"}) so a replica can be exact. Absent when no
      * column has any.
      */
-    private static void writeArrayBounds(JsonWriter w, List<Column> columns, String[] record) {
+    private static void writeArrayBounds(
+            JsonWriter w, List<Column> columns, String[] record, boolean @Nullable [] delivered) {
         boolean any = false;
         for (int i = 0; i < record.length; i++) {
             String v = record[i];
             if (v == null
+                    || delivered != null && !delivered[i]
                     || v.isEmpty()
                     || v.charAt(0) != '['
                     || !columns.get(i).typeName().startsWith("_")) {
@@ -304,6 +320,8 @@ public final class MessageEncoder {
         List<Column> columns = table.columns();
         String[] record = change.record();
         BitSet toast = change.unchangedToast();
+        // writeHead just looked the table up.
+        boolean[] delivered = Objects.requireNonNull(writing).delivered();
         w.raw(KEY);
         w.afterValue(false);
         w.writeString(idempotencyKey);
@@ -327,16 +345,18 @@ public final class MessageEncoder {
             }
             w.raw(']');
         }
-        if (toast != null && !toast.isEmpty()) {
+        if (toast != null && anyDelivered(toast, delivered)) {
             w.raw(TOAST_COLUMNS);
             w.afterValue(false);
             for (int i = toast.nextSetBit(0); i >= 0; i = toast.nextSetBit(i + 1)) {
-                w.writeString(columns.get(i).name());
+                if (delivered == null || delivered[i]) {
+                    w.writeString(columns.get(i).name());
+                }
             }
             w.raw(']');
         }
         if (!truncate) {
-            writeArrayBounds(w, columns, record);
+            writeArrayBounds(w, columns, record, delivered);
         }
         w.raw(ANNOTATIONS);
         String annotations = change.transactionAnnotations();
@@ -353,6 +373,15 @@ public final class MessageEncoder {
         w.raw('}');
     }
 
+    private static boolean anyDelivered(BitSet columns, boolean @Nullable [] delivered) {
+        for (int i = columns.nextSetBit(0); i >= 0; i = columns.nextSetBit(i + 1)) {
+            if (delivered == null || delivered[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private String commitTimestamp(Instant ts) {
         // Every change of a transaction carries the same Instant: format it once.
         if (ts != lastCommitTimestamp) {
@@ -362,12 +391,16 @@ public final class MessageEncoder {
         return lastCommitTimestampText;
     }
 
-    private static Names names(TableSchema t) {
+    private Names names(TableSchema t) {
         byte[][] columns = new byte[t.columnCount()][];
         for (int i = 0; i < columns.length; i++) {
             columns[i] = JsonWriter.name(t.columns().get(i).name());
         }
-        return new Names(columns, string(t.id().schema()), string(t.id().name()));
+        return new Names(
+                columns,
+                string(t.id().schema()),
+                string(t.id().name()),
+                context.columns().mask(t));
     }
 
     private static byte[] string(String s) {

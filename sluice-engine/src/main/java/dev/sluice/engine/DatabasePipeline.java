@@ -118,6 +118,8 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param spilled messages kept in the message store only (memory ran short), until their group needs them
      * @param storedBytes bytes of the sink's messages in the message store (failing, spilled or from a full buffer)
      * @param maxSpillBytes the spill budget: once stored bytes reach it, a full buffer applies load shedding
+     * @param lastDeliveredAt when the sink last delivered a message; null when it has not since it started
+     * @param deliveredLastMinute messages delivered in the last 60 seconds
      */
     public record SinkStatus(
             String name,
@@ -132,7 +134,9 @@ public final class DatabasePipeline implements AutoCloseable {
             Duration lag,
             long spilled,
             long storedBytes,
-            long maxSpillBytes) {
+            long maxSpillBytes,
+            @Nullable Instant lastDeliveredAt,
+            long deliveredLastMinute) {
         /** Whether a full buffer applies load shedding; never for a budget of 0, which stores nothing on purpose. */
         public boolean spillBudgetUsedUp() {
             return maxSpillBytes > 0 && storedBytes >= maxSpillBytes;
@@ -438,7 +442,9 @@ public final class DatabasePipeline implements AutoCloseable {
                     s.lag(),
                     stored.spilledMessages(),
                     stored.storedBytes(),
-                    s.spec().maxSpillBytes()));
+                    s.spec().maxSpillBytes(),
+                    s.lastDeliveredAt(),
+                    s.deliveredLastMinute()));
         }
         State st = slotReader.state();
         return new Status(

@@ -64,6 +64,7 @@ final class Outcomes {
     private volatile @Nullable String lastError;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
+    private final DeliveryRate rate = new DeliveryRate();
 
     Outcomes(
             GroupQueue q,
@@ -115,6 +116,7 @@ final class Outcomes {
             list(g);
         }
         delivered.addAndGet(d.msgs().size());
+        rate.add(ticker.nanos(), ticker.now(), d.msgs().size());
         if (failing == 0) {
             lastError = null;
             if (failedAttempts > 0) {
@@ -204,6 +206,7 @@ final class Outcomes {
         }
         if (tookPart > 0) {
             delivered.addAndGet(tookPart);
+            rate.add(ticker.nanos(), ticker.now(), tookPart);
             metrics.delivered(spec.name(), tookPart, sinceCommit(d.msgs().getFirst().committedAt));
         }
         metrics.failed(spec.name(), failedHere);
@@ -378,6 +381,10 @@ final class Outcomes {
 
     long deliveredCount() {
         return delivered.get();
+    }
+
+    DeliveryRate rate() {
+        return rate;
     }
 
     long discardedCount() {

@@ -432,6 +432,16 @@ public final class SinkQueue {
         return outcomes.discardedCount();
     }
 
+    /** Messages delivered in the last 60 seconds. */
+    public long deliveredLastMinute() {
+        return outcomes.rate().lastMinute(ticker.nanos());
+    }
+
+    /** When the sink last delivered a message; null when it has not since it started. */
+    public @Nullable Instant lastDeliveredAt() {
+        return outcomes.rate().lastDeliveredAt();
+    }
+
     /** Messages dropped because the buffer was full ({@link LoadShedding#DISCARD_ON_FULL}). */
     public long shedCount() {
         return admission.shedCount();

@@ -89,7 +89,15 @@ final class ChecksApi {
         SluiceConfig revealed = s.revealed(Map.of(Kind.SINK, List.of(sink.index()), Kind.HTTP_ENDPOINT, endpoints));
         SinkConfig withSecrets = revealed.sinks().get(sink.index());
         CheckResult result = withSecrets.destination().check(SINK_CHECK_TIMEOUT);
-        answer(ctx, result.detail());
+        String reason = result.detail();
+        if (reason == null) {
+            // The column selection against the live tables, when the database can be read.
+            Map<String, List<String>> problems = ColumnSelectionCheck.problems(sink.config(), s, new ArrayList<>());
+            if (!problems.isEmpty()) {
+                reason = ApiException.invalid(problems).getMessage();
+            }
+        }
+        answer(ctx, reason);
     }
 
     private static void answer(Context ctx, @Nullable String reason) {

@@ -109,6 +109,7 @@ final class ConfigApi {
                 throw ConfigWriter.invalid(e, null, -1);
             }
             List<Map<String, Object>> changes = ConfigPlan.changes(base, draft);
+            checkColumnSelections(changes, merged);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("changes", changes);
             out.put("actions", ConfigPlan.actions(changes, file));
@@ -132,6 +133,36 @@ final class ConfigApi {
             }
             out.put("applied", apply);
             ctx.json(out);
+        }
+    }
+
+    /**
+     * A 422 when a sink the change creates or updates selects columns its database's table lacks, or drops a
+     * primary key column; checked only when the database can be read (else a warning is logged).
+     */
+    private static void checkColumnSelections(List<Map<String, Object>> changes, SluiceConfig merged) {
+        Map<String, List<String>> errors = new LinkedHashMap<>();
+        for (Map<String, Object> c : changes) {
+            if (!c.get("resource_type").equals("sink") || c.get("action").equals("delete")) {
+                continue;
+            }
+            for (int i = 0; i < merged.sinks().size(); i++) {
+                SinkConfig sink = merged.sinks().get(i);
+                if (!sink.name().equals(c.get("name"))) {
+                    continue;
+                }
+                String prefix = "sinks[" + i + "].";
+                merged.databases().stream()
+                        .filter(d -> d.name().equals(sink.database()))
+                        .findFirst()
+                        .ifPresent(d -> ColumnSelectionCheck.problems(sink, d, new ArrayList<>())
+                                .forEach((field, messages) -> errors.computeIfAbsent(
+                                                prefix + field, k -> new ArrayList<>())
+                                        .addAll(messages)));
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
         }
     }
 

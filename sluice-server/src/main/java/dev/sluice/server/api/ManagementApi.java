@@ -51,6 +51,9 @@ public final class ManagementApi {
     private final JobsApi jobs;
     private final JobSyncHost syncHost;
     private final WebhooksApi webhooks;
+    // Schema metadata, column selection and sync status (issue 19).
+    private final TablesApi tables;
+    private final SinkStatusApi sinkStatus;
 
     public ManagementApi(
             StoredConfig stored, ApiTokens tokens, Engine engine, JobRunner runner, JobSettings jobSettings) {
@@ -82,6 +85,8 @@ public final class ManagementApi {
         this.jobs = new JobsApi(stored, runner, jobSettings, java.time.Clock.systemUTC());
         this.syncHost = new JobSyncHost(stored, writer, engine);
         this.webhooks = new WebhooksApi(stored, webhooks);
+        this.tables = new TablesApi(stored, writer, new SinkResource(engine, stored));
+        this.sinkStatus = new SinkStatusApi(stored, lookup, engine);
     }
 
     /** Where sync jobs add the database and sink that carry their changes. */
@@ -164,6 +169,8 @@ public final class ManagementApi {
         config.routes(out);
         jobs.routes(out);
         webhooks.routes(out);
+        tables.routes(out);
+        sinkStatus.routes(out);
         return out;
     }
 

@@ -95,6 +95,7 @@ final class ResourceRoutes {
             List<BackfillsApi.Checked> initial = new ArrayList<>();
             if (res.kind() == Kind.SINK) {
                 SinkConfig sink = cfg.sinks().get(index);
+                checkColumns(sink, null, s);
                 for (InitialBackfill b : sink.initialBackfills()) {
                     initial.add(backfills.check(sink, s.databaseId(sink.database()), b));
                 }
@@ -136,6 +137,9 @@ final class ResourceRoutes {
                     ChecksApi.checkConnection(after);
                 }
             }
+            if (res.kind() == Kind.SINK) {
+                checkColumns(cfg.sinks().get(index), s.config().sinks().get(index), s);
+            }
             ConfigSnapshot saved = writer.save(draft);
             int at = saved.indexOf(res.kind(), id.toString());
             ctx.json(renderer(ctx, saved, List.of(at)).apply(at));
@@ -176,6 +180,19 @@ final class ResourceRoutes {
             draft.remove(res.kind(), index);
             writer.save(draft);
             ctx.json(Map.of("id", id.toString(), "deleted", true, "success", true));
+        }
+    }
+
+    /** A 422 when a changed column selection excludes a key column or names a column the table lacks. */
+    private static void checkColumns(SinkConfig sink, @Nullable SinkConfig before, ConfigSnapshot s) {
+        if (before != null
+                && before.tables().equals(sink.tables())
+                && before.database().equals(sink.database())) {
+            return;
+        }
+        Map<String, List<String>> problems = ColumnSelectionCheck.problems(sink, s, new ArrayList<>());
+        if (!problems.isEmpty()) {
+            throw ApiException.invalid(problems);
         }
     }
 

@@ -140,7 +140,7 @@ final class SinkResource implements Resource {
         return n;
     }
 
-    private static DatabasePipeline.@Nullable SinkStatus live(DatabasePipeline.@Nullable Status status, SinkConfig s) {
+    static DatabasePipeline.@Nullable SinkStatus live(DatabasePipeline.@Nullable Status status, SinkConfig s) {
         if (status == null) {
             return null;
         }
@@ -155,7 +155,7 @@ final class SinkResource implements Resource {
     static final String SPILL_BUDGET_USED_UP = "the spill budget (max_spill_mb) in the metadata store is used up;"
             + " load_shedding_policy %s applies while the buffer is full";
 
-    private static ObjectNode health(SinkConfig s, DatabasePipeline.@Nullable SinkStatus live) {
+    static ObjectNode health(SinkConfig s, DatabasePipeline.@Nullable SinkStatus live) {
         ObjectNode h = Requests.JSON.createObjectNode();
         h.put("name", "Consumer health");
         ArrayNode checks = h.putArray("checks");

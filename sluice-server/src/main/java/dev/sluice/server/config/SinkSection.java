@@ -61,7 +61,8 @@ final class SinkSection {
             Map.of("filters", "column filters are not supported yet; choose tables with 'source'");
     private static final List<String> SOURCE_KEYS =
             List.of("include_schemas", "exclude_schemas", "include_tables", "exclude_tables");
-    private static final List<String> TABLE_KEYS = List.of("name", "group_column_names");
+    private static final List<String> TABLE_KEYS =
+            List.of("name", "group_column_names", "include_columns", "exclude_columns");
     private static final Map<String, Action> ACTIONS = orderedMap(
             "insert", Action.INSERT, "update", Action.UPDATE, "delete", Action.DELETE, "truncate", Action.TRUNCATE);
     private static final Map<String, SinkStatus> STATUSES = byWireName(SinkStatus.values(), SinkStatus::wireName);
@@ -102,8 +103,9 @@ final class SinkSection {
         SourceFilter source = source(f);
         boolean grouping = Objects.requireNonNullElse(f.bool("message_grouping"), true);
         List<TableConfig> tables = tables(f, grouping);
-        if (SourceFilter.ALL.equals(source) && !tables.isEmpty()) {
-            // Sequin's meaning of tables: without a source that narrows it, a sink streams the tables it lists.
+        if (SourceFilter.ALL.equals(source) && !tables.isEmpty() && !f.has("source")) {
+            // Sequin's meaning of tables: without a source, a sink streams the tables it lists. A source given, even
+            // an empty one (as stored), says what is streamed: tables then only adds settings.
             source = new SourceFilter(
                     null, null, tables.stream().map(TableConfig::name).toList(), null);
         }
@@ -330,7 +332,10 @@ final class SinkSection {
             return List.of();
         }
         if (!(node instanceof YamlNode.Sequence seq)) {
-            f.problem("tables", "expected a list of {name, group_column_names}, got " + node.describe());
+            f.problem(
+                    "tables",
+                    "expected a list of {name, group_column_names, include_columns | exclude_columns}, got "
+                            + node.describe());
             return List.of();
         }
         List<TableConfig> out = new ArrayList<>();
@@ -350,15 +355,41 @@ final class SinkSection {
             if (columns != null && !grouping) {
                 t.problem("group_column_names", "cannot be used with message_grouping: false");
             }
+            List<String> include = columnList(t, "include_columns");
+            List<String> exclude = columnList(t, "exclude_columns");
+            if (include != null && exclude != null) {
+                t.problem("exclude_columns", "give include_columns or exclude_columns, not both");
+                exclude = null;
+            }
             if (id != null) {
                 Integer first = seen.putIfAbsent(id, t.mark("name").line());
                 if (first != null) {
                     t.problem("name", "table " + id + " is already configured at line " + first);
                 }
-                out.add(new TableConfig(id, columns == null ? List.of() : columns));
+                out.add(new TableConfig(id, columns == null ? List.of() : columns, include, exclude));
             }
         }
         return out;
+    }
+
+    /** A column selection list: not empty, each column once. */
+    private static @Nullable List<String> columnList(Fields t, String key) {
+        List<String> names = t.stringList(key);
+        if (names == null) {
+            return null;
+        }
+        if (names.isEmpty()) {
+            t.problem(key, "must not be empty; omit the key to deliver every column");
+            return null;
+        }
+        Set<String> seen = new java.util.HashSet<>();
+        for (String n : names) {
+            if (!seen.add(n)) {
+                t.problem(key, "lists column '" + n + "' twice");
+                return null;
+            }
+        }
+        return names;
     }
 
     /** The listed actions; unset, the destination type's default (insert, update, delete; postgres adds truncate). */

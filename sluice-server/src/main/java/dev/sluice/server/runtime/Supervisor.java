@@ -1,5 +1,6 @@
 package dev.sluice.server.runtime;
 
+import dev.sluice.core.ColumnSelection;
 import dev.sluice.core.MessageContext;
 import dev.sluice.core.TableId;
 import dev.sluice.core.Ticker;
@@ -38,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -445,9 +447,15 @@ final class Supervisor implements Engine, AutoCloseable {
 
     static SinkSpec sinkSpec(SinkConfig s, UUID sinkId, DatabaseConfig d, UUID dbId) {
         Map<TableId, List<String>> groups = new HashMap<>();
+        Map<TableId, ColumnSelection.Rule> columns = new HashMap<>();
         for (TableConfig t : s.tables()) {
             if (!t.groupColumnNames().isEmpty()) {
                 groups.put(t.name(), t.groupColumnNames());
+            }
+            if (t.includeColumns() != null) {
+                columns.put(t.name(), new ColumnSelection.Rule(true, Set.copyOf(t.includeColumns())));
+            } else if (t.excludeColumns() != null) {
+                columns.put(t.name(), new ColumnSelection.Rule(false, Set.copyOf(t.excludeColumns())));
             }
         }
         MessageContext ctx = new MessageContext(
@@ -459,7 +467,8 @@ final class Supervisor implements Engine, AutoCloseable {
                 d.annotationsJson(),
                 d.database(),
                 d.hostname(),
-                s.timestampFormat());
+                s.timestampFormat(),
+                new ColumnSelection(columns));
         SinkSpec spec = new SinkSpec(
                 sinkId.toString(),
                 s.name(),

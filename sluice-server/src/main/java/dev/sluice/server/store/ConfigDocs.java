@@ -139,6 +139,8 @@ public final class ConfigDocs {
             tn.put("name", qualified(t.name()));
             ArrayNode cols = tn.putArray("group_column_names");
             t.groupColumnNames().forEach(cols::add);
+            putStrings(tn, "include_columns", t.includeColumns());
+            putStrings(tn, "exclude_columns", t.excludeColumns());
         }
         ArrayNode actions = n.putArray("actions");
         for (Action a : s.actions()) {

@@ -140,6 +140,19 @@ public final class MessageTable {
      * A sink's stored messages that pass {@code filter}, in position order, after the position {@code after} when
      * given, at most {@code limit}.
      */
+    /** How many of the sink's stored messages {@code filter} selects. */
+    public long count(UUID sinkId, MessageFilter filter) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT count(*) FROM sink_messages WHERE sink_id = ?" + filter.where)) {
+            ps.setObject(1, sinkId);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     public List<MessageRow> list(UUID sinkId, MessageFilter filter, long @Nullable [] after, int limit)
             throws SQLException {
         String sql = "SELECT " + MESSAGE_COLUMNS + ", discarded_at FROM sink_messages WHERE sink_id = ?" + filter.where
