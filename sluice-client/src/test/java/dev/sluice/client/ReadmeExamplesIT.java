@@ -98,14 +98,17 @@ class ReadmeExamplesIT {
         Backfills backfills = client.backfills("orders");
         Backfill resync = backfills.create(
                 BackfillRequest.builder().table("public.orders").build(), Confirm.YES); // every row again
+        // @end
+        await().atMost(ServerFixture.WAIT)
+                .until(() -> backfills.get(resync.id()).isDone());
+        // @start region="backfill-partial"
         Backfill partial = backfills.create(BackfillRequest.builder()
                 .table("public.orders")
                 .sortColumn("id")
                 .startPosition("1000")
                 .build()); // a partial backfill needs no confirmation
+        boolean done = backfills.get(partial.id()).isDone();
         // @end
-        await().atMost(ServerFixture.WAIT)
-                .until(() -> backfills.get(resync.id()).isDone());
         await().atMost(ServerFixture.WAIT)
                 .until(() -> backfills.get(partial.id()).isDone());
 
