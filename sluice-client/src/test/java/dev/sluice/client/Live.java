@@ -4,7 +4,6 @@ import dev.sluice.server.fixture.ServerFixture;
 import dev.sluice.server.fixture.Slot;
 import java.net.URI;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * What the live tests share: an SDK client of a {@link ServerFixture}'s server, and resources made through the SDK
@@ -70,21 +69,5 @@ final class Live {
                         .tables(table)
                         .webhook(endpoint.name(), "")
                         .build());
-    }
-
-    /**
-     * Runs {@code call}; when the server has no such route yet (a 404 "no route ..."), skips the test, naming the
-     * feature and the branch that brings it.
-     */
-    static <T> T orSkip(String feature, java.util.function.Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (SluiceException.NotFound e) {
-            if (e.summary().startsWith("no route")) {
-                Assumptions.abort("skipped: this server has no " + feature + " yet (" + e.summary()
-                        + "); the test runs once that server feature (issue 19) is merged");
-            }
-            throw e;
-        }
     }
 }

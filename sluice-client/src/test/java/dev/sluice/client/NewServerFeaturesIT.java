@@ -16,8 +16,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The SDK's calls of the server features issue 19 adds alongside it: notification webhooks, schema metadata and
- * column selection, sync status, request ids. Each test skips (with the reason) on a server that does not have its
- * routes yet, so this class is green before and after those features are merged, and tests them once they are.
+ * column selection, sync status, request ids.
  */
 class NewServerFeaturesIT {
     @RegisterExtension
@@ -38,8 +37,6 @@ class NewServerFeaturesIT {
 
     @Test
     void webhooks_crud_testDelivery_signedWithTheSecret_rotateSecret() {
-        Live.orSkip(
-                "notification webhooks (/api/webhooks)", () -> client.webhooks().list());
         WebhookReceiver receiver = sluice.newReceiver();
         Webhook created = client.webhooks()
                 .create(WebhookRequest.builder()
@@ -82,9 +79,7 @@ class NewServerFeaturesIT {
     void tables_ofADatabaseAndASink_columnSelection() {
         Database db = Live.database(
                 sluice, client, "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, password_hash text)");
-        List<Table> tables = Live.orSkip(
-                "schema metadata (/api/postgres_databases/{id}/tables)",
-                () -> client.databases().tables(db.name()));
+        List<Table> tables = client.databases().tables(db.name());
         Table users = tables.stream()
                 .filter(t -> t.qualifiedName().equals("public.users"))
                 .findFirst()
@@ -111,8 +106,7 @@ class NewServerFeaturesIT {
         Database db = Live.database(sluice, client, "CREATE TABLE events (id int PRIMARY KEY)");
         Sink sink =
                 Live.sink(client, db, Live.endpoint(client, sluice.receiver().url()), "public.events");
-        SyncStatus status = Live.orSkip(
-                "sync status (/api/sinks/{id}/status)", () -> client.sinks().status(sink.name()));
+        SyncStatus status = client.sinks().status(sink.name());
         assertThat(status.sinkName()).isEqualTo(sink.name());
         assertThat(status.sinkId()).isEqualTo(sink.id());
         assertThat(status.status()).isEqualTo("active");
@@ -122,9 +116,7 @@ class NewServerFeaturesIT {
     @Test
     void errors_carryTheServersRequestId() {
         SluiceException e = assertThrowsSluice(() -> client.sinks().get("nope"));
-        org.junit.jupiter.api.Assumptions.assumeTrue(
-                e.requestId().isPresent(),
-                "skipped: this server sends no X-Request-Id yet; the test runs once request ids (issue 19) are merged");
+        assertThat(e.requestId()).isPresent();
         assertThat(e.getMessage()).contains(e.requestId().orElseThrow());
     }
 
