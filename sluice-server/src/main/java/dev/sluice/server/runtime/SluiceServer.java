@@ -11,6 +11,7 @@ import dev.sluice.server.config.ConfigLoader;
 import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
+import dev.sluice.server.console.Console;
 import dev.sluice.server.jobs.JobRunner;
 import dev.sluice.server.jobs.JobSettings;
 import dev.sluice.server.metrics.SluiceMetrics;
@@ -141,7 +142,13 @@ public final class SluiceServer implements AutoCloseable {
                     store.dataSource(),
                     secrets,
                     java.time.Clock.systemUTC());
-            http = startHttp(o.port(), supervisor, metrics, api, guards);
+            Console console = new Console(
+                    tokens,
+                    () -> supervisor.pipelines().stream()
+                            .map(DatabasePipeline::status)
+                            .toList(),
+                    java.time.Clock.systemUTC());
+            http = startHttp(o.port(), supervisor, metrics, api, guards, console);
             supervisor.start();
             jobs.start();
             watcher = new StatusWatcher(
@@ -223,13 +230,19 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     private static Javalin startHttp(
-            int port, Supervisor supervisor, SluiceMetrics metrics, ManagementApi api, ApiGuards guards) {
+            int port,
+            Supervisor supervisor,
+            SluiceMetrics metrics,
+            ManagementApi api,
+            ApiGuards guards,
+            Console console) {
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.jsonMapper(new JavalinJackson3(JsonMapper.builder().build(), false));
             c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             c.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new JsonErrorHandler()));
             api.register(c.routes, guards);
+            console.register(c);
             c.routes.get("/health", ctx -> {
                 Health h = Health.of(supervisor.pipelines());
                 ctx.status(h.healthy() ? 200 : 503).json(h.body());
@@ -246,7 +259,9 @@ public final class SluiceServer implements AutoCloseable {
                             + "); choose another with --port or SLUICE_PORT",
                     e);
         }
-        log.info("Sluice listening on http://localhost:{} (API: /api, health: /health, metrics: /metrics)", app.port());
+        log.info(
+                "Sluice listening on http://localhost:{} (console: /, API: /api, health: /health, metrics: /metrics)",
+                app.port());
         return app;
     }
 
