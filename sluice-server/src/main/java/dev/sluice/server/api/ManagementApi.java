@@ -54,6 +54,7 @@ public final class ManagementApi {
     // Schema metadata, column selection and sync status (issue 19).
     private final TablesApi tables;
     private final SinkStatusApi sinkStatus;
+    private volatile @org.jspecify.annotations.Nullable SessionAuth sessions;
 
     public ManagementApi(
             StoredConfig stored, ApiTokens tokens, Engine engine, JobRunner runner, JobSettings jobSettings) {
@@ -87,6 +88,25 @@ public final class ManagementApi {
         this.webhooks = new WebhooksApi(stored, webhooks);
         this.tables = new TablesApi(stored, writer, new SinkResource(engine, stored));
         this.sinkStatus = new SinkStatusApi(stored, lookup, engine);
+    }
+
+    /**
+     * Lets a browser signed in to the console call the API with its session cookie instead of a bearer token (the
+     * console's pages act through the API, on one code path). {@code auth} checks the cookie and, for a request
+     * that changes something, its CSRF token and origin.
+     */
+    public void acceptSessions(SessionAuth auth) {
+        this.sessions = auth;
+    }
+
+    /** Authenticates a request by a console session: the session's API key, or null when it carries none. */
+    @FunctionalInterface
+    public interface SessionAuth {
+        /**
+         * @throws SecurityException when the request has a live session but, changing something, lacks its CSRF
+         *     token or comes from another origin; its message says which (answered with 403)
+         */
+        java.util.@org.jspecify.annotations.Nullable UUID keyOf(Context ctx);
     }
 
     /** Where sync jobs add the database and sink that carry their changes. */
@@ -193,6 +213,14 @@ public final class ManagementApi {
             token = header.substring(7).strip();
         }
         java.util.UUID tokenId = tokens.find(token);
+        SessionAuth auth = sessions;
+        if (tokenId == null && header == null && auth != null) {
+            try {
+                tokenId = auth.keyOf(ctx);
+            } catch (SecurityException e) {
+                throw new ApiException(403, e.getMessage());
+            }
+        }
         if (tokenId == null) {
             ctx.header("WWW-Authenticate", "Bearer");
             throw new ApiException(

@@ -1,72 +1,129 @@
 package dev.sluice.server.console;
 
-import dev.sluice.engine.DatabasePipeline;
-import dev.sluice.server.api.ApiTokens;
+import dev.sluice.server.api.ManagementApi;
 import gg.jte.ContentType;
 import gg.jte.TemplateEngine;
 import gg.jte.output.StringOutput;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+import io.javalin.http.sse.SseHandler;
 import io.javalin.http.staticfiles.Location;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
-import java.util.function.Supplier;
+import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The web console, on the API's port: server-rendered pages (precompiled jte templates, escaped by default) behind a
- * sign-in with an API token. The session lives in an HttpOnly, SameSite=Strict cookie; every form that changes
- * something carries the session's CSRF token, and every POST must come from this origin. Pages send a
- * Content-Security-Policy that allows only this origin's styles: no scripts yet, no inline code ever.
+ * sign-in with an API token. The session lives in an HttpOnly, SameSite=Strict cookie. Pages only read; what they
+ * change, they change by calling {@code /api} from the browser with that cookie, so the console and the API share one
+ * code path. Such a call, like every console POST, must carry the session's CSRF token and come from this origin.
+ * Pages send a Content-Security-Policy that allows only this origin's scripts and styles, and no inline script.
  */
 public final class Console {
     static final String COOKIE = "sluice_session";
-    static final String CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
-            + " frame-ancestors 'none'; base-uri 'none'";
+    /** The header with which the console's scripts send the session's CSRF token to {@code /api}. */
+    static final String CSRF_HEADER = "X-CSRF-Token";
 
-    private final ApiTokens tokens;
-    private final Supplier<List<DatabasePipeline.Status>> pipelines;
+    static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+            + " connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
+
+    private final ConsoleServices services;
     private final ConsoleSessions sessions;
-    private final TemplateEngine templates = TemplateEngine.createPrecompiled(ContentType.Html);
+    private final TemplateEngine templates =
+            TemplateEngine.createPrecompiled(null, ContentType.Html, null, Console.class.getPackageName());
+    private final List<ConsolePage> pages;
+    private final LiveUpdates live;
 
-    public Console(ApiTokens tokens, Supplier<List<DatabasePipeline.Status>> pipelines, Clock clock) {
-        this.tokens = tokens;
-        this.pipelines = pipelines;
-        this.sessions = new ConsoleSessions(clock);
+    public Console(ConsoleServices services) {
+        this.services = services;
+        this.sessions = new ConsoleSessions(services.clock());
+        this.live = new LiveUpdates();
+        History history = new History(services);
+        this.pages = List.of(new OverviewPage(history, live));
     }
 
-    /** Adds the pages and the console's static files. */
-    public void register(JavalinConfig c) {
+    /** Adds the pages and the console's static files, and lets {@code api} accept the console's sessions. */
+    public void register(JavalinConfig c, ManagementApi api) {
         c.staticFiles.add(s -> {
             s.hostedPath = "/console/assets";
             s.directory = "/dev/sluice/server/console/assets";
             s.location = Location.CLASSPATH;
             s.headers = Map.of("X-Content-Type-Options", "nosniff", "Cache-Control", "no-cache");
         });
-        c.routes.get("/", this::overview);
         c.routes.get("/sign-in", ctx -> page(ctx, "signin.jte", params("error", null)));
         c.routes.post("/sign-in", this::signIn);
         c.routes.post("/sign-out", this::signOut);
+        ConsoleRoutes routes = new ConsoleRoutes() {
+            @Override
+            public void get(String path, PageHandler handler) {
+                c.routes.get(path, ctx -> {
+                    Optional<ConsoleSessions.Session> s = session(ctx);
+                    secure(ctx);
+                    if (s.isEmpty()) {
+                        if (ctx.header("HX-Request") != null) {
+                            // htmx follows no redirect into a fragment; it reloads the page, which then signs in.
+                            ctx.header("HX-Redirect", "/sign-in").status(401);
+                        } else {
+                            ctx.redirect("/sign-in", HttpStatus.SEE_OTHER);
+                        }
+                        return;
+                    }
+                    handler.handle(ctx, new ConsoleRequest(s.get(), services, templates));
+                });
+            }
+
+            @Override
+            public void events(String path, BiConsumer<io.javalin.http.sse.SseClient, ConsoleRequest> handler) {
+                c.routes.get(path, ctx -> {
+                    Optional<ConsoleSessions.Session> s = session(ctx);
+                    if (s.isEmpty()) {
+                        ctx.status(401).result("sign in first");
+                        return;
+                    }
+                    ConsoleRequest request = new ConsoleRequest(s.get(), services, templates);
+                    new SseHandler(client -> handler.accept(client, request)).handle(ctx);
+                });
+            }
+        };
+        for (ConsolePage p : pages) {
+            p.register(routes);
+        }
+        api.acceptSessions(this::apiKeyOf);
     }
 
-    private void overview(Context ctx) {
+    /** Stops the live updates. */
+    public void close() {
+        live.close();
+    }
+
+    /**
+     * The API key of an {@code /api} request made by a console page: its session cookie names a live session and, if
+     * the request changes something, it carries the session's CSRF token and comes from this origin.
+     */
+    private @Nullable UUID apiKeyOf(Context ctx) {
         Optional<ConsoleSessions.Session> s = session(ctx);
         if (s.isEmpty()) {
-            secure(ctx);
-            ctx.redirect("/sign-in", io.javalin.http.HttpStatus.SEE_OTHER);
-            return;
+            return null;
         }
-        page(
-                ctx,
-                "overview.jte",
-                params("databases", pipelines.get(), "csrf", s.get().csrf()));
+        if (!SAFE_METHODS.contains(ctx.method().name())) {
+            if (!sameOrigin(ctx)) {
+                throw new SecurityException("this request was not sent from the console's own page");
+            }
+            if (!csrfMatches(s.get(), ctx.header(CSRF_HEADER))) {
+                throw new SecurityException("missing or wrong " + CSRF_HEADER + " header; reload the console page");
+            }
+        }
+        return s.get().key();
     }
 
     private void signIn(Context ctx) {
@@ -74,7 +131,7 @@ public final class Console {
             forbidden(ctx, "this form was not sent from the console's own page");
             return;
         }
-        UUID key = tokens.find(ctx.formParam("token"));
+        UUID key = services.tokens().find(ctx.formParam("token"));
         if (key == null) {
             ctx.status(401);
             page(ctx, "signin.jte", params("error", "That is not an API token of this server."));
@@ -85,7 +142,7 @@ public final class Console {
                 "Set-Cookie",
                 COOKIE + "=" + id + "; Path=/; HttpOnly; SameSite=Strict" + (secureScheme(ctx) ? "; Secure" : ""));
         secure(ctx);
-        ctx.redirect("/", io.javalin.http.HttpStatus.SEE_OTHER);
+        ctx.redirect("/", HttpStatus.SEE_OTHER);
     }
 
     private void signOut(Context ctx) {
@@ -97,7 +154,7 @@ public final class Console {
         sessions.close(ctx.cookie(COOKIE));
         ctx.header("Set-Cookie", COOKIE + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
         secure(ctx);
-        ctx.redirect("/sign-in", io.javalin.http.HttpStatus.SEE_OTHER);
+        ctx.redirect("/sign-in", HttpStatus.SEE_OTHER);
     }
 
     /** The request's session, if its cookie names a live one whose API key still exists. */
@@ -105,7 +162,8 @@ public final class Console {
         String id = ctx.cookie(COOKIE);
         Optional<ConsoleSessions.Session> s = sessions.find(id);
         if (s.isPresent()
-                && tokens.list().stream().noneMatch(k -> k.id().equals(s.get().key()))) {
+                && services.tokens().list().stream()
+                        .noneMatch(k -> k.id().equals(s.get().key()))) {
             sessions.closeAll(s.get().key());
             return Optional.empty();
         }
@@ -158,7 +216,7 @@ public final class Console {
         ctx.contentType("text/html; charset=utf-8").result(out.toString());
     }
 
-    private static void secure(Context ctx) {
+    static void secure(Context ctx) {
         ctx.header("Content-Security-Policy", CSP);
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.header("Referrer-Policy", "same-origin");

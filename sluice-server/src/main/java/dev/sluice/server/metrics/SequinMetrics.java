@@ -39,6 +39,15 @@ final class SequinMetrics {
             sumUs.add(us);
             count.increment();
         }
+
+        /** Each bucket's own count (not cumulative); the last one counts what is above every bound. */
+        long[] counts() {
+            long[] out = new long[buckets.length()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = buckets.get(i);
+            }
+            return out;
+        }
     }
 
     /** One sink's numbers at scrape time. */

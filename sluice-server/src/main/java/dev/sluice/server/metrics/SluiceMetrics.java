@@ -63,6 +63,31 @@ public final class SluiceMetrics implements PipelineMetrics {
         new UptimeMetrics().bindTo(registry);
     }
 
+    /**
+     * A sink's counters since the server started, for the console's charts.
+     *
+     * @param latencyBuckets delivered batches per latency bucket, bounded above by {@link #latencyBoundsMicros()}
+     *     (the last bucket is everything slower)
+     */
+    public record SinkCounts(long ingested, long delivered, long failed, long[] latencyBuckets) {}
+
+    /** The upper bounds of {@link SinkCounts#latencyBuckets()}, in microseconds. */
+    public static long[] latencyBoundsMicros() {
+        return SequinMetrics.LATENCY_BUCKETS_US.clone();
+    }
+
+    /** The counters of sink {@code sink}, or null when it has none. */
+    public @org.jspecify.annotations.Nullable SinkCounts counts(String sink) {
+        SinkMeters m = sinks.get(sink);
+        return m == null
+                ? null
+                : new SinkCounts(
+                        (long) m.ingested().count(),
+                        (long) m.delivered().count(),
+                        (long) m.failed().count(),
+                        m.sequinLatency().counts());
+    }
+
     /** Registers a sink's meters at zero, so a scrape shows them before anything happened. */
     public void registerSink(String sink) {
         meters(sink);

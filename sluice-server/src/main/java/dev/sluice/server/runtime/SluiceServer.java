@@ -12,6 +12,7 @@ import dev.sluice.server.config.DatabaseConfig;
 import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.console.Console;
+import dev.sluice.server.console.ConsoleServices;
 import dev.sluice.server.jobs.JobRunner;
 import dev.sluice.server.jobs.JobSettings;
 import dev.sluice.server.metrics.SluiceMetrics;
@@ -48,6 +49,7 @@ public final class SluiceServer implements AutoCloseable {
     private final JobRunner jobs;
     private final Webhooks webhooks;
     private final StatusWatcher watcher;
+    private final Console console;
 
     private SluiceServer(
             MetadataStore store,
@@ -55,7 +57,9 @@ public final class SluiceServer implements AutoCloseable {
             Javalin http,
             JobRunner jobs,
             Webhooks webhooks,
-            StatusWatcher watcher) {
+            StatusWatcher watcher,
+            Console console) {
+        this.console = console;
         this.jobs = jobs;
         this.webhooks = webhooks;
         this.watcher = watcher;
@@ -98,6 +102,7 @@ public final class SluiceServer implements AutoCloseable {
         StatusWatcher watcher = null;
         Javalin http = null;
         JobRunner jobs = null;
+        Console console = null;
         try {
             StoredConfig stored = new StoredConfig(store, secrets);
             StoredConfig.Saved loaded = stored.load();
@@ -142,12 +147,15 @@ public final class SluiceServer implements AutoCloseable {
                     store.dataSource(),
                     secrets,
                     java.time.Clock.systemUTC());
-            Console console = new Console(
-                    tokens,
+            console = new Console(new ConsoleServices(
+                    stored,
+                    supervisor,
                     () -> supervisor.pipelines().stream()
                             .map(DatabasePipeline::status)
                             .toList(),
-                    java.time.Clock.systemUTC());
+                    tokens,
+                    metrics,
+                    java.time.Clock.systemUTC()));
             http = startHttp(o.port(), supervisor, metrics, api, guards, console);
             supervisor.start();
             jobs.start();
@@ -169,8 +177,11 @@ public final class SluiceServer implements AutoCloseable {
                 log.info(
                         "No databases configured yet: pass a sluice.yaml with --config, or use the API (see docs/api.md)");
             }
-            return new SluiceServer(store, supervisor, http, jobs, webhooks, watcher);
+            return new SluiceServer(store, supervisor, http, jobs, webhooks, watcher, console);
         } catch (SQLException | RuntimeException e) {
+            if (console != null) {
+                console.close();
+            }
             if (watcher != null) {
                 watcher.close();
             }
@@ -242,7 +253,7 @@ public final class SluiceServer implements AutoCloseable {
             c.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             c.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new JsonErrorHandler()));
             api.register(c.routes, guards);
-            console.register(c);
+            console.register(c, api);
             c.routes.get("/health", ctx -> {
                 Health h = Health.of(supervisor.pipelines());
                 ctx.status(h.healthy() ? 200 : 503).json(h.body());
@@ -283,6 +294,7 @@ public final class SluiceServer implements AutoCloseable {
     /** Stops reading, lets sinks finish what is in flight, acknowledges it, then stops the store. */
     @Override
     public void close() {
+        console.close();
         watcher.close();
         jobs.close();
         supervisor.close();
