@@ -22,4 +22,16 @@ public final class ApiViews {
     public static ObjectNode sinkHealth(SinkConfig sink, DatabasePipeline.@Nullable SinkStatus live) {
         return SinkResource.health(sink, live);
     }
+
+    // ---- sink forms and configuration (console)
+
+    /** Sink {@code name} as {@code GET /api/sinks/{name}} renders it (secrets masked); null when there is none. */
+    public static @Nullable ObjectNode sink(dev.sluice.server.store.StoredConfig stored, Engine engine, String name)
+            throws java.sql.SQLException {
+        dev.sluice.server.store.ConfigSnapshot s = stored.snapshot();
+        int i = s.indexOf(dev.sluice.server.store.Kind.SINK, name);
+        return i < 0
+                ? null
+                : new SinkResource(engine, stored).renderer(s, s.config()).apply(i);
+    }
 }

@@ -38,8 +38,25 @@ final class ChecksApi {
         out.add(new ManagementApi.Route("POST", one + "/refresh_tables", this::refreshTables));
     }
 
-    void sinkRoutes(List<ManagementApi.Route> out) {
-        out.add(new ManagementApi.Route("POST", "/api/sinks/{id_or_name}/test_connection", this::testSink));
+    /** With {@code sinks}, to test a sink from a form before it is saved (a body with the sink or its changes). */
+    void sinkRoutes(List<ManagementApi.Route> out, ResourceRoutes sinks) {
+        out.add(new ManagementApi.Route(
+                "POST",
+                "/api/sinks/test_connection",
+                ctx -> answer(ctx, destinationProblem(sinks.previewSink(Requests.object(ctx), null)))));
+        out.add(new ManagementApi.Route("POST", "/api/sinks/{id_or_name}/test_connection", ctx -> {
+            if (ctx.body().isBlank()) {
+                testSink(ctx);
+            } else {
+                SinkConfig changed = sinks.previewSink(Requests.object(ctx), ctx.pathParam("id_or_name"));
+                answer(ctx, destinationProblem(changed));
+            }
+        }));
+    }
+
+    /** What the sink's destination check finds wrong (reachability, credentials, target), or null. */
+    private static @Nullable String destinationProblem(SinkConfig sink) throws InterruptedException {
+        return sink.destination().check(SINK_CHECK_TIMEOUT).detail();
     }
 
     /** A 422 with the reason when the database cannot be used as a source. */

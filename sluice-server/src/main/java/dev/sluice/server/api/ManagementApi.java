@@ -178,7 +178,7 @@ public final class ManagementApi {
         databases.routes(out, "/api/postgres_databases");
         checks.databaseRoutes(out);
         sinks.routes(out, "/api/sinks");
-        checks.sinkRoutes(out);
+        checks.sinkRoutes(out, sinks);
         messages.routes(out);
         backfills.routes(out);
         streams.routes(out);

@@ -146,6 +146,32 @@ final class ResourceRoutes {
         }
     }
 
+    /**
+     * The sink {@code body} describes, validated exactly as a save would validate it, with every secret it needs
+     * revealed, and not saved: a new sink, or sink {@code idOrName} with {@code body}'s changes. For testing a sink's
+     * connection from a form before saving it.
+     */
+    SinkConfig previewSink(ObjectNode body, @Nullable String idOrName) {
+        if (res.kind() != Kind.SINK) {
+            throw new IllegalStateException("only sinks are previewed");
+        }
+        ConfigSnapshot s = stored.snapshot();
+        Draft draft = s.editable();
+        int index;
+        if (idOrName == null) {
+            if (!body.has("name") || body.get("name").isNull()) {
+                // A name is not needed to test a connection; an unused one keeps validation whole.
+                body = body.deepCopy().put("name", "connection-test-" + UUID.randomUUID());
+            }
+            checkName(body, true);
+            index = draft.put(res.kind(), -1, res.toEntry(body, null, s));
+        } else {
+            index = find(s, idOrName);
+            draft.put(res.kind(), index, res.toEntry(body, draft.entry(res.kind(), index), s));
+        }
+        return ConfigWriter.validate(draft, res, index).sinks().get(index);
+    }
+
     private void delete(Context ctx) throws SQLException {
         synchronized (writer.lock()) {
             ConfigSnapshot s = stored.snapshot();

@@ -20,4 +20,5 @@ public record ConsoleServices(
         Supplier<List<DatabasePipeline.Status>> pipelines,
         ApiTokens tokens,
         SluiceMetrics metrics,
-        Clock clock) {}
+        Clock clock,
+        dev.sluice.server.notify.@org.jspecify.annotations.Nullable Webhooks webhooks) {}

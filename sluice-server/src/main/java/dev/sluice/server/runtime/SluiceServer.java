@@ -155,7 +155,8 @@ public final class SluiceServer implements AutoCloseable {
                             .toList(),
                     tokens,
                     metrics,
-                    java.time.Clock.systemUTC()));
+                    java.time.Clock.systemUTC(),
+                    webhooks));
             http = startHttp(o.port(), supervisor, metrics, api, guards, console);
             supervisor.start();
             jobs.start();

@@ -3,9 +3,12 @@
 //
 //   form[data-api="/api/..."]   sends the form as JSON to the API (data-method, default POST); fields named a.b
 //                               nest, data-type="number|boolean|json|list" converts, empty optional fields are left out
-//   button[data-api]            sends data-body (JSON text, default {}) the same way; data-confirm asks first
+//   button[data-api]            sends data-body (JSON text, default {}) the same way, or with data-form-body="#form"
+//                               that form's JSON; data-confirm asks first
+//   input[type=checkbox][data-set]  checked boxes of one name make a list of their values
 //   data-then                   after success: "reload", "go:/path/{field}" (filled from the response), or
-//                               "show:#id" (the response, pretty, into that element)
+//                               "show:#id" (the response, pretty, into that element), or "render:name #id"
+//                               (window.sluiceRenderers[name](response, element), from a page's own script)
 //   [data-chart="/url"]         a uPlot chart of the JSON series at that URL, refreshed every two seconds
 (function () {
   "use strict";
@@ -47,9 +50,15 @@
 
   function formJson(form) {
     var body = {};
+    var sets = {};
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || el.disabled || el.name === "csrf" || el.hasAttribute("data-local")) return;
+      if (!el.name || el.matches(":disabled") || el.name === "csrf" || el.hasAttribute("data-local")) return;
       if (el.type === "radio" && !el.checked) return;
+      if (el.type === "checkbox" && el.hasAttribute("data-set")) {
+        if (!sets[el.name]) { sets[el.name] = []; setPath(body, el.name, sets[el.name]); }
+        if (el.checked) sets[el.name].push(el.value);
+        return;
+      }
       var v;
       try {
         v = fieldValue(el);
@@ -61,8 +70,9 @@
     return body;
   }
 
+  // The scope's own message box (a direct child; a form nested in the scope has its own).
   function alertBox(scope) {
-    var box = scope.querySelector("[data-errors]");
+    var box = scope.querySelector(":scope > [data-errors]");
     if (!box) {
       box = document.createElement("p");
       box.setAttribute("data-errors", "");
@@ -75,7 +85,7 @@
   function clearErrors(scope) {
     scope.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
     scope.querySelectorAll("[aria-invalid]").forEach(function (e) { e.removeAttribute("aria-invalid"); });
-    var box = scope.querySelector("[data-errors]");
+    var box = scope.querySelector(":scope > [data-errors]");
     if (box) { box.textContent = ""; box.className = ""; }
   }
 
@@ -116,14 +126,19 @@
       window.location.reload();
     } else if (then.indexOf("go:") === 0) {
       window.location.assign(fill(then.substring(3), data));
+    } else if (then.indexOf("render:") === 0) {
+      var parts = then.substring(7).split(" ");
+      var fn = window.sluiceRenderers && window.sluiceRenderers[parts[0]];
+      var into = document.querySelector(parts[1]);
+      if (fn && into) { into.textContent = ""; fn(data, into); into.hidden = false; }
     } else if (then.indexOf("show:") === 0) {
       var target = document.querySelector(then.substring(5));
+      var done = el.getAttribute("data-done");
       if (target) {
-        target.textContent = typeof data === "string" ? data : JSON.stringify(data, null, 2);
+        target.textContent = done ? done : typeof data === "string" ? data : JSON.stringify(data, null, 2);
+        target.className = done ? "ok" : "";
         target.hidden = false;
       }
-      var box = scope.querySelector("[data-errors]");
-      if (box) { box.className = "ok"; box.textContent = el.getAttribute("data-done") || "Done."; }
     }
   }
 
@@ -176,8 +191,25 @@
     if (btn.hasAttribute("data-confirm") && !window.confirm(btn.getAttribute("data-confirm"))) return;
     var scope = btn.closest("[data-scope]") || btn.closest("section") || document.querySelector("main");
     var body = btn.getAttribute("data-body");
-    call(btn, scope, (btn.getAttribute("data-method") || "POST").toUpperCase(), btn.getAttribute("data-api"),
-      body ? JSON.parse(body) : {});
+    var source = btn.getAttribute("data-form-body");
+    if (source) {
+      var form = document.querySelector(source);
+      scope = form;
+      try {
+        body = formJson(form);
+      } catch (err) {
+        showErrors(form, 0, { summary: "Fix the field " + err.field + ": " + err.message });
+        return;
+      }
+    } else {
+      body = body ? JSON.parse(body) : {};
+    }
+    var out = btn.getAttribute("data-then");
+    if (out && out.indexOf("show:") === 0) {
+      var target = document.querySelector(out.substring(5));
+      if (target) target.hidden = true;
+    }
+    call(btn, scope, (btn.getAttribute("data-method") || "POST").toUpperCase(), btn.getAttribute("data-api"), body);
   });
 
   // Charts: the server sends {"x": [epoch seconds], "series": [{"label": "...", "values": [...]}], "unit": "..."}.
