@@ -95,6 +95,55 @@ class ConsoleIT {
         assertThat(get("/", cookie).statusCode()).as("the session is over").isEqualTo(303);
     }
 
+    @Test
+    void theSessionCookieOpensTheApiAndAChangeNeedsTheCsrfHeaderFromThisOrigin() throws Exception {
+        HttpResponse<String> in = post("/sign-in", "token=" + ServerFixture.TOKEN, base, null);
+        String setCookie = in.headers().firstValue("Set-Cookie").orElseThrow();
+        String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+        Matcher csrf = Pattern.compile("name=\"csrf-token\" content=\"([^\"]+)\"")
+                .matcher(get("/", cookie).body());
+        assertThat(csrf.find()).isTrue();
+
+        assertThat(get("/api/api_keys", cookie).statusCode())
+                .as("a read needs only the session")
+                .isEqualTo(200);
+        assertThat(get("/api/api_keys", null).statusCode()).isEqualTo(401);
+        String key = "{\"name\": \"from-console\"}";
+        HttpResponse<String> noHeader = api("POST", "/api/api_keys", key, cookie, base, null);
+        assertThat(noHeader.statusCode()).isEqualTo(403);
+        assertThat(noHeader.body()).contains("X-CSRF-Token");
+        assertThat(api("POST", "/api/api_keys", key, cookie, "https://evil.example", csrf.group(1))
+                        .statusCode())
+                .as("another origin, even with the token")
+                .isEqualTo(403);
+        assertThat(api("POST", "/api/api_keys", key, cookie, base, "wrong").statusCode())
+                .isEqualTo(403);
+        HttpResponse<String> ok = api("POST", "/api/api_keys", key, cookie, base, csrf.group(1));
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(201);
+        // A bearer token is checked as before: a wrong one is refused even with a live session cookie.
+        HttpResponse<String> wrongBearer = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/api/api_keys"))
+                        .header("Cookie", cookie)
+                        .header("Authorization", "Bearer sluice_wrong")
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(wrongBearer.statusCode()).isEqualTo(401);
+    }
+
+    private static HttpResponse<String> api(
+            String method, String path, String json, String cookie, String origin, String csrf)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "application/json")
+                .header("Cookie", cookie)
+                .header("Origin", origin)
+                .method(method, HttpRequest.BodyPublishers.ofString(json));
+        if (csrf != null) {
+            b.header("X-CSRF-Token", csrf);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private static HttpResponse<String> get(String path, String cookie) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
         if (cookie != null) {
