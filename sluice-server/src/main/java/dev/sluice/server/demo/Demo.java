@@ -69,6 +69,7 @@ public final class Demo {
         out.println("  source:  postgres://postgres@localhost:" + pg.port() + "/demo  (tables public.customers,"
                 + " public.orders; try your own INSERT/UPDATE/DELETE)");
         out.println("  sink:    webhook -> " + receiverUrl + "/demo  (each delivered message is printed below)");
+        out.println("  console: http://localhost:" + server.port() + "/  (sign in with the API token printed above)");
         out.println("  health:  http://localhost:" + server.port() + "/health");
         out.println("Press Ctrl-C to stop.");
         out.println();

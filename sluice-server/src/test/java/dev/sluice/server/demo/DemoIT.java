@@ -32,6 +32,9 @@ class DemoIT {
                     .failFast("the demo exited early", () -> !p.isAlive())
                     .until(() -> Files.readString(out), t -> countLines(t, "  update ") >= 3);
             assertThat(text).contains("Sluice demo is running.", "First message, in full", "\"action\" : \"");
+            assertThat(text)
+                    .containsPattern("console: http://localhost:[0-9]+/")
+                    .contains("API token (shown once");
             assertThat(countLines(text, "  insert ")).isGreaterThanOrEqualTo(1);
             assertThat(countLines(text, "  update ")).as(text).isGreaterThanOrEqualTo(3);
             // REPLICA IDENTITY FULL on orders: updates show the previous values
