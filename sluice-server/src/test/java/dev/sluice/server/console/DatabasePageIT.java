@@ -118,6 +118,38 @@ class DatabasePageIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.body()).contains("No database named", "href=\"/\"");
+        HttpResponse<String> edit = http.send(
+                HttpRequest.newBuilder(URI.create(base() + "/databases/source/edit"))
+                        .header("Cookie", cookie)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(edit.statusCode()).isEqualTo(200);
+        assertThat(edit.body())
+                .contains(
+                        "Edit database source",
+                        "data-method=\"PATCH\"",
+                        "/api/postgres_databases/source/test_connection");
+    }
+
+    @Test
+    void testConnectionWithABodyChecksTheChangeWithoutSavingIt() {
+        var failed = sluice.api().post("/api/postgres_databases/source/test_connection", "{\"port\": 1}");
+        assertThat(failed.status()).as(failed.text()).isEqualTo(422);
+        assertThat(failed.get("reason").asString()).startsWith("Connection: ");
+        assertThat(failed.get("checks").get(0).get("status").asString()).isEqualTo("failed");
+        var passed =
+                sluice.api().post("/api/postgres_databases/source/test_connection", "{\"hostname\": \"localhost\"}");
+        assertThat(passed.status()).as(passed.text()).isEqualTo(200);
+        assertThat(passed.get("checks").size()).isEqualTo(5);
+        assertThat(sluice.api()
+                        .get("/api/postgres_databases/source")
+                        .get("port")
+                        .asInt())
+                .isEqualTo(ServerFixture.PG.port());
+        var invalid =
+                sluice.api().post("/api/postgres_databases/test_connection", "{\"name\": \"x\", \"port\": \"no\"}");
+        assertThat(invalid.status()).as(invalid.text()).isEqualTo(422);
+        assertThat(invalid.get("validation_errors")).isNotNull();
     }
 
     private static String base() {
