@@ -115,6 +115,9 @@ final class FunctionsPage implements ConsolePage {
                 sinkTypes.add(FunctionSpec.sinkType(p.type()));
             }
         }
+        if (e.sinkType() != null) {
+            sinkTypes.add(e.sinkType()); // a sink type no installed provider has stays selectable
+        }
         List<String> sinks =
                 s.config().sinks().stream().map(SinkConfig::name).sorted().toList();
         request.html(
