@@ -34,4 +34,79 @@ public final class ApiViews {
                 ? null
                 : new SinkResource(engine, stored).renderer(s, s.config()).apply(i);
     }
+
+    // ---- The database and functions pages (console-dbfn).
+
+    /**
+     * One check of a source database.
+     *
+     * @param status {@code ok}, {@code warning}, {@code failed} or {@code skipped}
+     * @param fix the statement or setting that fixes a failing check, or null
+     */
+    public record Check(
+            String name,
+            String status,
+            String detail,
+            @Nullable String fix) {}
+
+    /**
+     * The database's replication slot, as {@code pg_replication_slots} has it.
+     *
+     * @param retainedBytes WAL the slot holds back from the server's current position; -1 when unknown
+     * @param walStatus {@code reserved}, {@code extended}, {@code unreserved} or {@code lost}
+     */
+    public record SlotInfo(
+            String name,
+            boolean active,
+            long retainedBytes,
+            @Nullable String confirmedFlushLsn,
+            @Nullable String walStatus) {}
+
+    /** The database's publication; {@code operations} as "insert, update, delete, truncate". */
+    public record PublicationInfo(String name, boolean allTables, boolean viaRoot, String operations) {}
+
+    /**
+     * A table of the database.
+     *
+     * @param advice what to change when the table is published without a usable key, or null
+     */
+    public record TableRow(
+            String name,
+            String replicaIdentity,
+            boolean published,
+            java.util.List<String> primaryKey,
+            @Nullable Long estimatedRows,
+            @Nullable String advice) {}
+
+    /**
+     * A read-only diagnosis of a database: its checks (each failing one with its fix), slot, publication (null when
+     * missing or unknown), tables, and why the tables could not be read (or null).
+     */
+    public record DatabaseReport(
+            java.util.List<Check> checks,
+            @Nullable SlotInfo slot,
+            @Nullable PublicationInfo publication,
+            java.util.List<TableRow> tables,
+            @Nullable String tablesError) {}
+
+    /**
+     * Checks database {@code d} (with its password) as {@code test_connection} of unsaved settings does, without
+     * creating anything, and reads its tables. Blocks on the database; never throws.
+     */
+    public static DatabaseReport databaseReport(dev.sluice.server.config.DatabaseConfig d) {
+        return DatabaseChecks.report(d, true);
+    }
+
+    /**
+     * The database's tables as {@code GET /api/postgres_databases/{id}/tables} renders them (schema, name, columns
+     * with types and primary-key positions, replica identity, published).
+     *
+     * @throws java.sql.SQLException when the database cannot be read
+     */
+    public static java.util.List<ObjectNode> databaseTables(dev.sluice.server.config.DatabaseConfig d)
+            throws java.sql.SQLException {
+        return TableCatalog.read(d.sourceSettings()).stream()
+                .map(TablesApi::render)
+                .toList();
+    }
 }

@@ -7,15 +7,18 @@ import dev.sluice.server.config.SinkConfig;
 import dev.sluice.server.config.SluiceConfig;
 import dev.sluice.server.destination.Destinations;
 import dev.sluice.server.store.ConfigSnapshot;
+import dev.sluice.server.store.Draft;
 import dev.sluice.server.store.Kind;
 import dev.sluice.server.store.StoredConfig;
 import io.javalin.http.Context;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The checks that reach a peer: {@code test_connection} of a database or a sink, and a database's {@code
@@ -23,6 +26,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class ChecksApi {
     static final Duration SINK_CHECK_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final DatabaseResource DATABASES = new DatabaseResource();
 
     private final StoredConfig stored;
     private final SinkLookup sinks;
@@ -34,6 +39,7 @@ final class ChecksApi {
 
     void databaseRoutes(List<ManagementApi.Route> out) {
         String one = "/api/postgres_databases/{id_or_name}";
+        out.add(new ManagementApi.Route("POST", "/api/postgres_databases/test_connection", this::testUnsaved));
         out.add(new ManagementApi.Route("POST", one + "/test_connection", this::testDatabase));
         out.add(new ManagementApi.Route("POST", one + "/refresh_tables", this::refreshTables));
     }
@@ -79,8 +85,57 @@ final class ChecksApi {
         return s.revealed(Kind.DATABASE, List.of(i)).databases().get(i);
     }
 
+    /**
+     * Without a body, Sequin's check of the saved database (creating its slot and publication when configured to).
+     * With one (the keys of an update), the read-only checks of the database as that update would make it.
+     */
     private void testDatabase(Context ctx) {
-        answer(ctx, ConnectionCheck.check(database(ctx), true));
+        ObjectNode body = Requests.optionalObject(ctx);
+        if (body.isEmpty()) {
+            answer(ctx, ConnectionCheck.check(database(ctx), true));
+            return;
+        }
+        ConfigSnapshot s = stored.snapshot();
+        String idOrName = ctx.pathParam("id_or_name");
+        int i = s.indexOf(Kind.DATABASE, idOrName);
+        if (i < 0) {
+            throw ApiException.notFound("postgres database", Requests.clip(idOrName));
+        }
+        Draft draft = s.editable();
+        draft.put(Kind.DATABASE, i, DATABASES.toEntry(body, draft.entry(Kind.DATABASE, i), s));
+        report(ctx, ConfigWriter.validate(draft, DATABASES, i).databases().get(i));
+    }
+
+    /** The read-only checks of a database not saved yet, given as a create's body; nothing is created. */
+    private void testUnsaved(Context ctx) {
+        ObjectNode body = Requests.object(ctx);
+        ResourceRoutes.checkName(body, true);
+        ConfigSnapshot s = stored.snapshot();
+        Draft draft = s.editable();
+        int i = draft.put(Kind.DATABASE, -1, DATABASES.toEntry(body, null, s));
+        report(ctx, ConfigWriter.validate(draft, DATABASES, i).databases().get(i));
+    }
+
+    private static void report(Context ctx, DatabaseConfig d) {
+        ApiViews.DatabaseReport r = DatabaseChecks.report(d, false);
+        String reason = DatabaseChecks.reason(r);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("success", reason == null);
+        if (reason != null) {
+            out.put("reason", reason);
+            out.put("summary", reason);
+        }
+        List<Map<String, Object>> checks = new ArrayList<>();
+        for (ApiViews.Check c : r.checks()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", c.name());
+            m.put("status", c.status());
+            m.put("detail", c.detail());
+            m.put("fix", c.fix());
+            checks.add(m);
+        }
+        out.put("checks", checks);
+        ctx.status(reason == null ? 200 : 422).json(out);
     }
 
     private void refreshTables(Context ctx) {

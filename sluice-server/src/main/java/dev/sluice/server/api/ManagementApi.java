@@ -139,7 +139,9 @@ public final class ManagementApi {
             ctx.status(e.status).json(ApiGuards.withRequestId(ctx, e.body()));
         });
         r.error(404, "*", ctx -> {
-            if (ctx.attribute(ERROR_RENDERED) == null) {
+            String type = ctx.res().getContentType();
+            // A console page's own 404 page (HTML) stays as it is.
+            if (ctx.attribute(ERROR_RENDERED) == null && (type == null || !type.startsWith("text/html"))) {
                 ctx.json(ApiGuards.withRequestId(
                         ctx, Map.of("summary", "no route " + ctx.method() + " " + Requests.clip(ctx.path()))));
             }

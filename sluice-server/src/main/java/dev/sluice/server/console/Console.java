@@ -49,7 +49,13 @@ public final class Console {
         this.sessions = new ConsoleSessions(services.clock());
         this.live = new LiveUpdates();
         History history = new History(services);
-        this.pages = List.of(new OverviewPage(history, live), new SinkFormPage(), new ConfigurationPage());
+        // The sink form's /sinks/new before the sink page's /sinks/{name}: the first route that matches answers.
+        this.pages = List.of(
+                new OverviewPage(history, live),
+                new SinkFormPage(),
+                new DatabasePage(history),
+                new FunctionsPage(),
+                new ConfigurationPage());
     }
 
     /** Adds the pages and the console's static files, and lets {@code api} accept the console's sessions. */

@@ -90,7 +90,7 @@ final class SinkFormPage implements ConsolePage {
         ObjectNode sink = name == null ? null : ApiViews.sink(s.stored(), s.engine(), name);
         if (name != null && sink == null) {
             ctx.status(404);
-            r.html(ctx, "missing.jte", "what", "sink", "name", name);
+            r.html(ctx, "missing.jte", "what", "sink", "name", name, "back", "/", "backLabel", "the overview");
             return;
         }
         SluiceConfig config = s.stored().snapshot().config();
