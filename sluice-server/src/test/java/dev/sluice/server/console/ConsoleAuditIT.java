@@ -98,11 +98,11 @@ class ConsoleAuditIT {
                         }
                     }
                 }
+                assertThat(problems).isEmpty();
                 for (String link : links) {
                     APIResponse r = tab.context().request().get(link);
                     assertThat(r.status()).as("link " + link).isLessThan(400);
                 }
-                assertThat(problems).isEmpty();
                 tab.assertNoErrors();
             }
         }

@@ -15,7 +15,7 @@
   }
   for (const el of document.querySelectorAll("button, a[href]")) {
     if (!visible(el)) continue;
-    const text = (el.innerText || "").trim() || el.getAttribute("aria-label") || el.getAttribute("title");
+    const text = (el.innerText || el.textContent || "").trim() || el.getAttribute("aria-label") || el.getAttribute("title");
     if (!text) problems.push("no accessible name: " + el.outerHTML.slice(0, 80));
   }
   for (const el of document.querySelectorAll("img, svg")) {
