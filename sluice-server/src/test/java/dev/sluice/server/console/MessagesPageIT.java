@@ -65,6 +65,9 @@ class MessagesPageIT {
             page.locator("tbody.message summary").first().click();
             assertThat(page.locator("tbody.message pre").first()).containsText("\"status\" : \"new\"");
             tab.screenshot("messages");
+            page.setViewportSize(375, 800);
+            tab.screenshot("messages-phone");
+            page.setViewportSize(1280, 800);
 
             // Filter by table, then by error text.
             page.getByLabel("Table", new Page.GetByLabelOptions().setExact(true))
