@@ -85,4 +85,12 @@ public final class ApiViews {
                     e);
         }
     }
+
+    /**
+     * Marks {@code ctx}'s error response (a console page's own 404 page) as written, so the API's fallback for
+     * unknown routes does not replace its body.
+     */
+    public static void errorPageWritten(io.javalin.http.Context ctx) {
+        ctx.attribute(ManagementApi.ERROR_RENDERED, true);
+    }
 }

@@ -33,6 +33,7 @@ record PageSink(String name, UUID id, SinkConfig config, boolean running) {
                 .orElse(null);
         if (id == null || config == null) {
             ctx.status(404);
+            ApiViews.errorPageWritten(ctx);
             request.html(ctx, "nosink.jte", "name", name);
             return null;
         }

@@ -56,6 +56,9 @@ class MessagesPageIT {
         try (ConsoleBrowser.Tab tab = chromium.open(base)) {
             Page page = tab.signIn(ServerFixture.TOKEN).page();
             page.onDialog(d -> d.accept());
+            com.microsoft.playwright.APIResponse missing = page.request().get("/sinks/nope/messages");
+            assertThat(missing.status()).isEqualTo(404);
+            assertThat(missing.text()).contains("No sink named “nope”");
             page.navigate("/sinks/hook/messages?state=failed");
             assertThat(page.locator("tbody.message")).hasCount(4);
             assertThat(page.locator("h2#message-list")).containsText("4 failed messages");
@@ -83,25 +86,25 @@ class MessagesPageIT {
             assertThat(page.locator("p.empty")).containsText("No failed messages match these filters");
 
             // Discard the customer's message (the confirmation is accepted).
-            page.navigate("/sinks/hook/messages?state=failed&table=customers");
+            open(page, "/sinks/hook/messages?state=failed&table=customers");
             assertThat(page.locator("tbody.message")).hasCount(1);
             String customer =
                     page.locator("tbody.message").first().getAttribute("id").substring(2);
             page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Discard message " + customer))
                     .click();
             await("the message is discarded").atMost(ServerFixture.WAIT).until(() -> failed().size() == 3);
-            page.navigate("/sinks/hook/messages?state=discarded");
+            open(page, "/sinks/hook/messages?state=discarded");
             assertThat(page.locator("tbody.message")).hasCount(1);
             assertThat(page.locator("tbody.message").first()).containsText("public.customers");
 
             // The endpoint works again: "Redeliver all" sends the three orders now, not in ten minutes.
             sluice.receiver().respondWith(200);
-            page.navigate("/sinks/hook/messages");
+            open(page, "/sinks/hook/messages");
             page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Redeliver all 3 failed"))
                     .click();
             sluice.receiver().awaitAccepted(3, ServerFixture.WAIT);
             await("the page shows no failed message").atMost(ServerFixture.WAIT).until(() -> {
-                page.navigate("/sinks/hook/messages?state=failed");
+                open(page, "/sinks/hook/messages?state=failed");
                 return page.locator("p.empty").count() == 1;
             });
             assertThat(page.locator("p.empty")).containsText("No failed messages: every message was delivered.");
@@ -125,6 +128,18 @@ class MessagesPageIT {
             assertThat(r.statusCode()).as(path).isEqualTo(303);
             assertThat(r.headers().firstValue("Location")).as(path).hasValue("/sign-in");
         }
+    }
+
+    /**
+     * Opens {@code path}, after the reload a button's API call started (a navigation of ours may interrupt it, or it
+     * ours).
+     */
+    private static void open(Page page, String path) {
+        await("open " + path).atMost(ServerFixture.WAIT).ignoreExceptions().until(() -> {
+            page.navigate(path);
+            page.waitForLoadState();
+            return page.url().endsWith(path);
+        });
     }
 
     private static JsonNode failed() {
