@@ -147,6 +147,8 @@ final class MessagesPage implements ConsolePage {
                 narrowing.tableName() == null ? "" : narrowing.tableSchema() + "." + narrowing.tableName(),
                 "functions",
                 functions,
+                "transform",
+                sink.config().functions().transform(),
                 "firstPage",
                 after == null,
                 "next",

@@ -4,6 +4,7 @@ import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertTha
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.options.AriaRole;
 import dev.sluice.server.fixture.ServerFixture;
@@ -18,7 +19,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The Messages page in Chromium: a webhook sink whose endpoint answers 500 stores its failed messages; the page lists
- * them with the error and payload, filters them by table and error text, discards one, and, once the endpoint works
+ * them with the error and payload (and, run through the sink's transform, as sent), filters them by table and error text, discards one, and, once the endpoint works
  * again, "Redeliver all" delivers the rest and the page shows none failed.
  */
 class MessagesPageIT {
@@ -39,7 +40,10 @@ class MessagesPageIT {
                 "CREATE TABLE customers (id int PRIMARY KEY, name text)");
         sluice.receiver().respondWith(500, "upstream exploded");
         // A long back-off: the failed messages wait for the page's "Redeliver" instead of retrying by themselves.
-        sluice.start(sluice.yaml(db, "retry_backoff_ms: 600000\nmax_retry_backoff_ms: 600000"));
+        // The sink sends each message's record alone (a path function).
+        sluice.start(
+                sluice.yaml(db, "retry_backoff_ms: 600000\nmax_retry_backoff_ms: 600000\ntransform: just-the-record")
+                        + "functions:\n  - name: just-the-record\n    type: path\n    path: record\n");
         sluice.awaitStreaming();
         base = "http://localhost:" + sluice.server().port();
     }
@@ -67,6 +71,15 @@ class MessagesPageIT {
             // The payload as stored, behind a disclosure.
             page.locator("tbody.message summary").first().click();
             assertThat(page.locator("tbody.message pre").first()).containsText("\"status\" : \"new\"");
+            // As sent: the transform, run on it in the server's sandbox.
+            page.locator("tbody.message")
+                    .first()
+                    .getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Show it as the transform"))
+                    .click();
+            assertThat(page.locator("tbody.message pre[id^=sent-]").first()).containsText("\"status\": \"new\"");
+            assertThat(page.locator("tbody.message pre[id^=sent-]").first())
+                    .not()
+                    .containsText("metadata");
             tab.screenshot("messages");
             page.setViewportSize(375, 800);
             tab.screenshot("messages-phone");
@@ -111,7 +124,7 @@ class MessagesPageIT {
             tab.assertNoErrors();
         }
         assertThat(sluice.receiver().acceptedMessages())
-                .extracting(m -> m.get("record").get("id").asInt())
+                .extracting(m -> m.get("id").asInt())
                 .containsExactlyInAnyOrder(1, 2, 3);
     }
 
