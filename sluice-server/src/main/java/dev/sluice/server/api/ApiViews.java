@@ -109,4 +109,75 @@ public final class ApiViews {
                 .map(TablesApi::render)
                 .toList();
     }
+
+    // ---- Messages and backfills pages
+
+    /** A stored message as {@code GET /api/sinks/{id}/messages} renders it, its payload under {@code data}. */
+    public static ObjectNode message(dev.sluice.server.store.MessageTable.MessageRow row) {
+        return SinkMessagesApi.render(row);
+    }
+
+    /**
+     * The messages listing's {@code table} and {@code error} filters, checked as the API checks them.
+     *
+     * @throws IllegalArgumentException with the API's message when one is malformed
+     */
+    public static dev.sluice.server.store.MessageTable.Narrowing messageNarrowing(
+            @Nullable String table, @Nullable String error) {
+        try {
+            return SinkMessagesApi.narrowing(table, error);
+        } catch (ApiException e) {
+            String field = e.validationErrors.keySet().stream().findFirst().orElse("filter");
+            throw new IllegalArgumentException(
+                    field + ": "
+                            + String.join(
+                                    "; ", e.validationErrors.getOrDefault(field, java.util.List.of(e.getMessage()))),
+                    e);
+        }
+    }
+
+    /** A backfill as {@code GET /api/sinks/{id}/backfills/{id}} renders it (state, counts, {@code eta_seconds}). */
+    public static ObjectNode backfill(dev.sluice.server.store.BackfillTable.BackfillRow row, String sinkName) {
+        return BackfillsApi.render(row, sinkName);
+    }
+
+    /**
+     * The tables sink {@code sinkName} delivers, as {@code schema.table}, read live from its database's catalog as
+     * {@code GET /api/sinks/{id}/tables} reads them.
+     *
+     * @throws IllegalStateException with the reason when the database cannot be read
+     */
+    public static java.util.List<String> sinkTables(dev.sluice.server.store.ConfigSnapshot snapshot, String sinkName) {
+        SinkLookup.SinkRef sink = SinkLookup.find(snapshot, sinkName);
+        int db = snapshot.indexOf(
+                dev.sluice.server.store.Kind.DATABASE, sink.config().database());
+        if (db < 0) {
+            throw new IllegalStateException("database '" + sink.config().database() + "' is not configured");
+        }
+        dev.sluice.server.config.DatabaseConfig d = snapshot.revealed(
+                        dev.sluice.server.store.Kind.DATABASE, java.util.List.of(db))
+                .databases()
+                .get(db);
+        try {
+            return TableCatalog.read(d.sourceSettings()).stream()
+                    .map(TableCatalog.TableInfo::id)
+                    .filter(t -> sink.config().source().matches(t))
+                    .map(dev.sluice.core.TableId::toString)
+                    .toList();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(
+                    dev.sluice.postgres.replication.SourceException.classify(
+                                    e, d.sourceSettings(), "reading the tables")
+                            .getMessage(),
+                    e);
+        }
+    }
+
+    /**
+     * Marks {@code ctx}'s error response (a console page's own 404 page) as written, so the API's fallback for
+     * unknown routes does not replace its body.
+     */
+    public static void errorPageWritten(io.javalin.http.Context ctx) {
+        ctx.attribute(ManagementApi.ERROR_RENDERED, true);
+    }
 }

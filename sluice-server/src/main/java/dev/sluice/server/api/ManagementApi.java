@@ -34,7 +34,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class ManagementApi {
     private static final Logger log = LoggerFactory.getLogger(ManagementApi.class);
-    private static final String ERROR_RENDERED = "sluice.error-rendered";
+    // Set on a response whose error body is already written, so the 404 fallback leaves it (see ApiViews).
+    static final String ERROR_RENDERED = "sluice.error-rendered";
 
     private final ApiTokens tokens;
     private final ResourceRoutes databases;

@@ -1,6 +1,7 @@
 package dev.sluice.server.api;
 
 import dev.sluice.core.Position;
+import dev.sluice.core.TableId;
 import dev.sluice.server.api.SinkLookup.SinkRef;
 import dev.sluice.server.store.MessageTable;
 import dev.sluice.server.store.StoredConfig;
@@ -54,6 +55,7 @@ final class SinkMessagesApi {
                 throw ApiException.invalid(
                         "state", "expected 'failed', 'pending' or 'discarded', got '" + Requests.clip(state) + "'");
         };
+        MessageTable.Narrowing narrowing = narrowing(ctx.queryParam("table"), ctx.queryParam("error"));
         Integer given = Pages.limit(ctx);
         int limit = given == null ? Pages.MAX_LIMIT : given;
         Position start = Pages.after(ctx, text -> position("after", text));
@@ -61,6 +63,7 @@ final class SinkMessagesApi {
                 .list(
                         sink.id(),
                         filter,
+                        narrowing,
                         start == null ? null : new long[] {start.commitLsn(), start.commitIdx()},
                         limit + 1);
         List<Object> data = new ArrayList<>();
@@ -71,11 +74,35 @@ final class SinkMessagesApi {
         Pages.respond(ctx, data, last == null ? null : last.commitLsn() + "-" + last.commitIdx());
     }
 
+    /** Longest error text to search for: more says nothing more, and the search stays cheap. */
+    static final int MAX_ERROR_TEXT = 200;
+
+    /**
+     * The {@code table} ({@code schema.table} or {@code table}, in {@code public}) and {@code error} (text the last
+     * error contains, any case) query parameters; 422 when malformed.
+     */
+    static MessageTable.Narrowing narrowing(@Nullable String table, @Nullable String error) {
+        TableId t = null;
+        if (table != null && !table.isBlank()) {
+            try {
+                t = TableId.parse(table);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid(
+                        "table", "invalid table name (" + e.getMessage() + "); write schema.table or table");
+            }
+        }
+        String text = error == null || error.isBlank() ? null : error.strip();
+        if (text != null && text.length() > MAX_ERROR_TEXT) {
+            throw ApiException.invalid("error", "at most " + MAX_ERROR_TEXT + " characters");
+        }
+        return new MessageTable.Narrowing(t == null ? null : t.schema(), t == null ? null : t.name(), text);
+    }
+
     private MessageTable messages() {
         return stored.metadata().messages();
     }
 
-    private static ObjectNode render(MessageTable.MessageRow r) {
+    static ObjectNode render(MessageTable.MessageRow r) {
         ObjectNode n = Requests.JSON.createObjectNode();
         n.put("id", r.commitLsn() + "-" + r.commitIdx());
         n.put("state", r.discardedAt() != null ? "discarded" : r.deliverCount() > 0 ? "failed" : "pending");

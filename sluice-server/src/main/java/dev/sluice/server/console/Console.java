@@ -53,6 +53,8 @@ public final class Console {
         this.pages = List.of(
                 new OverviewPage(history, live),
                 new SinkFormPage(),
+                new MessagesPage(),
+                new BackfillsPage(),
                 new DatabasePage(history),
                 new FunctionsPage(),
                 new ConfigurationPage());

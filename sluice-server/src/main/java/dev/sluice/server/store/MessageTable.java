@@ -137,31 +137,82 @@ public final class MessageTable {
     }
 
     /**
-     * A sink's stored messages that pass {@code filter}, in position order, after the position {@code after} when
-     * given, at most {@code limit}.
+     * Narrows a listing further: to one table (both parts null: any table), and to messages whose last error contains
+     * {@code errorText}, ignoring case (null: any).
      */
+    public record Narrowing(
+            @Nullable String tableSchema,
+            @Nullable String tableName,
+            @Nullable String errorText) {
+        public static final Narrowing NONE = new Narrowing(null, null, null);
+
+        public Narrowing {
+            if ((tableSchema == null) != (tableName == null)) {
+                throw new IllegalArgumentException("give both the table's schema and name, or neither");
+            }
+            if (errorText != null && errorText.isEmpty()) {
+                errorText = null;
+            }
+        }
+
+        private String where() {
+            return (tableName == null ? "" : " AND table_schema = ? AND table_name = ?")
+                    + (errorText == null ? "" : " AND strpos(lower(last_error), lower(?)) > 0");
+        }
+
+        private int bind(PreparedStatement ps, int at) throws SQLException {
+            int i = at;
+            if (tableName != null) {
+                ps.setString(i++, tableSchema);
+                ps.setString(i++, tableName);
+            }
+            if (errorText != null) {
+                ps.setString(i++, errorText);
+            }
+            return i;
+        }
+    }
+
     /** How many of the sink's stored messages {@code filter} selects. */
     public long count(UUID sinkId, MessageFilter filter) throws SQLException {
+        return count(sinkId, filter, Narrowing.NONE);
+    }
+
+    /** How many of the sink's stored messages {@code filter} and {@code narrowing} select. */
+    public long count(UUID sinkId, MessageFilter filter, Narrowing narrowing) throws SQLException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps =
-                        c.prepareStatement("SELECT count(*) FROM sink_messages WHERE sink_id = ?" + filter.where)) {
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT count(*) FROM sink_messages WHERE sink_id = ?" + filter.where + narrowing.where())) {
             ps.setObject(1, sinkId);
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
+            narrowing.bind(ps, 2);
+            try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
             }
         }
     }
 
+    /**
+     * A sink's stored messages that pass {@code filter}, in position order, after the position {@code after} when
+     * given, at most {@code limit}.
+     */
     public List<MessageRow> list(UUID sinkId, MessageFilter filter, long @Nullable [] after, int limit)
             throws SQLException {
+        return list(sinkId, filter, Narrowing.NONE, after, limit);
+    }
+
+    /** As {@link #list(UUID, MessageFilter, long[], int)}, narrowed by table and error text. */
+    public List<MessageRow> list(
+            UUID sinkId, MessageFilter filter, Narrowing narrowing, long @Nullable [] after, int limit)
+            throws SQLException {
         String sql = "SELECT " + MESSAGE_COLUMNS + ", discarded_at FROM sink_messages WHERE sink_id = ?" + filter.where
+                + narrowing.where()
                 + (after == null ? "" : " AND (commit_lsn, commit_idx) > (?, ?)")
                 + " ORDER BY commit_lsn, commit_idx LIMIT ?";
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            ps.setObject(i++, sinkId);
+            ps.setObject(1, sinkId);
+            int i = narrowing.bind(ps, 2);
             if (after != null) {
                 ps.setLong(i++, after[0]);
                 ps.setInt(i++, (int) after[1]);
@@ -169,6 +220,23 @@ public final class MessageTable {
             ps.setInt(i, limit);
             return messageRows(ps);
         }
+    }
+
+    /** The tables ({schema, name}) of a sink's stored messages, in order; at most {@code limit}. */
+    public List<String[]> tables(UUID sinkId, int limit) throws SQLException {
+        List<String[]> out = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT DISTINCT table_schema, table_name FROM sink_messages"
+                        + " WHERE sink_id = ? ORDER BY 1, 2 LIMIT ?")) {
+            ps.setObject(1, sinkId);
+            ps.setInt(2, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
+            }
+        }
+        return out;
     }
 
     /**
