@@ -310,6 +310,11 @@ final class Dispatcher {
         if (error == null) {
             metrics.delivered(
                     spec.name(), d.msgs().size(), outcomes.sinceCommit(d.msgs().getFirst().committedAt));
+            long bytes = 0;
+            for (Msg m : d.msgs()) {
+                bytes += m.sentBytes;
+            }
+            metrics.deliveredBytes(spec.name(), bytes);
         }
     }
 

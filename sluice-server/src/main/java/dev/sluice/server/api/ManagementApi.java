@@ -34,7 +34,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class ManagementApi {
     private static final Logger log = LoggerFactory.getLogger(ManagementApi.class);
-    private static final String ERROR_RENDERED = "sluice.error-rendered";
+    static final String ERROR_RENDERED = "sluice.error-rendered";
 
     private final ApiTokens tokens;
     private final ResourceRoutes databases;

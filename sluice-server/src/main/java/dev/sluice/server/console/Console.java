@@ -49,7 +49,7 @@ public final class Console {
         this.sessions = new ConsoleSessions(services.clock());
         this.live = new LiveUpdates();
         History history = new History(services);
-        this.pages = List.of(new OverviewPage(history, live));
+        this.pages = List.of(new OverviewPage(history, live), new SinkPage(history), new TracePage(live));
     }
 
     /** Adds the pages and the console's static files, and lets {@code api} accept the console's sessions. */
