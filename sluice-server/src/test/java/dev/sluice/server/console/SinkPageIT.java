@@ -94,6 +94,17 @@ class SinkPageIT {
                     .atMost(Duration.ofSeconds(30))
                     .until(() -> page.locator("[data-chart] canvas").count() == SinkPage.CHARTS.size());
             tab.screenshot("sink");
+            // Readable at a phone's width: nothing wider than the screen but what scrolls in its own box.
+            page.setViewportSize(375, 800);
+            // (The layout's header is not this page's: only the main part is checked.)
+            await("the page fits a phone's width")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(
+                            () -> (Boolean)
+                                    page.evaluate(
+                                            "(() => { const m = document.querySelector('main'); return m.scrollWidth <= m.clientWidth; })()"));
+            tab.screenshot("sink-phone");
+            page.setViewportSize(1280, 800);
 
             page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Pause"))
                     .click();
