@@ -1,5 +1,6 @@
 package dev.sluice.engine.queue;
 
+import dev.sluice.core.Ticker;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
@@ -31,6 +32,9 @@ import org.jspecify.annotations.Nullable;
  * <p>The outcome is that of the batch as {@link Outcomes} reads it: normal when every message was delivered or
  * filtered out, otherwise a {@link SinkException#partial} naming the failed messages by their index in the batch.
  *
+ * <p>While someone watches the sink ({@link PipelineMetrics#trace}, asked once per batch), each request goes through
+ * {@link dev.sluice.core.sink.Sink#deliverTraced} and the watcher is told of it; otherwise nothing changes.
+ *
  * <p>Runs on the dispatcher's thread (functions and request building), then on the sink's completion threads.
  */
 final class Delivery {
@@ -40,6 +44,7 @@ final class Delivery {
 
     private final QueueConfig config;
     private final @Nullable DeliveryTrace trace;
+    private final Ticker ticker;
     private final List<Msg> msgs;
     private final List<SinkMessage> messages;
     // Requests in sending order: indexes into msgs, all with the same routing.
@@ -50,16 +55,22 @@ final class Delivery {
     // Groups with a failed message in this batch: their later messages are not sent.
     private final Set<Object> blocked = new HashSet<>();
 
-    private Delivery(QueueConfig config, @Nullable DeliveryTrace trace, List<Msg> msgs, List<SinkMessage> messages) {
+    private Delivery(
+            QueueConfig config,
+            @Nullable DeliveryTrace trace,
+            Ticker ticker,
+            List<Msg> msgs,
+            List<SinkMessage> messages) {
         this.config = config;
         this.trace = trace;
+        this.ticker = ticker;
         this.msgs = msgs;
         this.messages = messages;
     }
 
     /** Delivers {@code msgs} (a dispatched batch, in its order) to the config's sink, remembering them in {@code recent}. */
     static CompletionStage<Void> deliver(
-            QueueConfig c, List<Msg> msgs, PipelineMetrics metrics, RecentMessages recent) {
+            QueueConfig c, List<Msg> msgs, PipelineMetrics metrics, RecentMessages recent, Ticker ticker) {
         List<SinkMessage> messages = new ArrayList<>(msgs.size());
         List<byte[]> jsons;
         try {
@@ -77,9 +88,9 @@ final class Delivery {
         DeliveryTrace trace = metrics.trace(c.spec().name());
         MessageFunctions functions = c.spec().functions();
         if (functions == MessageFunctions.NONE) {
-            return send(c, new Batch(messages), trace);
+            return send(c, new Batch(messages), trace, ticker);
         }
-        Delivery d = new Delivery(c, trace, msgs, messages);
+        Delivery d = new Delivery(c, trace, ticker, msgs, messages);
         int filtered = d.apply(functions);
         if (filtered > 0) {
             metrics.filtered(c.spec().name(), filtered);
@@ -87,22 +98,23 @@ final class Delivery {
         return d.next(0);
     }
 
-    private static CompletionStage<Void> send(QueueConfig c, Batch batch, @Nullable DeliveryTrace trace) {
+    private static CompletionStage<Void> send(
+            QueueConfig c, Batch batch, @Nullable DeliveryTrace trace, Ticker ticker) {
         try {
-            return trace == null ? c.sink().deliver(batch) : traced(c, batch, trace);
+            return trace == null ? c.sink().deliver(batch) : traced(c, batch, trace, ticker);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
     /** Sends through {@link dev.sluice.core.sink.Sink#deliverTraced} and tells {@code trace}; a failing trace is ignored. */
-    private static CompletionStage<Void> traced(QueueConfig c, Batch batch, DeliveryTrace trace) {
-        long start = System.nanoTime();
+    private static CompletionStage<Void> traced(QueueConfig c, Batch batch, DeliveryTrace trace, Ticker ticker) {
+        long start = ticker.nanos();
         return c.sink().deliverTraced(batch).handle((exchange, error) -> {
             Throwable cause =
                     error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             try {
-                trace.delivered(batch, exchange, cause, Duration.ofNanos(System.nanoTime() - start));
+                trace.delivered(batch, exchange, cause, Duration.ofNanos(ticker.nanos() - start));
             } catch (RuntimeException e) {
                 // A watcher's bug must not change the delivery's outcome.
             }
@@ -196,7 +208,7 @@ final class Delivery {
         }
         List<SinkMessage> batch = new ArrayList<>(indexes.size());
         indexes.forEach(i -> batch.add(messages.get(i)));
-        return send(config, new Batch(batch), trace)
+        return send(config, new Batch(batch), trace, ticker)
                 .handle((ok, error) -> {
                     if (error != null) {
                         failed(indexes, error);

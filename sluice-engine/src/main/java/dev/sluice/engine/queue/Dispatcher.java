@@ -281,7 +281,7 @@ final class Dispatcher {
     private void send(QueueConfig c, Batcher.Dispatch d) {
         CompletionStage<Void> outcome;
         try {
-            outcome = Delivery.deliver(c, d.msgs(), metrics, recent);
+            outcome = Delivery.deliver(c, d.msgs(), metrics, recent, ticker);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }
