@@ -19,7 +19,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A sink's overview: its health checks (the API's, its database reader's, and its source tables' in the catalog),
+ * A sink's overview: its health checks (the API's, its database reader's, and its source tables' in the catalog,
+ * loaded after the page),
  * each failing one with what fixes it; charts of the last minutes from {@link History}; its numbers, refreshed every
  * two seconds; pause, resume and disable through {@code PATCH /api/sinks/{name}}; and its entry as sluice.yaml has
  * it, secrets masked.
@@ -63,6 +64,7 @@ final class SinkPage implements ConsolePage {
         routes.get("/sinks/{name}", this::page);
         routes.get("/console/sinks/{name}/live", this::live);
         routes.get("/console/sinks/{name}/series", this::series);
+        routes.get("/console/sinks/{name}/tables", this::tables);
     }
 
     private void page(Context ctx, ConsoleRequest request) throws SQLException {
@@ -81,8 +83,6 @@ final class SinkPage implements ConsolePage {
                 m,
                 "body",
                 (gg.jte.Content) out -> out.writeUnsafeContent(request.render("sink-live.jte", "sink", m)),
-                "tableChecks",
-                ApiViews.sinkTableChecks(s, c),
                 "charts",
                 CHARTS,
                 "yaml",
@@ -117,6 +117,22 @@ final class SinkPage implements ConsolePage {
                 "sink-live.jte",
                 "sink",
                 model(request.services(), s, s.config().sinks().get(i)));
+    }
+
+    /** The source tables' checks, loaded after the page: reading the catalog may wait for the database. */
+    private void tables(Context ctx, ConsoleRequest request) {
+        ConfigSnapshot s = request.services().stored().snapshot();
+        int i = s.indexOf(Kind.SINK, ctx.pathParam("name"));
+        if (i < 0) {
+            ApiViews.keepErrorBody(ctx);
+            ctx.status(404).result("");
+            return;
+        }
+        request.html(
+                ctx,
+                "sink-tables.jte",
+                "checks",
+                ApiViews.sinkTableChecks(s, s.config().sinks().get(i)));
     }
 
     private static Model model(ConsoleServices services, ConfigSnapshot s, SinkConfig c) throws SQLException {

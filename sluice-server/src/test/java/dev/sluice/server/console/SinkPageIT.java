@@ -81,8 +81,8 @@ class SinkPageIT {
             PlaywrightAssertions.assertThat(page.locator("#sink-live")).containsText("Messages delivered");
             PlaywrightAssertions.assertThat(page.locator("#sink-live")).containsText("Database source read");
             // The keyless table's check, with the SQL that fixes it.
-            PlaywrightAssertions.assertThat(page.locator("#tables-h ~ div"))
-                    .containsText("ALTER TABLE \"public\".\"notes\" REPLICA IDENTITY FULL;");
+            PlaywrightAssertions.assertThat(page.locator("#sink-tables"))
+                    .containsText("ALTER TABLE \"public\".\"notes\" REPLICA IDENTITY FULL;", WAIT);
             PlaywrightAssertions.assertThat(page.locator("pre.yaml")).containsText("name: \"hook\"");
 
             ServerFixture.PG.execute(db, "INSERT INTO orders VALUES (1, 'new')");
@@ -180,8 +180,13 @@ class SinkPageIT {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
         String base = "http://localhost:" + sluice.server().port();
-        for (String path :
-                new String[] {"/sinks/hook", "/sinks/hook/trace", "/console/sinks/hook/series?metric=throughput"}) {
+        for (String path : new String[] {
+            "/sinks/hook",
+            "/sinks/hook/trace",
+            "/console/sinks/hook/live",
+            "/console/sinks/hook/tables",
+            "/console/sinks/hook/series?metric=throughput"
+        }) {
             HttpResponse<String> r = http.send(
                     HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).as(path).isEqualTo(303);
