@@ -131,15 +131,18 @@ final class TracePage implements ConsolePage {
             }
         });
         // Replaces the stream's own close callback: the stream ends itself on its next tick once closed.
-        client.onClose(() -> {
-            try {
-                watch.close();
-            } catch (Exception e) {
-                log.debug("closing a trace watch failed", e);
-            }
-        });
+        client.onClose(() -> unwatch(watch));
         if (client.terminated()) {
-            client.close();
+            // Closed before the callback was set: it will not be called.
+            unwatch(watch);
+        }
+    }
+
+    private static void unwatch(AutoCloseable watch) {
+        try {
+            watch.close();
+        } catch (Exception e) {
+            log.debug("closing a trace watch failed", e);
         }
     }
 
