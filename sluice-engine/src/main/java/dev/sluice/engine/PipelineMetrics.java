@@ -36,6 +36,19 @@ public interface PipelineMetrics {
      */
     default void stored(String sink, long bytes, long maxBytes) {}
 
+    /**
+     * {@code bytes} of message JSON (as encoded, before functions) were acknowledged by {@code sink}, in one batch.
+     */
+    default void deliveredBytes(String sink, long bytes) {}
+
+    /**
+     * Who watches {@code sink}'s deliveries now, asked once per batch; null (the default) while nobody does. Must be
+     * cheap: it is on the delivery path.
+     */
+    default @org.jspecify.annotations.Nullable DeliveryTrace trace(String sink) {
+        return null;
+    }
+
     /** Reports nothing. */
     PipelineMetrics NONE = new PipelineMetrics() {};
 }

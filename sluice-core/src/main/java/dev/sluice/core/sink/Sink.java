@@ -1,6 +1,8 @@
 package dev.sluice.core.sink;
 
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A destination for messages. The engine owns batching, ordering, retries and acknowledgements; a sink
@@ -29,6 +31,31 @@ public interface Sink extends AutoCloseable {
      * work asynchronously or on a virtual thread.
      */
     CompletionStage<Void> deliver(Batch batch);
+
+    /**
+     * What a live trace shows of one delivery: the request as sent and the peer's answer, one line each, with no
+     * secrets (no credentials, no header values).
+     *
+     * @param request e.g. {@code POST https://example.com/hooks}; never null
+     * @param response e.g. {@code 200}; never null
+     */
+    record Exchange(String request, String response) {
+        public Exchange {
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(response, "response");
+        }
+    }
+
+    /**
+     * Delivers as {@link #deliver(Batch)} does, and completes with what a live trace shows of it. The engine calls
+     * this instead of {@link #deliver(Batch)} only while someone watches the sink's trace, so it may cost a little
+     * more. Fails as {@link #deliver(Batch)} does; the failure's message is what the trace shows then.
+     *
+     * <p>The default completes with {@code null}: the trace then shows only the batch and its outcome.
+     */
+    default CompletionStage<@Nullable Exchange> deliverTraced(Batch batch) {
+        return deliver(batch).thenApply(done -> null);
+    }
 
     @Override
     void close();

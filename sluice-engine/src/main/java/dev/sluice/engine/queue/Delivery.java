@@ -1,11 +1,14 @@
 package dev.sluice.engine.queue;
 
+import dev.sluice.core.Ticker;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
+import dev.sluice.engine.DeliveryTrace;
 import dev.sluice.engine.MessageFunctions;
 import dev.sluice.engine.MessageFunctions.Outcome;
 import dev.sluice.engine.PipelineMetrics;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -29,6 +32,9 @@ import org.jspecify.annotations.Nullable;
  * <p>The outcome is that of the batch as {@link Outcomes} reads it: normal when every message was delivered or
  * filtered out, otherwise a {@link SinkException#partial} naming the failed messages by their index in the batch.
  *
+ * <p>While someone watches the sink ({@link PipelineMetrics#trace}, asked once per batch), each request goes through
+ * {@link dev.sluice.core.sink.Sink#deliverTraced} and the watcher is told of it; otherwise nothing changes.
+ *
  * <p>Runs on the dispatcher's thread (functions and request building), then on the sink's completion threads.
  */
 final class Delivery {
@@ -37,6 +43,8 @@ final class Delivery {
     private static final Object NO_ROUTING = new Object();
 
     private final QueueConfig config;
+    private final @Nullable DeliveryTrace trace;
+    private final Ticker ticker;
     private final List<Msg> msgs;
     private final List<SinkMessage> messages;
     // Requests in sending order: indexes into msgs, all with the same routing.
@@ -47,15 +55,22 @@ final class Delivery {
     // Groups with a failed message in this batch: their later messages are not sent.
     private final Set<Object> blocked = new HashSet<>();
 
-    private Delivery(QueueConfig config, List<Msg> msgs, List<SinkMessage> messages) {
+    private Delivery(
+            QueueConfig config,
+            @Nullable DeliveryTrace trace,
+            Ticker ticker,
+            List<Msg> msgs,
+            List<SinkMessage> messages) {
         this.config = config;
+        this.trace = trace;
+        this.ticker = ticker;
         this.msgs = msgs;
         this.messages = messages;
     }
 
     /** Delivers {@code msgs} (a dispatched batch, in its order) to the config's sink, remembering them in {@code recent}. */
     static CompletionStage<Void> deliver(
-            QueueConfig c, List<Msg> msgs, PipelineMetrics metrics, RecentMessages recent) {
+            QueueConfig c, List<Msg> msgs, PipelineMetrics metrics, RecentMessages recent, Ticker ticker) {
         List<SinkMessage> messages = new ArrayList<>(msgs.size());
         List<byte[]> jsons;
         try {
@@ -66,14 +81,16 @@ final class Delivery {
         }
         for (int i = 0; i < msgs.size(); i++) {
             Msg m = msgs.get(i);
+            m.sentBytes = jsons.get(i).length;
             messages.add(new SinkMessage(m.position, m.table, m.action, m.committedAt, jsons.get(i), m.groupId, m.key));
         }
         recent.add(jsons);
+        DeliveryTrace trace = metrics.trace(c.spec().name());
         MessageFunctions functions = c.spec().functions();
         if (functions == MessageFunctions.NONE) {
-            return send(c, new Batch(messages));
+            return send(c, new Batch(messages), trace, ticker);
         }
-        Delivery d = new Delivery(c, msgs, messages);
+        Delivery d = new Delivery(c, trace, ticker, msgs, messages);
         int filtered = d.apply(functions);
         if (filtered > 0) {
             metrics.filtered(c.spec().name(), filtered);
@@ -81,12 +98,31 @@ final class Delivery {
         return d.next(0);
     }
 
-    private static CompletionStage<Void> send(QueueConfig c, Batch batch) {
+    private static CompletionStage<Void> send(
+            QueueConfig c, Batch batch, @Nullable DeliveryTrace trace, Ticker ticker) {
         try {
-            return c.sink().deliver(batch);
+            return trace == null ? c.sink().deliver(batch) : traced(c, batch, trace, ticker);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** Sends through {@link dev.sluice.core.sink.Sink#deliverTraced} and tells {@code trace}; a failing trace is ignored. */
+    private static CompletionStage<Void> traced(QueueConfig c, Batch batch, DeliveryTrace trace, Ticker ticker) {
+        long start = ticker.nanos();
+        return c.sink().deliverTraced(batch).handle((exchange, error) -> {
+            Throwable cause =
+                    error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            try {
+                trace.delivered(batch, exchange, cause, Duration.ofNanos(ticker.nanos() - start));
+            } catch (RuntimeException e) {
+                // A watcher's bug must not change the delivery's outcome.
+            }
+            if (cause != null) {
+                throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+            }
+            return null;
+        });
     }
 
     /** Runs the functions and plans the requests; returns how many messages the filter rejected. */
@@ -172,7 +208,7 @@ final class Delivery {
         }
         List<SinkMessage> batch = new ArrayList<>(indexes.size());
         indexes.forEach(i -> batch.add(messages.get(i)));
-        return send(config, new Batch(batch))
+        return send(config, new Batch(batch), trace, ticker)
                 .handle((ok, error) -> {
                     if (error != null) {
                         failed(indexes, error);

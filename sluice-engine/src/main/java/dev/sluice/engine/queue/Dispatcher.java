@@ -281,7 +281,7 @@ final class Dispatcher {
     private void send(QueueConfig c, Batcher.Dispatch d) {
         CompletionStage<Void> outcome;
         try {
-            outcome = Delivery.deliver(c, d.msgs(), metrics, recent);
+            outcome = Delivery.deliver(c, d.msgs(), metrics, recent, ticker);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }
@@ -310,6 +310,11 @@ final class Dispatcher {
         if (error == null) {
             metrics.delivered(
                     spec.name(), d.msgs().size(), outcomes.sinceCommit(d.msgs().getFirst().committedAt));
+            long bytes = 0;
+            for (Msg m : d.msgs()) {
+                bytes += m.sentBytes;
+            }
+            metrics.deliveredBytes(spec.name(), bytes);
         }
     }
 

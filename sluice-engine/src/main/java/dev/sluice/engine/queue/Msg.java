@@ -58,6 +58,8 @@ final class Msg {
     // row's JSON size.
     boolean inStore;
     int storedSize;
+    // Its JSON's length in the batch it was last sent in (before functions), for the delivered-bytes meter.
+    int sentBytes;
 
     /** A change from the slot ({@code txn} set) or a backfill's read ({@code pre} set). */
     Msg(

@@ -146,6 +146,7 @@ final class Outcomes {
         int dropped = 0;
         int worst = 0;
         int tookPart = 0;
+        long tookPartBytes = 0;
         int failedHere = 0;
         Instant at = ticker.now();
         for (GroupQueue.Group g : d.groups()) {
@@ -167,6 +168,7 @@ final class Outcomes {
                         dropped++;
                     } else {
                         tookPart++;
+                        tookPartBytes += m.sentBytes;
                     }
                     finish(g, m, rejected);
                     sent--;
@@ -208,6 +210,7 @@ final class Outcomes {
             delivered.addAndGet(tookPart);
             rate.add(ticker.nanos(), ticker.now(), tookPart);
             metrics.delivered(spec.name(), tookPart, sinceCommit(d.msgs().getFirst().committedAt));
+            metrics.deliveredBytes(spec.name(), tookPartBytes);
         }
         metrics.failed(spec.name(), failedHere);
         failedAttempts++;

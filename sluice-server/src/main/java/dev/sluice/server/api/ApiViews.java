@@ -38,15 +38,18 @@ public final class ApiViews {
     // ---- The database and functions pages (console-dbfn).
 
     /**
-     * One check of a source database.
+     * One check, as the console shows it: of a source database, or of a sink and its tables.
      *
-     * @param status {@code ok}, {@code warning}, {@code failed} or {@code skipped}
-     * @param fix the statement or setting that fixes a failing check, or null
+     * @param status in the vocabulary of what is checked, as the API answers it: a database check is {@code ok},
+     *     {@code warning}, {@code failed} or {@code skipped}; a sink's is its health, {@code healthy}, {@code warning}
+     *     or {@code error}
+     * @param detail what was found; null when there is nothing to say
+     * @param fix the statement or setting that fixes a failing check; null for a passing one
      */
     public record Check(
             String name,
             String status,
-            String detail,
+            @Nullable String detail,
             @Nullable String fix) {}
 
     /**
@@ -179,5 +182,26 @@ public final class ApiViews {
      */
     public static void errorPageWritten(io.javalin.http.Context ctx) {
         ctx.attribute(ManagementApi.ERROR_RENDERED, true);
+    }
+
+    // ---- The sink page's checks and yaml (console-sink)
+
+    /**
+     * The checks of the source tables {@code sink} streams, read live from its database's catalog: each is in the
+     * publication ({@code ALTER PUBLICATION ... ADD TABLE} when not), and a keyless table has a replica identity
+     * ({@code ALTER TABLE ... REPLICA IDENTITY FULL} when not). Connects to the database; an unreachable one is one
+     * failing check.
+     */
+    public static java.util.List<Check> sinkTableChecks(
+            dev.sluice.server.store.ConfigSnapshot snapshot, SinkConfig sink) {
+        return SinkTableChecks.of(snapshot, sink);
+    }
+
+    /**
+     * Sink {@code index} of {@code snapshot} as sluice.yaml would have it (as {@code GET /api/config/export} writes
+     * it), secrets masked.
+     */
+    public static String sinkYaml(dev.sluice.server.store.ConfigSnapshot snapshot, int index) {
+        return ConfigApi.entryYaml(snapshot, dev.sluice.server.store.Kind.SINK, index);
     }
 }

@@ -227,6 +227,14 @@ final class ConfigApi {
         ctx.json(Map.of("yaml", yaml));
     }
 
+    /** One entry of the stored configuration as sluice.yaml would have it, alone in its section; secrets masked. */
+    static String entryYaml(ConfigSnapshot s, Kind kind, int index) {
+        ObjectNode doc = Requests.JSON.createObjectNode();
+        doc.putArray(kind.section)
+                .add(s.document().withArray(kind.section).get(index).deepCopy());
+        return new YAMLMapper().writeValueAsString(escapeDollars(doc));
+    }
+
     private static JsonNode escapeDollars(JsonNode node) {
         if (node instanceof ObjectNode o) {
             for (String key : List.copyOf(o.propertyNames())) {

@@ -53,8 +53,10 @@ public final class Console {
         this.pages = List.of(
                 new OverviewPage(history, live),
                 new SinkFormPage(),
+                new SinkPage(history),
                 new MessagesPage(),
                 new BackfillsPage(),
+                new TracePage(live),
                 new DatabasePage(history),
                 new FunctionsPage(),
                 new ConfigurationPage());

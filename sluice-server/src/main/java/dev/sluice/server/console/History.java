@@ -24,6 +24,8 @@ final class History {
      * @param p50Millis median delivery latency of the batches delivered since the previous sample (upper bound of
      *     its bucket); NaN when none was
      * @param backlog messages buffered or stored, not yet delivered
+     * @param bytesPerSecond bytes of message JSON per second delivered since the previous sample
+     * @param storedBytes bytes of the sink's messages in the metadata store (failing, or spilled)
      */
     record SinkPoint(
             long epochSecond,
@@ -32,7 +34,9 @@ final class History {
             double p99Millis,
             double lagSeconds,
             long backlog,
-            int failingGroups) {}
+            int failingGroups,
+            double bytesPerSecond,
+            long storedBytes) {}
 
     /** One second of a database: WAL bytes its slot holds back (negative while unknown). */
     record DatabasePoint(long epochSecond, long slotLagBytes) {}
@@ -91,7 +95,9 @@ final class History {
                                 percentileMillis(window, 0.99),
                                 s.lag().toMillis() / 1000.0,
                                 s.queued() + s.spilled(),
-                                s.failingGroups()));
+                                s.failingGroups(),
+                                (now.deliveredBytes() - before.counts().deliveredBytes()) / seconds,
+                                s.storedBytes()));
             }
         }
         // Deleted sinks and databases leave the charts.

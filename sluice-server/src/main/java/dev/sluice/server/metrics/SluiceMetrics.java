@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The engine's {@link PipelineMetrics} on a Prometheus registry, scraped by {@code GET /metrics}.
  *
- * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded,shed,filtered}_total} (filtered: rejected by the sink's filter function, counted in delivered too), the
+ * <p>Meters per sink: {@code sluice_messages_{ingested,delivered,failed,discarded,shed,filtered}_total} (filtered: rejected by the sink's filter function, counted in delivered too), {@code sluice_delivered_bytes_total} (their JSON, before functions), the
  * {@code sluice_delivery_latency_seconds} histogram (one observation per delivered batch, from the commit
  * of its oldest change), and the gauges {@code sluice_sink_stored_bytes} (its messages in the metadata store)
  * and {@code sluice_sink_spill_budget_bytes} (its {@code max_spill_mb}). Per database: {@code sluice_replication_slot_lag_bytes}. Plus JVM memory,
@@ -39,6 +39,7 @@ public final class SluiceMetrics implements PipelineMetrics {
     // For Sequin's consumer_id and replication_slot_id labels.
     private final Map<String, String> sinkIds = new ConcurrentHashMap<>();
     private final Map<String, SlotSource> slots = new ConcurrentHashMap<>();
+    private final SinkTraces traces = new SinkTraces();
 
     private record SlotSource(DatabasePipeline pipeline, String id) {}
 
@@ -49,6 +50,7 @@ public final class SluiceMetrics implements PipelineMetrics {
             Counter discarded,
             Counter shed,
             Counter filtered,
+            Counter deliveredBytes,
             Timer latency,
             AtomicLong storedBytes,
             AtomicLong spillBudget,
@@ -68,8 +70,11 @@ public final class SluiceMetrics implements PipelineMetrics {
      *
      * @param latencyBuckets delivered batches per latency bucket, bounded above by {@link #latencyBoundsMicros()}
      *     (the last bucket is everything slower)
+     * @param deliveredBytes bytes of the delivered messages' JSON (as encoded, before functions)
+     * @param storedBytes bytes of the sink's messages in the metadata store now
      */
-    public record SinkCounts(long ingested, long delivered, long failed, long[] latencyBuckets) {}
+    public record SinkCounts(
+            long ingested, long delivered, long failed, long[] latencyBuckets, long deliveredBytes, long storedBytes) {}
 
     /** The upper bounds of {@link SinkCounts#latencyBuckets()}, in microseconds. */
     public static long[] latencyBoundsMicros() {
@@ -85,7 +90,9 @@ public final class SluiceMetrics implements PipelineMetrics {
                         (long) m.ingested().count(),
                         (long) m.delivered().count(),
                         (long) m.failed().count(),
-                        m.sequinLatency().counts());
+                        m.sequinLatency().counts(),
+                        (long) m.deliveredBytes().count(),
+                        m.storedBytes().get());
     }
 
     /** Registers a sink's meters at zero, so a scrape shows them before anything happened. */
@@ -141,6 +148,7 @@ public final class SluiceMetrics implements PipelineMetrics {
             registry.remove(m.discarded());
             registry.remove(m.shed());
             registry.remove(m.filtered());
+            registry.remove(m.deliveredBytes());
             registry.remove(m.latency());
             registry.remove(m.stored());
             registry.remove(m.budget());
@@ -279,6 +287,21 @@ public final class SluiceMetrics implements PipelineMetrics {
     }
 
     @Override
+    public void deliveredBytes(String sink, long bytes) {
+        meters(sink).deliveredBytes.increment(bytes);
+    }
+
+    /** Who watches which sink's deliveries (the console's live trace). */
+    public SinkTraces traces() {
+        return traces;
+    }
+
+    @Override
+    public dev.sluice.engine.@Nullable DeliveryTrace trace(String sink) {
+        return traces.get(sink);
+    }
+
+    @Override
     public void failed(String sink, int n) {
         meters(sink).failed.increment(n);
     }
@@ -319,6 +342,11 @@ public final class SluiceMetrics implements PipelineMetrics {
                 counter("sluice.messages.discarded", "Messages given up on after max_retry_count", sink),
                 counter("sluice.messages.shed", "New messages dropped on a full buffer (discard_on_full)", sink),
                 counter("sluice.messages.filtered", "Messages the sink's filter function rejected (not sent)", sink),
+                Counter.builder("sluice.delivered")
+                        .description("Bytes of the JSON of the messages the sink acknowledged (before functions)")
+                        .baseUnit("bytes")
+                        .tag("sink", sink)
+                        .register(registry),
                 Timer.builder("sluice.delivery.latency")
                         .description("Commit of a batch's oldest change to the sink's acknowledgement, per batch")
                         .tag("sink", sink)

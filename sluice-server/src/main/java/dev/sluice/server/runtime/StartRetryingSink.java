@@ -46,17 +46,28 @@ final class StartRetryingSink implements Sink {
 
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
+        SinkException notStarted = ensureStarted();
+        return notStarted != null ? CompletableFuture.failedFuture(notStarted) : delegate.deliver(batch);
+    }
+
+    @Override
+    public CompletionStage<Sink.@Nullable Exchange> deliverTraced(Batch batch) {
+        SinkException notStarted = ensureStarted();
+        return notStarted != null ? CompletableFuture.failedFuture(notStarted) : delegate.deliverTraced(batch);
+    }
+
+    /** Starts the sink if it has not yet; null when it runs, else why it cannot start. */
+    private @Nullable SinkException ensureStarted() {
         if (!started) {
             try {
                 synchronized (this) {
                     tryStart();
                 }
             } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(
-                        new SinkException("the sink cannot start: " + e.getMessage(), true, e));
+                return new SinkException("the sink cannot start: " + e.getMessage(), true, e);
             }
         }
-        return delegate.deliver(batch);
+        return null;
     }
 
     private void tryStart() {

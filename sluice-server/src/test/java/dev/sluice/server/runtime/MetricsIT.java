@@ -53,6 +53,13 @@ class MetricsIT {
         assertThat(value(afterFive, "sluice_messages_ingested_total" + hook)).isEqualTo(5.0);
         assertThat(value(afterFive, "sluice_messages_failed_total" + hook)).isEqualTo(0.0);
         assertThat(value(afterFive, "sluice_messages_discarded_total" + hook)).isEqualTo(0.0);
+        // The bytes of the five messages' JSON as sent: each body is {"data":[m1,m2,...]}.
+        double sent = receiver.requests().stream()
+                .mapToDouble(r -> r.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                        - "{\"data\":[]}".length()
+                        - (r.messages().size() - 1))
+                .sum();
+        assertThat(value(afterFive, "sluice_delivered_bytes_total" + hook)).isEqualTo(sent);
 
         receiver.respondNext(500);
         PG.execute(db, "INSERT INTO users VALUES (6, 'u6')");

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.function.BiConsumer;
 import javax.net.ssl.SSLSocketFactory;
 import org.jspecify.annotations.Nullable;
 
@@ -98,6 +99,31 @@ public final class WebhookSink implements Sink {
      */
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
+        return deliver(batch, null);
+    }
+
+    /**
+     * As {@link #deliver(Batch)}, completing with the method and URL (without user info and query values) of the
+     * last request and its status; {@code N requests} first when the batch took more than one (one per message
+     * without {@code batch}). Header values are never shown.
+     */
+    @Override
+    public CompletionStage<Sink.@Nullable Exchange> deliverTraced(Batch batch) {
+        Sink.Exchange[] last = new Sink.Exchange[1];
+        int[] requests = new int[1];
+        return deliver(batch, (request, reply) -> {
+                    requests[0]++;
+                    last[0] = new Sink.Exchange(
+                            method(request) + " " + request.displayUrl(), String.valueOf(reply.status()));
+                })
+                .thenApply(done -> last[0] == null || requests[0] == 1
+                        ? last[0]
+                        : new Sink.Exchange(
+                                requests[0] + " requests, the last: " + last[0].request(), last[0].response()));
+    }
+
+    private CompletionStage<Void> deliver(
+            Batch batch, @Nullable BiConsumer<WebhookRouting.Request, HttpReply> replies) {
         if (closed) {
             return CompletableFuture.failedFuture(
                     new SinkException("webhook sink for " + displayUrl + " is closed", true));
@@ -112,10 +138,10 @@ public final class WebhookSink implements Sink {
         List<SinkMessage> messages = batch.messages();
         CompletableFuture<Void> sent = client.submit(() -> {
             if (config.batch()) {
-                send(request, batchBody(messages));
+                send(request, batchBody(messages), replies);
             } else {
                 for (SinkMessage m : messages) {
-                    send(request, m.json());
+                    send(request, m.json(), replies);
                 }
             }
             return null;
@@ -125,11 +151,28 @@ public final class WebhookSink implements Sink {
     }
 
     /** Sends one body, blocking; a non-2xx status fails with a {@link SinkException}. */
-    private void send(WebhookRouting.Request request, byte[] body) throws IOException {
+    private void send(
+            WebhookRouting.Request request,
+            byte[] body,
+            @Nullable BiConsumer<WebhookRouting.Request, HttpReply> replies)
+            throws IOException {
         HttpReply reply = client.send(request.head(), body);
+        if (replies != null) {
+            replies.accept(request, reply);
+        }
         if (!reply.isSuccess()) {
             throw new SinkException(describeStatus(reply, request.displayUrl()), true);
         }
+    }
+
+    /** The method at the start of the request's head ({@code POST /path HTTP/1.1...}). */
+    private static String method(WebhookRouting.Request request) {
+        byte[] start = request.head().start();
+        int space = 0;
+        while (space < start.length && start[space] != ' ') {
+            space++;
+        }
+        return new String(start, 0, space, StandardCharsets.US_ASCII);
     }
 
     private static String describeStatus(HttpReply reply, String displayUrl) {

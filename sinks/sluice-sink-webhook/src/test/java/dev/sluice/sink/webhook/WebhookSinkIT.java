@@ -103,6 +103,29 @@ class WebhookSinkIT {
     }
 
     @Test
+    void deliverTraced_tellsMethodUrlAndStatus_withoutCredentials() throws Exception {
+        URI url = URI.create("http://bob:hunter2@127.0.0.1:" + receiver.port() + "/hook?token=s3cret");
+        WebhookSink batched = sink(new WebhookConfig(url, Map.of("Authorization", "Bearer t0k"), true));
+        WebhookSink single = sink(new WebhookConfig(receiver.url("/one"), Map.of(), false));
+
+        dev.sluice.core.sink.Sink.Exchange one = batched.deliverTraced(TestMessages.batch("t", 2))
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+        dev.sluice.core.sink.Sink.Exchange each = single.deliverTraced(TestMessages.batch("e", 2))
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+
+        assertThat(one.request())
+                .isEqualTo("POST http://127.0.0.1:" + receiver.port() + "/hook?token=***")
+                .doesNotContain("hunter2", "s3cret", "t0k");
+        assertThat(one.response()).isEqualTo("200");
+        assertThat(each.request())
+                .startsWith("2 requests, the last: POST http://")
+                .endsWith("/one");
+        assertThat(receiver.requests()).hasSize(3);
+    }
+
+    @Test
     void userInfoInUrl_becomesBasicAuthAndStaysOutOfMessages() throws Exception {
         URI url = URI.create("http://bob:hunter2@127.0.0.1:" + receiver.port() + "/hook?token=s3cret");
         WebhookSink sink = sink(new WebhookConfig(url, Map.of(), true));
