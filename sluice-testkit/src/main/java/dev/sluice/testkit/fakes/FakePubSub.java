@@ -8,25 +8,18 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.PublicKey;
-import java.security.Signature;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
-import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -67,7 +60,6 @@ public final class FakePubSub implements AutoCloseable {
     public static final int MAX_DATA_BYTES = 10_000_000;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final String JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
     /**
      * A message as Pub/Sub stored it.
@@ -96,8 +88,7 @@ public final class FakePubSub implements AutoCloseable {
 
     private final Object lock = new Object();
     private final Map<String, List<Published>> topics = new LinkedHashMap<>();
-    private final Map<String, PublicKey> accounts = new ConcurrentHashMap<>();
-    private final Map<String, String> tokens = new ConcurrentHashMap<>(); // token -> account
+    private final FakeOAuth oauth = new FakeOAuth();
     private final Set<String> denied = ConcurrentHashMap.newKeySet();
     private final List<PublishCall> calls = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong(1);
@@ -143,7 +134,7 @@ public final class FakePubSub implements AutoCloseable {
 
     /** Lets {@code clientEmail} get tokens with assertions signed by the private key of {@code publicKey}. */
     public FakePubSub addServiceAccount(String clientEmail, PublicKey publicKey) {
-        accounts.put(clientEmail, publicKey);
+        oauth.addAccount(clientEmail, publicKey);
         return this;
     }
 
@@ -209,7 +200,7 @@ public final class FakePubSub implements AutoCloseable {
 
     /** Forgets every token handed out: calls with them are {@code 401} until a new one is asked for. */
     public FakePubSub expireTokens() {
-        tokens.clear();
+        oauth.expireTokens();
         return this;
     }
 
@@ -265,7 +256,13 @@ public final class FakePubSub implements AutoCloseable {
             String path = exchange.getRequestURI().getRawPath();
             String method = exchange.getRequestMethod();
             if (path.equals("/token") && method.equals("POST")) {
-                token(exchange, new String(body, StandardCharsets.UTF_8));
+                synchronized (lock) {
+                    tokenRequests++;
+                }
+                oauth.token(
+                        exchange,
+                        new String(body, StandardCharsets.UTF_8),
+                        tokenUri().toString());
                 return;
             }
             if (!path.startsWith("/v1/projects/")) {
@@ -273,7 +270,7 @@ public final class FakePubSub implements AutoCloseable {
                 return;
             }
             if (authRequired) {
-                String account = account(exchange.getRequestHeaders().getFirst("Authorization"));
+                String account = oauth.account(exchange.getRequestHeaders().getFirst("Authorization"));
                 if (account == null) {
                     error(
                             exchange,
@@ -322,96 +319,6 @@ public final class FakePubSub implements AutoCloseable {
                 error(exchange, 405, "METHOD_NOT_ALLOWED", "Method not allowed: " + method);
             }
         }
-    }
-
-    private void token(HttpExchange exchange, String form) throws IOException {
-        synchronized (lock) {
-            tokenRequests++;
-        }
-        Map<String, String> params = new HashMap<>();
-        for (String pair : form.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                params.put(
-                        URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        if (!JWT_BEARER.equals(params.get("grant_type"))) {
-            oauthError(exchange, "unsupported_grant_type", "Invalid grant_type: " + params.get("grant_type"));
-            return;
-        }
-        String jwt = params.getOrDefault("assertion", "");
-        String[] parts = jwt.split("\\.");
-        if (parts.length != 3) {
-            oauthError(exchange, "invalid_request", "Invalid JWT: malformed assertion");
-            return;
-        }
-        JsonNode header;
-        JsonNode claims;
-        try {
-            header = JSON.readTree(Base64.getUrlDecoder().decode(parts[0]));
-            claims = JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
-        } catch (IllegalArgumentException | JacksonException e) {
-            oauthError(exchange, "invalid_request", "Invalid JWT: cannot decode the assertion");
-            return;
-        }
-        if (!"RS256".equals(header.path("alg").asString(""))) {
-            oauthError(exchange, "invalid_grant", "Invalid JWT: alg must be RS256");
-            return;
-        }
-        String iss = claims.path("iss").asString("");
-        PublicKey key = accounts.get(iss);
-        if (key == null) {
-            oauthError(exchange, "invalid_grant", "Invalid grant: account not found");
-            return;
-        }
-        if (!verifies(key, parts)) {
-            oauthError(exchange, "invalid_grant", "Invalid JWT Signature.");
-            return;
-        }
-        long now = Instant.now().getEpochSecond();
-        long iat = claims.path("iat").asLong(0);
-        long exp = claims.path("exp").asLong(0);
-        if (exp - iat > 3600 || exp < now || iat > now + 300) {
-            oauthError(
-                    exchange,
-                    "invalid_grant",
-                    "Invalid JWT: Token must be a short-lived token (60 minutes) and"
-                            + " in a reasonable timeframe. Check your iat and exp values in the JWT claim.");
-            return;
-        }
-        if (!tokenUri().toString().equals(claims.path("aud").asString(""))) {
-            oauthError(exchange, "invalid_grant", "Invalid JWT: aud must be the token endpoint");
-            return;
-        }
-        String scope = claims.path("scope").asString("");
-        if (!scope.contains("https://www.googleapis.com/auth/pubsub")
-                && !scope.contains("https://www.googleapis.com/auth/cloud-platform")) {
-            oauthError(exchange, "invalid_scope", "Invalid OAuth scope or ID token audience provided.");
-            return;
-        }
-        String token = "ya29.fake-" + UUID.randomUUID();
-        tokens.put(token, iss);
-        reply(exchange, 200, "{\"access_token\":\"" + token + "\",\"expires_in\":3599,\"token_type\":\"Bearer\"}");
-    }
-
-    private static boolean verifies(PublicKey key, String[] parts) {
-        try {
-            Signature rsa = Signature.getInstance("SHA256withRSA");
-            rsa.initVerify(key);
-            rsa.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
-            return rsa.verify(Base64.getUrlDecoder().decode(parts[2]));
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    private @Nullable String account(@Nullable String authorization) {
-        if (authorization == null || !authorization.startsWith("Bearer ")) {
-            return null;
-        }
-        return tokens.get(authorization.substring("Bearer ".length()).strip());
     }
 
     private void publish(HttpExchange exchange, String topic, byte[] body) throws IOException {
@@ -572,14 +479,7 @@ public final class FakePubSub implements AutoCloseable {
         reply(exchange, code, body.toString());
     }
 
-    private static void oauthError(HttpExchange exchange, String error, String description) throws IOException {
-        reply(
-                exchange,
-                400,
-                "{\"error\":\"" + error + "\",\"error_description\":" + JSON.writeValueAsString(description) + "}");
-    }
-
-    private static void reply(HttpExchange exchange, int status, String json) throws IOException {
+    static void reply(HttpExchange exchange, int status, String json) throws IOException {
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
         exchange.sendResponseHeaders(status, bytes.length);

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -241,11 +240,5 @@ class PubSubSinkIT {
             throw e;
         }
         throw new AssertionError("the delivery succeeded");
-    }
-
-    static Set<String> keys(List<FakePubSub.PublishCall> calls) {
-        Set<String> out = new java.util.HashSet<>();
-        calls.forEach(c -> out.addAll(c.orderingKeys()));
-        return out;
     }
 }
