@@ -20,6 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -94,6 +96,7 @@ public final class FakePubSub implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong(1);
     private volatile boolean authRequired = true;
     private volatile int throttle;
+    private volatile @Nullable Predicate<String> refusedData;
     private int skipPublishes;
     private int failPublishes;
     private int failStatus;
@@ -195,6 +198,15 @@ public final class FakePubSub implements AutoCloseable {
             failPublishes = count;
             failStatus = status;
         }
+        return this;
+    }
+
+    /**
+     * Refuses, with {@code 400 INVALID_ARGUMENT}, every publish request holding a message whose data (as UTF-8)
+     * {@code refused} matches, as a topic with a schema refuses messages that do not match it; null to stop.
+     */
+    public FakePubSub refuseData(@Nullable Predicate<String> refused) {
+        this.refusedData = refused;
         return this;
     }
 
@@ -418,6 +430,11 @@ public final class FakePubSub implements AutoCloseable {
             }
             if (key.getBytes(StandardCharsets.UTF_8).length > 1024) {
                 invalid(exchange, topic, count, keys, "An ordering key is longer than 1024 bytes.");
+                return;
+            }
+            Predicate<String> refused = refusedData;
+            if (refused != null && refused.test(new String(data, StandardCharsets.UTF_8))) {
+                invalid(exchange, topic, count, keys, "Invalid data in message: Message failed schema validation.");
                 return;
             }
             taken.add(new Published(data, Map.copyOf(attributes), key, Long.toString(ids.getAndIncrement())));

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Base64;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -43,6 +44,7 @@ final class AccessTokens {
     private final ServiceAccount account;
     private final HttpClient http;
     private final InstantSource clock;
+    private final ReentrantLock lock = new ReentrantLock();
     private @Nullable String token;
     private Instant renewAt = Instant.MIN;
 
@@ -73,7 +75,17 @@ final class AccessTokens {
      * @throws Refused when the token endpoint answers without a token
      * @throws IOException when it cannot be reached or did not answer in time
      */
-    synchronized String current(Duration timeout) throws IOException, InterruptedException, Refused {
+    String current(Duration timeout) throws IOException, InterruptedException, Refused {
+        // A lock, not synchronized: the request below would pin a virtual thread's carrier on Java 21.
+        lock.lockInterruptibly();
+        try {
+            return currentLocked(timeout);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private String currentLocked(Duration timeout) throws IOException, InterruptedException, Refused {
         Instant now = clock.instant();
         if (token != null && now.isBefore(renewAt)) {
             return token;
@@ -113,9 +125,14 @@ final class AccessTokens {
     }
 
     /** Forgets {@code refused}, a token a call was refused with, so that the next call asks for a new one. */
-    synchronized void invalidate(String refused) {
-        if (refused.equals(token)) {
-            token = null;
+    void invalidate(String refused) {
+        lock.lock();
+        try {
+            if (refused.equals(token)) {
+                token = null;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -37,9 +37,8 @@ final class PubSubClient implements AutoCloseable {
                 .connectTimeout(timeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? timeout : MAX_CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
-        this.tokens = config.useEmulator() || config.credentials() == null
-                ? null
-                : new AccessTokens(config.credentials(), http, InstantSource.system());
+        ServiceAccount account = config.useEmulator() ? null : config.serviceAccount();
+        this.tokens = account == null ? null : new AccessTokens(account, http, InstantSource.system());
         String b = config.baseUrl().toString();
         this.base = b.endsWith("/") ? b.substring(0, b.length() - 1) : b;
     }

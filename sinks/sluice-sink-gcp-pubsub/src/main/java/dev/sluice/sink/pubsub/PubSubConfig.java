@@ -19,8 +19,10 @@ import org.jspecify.annotations.Nullable;
  *     hyphens, starting with a letter
  * @param topicId the topic messages are published to; Sequin's rule: 3 to 255 characters of {@code
  *     [a-zA-Z0-9-_.~+%]}, starting with a letter, and not starting with {@code goog}
- * @param credentials the service account whose tokens authorise the calls; null only with the emulator, which takes
- *     none
+ * @param credentials the JSON key file of the service account whose tokens authorise the calls (as text or
+ *     base64-encoded), checked on construction, read by {@link #serviceAccount()}; null only with the emulator, which
+ *     takes none. A value of asterisks only is a masked secret (the server validates stored configurations with their
+ *     secrets masked) and is taken unchecked
  * @param useEmulator whether to talk to a Pub/Sub emulator at {@code emulatorBaseUrl}, without credentials
  * @param emulatorBaseUrl the emulator's base URL, such as {@code http://localhost:8085}; required with the emulator
  * @param endpointUrl the service's base URL when not on the emulator: Google's global endpoint by default, or a
@@ -30,7 +32,7 @@ import org.jspecify.annotations.Nullable;
 public record PubSubConfig(
         String projectId,
         String topicId,
-        @Nullable ServiceAccount credentials,
+        @Nullable String credentials,
         boolean useEmulator,
         @Nullable URI emulatorBaseUrl,
         URI endpointUrl,
@@ -72,6 +74,9 @@ public record PubSubConfig(
             throw new InvalidConfigException(
                     "credentials", "is required (a service account's JSON key file) unless use_emulator is true");
         }
+        if (credentials != null && !isMasked(credentials)) {
+            ServiceAccount.parse(credentials); // throws at credentials when it is no key file
+        }
         if (emulatorBaseUrl != null) {
             checkHttpUrl("emulator_base_url", emulatorBaseUrl);
         }
@@ -86,7 +91,7 @@ public record PubSubConfig(
     public PubSubConfig(
             String projectId,
             String topicId,
-            @Nullable ServiceAccount credentials,
+            @Nullable String credentials,
             boolean useEmulator,
             @Nullable URI emulatorBaseUrl) {
         this(projectId, topicId, credentials, useEmulator, emulatorBaseUrl, DEFAULT_ENDPOINT, DEFAULT_REQUEST_TIMEOUT);
@@ -104,6 +109,19 @@ public record PubSubConfig(
             return "must not start with 'goog' (reserved by Google)";
         }
         return null;
+    }
+
+    /**
+     * The service account of {@code credentials}; null when there are none (the emulator).
+     *
+     * @throws InvalidConfigException at {@code credentials} when they are a masked secret rather than a key file
+     */
+    public @Nullable ServiceAccount serviceAccount() {
+        return credentials == null ? null : ServiceAccount.parse(credentials);
+    }
+
+    private static boolean isMasked(String text) {
+        return !text.isEmpty() && text.chars().allMatch(c -> c == '*');
     }
 
     /** The base URL requests go to: the emulator's, or the service's. */
@@ -131,7 +149,7 @@ public record PubSubConfig(
     @Override
     public String toString() {
         return "PubSubConfig[projectId=" + projectId + ", topicId=" + topicId + ", credentials="
-                + (credentials == null ? "null" : "***(" + credentials.clientEmail() + ")") + ", useEmulator="
+                + (credentials == null ? "null" : "***") + ", useEmulator="
                 + useEmulator + ", emulatorBaseUrl=" + emulatorBaseUrl + ", endpointUrl=" + endpointUrl
                 + ", requestTimeout=" + requestTimeout.toMillis() + " ms]";
     }

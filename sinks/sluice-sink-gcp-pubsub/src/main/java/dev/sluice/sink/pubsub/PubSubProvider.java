@@ -70,7 +70,7 @@ public final class PubSubProvider implements SinkProvider<PubSubConfig> {
             return new PubSubConfig(
                     Objects.requireNonNull(values.string("project_id")),
                     Objects.requireNonNull(values.string("topic_id")),
-                    credentials == null || credentials.isBlank() ? null : ServiceAccount.parse(credentials),
+                    credentials == null || credentials.isBlank() ? null : credentials,
                     values.flag("use_emulator"),
                     url("emulator_base_url", values.string("emulator_base_url")),
                     Objects.requireNonNull(url("endpoint_url", values.string("endpoint_url"))),

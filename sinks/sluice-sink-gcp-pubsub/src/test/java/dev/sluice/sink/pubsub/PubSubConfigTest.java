@@ -13,8 +13,8 @@ class PubSubConfigTest {
     private static final TestAccount ACCOUNT = TestAccount.create("config");
     private static final String KEY_FILE = ACCOUNT.keyFile(URI.create("https://oauth2.googleapis.com/token"));
 
-    private static ServiceAccount account() {
-        return ServiceAccount.parse(KEY_FILE);
+    private static String account() {
+        return KEY_FILE;
     }
 
     @Test
@@ -71,6 +71,21 @@ class PubSubConfigTest {
     }
 
     @Test
+    void config_checksTheKeyFile_butTakesAMaskedSecretUnchecked() {
+        assertProblem(
+                () -> new PubSubConfig("my-project", "records", "base64-encoded-credentials", false, null),
+                "credentials",
+                "JSON key file");
+        // The server validates stored configurations with their secrets masked.
+        PubSubConfig masked = new PubSubConfig("my-project", "records", "************", false, null);
+        assertThatThrownBy(masked::serviceAccount).isInstanceOf(InvalidConfigException.class);
+        assertThat(new PubSubConfig("my-project", "records", KEY_FILE, false, null)
+                        .serviceAccount()
+                        .clientEmail())
+                .isEqualTo(ACCOUNT.email());
+    }
+
+    @Test
     void config_onTheEmulator_needsNoCredentials_andSendsThere() {
         PubSubConfig c = new PubSubConfig("my-project", "records", null, true, URI.create("http://localhost:8085"));
         assertThat(c.baseUrl()).isEqualTo(URI.create("http://localhost:8085"));
@@ -82,7 +97,7 @@ class PubSubConfigTest {
         PubSubConfig c = new PubSubConfig("my-project", "records", account(), false, null);
         assertThat(c.toString())
                 .doesNotContain("PRIVATE")
-                .contains(ACCOUNT.email())
+                .doesNotContain("private_key")
                 .contains("***");
         assertThat(c.baseUrl()).isEqualTo(PubSubConfig.DEFAULT_ENDPOINT);
     }

@@ -54,7 +54,7 @@ class PubSubProviderTest {
         TestAccount account = TestAccount.create("fixture");
         destination.put("credentials", account.keyFile(URI.create("https://oauth2.googleapis.com/token")));
         PubSubConfig c = configure(destination).orThrow();
-        assertThat(c.credentials().clientEmail()).isEqualTo(account.email());
+        assertThat(c.serviceAccount().clientEmail()).isEqualTo(account.email());
         assertThat(c.useEmulator()).isFalse();
         assertThat(c.emulatorBaseUrl()).isEqualTo(URI.create("http://localhost:8085"));
         assertThat(c.baseUrl()).isEqualTo(URI.create("https://pubsub.googleapis.com"));
@@ -70,6 +70,7 @@ class PubSubProviderTest {
                         "emulator_base_url", "http://localhost:8085"))
                 .orThrow();
         assertThat(c.credentials()).isNull();
+        assertThat(c.serviceAccount()).isNull();
         assertThat(c.baseUrl()).isEqualTo(URI.create("http://localhost:8085"));
     }
 

@@ -107,6 +107,26 @@ class PubSubSinkIT {
     }
 
     @Test
+    void deliver_aRequestRefusedAsInvalid_isSentAgainOneByOne_andOnlyTheRefusedMessageIsRejected() throws Exception {
+        List<SinkMessage> messages = List.of(
+                TestMessages.sequenced("a", 0, new dev.sluice.core.Position(2000, 0), ""),
+                TestMessages.sequenced("a", 1, new dev.sluice.core.Position(2001, 0), "not-in-schema"),
+                TestMessages.sequenced("a", 2, new dev.sluice.core.Position(2002, 0), ""));
+        pubsub.refuseData(data -> data.contains("not-in-schema"));
+
+        SinkException e = failure(sink(Map.of()), new Batch(messages));
+
+        assertThat(e.isPartial()).isTrue();
+        assertThat(e.retriable()).isFalse();
+        assertThat(e.rejected(1)).isTrue();
+        assertThat(e.rejected(0) || e.rejected(2) || e.toRetry(0) || e.toRetry(1) || e.toRetry(2))
+                .isFalse();
+        assertThat(e.getMessage()).contains("400 INVALID_ARGUMENT").contains("schema validation");
+        assertThat(pubsub.published(PROJECT, "orders").stream().map(p -> TestMessages.seq(p.text())))
+                .containsExactly(0L, 2L);
+    }
+
+    @Test
     void deliver_throttled_failsTheBatchRetriably_thenGoesThrough() throws Exception {
         PubSubSink sink = sink(Map.of());
         Batch batch = TestMessages.batch("t", 3);
