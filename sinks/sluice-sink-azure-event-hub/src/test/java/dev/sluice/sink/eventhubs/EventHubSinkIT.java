@@ -120,6 +120,33 @@ class EventHubSinkIT {
     }
 
     @Test
+    void deliver_aRequestOverTheHubsLimit_isSentAgainOneByOne_andOnlyAnEventOverItAloneIsRejected() throws Exception {
+        // The sink believes the Standard tier's 1 MiB; the hub is smaller (Basic's 256 KiB, here 8 KiB).
+        hubs.maxBatchBytes(8 * 1024);
+        List<SinkMessage> messages = List.of(
+                TestMessages.sequenced("a", 0, new dev.sluice.core.Position(3000, 0), "x".repeat(3000)),
+                TestMessages.sequenced("a", 1, new dev.sluice.core.Position(3001, 0), "x".repeat(3000)),
+                TestMessages.sequenced("a", 2, new dev.sluice.core.Position(3002, 0), "x".repeat(9000)),
+                TestMessages.sequenced("a", 3, new dev.sluice.core.Position(3003, 0), "x".repeat(3000)));
+
+        SinkException e = failure(sink(Map.of()), new Batch(messages));
+
+        assertThat(e.isPartial()).isTrue();
+        assertThat(e.retriable()).isFalse();
+        assertThat(e.rejected(2)).isTrue();
+        assertThat(e.getMessage()).contains("413");
+        for (int i : List.of(0, 1, 3)) {
+            assertThat(e.rejected(i) || e.toRetry(i))
+                    .as("message %d delivered", i)
+                    .isFalse();
+        }
+        assertThat(hubs.events("orders").stream()
+                        .map(ev -> TestMessages.seq(
+                                JSON.readTree(ev.body()).get("data").toString())))
+                .containsExactly(0L, 1L, 3L);
+    }
+
+    @Test
     void deliver_throttled_failsTheBatchRetriably_thenGoesThrough() throws Exception {
         EventHubSink sink = sink(Map.of());
         Batch batch = TestMessages.batch("t", 3);
