@@ -147,16 +147,18 @@ class PubSubSinkIT {
     @Test
     void deliver_keepsItsToken_andAsksForANewOneWhenRefused() throws Exception {
         PubSubSink sink = sink(Map.of());
-        deliver(sink, TestMessages.batch("k", 2));
-        deliver(sink, TestMessages.batch("l", 2));
+        deliver(sink, oneGroup("k", 2, 4000));
+        deliver(sink, oneGroup("l", 2, 4010));
         assertThat(pubsub.tokenRequests()).isEqualTo(1);
 
         pubsub.expireTokens();
-        SinkException e = failure(sink, TestMessages.batch("m", 2));
+        Batch refused = oneGroup("m", 2, 4020);
+        SinkException e = failure(sink, refused);
         assertThat(e.retriable()).isTrue();
+        assertThat(e.isPartial()).isFalse();
         assertThat(e.getMessage()).contains("401 UNAUTHENTICATED");
 
-        deliver(sink, TestMessages.batch("m", 2));
+        deliver(sink, refused);
         assertThat(pubsub.tokenRequests()).isEqualTo(2);
         assertThat(pubsub.published(PROJECT, "orders")).hasSize(6);
     }
@@ -244,6 +246,15 @@ class PubSubSinkIT {
 
     private CheckResult check(Map<String, Object> overrides) throws InterruptedException {
         return provider.check(provider.configure(values(overrides)).orThrow(), Duration.ofSeconds(3));
+    }
+
+    /** {@code n} messages of one group, so that they go in one request. */
+    private static Batch oneGroup(String group, int n, long lsn) {
+        List<SinkMessage> messages = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            messages.add(TestMessages.insert(group + "-" + i, "row", lsn + i, 0, group));
+        }
+        return new Batch(messages);
     }
 
     private static void deliver(PubSubSink sink, Batch batch) throws Exception {
