@@ -37,7 +37,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>What a topic received is read through an SQS queue of the same name (FIFO for a FIFO topic) subscribed to it
  * with raw message delivery: fauxqs fans each published message out to it, a FIFO queue dropping a deduplication id
  * it already has, as AWS does, and shows the queue's messages without consuming them ({@code GET
- * /_fauxqs/queues/<name>}). fauxqs takes any credentials. A restart loses every topic and message; {@link #restart()}
+ * /_fauxqs/queues/<name>}). fauxqs itself takes any credentials; the launcher here refuses any access key id but
+ * {@link #ACCESS_KEY_ID}, as SNS refuses an unknown one. A restart loses every topic and message; {@link #restart()}
  * makes the topics again.
  *
  * <p>Without Node.js, {@link #start()} skips the test with a notice, except under {@code CI=true}, where it fails.
@@ -45,6 +46,11 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class Fauxqs implements AutoCloseable {
     static final String VERSION = "1.9.2";
+    /**
+     * The only access key id this fauxqs takes (any secret): requests signed with another get SNS's 403 {@code
+     * InvalidClientTokenId}. The signature itself is not checked.
+     */
+    public static final String ACCESS_KEY_ID = "AKIDFAUXQSSLUICE";
     /** The account fauxqs puts in its ARNs. */
     public static final String ACCOUNT = "000000000000";
 
@@ -65,6 +71,18 @@ public final class Fauxqs implements AutoCloseable {
             const init = JSON.parse(readFileSync(process.env.FAUXQS_INIT, "utf8"));
             applyInitConfig(init, stores.sqsStore, stores.snsStore, stores.s3Store, { port, region: "us-east-1" });
             const app = buildApp({ logger: false, stores });
+            // fauxqs takes any credentials; SNS refuses an unknown access key id with InvalidClientTokenId.
+            const keyId = process.env.FAUXQS_ACCESS_KEY_ID;
+            app.addHook("onRequest", async (request, reply) => {
+              if (request.method !== "POST") return;
+              const auth = request.headers["authorization"] ?? "";
+              if (auth.includes("Credential=" + keyId + "/")) return;
+              reply.code(403).header("content-type", "text/xml").send(
+                '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>'
+                + '<Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.'
+                + '</Message></Error><RequestId>00000000-0000-4000-8000-000000000000</RequestId></ErrorResponse>');
+              return reply;
+            });
             await app.listen({ port, host: "127.0.0.1" });
             """;
 
@@ -128,6 +146,7 @@ public final class Fauxqs implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder("node", launcher.toString());
         pb.environment().put("FAUXQS_PORT", Integer.toString(port));
         pb.environment().put("FAUXQS_INIT", init.toString());
+        pb.environment().put("FAUXQS_ACCESS_KEY_ID", ACCESS_KEY_ID);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         try {
             Files.createDirectories(log.getParent());
@@ -221,7 +240,8 @@ public final class Fauxqs implements AutoCloseable {
         if (admin == null) {
             admin = SnsAsyncClient.builder()
                     .region(Region.US_EAST_1)
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "y")))
+                    .credentialsProvider(StaticCredentialsProvider.create(
+                            AwsBasicCredentials.create(ACCESS_KEY_ID, "fauxqs-admin-secret")))
                     .httpClientBuilder(NettyNioAsyncHttpClient.builder())
                     .endpointOverride(URI.create(endpoint()))
                     .build();
@@ -259,6 +279,11 @@ public final class Fauxqs implements AutoCloseable {
         exchange(HttpRequest.newBuilder(URI.create(endpoint() + "/"))
                 .header("Content-Type", "application/x-amz-json-1.0")
                 .header("X-Amz-Target", target)
+                // Unsigned, but with the access key id this fauxqs takes (and the region it reads from here).
+                .header(
+                        "Authorization",
+                        "AWS4-HMAC-SHA256 Credential=" + ACCESS_KEY_ID
+                                + "/20250101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0")
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 

@@ -13,12 +13,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
  * The sink conformance suite against the fauxqs emulator, on FIFO topics (one message group per conformance group)
- * read through a subscribed FIFO queue. fauxqs takes any credentials, so there is no bad-credentials case here (see
- * {@code SnsSinkIT} for how the check classifies SNS's auth errors); it forgets everything when stopped, so the
+ * read through a subscribed FIFO queue. Bad credentials are an access key id other than {@link Fauxqs#ACCESS_KEY_ID}
+ * (fauxqs checks no signature). It forgets everything when stopped, so the
  * harness reads what arrived first and the emulator makes the topics again on the restart.
  */
 class SnsConformanceIT extends SinkConformance<SnsConfig> {
@@ -96,14 +97,23 @@ class SnsConformanceIT extends SinkConformance<SnsConfig> {
             }
         }
 
+        @Override
+        public Optional<ConfigValues> badCredentials(Destination destination) {
+            return Optional.of(values(Fauxqs.arn(destination.name()), emulator.endpoint(), "AKIDUNKNOWN"));
+        }
+
         private ConfigValues values(String topicArn, String endpoint) {
+            return values(topicArn, endpoint, Fauxqs.ACCESS_KEY_ID);
+        }
+
+        private ConfigValues values(String topicArn, String endpoint, String accessKeyId) {
             return ConfigValues.of(
                     provider.schema(),
                     Map.of(
                             "topic_arn",
                             topicArn,
                             "access_key_id",
-                            "AKIDCONFORMANCE",
+                            accessKeyId,
                             "secret_access_key",
                             "sns-conformance-secret-3f81",
                             "use_emulator",

@@ -230,17 +230,24 @@ class SnsSinkIT {
     }
 
     @Test
-    void check_snsAuthErrors_areUnauthorized() {
-        String arn = Fauxqs.arn("orders");
-        try (ErrorAnswers sns = new ErrorAnswers(403, "InvalidClientTokenId", "The security token is invalid.")) {
-            CheckResult result = new SnsProvider().check(config(arn, sns.endpoint()), CHECK_TIMEOUT);
-            assertThat(result.status()).isEqualTo(CheckResult.Status.UNAUTHORIZED);
-            assertThat(result.detail()).contains("invalid credentials").doesNotContain("sns-secret-0b3c");
-        }
+    void check_unknownAccessKeyAndAuthorizationError_areUnauthorized() {
+        String arn = Fauxqs.arn(createTopic(false));
+        SnsConfig unknownKey = SnsConfig.of(
+                arn, null, "AKIDUNKNOWN", "sns-secret-0b3c", null, emulator.endpoint(), Duration.ofSeconds(5));
+        CheckResult result = new SnsProvider().check(unknownKey, CHECK_TIMEOUT);
+        assertThat(result.status()).isEqualTo(CheckResult.Status.UNAUTHORIZED);
+        assertThat(result.detail())
+                .contains("invalid credentials (InvalidClientTokenId (HTTP 403)")
+                .doesNotContain("sns-secret-0b3c");
+        SnsSink sink = new SnsSink(unknownKey);
+        sinks.add(sink);
+        SinkException e = failure(sink.deliver(TestMessages.batch("k", 2)));
+        assertThat(e.retriable()).isTrue();
+        assertThat(e.getMessage()).contains("InvalidClientTokenId").doesNotContain("sns-secret-0b3c");
         try (ErrorAnswers sns = new ErrorAnswers(403, "AuthorizationError", "not authorized to GetTopicAttributes")) {
-            CheckResult result = new SnsProvider().check(config(arn, sns.endpoint()), CHECK_TIMEOUT);
-            assertThat(result.status()).isEqualTo(CheckResult.Status.UNAUTHORIZED);
-            assertThat(result.detail()).contains("access denied; the credentials need sns:GetTopicAttributes");
+            CheckResult denied = new SnsProvider().check(config(arn, sns.endpoint()), CHECK_TIMEOUT);
+            assertThat(denied.status()).isEqualTo(CheckResult.Status.UNAUTHORIZED);
+            assertThat(denied.detail()).contains("access denied; the credentials need sns:GetTopicAttributes");
         }
     }
 
@@ -266,7 +273,7 @@ class SnsSinkIT {
     }
 
     private static SnsConfig config(String arn, String endpoint) {
-        return SnsConfig.of(arn, null, "AKIDSNSTEST", "sns-secret-0b3c", null, endpoint, Duration.ofSeconds(5));
+        return SnsConfig.of(arn, null, Fauxqs.ACCESS_KEY_ID, "sns-secret-0b3c", null, endpoint, Duration.ofSeconds(5));
     }
 
     private SnsSink sink(String topic, ExecutionInterceptor... interceptors) {
