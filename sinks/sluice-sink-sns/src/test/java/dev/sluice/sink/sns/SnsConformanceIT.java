@@ -28,7 +28,7 @@ class SnsConformanceIT extends SinkConformance<SnsConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<SnsConfig> {
+    static final class Harness implements SinkHarness<SnsConfig> {
         private final SnsProvider provider = new SnsProvider();
         // Topic name -> message bodies read before a restart, in queue order.
         private final Map<String, List<Fauxqs.Received>> earlier = new LinkedHashMap<>();
