@@ -44,7 +44,7 @@ final class GatewayProxy implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final OpenSearchNode node;
-    private final String expectedAuthorization;
+    private volatile String expectedAuthorization;
     private final int port = FreePort.find();
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -80,6 +80,11 @@ final class GatewayProxy implements AutoCloseable {
 
     URI url() {
         return URI.create("http://127.0.0.1:" + port);
+    }
+
+    /** From now on, takes only requests with this {@code Authorization} header. */
+    void expect(String authorization) {
+        this.expectedAuthorization = authorization;
     }
 
     List<String> authorizations() {

@@ -29,6 +29,40 @@ import org.opensearch.transport.Netty4ModulePlugin;
  * same port and data directory, so indices survive.
  */
 final class OpenSearchNode implements AutoCloseable {
+    private static OpenSearchNode shared;
+
+    /**
+     * The node the module's tests share, started on first use (a start takes some 20 s) and closed when the JVM
+     * exits. A test that stops it restarts it before it ends.
+     */
+    static synchronized OpenSearchNode shared() throws Exception {
+        if (shared == null) {
+            OpenSearchNode node = new OpenSearchNode();
+            node.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    node.close();
+                } catch (Exception e) {
+                    // exiting anyway
+                }
+            }));
+            shared = node;
+        }
+        return shared;
+    }
+
+    /** Creates {@code index} with one shard and no replica (a green single node). */
+    void createIndex(String index, String mappings) throws Exception {
+        HttpResponse<String> r = send(
+                "PUT",
+                "/" + index,
+                "{\"settings\":{\"number_of_shards\":1,\"number_of_replicas\":0}"
+                        + (mappings.isEmpty() ? "" : ",\"mappings\":" + mappings) + "}");
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("creating index " + index + ": " + r.statusCode() + " " + r.body());
+        }
+    }
+
     /** The node's {@code http.max_content_length}; the sink's {@code max_request_bytes} in tests matches it. */
     static final int MAX_CONTENT_BYTES = 1024 * 1024;
 
