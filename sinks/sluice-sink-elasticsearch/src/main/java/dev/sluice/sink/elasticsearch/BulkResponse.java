@@ -52,12 +52,13 @@ final class BulkResponse {
         }
         JsonNode list = root.path("items");
         if (!list.isArray() || list.size() != items) {
-            throw new IllegalArgumentException("the bulk response has " + (list.isArray() ? list.size() : "no")
-                    + " items for " + items + " sent");
+            throw new IllegalArgumentException(
+                    "the bulk response has " + (list.isArray() ? list.size() : "no") + " items for " + items + " sent");
         }
         for (int i = 0; i < items; i++) {
             JsonNode item = list.get(i);
-            JsonNode result = item.isObject() && item.size() == 1 ? item.iterator().next() : item;
+            JsonNode result =
+                    item.isObject() && item.size() == 1 ? item.iterator().next() : item;
             int status = result.path("status").asInt(0);
             JsonNode error = result.path("error");
             outcomes[i] = outcome(status, error, result.path("result").asString(""));

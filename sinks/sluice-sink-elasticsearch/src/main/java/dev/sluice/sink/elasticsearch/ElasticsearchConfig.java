@@ -154,7 +154,8 @@ public record ElasticsearchConfig(
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
             throw new InvalidConfigException(
-                    "endpoint_url", "must be an http or https URL, like https://es.example.com:9200, got '" + url + "'");
+                    "endpoint_url",
+                    "must be an http or https URL, like https://es.example.com:9200, got '" + url + "'");
         }
         if (url.getHost() == null || url.getHost().isEmpty()) {
             throw new InvalidConfigException("endpoint_url", "has no host: '" + url + "'");

@@ -106,7 +106,9 @@ public final class ElasticsearchSink implements Sink {
             Object routed = routing.get(INDEX_NAME);
             if (!(routed instanceof String s)) {
                 return CompletableFuture.failedFuture(SinkException.invalidRouting(
-                        INDEX_NAME, routed, "must be a string, the name of an index" + (routed == null ? ", not null" : "")));
+                        INDEX_NAME,
+                        routed,
+                        "must be a string, the name of an index" + (routed == null ? ", not null" : "")));
             }
             String problem = ElasticsearchConfig.indexNameProblem(s);
             if (problem != null) {
@@ -239,7 +241,9 @@ public final class ElasticsearchSink implements Sink {
         if (status == 413 || status == 400) {
             BulkEntry e = request.getFirst();
             rejected.set(e.index());
-            note(reason, "document _id '" + e.id() + "' refused: " + ElasticsearchFailure.status(status, response.body()));
+            note(
+                    reason,
+                    "document _id '" + e.id() + "' refused: " + ElasticsearchFailure.status(status, response.body()));
             return null;
         }
         if (status != 200) {
@@ -274,7 +278,8 @@ public final class ElasticsearchSink implements Sink {
     }
 
     private static boolean isHeld(Set<String> held, BulkEntry e) {
-        return !held.isEmpty() && (held.contains("id:" + e.id()) || (e.group() != null && held.contains("group:" + e.group())));
+        return !held.isEmpty()
+                && (held.contains("id:" + e.id()) || (e.group() != null && held.contains("group:" + e.group())));
     }
 
     private static void hold(Set<String> held, BulkEntry e) {
@@ -308,7 +313,12 @@ public final class ElasticsearchSink implements Sink {
                 return failed;
             }
             HttpResponse<byte[]> index = http.send(
-                    request(URI.create(config.endpointUrl() + "/" + encode(config.indexName())), "HEAD", null, auth, timeout),
+                    request(
+                            URI.create(config.endpointUrl() + "/" + encode(config.indexName())),
+                            "HEAD",
+                            null,
+                            auth,
+                            timeout),
                     HttpResponse.BodyHandlers.ofByteArray());
             if (index.statusCode() == 404) {
                 return CheckResult.failed(
@@ -318,7 +328,8 @@ public final class ElasticsearchSink implements Sink {
             failed = ElasticsearchFailure.check(index.statusCode(), index.body(), what, "HEAD /" + config.indexName());
             return failed != null ? failed : CheckResult.OK;
         } catch (IOException e) {
-            return CheckResult.failed(ElasticsearchFailure.checkStatus(e), what + ": " + ElasticsearchFailure.describe(e));
+            return CheckResult.failed(
+                    ElasticsearchFailure.checkStatus(e), what + ": " + ElasticsearchFailure.describe(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return CheckResult.failed(CheckResult.Status.FAILED, what + ": interrupted");

@@ -15,18 +15,19 @@ class ElasticsearchConfigTest {
     }
 
     private static void assertInvalid(Runnable r, String field, String messagePart) {
-        assertThatThrownBy(r::run)
-                .isInstanceOfSatisfying(InvalidConfigException.class, e -> {
-                    assertThat(e.field()).isEqualTo(field);
-                    assertThat(e.getMessage()).contains(messagePart);
-                });
+        assertThatThrownBy(r::run).isInstanceOfSatisfying(InvalidConfigException.class, e -> {
+            assertThat(e.field()).isEqualTo(field);
+            assertThat(e.getMessage()).contains(messagePart);
+        });
     }
 
     @Test
     void endpointUrl_keepsAPathPrefix_withoutTrailingSlash() {
-        assertThat(config("https://es.example.com:9200/", "orders", "api_key", "k").endpointUrl())
+        assertThat(config("https://es.example.com:9200/", "orders", "api_key", "k")
+                        .endpointUrl())
                 .isEqualTo(URI.create("https://es.example.com:9200"));
-        assertThat(config("HTTP://proxy.example.com/es/", "orders", "api_key", "k").endpointUrl())
+        assertThat(config("HTTP://proxy.example.com/es/", "orders", "api_key", "k")
+                        .endpointUrl())
                 .isEqualTo(URI.create("http://proxy.example.com/es"));
     }
 
@@ -47,7 +48,8 @@ class ElasticsearchConfigTest {
         assertInvalid(() -> config("http://h", "..", "api_key", "k"), "index_name", "'.' or '..'");
         assertInvalid(() -> config("http://h", "x".repeat(256), "api_key", "k"), "index_name", "at most 255");
         assertInvalid(() -> config("http://h", "", "api_key", "k"), "index_name", "required");
-        assertThat(config("http://h", "orders-2025.01_v2", "api_key", "k").indexName()).isEqualTo("orders-2025.01_v2");
+        assertThat(config("http://h", "orders-2025.01_v2", "api_key", "k").indexName())
+                .isEqualTo("orders-2025.01_v2");
     }
 
     @Test

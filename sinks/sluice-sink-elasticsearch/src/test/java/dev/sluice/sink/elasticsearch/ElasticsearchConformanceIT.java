@@ -104,7 +104,11 @@ class ElasticsearchConformanceIT extends SinkConformance<ElasticsearchConfig> {
             for (Map.Entry<String, Long> e : last.entrySet()) {
                 HttpResponse<String> doc = node.send("GET", "/" + destination.name() + "/_doc/" + e.getKey(), "");
                 assertThat(doc.statusCode()).as("document %s", e.getKey()).isEqualTo(200);
-                assertThat(JSON.readTree(doc.body()).path("_source").path("record").path("seq").asLong())
+                assertThat(JSON.readTree(doc.body())
+                                .path("_source")
+                                .path("record")
+                                .path("seq")
+                                .asLong())
                         .as("document %s holds its group's last message", e.getKey())
                         .isEqualTo(e.getValue());
             }

@@ -55,8 +55,9 @@ class ElasticsearchProviderTest {
         assertThat(c.batchSize()).isEqualTo(100);
         assertThat(c.maxRequestBytes()).isEqualTo(100 * 1024 * 1024);
         assertThat(c.requestTimeout()).isEqualTo(Duration.ofSeconds(30));
-        ElasticsearchConfig minimal =
-                configure(Map.of("endpoint_url", "http://localhost:9200", "index_name", "records")).orThrow();
+        ElasticsearchConfig minimal = configure(
+                        Map.of("endpoint_url", "http://localhost:9200", "index_name", "records"))
+                .orThrow();
         assertThat(minimal.authType()).isEqualTo("api_key");
         assertThat(minimal.authValue()).isNull();
     }
@@ -97,7 +98,8 @@ class ElasticsearchProviderTest {
 
     @Test
     void documentId_isTheRecordPksJoinedWithDash() throws Exception {
-        assertThat(BulkEntry.documentId(TestMessages.insert("o-1", "x", 0).json())).isEqualTo("o-1");
+        assertThat(BulkEntry.documentId(TestMessages.insert("o-1", "x", 0).json()))
+                .isEqualTo("o-1");
         assertThat(BulkEntry.documentId(json("{\"record\":{},\"metadata\":{\"a\":{\"record_pks\":[9]},"
                         + "\"record_pks\":[\"7\",\"x-y\"]}}")))
                 .isEqualTo("7-x-y");
@@ -109,9 +111,10 @@ class ElasticsearchProviderTest {
     void entry_withoutAKeyOrNotAnObject_isUnfit() {
         assertUnfit(json("{\"id\":1}"), Action.INSERT, "no metadata.record_pks");
         assertUnfit(json("{\"metadata\":{\"record_pks\":[]}}"), Action.INSERT, "no primary key");
-        assertUnfit(json("{\"metadata\":{\"record_pks\":[\"" + "k".repeat(513) + "\"]}}"), Action.INSERT, "at most 512");
+        assertUnfit(
+                json("{\"metadata\":{\"record_pks\":[\"" + "k".repeat(513) + "\"]}}"), Action.INSERT, "at most 512");
         assertUnfit(json("[1]"), Action.INSERT, "no metadata.record_pks");
-        assertUnfit(json("{\"metadata\":{\"record_pks\":[\"1\"]"), Action.INSERT, "not valid JSON");
+        assertUnfit(json("{\"metadata\":{\"record_pks\":[\"1\",}}"), Action.INSERT, "not valid JSON");
         assertUnfit(TestMessages.insert("a", "b", 0).json(), Action.TRUNCATE, "truncate");
     }
 
@@ -134,12 +137,10 @@ class ElasticsearchProviderTest {
 
     private static SinkMessage message(byte[] json, Action action) {
         SinkMessage m = TestMessages.insert("x", "y", 0);
-        return new SinkMessage(
-                m.position(), m.table(), action, m.committedAt(), json, m.groupId(), m.idempotencyKey());
+        return new SinkMessage(m.position(), m.table(), action, m.committedAt(), json, m.groupId(), m.idempotencyKey());
     }
 
     private static byte[] json(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
-
 }

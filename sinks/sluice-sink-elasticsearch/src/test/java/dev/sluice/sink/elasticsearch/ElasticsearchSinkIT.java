@@ -96,9 +96,14 @@ class ElasticsearchSinkIT {
             SinkException failure = failure(sink.deliver(new Batch(List.of(good, bad, after))));
             assertThat(failure.isPartial()).isTrue();
             assertThat(failure.rejected(1)).isTrue();
-            assertThat(failure.toRetry(0) || failure.toRetry(1) || failure.toRetry(2) || failure.rejected(0) || failure.rejected(2))
+            assertThat(failure.toRetry(0)
+                            || failure.toRetry(1)
+                            || failure.toRetry(2)
+                            || failure.rejected(0)
+                            || failure.rejected(2))
                     .isFalse();
-            assertThat(failure.getMessage()).contains("document _id 'x'", "400", "mapper_parsing_exception")
+            assertThat(failure.getMessage())
+                    .contains("document _id 'x'", "400", "mapper_parsing_exception")
                     .doesNotContain(TOKEN);
         }
         assertThat(document(index, "g").path("found").asBoolean()).isTrue();
@@ -116,12 +121,20 @@ class ElasticsearchSinkIT {
             SinkException failure = failure(sink.deliver(new Batch(List.of(x1, y1, x2))));
             assertThat(failure.retriable()).isTrue();
             assertThat(failure.toRetry(0)).as("the throttled one").isTrue();
-            assertThat(failure.toRetry(1) || failure.rejected(1)).as("another document").isFalse();
-            assertThat(failure.toRetry(2)).as("held back: applied again after the retry").isTrue();
+            assertThat(failure.toRetry(1) || failure.rejected(1))
+                    .as("another document")
+                    .isFalse();
+            assertThat(failure.toRetry(2))
+                    .as("held back: applied again after the retry")
+                    .isTrue();
             assertThat(failure.getMessage()).contains("429", "es_rejected_execution_exception");
             await(sink.deliver(new Batch(List.of(x1, x2)))); // as the engine retries
         }
-        assertThat(document(index, "x").path("_source").path("record").path("name").asString())
+        assertThat(document(index, "x")
+                        .path("_source")
+                        .path("record")
+                        .path("name")
+                        .asString())
                 .isEqualTo("v2");
     }
 
@@ -147,8 +160,8 @@ class ElasticsearchSinkIT {
     @Test
     void batchOverBatchSize_goesInSeveralRequests_inOrder() throws Exception {
         String index = newIndex("");
-        ElasticsearchConfig c = new ElasticsearchConfig(
-                gateway.url(), index, "bearer", TOKEN, 2, 1 << 20, Duration.ofSeconds(10));
+        ElasticsearchConfig c =
+                new ElasticsearchConfig(gateway.url(), index, "bearer", TOKEN, 2, 1 << 20, Duration.ofSeconds(10));
         try (ElasticsearchSink sink = new ElasticsearchSink(c)) {
             List<SinkMessage> ms = List.of(
                     TestMessages.insert("k", "1", 50, 0, "k"),
@@ -159,7 +172,11 @@ class ElasticsearchSinkIT {
             await(sink.deliver(new Batch(ms)));
         }
         assertThat(gateway.indexed(index)).extracting(TestMessages::group).containsExactly("k", "k", "k", "m", "k");
-        assertThat(document(index, "k").path("_source").path("record").path("name").asString())
+        assertThat(document(index, "k")
+                        .path("_source")
+                        .path("record")
+                        .path("name")
+                        .asString())
                 .isEqualTo("4");
     }
 
@@ -185,25 +202,29 @@ class ElasticsearchSinkIT {
         String basicRaw = "elastic:es-it-pass-0c8e";
         String basicEncoded = Base64.getEncoder().encodeToString(basicRaw.getBytes(StandardCharsets.UTF_8));
         Map<String, String[]> cases = Map.of(
-                "ApiKey es-it-key-71f0", new String[] {"api_key", "es-it-key-71f0"},
-                "Bearer es-it-token-2d4b", new String[] {"bearer", "es-it-token-2d4b"},
-                "Basic " + basicEncoded, new String[] {"basic", basicRaw});
+                "ApiKey es-it-key-71f0",
+                new String[] {"api_key", "es-it-key-71f0"},
+                "Bearer es-it-token-2d4b",
+                new String[] {"bearer", "es-it-token-2d4b"},
+                "Basic " + basicEncoded,
+                new String[] {"basic", basicRaw});
         try {
             for (Map.Entry<String, String[]> e : cases.entrySet()) {
                 gateway.expect(e.getKey());
-                ElasticsearchConfig c =
-                        new ElasticsearchConfig(gateway.url(), index, e.getValue()[0], e.getValue()[1]);
+                ElasticsearchConfig c = new ElasticsearchConfig(gateway.url(), index, e.getValue()[0], e.getValue()[1]);
                 assertThat(new ElasticsearchProvider().check(c, Duration.ofSeconds(5)))
                         .as(e.getValue()[0])
                         .isEqualTo(CheckResult.OK);
                 try (ElasticsearchSink sink = new ElasticsearchSink(c)) {
-                    await(sink.deliver(new Batch(List.of(TestMessages.insert("auth", e.getValue()[0], 70, 0)))));
+                    await(sink.deliver(
+                            new Batch(List.of(TestMessages.insert("auth", e.getValue()[0], 70, 0, "auth")))));
                 }
                 assertThat(gateway.authorizations()).last().isEqualTo(e.getKey());
             }
             gateway.expect("Basic " + basicEncoded);
             ElasticsearchConfig preEncoded = new ElasticsearchConfig(gateway.url(), index, "basic", basicEncoded);
-            assertThat(new ElasticsearchProvider().check(preEncoded, Duration.ofSeconds(5))).isEqualTo(CheckResult.OK);
+            assertThat(new ElasticsearchProvider().check(preEncoded, Duration.ofSeconds(5)))
+                    .isEqualTo(CheckResult.OK);
         } finally {
             gateway.expect("Bearer " + TOKEN);
         }
@@ -213,13 +234,17 @@ class ElasticsearchSinkIT {
     void refusedCredentials_failTheBatchRetriably_andCheckSaysUnauthorized() throws Exception {
         String index = newIndex("");
         ElasticsearchConfig wrong = new ElasticsearchConfig(gateway.url(), index, "bearer", "wrong-es-token-5e");
-        assertThat(new ElasticsearchProvider().check(wrong, Duration.ofSeconds(5)).status())
+        assertThat(new ElasticsearchProvider()
+                        .check(wrong, Duration.ofSeconds(5))
+                        .status())
                 .isEqualTo(CheckResult.Status.UNAUTHORIZED);
         try (ElasticsearchSink sink = new ElasticsearchSink(wrong)) {
             SinkException failure = failure(sink.deliver(TestMessages.batch("w", 3)));
             assertThat(failure.isPartial()).isFalse();
             assertThat(failure.retriable()).isTrue();
-            assertThat(failure.getMessage()).contains("401", "security_exception").doesNotContain("wrong-es-token-5e");
+            assertThat(failure.getMessage())
+                    .contains("401", "security_exception")
+                    .doesNotContain("wrong-es-token-5e");
         }
     }
 
@@ -263,5 +288,4 @@ class ElasticsearchSinkIT {
         assertThat(e.getCause()).isInstanceOf(SinkException.class);
         return (SinkException) e.getCause();
     }
-
 }

@@ -114,9 +114,12 @@ final class GatewayProxy implements AutoCloseable {
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
             authorizations.add(String.valueOf(auth));
             if (!expectedAuthorization.equals(auth)) {
-                reply(exchange, 401, ("{\"error\":{\"type\":\"security_exception\",\"reason\":\"unable to authenticate"
-                                + " user for REST request\"},\"status\":401}")
-                        .getBytes(StandardCharsets.UTF_8));
+                reply(
+                        exchange,
+                        401,
+                        ("{\"error\":{\"type\":\"security_exception\",\"reason\":\"unable to authenticate"
+                                        + " user for REST request\"},\"status\":401}")
+                                .getBytes(StandardCharsets.UTF_8));
                 return;
             }
             byte[] body;
