@@ -99,33 +99,54 @@ public final class ElasticsearchSink implements Sink {
      */
     @Override
     public CompletionStage<Void> deliver(Batch batch) {
-        Map<String, Object> routing = batch.routing();
-        String index = config.indexName();
-        URI bulk = configuredBulk;
-        if (routing != null && routing.containsKey(INDEX_NAME)) {
-            Object routed = routing.get(INDEX_NAME);
-            if (!(routed instanceof String s)) {
-                return CompletableFuture.failedFuture(SinkException.invalidRouting(
-                        INDEX_NAME,
-                        routed,
-                        "must be a string, the name of an index" + (routed == null ? ", not null" : "")));
-            }
-            String problem = ElasticsearchConfig.indexNameProblem(s);
-            if (problem != null) {
-                return CompletableFuture.failedFuture(SinkException.invalidRouting(INDEX_NAME, s, problem));
-            }
-            index = s;
-            bulk = routes.get(s, name -> bulkUri(config, name));
+        String index;
+        try {
+            index = index(batch);
+        } catch (SinkException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        String toIndex = index;
-        URI toBulk = bulk;
-        return sender.submit(() -> send(batch.messages(), toBulk, where(config, toIndex)));
+        URI bulk = index.equals(config.indexName()) ? configuredBulk : routes.get(index, name -> bulkUri(config, name));
+        return sender.submit(() -> send(batch.messages(), bulk, where(config, index)));
+    }
+
+    /**
+     * Delivers as {@link #deliver} does; the trace shows {@code POST <endpoint>/<index>/_bulk (<n> entries)} and
+     * {@code 200} (a failure shows its message, with the statuses and errors).
+     */
+    @Override
+    public CompletionStage<@Nullable Exchange> deliverTraced(Batch batch) {
+        return deliver(batch).thenApply(done -> {
+            String index = index(batch); // checked by deliver
+            return new Exchange(
+                    "POST " + config.endpointUrl() + "/" + encode(index) + "/_bulk (" + batch.size() + " entries)",
+                    "200");
+        });
+    }
+
+    /** The batch's index: the routed one, checked, or the configured one. */
+    private String index(Batch batch) {
+        Map<String, Object> routing = batch.routing();
+        if (routing == null || !routing.containsKey(INDEX_NAME)) {
+            return config.indexName();
+        }
+        Object routed = routing.get(INDEX_NAME);
+        if (!(routed instanceof String s)) {
+            throw SinkException.invalidRouting(
+                    INDEX_NAME,
+                    routed,
+                    "must be a string, the name of an index" + (routed == null ? ", not null" : ""));
+        }
+        String problem = ElasticsearchConfig.indexNameProblem(s);
+        if (problem != null) {
+            throw SinkException.invalidRouting(INDEX_NAME, s, problem);
+        }
+        return s;
     }
 
     @Override
     public void close() {
         sender.close();
-        client.close();
+        client.shutdown(); // requests in flight finish (or time out) on their own; close() would wait for them
     }
 
     // ---- sending (on a virtual thread) ----

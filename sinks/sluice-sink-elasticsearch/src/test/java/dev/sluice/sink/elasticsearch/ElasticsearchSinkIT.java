@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.sluice.core.Action;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.CheckResult;
+import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import dev.sluice.testkit.TestMessages;
@@ -245,6 +246,21 @@ class ElasticsearchSinkIT {
             assertThat(failure.getMessage())
                     .contains("401", "security_exception")
                     .doesNotContain("wrong-es-token-5e");
+        }
+    }
+
+    @Test
+    void deliverTraced_showsTheBulkCall_withoutCredentials() throws Exception {
+        String index = newIndex("");
+        try (ElasticsearchSink sink = new ElasticsearchSink(config(index))) {
+            Sink.Exchange e = sink.deliverTraced(TestMessages.batch("t", 2))
+                    .toCompletableFuture()
+                    .get(60, TimeUnit.SECONDS);
+            assertThat(e).isNotNull();
+            assertThat(e.request())
+                    .isEqualTo("POST " + gateway.url() + "/" + index + "/_bulk (2 entries)")
+                    .doesNotContain(TOKEN);
+            assertThat(e.response()).isEqualTo("200");
         }
     }
 
