@@ -131,7 +131,7 @@ public final class TypesenseSink implements Sink {
     }
 
     /** One batch's progress: what was applied, what is rejected, which ids are held back. */
-    private final class Delivery {
+    private static final class Delivery {
         final String collection;
         final List<SinkMessage> messages;
         final Documents.Op[] ops;
