@@ -70,6 +70,7 @@ public record SinkMessage(
 
     /** The same message with another payload and routing (a function's result); {@link #sourceJson} stays. */
     public SinkMessage with(byte[] json, @Nullable Map<String, Object> routing) {
-        return new SinkMessage(position, table, action, committedAt, json, groupId, idempotencyKey, routing, sourceJson);
+        return new SinkMessage(
+                position, table, action, committedAt, json, groupId, idempotencyKey, routing, sourceJson);
     }
 }

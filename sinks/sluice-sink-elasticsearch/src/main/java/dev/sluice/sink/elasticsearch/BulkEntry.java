@@ -48,7 +48,8 @@ record BulkEntry(int index, String id, @Nullable String group, byte[] bytes) {
         if (m.action() == Action.TRUNCATE) {
             throw new Unfit("a truncate cannot be applied to an index (leave truncate out of the sink's actions)");
         }
-        String id = documentId(m.json());
+        // The change's own key, whatever a transform kept of it.
+        String id = documentId(m.sourceJson());
         byte[] idJson = quoted(id);
         ByteArrayOutputStream out = new ByteArrayOutputStream(m.json().length + idJson.length + 32);
         boolean delete = m.action() == Action.DELETE;
@@ -74,14 +75,14 @@ record BulkEntry(int index, String id, @Nullable String group, byte[] bytes) {
     /**
      * The {@code _id} of a message: its {@code metadata.record_pks} joined with {@code -}.
      *
-     * @throws Unfit when the payload has no {@code metadata.record_pks} (a transform left it out), the table has no
+     * @throws Unfit when the message has no {@code metadata.record_pks}, the table has no
      *     primary key, or the {@code _id} would be over {@value #MAX_ID_BYTES} bytes
      */
     static String documentId(byte[] json) throws Unfit {
         List<String> pks = recordPks(json);
         if (pks == null) {
-            throw new Unfit("the payload has no metadata.record_pks (a transform left metadata out), so the"
-                    + " document _id (the primary key) is unknown");
+            throw new Unfit(
+                    "the message has no metadata.record_pks, so the document _id (the primary key) is" + " unknown");
         }
         if (pks.isEmpty()) {
             throw new Unfit("the table has no primary key, so the message has no document _id");

@@ -129,6 +129,14 @@ class ElasticsearchProviderTest {
         assertThat(delete).isEqualTo("{\"delete\":{\"_id\":\"q\\\"1\"}}\n");
     }
 
+    @Test
+    void entry_afterATransformThatDroppedMetadata_takesTheIdFromTheChange() throws Exception {
+        SinkMessage change = TestMessages.insert("o-7", "x", 0);
+        SinkMessage transformed = change.with(json("{\"name\":\"x\"}"), null);
+        String entry = new String(BulkEntry.of(0, transformed).bytes(), StandardCharsets.UTF_8);
+        assertThat(entry).isEqualTo("{\"index\":{\"_id\":\"o-7\"}}\n{\"name\":\"x\"}\n");
+    }
+
     private static void assertUnfit(byte[] json, Action action, String reason) {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> BulkEntry.of(0, message(json, action)))
                 .isInstanceOf(BulkEntry.Unfit.class)
