@@ -40,7 +40,7 @@ class ElasticsearchConformanceIT extends SinkConformance<ElasticsearchConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<ElasticsearchConfig> {
+    static final class Harness implements SinkHarness<ElasticsearchConfig> {
         private static final JsonMapper JSON = JsonMapper.builder().build();
         private final ElasticsearchProvider provider = new ElasticsearchProvider();
         private OpenSearchNode node;

@@ -31,7 +31,7 @@ class MeilisearchConformanceIT extends SinkConformance<MeilisearchConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<MeilisearchConfig> {
+    static final class Harness implements SinkHarness<MeilisearchConfig> {
         private final MeilisearchProvider provider = new MeilisearchProvider();
         private FakeMeilisearch meilisearch;
 

@@ -31,7 +31,7 @@ class TypesenseConformanceIT extends SinkConformance<TypesenseConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<TypesenseConfig> {
+    static final class Harness implements SinkHarness<TypesenseConfig> {
         private final TypesenseProvider provider = new TypesenseProvider();
         private FakeTypesense typesense;
 
