@@ -60,7 +60,12 @@ public record RedisStringConfig(
 
         /** The mode {@code value} names ({@code static} or {@code dynamic}). */
         static Mode of(String value) {
-            return valueOf(value.toUpperCase(Locale.ROOT));
+            for (Mode m : values()) {
+                if (m.value().equalsIgnoreCase(value.strip())) {
+                    return m;
+                }
+            }
+            throw new InvalidConfigException("mode", "must be static or dynamic, got '" + value + "'");
         }
     }
 
