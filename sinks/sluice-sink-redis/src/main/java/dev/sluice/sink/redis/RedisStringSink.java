@@ -219,9 +219,9 @@ public final class RedisStringSink implements Sink {
         String key = route.key();
         if (key == null) {
             List<String> pks = EntryFields.recordPks(m.json());
-            if (pks == null) {
-                return "has no metadata.record_pks (a transform replaced the message): set key with a routing"
-                        + " function";
+            if (pks == null || pks.isEmpty()) {
+                return "has no metadata.record_pks (a transform replaced the message, or it is a truncate): set key"
+                        + " with a routing function";
             }
             key = "sequin:" + m.table().name() + ":" + String.join("-", pks);
         }
