@@ -61,6 +61,7 @@ public final class FakeS2 implements AutoCloseable {
     /** A record as appended: its sequence number and timestamp, headers ({@code [name, value]}) and body. */
     public record Record(long seqNum, long timestamp, List<List<String>> headers, String body) {}
 
+    /** An injected answer; {@code status} 0 lets the append through (to fail a later one). */
     private record Fault(int status, String code) {}
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -132,6 +133,11 @@ public final class FakeS2 implements AutoCloseable {
                 faults.add(new Fault(status, code));
             }
         }
+    }
+
+    /** Lets the next {@code count} appends through before the faults queued after this call. */
+    public void passNextAppends(int count) {
+        failNextAppends(count, 0, "");
     }
 
     /** Stops listening: connections are refused until {@link #restart()}. What was appended stays. */
@@ -237,7 +243,7 @@ public final class FakeS2 implements AutoCloseable {
         appendRequests.incrementAndGet();
         synchronized (faults) {
             Fault f = faults.poll();
-            if (f != null) {
+            if (f != null && f.status() != 0) {
                 return Answer.error(f.status(), f.code(), "injected by the test");
             }
         }
