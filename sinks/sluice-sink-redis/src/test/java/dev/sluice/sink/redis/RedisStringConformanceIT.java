@@ -31,7 +31,7 @@ class RedisStringConformanceIT extends SinkConformance<RedisStringConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<RedisStringConfig> {
+    static final class Harness implements SinkHarness<RedisStringConfig> {
         private final RedisStringProvider provider = new RedisStringProvider();
         private final RedisServer redis = new RedisServer();
         private final RedisMonitor monitor = new RedisMonitor();

@@ -29,7 +29,7 @@ class S2ConformanceIT extends SinkConformance<S2Config> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<S2Config> {
+    static final class Harness implements SinkHarness<S2Config> {
         private final S2Provider provider = new S2Provider();
         private FakeS2 s2;
 
