@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.core.Position;
 import dev.sluice.core.Ticker;
 import dev.sluice.core.sink.Batch;
+import dev.sluice.core.sink.ConfigField;
+import dev.sluice.core.sink.ConfigValues;
+import dev.sluice.core.sink.HttpEndpoint;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkMessage;
@@ -16,8 +19,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -119,7 +124,7 @@ public abstract class SinkDrainBenchmark<C> {
             throws Exception {
         Destination d = harness.newDestination(name + "-" + System.nanoTime());
         SinkContext context = new SinkContext("drain", "drain", batchSize, Ticker.SYSTEM);
-        Sink sink = provider.create(provider.configure(d.config()).orThrow(), context);
+        Sink sink = provider.create(provider.configure(patient(d.config())).orThrow(), context);
         try {
             sink.start(context);
             List<List<Batch>> laneBatches = new ArrayList<>();
@@ -158,6 +163,28 @@ public abstract class SinkDrainBenchmark<C> {
         } finally {
             sink.close();
         }
+    }
+
+    /**
+     * The harness's values with a request timeout of 30 s where the type has one: the conformance suite's few
+     * seconds are for noticing a stopped peer, and a loaded machine may take longer for a large request.
+     */
+    private static ConfigValues patient(ConfigValues values) {
+        boolean hasTimeout =
+                values.schema().fields().stream().anyMatch(f -> f.name().equals("request_timeout_ms"));
+        if (!hasTimeout) {
+            return values;
+        }
+        Map<String, Object> v = new HashMap<>(values.asMap());
+        v.put("request_timeout_ms", 30_000L);
+        ConfigValues patient = ConfigValues.of(values.schema(), v);
+        for (ConfigField f : values.schema().fields()) {
+            HttpEndpoint e = f.type() == ConfigField.Type.REFERENCE ? values.endpoint(f.name()) : null;
+            if (e != null) {
+                patient = patient.withEndpoint(f.name(), e);
+            }
+        }
+        return patient;
     }
 
     private record Run(double messagesPerSecond, long bytes) {}

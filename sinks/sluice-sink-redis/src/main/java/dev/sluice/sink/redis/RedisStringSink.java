@@ -43,8 +43,8 @@ import redis.clients.jedis.exceptions.JedisException;
  *   <li>A failed connection leaves the whole batch to retry; the commands that ran are written again (at least once,
  *       in order).
  *   <li>Rejected before sending ({@link SinkException#partial}), while the others go: a value over {@code
- *       max_value_bytes}; a message with no key (a transform replaced the message, so its {@code record_pks} are
- *       gone, and no routing function set {@code key}); a truncate (no per-row command).
+ *       max_value_bytes}; a message with no key (its table has no primary key, and no routing function set {@code
+ *       key}); a truncate (no per-row command).
  * </ul>
  *
  * <p>Routing: a batch's {@linkplain Batch#routing() routing} may set {@code key} (1 to 512 characters, no whitespace;
@@ -218,10 +218,11 @@ public final class RedisStringSink implements Sink {
         }
         String key = route.key();
         if (key == null) {
-            List<String> pks = EntryFields.recordPks(m.json());
+            // The change's own key, whatever a transform kept of the message.
+            List<String> pks = EntryFields.recordPks(m.sourceJson());
             if (pks == null || pks.isEmpty()) {
-                return "has no metadata.record_pks (a transform replaced the message, or it is a truncate): set key"
-                        + " with a routing function";
+                return "has no primary key values (a table without a primary key, or a truncate): set key with a"
+                        + " routing function";
             }
             key = "sequin:" + m.table().name() + ":" + String.join("-", pks);
         }
