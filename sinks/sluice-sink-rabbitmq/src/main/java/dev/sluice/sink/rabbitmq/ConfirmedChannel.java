@@ -55,6 +55,10 @@ final class ConfirmedChannel implements ConfirmListener, ShutdownListener {
         return channel;
     }
 
+    Connection connection() {
+        return connection;
+    }
+
     /** Whether it can take another delivery: open, on {@code current}, and left with nothing unconfirmed. */
     boolean reusableOn(Connection current) {
         lock.lock();

@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.ShutdownSignalException;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.BlockingSender;
 import dev.sluice.core.sink.CheckResult;
@@ -21,7 +22,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
@@ -60,6 +65,10 @@ public final class RabbitMqSink implements Sink {
     private static final int PERSISTENT = 2;
     /** Channels kept open between deliveries; more are opened when more deliveries are in flight. */
     private static final int MAX_IDLE_CHANNELS = 16;
+    /** How long closing waits for the broker's close-ok. */
+    private static final int CLOSE_TIMEOUT_MS = 2000;
+    /** Aborts connections whose publishing is stuck past the deadline; shared, as it rarely fires. */
+    private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
 
     private final RabbitMqConfig config;
     private final String where;
@@ -69,6 +78,8 @@ public final class RabbitMqSink implements Sink {
     private final ReentrantLock connecting = new ReentrantLock();
     private final ConcurrentLinkedDeque<ConfirmedChannel> idle = new ConcurrentLinkedDeque<>();
     private volatile @Nullable Connection connection;
+    /** Why the broker blocks this connection's publishers ({@code connection.blocked}), or null. */
+    private volatile @Nullable String blockedReason;
     /** The source database's name as the last message that carried it said: for messages a transform reshaped. */
     private volatile String databaseName = "unknown";
 
@@ -107,6 +118,30 @@ public final class RabbitMqSink implements Sink {
         return sender.submit(() -> publish(batch.messages(), route));
     }
 
+    /**
+     * Delivers as {@link #deliver(Batch)} does; the trace shows the exchange and the first message's routing key,
+     * and how many messages the broker confirmed. Never header values.
+     */
+    @Override
+    public CompletionStage<@Nullable Exchange> deliverTraced(Batch batch) {
+        Map<String, Object> routing = batch.routing();
+        String exchange = config.exchange();
+        String key = "";
+        try {
+            Route route = routing == null ? defaultRoute : Route.of(routing, config);
+            exchange = route.exchange();
+            SinkMessage first = batch.messages().getFirst();
+            key = route.routingKeyOf(first, route.routingKey() == null ? databaseOf(first) : "");
+        } catch (SinkException e) {
+            // deliver fails the same way
+        }
+        String request = "basic.publish amqp" + (config.tls() ? "s" : "") + "://" + config.address() + " vhost '"
+                + config.virtualHost() + "' exchange '" + exchange + "' routing_key '" + key + "'"
+                + (batch.size() > 1 ? " and " + (batch.size() - 1) + " more" : "");
+        int n = batch.size();
+        return deliver(batch).thenApply(done -> new Exchange(request, "basic.ack for " + n + " of " + n));
+    }
+
     /** Stops taking deliveries and closes the connection; deliveries in progress fail retriably. */
     @Override
     public void close() {
@@ -115,9 +150,12 @@ public final class RabbitMqSink implements Sink {
         try {
             Connection c = connection;
             connection = null;
-            if (c != null) {
-                c.abort((int)
-                        Math.min(Integer.MAX_VALUE, config.requestTimeout().toMillis()));
+            if (c != null && c.isOpen()) {
+                try {
+                    c.close(CLOSE_TIMEOUT_MS); // closes its channels; unconfirmed deliveries fail retriably
+                } catch (IOException | RuntimeException e) {
+                    c.abort(CLOSE_TIMEOUT_MS);
+                }
             }
         } finally {
             connecting.unlock();
@@ -186,6 +224,16 @@ public final class RabbitMqSink implements Sink {
         ch.begin();
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         Exception publishFailure = null;
+        // A socket write blocks without a timeout when the broker stops reading (a resource alarm blocks
+        // publishers): past the deadline, the watchdog aborts the connection, which fails the write.
+        AtomicBoolean stalled = new AtomicBoolean();
+        ScheduledFuture<?> watchdog = WATCHDOG.schedule(
+                () -> {
+                    stalled.set(true);
+                    ch.connection().abort(CLOSE_TIMEOUT_MS);
+                },
+                config.requestTimeout().toNanos(),
+                TimeUnit.NANOSECONDS);
         int i = 0;
         try {
             for (; i < n; i++) {
@@ -204,6 +252,8 @@ public final class RabbitMqSink implements Sink {
                     retry.set(j);
                 }
             }
+        } finally {
+            watchdog.cancel(false);
         }
         boolean confirmed;
         try {
@@ -213,16 +263,29 @@ public final class RabbitMqSink implements Sink {
             confirmed = false;
         }
         ch.notAccepted(retry);
+        ShutdownSignalException closedBy = ch.shutdown();
         if (confirmed && publishFailure == null) {
             giveBack(ch);
+        } else if (closedBy != null || publishFailure != null) {
+            ch.abort();
         } else {
-            ch.abort(); // late confirms would land in the next delivery's count
+            // Late confirms would land in the next delivery's count: never reused. Closing waits for the broker's
+            // close-ok, which a broker blocking publishers does not read: not on this thread.
+            Thread.startVirtualThread(ch::abort);
         }
         if (retry.isEmpty()) {
             return null;
         }
-        if (ch.shutdown() != null) {
-            return RabbitMqFailure.describe(ch.shutdown());
+        String blocked = blockedReason;
+        String alarm = blocked == null
+                ? "; a resource alarm (memory, disk) may be blocking publishers"
+                : "; the broker blocks publishers: " + blocked;
+        if (stalled.get()) {
+            return "publishing did not finish within request_timeout_ms ("
+                    + config.requestTimeout().toMillis() + " ms)" + alarm;
+        }
+        if (closedBy != null) {
+            return RabbitMqFailure.describe(closedBy);
         }
         if (publishFailure != null) {
             return RabbitMqFailure.describe(publishFailure);
@@ -233,15 +296,14 @@ public final class RabbitMqSink implements Sink {
                     + " publishes (x-overflow reject-publish) or is unavailable";
         }
         return "no confirm from the broker within request_timeout_ms ("
-                + config.requestTimeout().toMillis()
-                + " ms); a resource alarm (memory, disk) may be blocking publishers";
+                + config.requestTimeout().toMillis() + " ms)" + alarm;
     }
 
     /**
      * A later message of a group with a message to retry is retried too, though the broker took it: retried alone,
      * the earlier message would arrive after it.
      */
-    private static void holdBackLaterOfGroups(List<SinkMessage> messages, BitSet rejected, BitSet retry) {
+    static void holdBackLaterOfGroups(List<SinkMessage> messages, BitSet rejected, BitSet retry) {
         Set<String> held = new HashSet<>();
         for (int i = 0; i < messages.size(); i++) {
             String group = messages.get(i).groupId();
@@ -331,11 +393,20 @@ public final class RabbitMqSink implements Sink {
                 c.abort(); // a broker restarted, or a network cut: start over
             }
             c = factory.newConnection("sluice");
+            blockedReason = null;
+            c.addBlockedListener(reason -> blockedReason = reason, () -> blockedReason = null);
             connection = c;
             return c;
         } finally {
             connecting.unlock();
         }
+    }
+
+    private static ScheduledThreadPoolExecutor watchdog() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(
+                1, Thread.ofPlatform().name("rabbitmq-sink-watchdog").daemon().factory());
+        e.setRemoveOnCancelPolicy(true); // a cancelled deadline does not linger until it would have fired
+        return e;
     }
 
     private static String where(RabbitMqConfig config, String exchange) {

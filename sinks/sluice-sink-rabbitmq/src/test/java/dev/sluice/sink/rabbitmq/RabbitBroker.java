@@ -43,6 +43,8 @@ final class RabbitBroker implements AutoCloseable {
     /** The server script itself: /usr/sbin's wrapper switches to the rabbitmq user and its directories. */
     private static final Path SCRIPT = Path.of("/usr/lib/rabbitmq/bin/rabbitmq-server");
 
+    private static final Path CTL = Path.of("/usr/lib/rabbitmq/bin/rabbitmqctl");
+
     private static RabbitBroker shared;
 
     private final int port = FreePort.find();
@@ -109,6 +111,20 @@ final class RabbitBroker implements AutoCloseable {
                 process.destroyForcibly().waitFor();
             }
             children.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** Runs {@code rabbitmqctl} against this node; fails unless it exits with 0. */
+    void ctl(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(CTL.toString(), "-n", node));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("HOME", dir.toString()); // the broker's Erlang cookie
+        pb.environment().put("ERL_EPMD_PORT", Integer.toString(epmdPort));
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new AssertionError("rabbitmqctl " + String.join(" ", args) + " failed: " + output);
         }
     }
 
