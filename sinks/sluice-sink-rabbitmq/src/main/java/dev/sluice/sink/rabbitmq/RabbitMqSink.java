@@ -137,7 +137,7 @@ public final class RabbitMqSink implements Sink {
         }
         String request = "basic.publish amqp" + (config.tls() ? "s" : "") + "://" + config.address() + " vhost '"
                 + config.virtualHost() + "' exchange '" + exchange + "' routing_key '" + key + "'"
-                + (batch.size() > 1 ? " and " + (batch.size() - 1) + " more" : "");
+                + (batch.size() > 1 ? " (first of " + batch.size() + " messages)" : "");
         int n = batch.size();
         return deliver(batch).thenApply(done -> new Exchange(request, "basic.ack for " + n + " of " + n));
     }

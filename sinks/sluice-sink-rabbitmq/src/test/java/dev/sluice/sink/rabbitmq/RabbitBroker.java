@@ -133,7 +133,7 @@ final class RabbitBroker implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException, InterruptedException {
         stop();
         // epmd daemonised itself on our port: it is ours to stop.
         new ProcessBuilder("epmd", "-port", Integer.toString(epmdPort), "-kill")
@@ -191,13 +191,14 @@ final class RabbitBroker implements AutoCloseable {
         Awaitility.await()
                 .atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofMillis(250))
-                .ignoreExceptions()
                 .until(() -> {
                     if (!process.isAlive()) {
-                        throw new AssertionError("rabbitmq-server exited; see " + dir.resolve("server.log"));
+                        throw new IllegalStateException("rabbitmq-server exited; see " + dir.resolve("server.log"));
                     }
                     try (Connection c = admin()) {
                         return c.isOpen();
+                    } catch (Exception notYet) {
+                        return false;
                     }
                 });
     }
