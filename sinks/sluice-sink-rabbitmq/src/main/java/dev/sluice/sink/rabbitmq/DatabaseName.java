@@ -8,7 +8,8 @@ import org.jspecify.annotations.Nullable;
  * The source database's name in a message JSON, for Sequin's default routing key: the value of {@code
  * metadata.database_name}, which the engine's encoder writes as the message's last key ({@code
  * ...,"database_name":"shop"}}}), so it is found by a backwards search over a few dozen bytes, without parsing the
- * message. A message a transform reshaped may not carry it: then there is none.
+ * message. Read from {@link dev.sluice.core.sink.SinkMessage#sourceJson()}, the message as encoded, so that a
+ * transform that leaves {@code metadata} out changes nothing.
  */
 final class DatabaseName {
     private static final byte[] KEY = "\"database_name\":\"".getBytes(StandardCharsets.US_ASCII);

@@ -67,6 +67,8 @@ public final class RabbitMqSink implements Sink {
     private static final int MAX_IDLE_CHANNELS = 16;
     /** How long closing waits for the broker's close-ok. */
     private static final int CLOSE_TIMEOUT_MS = 2000;
+    /** The routing key's database part for a message without {@code metadata.database_name}: none the engine makes. */
+    private static final String UNKNOWN_DATABASE = "unknown";
     /** Aborts connections whose publishing is stuck past the deadline; shared, as it rarely fires. */
     private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
 
@@ -80,8 +82,6 @@ public final class RabbitMqSink implements Sink {
     private volatile @Nullable Connection connection;
     /** Why the broker blocks this connection's publishers ({@code connection.blocked}), or null. */
     private volatile @Nullable String blockedReason;
-    /** The source database's name as the last message that carried it said: for messages a transform reshaped. */
-    private volatile String databaseName = "unknown";
 
     /**
      * Creates the sink. No connection is opened until the first delivery.
@@ -340,16 +340,13 @@ public final class RabbitMqSink implements Sink {
                 .build();
     }
 
-    /** The source database's name for the default routing key (see {@link DatabaseName}). */
-    private String databaseOf(SinkMessage m) {
-        String name = DatabaseName.of(m.json());
-        if (name == null) {
-            return databaseName;
-        }
-        if (!name.equals(databaseName)) {
-            databaseName = name;
-        }
-        return name;
+    /**
+     * The source database's name for the default routing key, from the message as encoded (a transform may have left
+     * {@code metadata} out of what is published; see {@link DatabaseName}).
+     */
+    private static String databaseOf(SinkMessage m) {
+        String name = DatabaseName.of(m.sourceJson());
+        return name != null ? name : UNKNOWN_DATABASE;
     }
 
     // ---- connection and channels ----

@@ -102,6 +102,19 @@ class RabbitMqSinkIT {
     }
 
     @Test
+    void transformedMessage_keepsSequinsRoutingKey_fromTheChangesOwnMetadata() throws Exception {
+        declare("transformed", Map.of());
+        SinkMessage m = TestMessages.insert("o-2", "Ada", 1000, 5, "o-2");
+        SinkMessage transformed = m.with("{\"id\":\"o-2\"}".getBytes(StandardCharsets.UTF_8), null);
+        try (RabbitMqSink sink = new RabbitMqSink(config("transformed"))) {
+            sink.deliver(new Batch(List.of(transformed))).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+        GetResponse r = drain("transformed").getFirst();
+        assertThat(r.getEnvelope().getRoutingKey()).isEqualTo("sequin.shop.public.orders.insert");
+        assertThat(new String(r.getBody(), StandardCharsets.UTF_8)).isEqualTo("{\"id\":\"o-2\"}");
+    }
+
+    @Test
     void routedBatch_goesWhereItsRoutingSays_andOthersWhereTheSinkSays() throws Exception {
         declare("routing-a", Map.of());
         declare("routing-b", Map.of());
