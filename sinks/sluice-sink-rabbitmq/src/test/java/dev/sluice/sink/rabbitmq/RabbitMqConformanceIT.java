@@ -34,7 +34,7 @@ class RabbitMqConformanceIT extends SinkConformance<RabbitMqConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<RabbitMqConfig> {
+    static final class Harness implements SinkHarness<RabbitMqConfig> {
         private final RabbitMqProvider provider = new RabbitMqProvider();
         /** What was taken off each destination's queue so far (reading consumes). */
         private final Map<String, List<String>> read = new ConcurrentHashMap<>();
