@@ -33,7 +33,7 @@ class EventHubConformanceIT extends SinkConformance<EventHubConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<EventHubConfig> {
+    static final class Harness implements SinkHarness<EventHubConfig> {
         private static final JsonMapper JSON = JsonMapper.builder().build();
         private final EventHubProvider provider = new EventHubProvider();
         private FakeEventHubs hubs;

@@ -31,7 +31,7 @@ class PubSubConformanceIT extends SinkConformance<PubSubConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<PubSubConfig> {
+    static final class Harness implements SinkHarness<PubSubConfig> {
         private final PubSubProvider provider = new PubSubProvider();
         private final TestAccount account = TestAccount.create("conformance");
         private FakePubSub pubsub;
