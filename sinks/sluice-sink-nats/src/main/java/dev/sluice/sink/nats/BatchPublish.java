@@ -119,8 +119,11 @@ final class BatchPublish {
         Connection c = link.connection();
         prepare(c.getServerInfo().getMaxPayload());
         Map<String, Boolean> captured = lookUp(c);
-        long mark = sink.errors().mark();
-        @SuppressWarnings("unchecked")
+        ServerErrors errors = sink.errors();
+        long mark = errors.mark();
+        long linesSeen = errors.lines();
+        long linesRead = c.getStatistics().getErrs();
+        @SuppressWarnings({"unchecked", "rawtypes"})
         CompletableFuture<PublishAck>[] acks = new CompletableFuture[n];
         BitSet plain = new BitSet(n);
         for (int i = 0; i < n; i++) {
@@ -148,7 +151,15 @@ final class BatchPublish {
         long deadline = System.nanoTime() + sink.timeout().toNanos();
         awaitPlain(c, plain);
         awaitAcks(acks, deadline);
-        refused(sink.errors().publishViolations(mark));
+        long newLines = c.getStatistics().getErrs() - linesRead;
+        if (newLines > 0) {
+            try {
+                errors.awaitLines(linesSeen + newLines, sink.timeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        refused(errors.publishViolations(mark));
         holdBackGroups();
         outcome();
     }

@@ -14,9 +14,12 @@ import org.jspecify.annotations.Nullable;
  * InvalidConfigException} at its field. Field names are Sequin's ({@code host}, {@code port}, {@code username},
  * {@code password}, {@code jwt}, {@code nkey_seed}, {@code tls}), plus Sluice's {@code request_timeout_ms}.
  *
- * <p>Authentication is one of: none; {@code username} with {@code password}; {@code nkey_seed} alone (the server
- * knows the user by its public nkey); {@code jwt} with {@code nkey_seed} (user credentials, as in a {@code .creds}
- * file). {@link #toString()} shows none of the secrets.
+ * <p>Authentication: none; {@code username} with {@code password}; {@code nkey_seed} alone (the server knows the
+ * user by its public nkey); {@code jwt} with {@code nkey_seed} (user credentials, as in a {@code .creds} file). As
+ * Sequin does, every given credential is sent (the server uses those its configuration asks for), and the JWT and
+ * seed are not checked here beyond being given in pairs, so that Sequin's configurations (whose examples hold
+ * placeholders) are accepted: {@link #credentialsProblem()} checks them before connecting. {@link #toString()} shows
+ * none of the secrets.
  *
  * @param host the NATS server's host name or address
  * @param port its client port, 1 to 65535
@@ -74,21 +77,6 @@ public record NatsConfig(
         if (jwt != null && nkeySeed == null) {
             throw new InvalidConfigException(
                     "nkey_seed", "is required with jwt: it signs the server's challenge for the JWT's user");
-        }
-        if (username != null && nkeySeed != null) {
-            throw new InvalidConfigException(
-                    "nkey_seed", "give either username and password, or nkey_seed (with jwt), not both");
-        }
-        if (jwt != null && !JWT.matcher(jwt).matches()) {
-            throw new InvalidConfigException(
-                    "jwt",
-                    "is not a JWT (three base64url parts separated by dots); give the user JWT of a .creds file");
-        }
-        if (nkeySeed != null) {
-            String problem = seedProblem(nkeySeed);
-            if (problem != null) {
-                throw new InvalidConfigException("nkey_seed", problem);
-            }
         }
         if (requestTimeout.isZero() || requestTimeout.isNegative()) {
             throw new InvalidConfigException(
@@ -167,6 +155,18 @@ public record NatsConfig(
         return null;
     }
 
+    /**
+     * What makes the JWT or the nkey seed unusable (not a JWT; not a user seed, or a bad checksum), or null. Never
+     * shows either.
+     */
+    @Nullable
+    String credentialsProblem() {
+        if (jwt != null && !JWT.matcher(jwt).matches()) {
+            return "jwt is not a JWT (three base64url parts separated by dots); give the user JWT of a .creds file";
+        }
+        return nkeySeed == null ? null : seedProblem(nkeySeed);
+    }
+
     /** {@code host:port}, for messages. */
     public String address() {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
@@ -186,14 +186,14 @@ public record NatsConfig(
 
     private static @Nullable String seedProblem(String seed) {
         if (!seed.startsWith("SU")) {
-            return "is not a user nkey seed: one starts with SU (the seed line of a .creds file)";
+            return "nkey_seed is not a user nkey seed: one starts with SU (the seed line of a .creds file)";
         }
         try {
             NKey key = NKey.fromSeed(seed.toCharArray());
             key.clear();
             return null;
-        } catch (Exception e) { // the decoder throws IllegalArgumentException or IllegalStateException
-            return "is not a valid nkey seed (bad encoding or checksum)";
+        } catch (RuntimeException e) { // the decoder throws IllegalArgumentException or IllegalStateException
+            return "nkey_seed is not a valid nkey seed (bad encoding or checksum)";
         }
     }
 

@@ -136,6 +136,10 @@ public final class NatsSink implements Sink {
      */
     static CheckResult probe(NatsConfig config, Duration timeout) {
         String what = "NATS " + config.address();
+        String credentials = config.credentialsProblem();
+        if (credentials != null) {
+            return CheckResult.failed(CheckResult.Status.UNAUTHORIZED, what + ": " + credentials);
+        }
         ServerErrors errors = new ServerErrors(what);
         Connection c = null;
         try {
@@ -218,6 +222,10 @@ public final class NatsSink implements Sink {
     }
 
     private Link connect() {
+        String credentials = config.credentialsProblem();
+        if (credentials != null) {
+            throw new SinkException(where + ": " + credentials, true);
+        }
         try {
             Connection c = Nats.connect(options(config, config.requestTimeout(), errors)
                     .maxReconnects(-1)

@@ -31,6 +31,7 @@ final class ServerErrors implements ErrorListener {
     private final String where;
     private final Deque<Violation> violations = new ArrayDeque<>();
     private long seq;
+    private long lines;
     private @Nullable String last;
     private boolean lastWasTls;
 
@@ -44,6 +45,8 @@ final class ServerErrors implements ErrorListener {
         String lower = error.toLowerCase(Locale.ROOT);
         synchronized (this) {
             seq++;
+            lines++;
+            notifyAll();
             if (lower.startsWith(PUBLISH_VIOLATION)) {
                 String subject = error.substring(PUBLISH_VIOLATION.length()).strip();
                 if (subject.length() >= 2 && subject.startsWith("\"") && subject.endsWith("\"")) {
@@ -72,6 +75,26 @@ final class ServerErrors implements ErrorListener {
     /** A mark to ask {@link #publishViolations} from. */
     synchronized long mark() {
         return seq;
+    }
+
+    /** How many {@code -ERR} lines were reported so far. */
+    synchronized long lines() {
+        return lines;
+    }
+
+    /**
+     * Waits until {@code count} error lines were reported, or {@code timeout} passed: the client counts an error line
+     * when it reads it but tells this listener later, on another thread.
+     */
+    synchronized void awaitLines(long count, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (lines < count) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
     }
 
     /** The subjects the server refused a publish to since {@code mark}. */
