@@ -30,7 +30,7 @@ final class NatsFailure {
     /** An operator's description of a failed connect: what failed and why, never a credential. */
     static String describeConnect(Exception e, ServerErrors errors) {
         if (e instanceof AuthenticationException) {
-            return "authentication refused (" + errors.last() + "): check username and password, or jwt and nkey_seed";
+            return "authentication refused (" + e.getMessage() + "): check username and password, or jwt and nkey_seed";
         }
         if (errors.lastWasTls() || ServerErrors.isTls(e)) {
             return "TLS handshake failed (" + errors.last() + "); check tls and that the server's certificate is"
