@@ -28,15 +28,19 @@ import org.jspecify.annotations.Nullable;
  *   <li>Each message gets its subject (routed or default) and headers; one that cannot be sent as it is (over the
  *       server's {@code max_payload} with its headers, a default subject NATS does not take) is rejected for good.
  *   <li>Each distinct subject is looked up: captured by a JetStream stream or not ({@link StreamSubjects}).
- *   <li>The messages are published in batch order: to a stream with a request whose reply is the PubAck, otherwise
- *       plainly. A publish that fails (the connection dropped) stops the batch there.
- *   <li>A PING/PONG round trip (flush) confirms the server read the plain ones; each PubAck is awaited. A subject the
- *       server refused in a {@code Permissions Violation} meanwhile fails its messages.
+ *   <li>The messages are published in batch order, in waves: the first message of each group, then the second of
+ *       each, and so on (one wave when each group has one message in the batch). A message to a stream goes with a
+ *       request whose reply is the PubAck, others plainly. A publish that fails (the connection dropped) stops the
+ *       batch there.
+ *   <li>After each wave a PING/PONG round trip (flush) confirms the server read the plain ones, and each PubAck is
+ *       awaited. At the end, a subject the server refused in a {@code Permissions Violation} fails its messages.
  * </ol>
  *
- * <p>Failure: what failed is left to retry, and with it every later message of the same group, even one NATS took,
- * so that a group's messages never arrive out of order (a stream drops the copies by {@code Nats-Msg-Id}). Without a
- * group, a message stands alone.
+ * <p>Failure: what failed is left to retry, and with it every later message of the same group: those of later waves
+ * are not published at all, so a stream never stores a group's message before an earlier one that failed (the copy
+ * sent again after it would be dropped as a duplicate by {@code Nats-Msg-Id}). A plain subject's refusal is known
+ * only at the end; its group's later messages are sent again after it (at least once, in order). Without a group, a
+ * message stands alone.
  */
 final class BatchPublish {
     /** What a batch's routing sets; null members keep the sink's own. */
@@ -123,34 +127,25 @@ final class BatchPublish {
         long mark = errors.mark();
         long linesSeen = errors.lines();
         long linesRead = c.getStatistics().getErrs();
+        int[] wave = waves();
+        int waves = 0;
+        for (int w : wave) {
+            waves = Math.max(waves, w + 1);
+        }
         @SuppressWarnings({"unchecked", "rawtypes"})
         CompletableFuture<PublishAck>[] acks = new CompletableFuture[n];
-        BitSet plain = new BitSet(n);
-        for (int i = 0; i < n; i++) {
-            if (rejected.get(i) || retry.get(i)) {
-                continue;
-            }
-            byte[] json = messages.get(i).json();
-            try {
-                if (captured.get(subjects[i])) {
-                    acks[i] = link.jetStream().publishAsync(subjects[i], headers[i], json);
-                } else {
-                    c.publish(subjects[i], headers[i], json);
-                    plain.set(i);
-                }
-            } catch (RuntimeException e) { // IllegalStateException: the connection dropped
-                fail(i, "publish failed: " + NatsFailure.rootMessage(e));
-                for (int k = i + 1; k < n; k++) {
-                    if (!rejected.get(k)) {
-                        retry.set(k);
-                    }
-                }
+        BitSet published = new BitSet(n);
+        for (int w = 0; w < waves; w++) {
+            BitSet plain = new BitSet(n);
+            boolean connected = publish(link, captured, wave, w, acks, plain, published);
+            long deadline = System.nanoTime() + sink.timeout().toNanos();
+            awaitPlain(c, plain);
+            awaitAcks(acks, deadline);
+            holdBackGroups(); // before the next wave: a group's later messages wait for its failed one
+            if (!connected) {
                 break;
             }
         }
-        long deadline = System.nanoTime() + sink.timeout().toNanos();
-        awaitPlain(c, plain);
-        awaitAcks(acks, deadline);
         long newLines = c.getStatistics().getErrs() - linesRead;
         if (newLines > 0) {
             try {
@@ -162,6 +157,64 @@ final class BatchPublish {
         refused(errors.publishViolations(mark));
         holdBackGroups();
         outcome();
+    }
+
+    /**
+     * Each message's wave: its place among the messages of its group in the batch (0 for the first). A wave is
+     * published only once the one before it was taken, so that a group's message never reaches a stream before an
+     * earlier one of the group that failed (a stream would drop the later one's copy, sent again after the earlier,
+     * by its {@code Nats-Msg-Id}). With one message per group, the usual case, the whole batch is one wave. Messages
+     * without a group are in wave 0.
+     */
+    private int[] waves() {
+        int[] wave = new int[n];
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            String group = messages.get(i).groupId();
+            if (group != null) {
+                wave[i] = seen.merge(group, 1, Integer::sum) - 1;
+            }
+        }
+        return wave;
+    }
+
+    /**
+     * Publishes the messages of wave {@code w}, in batch order: to a stream with a request whose reply is the PubAck
+     * (into {@code acks}), otherwise plainly (marked in {@code plain}). Returns false when publishing failed (the
+     * connection dropped): that message and every one not yet published are left to retry.
+     */
+    private boolean publish(
+            NatsSink.Link link,
+            Map<String, Boolean> captured,
+            int[] wave,
+            int w,
+            CompletableFuture<PublishAck>[] acks,
+            BitSet plain,
+            BitSet published) {
+        for (int i = 0; i < n; i++) {
+            if (wave[i] != w || rejected.get(i) || retry.get(i)) {
+                continue;
+            }
+            byte[] json = messages.get(i).json();
+            try {
+                if (captured.get(subjects[i])) {
+                    acks[i] = link.jetStream().publishAsync(subjects[i], headers[i], json);
+                } else {
+                    link.connection().publish(subjects[i], headers[i], json);
+                    plain.set(i);
+                }
+                published.set(i);
+            } catch (RuntimeException e) { // IllegalStateException: the connection dropped
+                fail(i, "publish failed: " + NatsFailure.rootMessage(e));
+                for (int k = 0; k < n; k++) {
+                    if (!published.get(k) && !rejected.get(k)) {
+                        retry.set(k);
+                    }
+                }
+                return false;
+            }
+        }
+        return true;
     }
 
     private void prepare(long maxPayload) {
@@ -234,11 +287,13 @@ final class BatchPublish {
 
     private void awaitAcks(CompletableFuture<PublishAck>[] acks, long deadline) {
         for (int i = 0; i < n; i++) {
-            if (acks[i] == null) {
+            CompletableFuture<PublishAck> ack = acks[i];
+            if (ack == null) {
                 continue;
             }
+            acks[i] = null;
             try {
-                acks[i].get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
                 if (NatsFailure.isPermanent(e.getCause())) {
                     reject(
@@ -250,7 +305,7 @@ final class BatchPublish {
                     fail(i, "no PubAck for subject '" + subjects[i] + "': " + NatsFailure.rootMessage(e.getCause()));
                 }
             } catch (TimeoutException e) {
-                acks[i].cancel(false);
+                ack.cancel(false);
                 fail(
                         i,
                         "no PubAck for subject '" + subjects[i] + "' within "

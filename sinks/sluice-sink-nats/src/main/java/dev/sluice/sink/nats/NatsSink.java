@@ -53,6 +53,8 @@ public final class NatsSink implements Sink {
     static final String MSG_ID = "Nats-Msg-Id";
     /** The longest wait for a connection, whatever {@code request_timeout_ms} says. */
     static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a failed connect waits for the client to report its reason (on another thread). */
+    private static final Duration REASON_WAIT = Duration.ofMillis(500);
 
     /** The connection and its JetStream context. */
     record Link(Connection connection, JetStream jetStream) {}
@@ -147,6 +149,7 @@ public final class NatsSink implements Sink {
             c.flush(timeout);
             return CheckResult.OK;
         } catch (IOException e) {
+            awaitReason(errors);
             return CheckResult.failed(
                     NatsFailure.status(e, errors), what + ": " + NatsFailure.describeConnect(e, errors));
         } catch (TimeoutException e) {
@@ -236,6 +239,7 @@ public final class NatsSink implements Sink {
                     .build());
             return new Link(c, js);
         } catch (IOException e) {
+            awaitReason(errors);
             throw new SinkException(where + ": " + NatsFailure.describeConnect(e, errors), true, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -268,9 +272,19 @@ public final class NatsSink implements Sink {
             b.authHandler(Nats.staticCredentials(jwt, config.nkeySeed().toCharArray()));
         }
         if (config.tls()) {
-            b.sslContext(HostVerifyingTls.context());
+            // Connect by the configured name, not by the addresses the client would resolve it to: the certificate
+            // is checked against the name the socket was opened with.
+            b.sslContext(HostVerifyingTls.context()).hostnameResolveMode(Options.HostnameResolveMode.HappyEyeballs);
         }
         return b;
+    }
+
+    private static void awaitReason(ServerErrors errors) {
+        try {
+            errors.awaitAny(REASON_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void closeQuietly(Connection c) {

@@ -67,6 +67,7 @@ final class ServerErrors implements ErrorListener {
         LOG.debug("{}: connection problem", where, exp);
         synchronized (this) {
             seq++;
+            notifyAll();
             lastWasTls = isTls(exp);
             last = NatsFailure.rootMessage(exp);
         }
@@ -89,6 +90,21 @@ final class ServerErrors implements ErrorListener {
     synchronized void awaitLines(long count, java.time.Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (lines < count) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+    }
+
+    /**
+     * Waits until anything was reported, or {@code timeout} passed: a failed connect is reported to this listener
+     * after the client gave up, on another thread, and its reason is only here.
+     */
+    synchronized void awaitAny(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (seq == 0) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return;

@@ -40,10 +40,17 @@ final class NatsServer implements AutoCloseable {
 
     private final int port = FreePort.find();
     private final NKey nkeyUser;
+    private final String extraConfig;
     private Path dir;
     private Process process;
 
     NatsServer() {
+        this("");
+    }
+
+    /** With {@code extraConfig} added to the configuration file (a {@code tls} block, say). */
+    NatsServer(String extraConfig) {
+        this.extraConfig = extraConfig;
         try {
             nkeyUser = NKey.createUser(null);
         } catch (Exception e) {
@@ -95,7 +102,7 @@ final class NatsServer implements AutoCloseable {
     /** A connection as {@link #USER}, for making streams and reading back. */
     Connection client() throws IOException, InterruptedException {
         return Nats.connect(new Options.Builder()
-                .server("nats://127.0.0.1:" + port)
+                .server((extraConfig.contains("tls {") ? "opentls" : "nats") + "://127.0.0.1:" + port)
                 .userInfo(USER, PASSWORD)
                 .connectionTimeout(Duration.ofSeconds(5))
                 .errorListener(new io.nats.client.ErrorListener() {})
@@ -171,8 +178,17 @@ final class NatsServer implements AutoCloseable {
                     {nkey: "%s"}
                   ]
                 }
+                %s
                 """.formatted(
-                        port, MAX_PAYLOAD, dir.resolve("js"), USER, PASSWORD, LIMITED_USER, LIMITED_PASSWORD, nkey);
+                        port,
+                        MAX_PAYLOAD,
+                        dir.resolve("js"),
+                        USER,
+                        PASSWORD,
+                        LIMITED_USER,
+                        LIMITED_PASSWORD,
+                        nkey,
+                        extraConfig);
     }
 
     private void launch(Path binary) throws IOException {
