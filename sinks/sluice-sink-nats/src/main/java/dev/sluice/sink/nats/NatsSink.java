@@ -82,8 +82,8 @@ public final class NatsSink implements Sink {
         this.config = config;
         this.where = "NATS " + config.address();
         this.sender = new BlockingSender(where, "nats-sink-");
-        this.streams = new StreamSubjects(ticker);
         this.errors = new ServerErrors(where);
+        this.streams = new StreamSubjects(ticker, errors);
     }
 
     /** The configuration this sink was created with. */

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,8 @@ import java.util.concurrent.TimeoutException;
  * filter) and remembered for {@link #TTL}, so that a batch waits for a stream's acknowledgement (PubAck) where there
  * is one and for the server's PONG where there is not.
  *
- * <p>A server or account without JetStream answers with no responders or an API error: no subject is captured. A
+ * <p>A server or account without JetStream answers with no responders or an API error, and a user who may not use
+ * JetStream's API gets a {@code Permissions Violation}: no subject is captured then. A
  * stream made or deleted meanwhile is noticed within {@link #TTL}; until then a message to a new stream is published
  * without waiting for its PubAck (the stream still stores it), and one to a deleted stream fails to be retried.
  *
@@ -34,11 +36,15 @@ final class StreamSubjects {
 
     private record Entry(boolean captured, long expiresNanos) {}
 
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final Ticker ticker;
+    private final ServerErrors errors;
 
-    StreamSubjects(Ticker ticker) {
+    StreamSubjects(Ticker ticker, ServerErrors errors) {
         this.ticker = ticker;
+        this.errors = errors;
     }
 
     /**
@@ -67,16 +73,31 @@ final class StreamSubjects {
         entries.remove(subject);
     }
 
-    private static boolean ask(Connection connection, String subject, Duration timeout)
+    private boolean ask(Connection connection, String subject, Duration timeout)
             throws StreamLookupException, InterruptedException {
         byte[] request = ("{\"subject\":" + new JsonValue(subject).toJson() + "}").getBytes(StandardCharsets.UTF_8);
-        Message reply;
+        Message reply = null;
+        long mark = errors.mark();
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            reply = connection.request(API, request).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            CompletableFuture<Message> answer = connection.request(API, request);
+            while (reply == null) {
+                try {
+                    reply = answer.get(
+                            Math.min(POLL_NANOS, Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    if (errors.publishViolations(mark).contains(API)) {
+                        answer.cancel(false);
+                        return false; // a user without JetStream permissions publishes plainly
+                    }
+                    if (System.nanoTime() - deadline >= 0) {
+                        throw new StreamLookupException(
+                                "no answer from JetStream within " + timeout.toMillis() + " ms", e);
+                    }
+                }
+            }
         } catch (CancellationException noResponders) {
             return false; // no JetStream on this server
-        } catch (TimeoutException e) {
-            throw new StreamLookupException("no answer from JetStream within " + timeout.toMillis() + " ms", e);
         } catch (ExecutionException e) {
             throw new StreamLookupException("JetStream lookup failed: " + e.getCause(), e);
         } catch (IllegalStateException e) { // not connected

@@ -25,8 +25,8 @@ import org.awaitility.Awaitility;
 /**
  * A real {@code nats-server} (Debian's, found on the PATH or in /usr/sbin) on a free port with a temporary directory:
  * JetStream with file storage there (so a restart keeps the streams), {@code max_payload} {@value #MAX_PAYLOAD}, and
- * three users: {@link #USER} (password), {@link #LIMITED_USER} (may publish to {@code allowed.>} only) and an nkey
- * user ({@link #nkeySeed()}). Stopped by PID with SIGTERM, which nats-server takes as a clean shutdown.
+ * users: {@link #USER} (password), {@link #LIMITED_USER} (may publish to {@code allowed.>} and use JetStream's API
+ * only), {@code nojs} (may publish to {@code allowed.>} only) and an nkey user ({@link #nkeySeed()}). Stopped by PID with SIGTERM, which nats-server takes as a clean shutdown.
  *
  * <p>When no nats-server is installed, {@link #start()} skips the test with a notice, except with {@code CI=true},
  * where it fails: CI installs it.
@@ -36,6 +36,9 @@ final class NatsServer implements AutoCloseable {
     static final String PASSWORD = "nats-conformance-secret-3f8a";
     static final String LIMITED_USER = "limited";
     static final String LIMITED_PASSWORD = "nats-limited-secret-91d0";
+    /** User {@code nojs} may publish to {@code allowed.>} only: not to JetStream's API. */
+    static final String NO_JETSTREAM_PASSWORD = "nats-nojs-secret-27bb";
+
     static final int MAX_PAYLOAD = 64 * 1024;
 
     private final int port = FreePort.find();
@@ -175,6 +178,7 @@ final class NatsServer implements AutoCloseable {
                     {user: "%s", password: "%s"}
                     {user: "%s", password: "%s", permissions: {
                       publish: ["allowed.>", "$JS.API.>"], subscribe: ["_INBOX.>"]}}
+                    {user: "nojs", password: "%s", permissions: {publish: ["allowed.>"], subscribe: ["_INBOX.>"]}}
                     {nkey: "%s"}
                   ]
                 }
@@ -187,6 +191,7 @@ final class NatsServer implements AutoCloseable {
                         PASSWORD,
                         LIMITED_USER,
                         LIMITED_PASSWORD,
+                        NO_JETSTREAM_PASSWORD,
                         nkey,
                         extraConfig);
     }

@@ -184,6 +184,21 @@ class NatsSinkIT {
     }
 
     @Test
+    void userWhoMayNotUseJetStreamsApi_publishesPlainly() throws Exception {
+        try (Connection c = nats.client();
+                NatsSink sink = started(config("nojs", NatsServer.NO_JETSTREAM_PASSWORD))) {
+            Subscription sub = c.subscribe("allowed.>");
+            c.flush(TIMEOUT);
+            long start = System.nanoTime();
+            deliver(sink, routed(TestMessages.insert("j-1", "x", 1000, 0, "j-1"), Map.of("subject", "allowed.nojs")));
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .as("no wait for a JetStream answer that cannot come")
+                    .isLessThan(TIMEOUT);
+            assertThat(next(sub, 1)).extracting(Message::getSubject).containsExactly("allowed.nojs");
+        }
+    }
+
+    @Test
     void messageOverTheStreamsOwnLimit_isRejected_whileTheOthersGo() throws Exception {
         try (Connection c = nats.client();
                 NatsSink sink = started(config(NatsServer.USER, NatsServer.PASSWORD))) {
