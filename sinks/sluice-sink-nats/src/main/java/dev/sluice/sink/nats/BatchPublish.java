@@ -1,5 +1,6 @@
 package dev.sluice.sink.nats;
 
+import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
 import io.nats.client.Connection;
@@ -9,6 +10,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -99,6 +101,7 @@ final class BatchPublish {
     private final Headers[] headers;
     private final BitSet rejected;
     private final BitSet retry;
+    private Map<String, Boolean> captured = Map.of();
     private @Nullable String rejection;
     private @Nullable String failure;
 
@@ -122,7 +125,7 @@ final class BatchPublish {
         NatsSink.Link link = sink.link();
         Connection c = link.connection();
         prepare(c.getServerInfo().getMaxPayload());
-        Map<String, Boolean> captured = lookUp(c);
+        captured = lookUp(c);
         ServerErrors errors = sink.errors();
         long mark = errors.mark();
         long linesSeen = errors.lines();
@@ -388,6 +391,28 @@ final class BatchPublish {
         if (rejection == null) {
             rejection = reason;
         }
+    }
+
+    /**
+     * What a live trace shows of a delivery that {@link #run} completed: the subjects published to and what
+     * confirmed them (PubAcks, the PONG), never a header.
+     */
+    Sink.Exchange exchange() {
+        Set<String> distinct = new LinkedHashSet<>();
+        for (String s : subjects) {
+            if (s != null) {
+                distinct.add(s);
+            }
+        }
+        String first = distinct.isEmpty() ? "?" : distinct.iterator().next();
+        String count = n + (n == 1 ? " message" : " messages");
+        String request = distinct.size() <= 1
+                ? "PUB " + first + " (" + count + ")"
+                : "PUB " + count + " to " + distinct.size() + " subjects, the first: " + first;
+        boolean stream = captured.containsValue(Boolean.TRUE);
+        boolean plain = captured.containsValue(Boolean.FALSE);
+        String response = stream && plain ? "PubAck and PONG" : stream ? "PubAck" : "PONG";
+        return new Sink.Exchange(request, response);
     }
 
     @Override

@@ -117,6 +117,19 @@ public final class NatsSink implements Sink {
         return sender.submit(() -> new BatchPublish(this, batch.messages(), route).run());
     }
 
+    /** Delivers as {@link #deliver} does; the trace shows the subjects and what confirmed them, never a header. */
+    @Override
+    public CompletionStage<Sink.@Nullable Exchange> deliverTraced(Batch batch) {
+        BatchPublish.Route route;
+        try {
+            route = BatchPublish.Route.of(batch.routing());
+        } catch (SinkException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        BatchPublish publish = new BatchPublish(this, batch.messages(), route);
+        return sender.submit(publish::run).thenApply(done -> publish.exchange());
+    }
+
     /** Stops taking deliveries and closes the connection; deliveries in progress fail. */
     @Override
     public void close() {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.CheckResult;
+import dev.sluice.core.sink.Sink;
 import dev.sluice.core.sink.SinkContext;
 import dev.sluice.core.sink.SinkException;
 import dev.sluice.core.sink.SinkMessage;
@@ -95,7 +96,9 @@ class NatsSinkIT {
                     routed(TestMessages.insert("d-1", "x", 1000, 0, "d-1"), route),
                     routed(TestMessages.insert("d-2", "x", 1000, 1, "d-2"), route)));
             sink.deliver(batch).toCompletableFuture().get(30, TimeUnit.SECONDS);
-            sink.deliver(batch).toCompletableFuture().get(30, TimeUnit.SECONDS); // a redelivery
+            assertThat(sink.deliverTraced(batch).toCompletableFuture().get(30, TimeUnit.SECONDS))
+                    .as("a redelivery")
+                    .isEqualTo(new Sink.Exchange("PUB dedupe.orders (2 messages)", "PubAck"));
             assertThat(jsm.getStreamInfo("DEDUPE").getStreamState().getMsgCount())
                     .isEqualTo(2);
         }
@@ -110,7 +113,10 @@ class NatsSinkIT {
                 NatsSink sink = started(config(NatsServer.USER, NatsServer.PASSWORD))) {
             Subscription sub = c.subscribe("routed.>");
             c.flush(TIMEOUT);
-            deliver(sink, routed(m, route));
+            Sink.Exchange exchange = sink.deliverTraced(new Batch(List.of(routed(m, route))))
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(exchange).isEqualTo(new Sink.Exchange("PUB routed.orders (1 message)", "PONG"));
             Message got = next(sub, 1).getFirst();
             assertThat(got.getSubject()).isEqualTo("routed.orders");
             assertThat(got.getHeaders().getFirst("X-Tenant")).isEqualTo("acme");
