@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,7 +66,8 @@ public final class NatsSink implements Sink {
     private final DefaultSubject defaults = new DefaultSubject();
     private final StreamSubjects streams;
     private final ServerErrors errors;
-    private final Object lock = new Object();
+    // A lock, not synchronized: connecting blocks, and a virtual thread must not pin its carrier meanwhile (Java 21).
+    private final ReentrantLock lock = new ReentrantLock();
     private volatile @Nullable Link link;
     private volatile boolean closed;
 
@@ -135,11 +137,8 @@ public final class NatsSink implements Sink {
     public void close() {
         closed = true;
         sender.close();
-        Link l;
-        synchronized (lock) {
-            l = link;
-            link = null;
-        }
+        Link l = link; // not under the lock: a connect in progress sees closed and closes its own connection
+        link = null;
         if (l != null) {
             closeQuietly(l.connection());
         }
@@ -203,10 +202,6 @@ public final class NatsSink implements Sink {
         return errors;
     }
 
-    boolean isClosed() {
-        return closed || sender.isClosed();
-    }
-
     /**
      * The connection, opened when there is none or the client gave up on it.
      *
@@ -215,7 +210,8 @@ public final class NatsSink implements Sink {
     Link link() {
         Link l = link;
         if (l == null || l.connection().getStatus() == Connection.Status.CLOSED) {
-            synchronized (lock) {
+            lock.lock();
+            try {
                 if (closed) {
                     throw new SinkException(where + ": sink is closed", true);
                 }
@@ -223,7 +219,14 @@ public final class NatsSink implements Sink {
                 if (l == null || l.connection().getStatus() == Connection.Status.CLOSED) {
                     l = connect();
                     link = l;
+                    if (closed) { // closed while connecting
+                        link = null;
+                        closeQuietly(l.connection());
+                        throw new SinkException(where + ": sink is closed", true);
+                    }
                 }
+            } finally {
+                lock.unlock();
             }
         }
         Connection.Status status = l.connection().getStatus();
