@@ -14,6 +14,7 @@ import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
 import io.nats.client.Subscription;
+import io.nats.client.api.DiscardPolicy;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import java.nio.charset.StandardCharsets;
@@ -225,6 +226,40 @@ class NatsSinkIT {
             assertThat(e.getMessage()).contains("refused by the stream", "10054");
             assertThat(jsm.getStreamInfo("SMALL").getStreamState().getMsgCount())
                     .isEqualTo(2);
+        }
+    }
+
+    @Test
+    void failedMessageOfAGroup_holdsBackItsLaterOnes_unpublished_whileOtherGroupsGo() throws Exception {
+        try (Connection c = nats.client();
+                NatsSink sink = started(config(NatsServer.USER, NatsServer.PASSWORD))) {
+            JetStreamManagement jsm = c.jetStreamManagement();
+            jsm.addStream(StreamConfiguration.builder()
+                    .name("FULL")
+                    .subjects("full.>")
+                    .maxMessages(1)
+                    .discardPolicy(DiscardPolicy.New) // a second message is refused: retriable (the stream may drain)
+                    .storageType(StorageType.Memory)
+                    .build());
+            Subscription seen = c.subscribe("full.>"); // sees what is published, stored or not
+            c.flush(TIMEOUT);
+            Map<String, Object> route = Map.of("subject", "full.orders");
+            SinkException e = failure(sink.deliver(new Batch(List.of(
+                    routed(TestMessages.insert("h", "x", 1000, 0, "h"), route),
+                    routed(TestMessages.insert("g", "first", 1000, 1, "g"), route),
+                    routed(TestMessages.insert("g", "second", 1000, 2, "g"), route)))));
+            assertThat(e.toRetry(0)).as("h was stored").isFalse();
+            assertThat(e.toRetry(1) && e.toRetry(2))
+                    .as("g's both left to retry")
+                    .isTrue();
+            assertThat(e.getMessage()).contains("no PubAck", "10077");
+            List<Message> published = next(seen, 2);
+            assertThat(seen.nextMessage(Duration.ofMillis(300)))
+                    .as("g's second message was not published after its first failed")
+                    .isNull();
+            assertThat(published)
+                    .extracting(m -> new String(m.getData(), StandardCharsets.UTF_8))
+                    .noneMatch(json -> json.contains("second"));
         }
     }
 
