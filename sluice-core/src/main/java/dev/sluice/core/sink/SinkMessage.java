@@ -24,6 +24,9 @@ import org.jspecify.annotations.Nullable;
  * @param routing what the sink's routing function set for this message (only keys of its type's {@link
  *     SinkProvider#routingKeys()}, checked): each key overrides the sink's own setting; null when the sink has no
  *     routing function. Messages of one batch all have equal routing.
+ * @param sourceJson the message JSON before the sink's functions ran, the same array as {@code json} when none did:
+ *     what a sink reads the change's own facts from when a transform may have left them out (a search index's
+ *     document id from {@code metadata.record_pks})
  */
 public record SinkMessage(
         Position position,
@@ -33,10 +36,24 @@ public record SinkMessage(
         byte[] json,
         @Nullable String groupId,
         String idempotencyKey,
-        @Nullable Map<String, Object> routing) {
+        @Nullable Map<String, Object> routing,
+        byte[] sourceJson) {
     public SinkMessage {
         // Values may be null (a routed message_key of null): no Map.copyOf.
         routing = routing == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(routing));
+    }
+
+    /** A message as encoded, before any function ran. */
+    public SinkMessage(
+            Position position,
+            TableId table,
+            Action action,
+            Instant committedAt,
+            byte[] json,
+            @Nullable String groupId,
+            String idempotencyKey,
+            @Nullable Map<String, Object> routing) {
+        this(position, table, action, committedAt, json, groupId, idempotencyKey, routing, json);
     }
 
     /** A message with no routing function. */
@@ -48,11 +65,12 @@ public record SinkMessage(
             byte[] json,
             @Nullable String groupId,
             String idempotencyKey) {
-        this(position, table, action, committedAt, json, groupId, idempotencyKey, null);
+        this(position, table, action, committedAt, json, groupId, idempotencyKey, null, json);
     }
 
-    /** The same message with another payload and routing. */
+    /** The same message with another payload and routing (a function's result); {@link #sourceJson} stays. */
     public SinkMessage with(byte[] json, @Nullable Map<String, Object> routing) {
-        return new SinkMessage(position, table, action, committedAt, json, groupId, idempotencyKey, routing);
+        return new SinkMessage(
+                position, table, action, committedAt, json, groupId, idempotencyKey, routing, sourceJson);
     }
 }

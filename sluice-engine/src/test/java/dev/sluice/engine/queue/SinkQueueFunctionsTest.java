@@ -91,6 +91,10 @@ class SinkQueueFunctionsTest {
                 .containsExactly("{\"id\":\"a\"}", "{\"id\":\"b\"}");
         // What the sink routes on is the change's, not the payload's.
         assertThat(delivered(sink)).extracting(SinkMessage::groupId).containsExactly("a", "b");
+        // And so is the change's own JSON, for a sink that needs what the transform left out (a document id).
+        assertThat(delivered(sink))
+                .extracting(m -> new String(m.sourceJson(), StandardCharsets.UTF_8))
+                .allSatisfy(j -> assertThat(j).contains("\"record_pks\":["));
     }
 
     @Test

@@ -193,14 +193,14 @@ class ApiIT {
     void validation_namesEachInvalidField() {
         ApiClient.Reply r = api.post("/api/sinks", """
                 {"name": "bad-sink", "database": "nope", "batch_size": 0, "bogus": 1,
-                 "destination": {"type": "rabbitmq", "host": "localhost"}}""");
+                 "destination": {"type": "carrier_pigeon", "host": "localhost"}}""");
         assertThat(r.status()).as(r.text()).isEqualTo(422);
         JsonNode errors = r.get("validation_errors");
         assertThat(errors.has("database")).as(r.text()).isTrue();
         assertThat(errors.has("batch_size")).as(r.text()).isTrue();
         assertThat(errors.has("bogus")).as(r.text()).isTrue();
         assertThat(errors.get("destination.type").get(0).asString())
-                .contains("rabbitmq")
+                .contains("carrier_pigeon")
                 .contains("not supported yet");
     }
 

@@ -378,11 +378,11 @@ class ConfigErrorsTest {
         assertThat(sinkProblems("""
                         database: app
                         destination:
-                          type: rabbitmq
+                          type: carrier_pigeon
                           host: localhost
                         """))
                 .containsExactly(
-                        "sluice.yaml:12:13: sinks[0].destination.type: destination type 'rabbitmq' is not supported"
+                        "sluice.yaml:12:13: sinks[0].destination.type: destination type 'carrier_pigeon' is not supported"
                                 + " yet; supported types: "
                                 + String.join(", ", Destinations.installed().types()));
         assertThat(Destinations.installed().types()).contains("kafka", "sequin_stream", "webhook");

@@ -34,6 +34,37 @@ class DestinationsTest {
         }
     }
 
+    /**
+     * Each type is in every list of types the docs keep: the README's links, configuration.md's table of keys,
+     * api.md's supported types, terraform.md's fields, and functions.md's routing table when it has routing keys.
+     */
+    @Test
+    void everyType_isInTheDocsListsOfTypes() throws IOException {
+        String readme = Files.readString(Path.of("../README.md"));
+        String configuration = Files.readString(Path.of("../docs/configuration.md"));
+        String api = Files.readString(Path.of("../docs/api.md"));
+        String terraform = Files.readString(Path.of("../docs/terraform.md"));
+        String functions = Files.readString(Path.of("../docs/functions.md"));
+        String apiTypes = api.lines()
+                .filter(l -> l.startsWith("- **Sink types**"))
+                .findFirst()
+                .orElseThrow();
+        for (SinkProvider<?> p : Destinations.installed().all()) {
+            String t = p.type();
+            assertThat(readme).as("README links docs/sinks/%s.md", t).contains("(docs/sinks/" + t + ".md)");
+            assertThat(configuration)
+                    .as("configuration.md's table of keys has %s", t)
+                    .contains("\n| `" + t + "`");
+            assertThat(apiTypes).as("api.md's sink types name %s", t).contains("`" + t + "`");
+            assertThat(terraform).as("terraform.md lists the fields of %s", t).contains("`" + t + "` (");
+            if (!p.routingKeys().isEmpty()) {
+                assertThat(functions)
+                        .as("functions.md's routing table has %s", t)
+                        .contains("\n| `" + t + "`");
+            }
+        }
+    }
+
     @Test
     void secretsOfAnEntry_comeFromItsTypesSchema_orEveryTypesWhenUnknown() {
         ObjectNode kafka = JSON.createObjectNode()
@@ -46,7 +77,8 @@ class DestinationsTest {
         assertThat(taken.propertyNames()).containsExactly("password");
         assertThat(kafka.has("password")).isFalse();
 
-        ObjectNode unknown = JSON.createObjectNode().put("type", "rabbitmq").put("secret_access_key", "s");
+        ObjectNode unknown =
+                JSON.createObjectNode().put("type", "carrier_pigeon").put("secret_access_key", "s");
         Destinations.mask(unknown, "***");
         assertThat(unknown.get("secret_access_key").asString()).isEqualTo("***");
     }

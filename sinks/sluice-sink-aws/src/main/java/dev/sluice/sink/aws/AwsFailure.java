@@ -29,7 +29,9 @@ public final class AwsFailure {
             "InvalidSecurity",
             "ExpiredToken",
             "ExpiredTokenException");
-    public static final Set<String> ACCESS_DENIED = Set.of("AccessDenied", "AccessDeniedException");
+    // SNS answers a missing permission with AuthorizationError (403).
+    public static final Set<String> ACCESS_DENIED =
+            Set.of("AccessDenied", "AccessDeniedException", "AuthorizationError");
 
     private AwsFailure() {}
 

@@ -29,7 +29,7 @@ class KafkaConformanceIT extends SinkConformance<KafkaConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<KafkaConfig> {
+    static final class Harness implements SinkHarness<KafkaConfig> {
         private static final String USER = "conformance";
         private static final String PASSWORD = "conformance-Pw-3c1a";
         private static final int RECORD_LIMIT = 64 * 1024;

@@ -27,7 +27,7 @@ class KinesisConformanceIT extends SinkConformance<KinesisConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<KinesisConfig> {
+    static final class Harness implements SinkHarness<KinesisConfig> {
         private static final int SHARDS = 2;
         private final KinesisProvider provider = new KinesisProvider();
         // Stream name -> shard id -> record data read before a restart, in shard order.

@@ -32,7 +32,7 @@ class PostgresSinkConformanceIT extends SinkConformance<PostgresSinkConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<PostgresSinkConfig> {
+    static final class Harness implements SinkHarness<PostgresSinkConfig> {
         private static final String USER = "sink_user";
         private static final String PASSWORD = "pg-sink-secret-4e2f";
         private final PostgresSinkProvider provider = new PostgresSinkProvider();

@@ -5,9 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The fields of a stream entry, made from a message's JSON as Sequin makes them: each top-level key of the message
+ * What the Redis sinks read of a message's JSON. The fields of a stream entry, made from a message's JSON as Sequin
+ * makes them: each top-level key of the message
  * object is a field; a string value is stored as the string itself, any other value as its JSON text (copied
  * byte for byte, never re-encoded). For Sequin's message shape that gives the fields {@code record}, {@code changes},
  * {@code action} and {@code metadata}.
@@ -15,8 +17,14 @@ import java.util.List;
  * <p>A scanner of the top level only: nested values are skipped over, not decoded. The JSON is the engine's own
  * encoding, so it is valid; anything unexpected (a top level that is not an object, broken syntax) throws {@link
  * IllegalArgumentException}, and the sink rejects that message.
+ *
+ * <p>For {@code redis_string}: a message's {@code metadata.record_pks} ({@link #recordPks}), and the value stored for
+ * a message ({@link #stringValue}).
  */
 final class EntryFields {
+    private static final byte[] METADATA = "metadata".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RECORD_PKS = "record_pks".getBytes(StandardCharsets.US_ASCII);
+
     private final byte[] json;
     private int at;
 
@@ -31,6 +39,84 @@ final class EntryFields {
      */
     static List<byte[]> of(byte[] json) {
         return new EntryFields(json).object();
+    }
+
+    /**
+     * The {@code metadata.record_pks} of a message's JSON, in key order; null when the JSON has none (a transform
+     * replaced the message) or is not an object.
+     */
+    static @Nullable List<String> recordPks(byte[] json) {
+        try {
+            byte[] metadata = field(of(json), METADATA);
+            if (metadata == null || metadata.length == 0 || metadata[0] != '{') {
+                return null;
+            }
+            byte[] pks = field(of(metadata), RECORD_PKS);
+            return pks == null || pks.length == 0 || pks[0] != '[' ? null : new EntryFields(pks).strings();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The value Sequin stores for a message: a JSON string as the string itself (a transform that returns text),
+     * any other JSON as it is.
+     */
+    static byte[] stringValue(byte[] json) {
+        EntryFields p = new EntryFields(json);
+        try {
+            p.skipSpace();
+            if (p.at < json.length && json[p.at] == '"') {
+                p.at++;
+                byte[] text = p.string();
+                p.skipSpace();
+                if (p.at == json.length) {
+                    return text;
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            // not a string: stored as it is
+        }
+        return json;
+    }
+
+    private static byte @Nullable [] field(List<byte[]> fields, byte[] name) {
+        for (int i = 0; i + 1 < fields.size(); i += 2) {
+            if (Arrays.equals(fields.get(i), name)) {
+                return fields.get(i + 1);
+            }
+        }
+        return null;
+    }
+
+    /** An array of strings, the whole of {@link #json}. */
+    private List<String> strings() {
+        List<String> out = new ArrayList<>();
+        skipSpace();
+        expect('[', "expected '['");
+        skipSpace();
+        if (peek() == ']') {
+            at++;
+        } else {
+            while (true) {
+                skipSpace();
+                expect('"', "expected a string");
+                out.add(new String(string(), StandardCharsets.UTF_8));
+                skipSpace();
+                byte next = next("expected ',' or ']'");
+                if (next == ']') {
+                    break;
+                }
+                if (next != ',') {
+                    throw malformed("expected ',' or ']'");
+                }
+            }
+        }
+        skipSpace();
+        if (at != json.length) {
+            throw malformed("text after the array");
+        }
+        return out;
     }
 
     private List<byte[]> object() {

@@ -42,7 +42,7 @@ final class RedisFailure {
     static String describe(RuntimeException e) {
         if (isAuth(e)) {
             return "authentication or permission refused (" + code(e.getMessage())
-                    + "): check username, password and the user's ACL (it needs XADD, MULTI and EXEC)";
+                    + "): check username, password and the user's ACL (the commands and keys it may use)";
         }
         if (isTls(e)) {
             return "TLS handshake failed (" + rootMessage(e) + "); check tls and that the server's certificate is"

@@ -2,7 +2,6 @@ package dev.sluice.sink.redis;
 
 import dev.sluice.core.sink.InvalidConfigException;
 import java.time.Duration;
-import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -37,27 +36,19 @@ public record RedisStreamConfig(
         int maxEntryBytes,
         Duration requestTimeout) {
     /** Redis' port when none is configured. */
-    public static final int DEFAULT_PORT = 6379;
+    public static final int DEFAULT_PORT = RedisConnection.DEFAULT_PORT;
     /** Sequin's limit on the length of {@code stream_key}. */
     public static final int MAX_STREAM_KEY_LENGTH = 255;
     /** Redis' default {@code proto-max-bulk-len} (512 MB): the largest single value a server takes by default. */
-    public static final int DEFAULT_MAX_ENTRY_BYTES = 512 * 1024 * 1024;
+    public static final int DEFAULT_MAX_ENTRY_BYTES = RedisConnection.PROTO_MAX_BULK_LEN;
     /** Sequin's command timeout. */
-    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(15);
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = RedisConnection.DEFAULT_REQUEST_TIMEOUT;
 
     public RedisStreamConfig {
-        Objects.requireNonNull(requestTimeout, "requestTimeout");
-        if (host == null || host.isBlank()) {
-            throw new InvalidConfigException("host", "is required, like redis.example.com or 10.0.0.5");
-        }
-        host = host.strip();
-        if (host.contains("://") || host.contains("/") || host.chars().anyMatch(Character::isWhitespace)) {
-            throw new InvalidConfigException(
-                    "host", "is a host name or address only, got '" + host + "'; put the port in port and use tls");
-        }
-        if (port < 1 || port > 65_535) {
-            throw new InvalidConfigException("port", "must be between 1 and 65535, got " + port);
-        }
+        RedisConnection checked = new RedisConnection(host, port, database, tls, username, password, requestTimeout);
+        host = checked.host();
+        username = checked.username();
+        password = checked.password();
         if (streamKey == null || streamKey.isEmpty()) {
             throw new InvalidConfigException("stream_key", "is required: the stream entries are added to");
         }
@@ -65,21 +56,8 @@ public record RedisStreamConfig(
         if (keyProblem != null) {
             throw new InvalidConfigException("stream_key", keyProblem);
         }
-        if (database < 0) {
-            throw new InvalidConfigException("database", "must be 0 or more, got " + database);
-        }
-        username = blankToNull(username);
-        password = password == null || password.isEmpty() ? null : password;
-        if (username != null && password == null) {
-            throw new InvalidConfigException(
-                    "password", "is required with username: Redis authenticates an ACL user with its password");
-        }
         if (maxEntryBytes < 1) {
             throw new InvalidConfigException("max_entry_bytes", "must be positive, got " + maxEntryBytes);
-        }
-        if (requestTimeout.isZero() || requestTimeout.isNegative()) {
-            throw new InvalidConfigException(
-                    "request_timeout_ms", "must be positive, got " + requestTimeout.toMillis() + " ms");
         }
     }
 
@@ -120,11 +98,12 @@ public record RedisStreamConfig(
 
     /** {@code host:port}, for messages. */
     public String address() {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        return connection().address();
     }
 
-    private static @Nullable String blankToNull(@Nullable String s) {
-        return s == null || s.isBlank() ? null : s.strip();
+    /** The connection fields, shared with the other Redis sinks. */
+    RedisConnection connection() {
+        return new RedisConnection(host, port, database, tls, username, password, requestTimeout);
     }
 
     @Override

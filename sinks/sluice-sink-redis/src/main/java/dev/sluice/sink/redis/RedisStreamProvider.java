@@ -25,29 +25,21 @@ public final class RedisStreamProvider implements SinkProvider<RedisStreamConfig
     static final int DEFAULT_BATCH_SIZE = 50;
 
     private static final ConfigSchema SCHEMA = ConfigSchema.of(
-            ConfigField.string("host", "The Redis server's host name or address")
-                    .asRequired(),
-            ConfigField.integer("port", "The Redis server's port")
-                    .range(1, 65_535)
-                    .defaultValue((long) RedisStreamConfig.DEFAULT_PORT),
+            RedisConnection.HOST,
+            RedisConnection.PORT,
             ConfigField.string("stream_key", "The stream every entry is added to (XADD), at most 255 characters")
                     .asRequired(),
-            ConfigField.integer("database", "The logical database selected on connect")
-                    .range(0, Integer.MAX_VALUE)
-                    .defaultValue(0L),
-            ConfigField.bool("tls", "Connect with TLS, verifying the certificate against the JVM's trusted CAs")
-                    .defaultValue(false),
-            ConfigField.string("username", "ACL user, with password; the default user when absent"),
-            ConfigField.string("password", "Password (AUTH)").asSecret(),
+            RedisConnection.DATABASE,
+            RedisConnection.TLS,
+            RedisConnection.USERNAME,
+            RedisConnection.PASSWORD,
             ConfigField.integer(
                             "max_entry_bytes",
                             "Largest message JSON sent as an entry, in bytes; larger ones are rejected. At most the"
                                     + " server's proto-max-bulk-len")
                     .range(1, Integer.MAX_VALUE)
                     .defaultValue((long) RedisStreamConfig.DEFAULT_MAX_ENTRY_BYTES),
-            ConfigField.integer("request_timeout_ms", "How long connecting, or one batch's round trip, may take")
-                    .range(1, 3_600_000)
-                    .defaultValue(RedisStreamConfig.DEFAULT_REQUEST_TIMEOUT.toMillis()));
+            RedisConnection.REQUEST_TIMEOUT);
 
     @Override
     public String type() {
@@ -71,16 +63,19 @@ public final class RedisStreamProvider implements SinkProvider<RedisStreamConfig
 
     @Override
     public Configured<RedisStreamConfig> configure(ConfigValues values) {
-        return Configured.of(() -> new RedisStreamConfig(
-                Objects.requireNonNull(values.string("host")),
-                Math.toIntExact(Objects.requireNonNull(values.integer("port"))),
-                Objects.requireNonNull(values.string("stream_key")),
-                Math.toIntExact(Objects.requireNonNull(values.integer("database"))),
-                values.flag("tls"),
-                values.string("username"),
-                values.string("password"),
-                Math.toIntExact(Objects.requireNonNull(values.integer("max_entry_bytes"))),
-                Duration.ofMillis(Objects.requireNonNull(values.integer("request_timeout_ms")))));
+        return Configured.of(() -> {
+            RedisConnection c = RedisConnection.of(values);
+            return new RedisStreamConfig(
+                    c.host(),
+                    c.port(),
+                    Objects.requireNonNull(values.string("stream_key")),
+                    c.database(),
+                    c.tls(),
+                    c.username(),
+                    c.password(),
+                    Math.toIntExact(Objects.requireNonNull(values.integer("max_entry_bytes"))),
+                    c.requestTimeout());
+        });
     }
 
     @Override

@@ -15,15 +15,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import javax.net.ssl.SSLParameters;
-import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import org.jspecify.annotations.Nullable;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPool;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -65,7 +60,6 @@ public final class RedisStreamSink implements Sink {
     /** The routing key that picks another stream. */
     static final String STREAM_KEY = "stream_key";
 
-    private static final int MAX_CONNECTIONS = 8;
     private static final byte[] QUEUED = "QUEUED".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] AUTO_ID = {'*'};
 
@@ -85,15 +79,7 @@ public final class RedisStreamSink implements Sink {
         this.config = config;
         this.where = where(config, config.streamKey());
         this.streamKey = config.streamKey().getBytes(StandardCharsets.UTF_8);
-        GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
-        poolConfig.setMaxTotal(MAX_CONNECTIONS);
-        poolConfig.setMaxIdle(MAX_CONNECTIONS);
-        poolConfig.setMaxWait(config.requestTimeout());
-        poolConfig.setJmxEnabled(false);
-        this.pool = new ConnectionPool(
-                new HostAndPort(config.host(), config.port()),
-                clientConfig(config, config.requestTimeout()),
-                poolConfig);
+        this.pool = config.connection().pool();
         this.executor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("redis-sink-", 0).factory());
     }
@@ -164,8 +150,7 @@ public final class RedisStreamSink implements Sink {
      */
     static CheckResult probe(RedisStreamConfig config, Duration timeout) {
         String what = where(config, config.streamKey());
-        try (Connection c =
-                new Connection(new HostAndPort(config.host(), config.port()), clientConfig(config, timeout))) {
+        try (Connection c = config.connection().connect(timeout)) {
             c.executeCommand(new CommandArguments(Protocol.Command.PING));
             Object type = c.executeCommand(new CommandArguments(Protocol.Command.TYPE).key(config.streamKey()));
             String kind = type instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(type);
@@ -310,23 +295,5 @@ public final class RedisStreamSink implements Sink {
 
     private static String where(RedisStreamConfig config, String streamKey) {
         return "Redis " + config.address() + " stream '" + streamKey + "'";
-    }
-
-    // ---- client ----
-
-    static JedisClientConfig clientConfig(RedisStreamConfig config, Duration timeout) {
-        int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
-        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(millis)
-                .socketTimeoutMillis(millis)
-                .database(config.database())
-                .user(config.username())
-                .password(config.password());
-        if (config.tls()) {
-            SSLParameters tls = new SSLParameters();
-            tls.setEndpointIdentificationAlgorithm("HTTPS"); // verify the host name, not just the chain
-            b.ssl(true).sslParameters(tls);
-        }
-        return b.build();
     }
 }

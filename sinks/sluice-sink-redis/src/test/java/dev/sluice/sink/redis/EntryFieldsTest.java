@@ -44,4 +44,31 @@ class EntryFieldsTest {
         assertThatThrownBy(() -> fields("{\"a\": 1")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> fields("{\"a\": 1} x")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void recordPks_areReadFromTheMetadata_orNullWhenATransformRemovedThem() {
+        byte[] message = TestMessages.insert("o-1", "Ada", 0).json();
+        assertThat(EntryFields.recordPks(message)).containsExactly("o-1");
+        assertThat(EntryFields.recordPks(
+                        "{\"metadata\":{\"record_pks\":[\"1\",\"a\\\"b\"]}}".getBytes(StandardCharsets.UTF_8)))
+                .containsExactly("1", "a\"b");
+        assertThat(EntryFields.recordPks("{\"id\":1}".getBytes(StandardCharsets.UTF_8)))
+                .isNull();
+        assertThat(EntryFields.recordPks("\"text\"".getBytes(StandardCharsets.UTF_8)))
+                .isNull();
+        assertThat(EntryFields.recordPks("{\"metadata\":{\"record_pks\":[1]}}".getBytes(StandardCharsets.UTF_8)))
+                .isNull();
+    }
+
+    @Test
+    void stringValue_isAJsonStringsText_andAnyOtherJsonAsItIs() {
+        assertThat(value("\"caf\\u00e9 \\\"x\\\"\"")).isEqualTo("café \"x\"");
+        assertThat(value("{\"a\":1}")).isEqualTo("{\"a\":1}");
+        assertThat(value("42")).isEqualTo("42");
+        assertThat(value("\"a\" \"b\"")).isEqualTo("\"a\" \"b\"");
+    }
+
+    private static String value(String json) {
+        return new String(EntryFields.stringValue(json.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+    }
 }

@@ -40,7 +40,7 @@ final class RedisServer implements AutoCloseable {
         }
         assumeTrue(installed, BINARY + " is not installed");
         dir = Files.createTempDirectory("sluice-redis-");
-        launch();
+        launch(true);
     }
 
     int port() {
@@ -64,7 +64,22 @@ final class RedisServer implements AutoCloseable {
     }
 
     void restart() throws IOException {
-        launch();
+        launch(true);
+    }
+
+    /**
+     * Restarts with {@link #USER} disabled, so that nothing it sends runs until {@link #enableUser()}: for a test that
+     * must watch the server (MONITOR) before the sink's commands reach it.
+     */
+    void restartWithUserDisabled() throws IOException {
+        launch(false);
+    }
+
+    /** Enables {@link #USER} again after {@link #restartWithUserDisabled()}. */
+    void enableUser() {
+        try (Jedis j = admin()) {
+            j.aclSetUser(USER, "on");
+        }
     }
 
     @Override
@@ -77,7 +92,7 @@ final class RedisServer implements AutoCloseable {
         }
     }
 
-    private void launch() throws IOException {
+    private void launch(boolean userOn) throws IOException {
         process = new ProcessBuilder(List.of(
                         BINARY.toString(),
                         "--port",
@@ -96,7 +111,7 @@ final class RedisServer implements AutoCloseable {
                         ADMIN_PASSWORD,
                         "--user",
                         USER,
-                        "on",
+                        userOn ? "on" : "off",
                         ">" + PASSWORD,
                         "~*",
                         "&*",

@@ -33,7 +33,7 @@ class RedisStreamConformanceIT extends SinkConformance<RedisStreamConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<RedisStreamConfig> {
+    static final class Harness implements SinkHarness<RedisStreamConfig> {
         private static final JsonMapper JSON = JsonMapper.builder().build();
         private final RedisStreamProvider provider = new RedisStreamProvider();
         private final RedisServer redis = new RedisServer();

@@ -37,7 +37,7 @@ class SqsConformanceIT extends SinkConformance<SqsConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<SqsConfig> {
+    static final class Harness implements SinkHarness<SqsConfig> {
         private final SqsProvider provider = new SqsProvider();
         // Queue name -> message group -> bodies, in the order received (FIFO: each group's order).
         private final Map<String, Map<String, List<String>>> received = new LinkedHashMap<>();

@@ -26,7 +26,7 @@ class WebhookConformanceIT extends SinkConformance<WebhookConfig> {
         return new Harness();
     }
 
-    private static final class Harness implements SinkHarness<WebhookConfig> {
+    static final class Harness implements SinkHarness<WebhookConfig> {
         private static final String TOKEN = "Bearer conformance-token-51c7";
         private final WebhookProvider provider = new WebhookProvider();
         // Requests of the receivers stopped so far, in arrival order.
