@@ -230,8 +230,8 @@ final class BatchPublish {
                 if (subject == null) {
                     fail(
                             i,
-                            "message " + m.idempotencyKey() + " has no default subject: its JSON carries no"
-                                    + " metadata.database_name (a transform replaced it); set subject with a routing function");
+                            "message " + m.idempotencyKey() + " has no default subject: its source JSON carries"
+                                    + " no metadata.database_name; set subject with a routing function");
                     continue;
                 }
                 String problem = NatsConfig.publishSubjectProblem(subject);

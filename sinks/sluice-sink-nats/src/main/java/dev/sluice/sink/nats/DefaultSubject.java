@@ -8,10 +8,11 @@ import org.jspecify.annotations.Nullable;
  * Sequin's default subject of a message, {@code sequin.<database_name>.<schema>.<table>.<action>}.
  *
  * <p>The schema, table and action come with the message; the database name (the Sluice database's {@code name}) is
- * the one {@code metadata.database_name} of the message JSON carries. Sluice's encoder writes it last ({@code
- * …,"database_name":"shop"}}}), so it is read from the end of the JSON without parsing the rest. A message whose JSON
- * was replaced by a transform may not carry it: then the name seen last by this sink is used, and when there is none
- * yet the message has no default subject (a routing function must set {@code subject}).
+ * the one {@code metadata.database_name} of the message's {@linkplain SinkMessage#sourceJson() source JSON} carries
+ * (as encoded, before a transform replaced the payload). Sluice's encoder writes it last ({@code
+ * …,"database_name":"shop"}}}), so it is read from the end of the JSON without parsing the rest. Should a message
+ * not carry it, the name seen last by this sink is used, and when there is none yet the message has no default
+ * subject (a routing function must set {@code subject}).
  *
  * <p>Thread-safe.
  */
@@ -23,7 +24,7 @@ final class DefaultSubject {
     /** The message's default subject, or null when no database name is known yet. */
     @Nullable
     String of(SinkMessage m) {
-        String database = databaseName(m.json());
+        String database = databaseName(m.sourceJson());
         if (database != null) {
             lastDatabase = database;
         } else {

@@ -106,13 +106,27 @@ class NatsProviderTest {
     }
 
     @Test
-    void defaultSubject_ofATransformedMessage_usesTheNameSeenLast_orNone() {
+    void defaultSubject_ofATransformedMessage_takesTheNameFromItsSourceJson() {
         SinkMessage m = TestMessages.insert("o-1", "Ada", 0);
         SinkMessage transformed = m.with("{\"id\":\"o-1\"}".getBytes(StandardCharsets.UTF_8), null);
-        assertThat(new DefaultSubject().of(transformed)).isNull();
+        assertThat(new DefaultSubject().of(transformed)).isEqualTo("sequin.shop.public.orders.insert");
+    }
+
+    @Test
+    void defaultSubject_ofAMessageWithoutADatabaseName_usesTheNameSeenLast_orNone() {
+        SinkMessage m = TestMessages.insert("o-1", "Ada", 0);
+        SinkMessage bare = new SinkMessage(
+                m.position(),
+                m.table(),
+                m.action(),
+                m.committedAt(),
+                "{\"id\":\"o-1\"}".getBytes(StandardCharsets.UTF_8),
+                m.groupId(),
+                m.idempotencyKey());
+        assertThat(new DefaultSubject().of(bare)).isNull();
         DefaultSubject seen = new DefaultSubject();
         seen.of(m);
-        assertThat(seen.of(transformed)).isEqualTo("sequin.shop.public.orders.insert");
+        assertThat(seen.of(bare)).isEqualTo("sequin.shop.public.orders.insert");
     }
 
     @Test

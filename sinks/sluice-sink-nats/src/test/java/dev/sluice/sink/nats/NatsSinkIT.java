@@ -264,11 +264,33 @@ class NatsSinkIT {
     }
 
     @Test
-    void transformedMessage_withoutADatabaseName_waitsForARoutedSubject() {
+    void transformedMessage_goesToItsDefaultSubject_withTheTransformedPayload() throws Exception {
         SinkMessage m = TestMessages.insert("t-1", "x", 1000, 0, "t-1");
         SinkMessage transformed = m.with("{\"id\":\"t-1\"}".getBytes(StandardCharsets.UTF_8), null);
+        try (Connection c = nats.client();
+                NatsSink sink = started(config(NatsServer.USER, NatsServer.PASSWORD))) {
+            Subscription sub = c.subscribe("sequin.>");
+            c.flush(TIMEOUT);
+            deliver(sink, transformed);
+            Message got = next(sub, 1).getFirst();
+            assertThat(got.getSubject()).isEqualTo("sequin.shop.public.orders.insert");
+            assertThat(new String(got.getData(), StandardCharsets.UTF_8)).isEqualTo("{\"id\":\"t-1\"}");
+        }
+    }
+
+    @Test
+    void messageWithoutADatabaseName_waitsForARoutedSubject() {
+        SinkMessage m = TestMessages.insert("t-1", "x", 1000, 0, "t-1");
+        SinkMessage bare = new SinkMessage(
+                m.position(),
+                m.table(),
+                m.action(),
+                m.committedAt(),
+                "{\"id\":\"t-1\"}".getBytes(StandardCharsets.UTF_8),
+                m.groupId(),
+                m.idempotencyKey());
         try (NatsSink sink = started(config(NatsServer.USER, NatsServer.PASSWORD))) {
-            SinkException e = failure(sink.deliver(new Batch(List.of(transformed))));
+            SinkException e = failure(sink.deliver(new Batch(List.of(bare))));
             assertThat(e.retriable()).isTrue();
             assertThat(e.getMessage()).contains("no default subject", "routing function");
         }
