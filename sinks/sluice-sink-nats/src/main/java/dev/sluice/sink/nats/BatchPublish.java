@@ -30,8 +30,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>Each message gets its subject (routed or default) and headers; one that cannot be sent as it is (over the
  *       server's {@code max_payload} with its headers, a default subject NATS does not take) is rejected for good.
  *   <li>Each distinct subject is looked up: captured by a JetStream stream or not ({@link StreamSubjects}).
- *   <li>The messages are published in batch order, in waves: the first message of each group, then the second of
- *       each, and so on (one wave when each group has one message in the batch). A message to a stream goes with a
+ *   <li>The messages are published in batch order; when a stream captures a subject of the batch, in waves: the
+ *       first message of each group, then the second of each, and so on (one wave when each group has one message
+ *       in the batch). A message to a stream goes with a
  *       request whose reply is the PubAck, others plainly. A publish that fails (the connection dropped) stops the
  *       batch there.
  *   <li>After each wave a PING/PONG round trip (flush) confirms the server read the plain ones, and each PubAck is
@@ -130,7 +131,8 @@ final class BatchPublish {
         long mark = errors.mark();
         long linesSeen = errors.lines();
         long linesRead = c.getStatistics().getErrs();
-        int[] wave = waves();
+        // Waves only where a stream would drop a resent copy; plain subjects are all sent at once and resent whole.
+        int[] wave = captured.containsValue(Boolean.TRUE) ? waves() : new int[n];
         int waves = 0;
         for (int w : wave) {
             waves = Math.max(waves, w + 1);
