@@ -46,10 +46,10 @@ class SinkFormBrowserIT {
             for (String type : new String[] {"webhook", "kafka", "sqs", "kinesis", "sequin_stream"}) {
                 assertThat(page.locator("[data-destination=\"" + type + "\"]")).hasCount(1);
             }
-            page.getByLabel("Type").selectOption("kafka");
+            page.getByLabel("Type", new Page.GetByLabelOptions().setExact(true)).selectOption("kafka");
             assertThat(page.locator("#dest-kafka")).isVisible();
             assertThat(page.locator("#dest-webhook")).isHidden();
-            page.getByLabel("Type").selectOption("webhook");
+            page.getByLabel("Type", new Page.GetByLabelOptions().setExact(true)).selectOption("webhook");
 
             page.getByLabel("Name", new Page.GetByLabelOptions().setExact(true)).fill("orders-hook");
             page.getByLabel("Tables").fill("public.orders");
@@ -87,7 +87,8 @@ class SinkFormBrowserIT {
             page.navigate("/sinks/orders-hook/edit");
             assertThat(page.getByLabel("Tables")).hasValue("public.orders");
             page.getByText("Functions and delivery").click();
-            page.getByLabel("Batch size").fill("25");
+            // The sink's own batch size (search destinations have one of their own).
+            page.locator("#f-batch").fill("25");
             page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Save changes"))
                     .click();
             page.waitForURL("**/sinks/orders-hook");
