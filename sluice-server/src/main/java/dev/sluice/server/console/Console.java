@@ -8,7 +8,6 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.sse.SseHandler;
-import io.javalin.http.staticfiles.Location;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -64,12 +63,8 @@ public final class Console {
 
     /** Adds the pages and the console's static files, and lets {@code api} accept the console's sessions. */
     public void register(JavalinConfig c, ManagementApi api) {
-        c.staticFiles.add(s -> {
-            s.hostedPath = "/console/assets";
-            s.directory = "/dev/sluice/server/console/assets";
-            s.location = Location.CLASSPATH;
-            s.headers = Map.of("X-Content-Type-Options", "nosniff", "Cache-Control", "no-cache");
-        });
+        ConsoleAssets assets = new ConsoleAssets();
+        c.routes.get(ConsoleAssets.PATH + "/*", assets::serve);
         c.routes.get("/sign-in", ctx -> page(ctx, "signin.jte", params("error", null)));
         c.routes.post("/sign-in", this::signIn);
         c.routes.post("/sign-out", this::signOut);

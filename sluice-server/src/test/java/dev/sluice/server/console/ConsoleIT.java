@@ -55,6 +55,20 @@ class ConsoleIT {
         assertThat(css.statusCode()).isEqualTo(200);
         assertThat(css.headers().firstValue("Content-Type"))
                 .hasValueSatisfying(t -> assertThat(t).contains("text/css"));
+        assertThat(css.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        // Served from memory with a validator: a revalidation is a 304; nothing outside the assets is reachable.
+        String etag = css.headers().firstValue("ETag").orElseThrow();
+        HttpResponse<String> again = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/console/assets/console.css"))
+                        .header("If-None-Match", etag)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(again.statusCode()).isEqualTo(304);
+        assertThat(get("/console/assets/vendor/htmx/htmx.min.js", null).statusCode())
+                .isEqualTo(200);
+        assertThat(get("/console/assets/%2e%2e/Console.class", null).statusCode())
+                .isEqualTo(404);
+        assertThat(get("/console/assets/nothing-here.js", null).statusCode()).isEqualTo(404);
     }
 
     @Test
