@@ -51,7 +51,9 @@ import tools.jackson.databind.json.JsonMapper;
  * {@linkplain #failNextPublishes fail} the next publishes, {@linkplain #expireTokens expire} every token, and {@link
  * #stop()} and {@link #restart()} it on the same port, keeping its topics and messages.
  *
- * <p>Thread-safe.
+ * <p>Thread-safe. About 500 lines on purpose: the token endpoint and the publish checks belong together (a publish is
+ * judged by the token the same fake issued), and splitting the validation of Google's limits from the handler that
+ * applies them would spread one API's rules over two files.
  */
 public final class FakePubSub implements AutoCloseable {
     /** Most bytes of a publish request. */
