@@ -1,8 +1,8 @@
 package dev.sluice.sink.meilisearch;
 
+import dev.sluice.core.sink.BaseUrls;
 import dev.sluice.core.sink.InvalidConfigException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
@@ -91,40 +91,7 @@ public record MeilisearchConfig(
     }
 
     static URI endpointUrl(@Nullable String value) {
-        if (value == null || value.isBlank()) {
-            throw new InvalidConfigException("endpoint_url", "is required, like https://search.example.com:7700");
-        }
-        String v = value.strip();
-        URI uri;
-        try {
-            uri = new URI(v);
-        } catch (URISyntaxException e) {
-            throw new InvalidConfigException("endpoint_url", "is not a valid URL: " + e.getReason());
-        }
-        if (uri.getScheme() == null) {
-            throw new InvalidConfigException("endpoint_url", "must include a scheme, ie. https://");
-        }
-        if (!uri.getScheme().equalsIgnoreCase("http") && !uri.getScheme().equalsIgnoreCase("https")) {
-            throw new InvalidConfigException("endpoint_url", "must include a valid scheme, ie. http or https");
-        }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            throw new InvalidConfigException("endpoint_url", "must include a host");
-        }
-        if (uri.getRawQuery() != null) {
-            throw new InvalidConfigException(
-                    "endpoint_url", "must not include query params, found: " + uri.getRawQuery());
-        }
-        if (uri.getRawFragment() != null) {
-            throw new InvalidConfigException(
-                    "endpoint_url", "must not include a fragment, found: " + uri.getRawFragment());
-        }
-        if (uri.getRawUserInfo() != null) {
-            throw new InvalidConfigException("endpoint_url", "must not include credentials; put the key in api_key");
-        }
-        while (v.endsWith("/")) {
-            v = v.substring(0, v.length() - 1);
-        }
-        return URI.create(v);
+        return BaseUrls.check("endpoint_url", value, "https://search.example.com:7700", "api_key");
     }
 
     /**
