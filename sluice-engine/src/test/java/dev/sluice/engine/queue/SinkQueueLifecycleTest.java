@@ -173,9 +173,9 @@ class SinkQueueLifecycleTest {
         // Transaction 1 had started, so the stop waits for all of it. Transaction 2 is finished only if it had
         // started too; either way everything delivered is acknowledged, so a restart repeats nothing.
         assertThat(stopper.isAlive()).isFalse();
+        // Rows a, b and c are groups of their own: c may go out beside the blocked batch, or after it.
         assertThat(sink.deliveredPositions())
-                .startsWith(new Position(commitLsn(1), 2))
-                .contains(new Position(commitLsn(1), 0), new Position(commitLsn(1), 1));
+                .contains(new Position(commitLsn(1), 0), new Position(commitLsn(1), 1), new Position(commitLsn(1), 2));
         boolean second = sink.deliveredPositions().contains(new Position(commitLsn(2), 0));
         assertThat(sink.deliveredMessages()).isEqualTo(second ? 4 : 3);
         assertThat(p.acknowledgedLsn()).isEqualTo(second ? endLsn(2) : endLsn(1));
