@@ -50,6 +50,7 @@ final class SlotReader {
     private static final long LAG_REFRESH_NANOS = Duration.ofSeconds(5).toNanos();
     private static final int CATALOG_TIMEOUT_MS = 10_000;
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    private volatile Duration stopGrace = STOP_GRACE;
     // A standby has no current WAL position of its own: there the lag is measured against what it has replayed.
     private static final String LAG_QUERY = "SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery()"
             + " THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, confirmed_flush_lsn)"
@@ -132,6 +133,12 @@ final class SlotReader {
         running = false;
     }
 
+    /** Stops, giving in-flight batches at most {@code grace} to finish (a lost lease leaves little time). */
+    void stop(Duration grace) {
+        stopGrace = grace;
+        running = false;
+    }
+
     void stopped() {
         state = DatabasePipeline.State.STOPPED;
     }
@@ -165,7 +172,7 @@ final class SlotReader {
             }
         }
         for (SinkQueue s : sinks) {
-            s.stop(STOP_GRACE);
+            s.stop(stopGrace);
         }
         state = DatabasePipeline.State.STOPPED;
     }
@@ -209,7 +216,7 @@ final class SlotReader {
                     // Graceful stop: let in-flight batches finish, then acknowledge them, so a restart does not
                     // deliver them again.
                     for (SinkQueue s : sinks) {
-                        s.stop(STOP_GRACE);
+                        s.stop(stopGrace);
                     }
                     acks.acknowledge(session, true, true);
                 }

@@ -99,7 +99,7 @@ final class ConfigApi {
             throw ApiException.invalid(errors);
         }
         synchronized (writer.lock()) {
-            ConfigSnapshot loaded = stored.snapshot();
+            ConfigSnapshot loaded = writer.fresh();
             Draft base = loaded.editable();
             Draft draft = StoredConfig.merge(base, file, prune);
             SluiceConfig merged;

@@ -19,7 +19,6 @@ import org.jspecify.annotations.Nullable;
 final class ConfigWriter {
     private final StoredConfig stored;
     private final Engine engine;
-    private final Object lock = new Object();
 
     ConfigWriter(StoredConfig stored, Engine engine) {
         this.stored = stored;
@@ -27,7 +26,19 @@ final class ConfigWriter {
     }
 
     Object lock() {
-        return lock;
+        return stored.writeLock();
+    }
+
+    /**
+     * Holding {@link #lock()}: the configuration as stored now, reloaded (and run) first if another node saved since
+     * it was last read, so that an edit starts from what is there.
+     */
+    ConfigSnapshot fresh() throws SQLException {
+        StoredConfig.Saved reloaded = stored.reloadIfChanged();
+        if (reloaded != null) {
+            engine.apply(reloaded.running());
+        }
+        return stored.snapshot();
     }
 
     /** Saves {@code draft} and makes the engine run it; a 422 naming every problem when it is invalid. */
@@ -37,6 +48,8 @@ final class ConfigWriter {
             saved = stored.save(draft);
         } catch (ConfigException e) {
             throw invalid(e, null, -1);
+        } catch (StoredConfig.ConcurrentSaveException e) {
+            throw ApiException.conflict(e.getMessage());
         }
         engine.apply(saved.running());
         return saved.snapshot();

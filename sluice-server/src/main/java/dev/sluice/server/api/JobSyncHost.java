@@ -28,7 +28,7 @@ final class JobSyncHost implements SyncHost {
     @Override
     public void ensure(String yaml) throws SQLException {
         synchronized (writer.lock()) {
-            ConfigSnapshot loaded = stored.snapshot();
+            ConfigSnapshot loaded = writer.fresh();
             Draft base = loaded.editable();
             Draft draft;
             try {
@@ -52,7 +52,7 @@ final class JobSyncHost implements SyncHost {
     @Override
     public void remove(String name) throws SQLException {
         synchronized (writer.lock()) {
-            Draft draft = stored.snapshot().editable();
+            Draft draft = writer.fresh().editable();
             boolean changed = false;
             for (Kind k : new Kind[] {Kind.SINK, Kind.DATABASE}) {
                 int at = draft.indexOf(k, name);

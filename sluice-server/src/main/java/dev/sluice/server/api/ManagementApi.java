@@ -55,6 +55,7 @@ public final class ManagementApi {
     // Schema metadata, column selection and sync status (issue 19).
     private final TablesApi tables;
     private final SinkStatusApi sinkStatus;
+    private final NodesApi nodes = new NodesApi();
     private volatile @org.jspecify.annotations.Nullable SessionAuth sessions;
 
     public ManagementApi(
@@ -108,6 +109,11 @@ public final class ManagementApi {
          *     token or comes from another origin; its message says which (answered with 403)
          */
         java.util.@org.jspecify.annotations.Nullable UUID keyOf(Context ctx);
+    }
+
+    /** The cluster behind {@code /api/nodes}. */
+    public void nodes(Nodes cluster) {
+        nodes.nodes(cluster);
     }
 
     /** Where sync jobs add the database and sink that carry their changes. */
@@ -194,6 +200,7 @@ public final class ManagementApi {
         webhooks.routes(out);
         tables.routes(out);
         sinkStatus.routes(out);
+        nodes.routes(out);
         return out;
     }
 

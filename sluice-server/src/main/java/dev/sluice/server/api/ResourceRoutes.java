@@ -82,7 +82,7 @@ final class ResourceRoutes {
         ObjectNode body = Requests.object(ctx);
         String name = Objects.requireNonNull(checkName(body, true));
         synchronized (writer.lock()) {
-            ConfigSnapshot s = stored.snapshot();
+            ConfigSnapshot s = writer.fresh();
             if (s.indexOf(res.kind(), name) >= 0) {
                 throw ApiException.nameTaken(res.label(), name);
             }
@@ -113,7 +113,7 @@ final class ResourceRoutes {
         ObjectNode body = Requests.object(ctx);
         String newName = checkName(body, false);
         synchronized (writer.lock()) {
-            ConfigSnapshot s = stored.snapshot();
+            ConfigSnapshot s = writer.fresh();
             int index = find(s, ctx.pathParam("id_or_name"));
             UUID id = s.id(res.kind(), index);
             String oldName = s.meta(res.kind(), index).name();
@@ -174,7 +174,7 @@ final class ResourceRoutes {
 
     private void delete(Context ctx) throws SQLException {
         synchronized (writer.lock()) {
-            ConfigSnapshot s = stored.snapshot();
+            ConfigSnapshot s = writer.fresh();
             int index = find(s, ctx.pathParam("id_or_name"));
             UUID id = s.id(res.kind(), index);
             String name = s.meta(res.kind(), index).name();

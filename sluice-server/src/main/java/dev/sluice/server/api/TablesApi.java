@@ -160,7 +160,7 @@ final class TablesApi {
         SinkLookup.find(stored.snapshot(), ctx.pathParam("id_or_name")); // a 404 before any body problem
         List<ObjectNode> given = selections(body);
         synchronized (writer.lock()) {
-            ConfigSnapshot s = stored.snapshot();
+            ConfigSnapshot s = writer.fresh();
             SinkRef sink = SinkLookup.find(s, ctx.pathParam("id_or_name"));
             Draft draft = s.editable();
             ObjectNode entry = draft.entry(Kind.SINK, sink.index()).deepCopy();

@@ -1,12 +1,14 @@
 package dev.sluice.server.runtime;
 
 import dev.sluice.core.Lsn;
+import dev.sluice.server.store.Fence;
 import dev.sluice.server.store.PositionTable;
 import java.sql.SQLException;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +26,11 @@ final class PositionRecorder implements LongConsumer {
     private final AtomicBoolean writing = new AtomicBoolean();
     private volatile boolean warned;
 
-    PositionRecorder(PositionTable store, UUID databaseId, String slotName) {
+    private final @Nullable Fence fence;
+
+    /** @param fence the pipeline's lease, checked by every write */
+    PositionRecorder(PositionTable store, UUID databaseId, String slotName, @Nullable Fence fence) {
+        this.fence = fence;
         this.store = store;
         this.databaseId = databaseId;
         this.slotName = slotName;
@@ -43,7 +49,7 @@ final class PositionRecorder implements LongConsumer {
             long written = -1;
             long next;
             while ((next = latest.get()) != written) {
-                store.record(databaseId, slotName, new Lsn(next).toString());
+                store.record(databaseId, slotName, new Lsn(next).toString(), fence);
                 written = next;
             }
             warned = false;

@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -50,8 +51,12 @@ public final class SluiceServer implements AutoCloseable {
     private final Webhooks webhooks;
     private final StatusWatcher watcher;
     private final Console console;
+    private final Cluster cluster;
+    private final ConfigFollower follower;
 
     private SluiceServer(
+            Cluster cluster,
+            ConfigFollower follower,
             MetadataStore store,
             Supervisor supervisor,
             Javalin http,
@@ -59,6 +64,8 @@ public final class SluiceServer implements AutoCloseable {
             Webhooks webhooks,
             StatusWatcher watcher,
             Console console) {
+        this.cluster = cluster;
+        this.follower = follower;
         this.console = console;
         this.jobs = jobs;
         this.webhooks = webhooks;
@@ -99,7 +106,18 @@ public final class SluiceServer implements AutoCloseable {
             throw new StartupException(e.getMessage(), e);
         }
         Supervisor supervisor = new Supervisor(store, metrics, webhooks::publish);
+        // Pipelines run only under a lease this node holds (cluster mode; one node alone takes them all at once).
+        java.util.concurrent.atomic.AtomicReference<Cluster> clusterRef =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        supervisor.leased(() -> {
+            Cluster c = clusterRef.get();
+            if (c != null) {
+                c.wake();
+            }
+        });
         StatusWatcher watcher = null;
+        Cluster cluster = null;
+        ConfigFollower follower = null;
         Javalin http = null;
         JobRunner jobs = null;
         Console console = null;
@@ -108,10 +126,10 @@ public final class SluiceServer implements AutoCloseable {
             StoredConfig.Saved loaded = stored.load();
             java.util.Set<String> sinksBefore = loaded.snapshot().sinkIds().keySet();
             if (fileConfig != null) {
-                loaded = stored.apply(fileConfig);
+                loaded = applyAtStart(stored, fileConfig);
             }
             if (o.inlineConfig() != null) {
-                loaded = stored.apply(o.inlineConfig());
+                loaded = applyAtStart(stored, o.inlineConfig());
             }
             if (fileConfig != null) {
                 warnAboutResourcesNotInFile(fileConfig, loaded.snapshot().config(), o.configFile());
@@ -157,8 +175,21 @@ public final class SluiceServer implements AutoCloseable {
                     metrics,
                     java.time.Clock.systemUTC(),
                     webhooks));
-            http = startHttp(o.port(), supervisor, metrics, api, guards, console);
+            java.util.concurrent.atomic.AtomicReference<Cluster> forHealth = clusterRef;
+            http = startHttp(o.port(), supervisor, metrics, api, guards, console, () -> nodeInfo(forHealth.get()));
             supervisor.start();
+            cluster = new Cluster(
+                    Cluster.Settings.from(
+                            k -> System.getenv(k) != null ? System.getenv(k) : System.getProperty(k),
+                            o.home(),
+                            http.port()),
+                    store.leases(),
+                    supervisor);
+            clusterRef.set(cluster);
+            api.nodes(new ClusterNodes(cluster, store.leases()));
+            cluster.start();
+            follower = new ConfigFollower(stored, supervisor);
+            follower.start();
             jobs.start();
             watcher = new StatusWatcher(
                     webhooks,
@@ -178,8 +209,14 @@ public final class SluiceServer implements AutoCloseable {
                 log.info(
                         "No databases configured yet: pass a sluice.yaml with --config, or use the API (see docs/api.md)");
             }
-            return new SluiceServer(store, supervisor, http, jobs, webhooks, watcher, console);
-        } catch (SQLException | RuntimeException e) {
+            return new SluiceServer(cluster, follower, store, supervisor, http, jobs, webhooks, watcher, console);
+        } catch (SQLException | IOException | RuntimeException e) {
+            if (follower != null) {
+                follower.close();
+            }
+            if (cluster != null) {
+                cluster.close();
+            }
             if (console != null) {
                 console.close();
             }
@@ -197,6 +234,20 @@ public final class SluiceServer implements AutoCloseable {
             store.close();
             throw new StartupException(
                     e instanceof ConfigException ? e.getMessage() : "cannot start: " + e.getMessage(), e);
+        }
+    }
+
+    // Nodes of a cluster starting together save their files at once: a save that lost the race reads again and retries.
+    private static StoredConfig.Saved applyAtStart(StoredConfig stored, SluiceConfig config) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return stored.apply(config);
+            } catch (StoredConfig.ConcurrentSaveException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+                stored.load();
+            }
         }
     }
 
@@ -247,7 +298,8 @@ public final class SluiceServer implements AutoCloseable {
             SluiceMetrics metrics,
             ManagementApi api,
             ApiGuards guards,
-            Console console) {
+            Console console,
+            java.util.function.Supplier<Map<String, Object>> node) {
         Javalin app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.jsonMapper(new JavalinJackson3(JsonMapper.builder().build(), false));
@@ -257,7 +309,9 @@ public final class SluiceServer implements AutoCloseable {
             console.register(c, api);
             c.routes.get("/health", ctx -> {
                 Health h = Health.of(supervisor.pipelines());
-                ctx.status(h.healthy() ? 200 : 503).json(h.body());
+                Map<String, Object> body = new java.util.LinkedHashMap<>(h.body());
+                body.put("node", node.get());
+                ctx.status(h.healthy() ? 200 : 503).json(body);
             });
             c.routes.get(
                     "/metrics",
@@ -275,6 +329,21 @@ public final class SluiceServer implements AutoCloseable {
                 "Sluice listening on http://localhost:{} (console: /, API: /api, health: /health, metrics: /metrics)",
                 app.port());
         return app;
+    }
+
+    // This node's part in the cluster, for /health.
+    private static Map<String, Object> nodeInfo(@org.jspecify.annotations.Nullable Cluster c) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        if (c == null) {
+            m.put("role", "starting");
+            return m;
+        }
+        java.util.Set<java.util.UUID> owned = c.owned();
+        m.put("id", c.settings().nodeId());
+        m.put("address", c.settings().address());
+        m.put("role", c.draining() ? "draining" : owned.isEmpty() ? "standby" : "owner");
+        m.put("pipelines", owned.stream().map(Object::toString).sorted().toList());
+        return m;
     }
 
     private static String rootMessage(Throwable t) {
@@ -297,8 +366,13 @@ public final class SluiceServer implements AutoCloseable {
     public void close() {
         console.close();
         watcher.close();
+        follower.close();
         jobs.close();
+        // Stop renewing, stop the pipelines gracefully (in-flight batches delivered and acknowledged), then hand the
+        // leases over at once rather than after they expire.
+        cluster.close();
         supervisor.close();
+        cluster.releaseAll();
         http.stop();
         // Deliveries still pending are dropped (docs/webhooks.md).
         webhooks.close();

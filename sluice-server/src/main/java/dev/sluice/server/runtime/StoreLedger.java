@@ -2,21 +2,26 @@ package dev.sluice.server.runtime;
 
 import dev.sluice.core.Position;
 import dev.sluice.engine.DeliveryLedger;
+import dev.sluice.server.store.Fence;
 import dev.sluice.server.store.ProgressTable;
 import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /** Sinks' delivery progress in the metadata store, positions packed 12 bytes each. */
 final class StoreLedger implements DeliveryLedger {
     private static final int POSITION_BYTES = Long.BYTES + Integer.BYTES;
 
     private final ProgressTable store;
+    private final @Nullable Fence fence;
 
-    StoreLedger(ProgressTable store) {
+    /** @param fence the pipeline's lease, checked by every save */
+    StoreLedger(ProgressTable store, @Nullable Fence fence) {
         this.store = store;
+        this.fence = fence;
     }
 
     @Override
@@ -39,6 +44,7 @@ final class StoreLedger implements DeliveryLedger {
         for (Position p : progress.resolvedAfter()) {
             b.putLong(p.commitLsn()).putInt(p.commitIdx());
         }
-        store.save(UUID.fromString(sinkId), new ProgressTable.SinkProgress(progress.acknowledgedLsn(), b.array()));
+        store.save(
+                UUID.fromString(sinkId), new ProgressTable.SinkProgress(progress.acknowledgedLsn(), b.array()), fence);
     }
 }

@@ -4,6 +4,7 @@ import dev.sluice.core.Action;
 import dev.sluice.core.Position;
 import dev.sluice.core.TableId;
 import dev.sluice.engine.MessageStore;
+import dev.sluice.server.store.Fence;
 import dev.sluice.server.store.MessageTable;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -16,19 +17,22 @@ import org.jspecify.annotations.Nullable;
 /** Sinks' failing messages in the metadata store. */
 final class StoreMessages implements MessageStore {
     private final MessageTable store;
+    private final @Nullable Fence fence;
 
-    StoreMessages(MessageTable store) {
+    /** @param fence the pipeline's lease, checked by every write */
+    StoreMessages(MessageTable store, @Nullable Fence fence) {
         this.store = store;
+        this.fence = fence;
     }
 
     @Override
     public void save(String sinkId, List<Stored> messages) throws SQLException {
-        store.save(UUID.fromString(sinkId), rows(messages));
+        store.save(UUID.fromString(sinkId), rows(messages), fence);
     }
 
     @Override
     public void discarded(String sinkId, List<Stored> messages) throws SQLException {
-        store.discard(UUID.fromString(sinkId), rows(messages), Instant.now());
+        store.discard(UUID.fromString(sinkId), rows(messages), Instant.now(), fence);
     }
 
     private static List<MessageTable.MessageRow> rows(List<Stored> messages) {
@@ -57,7 +61,7 @@ final class StoreMessages implements MessageStore {
     public void delete(String sinkId, List<Position> positions) throws SQLException {
         List<long[]> keys = new ArrayList<>(positions.size());
         positions.forEach(p -> keys.add(key(p)));
-        store.delete(UUID.fromString(sinkId), keys);
+        store.delete(UUID.fromString(sinkId), keys, fence);
     }
 
     @Override

@@ -28,6 +28,7 @@ import dev.sluice.server.notify.EventType;
 import dev.sluice.server.notify.WebhookEvent;
 import dev.sluice.server.store.BackfillState;
 import dev.sluice.server.store.BackfillTable.BackfillRow;
+import dev.sluice.server.store.Fence;
 import dev.sluice.server.store.MetadataStore;
 import dev.sluice.server.store.RunningConfig;
 import dev.sluice.server.stream.PullStream;
@@ -58,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * selection, events for notification webhooks) and the start-retry of each pipeline share its one lock; splitting
  * them would put that lock in several places. The next split to make: the per-sink status and events into a class.
  */
-final class Supervisor implements Engine, AutoCloseable {
+final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
     private static final long MIB = 1024L * 1024;
     private static final Duration BATCH_TIMEOUT = Duration.ofMillis(5);
@@ -66,6 +67,8 @@ final class Supervisor implements Engine, AutoCloseable {
     private static final class Running {
         final DatabaseConfig config;
         final DatabasePipeline pipeline;
+        /** The lease it runs under (null: not leased). */
+        final @Nullable Fence fence;
         /**
          * What each running sink was built from: a change means a reconfiguration. A destination holds the HTTP
          * endpoint it refers to, resolved, so a changed endpoint changes it too.
@@ -76,9 +79,10 @@ final class Supervisor implements Engine, AutoCloseable {
         /** The functions each sink runs, closed when it stops or changes. */
         final Map<UUID, MessageFunctions> functions = new HashMap<>();
 
-        Running(DatabaseConfig config, DatabasePipeline pipeline) {
+        Running(DatabaseConfig config, DatabasePipeline pipeline, @Nullable Fence fence) {
             this.config = config;
             this.pipeline = pipeline;
+            this.fence = fence;
         }
     }
 
@@ -92,6 +96,14 @@ final class Supervisor implements Engine, AutoCloseable {
 
     private final CompiledFunctions compiled = new CompiledFunctions();
     private boolean started;
+    /** The configuration last applied. */
+    private @Nullable RunningConfig last;
+    /** In a cluster, the databases whose leases this node holds (null: not leased, every database runs here). */
+    private @Nullable Map<UUID, Fence> leases;
+    /** How long a pipeline whose lease goes may take to stop. */
+    private Duration stopWithin = Duration.ofSeconds(3);
+    /** Told when the set of databases changes (the cluster balances its leases). */
+    private Runnable databasesChanged = () -> {};
 
     /** Where the end of a backfill is announced (notification webhooks). */
     private final java.util.function.Consumer<WebhookEvent> events;
@@ -265,6 +277,43 @@ final class Supervisor implements Engine, AutoCloseable {
         return was;
     }
 
+    /**
+     * Makes the running backfills match the store: starts the active ones of sinks running here that do not run yet,
+     * stops the ones no longer active (another node's API paused, cancelled or deleted them).
+     */
+    synchronized void syncBackfills() throws java.sql.SQLException {
+        if (!started || running.isEmpty()) {
+            return;
+        }
+        Map<UUID, BackfillRow> active = new HashMap<>();
+        for (BackfillRow row : store.backfills().inStates(EnumSet.of(BackfillState.ACTIVE))) {
+            active.put(row.id(), row);
+        }
+        for (var e : running.entrySet()) {
+            Running r = e.getValue();
+            for (BackfillRow row : active.values()) {
+                // Only ones never started here (or stopped since): one that just finished here may still read as
+                // active for a moment, and must not run again.
+                if (r.sinks.containsKey(row.sinkId())
+                        && !backfills.containsKey(row.id())
+                        && !r.pipeline.backfillRunning(row.id().toString())) {
+                    startBackfill(r, row);
+                }
+            }
+        }
+        for (UUID id : List.copyOf(backfills.keySet())) {
+            if (active.containsKey(id)) {
+                continue;
+            }
+            for (var e : running.entrySet()) {
+                if (e.getValue().pipeline.backfillRunning(id.toString())) {
+                    log.info("backfill {}: no longer active in the store; stopping it here", id);
+                    stopBackfill(e.getKey(), id);
+                }
+            }
+        }
+    }
+
     synchronized List<DatabasePipeline> pipelines() {
         return running.values().stream().map(r -> r.pipeline).toList();
     }
@@ -289,31 +338,85 @@ final class Supervisor implements Engine, AutoCloseable {
         return r == null ? null : r.pipeline.status();
     }
 
+    /**
+     * Runs pipelines only for the databases whose leases this node holds, as {@link #run} says from now on; {@code
+     * changed} is told when the configuration's databases change.
+     */
+    synchronized void leased(Runnable changed) {
+        leases = Map.of();
+        databasesChanged = changed;
+        if (last != null) {
+            applyConfig(last);
+        }
+    }
+
+    /** The enabled databases of the configuration last applied. */
+    @Override
+    public synchronized Set<UUID> databases() {
+        if (last == null) {
+            return Set.of();
+        }
+        Set<UUID> ids = new java.util.HashSet<>();
+        for (DatabaseConfig d : last.config().databases()) {
+            if (d.slot().enabled()) {
+                ids.add(last.databaseIds().get(d.name()));
+            }
+        }
+        return ids;
+    }
+
+    @Override
+    public synchronized void run(Map<UUID, Fence> held, Duration within) {
+        leases = Map.copyOf(held);
+        stopWithin = within;
+        if (last != null) {
+            applyConfig(last);
+        }
+    }
+
+    /** The databases whose pipelines run on this node. */
+    synchronized Set<UUID> runningDatabases() {
+        return Set.copyOf(running.keySet());
+    }
+
     /** Makes the running pipelines match {@code loaded}. */
     @Override
     public synchronized void apply(RunningConfig loaded) {
+        Set<UUID> before = databases();
+        applyConfig(loaded);
+        if (!before.equals(databases())) {
+            databasesChanged.run();
+        }
+    }
+
+    private void applyConfig(RunningConfig loaded) {
+        last = loaded;
         SluiceConfig cfg = loaded.config();
         Map<String, UUID> dbIds = loaded.databaseIds();
         Map<String, UUID> sinkIds = loaded.sinkIds();
         Map<UUID, DatabaseConfig> wanted = new LinkedHashMap<>();
         for (DatabaseConfig d : cfg.databases()) {
             // A disabled slot is not read: its pipeline stops, and the slot keeps its position for later.
-            if (d.slot().enabled()) {
-                wanted.put(dbIds.get(d.name()), d);
+            UUID id = dbIds.get(d.name());
+            if (d.slot().enabled() && (leases == null || leases.containsKey(id))) {
+                wanted.put(id, d);
             }
         }
 
         for (var it = running.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
             DatabaseConfig now = wanted.get(e.getKey());
-            if (now == null || !now.equals(e.getValue().config)) {
+            boolean leaseGone = leases != null && !Objects.equals(leases.get(e.getKey()), e.getValue().fence);
+            if (now == null || !now.equals(e.getValue().config) || leaseGone) {
                 log.info(
                         "database {}: {}",
                         e.getValue().config.name(),
-                        now == null
-                                ? "removed, or its slot disabled; stopping its pipeline"
-                                : "connection changed; restarting its pipeline");
-                stop(e.getValue());
+                        leaseGone
+                                ? "this node does not hold its lease now; stopping its pipeline"
+                                : now == null
+                                        ? "removed, or its slot disabled; stopping its pipeline"
+                                        : "connection changed; restarting its pipeline");
+                stop(e.getValue(), leaseGone);
                 it.remove();
             }
         }
@@ -329,7 +432,8 @@ final class Supervisor implements Engine, AutoCloseable {
             }
             Running r = running.get(dbId);
             if (r == null) {
-                r = new Running(d, pipeline(d, dbId));
+                Fence fence = leases == null ? null : leases.get(dbId);
+                r = new Running(d, pipeline(d, dbId, fence), fence);
                 metrics.registerDatabase(r.pipeline, dbId);
                 for (var s : desired.entrySet()) {
                     metrics.registerSink(s.getValue().name(), s.getKey());
@@ -398,25 +502,29 @@ final class Supervisor implements Engine, AutoCloseable {
         }
     }
 
-    private void stop(Running r) {
-        r.pipeline.close();
+    private void stop(Running r, boolean soon) {
+        if (soon) {
+            r.pipeline.close(stopWithin);
+        } else {
+            r.pipeline.close();
+        }
         r.functions.values().forEach(Supervisor::closeFunctions);
         r.functions.clear();
         r.functionSpecs.clear();
         metrics.unregisterDatabase(r.pipeline);
     }
 
-    private DatabasePipeline pipeline(DatabaseConfig d, UUID dbId) {
+    private DatabasePipeline pipeline(DatabaseConfig d, UUID dbId, @Nullable Fence fence) {
         SourceSettings settings = d.sourceSettings();
         return new DatabasePipeline(
                 d.name(),
                 settings,
                 RetryPolicy.RECONNECT,
-                new PositionRecorder(store.positions(), dbId, d.slot().name()),
+                new PositionRecorder(store.positions(), dbId, d.slot().name(), fence),
                 metrics,
                 DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()),
-                new StoreLedger(store.progress()),
-                new StoreMessages(store.messages()));
+                new StoreLedger(store.progress(), fence),
+                new StoreMessages(store.messages(), fence));
     }
 
     /** {@code spec} with the sink's functions, which {@code r} now holds for it. */

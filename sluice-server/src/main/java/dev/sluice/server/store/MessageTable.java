@@ -65,38 +65,49 @@ public final class MessageTable {
      * Inserts or replaces (by position) messages of a sink, as live ones; does nothing when the sink is no longer
      * stored.
      */
-    public void save(UUID sinkId, List<MessageRow> rows) throws SQLException {
-        upsert(sinkId, rows, null);
+    public void save(UUID sinkId, List<MessageRow> rows, @Nullable Fence fence) throws SQLException {
+        MetadataStore.transaction(dataSource, fence, c -> {
+            upsert(c, sinkId, rows, null);
+            return null;
+        });
     }
 
     /**
      * Records messages of a sink as discarded at {@code at} (a live row at the same position becomes a discarded
      * one), then drops the sink's oldest discarded messages beyond {@link #DISCARDED_KEPT}.
      */
-    public void discard(UUID sinkId, List<MessageRow> rows, Instant at) throws SQLException {
-        upsert(sinkId, rows, at);
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("""
+    public void discard(UUID sinkId, List<MessageRow> rows, Instant at, @Nullable Fence fence) throws SQLException {
+        MetadataStore.transaction(dataSource, fence, c -> {
+            upsert(c, sinkId, rows, at);
+            dropOldDiscarded(c, sinkId);
+            return null;
+        });
+    }
+
+    private static void dropOldDiscarded(Connection c, UUID sinkId) throws SQLException {
+        {
+            try (PreparedStatement ps = c.prepareStatement("""
                         DELETE FROM sink_messages WHERE sink_id = ? AND (commit_lsn, commit_idx) IN (
                             SELECT commit_lsn, commit_idx FROM sink_messages
                             WHERE sink_id = ? AND discarded_at IS NOT NULL
                             ORDER BY discarded_at DESC, commit_lsn DESC, commit_idx DESC OFFSET ?)""")) {
-            ps.setObject(1, sinkId);
-            ps.setObject(2, sinkId);
-            ps.setInt(3, DISCARDED_KEPT);
-            ps.executeUpdate();
+                ps.setObject(1, sinkId);
+                ps.setObject(2, sinkId);
+                ps.setInt(3, DISCARDED_KEPT);
+                ps.executeUpdate();
+            }
         }
     }
 
-    private void upsert(UUID sinkId, List<MessageRow> rows, @Nullable Instant discardedAt) throws SQLException {
+    private static void upsert(Connection c, UUID sinkId, List<MessageRow> rows, @Nullable Instant discardedAt)
+            throws SQLException {
         String onConflict = " ON CONFLICT (sink_id, commit_lsn, commit_idx) DO UPDATE SET deliver_count ="
                 + " EXCLUDED.deliver_count, last_error = EXCLUDED.last_error, last_attempt_at ="
                 + " EXCLUDED.last_attempt_at, next_attempt_at = EXCLUDED.next_attempt_at, discarded_at ="
                 + " EXCLUDED.discarded_at";
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("INSERT INTO sink_messages (sink_id, " + MESSAGE_COLUMNS
-                        + ", discarded_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1"
-                        + " FROM sinks WHERE id = ?)" + onConflict)) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO sink_messages (sink_id, " + MESSAGE_COLUMNS
+                + ", discarded_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1"
+                + " FROM sinks WHERE id = ?)" + onConflict)) {
             for (MessageRow r : rows) {
                 int i = 1;
                 ps.setObject(i++, sinkId);
@@ -122,18 +133,20 @@ public final class MessageTable {
     }
 
     /** Removes messages of a sink by position ({commit LSN, index} pairs). */
-    public void delete(UUID sinkId, List<long[]> positions) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "DELETE FROM sink_messages WHERE sink_id = ? AND commit_lsn = ? AND commit_idx = ?")) {
-            for (long[] p : positions) {
-                ps.setObject(1, sinkId);
-                ps.setLong(2, p[0]);
-                ps.setInt(3, (int) p[1]);
-                ps.addBatch();
+    public void delete(UUID sinkId, List<long[]> positions, @Nullable Fence fence) throws SQLException {
+        MetadataStore.transaction(dataSource, fence, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM sink_messages WHERE sink_id = ? AND commit_lsn = ? AND commit_idx = ?")) {
+                for (long[] p : positions) {
+                    ps.setObject(1, sinkId);
+                    ps.setLong(2, p[0]);
+                    ps.setInt(3, (int) p[1]);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
             }
-            ps.executeBatch();
-        }
+            return null;
+        });
     }
 
     /**

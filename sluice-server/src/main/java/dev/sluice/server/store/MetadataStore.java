@@ -32,6 +32,9 @@ public final class MetadataStore implements AutoCloseable {
     }
 
     private final HikariDataSource dataSource;
+    /** Leases and heartbeats only: a pool busy with messages must not delay a renewal past the lease's expiry. */
+    private final HikariDataSource leaseDataSource;
+
     private final @Nullable EmbeddedMetadataPostgres embedded;
 
     private final ResourceTable resources = new ResourceTable();
@@ -41,9 +44,15 @@ public final class MetadataStore implements AutoCloseable {
     private final MessageTable messages;
     private final BackfillTable backfills;
     private final JobTable jobs;
+    private final LeaseTable leases;
 
-    private MetadataStore(HikariDataSource dataSource, @Nullable EmbeddedMetadataPostgres embedded) {
+    private MetadataStore(
+            HikariDataSource dataSource,
+            HikariDataSource leaseDataSource,
+            @Nullable EmbeddedMetadataPostgres embedded) {
         this.dataSource = dataSource;
+        this.leaseDataSource = leaseDataSource;
+        this.leases = new LeaseTable(leaseDataSource);
         this.embedded = embedded;
         this.apiKeys = new ApiKeyTable(dataSource);
         this.positions = new PositionTable(dataSource);
@@ -73,6 +82,7 @@ public final class MetadataStore implements AutoCloseable {
         hc.setConnectionTimeout(15_000);
         hc.setSchema("sluice");
         hc.setInitializationFailTimeout(-1);
+        HikariConfig leaseConfig = leaseConfig(hc);
         HikariDataSource ds = new HikariDataSource(hc);
         try {
             Flyway.configure()
@@ -97,7 +107,24 @@ public final class MetadataStore implements AutoCloseable {
                     e);
         }
         log.info("Metadata store ready ({})", embedded != null ? "embedded Postgres in " + home : "external Postgres");
-        return new MetadataStore(ds, embedded);
+        return new MetadataStore(ds, new HikariDataSource(leaseConfig), embedded);
+    }
+
+    // Short timeouts: a renewal that cannot reach the store must fail well before the lease would expire.
+    private static HikariConfig leaseConfig(HikariConfig main) {
+        HikariConfig hc = new HikariConfig();
+        main.copyStateTo(hc);
+        java.util.Properties props = new java.util.Properties();
+        props.putAll(main.getDataSourceProperties());
+        hc.setDataSourceProperties(props);
+        hc.setPoolName("sluice-leases");
+        hc.setMaximumPoolSize(2);
+        hc.setMinimumIdle(1);
+        hc.setConnectionTimeout(2_000);
+        hc.setValidationTimeout(1_000);
+        hc.addDataSourceProperty("socketTimeout", "3");
+        hc.addDataSourceProperty("connectTimeout", "2");
+        return hc;
     }
 
     private static void applyUrl(HikariConfig hc, String url) {
@@ -157,11 +184,33 @@ public final class MetadataStore implements AutoCloseable {
         return jobs;
     }
 
+    /** Nodes and pipeline leases (cluster mode). */
+    public LeaseTable leases() {
+        return leases;
+    }
+
     /** Runs {@code work} in one transaction: it commits if work returns, and rolls back if it throws. */
     public <T> T inTransaction(Work<T> work) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
+        return transaction(dataSource, null, work);
+    }
+
+    /**
+     * Runs {@code work} in one transaction on behalf of a pipeline, after checking that {@code fence} still holds
+     * its lease (null: no fence, for writes made outside any pipeline).
+     *
+     * @throws Fence.LostException if the lease moved on: nothing is written
+     */
+    public <T> T fenced(@Nullable Fence fence, Work<T> work) throws SQLException {
+        return transaction(dataSource, fence, work);
+    }
+
+    static <T> T transaction(DataSource ds, @Nullable Fence fence, Work<T> work) throws SQLException {
+        try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try {
+                if (fence != null) {
+                    fence.check(c);
+                }
                 T result = work.run(c);
                 c.commit();
                 return result;
@@ -176,6 +225,7 @@ public final class MetadataStore implements AutoCloseable {
 
     @Override
     public void close() {
+        leaseDataSource.close();
         dataSource.close();
         if (embedded != null) {
             embedded.close();

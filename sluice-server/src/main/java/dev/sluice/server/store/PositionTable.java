@@ -14,10 +14,22 @@ public final class PositionTable {
         this.dataSource = dataSource;
     }
 
-    /** Records the flush position last acknowledged to a database's slot. */
-    public void record(UUID databaseId, String slotName, String lsn) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("""
+    /**
+     * Records the flush position last acknowledged to a database's slot.
+     *
+     * @param fence the writing pipeline's lease (null: unfenced)
+     * @throws Fence.LostException when {@code fence} no longer holds the lease: nothing is written
+     */
+    public void record(UUID databaseId, String slotName, String lsn, @org.jspecify.annotations.Nullable Fence fence)
+            throws SQLException {
+        MetadataStore.transaction(dataSource, fence, c -> {
+            record(c, databaseId, slotName, lsn);
+            return null;
+        });
+    }
+
+    private static void record(Connection c, UUID databaseId, String slotName, String lsn) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
                         INSERT INTO replication_positions (database_id, slot_name, flushed_lsn)
                         VALUES (?, ?, ?::pg_lsn)
                         ON CONFLICT (database_id) DO UPDATE

@@ -34,10 +34,21 @@ public final class ProgressTable {
         }
     }
 
-    /** Replaces a sink's saved progress; does nothing when the sink is no longer stored. */
-    public void save(UUID sinkId, SinkProgress progress) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("""
+    /**
+     * Replaces a sink's saved progress; does nothing when the sink is no longer stored.
+     *
+     * @param fence the writing pipeline's lease (null: unfenced)
+     * @throws Fence.LostException when {@code fence} no longer holds the lease: nothing is written
+     */
+    public void save(UUID sinkId, SinkProgress progress, @Nullable Fence fence) throws SQLException {
+        MetadataStore.transaction(dataSource, fence, c -> {
+            save(c, sinkId, progress);
+            return null;
+        });
+    }
+
+    private static void save(Connection c, UUID sinkId, SinkProgress progress) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
                         INSERT INTO sink_progress (sink_id, acknowledged_lsn, resolved_after)
                         SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM sinks WHERE id = ?)
                         ON CONFLICT (sink_id) DO UPDATE

@@ -46,13 +46,45 @@ public final class StoredConfig {
     /** What a save left: the next snapshot for reads, and the configuration to run. */
     public record Saved(ConfigSnapshot snapshot, RunningConfig running) {}
 
+    /** A save refused because another node saved a newer configuration since this one was read. */
+    public static final class ConcurrentSaveException extends SQLException {
+        ConcurrentSaveException() {
+            super("the configuration was changed on another node while this change was being made; nothing was"
+                    + " saved: read it again and retry");
+        }
+    }
+
     private final MetadataStore store;
     private final Sealer sealer;
     private final AtomicReference<@Nullable ConfigSnapshot> current = new AtomicReference<>();
+    private final Object writeLock = new Object();
+    /** The {@code config_version} the current snapshot was read at. */
+    private volatile long version = -1;
 
     public StoredConfig(MetadataStore store, SecretBox secrets) {
         this.store = store;
         this.sealer = new Sealer(secrets);
+    }
+
+    /** Held by whoever reads the configuration to change it, until the change is saved and run. */
+    public Object writeLock() {
+        return writeLock;
+    }
+
+    /**
+     * Reloads the configuration if another node saved a newer one since it was last read (one small query
+     * otherwise); returns what was loaded, or null when nothing changed.
+     */
+    public @Nullable Saved reloadIfChanged() throws SQLException {
+        try (Connection c = store.dataSource().getConnection();
+                java.sql.Statement st = c.createStatement();
+                java.sql.ResultSet rs = st.executeQuery("SELECT version FROM config_version")) {
+            rs.next();
+            if (rs.getLong(1) == version) {
+                return null;
+            }
+        }
+        return load();
     }
 
     /** The store underneath, for what is not configuration (a sink's messages, backfills). */
@@ -140,8 +172,20 @@ public final class StoredConfig {
             throw new IllegalStateException(
                     "refusing to store a configuration that would not load: " + e.getMessage(), e);
         }
+        long readAt = version;
         store.inTransaction(c -> {
+            // Locks the version row until commit: saves on all nodes go one at a time, each on the latest.
+            try (java.sql.Statement st = c.createStatement();
+                    java.sql.ResultSet rs = st.executeQuery("SELECT version FROM config_version FOR UPDATE")) {
+                rs.next();
+                if (readAt >= 0 && rs.getLong(1) != readAt) {
+                    throw new ConcurrentSaveException();
+                }
+            }
             write(c, draft, cfg);
+            try (java.sql.Statement st = c.createStatement()) {
+                st.executeUpdate("UPDATE config_version SET version = version + 1");
+            }
             return null;
         });
         return load();
@@ -239,13 +283,31 @@ public final class StoredConfig {
      */
     public Saved load() throws SQLException {
         Map<Kind, List<Stored>> rows = new EnumMap<>(Kind.class);
+        long at;
         try (Connection c = store.dataSource().getConnection()) {
+            // One snapshot of the rows and their version.
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            try (java.sql.Statement st = c.createStatement();
+                    java.sql.ResultSet rs = st.executeQuery("SELECT version FROM config_version")) {
+                rs.next();
+                at = rs.getLong(1);
+            }
             for (Kind k : Kind.values()) {
                 rows.put(k, store.resources().list(c, k));
             }
+            c.commit();
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            c.setAutoCommit(true);
         }
         Saved saved = build(rows, sealer);
-        current.set(saved.snapshot());
+        synchronized (this) {
+            // Two loads racing: the newer one stays.
+            if (at >= version) {
+                version = at;
+                current.set(saved.snapshot());
+            }
+        }
         return saved;
     }
 
