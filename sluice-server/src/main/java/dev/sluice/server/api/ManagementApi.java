@@ -56,6 +56,8 @@ public final class ManagementApi {
     private final TablesApi tables;
     private final SinkStatusApi sinkStatus;
     private final NodesApi nodes = new NodesApi();
+    private final @org.jspecify.annotations.Nullable StoredConfig stored;
+    private volatile @org.jspecify.annotations.Nullable Forwarder forwarder;
     private volatile @org.jspecify.annotations.Nullable SessionAuth sessions;
 
     public ManagementApi(
@@ -72,6 +74,7 @@ public final class ManagementApi {
             JobSettings jobSettings,
             dev.sluice.server.notify.@org.jspecify.annotations.Nullable Webhooks webhooks) {
         this.tokens = tokens;
+        this.stored = stored;
         ConfigWriter writer = new ConfigWriter(stored, engine);
         SinkLookup lookup = new SinkLookup(stored);
         this.backfills = new BackfillsApi(stored, lookup, engine);
@@ -111,9 +114,43 @@ public final class ManagementApi {
         java.util.@org.jspecify.annotations.Nullable UUID keyOf(Context ctx);
     }
 
-    /** The cluster behind {@code /api/nodes}. */
-    public void nodes(Nodes cluster) {
+    /**
+     * The cluster behind {@code /api/nodes}; requests about a pipeline another node runs are relayed to it, signed
+     * with {@code forwardingKey} (which every node derives from the shared secret key).
+     */
+    public void nodes(Nodes cluster, byte[] forwardingKey) {
         nodes.nodes(cluster);
+        forwarder = new Forwarder(cluster, forwardingKey, java.time.Clock.systemUTC());
+    }
+
+    // Routes answered from a running pipeline's memory: the node that runs the sink's database answers them.
+    private static boolean answeredByTheOwner(Route r) {
+        String p = r.path();
+        return p.startsWith("/api/sinks/{id_or_name}/messages")
+                || p.equals("/api/sinks/{id_or_name}/status")
+                || p.startsWith("/api/sequin_streams/")
+                || p.startsWith("/api/http_pull_consumers/")
+                || r.method().equals("GET") && p.equals("/api/sinks/{id_or_name}");
+    }
+
+    private Handler forwarding(Handler inner) {
+        return ctx -> {
+            Forwarder f = forwarder;
+            StoredConfig s = stored;
+            if (f != null && s != null) {
+                java.util.UUID db = null;
+                try {
+                    db = SinkLookup.find(s.snapshot(), ctx.pathParam("id_or_name"))
+                            .databaseId();
+                } catch (ApiException notFound) {
+                    // the handler answers it
+                }
+                if (db != null && f.forward(ctx, db)) {
+                    return;
+                }
+            }
+            inner.handle(ctx);
+        };
     }
 
     /** Where sync jobs add the database and sink that carry their changes. */
@@ -131,7 +168,10 @@ public final class ManagementApi {
         r.before("/api/*", ctx -> authenticate(ctx, guards));
         r.after("/api/*", guards::end);
         for (Route route : routes()) {
-            Handler handler = guards.wrap(route.method(), route.path(), route.handler());
+            Handler handler = guards.wrap(
+                    route.method(),
+                    route.path(),
+                    answeredByTheOwner(route) ? forwarding(route.handler()) : route.handler());
             switch (route.method()) {
                 case "GET" -> r.get(route.path(), handler);
                 case "POST" -> r.post(route.path(), handler);
@@ -215,6 +255,19 @@ public final class ManagementApi {
 
     private void authenticate(Context ctx, ApiGuards guards) {
         if (ctx.path().equals("/api/openapi.json")) {
+            return;
+        }
+        if (ctx.header(Forwarder.HEADER) != null) {
+            // Relayed by another node of the cluster, which authenticated the client.
+            Forwarder f = forwarder;
+            java.util.UUID relayed = f == null ? null : f.verify(ctx);
+            if (relayed == null) {
+                throw new ApiException(
+                        401,
+                        "a forwarded request whose signature is not valid (nodes must share"
+                                + " SLUICE_SECRET_KEY) or has expired (clocks more than two minutes apart?)");
+            }
+            guards.admit(ctx, relayed);
             return;
         }
         String header = ctx.header("Authorization");

@@ -25,6 +25,13 @@ public interface Nodes {
     /** Every known node, with the databases whose leases each holds. */
     List<Node> list() throws SQLException;
 
+    /**
+     * The address of the live node that runs {@code databaseId}'s pipeline, when that is another node; null when this
+     * node runs it, or nobody does now.
+     */
+    @org.jspecify.annotations.Nullable
+    String ownerElsewhere(UUID databaseId) throws SQLException;
+
     /** Asks node {@code id} to hand its pipelines over and take none; false if there is no such node. */
     boolean drain(String id) throws SQLException;
 }

@@ -95,6 +95,17 @@ public final class SluiceMetrics implements PipelineMetrics {
                         m.storedBytes().get());
     }
 
+    /**
+     * This node's identity in a cluster ({@code sluice_node_info}, always 1) and how many database pipelines it runs
+     * ({@code sluice_node_pipelines}), so that a dashboard over every node's scrape tells them apart.
+     */
+    public void registerNode(String nodeId, java.util.function.Supplier<Integer> pipelines) {
+        Gauge.builder("sluice.node.info", () -> 1.0).tag("node", nodeId).register(registry);
+        Gauge.builder("sluice.node.pipelines", () -> (double) pipelines.get())
+                .tag("node", nodeId)
+                .register(registry);
+    }
+
     /** Registers a sink's meters at zero, so a scrape shows them before anything happened. */
     public void registerSink(String sink) {
         meters(sink);

@@ -48,6 +48,28 @@ final class ClusterNodes implements Nodes {
     }
 
     @Override
+    public @org.jspecify.annotations.Nullable String ownerElsewhere(UUID databaseId) throws SQLException {
+        if (cluster.owned().contains(databaseId)) {
+            return null;
+        }
+        String holder = null;
+        for (LeaseTable.LeaseRow l : table.leases()) {
+            if (l.databaseId().equals(databaseId) && l.nodeId() != null && !l.expired()) {
+                holder = l.nodeId();
+            }
+        }
+        if (holder == null || holder.equals(self())) {
+            return null;
+        }
+        for (LeaseTable.NodeRow n : table.nodes()) {
+            if (n.id().equals(holder) && n.age().compareTo(cluster.settings().ttl()) < 0) {
+                return n.address();
+            }
+        }
+        return null;
+    }
+
+    @Override
     public boolean drain(String id) throws SQLException {
         boolean found = table.drain(id);
         if (found && id.equals(self())) {

@@ -186,7 +186,10 @@ public final class SluiceServer implements AutoCloseable {
                     store.leases(),
                     supervisor);
             clusterRef.set(cluster);
-            api.nodes(new ClusterNodes(cluster, store.leases()));
+            Cluster joined = cluster;
+            metrics.registerNode(
+                    cluster.settings().nodeId(), () -> joined.owned().size());
+            api.nodes(new ClusterNodes(cluster, store.leases()), secrets.derive("sluice node-to-node forwarding v1"));
             cluster.start();
             follower = new ConfigFollower(stored, supervisor);
             follower.start();

@@ -35,6 +35,20 @@ public final class SecretBox {
         this.key = new SecretKeySpec(key, "AES");
     }
 
+    /**
+     * A key for {@code purpose} derived from this one (HMAC-SHA256 of the purpose), so that the one secret every node
+     * shares serves other uses without exposing it.
+     */
+    public byte[] derive(String purpose) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+        }
+    }
+
     /** The key from {@code envKey} when set, else from (or into) {@code home/secret.key}. */
     public static SecretBox load(String envKey, Path home) throws IOException {
         if (envKey != null && !envKey.isBlank()) {

@@ -289,6 +289,69 @@ class ClusterIT {
         }
     }
 
+    @Test
+    void aNodeThatDoesNotRunTheSink_relaysItsPipelineRequestsToTheOwner() throws Exception {
+        ServerProcess n1 = start("n1");
+        ServerProcess n2 = start("n2");
+        String ownerId = owner(n1);
+        ServerProcess owner = nodes.get(ownerId);
+        ServerProcess other = owner == n1 ? n2 : n1;
+        startWriting();
+        await().atMost(WAIT).until(() -> acceptedNow() > 20);
+        stopWriting();
+
+        HttpResponse<String> viaOther = send(other, "GET", "/api/sinks/hook/status", null);
+        assertThat(viaOther.statusCode()).as(viaOther.body()).isEqualTo(200);
+        assertThat(viaOther.headers().firstValue("X-Sluice-Served-By"))
+                .as("answered by the node that runs the sink")
+                .hasValueSatisfying(a -> assertThat(a).endsWith(":" + owner.port()));
+        JsonNode status = JSON.readTree(viaOther.body());
+        JsonNode direct =
+                JSON.readTree(send(owner, "GET", "/api/sinks/hook/status", null).body());
+        assertThat(status.get("delivered_total").asLong())
+                .as("the running pipeline's count, not a stopped sink's zero")
+                .isPositive();
+        assertThat(status.get("health")).isEqualTo(direct.get("health"));
+        assertThat(send(other, "GET", "/api/sinks/hook/messages", null).statusCode())
+                .isEqualTo(200);
+        assertThat(send(other, "POST", "/api/sinks/hook/messages/redeliver", "{}")
+                        .statusCode())
+                .isEqualTo(send(owner, "POST", "/api/sinks/hook/messages/redeliver", "{}")
+                        .statusCode());
+
+        // Configuration reads are answered by any node from the shared store, without a relay.
+        HttpResponse<String> sinks = send(other, "GET", "/api/sinks", null);
+        assertThat(sinks.statusCode()).isEqualTo(200);
+        assertThat(sinks.headers().firstValue("X-Sluice-Served-By")).isEmpty();
+
+        // A relay header that no node signed is refused.
+        HttpResponse<String> forged = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(
+                                        URI.create("http://localhost:" + owner.port() + "/api/sinks/hook/status"))
+                                .header("X-Sluice-Forwarded", java.util.UUID.randomUUID() + ".99999999999999.AAAA")
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(forged.statusCode()).isEqualTo(401);
+    }
+
+    private static HttpResponse<String> send(ServerProcess node, String method, String path, String body)
+            throws Exception {
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + node.port() + path))
+                                .header("Authorization", "Bearer " + ServerFixture.TOKEN)
+                                .header("Content-Type", "application/json")
+                                .timeout(Duration.ofSeconds(30))
+                                .method(
+                                        method,
+                                        body == null
+                                                ? HttpRequest.BodyPublishers.noBody()
+                                                : HttpRequest.BodyPublishers.ofString(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+    }
+
     private static final Pattern LINE_TIME = Pattern.compile("^(\\d{2}:\\d{2}:\\d{2}\\.\\d{3}) ");
 
     /** The time of the first log line containing {@code text}, or null. */

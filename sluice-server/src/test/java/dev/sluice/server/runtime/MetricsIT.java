@@ -53,6 +53,9 @@ class MetricsIT {
         assertThat(value(afterFive, "sluice_messages_ingested_total" + hook)).isEqualTo(5.0);
         assertThat(value(afterFive, "sluice_messages_failed_total" + hook)).isEqualTo(0.0);
         assertThat(value(afterFive, "sluice_messages_discarded_total" + hook)).isEqualTo(0.0);
+        // This node, alone, runs the one database's pipeline.
+        assertThat(afterFive).containsPattern("sluice_node_pipelines\\{node=\"[^\"]+\"\\} 1\\.0");
+        assertThat(afterFive).containsPattern("sluice_node_info\\{node=\"[^\"]+\"\\} 1(\\.0)?\\n");
         // The bytes of the five messages' JSON as sent: each body is {"data":[m1,m2,...]}.
         double sent = receiver.requests().stream()
                 .mapToDouble(r -> r.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
