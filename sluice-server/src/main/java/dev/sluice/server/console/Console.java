@@ -45,7 +45,7 @@ public final class Console {
 
     public Console(ConsoleServices services) {
         this.services = services;
-        this.sessions = new ConsoleSessions(services.clock());
+        this.sessions = new ConsoleSessions(services.stored().metadata().dataSource(), services.clock());
         this.live = new LiveUpdates();
         History history = new History(services);
         // The sink form's /sinks/new before the sink page's /sinks/{name}: the first route that matches answers.

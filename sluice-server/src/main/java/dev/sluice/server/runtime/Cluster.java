@@ -258,6 +258,8 @@ final class Cluster implements AutoCloseable {
             Fence f = e.getValue().fence();
             if (table.renew(f.databaseId(), f.nodeId(), f.epoch(), settings.ttl())) {
                 e.setValue(new Held(f, validUntil(sent), e.getValue().acquiredAt()));
+            } else if (!pipelines.databases().contains(f.databaseId())) {
+                it.remove(); // the database was deleted, and its lease with it
             } else {
                 log.warn(
                         "node {}: lost the lease on database {} (epoch {}): another node took it over; stopping its"

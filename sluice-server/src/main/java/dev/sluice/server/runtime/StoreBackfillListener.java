@@ -2,6 +2,7 @@ package dev.sluice.server.runtime;
 
 import dev.sluice.engine.BackfillListener;
 import dev.sluice.server.store.BackfillTable;
+import dev.sluice.server.store.Fence;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.UUID;
@@ -38,6 +39,9 @@ final class StoreBackfillListener implements BackfillListener {
         void ended(long rowsProcessed, long rowsIngested, @Nullable String error);
     }
 
+    /** The lease of the pipeline that runs the backfill: its writes are refused once another node took it. */
+    private final @Nullable Fence fence;
+
     StoreBackfillListener(
             BackfillTable store,
             UUID id,
@@ -45,7 +49,9 @@ final class StoreBackfillListener implements BackfillListener {
             @Nullable Long initial,
             long processed,
             long ingested,
+            @Nullable Fence fence,
             Ended ended) {
+        this.fence = fence;
         this.store = store;
         this.id = id;
         this.sinkName = sinkName;
@@ -119,7 +125,7 @@ final class StoreBackfillListener implements BackfillListener {
 
     private void write(Pending p) {
         try {
-            store.progressed(id, p.cursor(), p.processed(), p.ingested());
+            store.progressed(id, p.cursor(), p.processed(), p.ingested(), fence);
         } catch (SQLException e) {
             log.warn("sink {}: backfill {}: cannot save its progress: {}", sinkName, id, e.getMessage());
         }
@@ -151,7 +157,7 @@ final class StoreBackfillListener implements BackfillListener {
     private void finish(long rowsProcessed, long rowsIngested, @Nullable String error) {
         boolean recorded;
         try {
-            recorded = store.finished(id, rowsProcessed, rowsIngested, error);
+            recorded = store.finished(id, rowsProcessed, rowsIngested, error, fence);
         } catch (SQLException e) {
             log.warn("sink {}: backfill {}: cannot save its end: {}", sinkName, id, e.getMessage());
             return;

@@ -55,9 +55,14 @@ import org.slf4j.LoggerFactory;
  * reconfiguration; other sinks are not touched); a database whose connection changed is restarted. Thread-safety:
  * all methods are synchronized.
  *
- * <p>Over 500 lines: applying a configuration, the engine's view of the running sinks (status, backfills, column
- * selection, events for notification webhooks) and the start-retry of each pipeline share its one lock; splitting
- * them would put that lock in several places. The next split to make: the per-sink status and events into a class.
+ * <p>In a cluster ({@link #leased}), a database's pipeline runs only while this node holds its lease ({@link #run}),
+ * and writes for it carry the lease's {@link Fence}; a pipeline whose lease goes is stopped within the time the
+ * {@link Cluster} gives.
+ *
+ * <p>Over 500 lines: applying a configuration, the leases, the engine's view of the running sinks (status, backfills,
+ * column selection, events for notification webhooks) and the start-retry of each pipeline share its one lock;
+ * splitting them would put that lock in several places. The next split to make: the per-sink status and events into a
+ * class, and the backfill bookkeeping ({@link #syncBackfills} and the listeners) into another.
  */
 final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
@@ -102,6 +107,8 @@ final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
     private @Nullable Map<UUID, Fence> leases;
     /** How long a pipeline whose lease goes may take to stop. */
     private Duration stopWithin = Duration.ofSeconds(3);
+
+    private volatile Set<UUID> enabledDatabases = Set.of();
     /** Told when the set of databases changes (the cluster balances its leases). */
     private Runnable databasesChanged = () -> {};
 
@@ -159,6 +166,7 @@ final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
                 row.rowsInitialCount(),
                 row.rowsProcessedCount(),
                 row.rowsIngestedCount(),
+                r.fence,
                 (processed, ingested, error) -> events.accept(WebhookEvent.of(
                         error == null ? EventType.BACKFILL_COMPLETED : EventType.BACKFILL_FAILED,
                         java.time.Instant.now(),
@@ -350,19 +358,23 @@ final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
         }
     }
 
-    /** The enabled databases of the configuration last applied. */
+    /**
+     * The enabled databases of the configuration last applied. Without the lock: the cluster's lease renewals must
+     * not wait for a reconfiguration that is stopping a pipeline.
+     */
     @Override
-    public synchronized Set<UUID> databases() {
-        if (last == null) {
-            return Set.of();
-        }
+    public Set<UUID> databases() {
+        return enabledDatabases;
+    }
+
+    private static Set<UUID> enabled(RunningConfig config) {
         Set<UUID> ids = new java.util.HashSet<>();
-        for (DatabaseConfig d : last.config().databases()) {
+        for (DatabaseConfig d : config.config().databases()) {
             if (d.slot().enabled()) {
-                ids.add(last.databaseIds().get(d.name()));
+                ids.add(config.databaseIds().get(d.name()));
             }
         }
-        return ids;
+        return Set.copyOf(ids);
     }
 
     @Override
@@ -391,6 +403,7 @@ final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
 
     private void applyConfig(RunningConfig loaded) {
         last = loaded;
+        enabledDatabases = enabled(loaded);
         SluiceConfig cfg = loaded.config();
         Map<String, UUID> dbIds = loaded.databaseIds();
         Map<String, UUID> sinkIds = loaded.sinkIds();

@@ -214,24 +214,33 @@ public final class BackfillTable {
         }
     }
 
-    /** Saves the cursor and counts of an unfinished backfill. */
-    public void progressed(UUID id, List<String> cursor, long processed, long ingested) throws SQLException {
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("""
-                        UPDATE backfills SET cursor = ?, rows_processed_count = ?, rows_ingested_count = ?,
-                            updated_at = now()
-                        WHERE id = ? AND state = ANY (?)""")) {
-            ps.setArray(1, c.createArrayOf("text", cursor.toArray()));
-            ps.setLong(2, processed);
-            ps.setLong(3, ingested);
-            ps.setObject(4, id);
-            ps.setArray(5, c.createArrayOf("text", wireNames(BackfillState.UNFINISHED)));
-            ps.executeUpdate();
-        }
+    /**
+     * Saves the cursor and counts of an unfinished backfill.
+     *
+     * @param fence the lease of the pipeline that runs it (null: unfenced)
+     * @throws Fence.LostException when that lease moved on: nothing is written
+     */
+    public void progressed(UUID id, List<String> cursor, long processed, long ingested, @Nullable Fence fence)
+            throws SQLException {
+        MetadataStore.transaction(dataSource, fence, c -> {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    UPDATE backfills SET cursor = ?, rows_processed_count = ?, rows_ingested_count = ?,
+                        updated_at = now()
+                    WHERE id = ? AND state = ANY (?)""")) {
+                ps.setArray(1, c.createArrayOf("text", cursor.toArray()));
+                ps.setLong(2, processed);
+                ps.setLong(3, ingested);
+                ps.setObject(4, id);
+                ps.setArray(5, c.createArrayOf("text", wireNames(BackfillState.UNFINISHED)));
+                ps.executeUpdate();
+            }
+            return null;
+        });
     }
 
     /** Marks an active backfill completed (error null) or failed, with its final counts. */
-    public boolean finished(UUID id, long processed, long ingested, @Nullable String error) throws SQLException {
+    public boolean finished(UUID id, long processed, long ingested, @Nullable String error, @Nullable Fence fence)
+            throws SQLException {
         BackfillState to = error == null ? BackfillState.COMPLETED : BackfillState.FAILED;
         if (!BackfillState.ACTIVE.canEndIn(to)) {
             throw new IllegalStateException("an active backfill cannot end " + to.wireName());
@@ -241,20 +250,21 @@ public final class BackfillTable {
                         + " rows_ingested_count = ?, updated_at = now() WHERE id = ? AND state = ?"
                 : "UPDATE backfills SET state = ?, failed_at = now(), error = ?, updated_at = now()"
                         + " WHERE id = ? AND state = ?";
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            ps.setString(i++, to.wireName());
-            if (error == null) {
-                ps.setLong(i++, processed);
-                ps.setLong(i++, ingested);
-            } else {
-                ps.setString(i++, error);
+        return MetadataStore.transaction(dataSource, fence, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                ps.setString(i++, to.wireName());
+                if (error == null) {
+                    ps.setLong(i++, processed);
+                    ps.setLong(i++, ingested);
+                } else {
+                    ps.setString(i++, error);
+                }
+                ps.setObject(i++, id);
+                ps.setString(i, BackfillState.ACTIVE.wireName());
+                return ps.executeUpdate() == 1;
             }
-            ps.setObject(i++, id);
-            ps.setString(i, BackfillState.ACTIVE.wireName());
-            return ps.executeUpdate() == 1;
-        }
+        });
     }
 
     public boolean delete(UUID id) throws SQLException {

@@ -62,7 +62,8 @@ class ApiIT {
                     .replace("{id_or_name}", "x")
                     .replace("{message_id}", "1-0")
                     .replace("{backfill_id}", "e0c918bb-12a2-4810-94a3-387cd672a478")
-                    .replace("{job_id}", "2a7c1f0e-5b8d-4c3e-9f61-0d4b8e2a9c17");
+                    .replace("{job_id}", "2a7c1f0e-5b8d-4c3e-9f61-0d4b8e2a9c17")
+                    .replace("{id}", "node-1");
             String body = route.method().equals("GET") || route.method().equals("DELETE") ? null : "{}";
             String type = body == null ? null : "application/json";
             assertThat(anonymous.send(route.method(), path, body, type).status())

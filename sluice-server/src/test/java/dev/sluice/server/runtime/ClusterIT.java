@@ -327,6 +327,26 @@ class ClusterIT {
         assertThat(sinks.statusCode()).isEqualTo(200);
         assertThat(sinks.headers().firstValue("X-Sluice-Served-By")).isEmpty();
 
+        // A console session opened on one node is known to the other (sessions are in the store).
+        HttpResponse<String> signIn = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + other.port() + "/sign-in"))
+                                .header("Origin", "http://localhost:" + other.port())
+                                .header("Content-Type", "application/x-www-form-urlencoded")
+                                .POST(HttpRequest.BodyPublishers.ofString("token=" + ServerFixture.TOKEN))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(signIn.statusCode()).as(signIn.body()).isEqualTo(303);
+        String cookie = signIn.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+        HttpResponse<String> overview = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + owner.port() + "/"))
+                                .header("Cookie", cookie)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(overview.statusCode()).as("signed in on the other node too").isEqualTo(200);
+        assertThat(overview.body()).contains("hook");
+
         // A relay header that no node signed is refused.
         HttpResponse<String> forged = HttpClient.newHttpClient()
                 .send(
