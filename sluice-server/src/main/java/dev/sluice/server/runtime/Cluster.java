@@ -147,6 +147,7 @@ final class Cluster implements AutoCloseable {
     private volatile boolean drainingLocally;
     private volatile boolean draining;
     private volatile boolean closed;
+    private volatile boolean joined;
     private volatile List<LeaseTable.NodeRow> lastNodes = List.of();
 
     Cluster(Settings settings, LeaseTable table, Pipelines pipelines) {
@@ -183,6 +184,7 @@ final class Cluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        joined = true;
         scheduler.scheduleWithFixedDelay(
                 this::tick, settings.tick().toMillis(), settings.tick().toMillis(), TimeUnit.MILLISECONDS);
         watchdog.scheduleWithFixedDelay(
@@ -204,6 +206,11 @@ final class Cluster implements AutoCloseable {
     void drainLocally() {
         drainingLocally = true;
         wake();
+    }
+
+    /** Whether the first lease round has run: until then the node does not know what it runs. */
+    boolean joined() {
+        return joined;
     }
 
     /** Whether this node is draining (asked to by the API on any node, or stopping). */

@@ -313,8 +313,14 @@ public final class SluiceServer implements AutoCloseable {
             c.routes.get("/health", ctx -> {
                 Health h = Health.of(supervisor.pipelines());
                 Map<String, Object> body = new java.util.LinkedHashMap<>(h.body());
-                body.put("node", node.get());
-                ctx.status(h.healthy() ? 200 : 503).json(body);
+                Map<String, Object> n = node.get();
+                body.put("node", n);
+                // Until its first lease round the node cannot say what it runs: not healthy yet.
+                boolean starting = "starting".equals(n.get("role"));
+                if (starting) {
+                    body.put("status", "starting");
+                }
+                ctx.status(h.healthy() && !starting ? 200 : 503).json(body);
             });
             c.routes.get(
                     "/metrics",
@@ -337,7 +343,7 @@ public final class SluiceServer implements AutoCloseable {
     // This node's part in the cluster, for /health.
     private static Map<String, Object> nodeInfo(@org.jspecify.annotations.Nullable Cluster c) {
         Map<String, Object> m = new java.util.LinkedHashMap<>();
-        if (c == null) {
+        if (c == null || !c.joined()) {
             m.put("role", "starting");
             return m;
         }
