@@ -160,22 +160,7 @@ class ClusterIT {
     /** Every written change arrived (with its first key, if twice). */
     private void assertNothingLost() {
         receiver.awaitAccepted(
-                m -> keyByChange(m).keySet().containsAll(written), WAIT, written.size() + " written changes");
-    }
-
-    /** Each change ({@code "id:seq"}) accepted, with its idempotency key; a duplicate must carry the same key. */
-    private static Map<String, String> keyByChange(List<JsonNode> accepted) {
-        Map<String, String> keyByChange = new HashMap<>();
-        for (JsonNode m : accepted) {
-            String change = m.get("record").get("id").asInt() + ":"
-                    + m.get("record").get("seq").asInt();
-            String key = m.get("metadata").get("idempotency_key").asString();
-            String prev = keyByChange.putIfAbsent(change, key);
-            assertThat(prev == null || prev.equals(key))
-                    .as("a duplicate of %s carries its first key", change)
-                    .isTrue();
-        }
-        return keyByChange;
+                m -> NoLossIT.keyByChange(m).keySet().containsAll(written), WAIT, written.size() + " written changes");
     }
 
     private int acceptedNow() {

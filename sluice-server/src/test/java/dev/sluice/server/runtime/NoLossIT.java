@@ -46,8 +46,11 @@ class NoLossIT {
                 ServerProcess.start(sluice.home(), config, Map.of("SLUICE_DATABASE_URL", PG.jdbcUrl(sluice.metaDb()))));
     }
 
-    /** Each change ({@code "id:seq"}) accepted, with its idempotency key; a duplicate must carry the same key. */
-    private static Map<String, String> keyByChange(List<JsonNode> accepted) {
+    /**
+     * Each change ({@code "id:seq"}) accepted, with its idempotency key; a duplicate must carry the same key (also
+     * ClusterIT's check).
+     */
+    static Map<String, String> keyByChange(List<JsonNode> accepted) {
         Map<String, String> keyByChange = new HashMap<>();
         for (JsonNode m : accepted) {
             String change = m.get("record").get("id").asInt() + ":"
