@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * <p>Handing over (a drain, SIGTERM, a node joining) stops the pipeline gracefully first (in-flight batches delivered
  * and acknowledged), then releases the lease, which the next node takes on its next tick.
  *
- * <p>Thread-safety: the tick and the watchdog run on one scheduler thread; {@link #wake} and {@link #drainLocally}
- * may be called from any thread.
+ * <p>Thread-safety: the tick runs on its scheduler thread and the watchdog on its own (a tick blocked on an
+ * unreachable store must not delay a stop); what both publish is guarded by one lock. {@link #wake} may be called
+ * from any thread.
  */
 final class Cluster implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Cluster.class);
@@ -144,7 +145,6 @@ final class Cluster implements AutoCloseable {
     private volatile Map<UUID, Fence> running = Map.of();
     private Map<UUID, Long> validUntil = Map.of();
     private boolean storeWarned;
-    private volatile boolean drainingLocally;
     private volatile boolean draining;
     private volatile boolean closed;
     private volatile boolean joined;
@@ -202,20 +202,14 @@ final class Cluster implements AutoCloseable {
         }
     }
 
-    /** Hands every pipeline over and takes none (SIGTERM, or a drain of this node). */
-    void drainLocally() {
-        drainingLocally = true;
-        wake();
-    }
-
     /** Whether the first lease round has run: until then the node does not know what it runs. */
     boolean joined() {
         return joined;
     }
 
-    /** Whether this node is draining (asked to by the API on any node, or stopping). */
+    /** Whether this node is draining (asked to by {@code POST /api/nodes/{id}/drain} on any node). */
     boolean draining() {
-        return draining || drainingLocally;
+        return draining;
     }
 
     /** The databases this node runs now. */

@@ -278,6 +278,37 @@ class ClusterIT {
     }
 
     @Test
+    void drainingTheOwnerThroughAnotherNode_handsItsPipelineOverAndItTakesNoneBack() throws Exception {
+        ServerProcess n1 = start("n1");
+        ServerProcess n2 = start("n2");
+        String ownerId = owner(n1);
+        ServerProcess owner = nodes.get(ownerId);
+        ServerProcess other = owner == n1 ? n2 : n1;
+        startWriting();
+        await().atMost(WAIT).until(() -> acceptedNow() > 20);
+
+        HttpResponse<String> drained = send(other, "POST", "/api/nodes/" + ownerId + "/drain", "{}");
+        assertThat(drained.statusCode()).as(drained.body()).isEqualTo(202);
+        assertThat(JSON.readTree(drained.body()).get("id").asString()).isEqualTo(ownerId);
+        await("the other node takes over").atMost(WAIT).until(() -> streaming(other));
+        await().atMost(WAIT)
+                .until(
+                        () -> JSON.readTree(owner.health())
+                                .get("node")
+                                .get("role")
+                                .asString(),
+                        "draining"::equals);
+        assertThat(streaming(owner)).isFalse();
+        int before = acceptedNow();
+        await().atMost(WAIT).until(() -> acceptedNow() > before + 20);
+        stopWriting();
+        assertNothingLost();
+        assertThat(owner(other)).as("the drained node took nothing back").isNotEqualTo(ownerId);
+        assertThat(send(other, "POST", "/api/nodes/nobody/drain", "{}").statusCode())
+                .isEqualTo(404);
+    }
+
+    @Test
     void aNodeThatDoesNotRunTheSink_relaysItsPipelineRequestsToTheOwner() throws Exception {
         ServerProcess n1 = start("n1");
         ServerProcess n2 = start("n2");
