@@ -202,6 +202,25 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The databases changed: runs a lease round now and waits for it (a few seconds at most), so that a database
+     * just created runs here, if this node takes it, before the change is answered. Never from the tick's thread.
+     */
+    void balanceNow() {
+        if (closed || !joined) {
+            return;
+        }
+        try {
+            scheduler.submit(this::tick).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException
+                | java.util.concurrent.ExecutionException
+                | java.util.concurrent.TimeoutException e) {
+            log.debug("lease round after a configuration change did not finish: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Whether the first lease round has run: until then the node does not know what it runs. */
     boolean joined() {
         return joined;

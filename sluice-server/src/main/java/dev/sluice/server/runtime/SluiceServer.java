@@ -112,7 +112,7 @@ public final class SluiceServer implements AutoCloseable {
         supervisor.leased(() -> {
             Cluster c = clusterRef.get();
             if (c != null) {
-                c.wake();
+                c.balanceNow();
             }
         });
         StatusWatcher watcher = null;

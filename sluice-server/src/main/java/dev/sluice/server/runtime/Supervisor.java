@@ -110,7 +110,7 @@ final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
 
     private volatile Set<UUID> enabledDatabases = Set.of();
     /** Told when the set of databases changes (the cluster balances its leases). */
-    private Runnable databasesChanged = () -> {};
+    private volatile Runnable databasesChanged = () -> {};
 
     /** Where the end of a backfill is announced (notification webhooks). */
     private final java.util.function.Consumer<WebhookEvent> events;
@@ -393,10 +393,16 @@ final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
 
     /** Makes the running pipelines match {@code loaded}. */
     @Override
-    public synchronized void apply(RunningConfig loaded) {
-        Set<UUID> before = databases();
-        applyConfig(loaded);
-        if (!before.equals(databases())) {
+    public void apply(RunningConfig loaded) {
+        boolean changed;
+        synchronized (this) {
+            Set<UUID> before = databases();
+            applyConfig(loaded);
+            changed = !before.equals(databases());
+        }
+        if (changed) {
+            // Outside the lock: the lease round it runs hands its result back through run(). A database created
+            // here then runs (if this node takes it) when the API answers, as it did on a single node.
             databasesChanged.run();
         }
     }
