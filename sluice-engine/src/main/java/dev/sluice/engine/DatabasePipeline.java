@@ -5,6 +5,7 @@ import dev.sluice.core.Ticker;
 import dev.sluice.core.sink.Sink;
 import dev.sluice.engine.queue.SinkQueue;
 import dev.sluice.postgres.replication.SourceSettings;
+import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,9 +68,12 @@ public final class DatabasePipeline implements AutoCloseable {
      * @param idleTimeout how long a session on which a heartbeat has come back may stay silent before it is
      *     replaced; zero never replaces a silent session
      */
-    public record Options(Duration heartbeatInterval, Duration idleTimeout) {
+    public record Options(Duration heartbeatInterval, Duration idleTimeout, Path streamedDir) {
         public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(30);
         public static final Options DEFAULT = heartbeatEvery(DEFAULT_HEARTBEAT);
+        /** Where large in-progress transactions wait for their commit unless told otherwise. */
+        public static final Path DEFAULT_STREAMED_DIR =
+                Path.of(System.getProperty("java.io.tmpdir"), "sluice-streamed");
 
         public Options {
             if (heartbeatInterval.isNegative() || idleTimeout.isNegative()) {
@@ -79,7 +83,15 @@ public final class DatabasePipeline implements AutoCloseable {
 
         /** Heartbeats at {@code interval} (zero: off); a session silent for 3 intervals is replaced. */
         public static Options heartbeatEvery(Duration interval) {
-            return new Options(interval, interval.multipliedBy(3));
+            return new Options(interval, interval.multipliedBy(3), DEFAULT_STREAMED_DIR);
+        }
+
+        /**
+         * These options with streamed transactions kept under {@code dir} (a subdirectory per pipeline, emptied when
+         * its reader starts a session).
+         */
+        public Options withStreamedDir(Path dir) {
+            return new Options(heartbeatInterval, idleTimeout, dir);
         }
     }
 

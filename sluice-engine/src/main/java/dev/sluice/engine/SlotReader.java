@@ -85,6 +85,7 @@ final class SlotReader {
     private long lastReceiveSeen;
     private long lastLagRefresh;
     private final Set<TableId> warnedKeyless = new HashSet<>();
+    private final StreamedTransactions streamed;
 
     SlotReader(
             String name,
@@ -103,6 +104,14 @@ final class SlotReader {
         this.router = router;
         this.acks = acks;
         this.ticker = ticker;
+        this.streamed = new StreamedTransactions(options.streamedDir().resolve(directoryName(name, settings)));
+    }
+
+    // One directory per pipeline: its name, made safe for a file system, and its slot (names may repeat across
+    // servers sharing a directory, slots on one source may not).
+    private static String directoryName(String name, SourceSettings settings) {
+        String safe = (name + "-" + settings.slotName()).replaceAll("[^A-Za-z0-9_.-]", "_");
+        return safe.length() > 120 ? safe.substring(0, 120) + "-" + Integer.toHexString(safe.hashCode()) : safe;
     }
 
     DatabasePipeline.State state() {
@@ -194,14 +203,21 @@ final class SlotReader {
             }
             RelationCache relations = new RelationCache(new TypeRegistry(catalog), new JdbcPrimaryKeyLookup(catalog));
             ChangeAssembler assembler = new ChangeAssembler(relations);
-            try (ReplicationSession session = ReplicationSession.open(settings, major)) {
+            streamed.reset();
+            try (ReplicationSession session = ReplicationSession.open(settings, major);
+                    streamed) {
                 this.session = session;
                 streamingSince = ticker.now();
                 state = DatabasePipeline.State.STREAMING;
                 sessionStreamed = true;
                 heartbeatSeenThisSession = false;
                 lastError = null;
-                log.info("database {}: streaming from slot {} ({})", name, settings.slotName(), settings.describe());
+                log.info(
+                        "database {}: streaming from slot {} ({}; protocol {})",
+                        name,
+                        settings.slotName(),
+                        settings.describe(),
+                        session.streaming() ? "2, large transactions streamed before commit" : "1");
                 try {
                     readLoop(session, relations, assembler, catalog);
                 } catch (SourceException e) {
@@ -258,41 +274,71 @@ final class SlotReader {
                 LockSupport.parkNanos(1_000_000);
                 continue;
             }
-            PgOutputMessage msg = PgOutputDecoder.decode(buf);
+            PgOutputMessage msg = PgOutputDecoder.decode(buf, streamed.inBlock());
             switch (msg) {
                 case PgOutputMessage.Begin b -> {
                     router.begin(b);
                     inTxn = true;
                 }
-                case PgOutputMessage.Relation r -> relations.apply(r);
-                case PgOutputMessage.Insert i -> router.insert(i, assembler);
-                case PgOutputMessage.Update u -> router.update(u, assembler);
-                case PgOutputMessage.Delete d -> router.delete(d, assembler);
-                case PgOutputMessage.LogicalMessage m -> {
-                    if (!m.transactional() && Heartbeat.PREFIX.equals(m.prefix())) {
-                        // Not routed: it only proves that the slot moves. Any Sluice's heartbeat on this database
-                        // proves it as well as ours.
-                        lastHeartbeatAt = ticker.now();
-                        heartbeatSeenThisSession = true;
-                    } else {
-                        router.message(m);
-                    }
-                }
                 case PgOutputMessage.Commit c -> {
                     router.commit(c);
                     inTxn = false;
                 }
-                case PgOutputMessage.Truncate t -> router.truncate(t, assembler);
-                case PgOutputMessage.Type t -> {
-                    // Types are resolved from the catalog when a relation uses them.
+                case PgOutputMessage.StreamStart st -> {
+                    if (st.firstSegment()) {
+                        log.debug("database {}: transaction {} is streamed before it commits", name, st.xid());
+                    }
+                    streamed.start(st.xid(), st.firstSegment());
                 }
-                case PgOutputMessage.Origin o -> {
-                    // Replication origins are not used yet.
+                case PgOutputMessage.Streamed m -> streamed.append(m.xid(), buf);
+                case PgOutputMessage.StreamStop stop -> streamed.stop();
+                case PgOutputMessage.StreamAbort a -> streamed.abort(a.xid(), a.subXid());
+                case PgOutputMessage.StreamCommit c -> {
+                    // Routed as the same transaction sent whole at commit: same commit LSN, same change indexes.
+                    router.begin(new PgOutputMessage.Begin(c.commitLsn(), c.commitTimestamp(), c.xid()));
+                    inTxn = true;
+                    streamed.commit(c.xid(), m -> apply(m, relations, assembler));
+                    router.commit(
+                            new PgOutputMessage.Commit(c.flags(), c.commitLsn(), c.endLsn(), c.commitTimestamp()));
+                    inTxn = false;
                 }
+                default -> apply(msg, relations, assembler);
             }
-            acks.acknowledge(session, false, inTxn);
+            // A streamed transaction not yet committed keeps the keepalive's position from being acknowledged.
+            acks.acknowledge(session, false, inTxn || streamed.pending());
             // After routing, which may have waited for room in a sink's queue: that wait is not silence.
             lastProgressNanos = ticker.nanos();
+        }
+    }
+
+    /** A message of a transaction, sent whole at its commit or read back from a streamed one's blocks. */
+    private void apply(PgOutputMessage msg, RelationCache relations, ChangeAssembler assembler)
+            throws InterruptedException {
+        switch (msg) {
+            case PgOutputMessage.Relation r -> relations.apply(r);
+            case PgOutputMessage.Insert i -> router.insert(i, assembler);
+            case PgOutputMessage.Update u -> router.update(u, assembler);
+            case PgOutputMessage.Delete d -> router.delete(d, assembler);
+            case PgOutputMessage.LogicalMessage m -> {
+                if (!m.transactional() && Heartbeat.PREFIX.equals(m.prefix())) {
+                    // Not routed: it only proves that the slot moves. Any Sluice's heartbeat on this database
+                    // proves it as well as ours.
+                    lastHeartbeatAt = ticker.now();
+                    heartbeatSeenThisSession = true;
+                } else {
+                    router.message(m);
+                }
+            }
+            case PgOutputMessage.Truncate t -> router.truncate(t, assembler);
+            case PgOutputMessage.Type t -> {
+                // Types are resolved from the catalog when a relation uses them.
+            }
+            case PgOutputMessage.Origin o -> {
+                // Replication origins are not used yet.
+            }
+            default ->
+                throw new IllegalStateException(
+                        "unexpected pgoutput message " + msg.getClass().getSimpleName() + " inside a transaction");
         }
     }
 

@@ -8,6 +8,11 @@ import dev.sluice.postgres.pgoutput.PgOutputMessage.LogicalMessage;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Origin;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Relation;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.RelationColumn;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.StreamAbort;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.StreamCommit;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.StreamStart;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.StreamStop;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.Streamed;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Truncate;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Type;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Update;
@@ -22,12 +27,16 @@ import org.jspecify.annotations.Nullable;
  * Decodes one pgoutput frame (the payload of a CopyData XLogData message) into a {@link
  * PgOutputMessage}.
  *
- * <p>Protocol: version 1 of <a
+ * <p>Protocol: versions 1 and 2 of <a
  * href="https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html">Logical
  * Replication Message Formats</a>, plus the {@code 'M'} logical decoding message sent with the
  * {@code messages} option (Postgres 14+). Integers are big-endian; strings are NUL-terminated;
- * timestamps are microseconds since 2000-01-01 00:00 UTC. The streaming (version 2+) and two-phase
- * (version 3+) messages are rejected: Sluice does not ask for those versions.
+ * timestamps are microseconds since 2000-01-01 00:00 UTC. Version 2 adds the streaming of
+ * in-progress transactions: Stream Start/Stop/Commit/Abort, and between a Stream Start and its Stream
+ * Stop every Relation, Type, row change, Truncate and Message carries the (sub)transaction's xid first:
+ * decode those with {@link #decode(ByteBuffer, boolean)} and {@code inStream} true, which returns them
+ * wrapped in {@link Streamed}. The two-phase (version 3+) messages are rejected: Sluice does not ask
+ * for those versions.
  *
  * <p>State: none. {@link #decode} is a pure function; it reads the frame with absolute gets between
  * its position and limit and leaves the buffer's position, limit and byte order untouched.
@@ -55,12 +64,42 @@ public final class PgOutputDecoder {
      * @throws PgOutputException when the bytes are not a well-formed message
      */
     public static PgOutputMessage decode(ByteBuffer frame) {
+        return decode(frame, false);
+    }
+
+    /**
+     * Decodes one message; {@code inStream}: it arrived between a Stream Start and its Stream Stop, where
+     * the messages of a transaction carry its xid (returned as {@link Streamed}).
+     *
+     * @throws PgOutputException when the bytes are not a well-formed message
+     */
+    public static PgOutputMessage decode(ByteBuffer frame, boolean inStream) {
         Cursor in = new Cursor(frame);
         if (in.remaining() == 0) {
             throw new PgOutputException("empty pgoutput frame");
         }
         byte type = in.type();
-        PgOutputMessage message = switch (type) {
+        if (inStream && carriesXid(type)) {
+            int xid = in.int32("xid");
+            PgOutputMessage inner = body(in, type);
+            in.requireEnd();
+            return new Streamed(xid, inner);
+        }
+        PgOutputMessage message = body(in, type);
+        in.requireEnd();
+        return message;
+    }
+
+    // The messages that carry their transaction's xid inside a stream block.
+    private static boolean carriesXid(byte type) {
+        return switch (type) {
+            case 'R', 'Y', 'I', 'U', 'D', 'T', 'M' -> true;
+            default -> false;
+        };
+    }
+
+    private static PgOutputMessage body(Cursor in, byte type) {
+        return switch (type) {
             case 'B' -> begin(in);
             case 'C' -> commit(in);
             case 'O' -> origin(in);
@@ -71,10 +110,21 @@ public final class PgOutputDecoder {
             case 'D' -> delete(in);
             case 'T' -> truncate(in);
             case 'M' -> logicalMessage(in);
+            case 'S' -> new StreamStart(in.int32("xid"), in.int8("first segment") == 1);
+            case 'E' -> new StreamStop();
+            case 'c' -> streamCommit(in);
+            case 'A' -> new StreamAbort(in.int32("xid"), in.int32("subtransaction xid"));
             default -> throw in.error("unknown message type");
         };
-        in.requireEnd();
-        return message;
+    }
+
+    private static StreamCommit streamCommit(Cursor in) {
+        int xid = in.int32("xid");
+        int flags = in.int8("flags");
+        long commitLsn = in.int64("commit LSN");
+        long endLsn = in.int64("end LSN");
+        long commitTimestamp = in.int64("commit timestamp");
+        return new StreamCommit(xid, flags, commitLsn, endLsn, timestamp(commitTimestamp));
     }
 
     private static Begin begin(Cursor in) {
@@ -222,6 +272,10 @@ public final class PgOutputDecoder {
             case 'D' -> "Delete";
             case 'T' -> "Truncate";
             case 'M' -> "Message";
+            case 'S' -> "Stream Start";
+            case 'E' -> "Stream Stop";
+            case 'c' -> "Stream Commit";
+            case 'A' -> "Stream Abort";
             default -> "type " + describe(type);
         };
     }

@@ -6,8 +6,8 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One decoded pgoutput message (logical replication protocol version 1, plus the {@code 'M'} logical
- * decoding message of the {@code messages} option). Match with an exhaustive {@code switch}.
+ * One decoded pgoutput message (logical replication protocol versions 1 and 2, plus the {@code 'M'}
+ * logical decoding message of the {@code messages} option). Match with an exhaustive {@code switch}.
  *
  * <p>LSNs are unsigned 64-bit WAL positions held in a {@code long}; relation ids are {@code pg_class}
  * OIDs (unsigned 32-bit, held in an {@code int}).
@@ -140,4 +140,33 @@ public sealed interface PgOutputMessage {
                     + ", content=" + content.length + " bytes]";
         }
     }
+
+    /**
+     * Protocol 2: Postgres starts sending part of an in-progress transaction (it outgrew {@code
+     * logical_decoding_work_mem}). Until the {@link StreamStop}, its messages come as {@link Streamed}.
+     *
+     * @param firstSegment the first block of this transaction
+     */
+    record StreamStart(int xid, boolean firstSegment) implements PgOutputMessage {}
+
+    /** Protocol 2: the end of a block of a streamed transaction; other transactions may follow. */
+    record StreamStop() implements PgOutputMessage {}
+
+    /**
+     * Protocol 2: a streamed transaction committed; its changes, sent earlier in blocks, are to be applied
+     * now, as if a Begin, the changes and this Commit had come together.
+     */
+    record StreamCommit(int xid, int flags, long commitLsn, long endLsn, Instant commitTimestamp)
+            implements PgOutputMessage {}
+
+    /**
+     * Protocol 2: a streamed transaction ({@code subXid == xid}) or one of its subtransactions (a rolled
+     * back savepoint) aborted: its streamed changes are to be dropped.
+     */
+    record StreamAbort(int xid, int subXid) implements PgOutputMessage {}
+
+    /**
+     * Protocol 2: a message sent inside a stream block, with the xid of the (sub)transaction it belongs to.
+     */
+    record Streamed(int xid, PgOutputMessage message) implements PgOutputMessage {}
 }

@@ -12,9 +12,12 @@ import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 
 /**
- * One open pgoutput stream on a slot: protocol version 1, with logical messages on Postgres 14+.
+ * One open pgoutput stream on a slot. On Postgres 14+: protocol version 2 with {@code streaming on}
+ * (a transaction that outgrows {@code logical_decoding_work_mem} on the server arrives in blocks while
+ * it runs, then a Stream Commit or Abort, instead of being spilled in the server's data directory and
+ * sent whole at commit), and logical messages. Older servers: protocol version 1.
  * Postgres resumes from the slot's confirmed flush position, so a new session after a crash replays
- * every transaction that was not acknowledged.
+ * every transaction that was not acknowledged (a streamed one from its first block).
  *
  * <p>Concurrency: used by one thread (the database's reader).
  *
@@ -25,13 +28,21 @@ public final class ReplicationSession implements AutoCloseable {
     private final SourceSettings settings;
     private final Connection connection;
     private final PGReplicationStream stream;
+    private final boolean streaming;
     private long acknowledged;
     private boolean abandoned;
 
-    private ReplicationSession(SourceSettings settings, Connection connection, PGReplicationStream stream) {
+    private ReplicationSession(
+            SourceSettings settings, Connection connection, PGReplicationStream stream, boolean streaming) {
         this.settings = settings;
         this.connection = connection;
         this.stream = stream;
+        this.streaming = streaming;
+    }
+
+    /** Whether large in-progress transactions may arrive in blocks (protocol version 2, Postgres 14+). */
+    public boolean streaming() {
+        return streaming;
     }
 
     /** Opens a replication connection and starts streaming from the slot. */
@@ -53,7 +64,7 @@ public final class ReplicationSession implements AutoCloseable {
                     .replicationStream()
                     .logical()
                     .withSlotName(s.slotName())
-                    .withSlotOption("proto_version", "1")
+                    .withSlotOption("proto_version", streams(serverMajor) ? "2" : "1")
                     .withSlotOption("publication_names", quotePublication(s.publicationName()))
                     // pgjdbc's non-blocking read takes a closed socket for "no data yet": only a write
                     // notices that Postgres went away (restart, failover). A status update every second
@@ -62,11 +73,19 @@ public final class ReplicationSession implements AutoCloseable {
             if (serverMajor >= 14) {
                 builder = builder.withSlotOption("messages", "true");
             }
-            return new ReplicationSession(s, c, builder.start());
+            if (streams(serverMajor)) {
+                builder = builder.withSlotOption("streaming", "on");
+            }
+            return new ReplicationSession(s, c, builder.start(), streams(serverMajor));
         } catch (SQLException e) {
             closeQuietly(c);
             throw SourceException.classify(e, s, "starting replication from slot " + s.slotName());
         }
+    }
+
+    // Streaming of in-progress transactions came with protocol version 2 in Postgres 14.
+    private static boolean streams(int serverMajor) {
+        return serverMajor >= 14;
     }
 
     // publication_names is parsed as an identifier list: quote to keep case and odd characters.

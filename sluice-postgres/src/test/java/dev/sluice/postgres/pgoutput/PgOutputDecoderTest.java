@@ -11,6 +11,11 @@ import dev.sluice.postgres.pgoutput.PgOutputMessage.LogicalMessage;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Origin;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Relation;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.RelationColumn;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.StreamAbort;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.StreamCommit;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.StreamStart;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.StreamStop;
+import dev.sluice.postgres.pgoutput.PgOutputMessage.Streamed;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Truncate;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Type;
 import dev.sluice.postgres.pgoutput.PgOutputMessage.Update;
@@ -343,9 +348,67 @@ class PgOutputDecoderTest {
 
     @Test
     void malformed_unknownMessageType_namesTypeAndOffset() {
-        assertThatThrownBy(() -> PgOutputDecoder.decode(Frame.of('S').int32(1).buffer()))
+        assertThatThrownBy(() -> PgOutputDecoder.decode(Frame.of('P').int32(1).buffer()))
                 .isInstanceOf(PgOutputException.class)
-                .hasMessage("malformed pgoutput type 'S' message at offset 1: unknown message type");
+                .hasMessage("malformed pgoutput type 'P' message at offset 1: unknown message type");
+    }
+
+    @Test
+    void streamControl_protocol2_startStopCommitAbort() {
+        assertThat(PgOutputDecoder.decode(Frame.of('S').int32(901).int8(1).buffer()))
+                .isEqualTo(new StreamStart(901, true));
+        assertThat(PgOutputDecoder.decode(Frame.of('S').int32(901).int8(0).buffer()))
+                .isEqualTo(new StreamStart(901, false));
+        assertThat(PgOutputDecoder.decode(Frame.of('E').buffer())).isEqualTo(new StreamStop());
+        assertThat(PgOutputDecoder.decode(Frame.of('c')
+                        .int32(901)
+                        .int8(0)
+                        .int64(0x16_B374_D848L)
+                        .int64(0x16_B374_D900L)
+                        .timestamp(TS)
+                        .buffer()))
+                .isEqualTo(new StreamCommit(901, 0, 0x16_B374_D848L, 0x16_B374_D900L, TS));
+        assertThat(PgOutputDecoder.decode(Frame.of('A').int32(901).int32(905).buffer()))
+                .isEqualTo(new StreamAbort(901, 905));
+    }
+
+    @Test
+    void inAStreamBlock_everyTransactionMessageCarriesItsXidFirst() {
+        for (byte[] frame : List.of(
+                relationFrame().toByteArray(),
+                typeFrame().toByteArray(),
+                insertFrame().toByteArray(),
+                updateFullFrame().toByteArray(),
+                deleteFrame().toByteArray(),
+                truncateFrame().toByteArray(),
+                messageFrame().toByteArray())) {
+            PgOutputMessage plain = PgOutputDecoder.decode(ByteBuffer.wrap(frame));
+            byte[] streamed = new byte[frame.length + 4];
+            streamed[0] = frame[0];
+            ByteBuffer.wrap(streamed, 1, 4).putInt(-2); // xids are unsigned: 4294967294
+            System.arraycopy(frame, 1, streamed, 5, frame.length - 1);
+            assertThat(PgOutputDecoder.decode(ByteBuffer.wrap(streamed), true))
+                    .as(PgOutputDecoder.messageName(frame[0]))
+                    .isEqualTo(new Streamed(-2, plain));
+            assertThatThrownBy(() -> PgOutputDecoder.decode(ByteBuffer.wrap(streamed, 0, streamed.length - 1), true))
+                    .isInstanceOf(PgOutputException.class)
+                    .hasMessageStartingWith("malformed pgoutput " + PgOutputDecoder.messageName(frame[0]));
+        }
+        // Outside a block, the same bytes are not a valid message.
+        assertThatThrownBy(() -> PgOutputDecoder.decode(
+                        Frame.of('I').int32(7).int32(16385).buffer()))
+                .isInstanceOf(PgOutputException.class);
+    }
+
+    @Test
+    void streamControl_truncated_raisesPgOutputException() {
+        assertThatThrownBy(() -> PgOutputDecoder.decode(
+                        Frame.of('c').int32(1).int8(0).int64(5).buffer()))
+                .isInstanceOf(PgOutputException.class)
+                .hasMessageStartingWith("malformed pgoutput Stream Commit message at offset 14: truncated: end LSN");
+        assertThatThrownBy(() -> PgOutputDecoder.decode(Frame.of('A').int32(1).buffer()))
+                .isInstanceOf(PgOutputException.class)
+                .hasMessageContaining("subtransaction xid");
     }
 
     @Test

@@ -106,6 +106,7 @@ public final class SluiceServer implements AutoCloseable {
             throw new StartupException(e.getMessage(), e);
         }
         Supervisor supervisor = new Supervisor(store, metrics, webhooks::publish);
+        supervisor.streamedDir(o.home().resolve("streamed"));
         // Pipelines run only under a lease this node holds (cluster mode; one node alone takes them all at once).
         java.util.concurrent.atomic.AtomicReference<Cluster> clusterRef =
                 new java.util.concurrent.atomic.AtomicReference<>();

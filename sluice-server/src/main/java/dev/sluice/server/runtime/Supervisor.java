@@ -112,8 +112,15 @@ final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
     /** Told when the set of databases changes (the cluster balances its leases). */
     private volatile Runnable databasesChanged = () -> {};
 
+    private volatile java.nio.file.Path streamedDir = DatabasePipeline.Options.DEFAULT_STREAMED_DIR;
+
     /** Where the end of a backfill is announced (notification webhooks). */
     private final java.util.function.Consumer<WebhookEvent> events;
+
+    /** Where pipelines started from now on keep large transactions until they commit ({@code $SLUICE_HOME/streamed}). */
+    void streamedDir(java.nio.file.Path dir) {
+        streamedDir = dir;
+    }
 
     Supervisor(MetadataStore store, SluiceMetrics metrics) {
         this(store, metrics, e -> {});
@@ -541,7 +548,7 @@ final class Supervisor implements Engine, Cluster.Pipelines, AutoCloseable {
                 RetryPolicy.RECONNECT,
                 new PositionRecorder(store.positions(), dbId, d.slot().name(), fence),
                 metrics,
-                DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()),
+                DatabasePipeline.Options.heartbeatEvery(d.heartbeatInterval()).withStreamedDir(streamedDir),
                 new StoreLedger(store.progress(), fence),
                 new StoreMessages(store.messages(), fence));
     }
