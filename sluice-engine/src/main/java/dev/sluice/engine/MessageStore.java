@@ -59,16 +59,40 @@ public interface MessageStore {
      */
     void discarded(String sinkId, List<Stored> messages) throws Exception;
 
-    /** A sink's live (not discarded) stored messages in position order, after {@code after} when given. */
-    List<Stored> load(String sinkId, @Nullable Position after, int limit) throws Exception;
+    /**
+     * A sink's live (not discarded) stored messages in position order, after {@code after} when given: at most
+     * {@code limit}, and only until their JSON reaches {@code maxBytes} in all, the row that reaches it included (so
+     * at least one; rows may be large, and a count alone would not bound the memory a load takes). More may follow
+     * when {@code limit} rows came or their JSON reached {@code maxBytes}: see {@link #more}.
+     */
+    List<Stored> load(String sinkId, @Nullable Position after, int limit, long maxBytes) throws Exception;
 
     /**
      * One group's live stored messages with positions in ({@code after}, {@code upTo}], in position order: those with
-     * group id {@code groupId}, or, when it is null, those of {@code table} without a group id.
+     * group id {@code groupId}, or, when it is null, those of {@code table} without a group id; bounded as {@link
+     * #load}.
      */
     List<Stored> loadGroup(
-            String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit)
+            String sinkId,
+            @Nullable String groupId,
+            TableId table,
+            Position after,
+            Position upTo,
+            int limit,
+            long maxBytes)
             throws Exception;
+
+    /** Whether rows the store may still hold follow {@code loaded}, a load with these bounds. */
+    static boolean more(List<Stored> loaded, int limit, long maxBytes) {
+        if (loaded.size() >= limit) {
+            return true;
+        }
+        long bytes = 0;
+        for (Stored s : loaded) {
+            bytes += s.json().length;
+        }
+        return bytes >= maxBytes;
+    }
 
     /** False for {@link #NONE}: failing messages then stay in memory and hold the slot. */
     default boolean persistent() {
@@ -89,13 +113,19 @@ public interface MessageStore {
         public void discarded(String sinkId, List<Stored> messages) {}
 
         @Override
-        public List<Stored> load(String sinkId, @Nullable Position after, int limit) {
+        public List<Stored> load(String sinkId, @Nullable Position after, int limit, long maxBytes) {
             return List.of();
         }
 
         @Override
         public List<Stored> loadGroup(
-                String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit) {
+                String sinkId,
+                @Nullable String groupId,
+                TableId table,
+                Position after,
+                Position upTo,
+                int limit,
+                long maxBytes) {
             return List.of();
         }
 

@@ -36,6 +36,11 @@ final class Reload {
     private static final int LOAD_GROUPS = 16;
     // Stored messages read per scan, at most.
     private static final int SCAN_ROWS = 1000;
+    /**
+     * The most JSON one load reads (beyond its first row): rows may be of any size, and the driver holds a result's
+     * rows, their text form and the decoded bytes at once, about three times this.
+     */
+    static final long LOAD_BYTES = 8L << 20;
 
     /** Work for the dispatcher: spilled messages to read back. */
     sealed interface LoadWork {}
@@ -144,6 +149,7 @@ final class Reload {
 
     private void loadGroups(QueueConfig c, GroupLoad w) {
         int limit = Math.max(c.spec().batchSize(), 100);
+        long bytes = loadBytes(w.room(), w.groups().size());
         List<List<MessageStore.Stored>> loaded = new ArrayList<>();
         Exception failure = null;
         try {
@@ -153,7 +159,8 @@ final class Reload {
                         w.groups().get(i).key,
                         w.after().get(i),
                         w.upTo().get(i),
-                        limit));
+                        limit,
+                        bytes));
             }
         } catch (Exception e) {
             failure = e;
@@ -178,7 +185,7 @@ final class Reload {
                 if (fit == 0) {
                     q.loading().add(g); // no room now
                 } else {
-                    loaded(c, g, rows.subList(0, fit), fit == rows.size() && rows.size() < limit);
+                    loaded(c, g, rows.subList(0, fit), fit == rows.size() && !MessageStore.more(rows, limit, bytes));
                 }
             }
             noRoomAt = fill.none() ? q.heldBytes() : -1;
@@ -190,22 +197,27 @@ final class Reload {
     }
 
     // A group's next stored messages: by group id, by table (grouped without key columns), or by position (ungrouped).
-    private List<MessageStore.Stored> loadGroup(String sinkId, Object key, Position after, Position upTo, int limit)
-            throws Exception {
+    private List<MessageStore.Stored> loadGroup(
+            String sinkId, Object key, Position after, Position upTo, int limit, long maxBytes) throws Exception {
         if (key instanceof Position p) {
-            List<MessageStore.Stored> next = store.load(sinkId, after, 1);
+            List<MessageStore.Stored> next = store.load(sinkId, after, 1, LOAD_BYTES);
             return next.isEmpty() || !next.getFirst().position().equals(p) ? List.of() : next;
         }
         String groupId = key instanceof String s ? s : null;
         // Keyed by group id, the table is not part of the match.
         TableId table = key instanceof TableId t ? t : new TableId("", "");
-        return store.loadGroup(sinkId, groupId, table, after, upTo, limit);
+        return store.loadGroup(sinkId, groupId, table, after, upTo, limit, maxBytes);
+    }
+
+    // What one load may read, shared by the groups it loads (each gets its first row regardless).
+    private static long loadBytes(Room room, int parts) {
+        return Math.max(1, Math.min(LOAD_BYTES, room.cap() / 2) / Math.max(1, parts));
     }
 
     private void scan(QueueConfig c, ScanLoad w) {
         List<MessageStore.Stored> rows;
         try {
-            rows = store.load(c.spec().id(), w.from(), w.rows());
+            rows = store.load(c.spec().id(), w.from(), w.rows(), loadBytes(w.room(), 1));
         } catch (Exception e) {
             lock.lock.lock();
             try {

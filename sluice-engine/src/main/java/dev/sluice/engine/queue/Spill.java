@@ -246,14 +246,14 @@ final class Spill {
         int page = RESTORE_PAGE;
         Position after = null;
         while (true) {
-            List<MessageStore.Stored> rows = store.load(c.spec().id(), after, page);
+            List<MessageStore.Stored> rows = store.load(c.spec().id(), after, page, Reload.LOAD_BYTES);
             lock.lock.lock();
             try {
                 restore(rows, c, outcomes);
             } finally {
                 lock.lock.unlock();
             }
-            if (rows.size() < page) {
+            if (!MessageStore.more(rows, page, Reload.LOAD_BYTES)) {
                 return;
             }
             after = rows.getLast().position();

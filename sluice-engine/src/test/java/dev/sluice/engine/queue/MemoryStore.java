@@ -38,23 +38,46 @@ final class MemoryStore implements MessageStore {
     }
 
     @Override
-    public List<Stored> load(String sinkId, @Nullable Position after, int limit) {
+    public List<Stored> load(String sinkId, @Nullable Position after, int limit, long maxBytes) {
         up();
         scans.incrementAndGet();
-        return (after == null ? rows : rows.tailMap(after, false))
-                .values().stream().limit(limit).toList();
+        return withinBytes(
+                (after == null ? rows : rows.tailMap(after, false))
+                        .values().stream().limit(limit).toList(),
+                maxBytes);
+    }
+
+    // As the real store: rows until their JSON reaches maxBytes, the row that reaches it included.
+    private static List<Stored> withinBytes(List<Stored> rows, long maxBytes) {
+        long sum = 0;
+        for (int i = 0; i < rows.size(); i++) {
+            if (sum >= maxBytes) {
+                return rows.subList(0, i);
+            }
+            sum += rows.get(i).json().length;
+        }
+        return rows;
     }
 
     @Override
     public List<Stored> loadGroup(
-            String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit) {
+            String sinkId,
+            @Nullable String groupId,
+            TableId table,
+            Position after,
+            Position upTo,
+            int limit,
+            long maxBytes) {
         up();
         groupLoads.incrementAndGet();
-        return rows.subMap(after, false, upTo, true).values().stream()
-                .filter(m ->
-                        groupId == null ? m.groupId() == null && m.table().equals(table) : groupId.equals(m.groupId()))
-                .limit(limit)
-                .toList();
+        return withinBytes(
+                rows.subMap(after, false, upTo, true).values().stream()
+                        .filter(m -> groupId == null
+                                ? m.groupId() == null && m.table().equals(table)
+                                : groupId.equals(m.groupId()))
+                        .limit(limit)
+                        .toList(),
+                maxBytes);
     }
 
     /** Bytes of the live rows' JSON. */

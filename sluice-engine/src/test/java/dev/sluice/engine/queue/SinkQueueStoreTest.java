@@ -81,7 +81,7 @@ class SinkQueueStoreTest {
         FakeSink sink = new FakeSink();
         SinkQueue second = queues.stored(sink, store, s -> s.batchSize = 10);
         second.restore(progress);
-        second.restoreStored(store.load("s1", null, Integer.MAX_VALUE));
+        second.restoreStored(store.load("s1", null, Integer.MAX_VALUE, Long.MAX_VALUE));
         second.start();
         second.enqueue(update(commitLsn(1), 0, "r", 1));
         second.enqueue(update(commitLsn(1), 1, "r", 2));
@@ -193,9 +193,9 @@ class SinkQueueStoreTest {
 
         FakeSink healthy = new FakeSink();
         SinkQueue second = queues.stored(healthy, store, small);
-        second.restoreStored(store.load("s1", null, 100));
-        second.restoreStored(store.load("s1", new Position(commitLsn(100), 0), 100));
-        second.restoreStored(store.load("s1", new Position(commitLsn(200), 0), 100));
+        second.restoreStored(store.load("s1", null, 100, Long.MAX_VALUE));
+        second.restoreStored(store.load("s1", new Position(commitLsn(100), 0), 100, Long.MAX_VALUE));
+        second.restoreStored(store.load("s1", new Position(commitLsn(200), 0), 100, Long.MAX_VALUE));
         assertThat(second.bufferedBytes()).isLessThanOrEqualTo(4096);
         assertThat(second.queuedMessages()).isEqualTo(n);
         second.start();

@@ -65,17 +65,35 @@ final class StoreMessages implements MessageStore {
     }
 
     @Override
-    public List<Stored> load(String sinkId, @Nullable Position after, int limit) throws SQLException {
+    public List<Stored> load(String sinkId, @Nullable Position after, int limit, long maxBytes) throws SQLException {
         return stored(store.list(
-                UUID.fromString(sinkId), MessageTable.MessageFilter.LIVE, after == null ? null : key(after), limit));
+                UUID.fromString(sinkId),
+                MessageTable.MessageFilter.LIVE,
+                MessageTable.Narrowing.NONE,
+                after == null ? null : key(after),
+                limit,
+                maxBytes));
     }
 
     @Override
     public List<Stored> loadGroup(
-            String sinkId, @Nullable String groupId, TableId table, Position after, Position upTo, int limit)
+            String sinkId,
+            @Nullable String groupId,
+            TableId table,
+            Position after,
+            Position upTo,
+            int limit,
+            long maxBytes)
             throws SQLException {
         return stored(store.group(
-                UUID.fromString(sinkId), groupId, table.schema(), table.name(), key(after), key(upTo), limit));
+                UUID.fromString(sinkId),
+                groupId,
+                table.schema(),
+                table.name(),
+                key(after),
+                key(upTo),
+                limit,
+                maxBytes));
     }
 
     private static long[] key(Position p) {

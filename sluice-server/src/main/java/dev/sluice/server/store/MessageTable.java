@@ -218,10 +218,22 @@ public final class MessageTable {
     public List<MessageRow> list(
             UUID sinkId, MessageFilter filter, Narrowing narrowing, long @Nullable [] after, int limit)
             throws SQLException {
-        String sql = "SELECT " + MESSAGE_COLUMNS + ", discarded_at FROM sink_messages WHERE sink_id = ?" + filter.where
-                + narrowing.where()
-                + (after == null ? "" : " AND (commit_lsn, commit_idx) > (?, ?)")
-                + " ORDER BY commit_lsn, commit_idx LIMIT ?";
+        return list(sinkId, filter, narrowing, after, limit, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #list(UUID, MessageFilter, Narrowing, long[], int)}, only until the payloads reach {@code maxBytes}
+     * in all, the row that reaches it included (so at least one).
+     */
+    public List<MessageRow> list(
+            UUID sinkId, MessageFilter filter, Narrowing narrowing, long @Nullable [] after, int limit, long maxBytes)
+            throws SQLException {
+        String sql = bounded(
+                "SELECT " + MESSAGE_COLUMNS + ", discarded_at%s FROM sink_messages WHERE sink_id = ?" + filter.where
+                        + narrowing.where()
+                        + (after == null ? "" : " AND (commit_lsn, commit_idx) > (?, ?)")
+                        + " ORDER BY commit_lsn, commit_idx LIMIT ?",
+                maxBytes);
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setObject(1, sinkId);
@@ -230,9 +242,32 @@ public final class MessageTable {
                 ps.setLong(i++, after[0]);
                 ps.setInt(i++, (int) after[1]);
             }
-            ps.setInt(i, limit);
+            ps.setInt(i++, limit);
+            if (maxBytes != Long.MAX_VALUE) {
+                ps.setLong(i, maxBytes);
+            }
             return messageRows(ps);
         }
+    }
+
+    /**
+     * {@code select} (with a {@code %s} after its columns), or, with a byte bound, its rows in order while the
+     * payloads before each stay under the bound (one parameter more, last). The running sum is taken over the
+     * ordered, limited rows: the scan stops at the limit as before, and a payload goes out only for the rows
+     * returned.
+     */
+    private static String bounded(String select, long maxBytes) {
+        if (maxBytes == Long.MAX_VALUE) {
+            return select.formatted("");
+        }
+        String window = ", sum(octet_length(payload)) OVER w - octet_length(payload) AS bytes_before";
+        String inner = select.formatted(window)
+                .replace(
+                        " ORDER BY commit_lsn, commit_idx LIMIT ?",
+                        " WINDOW w AS (ORDER BY commit_lsn, commit_idx ROWS UNBOUNDED PRECEDING)"
+                                + " ORDER BY commit_lsn, commit_idx LIMIT ?");
+        return "SELECT " + MESSAGE_COLUMNS + ", discarded_at FROM (" + inner
+                + ") m WHERE bytes_before < ? ORDER BY commit_lsn, commit_idx";
     }
 
     /** The tables ({schema, name}) of a sink's stored messages, in order; at most {@code limit}. */
@@ -254,7 +289,8 @@ public final class MessageTable {
 
     /**
      * One group's live messages of a sink with positions in ({@code after}, {@code upTo}], in position order: those
-     * with group id {@code groupId}, or, when it is null, those of the table without a group id.
+     * with group id {@code groupId}, or, when it is null, those of the table without a group id; bounded as {@link
+     * #list(UUID, MessageFilter, Narrowing, long[], int, long)}.
      */
     public List<MessageRow> group(
             UUID sinkId,
@@ -263,15 +299,18 @@ public final class MessageTable {
             String tableName,
             long[] after,
             long[] upTo,
-            int limit)
+            int limit,
+            long maxBytes)
             throws SQLException {
-        String sql = "SELECT " + MESSAGE_COLUMNS + ", discarded_at FROM sink_messages WHERE sink_id = ?"
-                + " AND discarded_at IS NULL"
-                + (groupId == null
-                        ? " AND group_id IS NULL AND table_schema = ? AND table_name = ?"
-                        : " AND group_id = ?")
-                + " AND (commit_lsn, commit_idx) > (?, ?) AND (commit_lsn, commit_idx) <= (?, ?)"
-                + " ORDER BY commit_lsn, commit_idx LIMIT ?";
+        String sql = bounded(
+                "SELECT " + MESSAGE_COLUMNS + ", discarded_at%s FROM sink_messages WHERE sink_id = ?"
+                        + " AND discarded_at IS NULL"
+                        + (groupId == null
+                                ? " AND group_id IS NULL AND table_schema = ? AND table_name = ?"
+                                : " AND group_id = ?")
+                        + " AND (commit_lsn, commit_idx) > (?, ?) AND (commit_lsn, commit_idx) <= (?, ?)"
+                        + " ORDER BY commit_lsn, commit_idx LIMIT ?",
+                maxBytes);
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement(sql)) {
             int i = 1;
@@ -286,7 +325,10 @@ public final class MessageTable {
             ps.setInt(i++, (int) after[1]);
             ps.setLong(i++, upTo[0]);
             ps.setInt(i++, (int) upTo[1]);
-            ps.setInt(i, limit);
+            ps.setInt(i++, limit);
+            if (maxBytes != Long.MAX_VALUE) {
+                ps.setLong(i, maxBytes);
+            }
             return messageRows(ps);
         }
     }
