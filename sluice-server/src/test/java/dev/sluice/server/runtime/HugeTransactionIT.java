@@ -215,7 +215,7 @@ class HugeTransactionIT {
 
         void awaitRows(String table, int n) {
             await(n + " rows of " + table)
-                    .atMost(WAIT)
+                    .atMost(WAIT.plusSeconds(n / 5_000))
                     .pollInterval(Duration.ofMillis(200))
                     .until(() -> rows(table).cardinality() >= n);
         }
