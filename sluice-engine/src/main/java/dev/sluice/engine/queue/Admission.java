@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * {@link Spill} can spill; an oversized message still fits an empty buffer, so that it can never wedge the reader.
  * When it does not fit and the store can take more of the sink's messages ({@link Backlog#canStore}), groups are
  * marked for storing and the caller waits for the store, whatever the policy: stored messages no longer hold the
- * slot, and then leave memory. Otherwise (no store, the store down, the sink paused, its spill budget used up)
+ * slot, and then leave memory. Except with {@link LoadShedding#PAUSE_ON_FULL} while the sink keeps up
+ * ({@link Outcomes#keepingUp}: it is slower than the reader, not failing nor stuck), when the reader simply waits for
+ * room. Otherwise (no store, the store down, the sink paused, its spill budget used up)
  * {@link LoadShedding#PAUSE_ON_FULL} waits for room (running the caller's keep-alive about once a second) and
  * {@link LoadShedding#DISCARD_ON_FULL} drops it, counts it and warns once per full spell. A change from
  * the slot joins the open transaction of the {@link AckTracker}; a replay of what the sink resolved before a restart
@@ -41,6 +43,7 @@ final class Admission {
     private final AckTracker ack;
     private final Backlog backlog;
     private final Spill spill;
+    private final Outcomes outcomes;
     private final Fences fences;
     private final PipelineMetrics metrics;
     private final Ticker ticker;
@@ -57,10 +60,12 @@ final class Admission {
             AckTracker ack,
             Backlog backlog,
             Spill spill,
+            Outcomes outcomes,
             Fences fences,
             PipelineMetrics metrics,
             Ticker ticker,
             Supplier<QueueConfig> config) {
+        this.outcomes = outcomes;
         this.config = config;
         this.lock = lock;
         this.q = q;
@@ -267,7 +272,11 @@ final class Admission {
      * than apply the load-shedding policy. Marks the backlog for storing, and wakes the dispatcher to store it.
      */
     private boolean storing() {
-        if (!backlog.canStore(ticker.nanos())) {
+        long now = ticker.nanos();
+        if (config.get().spec().loadShedding() == LoadShedding.PAUSE_ON_FULL && outcomes.keepingUp(now)) {
+            return false; // slower than the reader, not stuck: the reader waits for room
+        }
+        if (!backlog.canStore(now)) {
             return false;
         }
         if (!spill.markForStore()) {

@@ -58,6 +58,8 @@ final class Outcomes {
     // were in flight together when the peer went down.
     private int failedProbes;
     private int failing;
+    // When a batch last succeeded (at first: when the queue was made, so that a new sink is given the same time).
+    private long lastSuccess;
     // Failed delivery attempts since every group last succeeded, and when that streak was last logged.
     private long failedAttempts;
     private long lastFailureLog;
@@ -74,6 +76,7 @@ final class Outcomes {
             PipelineMetrics metrics,
             Ticker ticker,
             RetryPolicy retry) {
+        this.lastSuccess = ticker.nanos();
         this.q = q;
         this.ack = ack;
         this.backlog = backlog;
@@ -92,6 +95,19 @@ final class Outcomes {
         return streak >= OUTAGE_STREAK;
     }
 
+    /** How long without a successful batch a sink with work is taken for stuck rather than slow. */
+    static final Duration STUCK_AFTER = Duration.ofSeconds(2);
+
+    /**
+     * Whether the sink is slower than the reader rather than stuck: no group is failing, the peer is not taken for
+     * down, and a batch succeeded within {@link #STUCK_AFTER}. A full buffer then holds the reader (backpressure)
+     * instead of moving the backlog to the store, which would cost a store round trip per message and a memory entry
+     * per stored row to no purpose (a bulk load of millions of new rows would fill the heap with those entries).
+     */
+    boolean keepingUp(long now) {
+        return failing == 0 && !outage() && now - lastSuccess < STUCK_AFTER.toNanos();
+    }
+
     /** How many batches may be in delivery now: one probe when due during an outage, else {@code maxInFlight}. */
     int limit(SinkSpec spec, long now) {
         return outage() ? (now - probeAt >= 0 ? 1 : 0) : spec.maxInFlight();
@@ -105,6 +121,7 @@ final class Outcomes {
     /** A batch was delivered: its messages are done, its groups go on. */
     void succeeded(SinkSpec spec, Batcher.Dispatch d) {
         streak = 0;
+        lastSuccess = ticker.nanos();
         failedProbes = 0;
         for (GroupQueue.Group g : d.groups()) {
             for (int i = 0; i < g.inFlight; i++) {

@@ -101,7 +101,7 @@ public final class SinkQueue {
         Reload reload = new Reload(store, q, spill, backlog, fences, lock, ticker);
         this.dispatcher =
                 new Dispatcher(lock, q, ack, batcher, outcomes, backlog, fences, reload, metrics, ticker, recent);
-        this.admission = new Admission(lock, q, ack, backlog, spill, fences, metrics, ticker, () -> config);
+        this.admission = new Admission(lock, q, ack, backlog, spill, outcomes, fences, metrics, ticker, () -> config);
     }
 
     public SinkSpec spec() {

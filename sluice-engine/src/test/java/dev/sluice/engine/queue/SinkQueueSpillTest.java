@@ -258,7 +258,7 @@ class SinkQueueSpillTest {
         }
         ticker.advance(Duration.ofMinutes(1)); // the restored failing groups resume their back-off
         eventually().until(() -> second.acknowledgedLsn() == endLsn(txns + 1) && second.queuedMessages() == 0);
-        assertThat(store.rows).isEmpty();
+        eventually().until(() -> store.rows.isEmpty());
         List<Integer> hot = new ArrayList<>();
         for (Batch b : healthy.delivered) {
             for (SinkMessage m : b.messages()) {
