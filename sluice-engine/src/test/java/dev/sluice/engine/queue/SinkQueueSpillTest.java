@@ -188,6 +188,47 @@ class SinkQueueSpillTest {
     }
 
     @Test
+    void fullSink_thatOnlyLooksSlow_holdsTheReader_andMovesItsBacklogToTheStoreOnceItLooksStuck()
+            throws InterruptedException {
+        List<FakeSink.Gate> gates = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            gates.add(sink.block()); // every batch sent hangs until released
+        }
+        SinkQueue p = spilling(s -> {});
+        int n = 2000; // inserts: a group per row, so most groups have no batch in delivery and can be stored
+        AtomicLong enqueued = new AtomicLong();
+        Thread reader = Thread.ofPlatform().name("test-reader").start(() -> {
+            try {
+                for (int t = 1; t <= n; t++) {
+                    p.enqueue(insert(commitLsn(t), 0, "row" + t));
+                    p.markCommit(endLsn(t));
+                    enqueued.incrementAndGet();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        eventually()
+                .until(() -> reader.getState() == Thread.State.TIMED_WAITING
+                        && gates.getFirst().entered());
+        assertThat(store.rows)
+                .as("within %s of its start, a sink is taken for slow: backpressure", "2 s")
+                .isEmpty();
+        assertThat(enqueued.get()).as("the reader waits").isLessThan(n);
+
+        ticker.advance(Outcomes.STUCK_AFTER.plusSeconds(1)); // no batch has come back since: stuck
+        reader.join(READER_LIMIT);
+        assertThat(reader.isAlive())
+                .as("the backlog went to the store and the reader went on")
+                .isFalse();
+        assertThat(store.rows).isNotEmpty();
+
+        gates.forEach(FakeSink.Gate::release);
+        eventually().until(() -> p.queuedMessages() == 0 && store.rows.isEmpty());
+        assertThat(sink.deliveredPositions()).doesNotHaveDuplicates().hasSize(n);
+    }
+
+    @Test
     void fullSink_whenTheStoreIsDown_holdsTheReaderAsWithoutAStore() throws InterruptedException {
         sink.poison = m -> true;
         store.down = true;
