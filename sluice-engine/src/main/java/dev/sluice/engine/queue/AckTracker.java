@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -26,13 +27,18 @@ import org.jspecify.annotations.Nullable;
  * <p>Failure: none of its own; a message is resolved at most once ({@link Msg#resolved}).
  */
 final class AckTracker {
+    /** The most resolved positions of unacknowledged transactions that {@link #progress()} reports. */
+    static final int MAX_SAVED = 65_536;
+
     /** A transaction's share of this sink's messages. */
     static final class Txn {
         long endLsn;
         boolean ended;
         int outstanding;
-        // Positions of its resolved messages, for the ledger until the whole transaction is acknowledged.
-        final List<Position> done = new ArrayList<>();
+        // Its commit LSN and the commit indexes of its resolved messages, for the ledger until the whole transaction
+        // is acknowledged: a bit per change, not an object (a transaction may hold millions).
+        long commitLsn;
+        final BitSet done = new BitSet();
         // Commit time of the source transaction, for the sink's lag.
         final @Nullable Instant committedAt;
         // Some of its messages went out: the final stop tries to finish it.
@@ -138,7 +144,8 @@ final class AckTracker {
         Txn t = m.txn;
         if (t != null) {
             t.outstanding--;
-            t.done.add(m.position);
+            t.commitLsn = m.position.commitLsn();
+            t.done.set(m.position.commitIdx());
         }
         if (m.onResolved != null) {
             m.onResolved.run();
@@ -172,14 +179,25 @@ final class AckTracker {
         return progressVersion;
     }
 
-    /** What the sink has resolved so far, for the ledger. */
+    /**
+     * What the sink has resolved so far, for the ledger: of the transactions not yet acknowledged, at most {@link
+     * #MAX_SAVED} resolved positions (a restart delivers again, with the same idempotency keys, what a larger
+     * transaction had delivered beyond them: a duplicate, never a loss, instead of a ledger row of megabytes written
+     * again and again).
+     */
     DeliveryLedger.Progress progress() {
         List<Position> after = new ArrayList<>();
         for (Txn t : txns) {
-            after.addAll(t.done);
+            BitSet done = t.done;
+            for (int i = done.nextSetBit(0); i >= 0 && after.size() < MAX_SAVED; i = done.nextSetBit(i + 1)) {
+                after.add(new Position(t.commitLsn, i));
+            }
         }
         // Replayed positions skipped but not yet acknowledged still count as resolved.
         for (Position p : skipped) {
+            if (after.size() >= MAX_SAVED) {
+                break;
+            }
             if (Long.compareUnsigned(p.commitLsn(), acknowledgedLsn) >= 0) {
                 after.add(p);
             }
