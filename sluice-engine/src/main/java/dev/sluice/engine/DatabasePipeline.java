@@ -70,12 +70,14 @@ public final class DatabasePipeline implements AutoCloseable {
      */
     public record Options(Duration heartbeatInterval, Duration idleTimeout, Path streamedDir) {
         public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(30);
-        public static final Options DEFAULT = heartbeatEvery(DEFAULT_HEARTBEAT);
         /** Where large in-progress transactions wait for their commit unless told otherwise. */
         public static final Path DEFAULT_STREAMED_DIR =
                 Path.of(System.getProperty("java.io.tmpdir"), "sluice-streamed");
+        // After the fields it reads: static fields are set in order.
+        public static final Options DEFAULT = heartbeatEvery(DEFAULT_HEARTBEAT);
 
         public Options {
+            java.util.Objects.requireNonNull(streamedDir, "streamedDir");
             if (heartbeatInterval.isNegative() || idleTimeout.isNegative()) {
                 throw new IllegalArgumentException("durations must not be negative");
             }
