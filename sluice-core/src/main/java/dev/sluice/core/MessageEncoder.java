@@ -134,14 +134,26 @@ public final class MessageEncoder {
             int headEnd = marks[m + 2];
             int end = marks[m + 3];
             byte[] middle = where.text;
-            byte[] out = new byte[end - start + middle.length + 11];
+            // Sized exactly: a spare byte would cost a second copy of the whole message (this runs once per read).
+            byte[] out = new byte[end - start + middle.length + decimalLength(commitIdx)];
             int o = headEnd - start;
             System.arraycopy(chunk, start, out, 0, o);
             System.arraycopy(middle, 0, out, o, middle.length);
             o = digits(commitIdx, out, o + middle.length);
             System.arraycopy(chunk, headEnd, out, o, end - headEnd);
-            o += end - headEnd;
-            return o == out.length ? out : Arrays.copyOf(out, o);
+            return out;
+        }
+
+        private static int decimalLength(int v) {
+            if (v < 0) {
+                return Long.toString(v).length();
+            }
+            int n = 1;
+            while (v >= 10) {
+                v /= 10;
+                n++;
+            }
+            return n;
         }
     }
 

@@ -98,6 +98,24 @@ class PreparedMessageTest {
         }
     }
 
+    /** The completed message is sized to its commit index's digits, from one digit to ten. */
+    @Test
+    void completedAtIndexesOfEveryLength_isByteForByteTheEncodedMessage() {
+        java.time.Instant ts = java.time.Instant.parse("2024-05-01T12:00:00.123456Z");
+        MessageEncoder encoder = new MessageEncoder(CONTEXT);
+        MessageEncoder.PreparedBatch batch = new MessageEncoder.PreparedBatch();
+        Change read = new Change(T, Action.READ, new String[] {"1", "a", "b"}, null, null, null, pos(0), ts, null);
+        encoder.prepare(read, "key", batch);
+        for (int idx : new int[] {0, 9, 10, 99, 100, 65_535, 999_999_999, 1_000_000_000, Integer.MAX_VALUE}) {
+            Change at = new Change(T, Action.READ, read.record(), null, null, null, pos(idx), ts, null);
+            byte[] completed = batch.complete(
+                    0,
+                    new MessageEncoder.PositionText(pos(idx).commitLsn(), MessageEncoder.formatCommitTimestamp(ts)),
+                    idx);
+            assertThat(completed).as("index %d", idx).isEqualTo(new MessageEncoder(CONTEXT).encode(at, "key"));
+        }
+    }
+
     private static Position pos(int idx) {
         return new Position(0x16B3748L, idx);
     }
