@@ -12,6 +12,7 @@ import dev.sluice.core.TableSchema;
 import dev.sluice.core.TimestampFormat;
 import dev.sluice.core.sink.Batch;
 import dev.sluice.core.sink.SinkMessage;
+import dev.sluice.engine.DeliveryLedger;
 import dev.sluice.engine.FakeSink;
 import dev.sluice.engine.SinkState;
 import dev.sluice.testkit.FakeTicker;
@@ -32,6 +33,27 @@ class SinkQueueDeliveryTest {
     @AfterEach
     void stopQueues() {
         queues.stopAll();
+    }
+
+    @Test
+    void aHugeTransactionsProgress_reportsABoundedNumberOfResolvedPositions() throws InterruptedException {
+        FakeSink sink = new FakeSink();
+        int n = 70_000;
+        sink.poison = m -> m.position().commitIdx() == n - 1; // the last one keeps the transaction open
+        SinkQueue p = queues.started(sink, s -> s.batchSize = 1000);
+        for (int i = 0; i < n; i++) {
+            p.enqueue(insert(commitLsn(1), i, "row" + i));
+        }
+        p.markCommit(endLsn(1));
+        eventually().until(() -> sink.deliveredMessages() == n - 1);
+
+        DeliveryLedger.Progress progress = p.progress();
+        assertThat(p.acknowledgedLsn()).isLessThan(endLsn(1));
+        assertThat(progress.resolvedAfter())
+                .as("a restart may deliver the rest again; the ledger row stays small")
+                .hasSize(65_536)
+                .doesNotHaveDuplicates()
+                .allMatch(pos -> pos.commitLsn() == commitLsn(1) && pos.commitIdx() < n - 1);
     }
 
     @Test
