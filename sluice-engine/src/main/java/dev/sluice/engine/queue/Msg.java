@@ -11,7 +11,13 @@ import org.jspecify.annotations.Nullable;
 
 /** One message queued for a sink, from the slot, a backfill or the store. Mutable; guarded by the queue's lock. */
 final class Msg {
-    static final long ENTRY_OVERHEAD = 96;
+    /**
+     * What a queued message costs the heap besides its values: itself, its change and position, and, when its row is
+     * a group of its own (an insert of a new row), the group with its deque and map entry. Measured with a class
+     * histogram of a server holding 374,000 small inserts of one transaction: about 690 bytes each, of which about
+     * 110 were values. Counting less let {@code max_memory_mb: 128} take twice that in the heap.
+     */
+    static final long ENTRY_OVERHEAD = 600;
 
     final Position position;
     final TableId table;

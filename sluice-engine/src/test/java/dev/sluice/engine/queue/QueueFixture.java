@@ -284,4 +284,9 @@ final class QueueFixture {
         }
         pipelines.clear();
     }
+
+    /** A buffer bound that holds about {@code n} of these tests' small messages. */
+    static long roomFor(int n) {
+        return n * (Msg.ENTRY_OVERHEAD + 100);
+    }
 }

@@ -48,7 +48,7 @@ class SinkQueueLifecycleTest {
         FakeSink.Gate gate = sink.block();
         SinkQueue p = queues.started(sink, s -> {
             s.batchSize = 1;
-            s.maxQueueBytes = 1024;
+            s.maxQueueBytes = QueueFixture.roomFor(5);
         });
         // One row, so one group: nothing can pass the blocked first change.
         p.enqueue(insert(commitLsn(1), 0, "row"));
@@ -92,7 +92,7 @@ class SinkQueueLifecycleTest {
         FakeSink.Gate held = sink.block();
         SinkQueue p = queues.started(sink, s -> {
             s.batchSize = 1;
-            s.maxQueueBytes = 1024;
+            s.maxQueueBytes = QueueFixture.roomFor(5);
             s.loadShedding = LoadShedding.DISCARD_ON_FULL;
         });
         p.enqueue(update(commitLsn(1), 0, "r", 0));
@@ -396,7 +396,7 @@ class SinkQueueLifecycleTest {
     @Test
     void remove_deliversNothingMoreClosesSinkAndReleasesWaitingReader() throws InterruptedException {
         FakeSink sink = new FakeSink().failTimes(1_000);
-        SinkQueue p = queues.started(sink, s -> s.maxQueueBytes = 1024);
+        SinkQueue p = queues.started(sink, s -> s.maxQueueBytes = QueueFixture.roomFor(5));
         p.enqueue(insert(commitLsn(1), 0, "a"));
         p.markCommit(endLsn(1));
         eventually().until(() -> sink.attempts.size() >= 1);

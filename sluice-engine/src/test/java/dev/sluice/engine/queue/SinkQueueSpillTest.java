@@ -34,10 +34,10 @@ import org.junit.jupiter.api.Test;
  * {@link FakeTicker} that only the test moves: a peer that is down is never retried until the test says.
  */
 class SinkQueueSpillTest {
-    private static final long SMALL = 8192; // about 40 messages in memory
+    private static final long SMALL = QueueFixture.roomFor(40); // about 40 messages in memory
     // Messages of groups that joined since the buffer was last full stay in memory, holding the slot: at most this
     // many transactions of one small message each.
-    private static final int HELD_AT_MOST = (int) (SMALL / 200);
+    private static final int HELD_AT_MOST = (int) (SMALL / Msg.ENTRY_OVERHEAD);
     private static final Duration READER_LIMIT = Duration.ofSeconds(10);
 
     private final QueueFixture queues = new QueueFixture();

@@ -136,7 +136,7 @@ class SinkQueueStoreTest {
         sink.poison = m -> FakeSink.column(m, "id").equals("bad");
         Consumer<SpecBuilder> small = s -> {
             s.batchSize = 10;
-            s.maxQueueBytes = 4096; // about 20 messages
+            s.maxQueueBytes = QueueFixture.roomFor(20); // about 20 messages
         };
         SinkQueue p = queues.stored(sink, store, small);
         p.start();
@@ -147,7 +147,7 @@ class SinkQueueStoreTest {
             p.markCommit(endLsn(t));
         }
         eventually().until(() -> p.acknowledgedLsn() == endLsn(n) && store.rows.size() == n);
-        assertThat(p.bufferedBytes()).isLessThanOrEqualTo(4096);
+        assertThat(p.bufferedBytes()).isLessThanOrEqualTo(QueueFixture.roomFor(20));
         assertThat(p.queuedMessages()).isEqualTo(n);
         assertThat(p.failingGroups()).isEqualTo(1);
 
@@ -179,7 +179,7 @@ class SinkQueueStoreTest {
         sink.poison = m -> true;
         Consumer<SpecBuilder> small = s -> {
             s.batchSize = 10;
-            s.maxQueueBytes = 4096;
+            s.maxQueueBytes = QueueFixture.roomFor(20);
         };
         SinkQueue first = queues.stored(sink, store, small);
         first.start();
@@ -196,7 +196,7 @@ class SinkQueueStoreTest {
         second.restoreStored(store.load("s1", null, 100, Long.MAX_VALUE));
         second.restoreStored(store.load("s1", new Position(commitLsn(100), 0), 100, Long.MAX_VALUE));
         second.restoreStored(store.load("s1", new Position(commitLsn(200), 0), 100, Long.MAX_VALUE));
-        assertThat(second.bufferedBytes()).isLessThanOrEqualTo(4096);
+        assertThat(second.bufferedBytes()).isLessThanOrEqualTo(QueueFixture.roomFor(20));
         assertThat(second.queuedMessages()).isEqualTo(n);
         second.start();
         eventually().until(() -> second.queuedMessages() == 0 && store.rows.isEmpty());

@@ -77,7 +77,7 @@ class SinkQueueTruncateRecoveryTest {
         SinkQueue p = queues.stored(sink, store, ticker, PipelineMetrics.NONE, s -> {
             s.batchSize = 10;
             s.retry = BACK_OFF;
-            s.maxQueueBytes = 64 * 1024; // less than the backlog: stored messages leave memory
+            s.maxQueueBytes = QueueFixture.roomFor(ROWS); // less than the backlog: stored messages leave memory
         });
         p.start();
         outageThenTruncate(p);

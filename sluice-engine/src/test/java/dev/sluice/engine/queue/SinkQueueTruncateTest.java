@@ -120,7 +120,8 @@ class SinkQueueTruncateTest {
         FakeTicker ticker = new FakeTicker();
         MemoryStore store = new MemoryStore();
         sink.poison = m -> true; // the peer is down
-        SinkQueue first = queues.stored(sink, store, ticker, PipelineMetrics.NONE, s -> s.maxQueueBytes = 8192);
+        SinkQueue first = queues.stored(
+                sink, store, ticker, PipelineMetrics.NONE, s -> s.maxQueueBytes = QueueFixture.roomFor(40));
         first.start();
         int early = 200;
         for (int t = 1; t <= early; t++) {
@@ -148,7 +149,8 @@ class SinkQueueTruncateTest {
 
         // Restarted with the peer back: the stored rows go first, then the slot's replay from the truncate on.
         FakeSink healthy = new FakeSink();
-        SinkQueue second = queues.stored(healthy, store, ticker, PipelineMetrics.NONE, s -> s.maxQueueBytes = 8192);
+        SinkQueue second = queues.stored(
+                healthy, store, ticker, PipelineMetrics.NONE, s -> s.maxQueueBytes = QueueFixture.roomFor(40));
         second.restore(progress);
         second.restoreStored();
         second.start();
