@@ -57,7 +57,7 @@ final class BackfillBench {
     static final String TABLE = "backfill_bench";
     static final int COPY_RUNS = 3;
     static final int KEYSET_RUNS = 2;
-    static final int BACKFILL_RUNS = 2;
+    static final int BACKFILL_RUNS = Integer.getInteger("sluice.bench.backfillRuns", 3);
     private static final String PUBLICATION = "backfill_pub";
     private static final Logger log = LoggerFactory.getLogger("bench");
 

@@ -38,7 +38,8 @@ final class GroupQueue {
 
     static final class Group {
         final Object key;
-        final ArrayDeque<Msg> msgs = new ArrayDeque<>();
+        // Most groups hold a message or two (a row's changes): the default's 16 slots would be garbage per group.
+        final ArrayDeque<Msg> msgs = new ArrayDeque<>(2);
         // Head messages in the batch in delivery; 0 when none.
         int inFlight;
         int failures;

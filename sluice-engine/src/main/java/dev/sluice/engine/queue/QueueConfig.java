@@ -49,7 +49,13 @@ record QueueConfig(
         if (spec.state() == SinkState.DISABLED || !spec.actions().contains(action)) {
             return false;
         }
-        return accepts.computeIfAbsent(table, t -> spec.tables().test(t.id()));
+        // get, then put: a capturing lambda for computeIfAbsent would be allocated per change.
+        Boolean yes = accepts.get(table);
+        if (yes == null) {
+            yes = spec.tables().test(table.id());
+            accepts.put(table, yes);
+        }
+        return yes;
     }
 
     /** A message's group key: its group id, or its table when it has none; null when it is a group of its own. */
@@ -73,11 +79,19 @@ record QueueConfig(
         if (!spec.messageGrouping() || c.action() == Action.TRUNCATE) {
             return null;
         }
-        int[] idx = groupIndexes.computeIfAbsent(c.table(), this::groupColumnIndexes);
+        int[] idx = groupIndexes.get(c.table());
+        if (idx == null) {
+            idx = groupColumnIndexes(c.table());
+            groupIndexes.put(c.table(), idx);
+        }
         if (idx.length == 0) {
             return null;
         }
         String[] rec = c.record();
+        if (idx.length == 1) {
+            // The common case (a one-column key), without a builder: the same text as the builder's append gives.
+            return String.valueOf(rec[idx[0]]);
+        }
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < idx.length; i++) {
             if (i > 0) {
