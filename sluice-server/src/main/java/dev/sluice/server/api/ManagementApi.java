@@ -133,6 +133,22 @@ public final class ManagementApi {
                 || r.method().equals("GET") && p.equals("/api/sinks/{id_or_name}");
     }
 
+    private static boolean isSinkList(Route r) {
+        return r.method().equals("GET") && r.path().equals("/api/sinks");
+    }
+
+    // A list is answered by any node, with the health of each sink as the node that runs it sees it.
+    private Handler withLiveHealth(Handler inner) {
+        return ctx -> {
+            inner.handle(ctx);
+            Forwarder f = forwarder;
+            StoredConfig s = stored;
+            if (f != null && s != null) {
+                f.liveHealth(ctx, s.snapshot());
+            }
+        };
+    }
+
     private Handler forwarding(Handler inner) {
         return ctx -> {
             Forwarder f = forwarder;
@@ -171,7 +187,9 @@ public final class ManagementApi {
             Handler handler = guards.wrap(
                     route.method(),
                     route.path(),
-                    answeredByTheOwner(route) ? forwarding(route.handler()) : route.handler());
+                    answeredByTheOwner(route)
+                            ? forwarding(route.handler())
+                            : isSinkList(route) ? withLiveHealth(route.handler()) : route.handler());
             switch (route.method()) {
                 case "GET" -> r.get(route.path(), handler);
                 case "POST" -> r.post(route.path(), handler);

@@ -338,10 +338,23 @@ class ClusterIT {
                 .isEqualTo(send(owner, "POST", "/api/sinks/hook/messages/redeliver", "{}")
                         .statusCode());
 
-        // Configuration reads are answered by any node from the shared store, without a relay.
+        // Configuration reads are answered by any node from the shared store, without a relay; a list shows each
+        // sink's live health as the node that runs it does.
         HttpResponse<String> sinks = send(other, "GET", "/api/sinks", null);
         assertThat(sinks.statusCode()).isEqualTo(200);
         assertThat(sinks.headers().firstValue("X-Sluice-Served-By")).isEmpty();
+        JsonNode listed = JSON.readTree(sinks.body()).get("data").get(0);
+        JsonNode listedByOwner = JSON.readTree(
+                        send(owner, "GET", "/api/sinks", null).body())
+                .get("data")
+                .get(0);
+        assertThat(listedByOwner.at("/health/status").asString()).isEqualTo("healthy");
+        assertThat(listed.at("/health/status").asString())
+                .as("the owner's live health, not a stopped sink's 'initializing'")
+                .isEqualTo("healthy");
+        assertThat(listed.at("/health/checks/1/delivered").asLong())
+                .as("the running pipeline's count")
+                .isPositive();
 
         // A console session opened on one node is known to the other (sessions are in the store).
         HttpResponse<String> signIn = HttpClient.newHttpClient()
