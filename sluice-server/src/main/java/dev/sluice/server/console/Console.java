@@ -1,6 +1,7 @@
 package dev.sluice.server.console;
 
 import dev.sluice.server.api.ManagementApi;
+import dev.sluice.server.api.Nodes;
 import gg.jte.ContentType;
 import gg.jte.TemplateEngine;
 import gg.jte.output.StringOutput;
@@ -14,6 +15,7 @@ import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -42,6 +44,7 @@ public final class Console {
             TemplateEngine.createPrecompiled(null, ContentType.Html, null, Console.class.getPackageName());
     private final List<ConsolePage> pages;
     private final LiveUpdates live;
+    private volatile @Nullable ConsoleRelay relay;
 
     public Console(ConsoleServices services) {
         this.services = services;
@@ -71,6 +74,7 @@ public final class Console {
         ConsoleRoutes routes = new ConsoleRoutes() {
             @Override
             public void get(String path, PageHandler handler) {
+                ConsoleRelay.Scope scope = ConsoleRelay.scopeOf(path);
                 c.routes.get(path, ctx -> {
                     Optional<ConsoleSessions.Session> s = session(ctx);
                     secure(ctx);
@@ -83,16 +87,25 @@ public final class Console {
                         }
                         return;
                     }
+                    String owner = ownerElsewhere(ctx, scope);
+                    if (owner != null && Objects.requireNonNull(relay).page(ctx, owner)) {
+                        return;
+                    }
                     handler.handle(ctx, new ConsoleRequest(s.get(), services, templates));
                 });
             }
 
             @Override
             public void events(String path, BiConsumer<io.javalin.http.sse.SseClient, ConsoleRequest> handler) {
+                ConsoleRelay.Scope scope = ConsoleRelay.scopeOf(path);
                 c.routes.get(path, ctx -> {
                     Optional<ConsoleSessions.Session> s = session(ctx);
                     if (s.isEmpty()) {
                         ctx.status(401).result("sign in first");
+                        return;
+                    }
+                    String owner = ownerElsewhere(ctx, scope);
+                    if (owner != null && Objects.requireNonNull(relay).events(ctx, owner)) {
                         return;
                     }
                     ConsoleRequest request = new ConsoleRequest(s.get(), services, templates);
@@ -104,6 +117,22 @@ public final class Console {
             p.register(routes);
         }
         api.acceptSessions(this::apiKeyOf);
+    }
+
+    /**
+     * Cluster mode: pages about a sink or database whose pipeline another node runs are answered by that node (see
+     * {@link ConsoleRelay}).
+     */
+    public void cluster(Nodes nodes) {
+        relay = new ConsoleRelay(nodes);
+    }
+
+    private @Nullable String ownerElsewhere(Context ctx, ConsoleRelay.@Nullable Scope scope)
+            throws java.sql.SQLException {
+        ConsoleRelay r = relay;
+        return r == null || scope == null
+                ? null
+                : r.ownerOf(ctx, scope, services.stored().snapshot());
     }
 
     /** Stops the live updates. */

@@ -190,7 +190,9 @@ public final class SluiceServer implements AutoCloseable {
             Cluster joined = cluster;
             metrics.registerNode(
                     cluster.settings().nodeId(), () -> joined.owned().size());
-            api.nodes(new ClusterNodes(cluster, store.leases()), secrets.derive("sluice node-to-node forwarding v1"));
+            ClusterNodes clusterNodes = new ClusterNodes(cluster, store.leases());
+            api.nodes(clusterNodes, secrets.derive("sluice node-to-node forwarding v1"));
+            console.cluster(clusterNodes);
             cluster.start();
             follower = new ConfigFollower(stored, supervisor);
             follower.start();

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -375,6 +376,47 @@ class ClusterIT {
                         HttpResponse.BodyHandlers.ofString());
         assertThat(overview.statusCode()).as("signed in on the other node too").isEqualTo(200);
         assertThat(overview.body()).contains("hook");
+
+        // A console page about the sink, asked of the node that does not run it, shows the running pipeline's
+        // numbers: the owner answers it.
+        HttpResponse<String> sinkPage = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(
+                                        URI.create("http://localhost:" + other.port() + "/console/sinks/hook/live"))
+                                .header("Cookie", cookie)
+                                .header("HX-Request", "true")
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(sinkPage.statusCode()).as(sinkPage.body()).isEqualTo(200);
+        assertThat(sinkPage.headers().firstValue("X-Sluice-Served-By"))
+                .hasValueSatisfying(a -> assertThat(a).endsWith(":" + owner.port()));
+        assertThat(sinkPage.body()).as("live health, not 'initializing'").contains("id=\"sink-health\">healthy<");
+
+        // The live trace, asked of the other node, streams the owner's deliveries as they happen.
+        var trace = HttpClient.newHttpClient()
+                .sendAsync(
+                        HttpRequest.newBuilder(URI.create(
+                                        "http://localhost:" + other.port() + "/console/events/sinks/hook/trace"))
+                                .header("Cookie", cookie)
+                                .header("Accept", "text/event-stream")
+                                .build(),
+                        HttpResponse.BodyHandlers.ofLines());
+        startWriting();
+        try {
+            HttpResponse<java.util.stream.Stream<String>> events = trace.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(events.statusCode()).isEqualTo(200);
+            assertThat(events.headers().firstValue("X-Sluice-Served-By"))
+                    .hasValueSatisfying(a -> assertThat(a).endsWith(":" + owner.port()));
+            String delivery = java.util.concurrent.CompletableFuture.supplyAsync(() -> events.body()
+                            .filter(line -> line.startsWith("data:") && line.length() > 5)
+                            .findFirst()
+                            .orElse(""))
+                    .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(delivery).as("a traced delivery of the owner").isNotEmpty();
+            events.body().close();
+        } finally {
+            stopWriting();
+        }
 
         // A relay header that no node signed is refused.
         HttpResponse<String> forged = HttpClient.newHttpClient()
