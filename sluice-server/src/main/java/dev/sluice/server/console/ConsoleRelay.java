@@ -87,13 +87,8 @@ final class ConsoleRelay {
 
     /** Answers a page with the owner's answer; false (nothing written) when the owner did not answer. */
     boolean page(Context ctx, String owner) {
-        HttpResponse<byte[]> r;
-        try {
-            r = http.send(request(ctx, owner, PAGE_TIMEOUT), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        HttpResponse<byte[]> r = send(request(ctx, owner, PAGE_TIMEOUT), HttpResponse.BodyHandlers.ofByteArray());
+        if (r == null) {
             return false;
         }
         copyHeaders(ctx, owner, r);
@@ -106,14 +101,9 @@ final class ConsoleRelay {
      * not answer.
      */
     boolean events(Context ctx, String owner) {
-        HttpResponse<InputStream> r;
-        try {
-            // No overall timeout: an event stream stays open.
-            r = http.send(request(ctx, owner, null), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        // No overall timeout: an event stream stays open.
+        HttpResponse<InputStream> r = send(request(ctx, owner, null), HttpResponse.BodyHandlers.ofInputStream());
+        if (r == null) {
             return false;
         }
         copyHeaders(ctx, owner, r);
@@ -131,6 +121,18 @@ final class ConsoleRelay {
             // the browser left or the owner stopped: closing the body ends the request to the owner
         }
         return true;
+    }
+
+    // The owner's answer, or null when it did not answer.
+    private <T> @Nullable HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body) {
+        try {
+            return http.send(request, body);
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     private HttpRequest request(Context ctx, String owner, @Nullable Duration timeout) {
