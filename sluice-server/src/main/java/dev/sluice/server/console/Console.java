@@ -53,7 +53,7 @@ public final class Console {
         History history = new History(services);
         // The sink form's /sinks/new before the sink page's /sinks/{name}: the first route that matches answers.
         this.pages = List.of(
-                new OverviewPage(history, live),
+                new OverviewPage(history, live, () -> relay),
                 new SinkFormPage(),
                 new SinkPage(history),
                 new MessagesPage(),

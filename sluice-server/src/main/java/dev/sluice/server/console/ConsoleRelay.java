@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Cluster mode: a console page about one sink or database (its live numbers, charts, messages, trace) is answered by
@@ -30,6 +32,9 @@ import org.jspecify.annotations.Nullable;
 final class ConsoleRelay {
     static final String HEADER = "X-Sluice-Console-Relay";
     private static final Duration PAGE_TIMEOUT = Duration.ofSeconds(10);
+    // The overview waits for it: a node that does not answer quickly is shown as this node sees it.
+    private static final Duration JSON_TIMEOUT = Duration.ofSeconds(2);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final List<String> REQUEST_HEADERS =
             List.of("Cookie", "Accept", "HX-Request", "HX-Current-URL", "HX-Target", "HX-Trigger");
     private static final List<String> RESPONSE_HEADERS =
@@ -83,6 +88,34 @@ final class ConsoleRelay {
             db = s.databaseId(name);
         }
         return db == null ? null : nodes.ownerElsewhere(db);
+    }
+
+    /** The address of the node that runs {@code databaseId}'s pipeline when that is another node; null otherwise. */
+    @Nullable
+    String owner(UUID databaseId) throws SQLException {
+        return nodes.ownerElsewhere(databaseId);
+    }
+
+    /** A console JSON document of node {@code owner} ({@code path}), asked with {@code cookie}; null if none came. */
+    @Nullable
+    JsonNode json(String owner, String path, String cookie) {
+        String base = owner.endsWith("/") ? owner.substring(0, owner.length() - 1) : owner;
+        HttpResponse<byte[]> r = send(
+                HttpRequest.newBuilder(URI.create(base + path))
+                        .header(HEADER, "1")
+                        .header("Cookie", cookie)
+                        .timeout(JSON_TIMEOUT)
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (r == null || r.statusCode() != 200) {
+            return null;
+        }
+        try {
+            return JSON.readTree(r.body());
+        } catch (tools.jackson.core.JacksonException e) {
+            return null;
+        }
     }
 
     /** Answers a page with the owner's answer; false (nothing written) when the owner did not answer. */

@@ -14,7 +14,11 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The overview: every database (reader state, WAL its slot retains) and every sink (status, health, messages per
@@ -23,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class OverviewPage implements ConsolePage {
     static final Duration REFRESH = Duration.ofSeconds(2);
+    static final String PIPELINES = "/console/pipelines";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** A database as the overview shows it; {@code state} is null when its reader does not run. */
     record DatabaseRow(
@@ -48,40 +54,80 @@ final class OverviewPage implements ConsolePage {
 
     private final History history;
     private final LiveUpdates live;
+    // Cluster mode: where the rows of pipelines other nodes run come from (null on a single node).
+    private final Supplier<@Nullable ConsoleRelay> relay;
 
-    OverviewPage(History history, LiveUpdates live) {
+    OverviewPage(History history, LiveUpdates live, Supplier<@Nullable ConsoleRelay> relay) {
         this.history = history;
         this.live = live;
+        this.relay = relay;
         live.every(Duration.ofSeconds(1), history::sample);
     }
 
     @Override
     public void register(ConsoleRoutes routes) {
         routes.get("/", this::page);
+        routes.get(PIPELINES, this::pipelines);
         routes.events("/console/events/overview", (client, request) -> {
             String sort = client.ctx().queryParam("sort");
             String dir = client.ctx().queryParam("dir");
-            live.stream(client, REFRESH, c -> c.sendEvent("overview", body(request, sort, dir)));
+            String cookie = client.ctx().header("Cookie");
+            live.stream(client, REFRESH, c -> c.sendEvent("overview", body(request, sort, dir, cookie)));
         });
+    }
+
+    /**
+     * The live part of the rows of the databases this node runs, for the overview of another node: {@code {"<database>":
+     * {"state", "error", "slot_lag_bytes", "sinks": {"<sink>": {"health", "per_second", "sparkline", "pending",
+     * "lag_seconds"}}}}}.
+     */
+    private void pipelines(Context ctx, ConsoleRequest request) throws SQLException {
+        Map<String, DatabasePipeline.Status> running = running(request.services());
+        Model m = model(request.services(), running, Map.of());
+        ObjectNode out = JSON.createObjectNode();
+        for (DatabaseRow d : m.databases()) {
+            if (running.containsKey(d.name())) {
+                out.putObject(d.name())
+                        .put("state", d.state())
+                        .put("error", d.error())
+                        .put("slot_lag_bytes", d.slotLagBytes())
+                        .putObject("sinks");
+            }
+        }
+        for (SinkRow r : m.sinks()) {
+            if (out.get(r.database()) instanceof ObjectNode db) {
+                ((ObjectNode) db.get("sinks"))
+                        .putObject(r.name())
+                        .put("health", r.health())
+                        .put("per_second", r.perSecond())
+                        .put("sparkline", r.sparkline())
+                        .put("pending", r.pending())
+                        .put("lag_seconds", r.lagSeconds());
+            }
+        }
+        ctx.contentType("application/json").result(JSON.writeValueAsString(out));
     }
 
     private void page(Context ctx, ConsoleRequest request) throws SQLException {
         String sort = ctx.queryParam("sort");
         String dir = ctx.queryParam("dir");
+        String cookie = ctx.header("Cookie");
         request.html(
                 ctx,
                 "overview.jte",
                 "body",
-                (gg.jte.Content) output -> output.writeUnsafeContent(body(request, sort, dir)),
+                (gg.jte.Content) output -> output.writeUnsafeContent(body(request, sort, dir, cookie)),
                 "sort",
                 sort == null ? "" : sort,
                 "dir",
                 dir == null ? "" : dir);
     }
 
-    private String body(ConsoleRequest request, @Nullable String sort, @Nullable String dir) {
+    private String body(ConsoleRequest request, @Nullable String sort, @Nullable String dir, @Nullable String cookie) {
         try {
-            Model m = model(request.services());
+            ConsoleServices services = request.services();
+            Map<String, DatabasePipeline.Status> running = running(services);
+            Model m = model(services, running, elsewhere(services.stored().snapshot(), running, cookie));
             List<SinkRow> sinks = new ArrayList<>(m.sinks());
             Comparator<SinkRow> by = comparator(sort);
             sinks.sort("desc".equals(dir) ? by.reversed() : by);
@@ -102,18 +148,70 @@ final class OverviewPage implements ConsolePage {
 
     private record Model(List<DatabaseRow> databases, List<SinkRow> sinks) {}
 
-    private Model model(ConsoleServices s) throws SQLException {
-        ConfigSnapshot snapshot = s.stored().snapshot();
+    private static Map<String, DatabasePipeline.Status> running(ConsoleServices s) {
         Map<String, DatabasePipeline.Status> running = new HashMap<>();
         for (DatabasePipeline.Status st : s.pipelines().get()) {
             running.put(st.database(), st);
         }
+        return running;
+    }
+
+    /**
+     * Cluster mode: the live part of the rows of databases that other nodes run, by database, as {@link #pipelines}
+     * answers on each (asked with the browser's session cookie); a node that does not answer leaves its rows as this
+     * node sees them.
+     */
+    private Map<String, JsonNode> elsewhere(
+            ConfigSnapshot snapshot, Map<String, DatabasePipeline.Status> running, @Nullable String cookie)
+            throws SQLException {
+        ConsoleRelay r = relay.get();
+        if (r == null || cookie == null) {
+            return Map.of();
+        }
+        Map<String, List<String>> byOwner = new HashMap<>();
+        for (DatabaseConfig d : snapshot.config().databases()) {
+            java.util.UUID id = snapshot.databaseId(d.name());
+            String owner = running.containsKey(d.name()) || id == null ? null : r.owner(id);
+            if (owner != null) {
+                byOwner.computeIfAbsent(owner, k -> new ArrayList<>()).add(d.name());
+            }
+        }
+        Map<String, JsonNode> out = new HashMap<>();
+        for (Map.Entry<String, List<String>> e : byOwner.entrySet()) {
+            JsonNode theirs = r.json(e.getKey(), PIPELINES, cookie);
+            if (theirs != null) {
+                for (String db : e.getValue()) {
+                    if (theirs.get(db) instanceof ObjectNode row) {
+                        out.put(db, row);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private Model model(
+            ConsoleServices s, Map<String, DatabasePipeline.Status> running, Map<String, JsonNode> elsewhere)
+            throws SQLException {
+        ConfigSnapshot snapshot = s.stored().snapshot();
         List<DatabaseRow> databases = new ArrayList<>();
         for (DatabaseConfig d : snapshot.config().databases()) {
             DatabasePipeline.Status st = running.get(d.name());
+            JsonNode remote = elsewhere.get(d.name());
+            String host = d.hostname() + ":" + d.port() + "/" + d.database();
+            if (st == null && remote != null) {
+                databases.add(new DatabaseRow(
+                        d.name(),
+                        host,
+                        remote.path("state").isString() ? remote.get("state").asString() : null,
+                        remote.path("error").isString() ? remote.get("error").asString() : null,
+                        remote.path("slot_lag_bytes").asLong(-1),
+                        d.slot().name()));
+                continue;
+            }
             databases.add(new DatabaseRow(
                     d.name(),
-                    d.hostname() + ":" + d.port() + "/" + d.database(),
+                    host,
                     st == null ? null : st.state().name().toLowerCase(java.util.Locale.ROOT),
                     st == null ? null : st.lastError(),
                     st == null ? -1 : st.slotLagBytes(),
@@ -123,10 +221,30 @@ final class OverviewPage implements ConsolePage {
         Map<String, java.util.UUID> ids = snapshot.sinkIds();
         List<SinkRow> sinks = new ArrayList<>();
         for (SinkConfig c : snapshot.config().sinks()) {
+            java.util.UUID id = ids.get(c.name());
+            JsonNode remote = running.containsKey(c.database())
+                    ? null
+                    : elsewhere
+                            .getOrDefault(c.database(), JSON.nullNode())
+                            .path("sinks")
+                            .get(c.name());
+            if (remote != null) {
+                sinks.add(new SinkRow(
+                        c.name(),
+                        c.database(),
+                        c.destination().type(),
+                        c.status().wireName(),
+                        remote.path("health").asString("initializing"),
+                        remote.path("per_second").asDouble(0),
+                        remote.path("sparkline").asString(""),
+                        remote.path("pending").asLong(0),
+                        id == null ? 0 : messages.count(id, MessageTable.MessageFilter.FAILED),
+                        remote.path("lag_seconds").asDouble(0)));
+                continue;
+            }
             DatabasePipeline.SinkStatus st = ApiViews.liveSink(running.get(c.database()), c);
             List<History.SinkPoint> points = history.sink(c.name());
             double rate = points.isEmpty() ? 0 : points.getLast().delivered();
-            java.util.UUID id = ids.get(c.name());
             sinks.add(new SinkRow(
                     c.name(),
                     c.database(),

@@ -376,6 +376,17 @@ class ClusterIT {
                         HttpResponse.BodyHandlers.ofString());
         assertThat(overview.statusCode()).as("signed in on the other node too").isEqualTo(200);
         assertThat(overview.body()).contains("hook");
+        // The other node's overview shows the owner's live rows: the reader's state and the sink's health.
+        HttpResponse<String> overviewElsewhere = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + other.port() + "/"))
+                                .header("Cookie", cookie)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(overviewElsewhere.body())
+                .as("rows of a pipeline the owner runs")
+                .contains("class=\"pill health-healthy\">healthy<")
+                .doesNotContain("not running");
 
         // A console page about the sink, asked of the node that does not run it, shows the running pipeline's
         // numbers: the owner answers it.
