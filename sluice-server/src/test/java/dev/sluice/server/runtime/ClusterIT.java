@@ -368,21 +368,11 @@ class ClusterIT {
                         HttpResponse.BodyHandlers.ofString());
         assertThat(signIn.statusCode()).as(signIn.body()).isEqualTo(303);
         String cookie = signIn.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
-        HttpResponse<String> overview = HttpClient.newHttpClient()
-                .send(
-                        HttpRequest.newBuilder(URI.create("http://localhost:" + owner.port() + "/"))
-                                .header("Cookie", cookie)
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> overview = consolePage(owner, "/", cookie);
         assertThat(overview.statusCode()).as("signed in on the other node too").isEqualTo(200);
         assertThat(overview.body()).contains("hook");
         // The other node's overview shows the owner's live rows: the reader's state and the sink's health.
-        HttpResponse<String> overviewElsewhere = HttpClient.newHttpClient()
-                .send(
-                        HttpRequest.newBuilder(URI.create("http://localhost:" + other.port() + "/"))
-                                .header("Cookie", cookie)
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> overviewElsewhere = consolePage(other, "/", cookie);
         assertThat(overviewElsewhere.body())
                 .as("rows of a pipeline the owner runs")
                 .contains("class=\"pill health-healthy\">healthy<")
@@ -390,14 +380,7 @@ class ClusterIT {
 
         // A console page about the sink, asked of the node that does not run it, shows the running pipeline's
         // numbers: the owner answers it.
-        HttpResponse<String> sinkPage = HttpClient.newHttpClient()
-                .send(
-                        HttpRequest.newBuilder(
-                                        URI.create("http://localhost:" + other.port() + "/console/sinks/hook/live"))
-                                .header("Cookie", cookie)
-                                .header("HX-Request", "true")
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> sinkPage = consolePage(other, "/console/sinks/hook/live", cookie);
         assertThat(sinkPage.statusCode()).as(sinkPage.body()).isEqualTo(200);
         assertThat(sinkPage.headers().firstValue("X-Sluice-Served-By"))
                 .hasValueSatisfying(a -> assertThat(a).endsWith(":" + owner.port()));
@@ -438,6 +421,15 @@ class ClusterIT {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         assertThat(forged.statusCode()).isEqualTo(401);
+    }
+
+    private static HttpResponse<String> consolePage(ServerProcess node, String path, String cookie) throws Exception {
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + node.port() + path))
+                                .header("Cookie", cookie)
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
