@@ -82,6 +82,11 @@ public final class MetadataStore implements AutoCloseable {
         hc.setConnectionTimeout(15_000);
         hc.setSchema("sluice");
         hc.setInitializationFailTimeout(-1);
+        // A node cut off from the store in the middle of a transaction leaves its session open on the server, idle
+        // in that transaction, with its locks: a fenced write's FOR SHARE on its lease row would then keep every
+        // other node from taking the lease over, for good. Postgres ends such a session after this long; no
+        // transaction of the store waits on its client anywhere near as long.
+        hc.setConnectionInitSql("SET idle_in_transaction_session_timeout = '" + IDLE_IN_TRANSACTION.toMillis() + "ms'");
         HikariConfig leaseConfig = leaseConfig(hc);
         HikariDataSource ds = new HikariDataSource(hc);
         try {
@@ -109,6 +114,9 @@ public final class MetadataStore implements AutoCloseable {
         log.info("Metadata store ready ({})", embedded != null ? "embedded Postgres in " + home : "external Postgres");
         return new MetadataStore(ds, new HikariDataSource(leaseConfig), embedded);
     }
+
+    /** How long the store's server keeps a session idle in a transaction: well inside a lease (10 s by default). */
+    static final java.time.Duration IDLE_IN_TRANSACTION = java.time.Duration.ofSeconds(4);
 
     // Short timeouts: a renewal that cannot reach the store must fail well before the lease would expire.
     private static HikariConfig leaseConfig(HikariConfig main) {

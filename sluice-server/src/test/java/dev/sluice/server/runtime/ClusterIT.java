@@ -214,7 +214,13 @@ class ClusterIT {
             await().atMost(WAIT).until(() -> acceptedNow() > 50);
 
             proxy.blackhole();
-            await("n2 takes over").atMost(WAIT).until(() -> streaming(n2));
+            try {
+                await("n2 takes over").atMost(WAIT).until(() -> streaming(n2));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError(
+                        "n2 did not stream within " + WAIT + "\n--- n1:\n" + n1.output() + "\n--- n2:\n" + n2.output(),
+                        e);
+            }
             String n1Log = n1.output();
             String n2Log = n2.output();
             LocalTime stopped = timeOf(n1Log, "stopping its pipeline before the lease can expire");

@@ -95,6 +95,29 @@ class ClusterStoreIT {
     }
 
     @Test
+    void aNodeGoneQuietInsideAFencedWrite_doesNotKeepItsLeaseLockedForever() throws Exception {
+        UUID db = database(node());
+        LeaseTable leases = store.leases();
+        long a = leases.acquire(db, "a", Duration.ofMillis(1));
+        try (java.sql.Connection stuck = store.dataSource().getConnection()) {
+            // Node a begins a fenced write (its lease row locked FOR SHARE), then is cut off: its session stays open
+            // on the server, idle in the transaction.
+            stuck.setAutoCommit(false);
+            new Fence(db, "a", a).check(stuck);
+            long[] b = {-1};
+            org.awaitility.Awaitility.await("b takes the expired lease")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions() // each attempt waits for the row lock until its socket timeout
+                    .until(() -> (b[0] = leases.acquire(db, "b", TTL)) > 0);
+            assertThat(b[0]).isGreaterThan(a);
+            assertThatThrownBy(stuck::commit)
+                    .as("the server ended a's idle transaction")
+                    .isInstanceOf(java.sql.SQLException.class);
+        }
+    }
+
+    @Test
     void aNodeRestartedWithItsOwnId_takesItsLeaseBackAtOnce_andAnExpiredLeaseIsFree() throws Exception {
         UUID db = database(node());
         LeaseTable leases = store.leases();
