@@ -87,7 +87,7 @@ final class ConsoleRelay {
         } else {
             db = s.databaseId(name);
         }
-        return db == null ? null : nodes.ownerElsewhere(db);
+        return db == null ? null : owner(db);
     }
 
     /** The address of the node that runs {@code databaseId}'s pipeline when that is another node; null otherwise. */
@@ -99,14 +99,8 @@ final class ConsoleRelay {
     /** A console JSON document of node {@code owner} ({@code path}), asked with {@code cookie}; null if none came. */
     @Nullable
     JsonNode json(String owner, String path, String cookie) {
-        String base = owner.endsWith("/") ? owner.substring(0, owner.length() - 1) : owner;
         HttpResponse<byte[]> r = send(
-                HttpRequest.newBuilder(URI.create(base + path))
-                        .header(HEADER, "1")
-                        .header("Cookie", cookie)
-                        .timeout(JSON_TIMEOUT)
-                        .GET()
-                        .build(),
+                to(owner, path).header("Cookie", cookie).timeout(JSON_TIMEOUT).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         if (r == null || r.statusCode() != 200) {
             return null;
@@ -170,11 +164,7 @@ final class ConsoleRelay {
 
     private HttpRequest request(Context ctx, String owner, @Nullable Duration timeout) {
         String query = ctx.queryString();
-        String base = owner.endsWith("/") ? owner.substring(0, owner.length() - 1) : owner;
-        HttpRequest.Builder b = HttpRequest.newBuilder(
-                        URI.create(base + ctx.path() + (query == null ? "" : "?" + query)))
-                .header(HEADER, "1")
-                .GET();
+        HttpRequest.Builder b = to(owner, ctx.path() + (query == null ? "" : "?" + query));
         if (timeout != null) {
             b.timeout(timeout);
         }
@@ -185,6 +175,14 @@ final class ConsoleRelay {
             }
         }
         return b.build();
+    }
+
+    // A relayed GET of `pathAndQuery` at node `owner`.
+    private static HttpRequest.Builder to(String owner, String pathAndQuery) {
+        String base = owner.endsWith("/") ? owner.substring(0, owner.length() - 1) : owner;
+        return HttpRequest.newBuilder(URI.create(base + pathAndQuery))
+                .header(HEADER, "1")
+                .GET();
     }
 
     private static void copyHeaders(Context ctx, String owner, HttpResponse<?> r) {

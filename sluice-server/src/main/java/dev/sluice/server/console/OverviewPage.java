@@ -78,31 +78,17 @@ final class OverviewPage implements ConsolePage {
 
     /**
      * The live part of the rows of the databases this node runs, for the overview of another node: {@code {"<database>":
-     * {"state", "error", "slot_lag_bytes", "sinks": {"<sink>": {"health", "per_second", "sparkline", "pending",
-     * "lag_seconds"}}}}}.
+     * {"database": LiveDatabase, "sinks": {"<sink>": LiveSink}}}}.
      */
-    private void pipelines(Context ctx, ConsoleRequest request) throws SQLException {
+    private void pipelines(Context ctx, ConsoleRequest request) {
         Map<String, DatabasePipeline.Status> running = running(request.services());
-        Model m = model(request.services(), running, Map.of());
         ObjectNode out = JSON.createObjectNode();
-        for (DatabaseRow d : m.databases()) {
-            if (running.containsKey(d.name())) {
-                out.putObject(d.name())
-                        .put("state", d.state())
-                        .put("error", d.error())
-                        .put("slot_lag_bytes", d.slotLagBytes())
-                        .putObject("sinks");
-            }
-        }
-        for (SinkRow r : m.sinks()) {
-            if (out.get(r.database()) instanceof ObjectNode db) {
-                ((ObjectNode) db.get("sinks"))
-                        .putObject(r.name())
-                        .put("health", r.health())
-                        .put("per_second", r.perSecond())
-                        .put("sparkline", r.sparkline())
-                        .put("pending", r.pending())
-                        .put("lag_seconds", r.lagSeconds());
+        running.forEach((name, st) -> out.putObject(name)
+                .<ObjectNode>set("database", JSON.valueToTree(LiveDatabase.of(st)))
+                .putObject("sinks"));
+        for (SinkConfig c : request.services().stored().snapshot().config().sinks()) {
+            if (out.get(c.database()) instanceof ObjectNode db) {
+                ((ObjectNode) db.get("sinks")).set(c.name(), JSON.valueToTree(live(c, running.get(c.database()))));
             }
         }
         ctx.contentType("application/json").result(JSON.writeValueAsString(out));
@@ -190,74 +176,70 @@ final class OverviewPage implements ConsolePage {
         return out;
     }
 
+    /** What a database's row shows of its running pipeline. */
+    record LiveDatabase(@Nullable String state, @Nullable String error, long slotLagBytes) {
+        static LiveDatabase of(DatabasePipeline.@Nullable Status st) {
+            return st == null
+                    ? new LiveDatabase(null, null, -1)
+                    : new LiveDatabase(
+                            st.state().name().toLowerCase(java.util.Locale.ROOT), st.lastError(), st.slotLagBytes());
+        }
+    }
+
+    /** What a sink's row shows of its running pipeline. */
+    record LiveSink(String health, double perSecond, String sparkline, long pending, double lagSeconds) {}
+
+    private LiveSink live(SinkConfig c, DatabasePipeline.@Nullable Status db) {
+        DatabasePipeline.SinkStatus st = ApiViews.liveSink(db, c);
+        List<History.SinkPoint> points = history.sink(c.name());
+        return new LiveSink(
+                ApiViews.sinkHealth(c, st).get("status").asString(),
+                points.isEmpty() ? 0 : points.getLast().delivered(),
+                Sparkline.path(points.stream()
+                        .mapToDouble(History.SinkPoint::delivered)
+                        .toArray()),
+                st == null ? 0 : st.queued() + st.spilled(),
+                st == null ? 0 : st.lag().toMillis() / 1000.0);
+    }
+
     private Model model(
             ConsoleServices s, Map<String, DatabasePipeline.Status> running, Map<String, JsonNode> elsewhere)
             throws SQLException {
         ConfigSnapshot snapshot = s.stored().snapshot();
         List<DatabaseRow> databases = new ArrayList<>();
         for (DatabaseConfig d : snapshot.config().databases()) {
-            DatabasePipeline.Status st = running.get(d.name());
             JsonNode remote = elsewhere.get(d.name());
-            String host = d.hostname() + ":" + d.port() + "/" + d.database();
-            if (st == null && remote != null) {
-                databases.add(new DatabaseRow(
-                        d.name(),
-                        host,
-                        remote.path("state").isString() ? remote.get("state").asString() : null,
-                        remote.path("error").isString() ? remote.get("error").asString() : null,
-                        remote.path("slot_lag_bytes").asLong(-1),
-                        d.slot().name()));
-                continue;
-            }
+            LiveDatabase l = running.containsKey(d.name()) || remote == null
+                    ? LiveDatabase.of(running.get(d.name()))
+                    : JSON.treeToValue(remote.get("database"), LiveDatabase.class);
             databases.add(new DatabaseRow(
                     d.name(),
-                    host,
-                    st == null ? null : st.state().name().toLowerCase(java.util.Locale.ROOT),
-                    st == null ? null : st.lastError(),
-                    st == null ? -1 : st.slotLagBytes(),
+                    d.hostname() + ":" + d.port() + "/" + d.database(),
+                    l.state(),
+                    l.error(),
+                    l.slotLagBytes(),
                     d.slot().name()));
         }
         MessageTable messages = s.stored().metadata().messages();
         Map<String, java.util.UUID> ids = snapshot.sinkIds();
         List<SinkRow> sinks = new ArrayList<>();
         for (SinkConfig c : snapshot.config().sinks()) {
+            JsonNode remote = elsewhere.containsKey(c.database())
+                    ? elsewhere.get(c.database()).path("sinks").get(c.name())
+                    : null;
+            LiveSink l = remote == null ? live(c, running.get(c.database())) : JSON.treeToValue(remote, LiveSink.class);
             java.util.UUID id = ids.get(c.name());
-            JsonNode remote = running.containsKey(c.database())
-                    ? null
-                    : elsewhere
-                            .getOrDefault(c.database(), JSON.nullNode())
-                            .path("sinks")
-                            .get(c.name());
-            if (remote != null) {
-                sinks.add(new SinkRow(
-                        c.name(),
-                        c.database(),
-                        c.destination().type(),
-                        c.status().wireName(),
-                        remote.path("health").asString("initializing"),
-                        remote.path("per_second").asDouble(0),
-                        remote.path("sparkline").asString(""),
-                        remote.path("pending").asLong(0),
-                        id == null ? 0 : messages.count(id, MessageTable.MessageFilter.FAILED),
-                        remote.path("lag_seconds").asDouble(0)));
-                continue;
-            }
-            DatabasePipeline.SinkStatus st = ApiViews.liveSink(running.get(c.database()), c);
-            List<History.SinkPoint> points = history.sink(c.name());
-            double rate = points.isEmpty() ? 0 : points.getLast().delivered();
             sinks.add(new SinkRow(
                     c.name(),
                     c.database(),
                     c.destination().type(),
                     c.status().wireName(),
-                    ApiViews.sinkHealth(c, st).get("status").asString(),
-                    rate,
-                    Sparkline.path(points.stream()
-                            .mapToDouble(History.SinkPoint::delivered)
-                            .toArray()),
-                    st == null ? 0 : st.queued() + st.spilled(),
+                    l.health(),
+                    l.perSecond(),
+                    l.sparkline(),
+                    l.pending(),
                     id == null ? 0 : messages.count(id, MessageTable.MessageFilter.FAILED),
-                    st == null ? 0 : st.lag().toMillis() / 1000.0));
+                    l.lagSeconds()));
         }
         return new Model(databases, sinks);
     }
